@@ -1,0 +1,107 @@
+// The activity factory: every activity closed over its dependencies, so tests hand in their own
+// database and clock. Workflows import only its type (`import type`).
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../db/client.ts';
+import { parseFault, type FaultTarget } from '../shared.ts';
+import { businessFailure, transientFailure } from './failures.ts';
+import { createFlightService } from './flights.ts';
+import { createHotelService } from './hotels.ts';
+import { createPaymentService } from './payments.ts';
+import { createReadModel } from './read-model.ts';
+import type { Attempted, StepInput } from './types.ts';
+
+export interface ActivityDeps {
+  db: Db;
+  /** Honour the `fault` of each call (FAULT_INJECTION=on). Off in production. */
+  faultInjection: boolean;
+  /** The clock for card expiry. */
+  now?: () => Date;
+}
+
+const MAX_MESSAGE = 500;
+
+/** Gives every failure its attempt number, so the workflow's ledger can show it. */
+function withAttempt(error: unknown, attempt: number): unknown {
+  if (error instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      type: error.type ?? 'Error',
+      message: error.message,
+      nonRetryable: error.nonRetryable ?? false,
+      details: [{ attempt }],
+    });
+  }
+  if (error instanceof Error) {
+    // Anything that is not a business failure (a lost connection, a deadlock) is transient.
+    return ApplicationFailure.create({
+      type: error.name,
+      message: error.message.trim().split('\n').at(-1)!.slice(0, MAX_MESSAGE),
+      nonRetryable: false,
+      details: [{ attempt }],
+    });
+  }
+  return error;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.ceil(ms / 60_000)} min`;
+}
+
+/** Wraps a service call with failure injection and attempt numbers. */
+function step<I extends StepInput, R extends object>(
+  target: FaultTarget,
+  faultInjection: boolean,
+  call: (input: I) => Promise<R>,
+): (input: I) => Promise<R & Attempted> {
+  return async (input: I) => {
+    const context = Context.current();
+    const { attempt, startToCloseTimeoutMs, scheduledTimestampMs, currentAttemptScheduledTimestampMs } = context.info;
+    const fault = faultInjection && input.fault ? parseFault(input.fault) : undefined;
+    if (fault?.kind === 'fail') throw withAttempt(businessFailure('InjectedFailure', `${target}: injected failure`), attempt);
+    if (fault?.kind === 'transient' && attempt <= fault.failures) {
+      throw withAttempt(
+        transientFailure('InjectedTransientFault', `${target}: injected transient fault ${attempt} of ${fault.failures}`),
+        attempt,
+      );
+    }
+    if (fault?.kind === 'outage') {
+      const left = fault.ms - (currentAttemptScheduledTimestampMs - scheduledTimestampMs);
+      if (left > 0) {
+        throw withAttempt(
+          transientFailure('ServiceUnavailable', `${target}: service unavailable (injected outage, ${formatMs(left)} left)`),
+          attempt,
+        );
+      }
+    }
+    let result: R;
+    try {
+      result = await call(input);
+    } catch (error) {
+      throw withAttempt(error, attempt);
+    }
+    if (fault?.kind === 'timeout') {
+      // The work is done and committed; the answer comes too late for the workflow.
+      await context.sleep(startToCloseTimeoutMs + 1_000);
+    }
+    return { ...result, attempt };
+  };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { db, faultInjection } = deps;
+  const flights = createFlightService(db);
+  const hotels = createHotelService(db);
+  const payments = createPaymentService(db, deps.now ?? (() => new Date()));
+  const readModel = createReadModel(db);
+  return {
+    reserveFlight: step('reserveFlight', faultInjection, flights.reserveFlight),
+    cancelFlight: step('cancelFlight', faultInjection, flights.cancelFlight),
+    reserveHotel: step('reserveHotel', faultInjection, hotels.reserveHotel),
+    cancelHotel: step('cancelHotel', faultInjection, hotels.cancelHotel),
+    chargePayment: step('chargePayment', faultInjection, payments.chargePayment),
+    refundPayment: step('refundPayment', faultInjection, payments.refundPayment),
+    syncBooking: readModel.syncBooking,
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,99 @@
+// The mechanics that flights and hotels share: reserve inventory and cancel it, each in one
+// transaction, both keyed by booking ID (a unique column), with tombstones for undos that arrive
+// before their step.
+import { Prisma, retryOnUniqueViolation, type Db } from '../db/client.ts';
+import { businessFailure } from './failures.ts';
+import type { UndoResult } from './types.ts';
+
+type Tx = Prisma.TransactionClient;
+
+/** Table and column names of one inventory service; constants, never user input. */
+export interface InventoryTables {
+  reservations: 'flight_reservations' | 'hotel_reservations';
+  inventory: 'flights' | 'hotels';
+  inventoryId: 'flight_id' | 'hotel_id';
+  units: 'seats' | 'rooms';
+  available: 'seats_available' | 'rooms_available';
+}
+
+interface ExistingReservation {
+  id: string;
+  status: 'RESERVED' | 'CANCELLED' | 'VOIDED';
+  inventory_id: string | number | null;
+  units: number;
+  price_cents: number;
+}
+
+async function lockReservation(tx: Tx, t: InventoryTables, bookingId: string) {
+  const rows = await tx.$queryRaw<ExistingReservation[]>`
+    SELECT id, status::text AS status, ${Prisma.raw(t.inventoryId)} AS inventory_id,
+           ${Prisma.raw(t.units)} AS units, price_cents
+    FROM ${Prisma.raw(t.reservations)} WHERE booking_id = ${bookingId} FOR UPDATE`;
+  return rows[0];
+}
+
+export interface ReserveSpec<R> {
+  units: number;
+  /** Finds the inventory row and locks it (SELECT … FOR UPDATE); null when it does not exist. */
+  lockInventory: (tx: Tx) => Promise<{ id: string | number; available: number } | null>;
+  notFound: () => Error;
+  soldOut: (available: number) => Error;
+  /** Inserts the reservation row, after the inventory was decremented. */
+  insert: (tx: Tx, inventoryId: string | number) => Promise<R>;
+  /** The result for a reservation that already exists (a retried reserve). */
+  existing: (row: { id: string; priceCents: number }) => R;
+}
+
+/**
+ * Reserves inventory for a booking, once. A retried reserve returns the same reservation; a
+ * reserve that arrives after the booking's cancel (a tombstone) books nothing.
+ */
+export async function reserve<R>(db: Db, t: InventoryTables, bookingId: string, spec: ReserveSpec<R>): Promise<R> {
+  // Two concurrent reserves with one key: the loser of the unique index retries and finds the
+  // winner's reservation.
+  return retryOnUniqueViolation(() =>
+    db.$transaction(async (tx) => {
+        const inventory = await spec.lockInventory(tx);
+        const existing = await lockReservation(tx, t, bookingId);
+        if (existing?.status === 'RESERVED') {
+          return spec.existing({ id: existing.id, priceCents: existing.price_cents });
+        }
+        if (existing) {
+          throw businessFailure(
+            'AlreadyCompensated',
+            `booking ${bookingId} was already compensated (${existing.status}); nothing was reserved`,
+          );
+        }
+        if (!inventory) throw spec.notFound();
+        if (inventory.available < spec.units) throw spec.soldOut(inventory.available);
+        await tx.$executeRaw`
+          UPDATE ${Prisma.raw(t.inventory)} SET ${Prisma.raw(t.available)} = ${Prisma.raw(t.available)} - ${spec.units}
+          WHERE id = ${inventory.id}`;
+        return spec.insert(tx, inventory.id);
+    }),
+  );
+}
+
+/**
+ * Cancels a booking's reservation and gives its inventory back. A retried cancel is a no-op. A
+ * cancel of a reservation that never happened leaves a VOIDED tombstone, so a late reserve books
+ * nothing.
+ */
+export async function cancel(db: Db, t: InventoryTables, bookingId: string): Promise<UndoResult> {
+  return db.$transaction(async (tx) => {
+    // If a reserve is in flight with this key, this insert waits for it and then does nothing.
+    const inserted = await tx.$executeRaw`
+      INSERT INTO ${Prisma.raw(t.reservations)} (id, booking_id, status)
+      VALUES (gen_random_uuid(), ${bookingId}, 'VOIDED') ON CONFLICT (booking_id) DO NOTHING`;
+    if (inserted === 1) return { outcome: 'NOTHING_TO_UNDO' };
+    const row = await lockReservation(tx, t, bookingId);
+    if (!row || row.status === 'VOIDED') return { outcome: 'NOTHING_TO_UNDO' };
+    if (row.status === 'CANCELLED') return { outcome: 'UNDONE', reference: row.id };
+    await tx.$executeRaw`
+      UPDATE ${Prisma.raw(t.inventory)} SET ${Prisma.raw(t.available)} = ${Prisma.raw(t.available)} + ${row.units}
+      WHERE id = ${row.inventory_id}`;
+    await tx.$executeRaw`
+      UPDATE ${Prisma.raw(t.reservations)} SET status = 'CANCELLED', cancelled_at = now() WHERE id = ${row.id}`;
+    return { outcome: 'UNDONE', reference: row.id };
+  });
+}

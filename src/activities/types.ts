@@ -1,0 +1,53 @@
+import type { FaultMode, UndoOutcome } from '../shared.ts';
+
+export interface Attempted {
+  /** The attempt that produced this result (1 for the first). */
+  attempt: number;
+}
+
+export interface StepInput {
+  bookingId: string;
+  /** Failure injection for this call; ignored unless FAULT_INJECTION=on. */
+  fault?: FaultMode;
+}
+
+export interface ReserveFlightInput extends StepInput {
+  flightNumber: string;
+  date: string;
+  seats: number;
+}
+
+export interface ReserveHotelInput extends StepInput {
+  hotelId: string;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+}
+
+export interface ChargePaymentInput extends StepInput {
+  token: string;
+  amountCents: number;
+  currency: string;
+}
+
+export interface ReservationResult {
+  reservationId: string;
+  priceCents: number;
+  currency: string;
+}
+
+export interface HotelReservationResult extends ReservationResult {
+  nights: number;
+}
+
+export interface PaymentResult {
+  paymentId: string;
+  amountCents: number;
+  currency: string;
+}
+
+export interface UndoResult {
+  outcome: Exclude<UndoOutcome, 'FAILED'>;
+  /** The reservation or payment that was undone, if any. */
+  reference?: string;
+}

@@ -1,0 +1,82 @@
+// One typed configuration, read once from the environment. A bad value fails fast, with every
+// problem named in one message.
+import { z } from 'zod';
+
+const onOff = z.enum(['on', 'off']);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /** PostgreSQL. Unset: `npm run dev` and the tests bring an embedded one. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    /** Where links to a booking's history point. */
+    TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+    /** Honour the `faults` of a booking. Default: on, except with NODE_ENV=production. */
+    FAULT_INJECTION: onOff.optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Key of the card vault's fingerprints. Required in production. */
+    CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.CARD_VAULT_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['CARD_VAULT_KEY'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  temporalUiUrl: string;
+  faultInjection: boolean;
+  port: number;
+  logLevel: string;
+  cardVaultKey: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
+
+/** Reads the configuration; throws one ConfigError that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable counts as unset.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    faultInjection: (e.FAULT_INJECTION ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    cardVaultKey: e.CARD_VAULT_KEY ?? DEV_VAULT_KEY,
+  };
+}
+
+/** The Temporal Web UI page of a booking's workflow. */
+export function historyUrl(config: Pick<Config, 'temporalUiUrl' | 'temporalNamespace'>, workflowId: string): string {
+  return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

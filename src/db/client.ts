@@ -1,0 +1,35 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+
+export type Db = PrismaClient;
+export { Prisma };
+
+export interface DbOptions {
+  /** Pool size of the pg driver (default 10). */
+  max?: number;
+}
+
+/** A Prisma client over the pg driver adapter: no native query engine. */
+export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  return new PrismaClient({ adapter });
+}
+
+/** True for Prisma's unique-constraint violation (P2002). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/**
+ * Runs `fn` again when it lost a race on a unique index: two concurrent calls with one
+ * idempotency key both insert, one wins, and the loser's retry finds the winner's row.
+ */
+export async function retryOnUniqueViolation<T>(fn: () => Promise<T>, retries = 2): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (round >= retries || !isUniqueViolation(error)) throw error;
+    }
+  }
+}

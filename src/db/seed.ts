@@ -1,0 +1,89 @@
+// Seed data for the three services: flights for the next 60 days, hotels, and one sold-out flight
+// and one sold-out hotel. Idempotent: running it again changes nothing that exists.
+import { toDbDate, fromDbDate } from '../activities/dates.ts';
+import type { Db } from './client.ts';
+
+export const SEED_DAYS = 60;
+
+export const SEED_ROUTES = [
+  { flightNumber: 'TB100', origin: 'ICN', destination: 'NRT', priceCents: 22_000, capacity: 120 },
+  { flightNumber: 'TB200', origin: 'NRT', destination: 'ICN', priceCents: 21_000, capacity: 120 },
+  { flightNumber: 'TB300', origin: 'ICN', destination: 'SFO', priceCents: 89_000, capacity: 200 },
+  { flightNumber: 'TB400', origin: 'SFO', destination: 'ICN', priceCents: 92_000, capacity: 200 },
+  /** Sold out every day: its seats belong to a charter booked at seed time. */
+  { flightNumber: 'TB404', origin: 'ICN', destination: 'CJU', priceCents: 9_000, capacity: 4, soldOut: true },
+] as const;
+
+export const SEED_HOTELS = [
+  { id: 'HTL-TOKYO-SHINJUKU', name: 'Shinjuku Garden Hotel', city: 'Tokyo', nightlyPriceCents: 18_000, capacity: 40 },
+  { id: 'HTL-SEOUL-MYEONGDONG', name: 'Myeongdong Stay', city: 'Seoul', nightlyPriceCents: 14_000, capacity: 30 },
+  { id: 'HTL-SF-UNION', name: 'Union Square Inn', city: 'San Francisco', nightlyPriceCents: 26_000, capacity: 25 },
+  /** Sold out: its rooms belong to a group booked at seed time. */
+  { id: 'HTL-JEJU-FULL', name: 'Jeju Seaside (fully booked)', city: 'Jeju', nightlyPriceCents: 12_000, capacity: 3, soldOut: true },
+] as const;
+
+export const SOLD_OUT_FLIGHT = 'TB404';
+export const SOLD_OUT_HOTEL = 'HTL-JEJU-FULL';
+
+function addDays(date: Date, days: number): string {
+  return fromDbDate(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + days)));
+}
+
+export async function seed(db: Db, today = new Date()): Promise<{ flights: number; hotels: number }> {
+  return db.$transaction(async (tx) => {
+    const flights = await tx.flight.createMany({
+      skipDuplicates: true,
+      data: SEED_ROUTES.flatMap((route) =>
+        Array.from({ length: SEED_DAYS }, (_, day) => ({
+          flightNumber: route.flightNumber,
+          date: toDbDate(addDays(today, day)),
+          origin: route.origin,
+          destination: route.destination,
+          capacity: route.capacity,
+          seatsAvailable: 'soldOut' in route ? 0 : route.capacity,
+          priceCents: route.priceCents,
+        })),
+      ),
+    });
+    const hotels = await tx.hotel.createMany({
+      skipDuplicates: true,
+      data: SEED_HOTELS.map(({ id, name, city, nightlyPriceCents, capacity, ...rest }) => ({
+        id,
+        name,
+        city,
+        nightlyPriceCents,
+        capacity,
+        roomsAvailable: 'soldOut' in rest ? 0 : capacity,
+      })),
+    });
+    // Whoever holds the sold-out inventory holds it as real reservations, so seats and rooms add up.
+    const soldOutFlights = await tx.flight.findMany({ where: { flightNumber: SOLD_OUT_FLIGHT, seatsAvailable: 0 } });
+    await tx.flightReservation.createMany({
+      skipDuplicates: true,
+      data: soldOutFlights.map((f) => ({
+        bookingId: `seed-charter-${f.flightNumber}-${fromDbDate(f.date)}`,
+        flightId: f.id,
+        seats: f.capacity,
+        priceCents: f.capacity * f.priceCents,
+        status: 'RESERVED' as const,
+      })),
+    });
+    const full = SEED_HOTELS.find((h) => h.id === SOLD_OUT_HOTEL)!;
+    await tx.hotelReservation.createMany({
+      skipDuplicates: true,
+      data: [
+        {
+          bookingId: `seed-group-${SOLD_OUT_HOTEL}`,
+          hotelId: SOLD_OUT_HOTEL,
+          rooms: full.capacity,
+          checkIn: toDbDate(addDays(today, 0)),
+          checkOut: toDbDate(addDays(today, SEED_DAYS)),
+          nights: SEED_DAYS,
+          priceCents: full.capacity * SEED_DAYS * full.nightlyPriceCents,
+          status: 'RESERVED' as const,
+        },
+      ],
+    });
+    return { flights: flights.count, hotels: hotels.count };
+  });
+}

@@ -1,0 +1,214 @@
+// Names, IDs, types and message definitions shared by the API, the client, the workflow and the
+// activities. It is imported by workflow code, so it must stay deterministic and free of Node
+// builtins: only type imports and @temporalio/workflow's pure definition helpers.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+export const TASK_QUEUE = 'trip-booking';
+export const WORKFLOW_TYPE = 'bookTrip';
+
+/** The workflow ID comes from the booking ID, so a booking can only ever have one saga. */
+export function workflowIdFor(bookingId: string): string {
+  return `booking-${bookingId}`;
+}
+
+export const BOOKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---------- Steps, states and statuses ----------
+
+export const STEPS = ['flight', 'hotel', 'payment'] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** The forward activity of each step, and the compensation that undoes it. */
+export const STEP_ACTIVITIES = {
+  flight: { run: 'reserveFlight', undo: 'cancelFlight' },
+  hotel: { run: 'reserveHotel', undo: 'cancelHotel' },
+  payment: { run: 'chargePayment', undo: 'refundPayment' },
+} as const satisfies Record<StepName, { run: string; undo: string }>;
+
+export type StepActivity = (typeof STEP_ACTIVITIES)[StepName]['run'];
+export type UndoActivity = (typeof STEP_ACTIVITIES)[StepName]['undo'];
+
+export const STEP_STATES = [
+  'PENDING',
+  'RUNNING',
+  'DONE',
+  'FAILED',
+  'COMPENSATING',
+  'COMPENSATED',
+  'COMPENSATION_FAILED',
+  'SKIPPED',
+] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export const BOOKING_STATUSES = [
+  'PENDING',
+  'CONFIRMED',
+  'COMPENSATING',
+  'FAILED',
+  'CANCELLED',
+  'COMPENSATION_FAILED',
+] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/** Statuses after which the saga does nothing more on its own. */
+export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+
+export function isTerminal(status: BookingStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export interface StepError {
+  /** The failure type, e.g. CardExpired, FlightSoldOut, StartToCloseTimeout, Cancelled. */
+  type: string;
+  message: string;
+}
+
+/** What the compensation of a step did. */
+export type UndoOutcome = 'UNDONE' | 'NOTHING_TO_UNDO' | 'FAILED';
+
+export interface StepLedgerEntry {
+  name: StepName;
+  state: StepState;
+  /** Attempts of the forward activity, once it has finished (the API adds live attempts). */
+  attempts: number;
+  error?: StepError;
+  /** The service's reference: reservation or payment ID. */
+  reference?: string;
+  undo?: {
+    activity: UndoActivity;
+    attempts: number;
+    outcome?: UndoOutcome;
+    error?: StepError;
+  };
+}
+
+export interface CompensationRecord {
+  step: StepName;
+  activity: UndoActivity;
+  outcome: UndoOutcome;
+  error?: StepError;
+}
+
+export interface BookingFailure {
+  step: StepName;
+  type: string;
+  message: string;
+}
+
+export interface BookingState {
+  bookingId: string;
+  customerId: string;
+  status: BookingStatus;
+  currentStep: StepName | null;
+  steps: StepLedgerEntry[];
+  /** Every compensation that ran, in the order it ran. */
+  compensations: CompensationRecord[];
+  flight?: { flightNumber: string; date: string; seats: number; priceCents?: number; reservationId?: string };
+  hotel?: {
+    hotelId: string;
+    checkIn: string;
+    checkOut: string;
+    rooms: number;
+    nights?: number;
+    priceCents?: number;
+    reservationId?: string;
+  };
+  payment?: { amountCents?: number; currency: string; last4: string; brand: string; paymentId?: string };
+  failure?: BookingFailure;
+  cancelRequested: boolean;
+  /** Operator notes: a resolve of a failed compensation. */
+  resolution?: { note: string; at: string };
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped on every change; the read model keeps only the newest. */
+  version: number;
+}
+
+// ---------- Workflow input ----------
+
+export interface FlightRequest {
+  flightNumber: string;
+  /** YYYY-MM-DD */
+  date: string;
+  seats: number;
+}
+
+export interface HotelRequest {
+  hotelId: string;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+}
+
+/** A tokenized card: the number and the CVC never reach the workflow. */
+export interface PaymentMethodRef {
+  token: string;
+  brand: string;
+  last4: string;
+}
+
+export interface BookTripInput {
+  bookingId: string;
+  customerId: string;
+  flight: FlightRequest;
+  hotel: HotelRequest;
+  payment: PaymentMethodRef;
+  faults?: FaultPlan;
+}
+
+// ---------- Failure injection ----------
+
+export const FAULT_TARGETS = [
+  'reserveFlight',
+  'reserveHotel',
+  'chargePayment',
+  'refundPayment',
+  'cancelHotel',
+  'cancelFlight',
+] as const;
+export type FaultTarget = (typeof FAULT_TARGETS)[number];
+
+/**
+ * - `fail`: a non-retryable failure.
+ * - `transient:N`: fails N times, then succeeds.
+ * - `timeout`: does its work, then answers after its start-to-close timeout has passed.
+ * - `outage:DURATION` (e.g. `outage:2h`): the service is down for that long, counted in server
+ *   time from the activity's first attempt, then it works.
+ */
+export type FaultMode = string;
+export type FaultPlan = Partial<Record<FaultTarget, FaultMode>>;
+
+export type ParsedFault =
+  | { kind: 'fail' }
+  | { kind: 'transient'; failures: number }
+  | { kind: 'timeout' }
+  | { kind: 'outage'; ms: number };
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a fault mode; returns undefined when it is not one. */
+export function parseFault(mode: string): ParsedFault | undefined {
+  if (mode === 'fail') return { kind: 'fail' };
+  if (mode === 'timeout') return { kind: 'timeout' };
+  const transient = /^transient:([1-9]\d{0,2})$/.exec(mode);
+  if (transient) return { kind: 'transient', failures: Number(transient[1]) };
+  const outage = /^outage:([1-9]\d{0,4})(ms|s|m|h|d)$/.exec(mode);
+  if (outage) {
+    const ms = Number(outage[1]) * (DURATION_UNITS[outage[2]!] ?? 0);
+    if (ms <= 30 * 86_400_000) return { kind: 'outage', ms };
+  }
+  return undefined;
+}
+
+// ---------- Queries and updates ----------
+
+export const getBookingStateQuery = defineQuery<BookingState>('getBookingState');
+
+/** The user's cancel. Refused once the booking is terminal or already unwinding. */
+export const cancelBookingUpdate = defineUpdate<BookingState, [{ reason?: string }]>('cancelBooking');
+
+/** Operator: re-run the compensations that failed. Refused unless COMPENSATION_FAILED. */
+export const retryCompensationUpdate = defineUpdate<BookingState>('retryCompensation');
+
+/** Operator: a person fixed it by hand. Refused unless COMPENSATION_FAILED. */
+export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: string }]>('resolveCompensation');

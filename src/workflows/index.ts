@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry point.
+export { bookTrip } from './book-trip.ts';
