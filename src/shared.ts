@@ -171,7 +171,8 @@ export type FaultTarget = (typeof FAULT_TARGETS)[number];
 /**
  * - `fail`: a non-retryable failure.
  * - `transient:N`: fails N times, then succeeds.
- * - `timeout`: does its work, then answers after its start-to-close timeout has passed.
+ * - `timeout` or `timeout:N`: does its work, then answers after its start-to-close timeout has
+ *   passed, on the first N attempts (default 1); a retry then finds the work already done.
  * - `outage:DURATION` (e.g. `outage:2h`): the service is down for that long, counted in server
  *   time from the activity's first attempt, then it works.
  */
@@ -181,7 +182,7 @@ export type FaultPlan = Partial<Record<FaultTarget, FaultMode>>;
 export type ParsedFault =
   | { kind: 'fail' }
   | { kind: 'transient'; failures: number }
-  | { kind: 'timeout' }
+  | { kind: 'timeout'; times: number }
   | { kind: 'outage'; ms: number };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -189,9 +190,10 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 /** Parses a fault mode; returns undefined when it is not one. */
 export function parseFault(mode: string): ParsedFault | undefined {
   if (mode === 'fail') return { kind: 'fail' };
-  if (mode === 'timeout') return { kind: 'timeout' };
-  const transient = /^transient:([1-9]\d{0,2})$/.exec(mode);
-  if (transient) return { kind: 'transient', failures: Number(transient[1]) };
+  if (mode === 'timeout') return { kind: 'timeout', times: 1 };
+  const counted = /^(transient|timeout):([1-9]\d?)$/.exec(mode);
+  if (counted?.[1] === 'transient') return { kind: 'transient', failures: Number(counted[2]) };
+  if (counted?.[1] === 'timeout') return { kind: 'timeout', times: Number(counted[2]) };
   const outage = /^outage:([1-9]\d{0,4})(ms|s|m|h|d)$/.exec(mode);
   if (outage) {
     const ms = Number(outage[1]) * (DURATION_UNITS[outage[2]!] ?? 0);

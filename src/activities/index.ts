@@ -79,7 +79,7 @@ function step<I extends StepInput, R extends object>(
     } catch (error) {
       throw withAttempt(error, attempt);
     }
-    if (fault?.kind === 'timeout') {
+    if (fault?.kind === 'timeout' && attempt <= fault.times) {
       // The work is done and committed; the answer comes too late for the workflow.
       await context.sleep(startToCloseTimeoutMs + 1_000);
     }

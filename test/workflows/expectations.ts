@@ -1,0 +1,36 @@
+import { expect } from 'vitest';
+import type { BookingStatus, StepName, StepState } from '../../src/shared.ts';
+import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { failureTypes, type BookingRun, type Harness } from './harness.ts';
+
+export interface SagaExpectation {
+  status: BookingStatus;
+  steps: Record<StepName, StepState>;
+  /** Compensation activities in the order they ran. */
+  compensations: string[];
+  /** The failure's step and type, for FAILED bookings. */
+  failure?: { step: StepName; type: string };
+}
+
+/** Final status, ledger, compensation order (state and history), read model, and DB invariants. */
+export async function expectSaga(h: Harness, run: BookingRun, expected: SagaExpectation): Promise<void> {
+  const { state } = run;
+  expect(state.status).toBe(expected.status);
+  expect(Object.fromEntries(state.steps.map((s) => [s.name, s.state]))).toEqual(expected.steps);
+  expect(state.compensations.map((c) => c.activity)).toEqual(expected.compensations);
+  expect(run.compensations).toEqual(expected.compensations);
+  if (expected.failure) {
+    expect(state.failure).toMatchObject(expected.failure);
+    expect(state.steps.find((s) => s.name === expected.failure!.step)?.error?.type).toBe(expected.failure.type);
+  }
+  if (expected.status === 'FAILED') {
+    // The workflow fails with BookingFailed, caused by the step's ActivityFailure and its cause.
+    expect(failureTypes(run.error)).toEqual(['BookingFailed', 'ActivityFailure', expected.failure!.type]);
+  } else {
+    expect(run.error).toBeUndefined();
+  }
+  const rows = await serviceRows(h.tdb.db, state.bookingId);
+  expect(rows.booking?.status).toBe(expected.status);
+  expect((rows.booking?.state as { version: number }).version).toBe(state.version);
+  expect(await invariantViolations(h.tdb.db)).toEqual([]);
+}

@@ -1,0 +1,103 @@
+// One test file's Temporal and PostgreSQL: a time-skipping environment, one workflow bundle, one
+// database; a fresh task queue and booking per run.
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { getBookingStateQuery, workflowIdFor, type BookTripInput, type BookingState } from '../../src/shared.ts';
+import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal.ts';
+import { bookingInput, type BookingOverrides } from '../helpers/booking.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { compensationOrder, createTimeSkippingEnv } from '../helpers/temporal.ts';
+import type { bookTrip } from '../../src/workflows/book-trip.ts';
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundleWithSourceMap;
+  tdb: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function createHarness(label: string): Promise<Harness> {
+  const [env, bundle, tdb] = await Promise.all([
+    createTimeSkippingEnv(),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+    createTestDatabase(label),
+  ]);
+  return {
+    env,
+    bundle,
+    tdb,
+    async close() {
+      await env.teardown();
+      await tdb.close();
+    },
+  };
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+export interface BookingRun {
+  input: BookTripInput;
+  handle: WorkflowHandle<typeof bookTrip>;
+  /** The workflow's result, when it completed. */
+  result?: BookingState;
+  /** The workflow's failure, when it failed. */
+  error?: unknown;
+  /** getBookingState after the workflow closed. */
+  state: BookingState;
+  /** Compensation activities in the order they were scheduled, from the history. */
+  compensations: string[];
+}
+
+export interface RunOptions extends BookingOverrides {
+  /** Runs while the workflow runs, before its result is awaited. */
+  during?: (handle: WorkflowHandle<typeof bookTrip>) => Promise<void>;
+  now?: () => Date;
+}
+
+/** Runs one booking to its end on a fresh task queue with the real activities. */
+export async function runBooking(h: Harness, options: RunOptions = {}): Promise<BookingRun> {
+  const taskQueue = `test-${randomUUID()}`;
+  const input = await bookingInput(h.tdb.db, options);
+  const worker = await createTripWorker({
+    connection: h.env.nativeConnection,
+    taskQueue,
+    workflowBundle: h.bundle,
+    db: h.tdb.db,
+    faultInjection: true,
+    ...(options.now ? { now: options.now } : {}),
+    worker: { shutdownGraceTime: '1s' },
+  });
+  return worker.runUntil(async () => {
+    const handle = await h.env.client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue,
+      workflowId: workflowIdFor(input.bookingId),
+      args: [input],
+    });
+    await options.during?.(handle);
+    let result: BookingState | undefined;
+    let error: unknown;
+    try {
+      result = await handle.result();
+    } catch (e) {
+      error = e;
+    }
+    const state = await handle.query(getBookingStateQuery);
+    const compensations = compensationOrder(await handle.fetchHistory());
+    return { input, handle, result, error, state, compensations };
+  });
+}
+
+/** The failure chain's types, outermost first: BookingFailed → (ActivityFailure) → CardExpired. */
+export function failureTypes(error: unknown): string[] {
+  const types: string[] = [];
+  let current = (error as { cause?: unknown } | undefined)?.cause; // WorkflowFailedError → its cause
+  while (current) {
+    const c = current as { type?: string; name?: string; cause?: unknown };
+    types.push(c.type ?? c.name ?? 'unknown');
+    current = c.cause;
+  }
+  return types;
+}
