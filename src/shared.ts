@@ -174,7 +174,7 @@ export type FaultTarget = (typeof FAULT_TARGETS)[number];
  * - `timeout` or `timeout:N`: does its work, then answers after its start-to-close timeout has
  *   passed, on the first N attempts (default 1); a retry then finds the work already done.
  * - `outage:DURATION` (e.g. `outage:2h`): the service is down for that long, counted in server
- *   time from the activity's first attempt, then it works.
+ *   time from the start of the booking, then it works.
  */
 export type FaultMode = string;
 export type FaultPlan = Partial<Record<FaultTarget, FaultMode>>;

@@ -65,7 +65,8 @@ function step<I extends StepInput, R extends object>(
       );
     }
     if (fault?.kind === 'outage') {
-      const left = fault.ms - (currentAttemptScheduledTimestampMs - scheduledTimestampMs);
+      const since = input.sagaStartedAt ? Date.parse(input.sagaStartedAt) : scheduledTimestampMs;
+      const left = fault.ms - (currentAttemptScheduledTimestampMs - since);
       if (left > 0) {
         throw withAttempt(
           transientFailure('ServiceUnavailable', `${target}: service unavailable (injected outage, ${formatMs(left)} left)`),

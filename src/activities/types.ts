@@ -9,6 +9,8 @@ export interface StepInput {
   bookingId: string;
   /** Failure injection for this call; ignored unless FAULT_INJECTION=on. */
   fault?: FaultMode;
+  /** When the saga started (ISO): an injected outage counts from here. */
+  sagaStartedAt?: string;
 }
 
 export interface ReserveFlightInput extends StepInput {

@@ -218,11 +218,13 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     reference: (result: R) => string,
   ): Promise<R> {
     const entry = ledger(step);
+    // A cancel that came in between steps: the next step never starts.
+    if (state.cancelRequested) throw new CancelledFailure('cancelled before this step started');
     // Register the undo *before* the call: a call that timed out may still have done its work.
     saga.push(step, () =>
       undoActs[STEP_ACTIVITIES[step].undo].executeWithOptions(
         { summary: `Undo ${step}: ${STEP_ACTIVITIES[step].undo}` },
-        [{ bookingId: input.bookingId, fault: input.faults?.[STEP_ACTIVITIES[step].undo] }],
+        [{ bookingId: input.bookingId, sagaStartedAt: state.createdAt, fault: input.faults?.[STEP_ACTIVITIES[step].undo] }],
       ),
     );
     state.currentStep = step;
@@ -250,6 +252,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // ---- The saga, forward ----
   let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
   let error: unknown;
+  await sync(); // the read model knows the booking from its start: PENDING
   try {
     await forward.run(async () => {
       const { flight, hotel } = input;
@@ -259,7 +262,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
         () =>
           flightActs.reserveFlight.executeWithOptions(
             { summary: `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}` },
-            [{ bookingId: input.bookingId, ...flight, fault: input.faults?.reserveFlight }],
+            [{ bookingId: input.bookingId, ...flight, sagaStartedAt: state.createdAt, fault: input.faults?.reserveFlight }],
           ),
         (r) => r.reservationId,
       );
@@ -271,7 +274,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
         () =>
           hotelActs.reserveHotel.executeWithOptions(
             { summary: `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}` },
-            [{ bookingId: input.bookingId, ...hotel, fault: input.faults?.reserveHotel }],
+            [{ bookingId: input.bookingId, ...hotel, sagaStartedAt: state.createdAt, fault: input.faults?.reserveHotel }],
           ),
         (r) => r.reservationId,
       );
@@ -287,7 +290,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
         () =>
           paymentActs.chargePayment.executeWithOptions(
             { summary: `Charge ${formatMoney(amountCents, currency)} to ${input.payment.brand} •••• ${input.payment.last4}` },
-            [{ bookingId: input.bookingId, token: input.payment.token, amountCents, currency, fault: input.faults?.chargePayment }],
+            [{ bookingId: input.bookingId, token: input.payment.token, amountCents, currency, sagaStartedAt: state.createdAt, fault: input.faults?.chargePayment }],
           ),
         (r) => r.paymentId,
       );

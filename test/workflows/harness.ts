@@ -57,8 +57,20 @@ export interface RunOptions extends BookingOverrides {
   now?: () => Date;
 }
 
-/** Runs one booking to its end on a fresh task queue with the real activities. */
-export async function runBooking(h: Harness, options: RunOptions = {}): Promise<BookingRun> {
+export interface StartedBooking {
+  input: BookTripInput;
+  handle: WorkflowHandle<typeof bookTrip>;
+}
+
+/**
+ * Starts one booking on a fresh task queue with a worker running the real activities, and runs
+ * `body` while that worker runs.
+ */
+export async function withBooking<T>(
+  h: Harness,
+  options: BookingOverrides & { now?: () => Date },
+  body: (booking: StartedBooking) => Promise<T>,
+): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   const input = await bookingInput(h.tdb.db, options);
   const worker = await createTripWorker({
@@ -76,6 +88,13 @@ export async function runBooking(h: Harness, options: RunOptions = {}): Promise<
       workflowId: workflowIdFor(input.bookingId),
       args: [input],
     });
+    return body({ input, handle });
+  });
+}
+
+/** Runs one booking to its end on a fresh task queue with the real activities. */
+export async function runBooking(h: Harness, options: RunOptions = {}): Promise<BookingRun> {
+  return withBooking(h, options, async ({ input, handle }) => {
     await options.during?.(handle);
     let result: BookingState | undefined;
     let error: unknown;

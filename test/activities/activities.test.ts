@@ -1,0 +1,704 @@
+// The real activities on MockActivityEnvironment over a real PostgreSQL: idempotency keys,
+// tombstones, races on one key, business failures, failure injection, the card vault and the
+// read model. Every test ends by checking the invariants that always hold.
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { toDbDate } from '../../src/activities/dates.ts';
+import { createActivities, type Activities } from '../../src/activities/index.ts';
+import type { Db } from '../../src/db/client.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
+import { tokenizeCard } from '../../src/payments/vault.ts';
+import type { BookingState } from '../../src/shared.ts';
+import { CARDS, FLIGHT, HOTEL, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
+import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
+const AMOUNT = 76_000;
+
+let tdb: TestDatabase;
+let db: Db;
+/** FAULT_INJECTION=off, as in production. */
+let activities: Activities;
+/** FAULT_INJECTION=on. */
+let faulty: Activities;
+let customerId: string;
+let goodToken: string;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase('activities');
+  db = tdb.db;
+  activities = createActivities({ db, faultInjection: false });
+  faulty = createActivities({ db, faultInjection: true });
+  customerId = `cust-${randomUUID().slice(0, 8)}`;
+  goodToken = (await tokenizeCard(db, VAULT_KEY, customerId, CARDS.good)).token;
+});
+
+afterAll(async () => {
+  await tdb?.close();
+});
+
+afterEach(async () => {
+  expect(await invariantViolations(db)).toEqual([]);
+});
+
+// ---------- helpers ----------
+
+const quietLogger = new DefaultLogger('ERROR');
+
+/** A fresh activity context: attempt 1, scheduled at T0, unless told otherwise. */
+function envFor(info: Partial<Info> = {}): MockActivityEnvironment {
+  return new MockActivityEnvironment(
+    {
+      attempt: 1,
+      startToCloseTimeoutMs: 10_000,
+      scheduledTimestampMs: T0,
+      currentAttemptScheduledTimestampMs: T0,
+      ...info,
+    },
+    { logger: quietLogger },
+  );
+}
+
+/** The ApplicationFailure a call rejected with; fails the test if it resolved. */
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const outcome = await promise.then(
+    (value) => ({ resolved: true as const, value }),
+    (error: unknown) => ({ resolved: false as const, error }),
+  );
+  if (outcome.resolved) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(ApplicationFailure);
+  return outcome.error as ApplicationFailure;
+}
+
+function expectFailure(
+  failure: ApplicationFailure,
+  expected: { type: string; nonRetryable: boolean; attempt: number },
+): void {
+  expect({ type: failure.type, nonRetryable: failure.nonRetryable, details: failure.details }).toEqual({
+    type: expected.type,
+    nonRetryable: expected.nonRetryable,
+    details: [{ attempt: expected.attempt }],
+  });
+}
+
+const flightInput = (bookingId: string, over: Partial<typeof FLIGHT> & { fault?: string } = {}) => ({
+  bookingId,
+  ...FLIGHT,
+  ...over,
+});
+const hotelInput = (bookingId: string, over: Partial<typeof HOTEL> & { fault?: string } = {}) => ({
+  bookingId,
+  ...HOTEL,
+  ...over,
+});
+const chargeInput = (bookingId: string, over: { token?: string; amountCents?: number; fault?: string } = {}) => ({
+  bookingId,
+  token: goodToken,
+  amountCents: AMOUNT,
+  currency: 'USD',
+  ...over,
+});
+
+async function seatsLeft(flightNumber = FLIGHT.flightNumber, date = FLIGHT.date): Promise<number> {
+  const flight = await db.flight.findUniqueOrThrow({
+    where: { flightNumber_date: { flightNumber, date: toDbDate(date) } },
+  });
+  return flight.seatsAvailable;
+}
+
+async function roomsLeft(hotelId = HOTEL.hotelId): Promise<number> {
+  return (await db.hotel.findUniqueOrThrow({ where: { id: hotelId } })).roomsAvailable;
+}
+
+async function countRows(bookingId: string) {
+  const [flights, hotels, payments] = await Promise.all([
+    db.flightReservation.count({ where: { bookingId } }),
+    db.hotelReservation.count({ where: { bookingId } }),
+    db.payment.count({ where: { bookingId } }),
+  ]);
+  return { flights, hotels, payments };
+}
+
+// ---------- idempotency ----------
+
+describe('idempotency: one booking ID, one effect', () => {
+  test('reserveFlight twice returns the same reservation and takes the seats once', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const first = await envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
+    const second = await envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
+    expect(first).toEqual({ reservationId: expect.any(String), priceCents: 44_000, currency: 'USD', attempt: 1 });
+    expect(second).toEqual({ ...first, attempt: 2 });
+    expect(await seatsLeft()).toBe(before - 2);
+    const { flight } = await serviceRows(db, bookingId);
+    expect(flight).toMatchObject({ id: first.reservationId, status: 'RESERVED', seats: 2, priceCents: 44_000 });
+    expect((await countRows(bookingId)).flights).toBe(1);
+  });
+
+  test('reserveHotel twice returns the same reservation and takes the rooms once', async () => {
+    const bookingId = randomUUID();
+    const before = await roomsLeft();
+    const first = await envFor().run(activities.reserveHotel, hotelInput(bookingId));
+    const second = await envFor({ attempt: 2 }).run(activities.reserveHotel, hotelInput(bookingId));
+    expect(first).toEqual({
+      reservationId: expect.any(String),
+      nights: 3,
+      priceCents: 54_000,
+      currency: 'USD',
+      attempt: 1,
+    });
+    expect(second).toEqual({ ...first, attempt: 2 });
+    expect(await roomsLeft()).toBe(before - 1);
+    const { hotel } = await serviceRows(db, bookingId);
+    expect(hotel).toMatchObject({ id: first.reservationId, status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
+    expect((await countRows(bookingId)).hotels).toBe(1);
+  });
+
+  test('chargePayment twice charges once: one payments row, the same payment ID', async () => {
+    const bookingId = randomUUID();
+    const first = await envFor().run(activities.chargePayment, chargeInput(bookingId));
+    const second = await envFor({ attempt: 2 }).run(activities.chargePayment, chargeInput(bookingId));
+    expect(first).toEqual({ paymentId: expect.any(String), amountCents: AMOUNT, currency: 'USD', attempt: 1 });
+    expect(second).toEqual({ ...first, attempt: 2 });
+    const { payment } = await serviceRows(db, bookingId);
+    expect(payment).toMatchObject({
+      id: first.paymentId,
+      status: 'CAPTURED',
+      amountCents: AMOUNT,
+      paymentMethodToken: goodToken,
+    });
+    expect((await countRows(bookingId)).payments).toBe(1);
+  });
+
+  test('cancelFlight twice: both UNDONE, the seats come back exactly once', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const { reservationId } = await envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 3 }));
+    expect(await seatsLeft()).toBe(before - 3);
+    const first = await envFor().run(activities.cancelFlight, { bookingId });
+    const second = await envFor({ attempt: 2 }).run(activities.cancelFlight, { bookingId });
+    expect(first).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 1 });
+    expect(second).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 2 });
+    expect(await seatsLeft()).toBe(before);
+    const { flight } = await serviceRows(db, bookingId);
+    expect(flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+    expect(flight?.cancelledAt).toBeInstanceOf(Date);
+  });
+
+  test('cancelHotel twice: both UNDONE, the rooms come back exactly once', async () => {
+    const bookingId = randomUUID();
+    const before = await roomsLeft();
+    const { reservationId } = await envFor().run(activities.reserveHotel, hotelInput(bookingId, { rooms: 2 }));
+    expect(await roomsLeft()).toBe(before - 2);
+    const first = await envFor().run(activities.cancelHotel, { bookingId });
+    const second = await envFor({ attempt: 2 }).run(activities.cancelHotel, { bookingId });
+    expect(first).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 1 });
+    expect(second).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 2 });
+    expect(await roomsLeft()).toBe(before);
+    expect((await serviceRows(db, bookingId)).hotel).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+  });
+
+  test('refundPayment twice: both UNDONE, the payment is REFUNDED once and not charged again', async () => {
+    const bookingId = randomUUID();
+    const { paymentId } = await envFor().run(activities.chargePayment, chargeInput(bookingId));
+    const first = await envFor().run(activities.refundPayment, { bookingId });
+    const second = await envFor({ attempt: 2 }).run(activities.refundPayment, { bookingId });
+    expect(first).toEqual({ outcome: 'UNDONE', reference: paymentId, attempt: 1 });
+    expect(second).toEqual({ outcome: 'UNDONE', reference: paymentId, attempt: 2 });
+    const { payment } = await serviceRows(db, bookingId);
+    expect(payment).toMatchObject({ id: paymentId, status: 'REFUNDED', amountCents: AMOUNT });
+    expect(payment?.refundedAt).toBeInstanceOf(Date);
+    expect((await countRows(bookingId)).payments).toBe(1);
+    // A charge retried after its refund takes nothing.
+    const late = await failureOf(envFor({ attempt: 3 }).run(activities.chargePayment, chargeInput(bookingId)));
+    expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 3 });
+    expect((await serviceRows(db, bookingId)).payment?.status).toBe('REFUNDED');
+  });
+
+  test('a reserve retried after its cancel books nothing', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    await envFor().run(activities.reserveFlight, flightInput(bookingId));
+    await envFor().run(activities.cancelFlight, { bookingId });
+    const late = await failureOf(envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId)));
+    expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 2 });
+    expect(await seatsLeft()).toBe(before);
+    expect((await serviceRows(db, bookingId)).flight?.status).toBe('CANCELLED');
+  });
+});
+
+// ---------- tombstones ----------
+
+describe('tombstones: an undo that arrives before its step', () => {
+  test('cancelFlight first leaves a VOIDED row; the late reserveFlight fails AlreadyCompensated and takes no seat', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const undo = await envFor().run(activities.cancelFlight, { bookingId });
+    expect(undo).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
+    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ status: 'VOIDED', seats: 0, flightId: null });
+
+    const late = await failureOf(envFor().run(activities.reserveFlight, flightInput(bookingId)));
+    expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+    expect(await seatsLeft()).toBe(before);
+    expect((await serviceRows(db, bookingId)).flight?.status).toBe('VOIDED');
+    expect((await countRows(bookingId)).flights).toBe(1);
+
+    // Cancelling again is still nothing to undo.
+    expect(await envFor({ attempt: 2 }).run(activities.cancelFlight, { bookingId })).toEqual({
+      outcome: 'NOTHING_TO_UNDO',
+      attempt: 2,
+    });
+  });
+
+  test('cancelHotel first leaves a VOIDED row; the late reserveHotel fails AlreadyCompensated and takes no room', async () => {
+    const bookingId = randomUUID();
+    const before = await roomsLeft();
+    expect(await envFor().run(activities.cancelHotel, { bookingId })).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
+    expect((await serviceRows(db, bookingId)).hotel).toMatchObject({ status: 'VOIDED', rooms: 0, hotelId: null });
+
+    const late = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId)));
+    expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+    expect(await roomsLeft()).toBe(before);
+    expect((await serviceRows(db, bookingId)).hotel?.status).toBe('VOIDED');
+  });
+
+  test('refundPayment first leaves a VOIDED row; the late chargePayment fails AlreadyCompensated and charges nothing', async () => {
+    const bookingId = randomUUID();
+    expect(await envFor().run(activities.refundPayment, { bookingId })).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
+    expect((await serviceRows(db, bookingId)).payment).toMatchObject({
+      status: 'VOIDED',
+      amountCents: 0,
+      paymentMethodToken: null,
+    });
+
+    const late = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId)));
+    expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+    const { payment } = await serviceRows(db, bookingId);
+    expect(payment).toMatchObject({ status: 'VOIDED', amountCents: 0 });
+    expect(await db.payment.count({ where: { bookingId, status: 'CAPTURED' } })).toBe(0);
+  });
+});
+
+// ---------- concurrency ----------
+
+describe('concurrent calls with one booking ID', () => {
+  test.each([2, 10])('%i concurrent reserveFlight calls make one reservation and take the seats once', async (n) => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const results = await Promise.all(
+      Array.from({ length: n }, () => envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }))),
+    );
+    const ids = new Set(results.map((r) => r.reservationId));
+    expect(ids.size).toBe(1);
+    expect(results.every((r) => r.priceCents === 44_000)).toBe(true);
+    expect(await seatsLeft()).toBe(before - 2);
+    expect((await countRows(bookingId)).flights).toBe(1);
+    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: [...ids][0], status: 'RESERVED', seats: 2 });
+  });
+
+  test('10 concurrent reserveHotel calls make one reservation and take the rooms once', async () => {
+    const bookingId = randomUUID();
+    const before = await roomsLeft();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => envFor().run(activities.reserveHotel, hotelInput(bookingId))),
+    );
+    expect(new Set(results.map((r) => r.reservationId)).size).toBe(1);
+    expect(await roomsLeft()).toBe(before - 1);
+    expect((await countRows(bookingId)).hotels).toBe(1);
+  });
+
+  test.each([2, 10])('%i concurrent chargePayment calls charge once', async (n) => {
+    const bookingId = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: n }, () => envFor().run(activities.chargePayment, chargeInput(bookingId))),
+    );
+    const ids = new Set(results.map((r) => r.paymentId));
+    expect(ids.size).toBe(1);
+    expect(results.every((r) => r.amountCents === AMOUNT)).toBe(true);
+    expect((await countRows(bookingId)).payments).toBe(1);
+    expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: [...ids][0], status: 'CAPTURED' });
+  });
+
+  test('concurrent reserveFlight and cancelFlight end consistently: a cancelled reservation or a tombstone', async () => {
+    const seen = new Set<string>();
+    for (let round = 0; round < 6; round++) {
+      const bookingId = randomUUID();
+      const before = await seatsLeft();
+      // Alternate which call starts first to exercise both interleavings.
+      const calls =
+        round % 2 === 0
+          ? ([
+              envFor().run(activities.reserveFlight, flightInput(bookingId)),
+              envFor().run(activities.cancelFlight, { bookingId }),
+            ] as const)
+          : ([
+              envFor().run(activities.cancelFlight, { bookingId }),
+              envFor().run(activities.reserveFlight, flightInput(bookingId)),
+            ] as const);
+      const settled = await Promise.allSettled(calls);
+      const reserve = settled[round % 2 === 0 ? 0 : 1];
+      const cancel = settled[round % 2 === 0 ? 1 : 0];
+      expect(cancel.status).toBe('fulfilled');
+      const undo = (cancel as PromiseFulfilledResult<{ outcome: string; reference?: string }>).value;
+      const { flight } = await serviceRows(db, bookingId);
+      if (reserve.status === 'fulfilled') {
+        // The reserve won: the cancel found it and gave the seat back.
+        const { reservationId } = reserve.value as { reservationId: string };
+        expect(undo).toMatchObject({ outcome: 'UNDONE', reference: reservationId });
+        expect(flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+        seen.add('CANCELLED');
+      } else {
+        // The cancel won: it left a tombstone and the reserve booked nothing.
+        expectFailure(reserve.reason as ApplicationFailure, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+        expect(undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
+        expect(flight?.status).toBe('VOIDED');
+        seen.add('VOIDED');
+      }
+      expect(await seatsLeft()).toBe(before);
+      expect((await countRows(bookingId)).flights).toBe(1);
+      expect(await invariantViolations(db)).toEqual([]);
+    }
+  });
+});
+
+// ---------- business failures ----------
+
+describe('business failures have explicit types and are not retried', () => {
+  test('FlightNotFound: an unknown flight number, no row written', async () => {
+    const bookingId = randomUUID();
+    const failure = await failureOf(envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { flightNumber: 'XX999' })));
+    expectFailure(failure, { type: 'FlightNotFound', nonRetryable: true, attempt: 2 });
+    expect(failure.message).toContain('XX999');
+    expect((await countRows(bookingId)).flights).toBe(0);
+  });
+
+  test('FlightNotFound: a date outside the schedule', async () => {
+    const failure = await failureOf(
+      envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date: daysFromNow(400) })),
+    );
+    expectFailure(failure, { type: 'FlightNotFound', nonRetryable: true, attempt: 1 });
+  });
+
+  test('FlightSoldOut: the seeded sold-out flight, seats unchanged', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft(SOLD_OUT_FLIGHT);
+    expect(before).toBe(0);
+    const failure = await failureOf(
+      envFor().run(activities.reserveFlight, flightInput(bookingId, { flightNumber: SOLD_OUT_FLIGHT })),
+    );
+    expectFailure(failure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
+    expect(await seatsLeft(SOLD_OUT_FLIGHT)).toBe(0);
+    expect((await countRows(bookingId)).flights).toBe(0);
+  });
+
+  test('FlightSoldOut: more seats than are left, nothing taken', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const failure = await failureOf(envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: before + 1 })));
+    expectFailure(failure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
+    expect(await seatsLeft()).toBe(before);
+    expect((await countRows(bookingId)).flights).toBe(0);
+  });
+
+  test('HotelNotFound', async () => {
+    const bookingId = randomUUID();
+    const failure = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: 'HTL-NOWHERE' })));
+    expectFailure(failure, { type: 'HotelNotFound', nonRetryable: true, attempt: 1 });
+    expect((await countRows(bookingId)).hotels).toBe(0);
+  });
+
+  test('HotelSoldOut: the seeded fully booked hotel, rooms unchanged', async () => {
+    const bookingId = randomUUID();
+    expect(await roomsLeft(SOLD_OUT_HOTEL)).toBe(0);
+    const failure = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: SOLD_OUT_HOTEL })));
+    expectFailure(failure, { type: 'HotelSoldOut', nonRetryable: true, attempt: 1 });
+    expect(await roomsLeft(SOLD_OUT_HOTEL)).toBe(0);
+    expect((await countRows(bookingId)).hotels).toBe(0);
+  });
+
+  test('CardDeclined: the sandbox decline number, nothing charged', async () => {
+    const bookingId = randomUUID();
+    const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.declined);
+    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })));
+    expectFailure(failure, { type: 'CardDeclined', nonRetryable: true, attempt: 1 });
+    expect(failure.message).toContain('0002');
+    expect((await countRows(bookingId)).payments).toBe(0);
+  });
+
+  test('CardExpired: a card that expired 12/19, nothing charged', async () => {
+    const bookingId = randomUUID();
+    const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.expired);
+    expect(card).toMatchObject({ expMonth: 12, expYear: 2019 });
+    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })));
+    expectFailure(failure, { type: 'CardExpired', nonRetryable: true, attempt: 1 });
+    expect(failure.message).toContain('12/19');
+    expect((await countRows(bookingId)).payments).toBe(0);
+  });
+
+  test('CardExpired follows the injected clock: good through the last day of its month', async () => {
+    const card = await tokenizeCard(db, VAULT_KEY, customerId, { ...CARDS.good, expMonth: 6, expYear: 2031 });
+    const at = (iso: string) => createActivities({ db, faultInjection: false, now: () => new Date(iso) });
+    const ok = await envFor().run(at('2031-06-30T23:59:59Z').chargePayment, chargeInput(randomUUID(), { token: card.token }));
+    expect(ok.amountCents).toBe(AMOUNT);
+    const bookingId = randomUUID();
+    const failure = await failureOf(
+      envFor().run(at('2031-07-01T00:00:00Z').chargePayment, chargeInput(bookingId, { token: card.token })),
+    );
+    expectFailure(failure, { type: 'CardExpired', nonRetryable: true, attempt: 1 });
+    expect((await countRows(bookingId)).payments).toBe(0);
+  });
+
+  test('PaymentMethodNotFound: an unknown token, nothing charged', async () => {
+    const bookingId = randomUUID();
+    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: 'pm_nope' })));
+    expectFailure(failure, { type: 'PaymentMethodNotFound', nonRetryable: true, attempt: 1 });
+    expect((await countRows(bookingId)).payments).toBe(0);
+  });
+});
+
+// ---------- failure injection ----------
+
+describe('failure injection', () => {
+  test.each([
+    ['reserveFlight', (id: string) => flightInput(id, { fault: 'fail' })],
+    ['reserveHotel', (id: string) => hotelInput(id, { fault: 'fail' })],
+    ['chargePayment', (id: string) => chargeInput(id, { fault: 'fail' })],
+    ['cancelFlight', (id: string) => ({ bookingId: id, fault: 'fail' })],
+    ['cancelHotel', (id: string) => ({ bookingId: id, fault: 'fail' })],
+    ['refundPayment', (id: string) => ({ bookingId: id, fault: 'fail' })],
+  ] as const)('%s with `fail` throws a non-retryable InjectedFailure and writes no row', async (name, input) => {
+    const bookingId = randomUUID();
+    const seats = await seatsLeft();
+    const rooms = await roomsLeft();
+    const fn = faulty[name] as (i: ReturnType<typeof input>) => Promise<unknown>;
+    const failure = await failureOf(envFor({ attempt: 3 }).run(fn, input(bookingId)));
+    expectFailure(failure, { type: 'InjectedFailure', nonRetryable: true, attempt: 3 });
+    expect(failure.message).toContain(name);
+    expect(await countRows(bookingId)).toEqual({ flights: 0, hotels: 0, payments: 0 });
+    expect(await seatsLeft()).toBe(seats);
+    expect(await roomsLeft()).toBe(rooms);
+  });
+
+  test('`transient:2` fails retryably on attempts 1 and 2, then succeeds on attempt 3', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const input = flightInput(bookingId, { fault: 'transient:2' });
+    for (const attempt of [1, 2]) {
+      const failure = await failureOf(envFor({ attempt }).run(faulty.reserveFlight, input));
+      expectFailure(failure, { type: 'InjectedTransientFault', nonRetryable: false, attempt });
+      expect(failure.message).toContain(`${attempt} of 2`);
+      expect((await countRows(bookingId)).flights).toBe(0);
+      expect(await seatsLeft()).toBe(before);
+    }
+    const result = await envFor({ attempt: 3 }).run(faulty.reserveFlight, input);
+    expect(result).toMatchObject({ attempt: 3, priceCents: 22_000 });
+    expect(await seatsLeft()).toBe(before - 1);
+    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: result.reservationId, status: 'RESERVED' });
+  });
+
+  test('`transient:2` on an undo: the cancel runs on attempt 3', async () => {
+    const bookingId = randomUUID();
+    const before = await roomsLeft();
+    await envFor().run(activities.reserveHotel, hotelInput(bookingId));
+    for (const attempt of [1, 2]) {
+      const failure = await failureOf(envFor({ attempt }).run(faulty.cancelHotel, { bookingId, fault: 'transient:2' }));
+      expectFailure(failure, { type: 'InjectedTransientFault', nonRetryable: false, attempt });
+      expect((await serviceRows(db, bookingId)).hotel?.status).toBe('RESERVED');
+    }
+    const undo = await envFor({ attempt: 3 }).run(faulty.cancelHotel, { bookingId, fault: 'transient:2' });
+    expect(undo).toMatchObject({ outcome: 'UNDONE', attempt: 3 });
+    expect(await roomsLeft()).toBe(before);
+  });
+
+  test('`outage:2h` fails with a retryable ServiceUnavailable until two hours after the first attempt', async () => {
+    const bookingId = randomUUID();
+    const input = chargeInput(bookingId, { fault: 'outage:2h' });
+    const cases = [
+      { attempt: 1, elapsed: 0 },
+      { attempt: 5, elapsed: HOUR },
+      { attempt: 9, elapsed: 2 * HOUR - 1 },
+    ];
+    for (const { attempt, elapsed } of cases) {
+      const failure = await failureOf(
+        envFor({ attempt, scheduledTimestampMs: T0, currentAttemptScheduledTimestampMs: T0 + elapsed }).run(
+          faulty.chargePayment,
+          input,
+        ),
+      );
+      expectFailure(failure, { type: 'ServiceUnavailable', nonRetryable: false, attempt });
+      expect((await countRows(bookingId)).payments).toBe(0);
+    }
+    const result = await envFor({ attempt: 10, scheduledTimestampMs: T0, currentAttemptScheduledTimestampMs: T0 + 2 * HOUR }).run(
+      faulty.chargePayment,
+      input,
+    );
+    expect(result).toMatchObject({ attempt: 10, amountCents: AMOUNT });
+    expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: result.paymentId, status: 'CAPTURED' });
+  });
+
+  test('with failure injection off, every fault is ignored', async () => {
+    const seats = await seatsLeft();
+    const rooms = await roomsLeft();
+    const outOfOutage = { attempt: 1, scheduledTimestampMs: T0, currentAttemptScheduledTimestampMs: T0 };
+    for (const fault of ['fail', 'transient:2', 'outage:2h']) {
+      const bookingId = randomUUID();
+      const flight = await envFor(outOfOutage).run(activities.reserveFlight, flightInput(bookingId, { fault }));
+      const hotel = await envFor(outOfOutage).run(activities.reserveHotel, hotelInput(bookingId, { fault }));
+      const charge = await envFor(outOfOutage).run(
+        activities.chargePayment,
+        chargeInput(bookingId, { fault, amountCents: flight.priceCents + hotel.priceCents }),
+      );
+      expect([flight.attempt, hotel.attempt, charge.attempt]).toEqual([1, 1, 1]);
+      const rows = await serviceRows(db, bookingId);
+      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual(['RESERVED', 'RESERVED', 'CAPTURED']);
+      expect(await envFor().run(activities.refundPayment, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
+      expect(await envFor().run(activities.cancelHotel, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
+      expect(await envFor().run(activities.cancelFlight, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
+    }
+    expect(await seatsLeft()).toBe(seats);
+    expect(await roomsLeft()).toBe(rooms);
+  });
+
+  test('`timeout` does the work and commits it before answering late', async () => {
+    const bookingId = randomUUID();
+    const before = await seatsLeft();
+    const started = Date.now();
+    const pending = envFor({ attempt: 1, startToCloseTimeoutMs: 1 }).run(
+      faulty.reserveFlight,
+      flightInput(bookingId, { fault: 'timeout' }),
+    );
+    // Committed while the activity is still sleeping past its timeout.
+    await expect.poll(async () => (await serviceRows(db, bookingId)).flight?.status, { timeout: 900 }).toBe('RESERVED');
+    const first = await pending;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    // The retry (attempt 2 > times 1) answers at once with the same reservation.
+    const retry = await envFor({ attempt: 2 }).run(faulty.reserveFlight, flightInput(bookingId, { fault: 'timeout' }));
+    expect(retry).toEqual({ ...first, attempt: 2 });
+    expect(await seatsLeft()).toBe(before - 1);
+  });
+
+  test('an unknown fault mode is ignored even with failure injection on', async () => {
+    const bookingId = randomUUID();
+    const result = await envFor().run(faulty.reserveFlight, flightInput(bookingId, { fault: 'explode' }));
+    expect(result.attempt).toBe(1);
+    expect((await serviceRows(db, bookingId)).flight?.status).toBe('RESERVED');
+  });
+});
+
+// ---------- the card vault ----------
+
+describe('the tokenizer', () => {
+  test('the same customer, card and expiry give the same token and one row', async () => {
+    const customer = `cust-${randomUUID().slice(0, 8)}`;
+    const first = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
+    const again = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
+    const twoDigitYear = await tokenizeCard(db, VAULT_KEY, customer, { ...CARDS.good, expYear: CARDS.good.expYear % 100 });
+    expect(again).toEqual(first);
+    expect(twoDigitYear.token).toBe(first.token);
+    expect(first).toEqual({
+      token: expect.stringMatching(/^pm_[0-9a-f]{24}$/),
+      brand: 'visa',
+      last4: '4242',
+      expMonth: 12,
+      expYear: CARDS.good.expYear,
+    });
+    expect(await db.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
+  });
+
+  test('concurrent tokenizations of one card make one row', async () => {
+    const customer = `cust-${randomUUID().slice(0, 8)}`;
+    const cards = await Promise.all(Array.from({ length: 5 }, () => tokenizeCard(db, VAULT_KEY, customer, CARDS.good)));
+    expect(new Set(cards.map((c) => c.token)).size).toBe(1);
+    expect(await db.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
+  });
+
+  test('another expiry, customer or card gives another token', async () => {
+    const customer = `cust-${randomUUID().slice(0, 8)}`;
+    const base = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
+    const otherExpiry = await tokenizeCard(db, VAULT_KEY, customer, { ...CARDS.good, expMonth: 11 });
+    const otherCustomer = await tokenizeCard(db, VAULT_KEY, `${customer}-b`, CARDS.good);
+    const otherCard = await tokenizeCard(db, VAULT_KEY, customer, CARDS.declined);
+    expect(new Set([base, otherExpiry, otherCustomer, otherCard].map((c) => c.token)).size).toBe(4);
+  });
+
+  test('no column of payment_methods holds the card number or the CVC', async () => {
+    const customer = `cust-${randomUUID().slice(0, 8)}`;
+    const card = { number: '5555555555554444', expMonth: 8, expYear: 2031, cvc: '987' };
+    const { token } = await tokenizeCard(db, VAULT_KEY, customer, card);
+    const [row] = await db.$queryRaw<Record<string, unknown>[]>`SELECT * FROM payment_methods WHERE token = ${token}`;
+    expect(row).toBeDefined();
+    const json = JSON.stringify(row);
+    expect(json).not.toContain(card.number);
+    expect(json).not.toContain(card.number.slice(0, 12));
+    // The random token, the hex fingerprint and the timestamp can hold any digits by chance; every
+    // other column must not hold the CVC, and those three must be what they claim to be.
+    const { token: t, fingerprint, created_at: createdAt, ...rest } = row!;
+    expect(t).toMatch(/^pm_[0-9a-f]{24}$/);
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(createdAt).toBeInstanceOf(Date);
+    expect(JSON.stringify(rest)).not.toContain(card.cvc);
+    expect(Object.values(row!).map(String)).not.toContain(card.cvc);
+    expect(rest).toMatchObject({ customer_id: customer, brand: 'mastercard', last4: '4444', exp_month: 8, exp_year: 2031 });
+  });
+});
+
+// ---------- the read model ----------
+
+describe('syncBooking', () => {
+  function state(bookingId: string, version: number, status: BookingState['status']): BookingState {
+    return {
+      bookingId,
+      customerId: 'cust-read-model',
+      status,
+      currentStep: status === 'PENDING' ? 'hotel' : null,
+      steps: [],
+      compensations: [],
+      cancelRequested: false,
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0 + version * 1_000).toISOString(),
+      version,
+    };
+  }
+
+  test('an older version never overwrites a newer one', async () => {
+    const bookingId = randomUUID();
+    await activities.syncBooking(state(bookingId, 1, 'PENDING'));
+    expect(await db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ version: 1, status: 'PENDING' });
+
+    await activities.syncBooking(state(bookingId, 3, 'COMPENSATING'));
+    await activities.syncBooking(state(bookingId, 2, 'PENDING'));
+    const row = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
+    expect(row).toMatchObject({ version: 3, status: 'COMPENSATING', currentStep: null });
+    expect((row.state as unknown as BookingState).version).toBe(3);
+    expect(row.updatedAt.toISOString()).toBe(new Date(T0 + 3_000).toISOString());
+
+    // The same version again changes nothing either.
+    await activities.syncBooking({ ...state(bookingId, 3, 'PENDING') });
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      version: 3,
+      status: 'COMPENSATING',
+    });
+
+    await activities.syncBooking(state(bookingId, 4, 'COMPENSATION_FAILED'));
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      version: 4,
+      status: 'COMPENSATION_FAILED',
+    });
+    expect(await db.booking.count({ where: { id: bookingId } })).toBe(1);
+  });
+
+  test('a first sync that arrives late still creates the row, and the newest wins regardless of order', async () => {
+    const bookingId = randomUUID();
+    const versions = [5, 2, 7, 1, 6, 3];
+    await Promise.all(versions.map((v) => activities.syncBooking(state(bookingId, v, v === 7 ? 'COMPENSATING' : 'PENDING'))));
+    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+      version: 7,
+      status: 'COMPENSATING',
+    });
+  });
+});

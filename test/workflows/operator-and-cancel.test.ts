@@ -1,0 +1,212 @@
+// A compensation that fails for good waits for an operator; a user's cancel unwinds the saga.
+import { setTimeout as delay } from 'node:timers/promises';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createFlightService } from '../../src/activities/flights.ts';
+import { createHotelService } from '../../src/activities/hotels.ts';
+import {
+  cancelBookingUpdate,
+  getBookingStateQuery,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+  type BookingState,
+  type BookingStatus,
+} from '../../src/shared.ts';
+import { CARDS } from '../helpers/booking.ts';
+import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { compensationOrder } from '../helpers/temporal.ts';
+import { expectSaga } from './expectations.ts';
+import { createHarness, failureTypes, runBooking, withBooking, type Harness, type StartedBooking } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness('operator');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Polls the workflow until `until` holds; `skip` lets server time run ahead between polls. */
+async function waitForState(
+  { handle }: StartedBooking,
+  until: (s: BookingState) => boolean,
+  skip?: string,
+): Promise<BookingState> {
+  for (let i = 0; i < 400; i++) {
+    const state = await handle.query(getBookingStateQuery);
+    if (until(state)) return state;
+    if (skip) await h.env.sleep(skip);
+    else await delay(25);
+  }
+  throw new Error(`state never reached: ${JSON.stringify(await handle.query(getBookingStateQuery))}`);
+}
+
+const status = (s: BookingStatus) => (state: BookingState) => state.status === s;
+
+async function updateError(promise: Promise<unknown>): Promise<string[]> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  return failureTypes(error);
+}
+
+describe('a compensation that fails for good', () => {
+  test('the other compensations still run; the booking waits days for an operator; a retry that fails again keeps it waiting; a resolve ends it FAILED', async () => {
+    await withBooking(h, { card: CARDS.declined, faults: { cancelHotel: 'fail' } }, async (booking) => {
+      const { handle, input } = booking;
+      let state = await waitForState(booking, status('COMPENSATION_FAILED'));
+      expect(state.steps.map((s) => [s.name, s.state])).toEqual([
+        ['flight', 'COMPENSATED'],
+        ['hotel', 'COMPENSATION_FAILED'],
+        ['payment', 'FAILED'],
+      ]);
+      expect(state.steps[1]!.undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
+      expect(state.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual([
+        'refundPayment:NOTHING_TO_UNDO',
+        'cancelHotel:FAILED',
+        'cancelFlight:UNDONE',
+      ]);
+      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('COMPENSATION_FAILED');
+
+      // Ten days later it is still waiting, durably.
+      await h.env.sleep('10 days');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect((await handle.query(getBookingStateQuery)).status).toBe('COMPENSATION_FAILED');
+
+      // A retry is accepted, runs the failed undo again, and it fails again.
+      const accepted = await handle.executeUpdate(retryCompensationUpdate);
+      expect(accepted.status).toBe('COMPENSATION_FAILED');
+      state = await waitForState(booking, (s) => s.status === 'COMPENSATION_FAILED' && s.compensations.length === 4);
+      expect(state.compensations.at(-1)).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED' });
+
+      // A person cancels the hotel by hand and resolves with a note.
+      await createHotelService(h.tdb.db).cancelHotel({ bookingId: input.bookingId });
+      await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'cancelled by phone with the hotel, ticket 4711' }] });
+      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
+      state = await handle.query(getBookingStateQuery);
+      expect(state.status).toBe('FAILED');
+      expect(state.resolution?.note).toBe('cancelled by phone with the hotel, ticket 4711');
+      expect(compensationOrder(await handle.fetchHistory())).toEqual(['refundPayment', 'cancelHotel', 'cancelFlight', 'cancelHotel']);
+      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('FAILED');
+      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    });
+  });
+
+  test('a hotel system down for 30 h outlasts the undo retry budget (24 h); a retry after it is back succeeds', async () => {
+    await withBooking(h, { card: CARDS.declined, faults: { cancelHotel: 'outage:30h' } }, async (booking) => {
+      const { handle } = booking;
+      let state = await waitForState(booking, status('COMPENSATION_FAILED'), '1h');
+      expect(state.steps[1]).toMatchObject({ state: 'COMPENSATION_FAILED', undo: { error: { type: 'ServiceUnavailable' } } });
+      expect(state.steps[0]!.state).toBe('COMPENSATED');
+      await h.env.sleep('7h');
+      await handle.executeUpdate(retryCompensationUpdate);
+      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
+      state = await handle.query(getBookingStateQuery);
+      expect(state.status).toBe('FAILED');
+      expect(state.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'FAILED']);
+      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    });
+  });
+
+  test('operator updates are refused unless the booking is COMPENSATION_FAILED, and a resolve needs a note', async () => {
+    await withBooking(h, { faults: { chargePayment: 'outage:1h' } }, async (booking) => {
+      const { handle } = booking;
+      await waitForState(booking, (s) => s.steps[2]!.state === 'RUNNING');
+      expect(await updateError(handle.executeUpdate(retryCompensationUpdate))).toEqual(['NoFailedCompensation']);
+      expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'x' }] }))).toEqual([
+        'NoFailedCompensation',
+      ]);
+      expect((await handle.result()).status).toBe('CONFIRMED');
+    });
+    await withBooking(h, { card: CARDS.declined, faults: { cancelFlight: 'fail' } }, async (booking) => {
+      const { handle, input } = booking;
+      await waitForState(booking, status('COMPENSATION_FAILED'));
+      expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: '  ' }] }))).toEqual(['InvalidNote']);
+      await createFlightService(h.tdb.db).cancelFlight({ bookingId: input.bookingId });
+      await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'seat released by hand' }] });
+      await handle.result().catch(() => undefined);
+      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('FAILED');
+    });
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+});
+
+describe('the user cancels', () => {
+  test('while the hotel step runs: the hotel it reserved and the flight are undone, CANCELLED', async () => {
+    await withBooking(h, { faults: { reserveHotel: 'timeout' } }, async ({ handle, input }) => {
+      // The hotel is reserved, but the activity has not answered yet.
+      for (let i = 0; i < 200 && !(await h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } })); i++) {
+        await delay(25);
+      }
+      const accepted = await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'changed plans' }] });
+      expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true });
+      const result = await handle.result();
+      expect(result.status).toBe('CANCELLED');
+      const state = await handle.query(getBookingStateQuery);
+      expect(state.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'SKIPPED']);
+      expect(state.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(['cancelHotel:UNDONE', 'cancelFlight:UNDONE']);
+      expect(state.failure).toMatchObject({ step: 'hotel', type: 'Cancelled', message: 'cancelled by the user: changed plans' });
+      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CANCELLED');
+      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    });
+  });
+
+  test('while the payment service is down: refund (nothing charged) → cancel hotel → cancel flight', async () => {
+    const run = await runBooking(h, {
+      faults: { chargePayment: 'outage:2h' },
+      during: async (handle) => {
+        for (let i = 0; i < 200; i++) {
+          const s = await handle.query(getBookingStateQuery);
+          if (s.steps[2]!.state === 'RUNNING') break;
+          await delay(25);
+        }
+        await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
+      },
+    });
+    await expectSaga(h, run, {
+      status: 'CANCELLED',
+      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
+      compensations: ['refundPayment', 'cancelHotel', 'cancelFlight'],
+      failure: { step: 'payment', type: 'Cancelled' },
+    });
+  });
+
+  test('a booking that is already cancelling cannot be cancelled twice', async () => {
+    await withBooking(h, { faults: { reserveHotel: 'timeout' } }, async (booking) => {
+      const { handle } = booking;
+      await waitForState(booking, (s) => s.steps[1]!.state === 'RUNNING');
+      await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
+      expect(await updateError(handle.executeUpdate(cancelBookingUpdate, { args: [{}] }))).toEqual(['BookingNotCancellable']);
+      expect((await handle.result()).status).toBe('CANCELLED');
+    });
+  });
+
+  test('a workflow cancelled from Temporal (Web UI, CLI) still compensates, and ends cancelled', async () => {
+    const run = await runBooking(h, {
+      faults: { chargePayment: 'outage:2h' },
+      during: async (handle) => {
+        for (let i = 0; i < 200; i++) {
+          if ((await handle.query(getBookingStateQuery)).steps[2]!.state === 'RUNNING') break;
+          await delay(25);
+        }
+        await handle.cancel();
+      },
+    });
+    expect(run.error).toBeInstanceOf(WorkflowFailedError);
+    expect(failureTypes(run.error)).toEqual(['CancelledFailure']);
+    await expectSagaCancelled(run.state);
+    expect(run.compensations).toEqual(['refundPayment', 'cancelHotel', 'cancelFlight']);
+    expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking?.status).toBe('CANCELLED');
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+});
+
+async function expectSagaCancelled(state: BookingState) {
+  expect(state.status).toBe('CANCELLED');
+  expect(state.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'FAILED']);
+}

@@ -1,0 +1,63 @@
+// The `timeout` fault: a step does its work, then answers after its start-to-close timeout. The
+// test server cannot skip time while an activity runs, so each late answer costs five real seconds;
+// the tests run concurrently, each on its own task queue.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CARDS } from '../helpers/booking.ts';
+import { serviceRows } from '../helpers/db.ts';
+import { expectSaga } from './expectations.ts';
+import { createHarness, runBooking, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness('timeouts');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe.concurrent('a step that answers too late', () => {
+  test.each(['reserveFlight', 'reserveHotel', 'chargePayment'] as const)(
+    '%s: the retry finds the work done, so the booking completes without doubling it',
+    async (target) => {
+      const run = await runBooking(h, { faults: { [target]: 'timeout' } });
+      await expectSaga(h, run, {
+        status: 'CONFIRMED',
+        steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+        compensations: [],
+      });
+      const step = { reserveFlight: 0, reserveHotel: 1, chargePayment: 2 }[target];
+      expect(run.state.steps[step]!.attempts).toBe(2);
+    },
+  );
+
+  test('reserveHotel that times out on every attempt, after doing its work, is compensated and leaves no orphan', async () => {
+    const run = await runBooking(h, { faults: { reserveHotel: 'timeout:3' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'SKIPPED' },
+      compensations: ['cancelHotel', 'cancelFlight'],
+      failure: { step: 'hotel', type: 'StartToCloseTimeout' },
+      causeType: 'TimeoutFailure',
+    });
+    expect(run.state.steps[1]).toMatchObject({ attempts: 3, undo: { outcome: 'UNDONE' } });
+    const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+    // The reservation the workflow never heard of was made, and then cancelled.
+    expect(rows.hotel).toMatchObject({ status: 'CANCELLED', rooms: 1 });
+  }, 30_000);
+});
+
+describe.concurrent('a compensation that answers too late', () => {
+  test.each(['refundPayment', 'cancelHotel', 'cancelFlight'] as const)(
+    '%s: the retried undo finds it done and the unwind goes on',
+    async (target) => {
+      const run = await runBooking(h, { card: CARDS.declined, faults: { [target]: 'timeout' } });
+      await expectSaga(h, run, {
+        status: 'FAILED',
+        steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
+        compensations: ['refundPayment', 'cancelHotel', 'cancelFlight'],
+        failure: { step: 'payment', type: 'CardDeclined' },
+      });
+      expect(run.state.steps.find((s) => s.undo?.activity === target)?.undo?.attempts).toBe(2);
+    },
+  );
+});
