@@ -15,7 +15,7 @@ const FLIGHTS: InventoryTables = {
 
 export function createFlightService(db: Db) {
   return {
-    async reserveFlight(input: ReserveFlightInput): Promise<ReservationResult> {
+    reserveFlight: async (input: ReserveFlightInput): Promise<ReservationResult> => {
       const { bookingId, flightNumber, date, seats } = input;
       let flight: { id: number; priceCents: number; currency: string } | undefined;
       return reserve(db, FLIGHTS, bookingId, {
@@ -43,7 +43,7 @@ export function createFlightService(db: Db) {
       });
     },
 
-    async cancelFlight(input: StepInput): Promise<UndoResult> {
+    cancelFlight: async (input: StepInput): Promise<UndoResult> => {
       return cancel(db, FLIGHTS, input.bookingId);
     },
   };

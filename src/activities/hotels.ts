@@ -15,7 +15,7 @@ const HOTELS: InventoryTables = {
 
 export function createHotelService(db: Db) {
   return {
-    async reserveHotel(input: ReserveHotelInput): Promise<HotelReservationResult> {
+    reserveHotel: async (input: ReserveHotelInput): Promise<HotelReservationResult> => {
       const { bookingId, hotelId, checkIn, checkOut, rooms } = input;
       const nights = nightsBetween(checkIn, checkOut);
       let currency = 'USD';
@@ -54,7 +54,7 @@ export function createHotelService(db: Db) {
       });
     },
 
-    async cancelHotel(input: StepInput): Promise<UndoResult> {
+    cancelHotel: async (input: StepInput): Promise<UndoResult> => {
       return cancel(db, HOTELS, input.bookingId);
     },
   };

@@ -14,7 +14,7 @@ interface PaymentRow {
 export function createPaymentService(db: Db, now: () => Date) {
   return {
     /** Charges the amount the workflow computed from the reserved prices; never twice per booking. */
-    async chargePayment(input: ChargePaymentInput): Promise<PaymentResult> {
+    chargePayment: async (input: ChargePaymentInput): Promise<PaymentResult> => {
       const { bookingId, token, amountCents, currency } = input;
       return retryOnUniqueViolation(() =>
         db.$transaction(async (tx) => {
@@ -48,7 +48,7 @@ export function createPaymentService(db: Db, now: () => Date) {
     },
 
     /** Refunds a booking's payment. A refund of a charge that never happened leaves a tombstone. */
-    async refundPayment(input: StepInput): Promise<UndoResult> {
+    refundPayment: async (input: StepInput): Promise<UndoResult> => {
       const { bookingId } = input;
       return db.$transaction(async (tx) => {
         const inserted = await tx.$executeRaw`

@@ -6,7 +6,7 @@ import type { BookingState } from '../shared.ts';
 export function createReadModel(db: Db) {
   return {
     /** Upserts the booking row; an update older than the stored one is ignored. */
-    async syncBooking(state: BookingState): Promise<void> {
+    syncBooking: async (state: BookingState): Promise<void> => {
       const flightCents = state.flight?.priceCents ?? null;
       const hotelCents = state.hotel?.priceCents ?? null;
       const totalCents = state.payment?.amountCents ?? null;

@@ -86,6 +86,13 @@ export async function cancel(db: Db, t: InventoryTables, bookingId: string): Pro
       INSERT INTO ${Prisma.raw(t.reservations)} (id, booking_id, status)
       VALUES (gen_random_uuid(), ${bookingId}, 'VOIDED') ON CONFLICT (booking_id) DO NOTHING`;
     if (inserted === 1) return { outcome: 'NOTHING_TO_UNDO' };
+    // Lock in the order reserve does, inventory row first, so a retried reserve racing this
+    // cancel cannot deadlock with it. A reservation's inventory row never changes.
+    const [peek] = await tx.$queryRaw<{ inventory_id: string | number | null }[]>`
+      SELECT ${Prisma.raw(t.inventoryId)} AS inventory_id FROM ${Prisma.raw(t.reservations)} WHERE booking_id = ${bookingId}`;
+    if (peek?.inventory_id != null) {
+      await tx.$queryRaw`SELECT 1 FROM ${Prisma.raw(t.inventory)} WHERE id = ${peek.inventory_id} FOR UPDATE`;
+    }
     const row = await lockReservation(tx, t, bookingId);
     if (!row || row.status === 'VOIDED') return { outcome: 'NOTHING_TO_UNDO' };
     if (row.status === 'CANCELLED') return { outcome: 'UNDONE', reference: row.id };

@@ -50,7 +50,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       } catch (error) {
         await client.query('ROLLBACK');
         await client.query('DELETE FROM "_prisma_migrations" WHERE id = $1', [id]);
-        throw new Error(`migration ${name} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${name} failed: ${(error as Error).message}`, { cause: error });
       }
       await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
       applied.push(name);

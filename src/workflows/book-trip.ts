@@ -200,9 +200,9 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       return state;
     },
     {
-      validator: (args) => {
+      validator: (request: { note: string }) => {
         requireCompensationFailed();
-        if (typeof args?.note !== 'string' || args.note.trim() === '') {
+        if (typeof request?.note !== 'string' || request.note.trim() === '') {
           throw ApplicationFailure.create({ type: 'InvalidNote', message: 'a note is required', nonRetryable: true });
         }
       },
@@ -294,7 +294,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
           ),
         (r) => r.paymentId,
       );
-      state.payment = { ...state.payment!, paymentId: paymentResult.paymentId };
+      state.payment = { ...state.payment, paymentId: paymentResult.paymentId };
     });
     // A cancel accepted in the same task as the last step's completion still wins.
     outcome = state.cancelRequested ? 'CANCELLED' : 'CONFIRMED';

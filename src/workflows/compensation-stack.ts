@@ -16,7 +16,7 @@ export interface UnwindHooks<K> {
 export interface UnwindResult<K> {
   /** Keys in the order their undo ran. */
   ran: K[];
-  /** Keys whose undo failed, in the order they ran; they stay on record for a retry. */
+  /** Keys whose undo failed in this run, in the order they ran; they stay on record for a retry. */
   failed: K[];
 }
 
@@ -34,7 +34,7 @@ export class CompensationStack<K> {
     return this.#stack.map((c) => c.key).reverse();
   }
 
-  /** Undos that failed in the last unwind or retry, in the order they ran. */
+  /** Undos that failed and wait for a retry, in the order they ran. */
   get failed(): K[] {
     return this.#failed.map((c) => c.key);
   }
@@ -58,17 +58,22 @@ export class CompensationStack<K> {
 
   async #runAll(order: Compensation<K>[], hooks: UnwindHooks<K>): Promise<UnwindResult<K>> {
     const ran: K[] = [];
+    const failed: K[] = [];
     for (const compensation of order) {
       ran.push(compensation.key);
       hooks.onStart?.(compensation.key);
+      let result: unknown;
       try {
-        const result = await compensation.run();
-        hooks.onSuccess?.(compensation.key, result);
+        result = await compensation.run();
       } catch (error) {
         this.#failed.push(compensation);
+        failed.push(compensation.key);
         hooks.onFailure?.(compensation.key, error);
+        continue;
       }
+      // Outside the try: a hook that throws is a bug to surface, not a failed undo.
+      hooks.onSuccess?.(compensation.key, result);
     }
-    return { ran, failed: this.failed };
+    return { ran, failed };
   }
 }

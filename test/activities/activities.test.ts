@@ -19,6 +19,7 @@ import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 const AMOUNT = 76_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let tdb: TestDatabase;
 let db: Db;
@@ -50,9 +51,15 @@ afterEach(async () => {
 
 const quietLogger = new DefaultLogger('ERROR');
 
+interface TypedEnv {
+  env: MockActivityEnvironment;
+  /** `env.run`, with the activity's result type (MockActivityEnvironment.run cannot infer it). */
+  run<I, R>(fn: (input: I) => Promise<R>, input: I): Promise<R>;
+}
+
 /** A fresh activity context: attempt 1, scheduled at T0, unless told otherwise. */
-function envFor(info: Partial<Info> = {}): MockActivityEnvironment {
-  return new MockActivityEnvironment(
+function envFor(info: Partial<Info> = {}): TypedEnv {
+  const env = new MockActivityEnvironment(
     {
       attempt: 1,
       startToCloseTimeoutMs: 10_000,
@@ -62,6 +69,10 @@ function envFor(info: Partial<Info> = {}): MockActivityEnvironment {
     },
     { logger: quietLogger },
   );
+  return {
+    env,
+    run: <I, R>(fn: (input: I) => Promise<R>, input: I) => env.run<[I], R, (input: I) => Promise<R>>(fn, input),
+  };
 }
 
 /** The ApplicationFailure a call rejected with; fails the test if it resolved. */
@@ -132,7 +143,8 @@ describe('idempotency: one booking ID, one effect', () => {
     const before = await seatsLeft();
     const first = await envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
     const second = await envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
-    expect(first).toEqual({ reservationId: expect.any(String), priceCents: 44_000, currency: 'USD', attempt: 1 });
+    expect(first).toEqual({ reservationId: first.reservationId, priceCents: 44_000, currency: 'USD', attempt: 1 });
+    expect(first.reservationId).toMatch(UUID);
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await seatsLeft()).toBe(before - 2);
     const { flight } = await serviceRows(db, bookingId);
@@ -145,8 +157,9 @@ describe('idempotency: one booking ID, one effect', () => {
     const before = await roomsLeft();
     const first = await envFor().run(activities.reserveHotel, hotelInput(bookingId));
     const second = await envFor({ attempt: 2 }).run(activities.reserveHotel, hotelInput(bookingId));
+    expect(first.reservationId).toMatch(UUID);
     expect(first).toEqual({
-      reservationId: expect.any(String),
+      reservationId: first.reservationId,
       nights: 3,
       priceCents: 54_000,
       currency: 'USD',
@@ -163,7 +176,8 @@ describe('idempotency: one booking ID, one effect', () => {
     const bookingId = randomUUID();
     const first = await envFor().run(activities.chargePayment, chargeInput(bookingId));
     const second = await envFor({ attempt: 2 }).run(activities.chargePayment, chargeInput(bookingId));
-    expect(first).toEqual({ paymentId: expect.any(String), amountCents: AMOUNT, currency: 'USD', attempt: 1 });
+    expect(first).toEqual({ paymentId: first.paymentId, amountCents: AMOUNT, currency: 'USD', attempt: 1 });
+    expect(first.paymentId).toMatch(UUID);
     expect(second).toEqual({ ...first, attempt: 2 });
     const { payment } = await serviceRows(db, bookingId);
     expect(payment).toMatchObject({
@@ -214,6 +228,10 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(payment).toMatchObject({ id: paymentId, status: 'REFUNDED', amountCents: AMOUNT });
     expect(payment?.refundedAt).toBeInstanceOf(Date);
     expect((await countRows(bookingId)).payments).toBe(1);
+    // The second refund touched nothing: the first refund's time stands.
+    const third = await envFor({ attempt: 3 }).run(activities.refundPayment, { bookingId });
+    expect(third.outcome).toBe('UNDONE');
+    expect((await serviceRows(db, bookingId)).payment?.refundedAt).toEqual(payment?.refundedAt);
     // A charge retried after its refund takes nothing.
     const late = await failureOf(envFor({ attempt: 3 }).run(activities.chargePayment, chargeInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 3 });
@@ -322,6 +340,90 @@ describe('concurrent calls with one booking ID', () => {
     expect(results.every((r) => r.amountCents === AMOUNT)).toBe(true);
     expect((await countRows(bookingId)).payments).toBe(1);
     expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: [...ids][0], status: 'CAPTURED' });
+  });
+
+  test('concurrent reserves with different booking IDs never oversell a flight', async () => {
+    const date = daysFromNow(21);
+    const left = await seatsLeft(FLIGHT.flightNumber, date);
+    // Leave two seats, then let five bookings race for one seat each.
+    await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: left - 2 }));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, () => envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date }))),
+    );
+    const won = settled.filter((s) => s.status === 'fulfilled');
+    const lost = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    expect(won).toHaveLength(2);
+    for (const { reason } of lost) expectFailure(reason as ApplicationFailure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
+    expect(await seatsLeft(FLIGHT.flightNumber, date)).toBe(0);
+  });
+
+  test('concurrent chargePayment and refundPayment end consistently: a refund or a tombstone', async () => {
+    for (let round = 0; round < 6; round++) {
+      const bookingId = randomUUID();
+      // Alternate which call starts first to exercise both interleavings.
+      const start = {
+        charge: () => envFor().run(activities.chargePayment, chargeInput(bookingId)),
+        refund: () => envFor().run(activities.refundPayment, { bookingId }),
+      };
+      let charge: ReturnType<typeof start.charge>;
+      let refund: ReturnType<typeof start.refund>;
+      if (round % 2 === 0) {
+        charge = start.charge();
+        refund = start.refund();
+      } else {
+        refund = start.refund();
+        charge = start.charge();
+      }
+      const [charged, refunded] = await Promise.allSettled([charge, refund]);
+      expect(refunded.status).toBe('fulfilled');
+      if (refunded.status !== 'fulfilled') throw refunded.reason;
+      const undo = refunded.value;
+      const { payment } = await serviceRows(db, bookingId);
+      if (charged.status === 'fulfilled') {
+        const { paymentId } = charged.value;
+        expect(undo).toMatchObject({ outcome: 'UNDONE', reference: paymentId });
+        expect(payment).toMatchObject({ id: paymentId, status: 'REFUNDED' });
+      } else {
+        expectFailure(charged.reason as ApplicationFailure, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+        expect(undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
+        expect(payment).toMatchObject({ status: 'VOIDED', amountCents: 0 });
+      }
+      expect((await countRows(bookingId)).payments).toBe(1);
+    }
+  });
+
+  test('a retried reserveFlight racing its cancelFlight: consistent, and a lost race is only ever retryable', async () => {
+    // The reserve locks the flight, then the reservation; the cancel locks the reservation, then
+    // the flight. PostgreSQL may break that cycle by aborting one of them (deadlock detected):
+    // that must surface as a retryable failure that a retry completes, never as a business failure.
+    for (let round = 0; round < 3; round++) {
+      const bookingId = randomUUID();
+      const before = await seatsLeft();
+      const { reservationId } = await envFor().run(activities.reserveFlight, flightInput(bookingId));
+      const [retried, cancelled] = await Promise.allSettled([
+        envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId)),
+        envFor().run(activities.cancelFlight, { bookingId }),
+      ]);
+      if (retried.status === 'fulfilled') expect(retried.value.reservationId).toBe(reservationId);
+      else {
+        const failure = retried.reason as ApplicationFailure;
+        expect(failure).toBeInstanceOf(ApplicationFailure);
+        if (failure.type !== 'AlreadyCompensated') expect(failure.nonRetryable).toBe(false);
+      }
+      if (cancelled.status === 'rejected') {
+        expect(cancelled.reason).toBeInstanceOf(ApplicationFailure);
+        expect((cancelled.reason as ApplicationFailure).nonRetryable).toBe(false);
+        // The workflow retries the compensation; the retry finishes the job.
+        expect(await envFor({ attempt: 2 }).run(activities.cancelFlight, { bookingId })).toMatchObject({
+          outcome: 'UNDONE',
+          reference: reservationId,
+        });
+      } else {
+        expect(cancelled.value).toMatchObject({ outcome: 'UNDONE', reference: reservationId });
+      }
+      expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+      expect(await seatsLeft()).toBe(before);
+    }
   });
 
   test('concurrent reserveFlight and cancelFlight end consistently: a cancelled reservation or a tombstone', async () => {
@@ -600,8 +702,9 @@ describe('the tokenizer', () => {
     const twoDigitYear = await tokenizeCard(db, VAULT_KEY, customer, { ...CARDS.good, expYear: CARDS.good.expYear % 100 });
     expect(again).toEqual(first);
     expect(twoDigitYear.token).toBe(first.token);
+    expect(first.token).toMatch(/^pm_[0-9a-f]{24}$/);
     expect(first).toEqual({
-      token: expect.stringMatching(/^pm_[0-9a-f]{24}$/),
+      token: first.token,
       brand: 'visa',
       last4: '4242',
       expMonth: 12,

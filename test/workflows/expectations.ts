@@ -7,7 +7,7 @@ export interface SagaExpectation {
   status: BookingStatus;
   steps: Record<StepName, StepState>;
   /** Compensation activities in the order they ran. */
-  compensations: string[];
+  compensations: readonly string[];
   /** The failure's step and type, for FAILED bookings. */
   failure?: { step: StepName; type: string };
   /** The failure type at the bottom of the workflow's failure chain, when it differs. */

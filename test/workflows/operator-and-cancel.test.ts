@@ -199,14 +199,14 @@ describe('the user cancels', () => {
     });
     expect(run.error).toBeInstanceOf(WorkflowFailedError);
     expect(failureTypes(run.error)).toEqual(['CancelledFailure']);
-    await expectSagaCancelled(run.state);
+    expectSagaCancelled(run.state);
     expect(run.compensations).toEqual(['refundPayment', 'cancelHotel', 'cancelFlight']);
     expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking?.status).toBe('CANCELLED');
     expect(await invariantViolations(h.tdb.db)).toEqual([]);
   });
 });
 
-async function expectSagaCancelled(state: BookingState) {
+function expectSagaCancelled(state: BookingState) {
   expect(state.status).toBe('CANCELLED');
   expect(state.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'FAILED']);
 }

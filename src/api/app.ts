@@ -1,0 +1,95 @@
+// createApp(deps): the Express app, apart from listen(), so tests drive it with supertest.
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import helmet from 'helmet';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Db } from '../db/client.ts';
+import { createBookingService, type ApiConfig } from './bookings.ts';
+import { errorHandler, unknownRoute } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { bookingRoutes, inventoryRoutes } from './routes.ts';
+import type { SseOptions } from './sse.ts';
+
+export interface AppDeps {
+  client: Client;
+  db: Db;
+  config: ApiConfig;
+  logger?: Logger;
+  /** The task queue bookings start on (tests use a fresh one). */
+  taskQueue?: string;
+  sse?: SseOptions;
+  workerDeadlineMs?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const swaggerUiDir = createRequire(import.meta.url)('swagger-ui-dist').getAbsoluteFSPath() as string;
+const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
+export const WEB_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
+
+export function createApp(deps: AppDeps): express.Express {
+  const logger = deps.logger ?? pino({ level: 'info' });
+  const service = createBookingService(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Never the body or the headers: a request body holds a card number.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customProps: (_req, res) => (res.locals?.bookingId ? { bookingId: res.locals.bookingId as string } : {}),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(express.json({ limit: '16kb', strict: true }));
+
+  app.get('/healthz', async (_req, res) => {
+    const deadline = Date.now() + 2_000;
+    const [temporal, database] = await Promise.all([
+      deps.client
+        .withDeadline(deadline, () => deps.client.workflowService.getSystemInfo({}))
+        .then(() => 'ok')
+        .catch((e: Error) => `unreachable: ${e.message.split('\n')[0]}`),
+      deps.db.$queryRaw`SELECT 1`.then(() => 'ok').catch((e: Error) => `unreachable: ${e.message.split('\n').at(-1)}`),
+    ]);
+    const ok = temporal === 'ok' && database === 'ok';
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
+      checks: { temporal, database },
+      faultInjection: deps.config.faultInjection,
+      temporalUiUrl: deps.config.temporalUiUrl,
+    });
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.get('/docs', (_req, res) => {
+    res.sendFile('index.html', { root: docsDir });
+  });
+  app.get('/docs/init.js', (_req, res) => {
+    res.sendFile('init.js', { root: docsDir });
+  });
+  app.use('/docs/assets', express.static(swaggerUiDir, { index: false }));
+
+  app.use(bookingRoutes(service, deps.sse));
+  app.use(inventoryRoutes(deps.db));
+  app.use(express.static(WEB_DIR, { index: 'index.html' }));
+
+  app.use(unknownRoute);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,332 @@
+// The booking service behind the routes: starts bookTrip, reads live state from its query (the
+// read model once it is closed or the worker is unreachable), and passes user and operator
+// actions to the workflow as Updates.
+import { createHmac, randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { historyUrl, type Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { tokenizeCard } from '../payments/vault.ts';
+import {
+  STEP_ACTIVITIES,
+  STEPS,
+  TASK_QUEUE,
+  cancelBookingUpdate,
+  getBookingStateQuery,
+  isTerminal,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+  workflowIdFor,
+  type BookTripInput,
+  type BookingState,
+  type BookingStatus,
+  type StepName,
+} from '../shared.ts';
+import type { bookTrip } from '../workflows/book-trip.ts';
+import { ApiError, notFound } from './errors.ts';
+import { money, type BookingRequest, type BookingView } from './schemas.ts';
+
+export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'>;
+
+export interface BookingServiceDeps {
+  client: Client;
+  db: Db;
+  config: ApiConfig;
+  taskQueue?: string;
+  /** How long a query or update may wait for the worker before the read model answers instead. */
+  workerDeadlineMs?: number;
+}
+
+/** Pending activity facts from DescribeWorkflowExecution, keyed by step. */
+type LiveSteps = Partial<Record<StepName, { attempt: number; lastFailure?: string; nextAttemptAt?: string }>>;
+
+const STEP_OF_ACTIVITY = new Map<string, StepName>(
+  STEPS.flatMap((step) => [
+    [STEP_ACTIVITIES[step].run, step],
+    [STEP_ACTIVITIES[step].undo, step],
+  ]),
+);
+
+/** JSON with sorted keys: the same body always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function updateFailureType(error: unknown): string | undefined {
+  if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = error.cause;
+  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+}
+
+export function createBookingService(deps: BookingServiceDeps) {
+  const { client, db, config } = deps;
+  const taskQueue = deps.taskQueue ?? TASK_QUEUE;
+  const deadline = () => Date.now() + (deps.workerDeadlineMs ?? 3_000);
+  const handleFor = (bookingId: string) => client.workflow.getHandle<typeof bookTrip>(workflowIdFor(bookingId));
+
+  /** The booking ID for an Idempotency-Key: one key, one booking, one workflow ID. */
+  const bookingIdForKey = (key: string) => {
+    const h = createHmac('sha256', 'idempotency-key').update(key).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  };
+
+  function toView(state: BookingState, source: BookingView['source'], live: LiveSteps = {}): BookingView {
+    const self = `/bookings/${state.bookingId}`;
+    return {
+      bookingId: state.bookingId,
+      customerId: state.customerId,
+      status: state.status,
+      currentStep: state.currentStep,
+      steps: state.steps.map((s) => ({
+        ...s,
+        ...(live[s.name] && (s.state === 'RUNNING' || s.state === 'COMPENSATING') ? { live: live[s.name] } : {}),
+      })),
+      compensations: state.compensations,
+      ...(state.flight
+        ? {
+            flight: {
+              flightNumber: state.flight.flightNumber,
+              date: state.flight.date,
+              seats: state.flight.seats,
+              ...(state.flight.priceCents === undefined ? {} : { price: money(state.flight.priceCents) }),
+              ...(state.flight.reservationId ? { reservationId: state.flight.reservationId } : {}),
+            },
+          }
+        : {}),
+      ...(state.hotel
+        ? {
+            hotel: {
+              hotelId: state.hotel.hotelId,
+              checkIn: state.hotel.checkIn,
+              checkOut: state.hotel.checkOut,
+              rooms: state.hotel.rooms,
+              ...(state.hotel.nights === undefined ? {} : { nights: state.hotel.nights }),
+              ...(state.hotel.priceCents === undefined ? {} : { price: money(state.hotel.priceCents) }),
+              ...(state.hotel.reservationId ? { reservationId: state.hotel.reservationId } : {}),
+            },
+          }
+        : {}),
+      ...(state.payment
+        ? {
+            payment: {
+              ...(state.payment.amountCents === undefined ? {} : { amount: money(state.payment.amountCents) }),
+              currency: state.payment.currency,
+              last4: state.payment.last4,
+              brand: state.payment.brand,
+              ...(state.payment.paymentId ? { paymentId: state.payment.paymentId } : {}),
+            },
+          }
+        : {}),
+      ...(state.failure ? { failure: state.failure } : {}),
+      ...(state.resolution ? { resolution: state.resolution } : {}),
+      cancelRequested: state.cancelRequested,
+      version: state.version,
+      source,
+      createdAt: state.createdAt,
+      updatedAt: state.updatedAt,
+      links: { self, events: `${self}/events`, history: historyUrl(config, workflowIdFor(state.bookingId)) },
+    };
+  }
+
+  async function readModel(bookingId: string): Promise<BookingState | undefined> {
+    const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true } });
+    return row ? (row.state as unknown as BookingState) : undefined;
+  }
+
+  /** Live state from the workflow while it runs; the read model once it is closed or unreachable. */
+  async function get(bookingId: string): Promise<BookingView | undefined> {
+    const stored = await readModel(bookingId);
+    if (stored && isTerminal(stored.status)) return toView(stored, 'read-model');
+    const handle = handleFor(bookingId);
+    try {
+      const [state, description] = await client.withDeadline(deadline(), () =>
+        Promise.all([handle.query(getBookingStateQuery), handle.describe()]),
+      );
+      const live: LiveSteps = {};
+      for (const pending of description.raw.pendingActivities ?? []) {
+        const step = STEP_OF_ACTIVITY.get(pending.activityType?.name ?? '');
+        if (!step) continue;
+        const next = pending.nextAttemptScheduleTime?.seconds;
+        live[step] = {
+          attempt: pending.attempt ?? 1,
+          ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+          ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
+        };
+      }
+      return toView(state, 'workflow', live);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return stored ? toView(stored, 'read-model') : undefined;
+      if (stored) return toView(stored, 'read-model'); // the worker or Temporal is unreachable
+      throw new ApiError(503, 'temporarily_unavailable', 'the booking is running but its workflow does not answer; retry shortly');
+    }
+  }
+
+  function initialState(input: BookTripInput, now: string): BookingState {
+    return {
+      bookingId: input.bookingId,
+      customerId: input.customerId,
+      status: 'PENDING',
+      currentStep: null,
+      steps: STEPS.map((name) => ({ name, state: 'PENDING', attempts: 0 })),
+      compensations: [],
+      flight: { ...input.flight },
+      hotel: { ...input.hotel },
+      payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
+      cancelRequested: false,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+  }
+
+  /** Starts a booking. With an Idempotency-Key, a repeat of the same request returns the same booking. */
+  async function start(request: BookingRequest, idempotencyKey?: string): Promise<{ created: boolean; view: BookingView }> {
+    if (request.faults && !config.faultInjection) {
+      throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
+    }
+    // The hash is keyed: the body holds a card number, and its plain hash could be brute-forced.
+    const requestHash = createHmac('sha256', config.cardVaultKey).update(canonicalJson(request)).digest('hex');
+    const bookingId = idempotencyKey ? bookingIdForKey(idempotencyKey) : randomUUID();
+    const card = await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card);
+    const input: BookTripInput = {
+      bookingId,
+      customerId: request.customerId,
+      flight: request.flight,
+      hotel: request.hotel,
+      payment: { token: card.token, brand: card.brand, last4: card.last4 },
+      ...(request.faults && Object.keys(request.faults).length > 0 ? { faults: request.faults } : {}),
+    };
+    const { flight, hotel } = request;
+    try {
+      await client.workflow.start<typeof bookTrip>('bookTrip', {
+        taskQueue,
+        workflowId: workflowIdFor(bookingId),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { requestHash },
+        staticSummary: `Trip for ${request.customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
+        staticDetails: [
+          `**Booking** \`${bookingId}\` for customer \`${request.customerId}\``,
+          '',
+          `- Flight: ${flight.flightNumber} on ${flight.date}, ${flight.seats} seat(s)`,
+          `- Hotel: ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}, ${hotel.rooms} room(s)`,
+          `- Card: ${card.brand} •••• ${card.last4}`,
+          input.faults ? `- Injected faults: ${Object.entries(input.faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
+          '',
+          'Saga: reserve flight → reserve hotel → charge payment; on failure or cancel, undo in reverse.',
+        ].join('\n'),
+      });
+      return { created: true, view: toView(initialState(input, new Date().toISOString()), 'workflow') };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
+      const description = await handleFor(bookingId).describe();
+      if (description.memo?.requestHash !== requestHash) {
+        throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+      }
+      const view = await get(bookingId);
+      if (!view) throw notFound('booking');
+      return { created: false, view };
+    }
+  }
+
+  /** Runs an Update; maps refusals to 409, a missing booking to 404, a silent worker to 503. */
+  async function update(bookingId: string, run: () => Promise<BookingState>, refusedTypes: string[]): Promise<BookingView> {
+    try {
+      return toView(await client.withDeadline(deadline(), run), 'workflow');
+    } catch (error) {
+      const type = updateFailureType(error);
+      if (type && refusedTypes.includes(type)) {
+        throw new ApiError(409, 'conflict', (error as WorkflowUpdateFailedError).cause?.message ?? 'refused');
+      }
+      if (error instanceof WorkflowNotFoundError) {
+        const stored = await readModel(bookingId);
+        if (stored) throw new ApiError(409, 'conflict', `the booking is ${stored.status}`);
+        throw notFound('booking');
+      }
+      if (error instanceof WorkflowUpdateFailedError) throw new ApiError(400, 'rejected', error.cause?.message ?? error.message);
+      throw new ApiError(503, 'temporarily_unavailable', 'the booking workflow did not answer in time; retry shortly');
+    }
+  }
+
+  return {
+    start,
+    get,
+    bookingIdForKey,
+
+    cancel: (bookingId: string, reason?: string) =>
+      update(
+        bookingId,
+        () => handleFor(bookingId).executeUpdate(cancelBookingUpdate, { args: [reason ? { reason } : {}] }),
+        ['BookingNotCancellable'],
+      ),
+
+    retryCompensation: (bookingId: string) =>
+      update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate), ['NoFailedCompensation']),
+
+    resolveCompensation: (bookingId: string, note: string) =>
+      update(bookingId, () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note }] }), [
+        'NoFailedCompensation',
+        'InvalidNote',
+      ]),
+
+    /** A page of the read model, newest first, with a keyset cursor. */
+    async list(query: { status?: BookingStatus; customerId?: string; limit: number; cursor?: string }) {
+      let after: { createdAt: Date; id: string } | undefined;
+      if (query.cursor) {
+        try {
+          const [createdAt, id] = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as [string, string];
+          if (typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('bad cursor');
+          after = { createdAt: new Date(createdAt), id };
+        } catch {
+          throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
+        }
+      }
+      const rows = await db.booking.findMany({
+        where: {
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.customerId ? { customerId: query.customerId } : {}),
+          ...(after
+            ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+            : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((row) => ({
+          bookingId: row.id,
+          customerId: row.customerId,
+          status: row.status,
+          currentStep: row.currentStep,
+          ...(row.failureStep && row.failureType
+            ? { failure: { step: row.failureStep, type: row.failureType, message: row.failureMessage ?? '' } }
+            : {}),
+          ...(row.totalCents === null ? {} : { total: money(row.totalCents) }),
+          currency: row.currency,
+          createdAt: row.createdAt.toISOString(),
+          updatedAt: row.updatedAt.toISOString(),
+        })),
+        nextCursor:
+          rows.length > query.limit && last
+            ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url')
+            : null,
+      };
+    },
+  };
+}
+
+export type BookingService = ReturnType<typeof createBookingService>;

@@ -1,0 +1,65 @@
+// One error shape for every failure: { "error": { "code", "message", "details"? } }, with the
+// right status. Never a stack trace.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** zod issues as `{ path, message }`, so a client sees each failing field. */
+export function validationError(error: z.ZodError, where = 'body'): ApiError {
+  const details = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return new ApiError(400, 'validation_failed', `invalid request ${where}`, details);
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
+};
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  let apiError: ApiError;
+  if (err instanceof ApiError) {
+    apiError = err;
+  } else if (err instanceof z.ZodError) {
+    apiError = validationError(err);
+  } else {
+    const e = err as HttpishError;
+    const status = e?.status ?? e?.statusCode;
+    if (e?.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', 'request body is larger than 16 kB');
+    else if (e?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+      apiError = new ApiError(415, 'unsupported_encoding', 'unsupported content encoding or charset');
+    else if (status && status >= 400 && status < 500 && e.expose) apiError = new ApiError(status, 'bad_request', (err as Error).message);
+    else apiError = new ApiError(500, 'internal_error', 'something went wrong; it was logged');
+  }
+  if (apiError.status >= 500) req.log?.error({ err }, 'request failed');
+  if (res.headersSent) return;
+  res.status(apiError.status).json({
+    error: {
+      code: apiError.code,
+      message: apiError.message,
+      ...(apiError.details === undefined ? {} : { details: apiError.details }),
+    },
+  });
+};

@@ -1,0 +1,34 @@
+// npm run api: the API on PORT, against TEMPORAL_ADDRESS and DATABASE_URL.
+import { Client, Connection } from '@temporalio/client';
+import { pino } from 'pino';
+import { loadConfig } from '../config.ts';
+import { createDb } from '../db/client.ts';
+import { createApp } from './app.ts';
+
+const config = loadConfig();
+const logger = pino({ level: config.logLevel });
+if (!config.databaseUrl) {
+  logger.fatal('DATABASE_URL is not set (or run `npm run dev`, which brings its own database)');
+  process.exit(2);
+}
+const address = config.temporalAddress ?? 'localhost:7233';
+const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
+const connection = await Connection.connect({ address }).catch((error: Error) => {
+  logger.fatal(`cannot reach Temporal at ${address}: ${error.message}. Start one with \`temporal server start-dev\`.`);
+  process.exit(1);
+});
+const client = new Client({ connection, namespace: config.temporalNamespace });
+const app = createApp({ client, db, config, logger });
+const server = app.listen(config.port, () => {
+  logger.info(`API on http://localhost:${config.port} (docs at /docs); Temporal ${address}`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    logger.info(`${signal}: shutting down`);
+    server.close(() => {
+      void Promise.all([connection.close(), db.$disconnect()]).then(() => process.exit(0));
+    });
+    server.closeAllConnections();
+  });
+}

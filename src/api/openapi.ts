@@ -1,0 +1,162 @@
+// The OpenAPI 3.1 document, generated from the zod schemas that validate the requests and type
+// the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
+import { z } from 'zod';
+import { BOOKING_ID_PATTERN } from '../shared.ts';
+import { bookingListQuerySchema, flightsQuerySchema } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function strip(schema: JsonSchema): JsonSchema {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest;
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
+const error = (description: string) => json('Error', description);
+
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: !(field as z.ZodType).safeParse(undefined).success,
+    schema: strip(z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' }) as JsonSchema),
+  }));
+}
+
+const bookingIdParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: BOOKING_ID_PATTERN.source },
+};
+
+const commonErrors = {
+  '400': error('Invalid request: the details name each failing field.'),
+  '500': error('Unexpected error (logged; no stack trace is returned).'),
+};
+
+let cached: JsonSchema | undefined;
+
+export function openApiDocument(): JsonSchema {
+  if (cached) return cached;
+  const registry = z.toJSONSchema(z.globalRegistry, {
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  });
+  const schemas = Object.fromEntries(Object.entries(registry.schemas).map(([id, s]) => [id, strip(s as JsonSchema)]));
+
+  const bookingAction = (summary: string, description: string, body?: string) => ({
+    summary,
+    description,
+    parameters: [bookingIdParameter],
+    ...(body ? { requestBody: { required: false, content: { 'application/json': { schema: ref(body) } } } } : {}),
+    responses: {
+      '202': json('Booking', 'Accepted by the workflow; the booking as it stands now.'),
+      ...commonErrors,
+      '404': error('No such booking.'),
+      '409': error('The booking is not in a state that allows this.'),
+      '503': error('The workflow did not answer in time.'),
+    },
+  });
+
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Trip booking saga API',
+      version: '1.0.0',
+      description:
+        'Starts bookTrip sagas on Temporal (flight → hotel → payment, compensated in reverse) and reads their live state.',
+    },
+    servers: [{ url: '/' }],
+    paths: {
+      '/bookings': {
+        post: {
+          summary: 'Book a trip',
+          description:
+            'Validates the request, tokenizes the card at once (the number and CVC go nowhere else) and starts the bookTrip workflow with ID booking-<bookingId>.',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'Same key + same body: the same booking (200). Same key + another body: 422.',
+              schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+            },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('BookingRequest') } } },
+          responses: {
+            '201': {
+              ...json('Booking', 'Started; the saga runs on (status PENDING).'),
+              headers: { Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' } },
+            },
+            '200': json('Booking', 'A repeat of an earlier request with the same Idempotency-Key.'),
+            ...commonErrors,
+            '413': error('Body larger than 16 kB.'),
+            '415': error('Unsupported content encoding.'),
+            '422': error('The Idempotency-Key was used with another request body.'),
+          },
+        },
+        get: {
+          summary: 'List bookings (read model), newest first',
+          parameters: queryParameters(bookingListQuerySchema),
+          responses: { '200': json('BookingList', 'A page of bookings.'), ...commonErrors },
+        },
+      },
+      '/bookings/{id}': {
+        get: {
+          summary: 'A booking, live from its workflow (or the read model once it is closed)',
+          parameters: [bookingIdParameter],
+          responses: {
+            '200': json('Booking', 'The booking and its per-step ledger.'),
+            ...commonErrors,
+            '404': error('No such booking.'),
+            '503': error('Running, but neither the workflow nor the read model answers.'),
+          },
+        },
+      },
+      '/bookings/{id}/events': {
+        get: {
+          summary: 'Server-sent events: one `booking` event per state change, then `end` at a terminal status',
+          parameters: [bookingIdParameter],
+          responses: {
+            '200': {
+              description: 'An event stream; each `booking` event carries a Booking as JSON.',
+              content: { 'text/event-stream': { schema: { type: 'string' }, itemSchema: ref('Booking') } },
+            },
+            ...commonErrors,
+            '404': error('No such booking.'),
+          },
+        },
+      },
+      '/bookings/{id}/cancel': {
+        post: bookingAction('Cancel a booking', 'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal.', 'CancelRequest'),
+      },
+      '/bookings/{id}/compensation/retry': {
+        post: bookingAction('Retry the failed compensations', 'Only while the booking is COMPENSATION_FAILED.'),
+      },
+      '/bookings/{id}/compensation/resolve': {
+        post: bookingAction('Resolve a failed compensation by hand', 'Records the note; the booking then ends FAILED or CANCELLED.', 'ResolveRequest'),
+      },
+      '/flights': {
+        get: {
+          summary: 'Flights with seats available',
+          parameters: queryParameters(flightsQuerySchema),
+          responses: { '200': json('FlightList', 'Flights.'), ...commonErrors },
+        },
+      },
+      '/hotels': {
+        get: { summary: 'Hotels with rooms available', responses: { '200': json('HotelList', 'Hotels.'), '500': commonErrors['500'] } },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Checks Temporal and the database',
+          responses: { '200': json('Health', 'Both answer.'), '503': json('Health', 'One of them does not.') },
+        },
+      },
+    },
+    components: { schemas },
+  };
+  return cached;
+}
