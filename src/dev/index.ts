@@ -1,0 +1,100 @@
+// npm run dev: the whole stack with nothing to install first. Each part comes from a configured
+// server when there is one (DATABASE_URL, TEMPORAL_ADDRESS) and from an embedded default when not.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, historyUrl, loadConfig } from '../config.ts';
+import { workflowIdFor } from '../shared.ts';
+import { devLogger } from './log.ts';
+import { StackError, startStack } from './stack.ts';
+
+const DATA_DIR = process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data');
+const LOCK = join(DATA_DIR, 'dev.lock');
+
+function fail(message: string): never {
+  console.error(`npm run dev: ${message}`);
+  process.exit(1);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail(error instanceof ConfigError ? error.message : String(error));
+}
+
+// A second `npm run dev` says so instead of failing on a busy port.
+if (existsSync(LOCK)) {
+  const other = JSON.parse(readFileSync(LOCK, 'utf8')) as { pid: number; apiUrl?: string; uiUrl?: string };
+  if (other.pid !== process.pid && alive(other.pid)) {
+    fail(`already running (pid ${other.pid}): API ${other.apiUrl ?? '(starting)'}, Web UI ${other.uiUrl ?? ''}. Stop it with Ctrl-C first.`);
+  }
+}
+const logger = devLogger(config.logLevel);
+// The worker's own logs: errors only (business failures show in the Web UI and the API).
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+mkdirSync(DATA_DIR, { recursive: true });
+writeFileSync(LOCK, JSON.stringify({ pid: process.pid }));
+const releaseLock = () => {
+  try {
+    const held = JSON.parse(readFileSync(LOCK, 'utf8')) as { pid: number };
+    if (held.pid === process.pid) rmSync(LOCK);
+  } catch {
+    // already gone
+  }
+};
+
+let stack;
+try {
+  stack = await startStack({ config, dataDir: DATA_DIR, apiPort: config.port, logger });
+} catch (error) {
+  releaseLock();
+  fail(error instanceof StackError ? error.message : `could not start: ${(error as Error).message}`);
+}
+writeFileSync(LOCK, JSON.stringify({ pid: process.pid, apiUrl: stack.apiUrl, uiUrl: stack.uiUrl }));
+
+const example = historyUrl({ temporalUiUrl: stack.uiUrl, temporalNamespace: config.temporalNamespace }, workflowIdFor('<bookingId>'));
+console.log(`
+  Trip booking saga is running.
+
+  Booking page   ${stack.apiUrl}/
+  API            ${stack.apiUrl}   (POST /bookings, GET /bookings/:id, …)
+  API docs       ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)
+  Temporal UI    ${stack.uiUrl}${stack.embedded.temporal ? '' : '   (your server)'}
+  A booking      ${example}
+  Temporal       ${stack.temporalAddress}${stack.embedded.temporal ? '   (dev server, data in .data/temporal.db)' : ''}
+  PostgreSQL     ${stack.embedded.postgres ? 'embedded, data in .data/pg' : 'DATABASE_URL'}
+  Faults         ${config.faultInjection ? 'injection on' : 'injection off'}
+
+  Ctrl-C stops everything.
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the API, the worker${stack.embedded.temporal ? ', Temporal' : ''}${stack.embedded.postgres ? ', PostgreSQL' : ''} …`);
+    void stack
+      .stop()
+      .then(() => {
+        releaseLock();
+        console.log('stopped.');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        releaseLock();
+        console.error(`stop failed: ${String(error)}`);
+        process.exit(1);
+      });
+  });
+}

@@ -1,0 +1,190 @@
+// The whole stack in one process: PostgreSQL (configured or embedded), Temporal (configured, or a
+// dev server with the Web UI), migrations and seed, the worker and the API. `npm run dev` runs it;
+// the end-to-end and browser tests start it too.
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app.ts';
+import type { Config } from '../config.ts';
+import { createDb, type Db } from '../db/client.ts';
+import { ensureDatabase, migrate } from '../db/migrate.ts';
+import { seed } from '../db/seed.ts';
+import { createTripWorker, temporalCli } from '../temporal.ts';
+import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
+
+/** A failure to start that the user can fix: one line, with the fix, never a stack trace. */
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+export interface StackOptions {
+  config: Config;
+  /** Where the embedded PostgreSQL and the dev server keep their data. */
+  dataDir: string;
+  /** Port of the API (0: any free port). */
+  apiPort: number;
+  /** Ports of a dev server that the stack starts (defaults: 7233 and 8233). */
+  temporalPort?: number;
+  uiPort?: number;
+  /** Task queue (tests may use their own). */
+  taskQueue?: string;
+  logger: Logger;
+}
+
+export interface Stack {
+  apiUrl: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  /** The Web UI, when this stack started the dev server (or TEMPORAL_UI_URL). */
+  uiUrl: string;
+  embedded: { postgres: boolean; temporal: boolean };
+  client: Client;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+function describeConnectError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code ?? e.message?.split('\n')[0] ?? String(error);
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { config, logger } = options;
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((e: unknown) => logger.warn({ err: e }, 'stop step failed'));
+    stops.length = 0;
+  };
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+
+    // 1. PostgreSQL
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dir: join(options.dataDir, 'pg'), persistent: true });
+      stops.push(() => pg.stop());
+      databaseUrl = databaseUrlFor(pg.serverUrl, 'trip_booking');
+      logger.info(`PostgreSQL: embedded, data in ${join(options.dataDir, 'pg')}, port ${pg.port}`);
+    }
+    try {
+      await ensureDatabase(databaseUrl);
+    } catch (error) {
+      const url = new URL(databaseUrl);
+      throw new StackError(
+        `Cannot reach PostgreSQL at ${url.hostname}:${url.port || 5432} (DATABASE_URL): ${describeConnectError(error)}. ` +
+          'Fix: start PostgreSQL or correct DATABASE_URL, or unset DATABASE_URL to use an embedded PostgreSQL.',
+      );
+    }
+    const applied = await migrate(databaseUrl);
+    const db = createDb(databaseUrl, { max: config.databasePoolSize });
+    stops.push(() => db.$disconnect());
+    const seeded = await seed(db);
+    logger.info(`database: ${applied.length} migration(s) applied, ${seeded.flights} flight(s) and ${seeded.hotels} hotel(s) seeded`);
+
+    // 2. Temporal
+    let client: Client;
+    let nativeConnection: NativeConnection;
+    let temporalAddress: string;
+    let uiUrl = config.temporalUiUrl;
+    const namespace = config.temporalNamespace;
+    if (config.temporalAddress) {
+      temporalAddress = config.temporalAddress;
+      try {
+        nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+      } catch (error) {
+        throw new StackError(
+          `Cannot reach Temporal at ${temporalAddress} (TEMPORAL_ADDRESS): ${describeConnectError(error)}. ` +
+            'Fix: start it (`temporal server start-dev`) or unset TEMPORAL_ADDRESS to let `npm run dev` start one.',
+        );
+      }
+      stops.push(() => nativeConnection.close());
+      const connection = await Connection.connect({ address: temporalAddress });
+      stops.push(() => connection.close());
+      client = new Client({ connection, namespace });
+    } else {
+      const port = options.temporalPort ?? 7233;
+      const uiPort = options.uiPort ?? 8233;
+      const executable = temporalCli();
+      logger.info(`Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`);
+      let env: TestWorkflowEnvironment;
+      try {
+        env = await TestWorkflowEnvironment.createLocal({
+          server: {
+            ...(executable ? { executable } : {}),
+            ip: '127.0.0.1',
+            port,
+            ui: true,
+            uiPort,
+            namespace,
+            dbFilename: join(options.dataDir, 'temporal.db'),
+            log: { format: 'pretty', level: 'warn' },
+          },
+        });
+      } catch (error) {
+        throw new StackError(
+          `Cannot start the Temporal dev server on :${port}: ${describeConnectError(error)}. ` +
+            `Fix: free port ${port}, or point TEMPORAL_ADDRESS at a running server (e.g. TEMPORAL_ADDRESS=localhost:${port}).`,
+        );
+      }
+      stops.push(() => env.teardown());
+      client = env.client;
+      nativeConnection = env.nativeConnection;
+      temporalAddress = `127.0.0.1:${port}`;
+      uiUrl = `http://localhost:${uiPort}`;
+    }
+
+    // 3. The worker and the API
+    const stackConfig = { ...config, temporalUiUrl: uiUrl };
+    const worker: Worker = await createTripWorker({
+      connection: nativeConnection,
+      namespace,
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      db,
+      faultInjection: config.faultInjection,
+      worker: { shutdownGraceTime: '5s' },
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    const app = createApp({ client, db, config: stackConfig, logger, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.apiPort, () => resolve(s));
+      s.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new StackError(
+            error.code === 'EADDRINUSE'
+              ? `Port ${options.apiPort} is in use. Fix: stop what uses it, or set PORT to another port.`
+              : `The API cannot listen on ${options.apiPort}: ${error.message}`,
+          ),
+        ),
+      );
+    });
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const apiPort = (server.address() as { port: number }).port;
+    return {
+      apiUrl: `http://localhost:${apiPort}`,
+      databaseUrl,
+      temporalAddress,
+      uiUrl,
+      embedded: { postgres: !config.databaseUrl, temporal: !config.temporalAddress },
+      client,
+      db,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
