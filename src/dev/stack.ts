@@ -27,9 +27,6 @@ export interface StackOptions {
   dataDir: string;
   /** Port of the API (0: any free port). */
   apiPort: number;
-  /** Ports of a dev server that the stack starts (defaults: 7233 and 8233). */
-  temporalPort?: number;
-  uiPort?: number;
   /** Task queue (tests may use their own). */
   taskQueue?: string;
   logger: Logger;
@@ -106,8 +103,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stops.push(() => connection.close());
       client = new Client({ connection, namespace });
     } else {
-      const port = options.temporalPort ?? 7233;
-      const uiPort = options.uiPort ?? 8233;
+      const port = config.temporalDevPort;
+      const uiPort = config.temporalUiPort;
       const executable = temporalCli();
       logger.info(`Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`);
       let env: TestWorkflowEnvironment;

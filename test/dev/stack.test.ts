@@ -1,0 +1,234 @@
+// The dev stack, both ways: with a configured PostgreSQL and a `temporal server start-dev` that
+// the test starts (the end-to-end test), and `npm run dev` itself with nothing configured
+// (embedded PostgreSQL, a dev server it starts), including a restart, a second instance, Ctrl-C
+// and an unreachable DATABASE_URL.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
+import { startStack } from '../../src/dev/stack.ts';
+import { findOnPath } from '../../src/temporal.ts';
+import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
+
+const run = promisify(execFile);
+const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
+
+function bookingBody(card = CARDS.good) {
+  return { customerId: 'e2e-customer', flight: FLIGHT, hotel: HOTEL, payment: { card } };
+}
+
+async function http(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function post(apiUrl: string, body: unknown) {
+  return http(`${apiUrl}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+async function waitForStatus(apiUrl: string, bookingId: string, wanted: string[]): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 300; i++) {
+    const { body } = await http(`${apiUrl}/bookings/${bookingId}`);
+    if (wanted.includes(body.status as string)) return body;
+    await delay(100);
+  }
+  throw new Error(`booking ${bookingId} never reached ${wanted.join('/')}`);
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) return;
+    await delay(100);
+  }
+  throw new Error(`nothing answers on ${port}`);
+}
+
+describe('with DATABASE_URL and a temporal server start-dev process (end to end)', () => {
+  let server: ChildProcess;
+  let dir: string;
+  let temporalPort: number;
+  let uiPort: number;
+
+  beforeAll(async () => {
+    expect(TEMPORAL, 'the temporal CLI must be on PATH or in TEMPORAL_CLI_PATH').toBeTruthy();
+    dir = await mkdtemp(join(tmpdir(), 'trip-e2e-'));
+    [temporalPort, uiPort] = [await freePort(), await freePort()];
+    server = spawn(
+      TEMPORAL!,
+      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error'],
+      { stdio: 'ignore' },
+    );
+    await waitForPort(uiPort);
+  });
+
+  afterAll(async () => {
+    server?.kill('SIGINT');
+    await new Promise((resolve) => server?.once('exit', resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('POST → CONFIRMED, and the history is readable with `temporal workflow show`', async () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: databaseUrlFor(inject('databaseServerUrl'), `trip_e2e_${randomBytes(4).toString('hex')}`),
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
+    });
+    const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger: pino({ level: 'silent' }) });
+    try {
+      expect(stack.embedded).toEqual({ postgres: false, temporal: false });
+      const created = await post(stack.apiUrl, bookingBody());
+      expect(created.status).toBe(201);
+      const id = created.body.bookingId as string;
+      const done = await waitForStatus(stack.apiUrl, id, ['CONFIRMED', 'FAILED']);
+      expect(done.status).toBe('CONFIRMED');
+      expect((done.links as { history: string }).history).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/booking-${id}`);
+
+      const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`, '--output', 'json']);
+      const history = JSON.parse(stdout) as { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; userMetadata?: { summary?: { data?: string } } }[] };
+      const activities = history.events
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
+        .filter(Boolean);
+      expect(activities).toEqual(['syncBooking', 'reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+      expect(history.events.at(-1)?.eventType).toMatch(/WORKFLOW_EXECUTION_COMPLETED|WorkflowExecutionCompleted/);
+      // Each activity carries a summary for the Web UI.
+      const summaries = history.events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data);
+      expect(summaries.every(Boolean)).toBe(true);
+      // The workflow has a static summary, and the Web UI answers.
+      const { stdout: described } = await run(TEMPORAL!, ['workflow', 'describe', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`]);
+      expect(described).toContain('Trip for e2e-customer');
+      expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('npm run dev', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trip-dev-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function startDev(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
+    let text = '';
+    const baseEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'TEMPORAL_ADDRESS', 'PORT', 'NODE_ENV'].includes(k)),
+    );
+    // What `npm run dev` runs, without npm in between, so the signals reach it as from a terminal.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/index.ts'], { env: { ...baseEnv, DEV_DATA_DIR: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = (async () => {
+      for (let i = 0; i < 600 && !text.includes('Ctrl-C stops everything'); i++) {
+        if (child.exitCode !== null) throw new Error(`npm run dev exited: ${text}`);
+        await delay(100);
+      }
+      if (!text.includes('Ctrl-C stops everything')) throw new Error(`npm run dev never became ready: ${text}`);
+    })();
+    ready.catch(() => undefined); // awaited only by the tests that expect a start
+    return { child, output: () => text, ready, exited };
+  }
+
+  test('with nothing configured, starts embedded PostgreSQL and a dev server, prints the URLs, refuses a second instance, stops on Ctrl-C, and keeps its data', async () => {
+    const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+    const apiUrl = `http://localhost:${ports.PORT}`;
+    const first = startDev(ports);
+    let again: ReturnType<typeof startDev> | undefined;
+    // Whatever fails, no npm run dev outlives the test.
+    const cleanup = async () => {
+      for (const dev of [first, again]) {
+        if (dev && dev.child.exitCode === null) {
+          dev.child.kill('SIGINT');
+          await dev.exited;
+        }
+      }
+    };
+    try {
+    await first.ready;
+    expect(first.output()).toContain(`Booking page   ${apiUrl}/`);
+    expect(first.output()).toContain(`API docs       ${apiUrl}/docs`);
+    expect(first.output()).toContain(`Temporal UI    http://localhost:${ports.TEMPORAL_UI_PORT}`);
+    expect(first.output()).toContain(`/namespaces/default/workflows/booking-<bookingId>`);
+    expect(first.output()).toContain('PostgreSQL     embedded');
+    expect((await http(`${apiUrl}/healthz`)).body.status).toBe('ok');
+    expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+
+    const created = await post(apiUrl, bookingBody(CARDS.expired));
+    const id = created.body.bookingId as string;
+    expect((await waitForStatus(apiUrl, id, ['FAILED'])).failure).toMatchObject({ step: 'payment', type: 'CardExpired' });
+
+    // A second `npm run dev` says so, in one line, instead of failing on a busy port.
+    const second = startDev(ports);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/npm run dev: already running \(pid \d+\)/);
+    expect(second.output()).not.toMatch(/\n\s+at /);
+
+    // Ctrl-C stops everything, the embedded servers included.
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('stopped.');
+    expect(existsSync(join(dir, 'pg', 'postmaster.pid'))).toBe(false);
+    expect(existsSync(join(dir, 'dev.lock'))).toBe(false);
+    expect(await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`).then(() => 'up', () => 'down')).toBe('down');
+
+    // Data survives a restart: the booking and its workflow history are still there.
+    again = startDev(ports);
+    await again.ready;
+    const kept = await http(`${apiUrl}/bookings/${id}`);
+    expect(kept.body).toMatchObject({ status: 'FAILED', bookingId: id });
+    const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${ports.TEMPORAL_DEV_PORT}`, '--output', 'json']);
+    expect(stdout).toContain('"refundPayment"');
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
+
+  test('with DATABASE_URL set, it uses that database and starts the dev server from the temporal binary', async () => {
+    const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+    const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+    const dev = startDev({ ...ports, DATABASE_URL: databaseUrl });
+    try {
+      await dev.ready;
+      expect(dev.output()).toContain('PostgreSQL     DATABASE_URL');
+      expect(dev.output()).toContain(`Temporal       127.0.0.1:${ports.TEMPORAL_DEV_PORT}   (dev server`);
+      const apiUrl = `http://localhost:${ports.PORT}`;
+      const created = await post(apiUrl, bookingBody());
+      expect((await waitForStatus(apiUrl, created.body.bookingId as string, ['CONFIRMED', 'FAILED'])).status).toBe('CONFIRMED');
+    } finally {
+      dev.child.kill('SIGINT');
+      expect(await dev.exited).toBe(0);
+    }
+  }, 60_000);
+
+  test('an unreachable DATABASE_URL is reported in one line with the fix', async () => {
+    const port = await freePort();
+    const dev = startDev({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`, PORT: String(await freePort()) });
+    expect(await dev.exited).toBe(1);
+    const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/Cannot reach PostgreSQL at 127\.0\.0\.1:\d+ \(DATABASE_URL\): ECONNREFUSED\. Fix: /);
+    expect(dev.output()).not.toMatch(/\n\s+at /);
+  });
+
+  test('a bad environment fails fast, naming each bad variable', async () => {
+    const dev = startDev({ PORT: 'eighty', TEMPORAL_ADDRESS: 'no port here', FAULT_INJECTION: 'maybe' });
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toMatch(/npm run dev: invalid environment: .*PORT.*TEMPORAL_ADDRESS.*FAULT_INJECTION|npm run dev: invalid environment: /);
+    for (const name of ['PORT', 'TEMPORAL_ADDRESS', 'FAULT_INJECTION']) expect(dev.output()).toContain(name);
+  });
+});
