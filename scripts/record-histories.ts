@@ -1,0 +1,74 @@
+// Records one workflow history per failure-table scenario from a real dev server, as JSON under
+// test/histories/, for the replay tests. Run it after a deliberate, patched() change of the
+// workflow to add histories of the new code: `npm run record-histories`.
+// PostgreSQL: DATABASE_URL's server, else an embedded one. Temporal: a dev server it starts.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
+import { startStack } from '../src/dev/stack.ts';
+import { workflowIdFor } from '../src/shared.ts';
+import { temporalCli } from '../src/temporal.ts';
+import { SCENARIOS, bookingBody, type Scenario } from './scenarios.ts';
+
+const OUT = new URL('../test/histories/', import.meta.url);
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+const dir = await mkdtemp(join(tmpdir(), 'record-histories-'));
+const env: NodeJS.ProcessEnv = {
+  NODE_ENV: 'development',
+  TEMPORAL_DEV_PORT: String(await freePort()),
+  TEMPORAL_UI_PORT: String(await freePort()),
+  ...(process.env.DATABASE_URL ? { DATABASE_URL: databaseUrlFor(process.env.DATABASE_URL, `trip_record_${Date.now()}`) } : {}),
+};
+const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort: 0, logger: pino({ level: 'warn' }) });
+
+async function api(path: string, init?: RequestInit) {
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { 'content-type': 'application/json' }, ...init });
+  return (await res.json()) as { bookingId: string; status: string; steps: { name: string; state: string }[] };
+}
+
+async function record(scenario: Scenario): Promise<void> {
+  const { bookingId } = await api('/bookings', { method: 'POST', body: JSON.stringify(bookingBody(scenario)) });
+  for (let i = 0; i < 600; i++) {
+    const view = await api(`/bookings/${bookingId}`);
+    if (scenario.action === 'cancel-during-hotel' && view.steps[1]?.state === 'RUNNING') {
+      await api(`/bookings/${bookingId}/cancel`, { method: 'POST', body: '{}' });
+      scenario = { ...scenario, action: undefined };
+    }
+    if (scenario.action === 'resolve-when-compensation-failed' && view.status === 'COMPENSATION_FAILED') {
+      await stack.db.hotelReservation.updateMany({ where: { bookingId }, data: { status: 'CANCELLED' } }); // "by hand"
+      await stack.db.hotel.update({ where: { id: 'HTL-TOKYO-SHINJUKU' }, data: { roomsAvailable: { increment: 1 } } });
+      await api(`/bookings/${bookingId}/compensation/resolve`, { method: 'POST', body: JSON.stringify({ note: 'fixed by hand' }) });
+      scenario = { ...scenario, action: undefined };
+    }
+    if (['CONFIRMED', 'FAILED', 'CANCELLED'].includes(view.status)) {
+      if (view.status !== scenario.expected) throw new Error(`${scenario.name}: ended ${view.status}, expected ${scenario.expected}`);
+      break;
+    }
+    await delay(100);
+  }
+  const handle = stack.client.workflow.getHandle(workflowIdFor(bookingId));
+  for (let i = 0; i < 100 && (await handle.describe()).status.name === 'RUNNING'; i++) await delay(100);
+  // The CLI writes the history in Temporal's JSON format, which historyFromJSON reads back.
+  const { stdout } = await promisify(execFile)(
+    temporalCli()?.path ?? 'temporal',
+    ['workflow', 'show', '--workflow-id', workflowIdFor(bookingId), '--address', stack.temporalAddress, '--output', 'json'],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  await writeFile(new URL(`${scenario.name}.json`, OUT), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
+  console.log(`recorded ${scenario.name}`);
+}
+
+try {
+  await Promise.all(SCENARIOS.map(record));
+} finally {
+  await stack.stop();
+  await rm(dir, { recursive: true, force: true });
+}
