@@ -1,8 +1,8 @@
 // Records one workflow history per failure-table scenario from a real dev server, as JSON under
-// test/histories/, for the replay tests. Run it after a deliberate, patched() change of the
-// workflow to add histories of the new code: `npm run record-histories`.
+// test/histories/<set>/, for the replay tests. After a deliberate, patched() change of the
+// workflow, record a new set and keep the old ones: `npm run record-histories -- v3-<change>`.
 // PostgreSQL: DATABASE_URL's server, else an embedded one. Temporal: a dev server it starts.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,7 +17,13 @@ import { workflowIdFor } from '../src/shared.ts';
 import { temporalCli } from '../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from './scenarios.ts';
 
-const OUT = new URL('../test/histories/', import.meta.url);
+const set = process.argv[2];
+if (!set || !/^[a-z0-9-]+$/.test(set)) {
+  console.error('usage: npm run record-histories -- <set name, e.g. v3-new-step>');
+  process.exit(2);
+}
+const OUT = new URL(`../test/histories/${set}/`, import.meta.url);
+await mkdir(OUT, { recursive: true });
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const dir = await mkdtemp(join(tmpdir(), 'record-histories-'));

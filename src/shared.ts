@@ -103,7 +103,16 @@ export interface BookingState {
   steps: StepLedgerEntry[];
   /** Every compensation that ran, in the order it ran. */
   compensations: CompensationRecord[];
-  flight?: { flightNumber: string; date: string; seats: number; priceCents?: number; reservationId?: string };
+  flight?: {
+    flightNumber: string;
+    date: string;
+    seats: number;
+    seatPreference?: SeatPreference;
+    priceCents?: number;
+    reservationId?: string;
+    /** Chosen by the seat-selection step (workflows started before it have none). */
+    seatNumbers?: string[];
+  };
   hotel?: {
     hotelId: string;
     checkIn: string;
@@ -126,11 +135,16 @@ export interface BookingState {
 
 // ---------- Workflow input ----------
 
+export const SEAT_PREFERENCES = ['window', 'aisle', 'any'] as const;
+export type SeatPreference = (typeof SEAT_PREFERENCES)[number];
+
 export interface FlightRequest {
   flightNumber: string;
   /** YYYY-MM-DD */
   date: string;
   seats: number;
+  /** For the seat-selection step (default: any). */
+  seatPreference?: SeatPreference;
 }
 
 export interface HotelRequest {

@@ -3,7 +3,20 @@ import type { Db } from '../db/client.ts';
 import { toDbDate } from './dates.ts';
 import { businessFailure } from './failures.ts';
 import { cancel, reserve, type InventoryTables } from './reservations.ts';
-import type { ReservationResult, ReserveFlightInput, StepInput, UndoResult } from './types.ts';
+import type { SeatPreference } from '../shared.ts';
+import type { ReservationResult, ReserveFlightInput, SeatsResult, SelectSeatsInput, StepInput, UndoResult } from './types.ts';
+
+const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
+const PREFERRED: Record<SeatPreference, string[]> = { window: ['A', 'F'], aisle: ['C', 'D'], any: [] };
+
+/** The first free seats, preferred letters first; seat numbers run 1A…1F, 2A… up to capacity. */
+export function chooseSeats(capacity: number, taken: Set<string>, count: number, preference: SeatPreference): string[] {
+  const all = Array.from({ length: capacity }, (_, i) => `${Math.floor(i / 6) + 1}${LETTERS[i % 6]}`);
+  const free = all.filter((seat) => !taken.has(seat));
+  const preferred = free.filter((seat) => PREFERRED[preference].includes(seat.slice(-1)));
+  const rest = free.filter((seat) => !preferred.includes(seat));
+  return [...preferred, ...rest].slice(0, count);
+}
 
 const FLIGHTS: InventoryTables = {
   reservations: 'flight_reservations',
@@ -45,6 +58,30 @@ export function createFlightService(db: Db) {
 
     cancelFlight: async (input: StepInput): Promise<UndoResult> => {
       return cancel(db, FLIGHTS, input.bookingId);
+    },
+
+    /**
+     * Chooses seat numbers for a booking's reservation (rows of six, A–F; window A/F, aisle C/D).
+     * Idempotent: a reservation that has seats keeps them. Locks the flight row, as reserve does,
+     * so two bookings never get one seat.
+     */
+    selectSeats: async (input: SelectSeatsInput): Promise<SeatsResult> => {
+      const { bookingId, preference } = input;
+      return db.$transaction(async (tx) => {
+        const [reservation] = await tx.$queryRaw<{ flight_id: number | null; seats: number; status: string; seat_numbers: string[] }[]>`
+          SELECT flight_id, seats, status::text AS status, seat_numbers FROM flight_reservations WHERE booking_id = ${bookingId}`;
+        if (!reservation || reservation.status !== 'RESERVED' || reservation.flight_id === null) {
+          throw businessFailure('AlreadyCompensated', `booking ${bookingId} holds no flight reservation`);
+        }
+        if (reservation.seat_numbers.length > 0) return { seatNumbers: reservation.seat_numbers };
+        const [flight] = await tx.$queryRaw<{ capacity: number }[]>`
+          SELECT capacity FROM flights WHERE id = ${reservation.flight_id} FOR UPDATE`;
+        const taken = await tx.$queryRaw<{ seat: string }[]>`
+          SELECT unnest(seat_numbers) AS seat FROM flight_reservations WHERE flight_id = ${reservation.flight_id} AND status = 'RESERVED'`;
+        const seatNumbers = chooseSeats(flight!.capacity, new Set(taken.map((t) => t.seat)), reservation.seats, preference);
+        await tx.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${seatNumbers} WHERE booking_id = ${bookingId}`;
+        return { seatNumbers };
+      });
     },
   };
 }

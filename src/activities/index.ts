@@ -49,7 +49,7 @@ function formatMs(ms: number): string {
 
 /** Wraps a service call with failure injection and attempt numbers. */
 function step<I extends StepInput, R extends object>(
-  target: FaultTarget,
+  target: FaultTarget | 'selectSeats',
   faultInjection: boolean,
   call: (input: I) => Promise<R>,
 ): (input: I) => Promise<R & Attempted> {
@@ -97,6 +97,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     reserveFlight: step('reserveFlight', faultInjection, flights.reserveFlight),
     cancelFlight: step('cancelFlight', faultInjection, flights.cancelFlight),
+    selectSeats: step('selectSeats', faultInjection, flights.selectSeats),
     reserveHotel: step('reserveHotel', faultInjection, hotels.reserveHotel),
     cancelHotel: step('cancelHotel', faultInjection, hotels.cancelHotel),
     chargePayment: step('chargePayment', faultInjection, payments.chargePayment),

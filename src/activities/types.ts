@@ -1,4 +1,4 @@
-import type { FaultMode, UndoOutcome } from '../shared.ts';
+import type { FaultMode, SeatPreference, UndoOutcome } from '../shared.ts';
 
 export interface Attempted {
   /** The attempt that produced this result (1 for the first). */
@@ -17,6 +17,14 @@ export interface ReserveFlightInput extends StepInput {
   flightNumber: string;
   date: string;
   seats: number;
+}
+
+export interface SelectSeatsInput extends StepInput {
+  preference: SeatPreference;
+}
+
+export interface SeatsResult {
+  seatNumbers: string[];
 }
 
 export interface ReserveHotelInput extends StepInput {

@@ -100,6 +100,7 @@ export function createBookingService(deps: BookingServiceDeps) {
               flightNumber: state.flight.flightNumber,
               date: state.flight.date,
               seats: state.flight.seats,
+              ...(state.flight.seatNumbers ? { seatNumbers: state.flight.seatNumbers } : {}),
               ...(state.flight.priceCents === undefined ? {} : { price: money(state.flight.priceCents) }),
               ...(state.flight.reservationId ? { reservationId: state.flight.reservationId } : {}),
             },

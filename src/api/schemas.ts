@@ -6,6 +6,7 @@ import {
   BOOKING_ID_PATTERN,
   BOOKING_STATUSES,
   FAULT_TARGETS,
+  SEAT_PREFERENCES,
   STEPS,
   STEP_STATES,
   parseFault,
@@ -49,6 +50,7 @@ export const bookingRequestSchema = z
       flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2–8 capital letters or digits'),
       date: travelDate,
       seats: count('seat'),
+      seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'For the seat-selection step (default any).' }),
     }),
     hotel: z
       .strictObject({
@@ -117,7 +119,14 @@ export const bookingViewSchema = z
     ),
     compensations: z.array(z.object({ step: z.enum(STEPS), activity: z.string(), outcome: z.string(), error: stepError.optional() })),
     flight: z
-      .object({ flightNumber: z.string(), date: z.string(), seats: z.int(), price: z.string().optional(), reservationId: z.string().optional() })
+      .object({
+        flightNumber: z.string(),
+        date: z.string(),
+        seats: z.int(),
+        seatNumbers: z.array(z.string()).optional(),
+        price: z.string().optional(),
+        reservationId: z.string().optional(),
+      })
       .optional(),
     hotel: z
       .object({

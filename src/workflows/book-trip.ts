@@ -9,6 +9,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -68,6 +69,9 @@ const READ_MODEL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
+
+/** The seat-selection step, added after the first release (see the replay tests). */
+export const SEAT_SELECTION_PATCH = 'seat-selection';
 
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
@@ -259,14 +263,28 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       const flightResult = await runStep(
         'flight',
         `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}`,
-        () =>
-          flightActs.reserveFlight.executeWithOptions(
+        async () => {
+          const reserved = await flightActs.reserveFlight.executeWithOptions(
             { summary: `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}` },
             [{ bookingId: input.bookingId, ...flight, sagaStartedAt: state.createdAt, fault: input.faults?.reserveFlight }],
-          ),
+          );
+          // Added after the first release: workflows that started before it replay without it.
+          if (!patched(SEAT_SELECTION_PATCH)) return { ...reserved, seatNumbers: undefined };
+          const preference = flight.seatPreference ?? 'any';
+          const { seatNumbers } = await flightActs.selectSeats.executeWithOptions(
+            { summary: `Choose ${flight.seats} ${preference} seat(s) on ${flight.flightNumber}` },
+            [{ bookingId: input.bookingId, preference }],
+          );
+          return { ...reserved, seatNumbers };
+        },
         (r) => r.reservationId,
       );
-      state.flight = { ...flight, priceCents: flightResult.priceCents, reservationId: flightResult.reservationId };
+      state.flight = {
+        ...flight,
+        priceCents: flightResult.priceCents,
+        reservationId: flightResult.reservationId,
+        ...(flightResult.seatNumbers ? { seatNumbers: flightResult.seatNumbers } : {}),
+      };
 
       const hotelResult = await runStep(
         'hotel',

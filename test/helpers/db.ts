@@ -38,7 +38,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 /**
  * The invariants that always hold; returns every violation found (empty when all hold):
  * - seats available + seats in active reservations = capacity, for every flight; rooms likewise;
- * - no booking has two active reservations for one step, nor two payments;
+ * - no booking has two active reservations for one step, nor two payments; no seat is sold twice;
  * - every closed booking in the read model matches the services' rows.
  */
 export async function invariantViolations(db: Db): Promise<string[]> {
@@ -55,6 +55,10 @@ export async function invariantViolations(db: Db): Promise<string[]> {
     UNION ALL
     SELECT 'booking ' || booking_id || ' has ' || COUNT(*) || ' flight reservations'
     FROM flight_reservations GROUP BY booking_id HAVING COUNT(*) > 1
+    UNION ALL
+    SELECT 'seat ' || seat || ' on flight ' || flight_id || ' is held by ' || COUNT(*) || ' bookings'
+    FROM (SELECT flight_id, unnest(seat_numbers) AS seat FROM flight_reservations WHERE status = 'RESERVED') s
+    GROUP BY flight_id, seat HAVING COUNT(*) > 1
     UNION ALL
     SELECT 'booking ' || booking_id || ' has ' || COUNT(*) || ' hotel reservations'
     FROM hotel_reservations GROUP BY booking_id HAVING COUNT(*) > 1

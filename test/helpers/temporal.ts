@@ -15,6 +15,10 @@ export function scheduledActivities(history: temporal.api.history.v1.IHistory): 
     .filter((name): name is string => Boolean(name));
 }
 
+const noop = () => undefined;
+/** For bundleWorkflowCode in tests: no webpack chatter. */
+export const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
 export const UNDO_ACTIVITIES = new Set(['cancelFlight', 'cancelHotel', 'refundPayment']);
 
 /** The compensations, in the order the workflow scheduled them. */

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
-import { serviceRows } from '../helpers/db.ts';
+import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
 
@@ -32,6 +32,21 @@ test('a booking that succeeds is CONFIRMED, charged the sum of the reserved pric
   expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: EXPECTED_TOTAL_CENTS });
   expect(run.state.steps.map((s) => s.reference)).toEqual([rows.flight!.id, rows.hotel!.id, rows.payment!.id]);
   expect(rows.booking).toMatchObject({ totalCents: EXPECTED_TOTAL_CENTS, flightCents: 22_000, hotelCents: 54_000 });
+});
+
+test('new runs take the seat-selection step (behind its patch marker): window seats, once', async () => {
+  const run = await runBooking(h, { flight: { seats: 2, seatPreference: 'window' } });
+  expect(run.state.status).toBe('CONFIRMED');
+  const seats = run.state.flight?.seatNumbers ?? [];
+  expect(seats).toHaveLength(2);
+  expect(new Set(seats).size).toBe(2);
+  for (const seat of seats) expect(seat).toMatch(/^\d+[AF]$/);
+  expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
+  const history = await run.handle.fetchHistory();
+  const activities = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  expect(activities.slice(0, 3)).toEqual(['syncBooking', 'reserveFlight', 'selectSeats']);
+  expect(history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+  expect(await invariantViolations(h.tdb.db)).toEqual([]);
 });
 
 describe('business failures unwind the stack', () => {

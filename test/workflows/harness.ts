@@ -8,7 +8,7 @@ import { getBookingStateQuery, workflowIdFor, type BookTripInput, type BookingSt
 import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal.ts';
 import { bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { compensationOrder, createTimeSkippingEnv } from '../helpers/temporal.ts';
+import { compensationOrder, createTimeSkippingEnv, quietLogger } from '../helpers/temporal.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 
 export interface Harness {
@@ -35,8 +35,6 @@ export async function createHarness(label: string): Promise<Harness> {
   };
 }
 
-const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 export interface BookingRun {
   input: BookTripInput;

@@ -2,17 +2,20 @@
 // server) must replay on today's workflow code; a non-deterministic change must fail the replay.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal.ts';
+import { quietLogger } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-async function loadHistories() {
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+/** Every history of every recorded set (one folder per workflow code version), as "set/scenario". */
+async function loadHistories(set?: string) {
+  const files = (await readdir(HISTORIES, { recursive: true }))
+    .filter((f) => f.endsWith('.json') && (!set || f.startsWith(`${set}/`) || f === `${set}.json`))
+    .sort();
   return Promise.all(
     files.map(async (file) => ({
       workflowId: file.replace(/\.json$/, ''),
@@ -20,6 +23,9 @@ async function loadHistories() {
     })),
   );
 }
+
+const activityTypes = (history: Awaited<ReturnType<typeof loadHistories>>[number]['history']) =>
+  (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
 
 async function replayAll(bundle: WorkflowBundleWithSourceMap) {
   const results: { workflowId: string; error?: unknown }[] = [];
@@ -31,13 +37,14 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap) {
 
 let current: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
-  current = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  current = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
 });
 
 describe('recorded histories', () => {
-  test('cover the failure table', async () => {
-    const names = (await loadHistories()).map((h) => h.workflowId);
-    expect(names).toEqual(
+  test('cover the failure table, before and after the seat-selection step', async () => {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection']) {
+      const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
+      expect(names).toEqual(
       expect.arrayContaining([
         'confirmed',
         'flight-sold-out',
@@ -48,25 +55,33 @@ describe('recorded histories', () => {
         'reserve-hotel-timeout-every-attempt',
         'cancel-hotel-fail-resolved',
         'user-cancel-during-hotel',
-      ]),
-    );
+        ]),
+      );
+    }
+    // The old histories never chose seats; the new ones do, behind the patch marker.
+    const [v1] = await loadHistories('v1-before-seat-selection/confirmed');
+    const [v2] = await loadHistories('v2-seat-selection/confirmed');
+    expect(activityTypes(v1!.history)).not.toContain('selectSeats');
+    expect(activityTypes(v2!.history)).toContain('selectSeats');
+    expect(v2!.history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
   });
 
-  test('all replay on the current workflow code', async () => {
+  test('all replay on the current workflow code: old runs skip the new step, new runs take it', async () => {
     const results = await replayAll(current);
-    expect(results.length).toBeGreaterThanOrEqual(17);
+    expect(results.length).toBeGreaterThanOrEqual(34);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   });
 
   test('a non-deterministic change (hotel before flight) fails the replay', async () => {
     const reordered = await bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('../fixtures/reordered-workflow/index.ts', import.meta.url)),
-      logger: quiet,
+      logger: quietLogger,
     });
     const results = await replayAll(reordered);
     // Every history that got as far as reserving the flight now disagrees with the code.
     const failed = results.filter((r) => r.error);
-    expect(failed.map((r) => r.workflowId)).toContain('confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v1-before-seat-selection/confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v2-seat-selection/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
