@@ -1,0 +1,254 @@
+// The chaos run: bookings with a mix of faults and concurrent cancels while the worker is
+// SIGKILLed and restarted, the Temporal dev server restarts, and PostgreSQL becomes unreachable
+// through a TCP proxy. Then every booking must have ended, and every invariant must hold.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { pino } from 'pino';
+import { createApp } from '../../src/api/app.ts';
+import { createDb } from '../../src/db/client.ts';
+import { invariantViolations } from '../../src/db/invariants.ts';
+import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
+import { seed } from '../../src/db/seed.ts';
+import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
+import { isTerminal, workflowIdFor, type BookingState } from '../../src/shared.ts';
+import { temporalCli } from '../../src/temporal.ts';
+import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
+import { startTcpProxy } from './tcp-proxy.ts';
+
+export interface ChaosOptions {
+  bookings: number;
+  /** How long PostgreSQL is unreachable. */
+  pgOutageMs: number;
+  workerKills: number;
+  /** Share of bookings that the user cancels while they run. */
+  cancelShare: number;
+  /** PostgreSQL server URL; an embedded one when absent. */
+  databaseServerUrl?: string;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  bookings: number;
+  byStatus: Record<string, number>;
+  workerKills: number;
+  temporalRestarts: number;
+  pgOutageMs: number;
+  violations: string[];
+  seconds: number;
+}
+
+/** The scenarios the run mixes: those that end on their own (no operator needed). */
+const MIX: Scenario[] = SCENARIOS.filter((s) => !s.action && !/every-attempt|out-of-attempts/.test(s.name));
+
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return;
+    await delay(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  const log = options.log ?? ((line: string) => console.log(line));
+  const random = rng(options.seed ?? Date.now());
+  const dir = await mkdtemp(join(tmpdir(), 'trip-chaos-'));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, pgOutageMs: options.pgOutageMs, violations: [], seconds: 0 };
+  try {
+    // PostgreSQL, and the proxy that the worker and the API reach it through.
+    let serverUrl = options.databaseServerUrl;
+    if (!serverUrl) {
+      const pg = await startEmbeddedPostgres({ dir: join(dir, 'pg'), persistent: false, ephemeral: true });
+      cleanups.push(() => pg.stop());
+      serverUrl = pg.serverUrl;
+    }
+    const directUrl = databaseUrlFor(serverUrl, `trip_chaos_${Date.now()}`);
+    await ensureDatabase(directUrl);
+    await migrate(directUrl);
+    const direct = createDb(directUrl, { max: 4 });
+    cleanups.push(() => direct.$disconnect());
+    await seed(direct);
+    const target = new URL(directUrl);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    cleanups.push(() => proxy.close());
+    const proxiedUrl = new URL(directUrl);
+    proxiedUrl.hostname = '127.0.0.1';
+    proxiedUrl.port = String(proxy.port);
+
+    // Temporal: a dev server process with its history in a file, so it survives a restart.
+    const [temporalPort, uiPort] = [await freePort(), await freePort()];
+    const address = `127.0.0.1:${temporalPort}`;
+    let temporal: ChildProcess | undefined;
+    const startTemporal = async () => {
+      temporal = spawn(
+        temporalCli()?.path ?? 'temporal',
+        ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error'],
+        { stdio: 'ignore' },
+      );
+      await waitFor(() => fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok), 30_000, 'the Temporal dev server');
+    };
+    const stopTemporal = async () => {
+      const t = temporal;
+      if (!t || t.exitCode !== null) return;
+      const exited = new Promise((resolve) => t.once('exit', resolve));
+      t.kill('SIGTERM');
+      await exited;
+    };
+    await startTemporal();
+    cleanups.push(stopTemporal);
+
+    // The worker, a separate process so that it can be SIGKILLed.
+    let worker: ChildProcess | undefined;
+    const startWorker = () => {
+      worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+        env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development' },
+        stdio: 'ignore',
+      });
+    };
+    const killWorker = async () => {
+      const w = worker;
+      if (!w || w.exitCode !== null) return;
+      const exited = new Promise((resolve) => w.once('exit', resolve));
+      w.kill('SIGKILL');
+      await exited;
+    };
+    startWorker();
+    cleanups.push(killWorker);
+
+    // The API, in this process, also through the proxy.
+    const connection = await Connection.connect({ address });
+    cleanups.push(() => connection.close());
+    const apiDb = createDb(proxiedUrl.toString(), { max: 10 });
+    cleanups.push(() => apiDb.$disconnect());
+    const app = createApp({
+      client: new Client({ connection }),
+      db: apiDb,
+      config: { temporalUiUrl: `http://localhost:${uiPort}`, temporalNamespace: 'default', faultInjection: true, cardVaultKey: 'chaos-vault-key-0123456789' },
+      logger: pino({ level: 'silent' }),
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, () => resolve(s));
+    });
+    cleanups.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+    const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    /** Retries through outages: a repeat with the same Idempotency-Key is safe. */
+    async function call(path: string, body: unknown, key?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await fetch(`${api}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(10_000),
+          });
+          if (res.status < 500) return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+        } catch {
+          // connection refused or timed out: the stack is having a bad moment
+        }
+        if (attempt > 120) throw new Error(`POST ${path} kept failing`);
+        await delay(500);
+      }
+    }
+
+    // The bookings, staggered, some cancelled while they run.
+    const runId = randomUUID().slice(0, 8);
+    const planned = Array.from({ length: options.bookings }, (_, i) => ({
+      scenario: MIX[Math.floor(random() * MIX.length)]!,
+      cancelAfterMs: random() < options.cancelShare ? 200 + Math.floor(random() * 3000) : undefined,
+      key: `chaos-${runId}-${i}`,
+    }));
+    const bookingIds: { id: string; scenario: Scenario; cancelled: boolean }[] = [];
+    const traffic = Promise.all(
+      planned.map(async (plan, i) => {
+        await delay(i * 150);
+        const created = await call('/bookings', bookingBody(plan.scenario, `chaos-${i}`), plan.key);
+        if (created.status !== 201 && created.status !== 200) throw new Error(`booking ${i}: ${created.status} ${JSON.stringify(created.json)}`);
+        const entry = { id: created.json.bookingId as string, scenario: plan.scenario, cancelled: false };
+        bookingIds.push(entry);
+        if (plan.cancelAfterMs !== undefined) {
+          await delay(plan.cancelAfterMs);
+          // Requested, whatever the answer: an answer lost in an outage may still have been accepted.
+          entry.cancelled = true;
+          await call(`/bookings/${entry.id}/cancel`, {});
+        }
+      }),
+    );
+
+    // The chaos, while the traffic runs.
+    const spread = Math.max(options.bookings * 150, 4_000);
+    const chaos = (async () => {
+      const kills = Array.from({ length: options.workerKills }, () => Math.floor(random() * spread)).sort((a, b) => a - b);
+      const pgAt = Math.floor(spread * 0.3);
+      const temporalAt = Math.floor(spread * 0.6);
+      const events = [
+        ...kills.map((at) => ({ at, run: async () => { await killWorker(); report.workerKills++; log(`chaos: worker SIGKILLed at ${at} ms`); await delay(500 + random() * 1500); startWorker(); } })),
+        { at: pgAt, run: async () => { log(`chaos: PostgreSQL unreachable for ${options.pgOutageMs} ms`); await proxy.cut(options.pgOutageMs); } },
+        { at: temporalAt, run: async () => { log('chaos: Temporal dev server restarting'); await stopTemporal(); await startTemporal(); report.temporalRestarts++; } },
+      ].sort((a, b) => a.at - b.at);
+      const t0 = Date.now();
+      for (const event of events) {
+        await delay(Math.max(0, event.at - (Date.now() - t0)));
+        await event.run();
+      }
+    })();
+    await Promise.all([traffic, chaos]);
+
+    // Every booking ends.
+    log(`chaos: ${bookingIds.length} bookings made; waiting for all of them to end`);
+    await waitFor(
+      async () => {
+        const rows = await direct.booking.findMany({ where: { id: { in: bookingIds.map((b) => b.id) } }, select: { status: true } });
+        return rows.length === bookingIds.length && rows.every((r) => isTerminal(r.status));
+      },
+      300_000,
+      'every booking to end',
+    );
+
+    // Checks: the invariants, and each booking's status against its ledger, its workflow and its scenario.
+    report.violations.push(...(await invariantViolations(direct)));
+    const client = new Client({ connection });
+    for (const { id, scenario, cancelled } of bookingIds) {
+      const row = await direct.booking.findUniqueOrThrow({ where: { id } });
+      const state = row.state as unknown as BookingState;
+      report.byStatus[row.status] = (report.byStatus[row.status] ?? 0) + 1;
+      const done = state.steps.filter((s) => s.state === 'DONE').length;
+      if (row.status === 'CONFIRMED' && done !== 3) report.violations.push(`${id}: CONFIRMED with ${done} step(s) done`);
+      if (row.status !== 'CONFIRMED' && done !== 0) report.violations.push(`${id}: ${row.status} but ${done} step(s) still DONE`);
+      if (row.status === 'CANCELLED' && !cancelled) report.violations.push(`${id}: CANCELLED but no cancel was requested`);
+      if (scenario.expected === 'FAILED' && row.status === 'CONFIRMED') report.violations.push(`${id}: ${scenario.name} must not be CONFIRMED`);
+      const description = await client.workflow.getHandle(workflowIdFor(id)).describe();
+      const expectedWorkflow = row.status === 'FAILED' ? 'FAILED' : 'COMPLETED';
+      if (description.status.name !== expectedWorkflow) report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    report.seconds = Math.round((Date.now() - started) / 1000);
+  }
+  return report;
+}
+
+export function summary(r: ChaosReport): string {
+  const statuses = Object.entries(r.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
+  return `chaos: ${r.bookings} bookings (${statuses}); ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.violations.length} violation(s) in ${r.seconds} s`;
+}
