@@ -194,12 +194,17 @@ export function createBookingService(deps: BookingServiceDeps) {
 
   /** Starts a booking. With an Idempotency-Key, a repeat of the same request returns the same booking. */
   async function start(request: BookingRequest, idempotencyKey?: string): Promise<{ created: boolean; view: BookingView }> {
-    if (request.faults && !config.faultInjection) {
+    if (request.faults && Object.keys(request.faults).length > 0 && !config.faultInjection) {
       throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
     }
     // The hash is keyed: the body holds a card number, and its plain hash could be brute-forced.
     const requestHash = createHmac('sha256', config.cardVaultKey).update(canonicalJson(request)).digest('hex');
     const bookingId = idempotencyKey ? bookingIdForKey(idempotencyKey) : randomUUID();
+    if (idempotencyKey) {
+      // A repeat is answered before anything is written (not even a card token).
+      const repeat = await answerRepeat(bookingId, requestHash);
+      if (repeat) return repeat;
+    }
     const card = await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card);
     const input: BookTripInput = {
       bookingId,
@@ -231,15 +236,29 @@ export function createBookingService(deps: BookingServiceDeps) {
       });
       return { created: true, view: toView(initialState(input, new Date().toISOString()), 'workflow') };
     } catch (error) {
+      // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
-      const description = await handleFor(bookingId).describe();
-      if (description.memo?.requestHash !== requestHash) {
-        throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
-      }
-      const view = await get(bookingId);
-      if (!view) throw notFound('booking');
-      return { created: false, view };
+      const repeat = await answerRepeat(bookingId, requestHash);
+      if (!repeat) throw error;
+      return repeat;
     }
+  }
+
+  /** For an Idempotency-Key already used: the same booking (same body) or a 422 (another body). */
+  async function answerRepeat(bookingId: string, requestHash: string): Promise<{ created: false; view: BookingView } | undefined> {
+    let memo: Record<string, unknown> | undefined;
+    try {
+      memo = (await handleFor(bookingId).describe()).memo;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    if (memo?.requestHash !== requestHash) {
+      throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+    }
+    const view = await get(bookingId);
+    if (!view) throw notFound('booking');
+    return { created: false, view };
   }
 
   /** Runs an Update; maps refusals to 409, a missing booking to 404, a silent worker to 503. */

@@ -36,6 +36,12 @@ const commonErrors = {
   '500': error('Unexpected error (logged; no stack trace is returned).'),
 };
 
+/** What the JSON body parser may answer for any operation that takes a body. */
+const bodyErrors = {
+  '413': error('Body larger than 16 kB.'),
+  '415': error('Unsupported content encoding or charset.'),
+};
+
 let cached: JsonSchema | undefined;
 
 export function openApiDocument(): JsonSchema {
@@ -55,6 +61,7 @@ export function openApiDocument(): JsonSchema {
     responses: {
       '202': json('Booking', 'Accepted by the workflow; the booking as it stands now.'),
       ...commonErrors,
+      ...bodyErrors,
       '404': error('No such booking.'),
       '409': error('The booking is not in a state that allows this.'),
       '503': error('The workflow did not answer in time.'),
@@ -93,8 +100,7 @@ export function openApiDocument(): JsonSchema {
             },
             '200': json('Booking', 'A repeat of an earlier request with the same Idempotency-Key.'),
             ...commonErrors,
-            '413': error('Body larger than 16 kB.'),
-            '415': error('Unsupported content encoding.'),
+            ...bodyErrors,
             '422': error('The Idempotency-Key was used with another request body.'),
           },
         },

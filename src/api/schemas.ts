@@ -22,11 +22,14 @@ function utcToday(): number {
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
 }
 
-/** A real calendar date, YYYY-MM-DD, from today (UTC) up to a year ahead. */
-const travelDate = z
+/** A real calendar date, YYYY-MM-DD. */
+const calendarDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date');
+
+/** A real calendar date from today (UTC) up to a year ahead. */
+const travelDate = calendarDate
   .refine((s) => Date.parse(`${s}T00:00:00Z`) >= utcToday(), 'must not be in the past')
   .refine((s) => Date.parse(`${s}T00:00:00Z`) <= utcToday() + MAX_DAYS_AHEAD * DAY_MS, `must be within ${MAX_DAYS_AHEAD} days`)
   .meta({ format: 'date', example: '2027-03-14' });
@@ -185,7 +188,7 @@ export const resolveRequestSchema = z
   .meta({ id: 'ResolveRequest' });
 
 export const flightsQuerySchema = z.strictObject({
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  date: calendarDate.optional(),
   flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

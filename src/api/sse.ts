@@ -42,7 +42,9 @@ export async function streamBookingEvents(
   let lastWrite = Date.now();
   let view: BookingView | undefined = first;
   while (open) {
-    if (view && (view.version !== lastVersion || view.source !== lastSource)) {
+    // Never backwards: the read model (a fallback while the workflow does not answer) may be older
+    // than what was already sent.
+    if (view && (view.version > lastVersion || (view.version === lastVersion && view.source !== lastSource))) {
       res.write(`id: ${view.version}\nevent: booking\ndata: ${JSON.stringify(view)}\n\n`);
       lastVersion = view.version;
       lastSource = view.source;

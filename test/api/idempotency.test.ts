@@ -1,0 +1,160 @@
+// Idempotency-Key: one key, one booking, one workflow, however often and however concurrently the
+// request is repeated; the same key with another body is refused.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BookingView } from '../../src/api/schemas.ts';
+import { workflowIdFor } from '../../src/shared.ts';
+import { daysFromNow } from '../helpers/booking.ts';
+import { invariantViolations } from '../helpers/db.ts';
+import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
+import { bookingBody, expectConforms, expectError, pageOf, postBooking, seatsAvailable, waitForBooking } from './support.ts';
+
+let h: ApiHarness;
+let api: RunningApi;
+beforeAll(async () => {
+  h = await createApiHarness('api_idempotency');
+  api = await startApi(h);
+});
+afterAll(async () => {
+  await api?.stop();
+  await h?.close();
+});
+
+/** The app's log lines about starting a booking (created or repeated), for one booking. */
+function startLogs(bookingId: string): { created: boolean }[] {
+  return api
+    .logs()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; bookingId?: string; created?: boolean })
+    .filter((l) => l.bookingId === bookingId && (l.msg === 'booking started' || l.msg === 'idempotent repeat of a booking'))
+    .map((l) => ({ created: l.created! }));
+}
+
+/** Everything the saga of one booking wrote: one of each, or the key was not honoured. */
+async function rowsFor(bookingId: string) {
+  const db = h.tdb.db;
+  const [bookings, flights, hotels, payments] = await Promise.all([
+    db.booking.count({ where: { id: bookingId } }),
+    db.flightReservation.count({ where: { bookingId } }),
+    db.hotelReservation.count({ where: { bookingId } }),
+    db.payment.count({ where: { bookingId } }),
+  ]);
+  return { bookings, flights, hotels, payments };
+}
+
+/** The workflow's history: exactly one run, which scheduled each forward step once. */
+async function expectOneSaga(bookingId: string) {
+  const handle = h.env.client.workflow.getHandle(workflowIdFor(bookingId));
+  const description = await handle.describe();
+  expect(description.taskQueue).toBe(api.taskQueue);
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  expect(events.filter((e) => e.workflowExecutionStartedEventAttributes).length).toBe(1);
+  expect(events[0]!.workflowExecutionStartedEventAttributes?.firstExecutionRunId).toBe(description.runId);
+  const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  expect(scheduled.filter((n) => n === 'reserveFlight')).toHaveLength(1);
+  expect(scheduled.filter((n) => n === 'chargePayment')).toHaveLength(1);
+}
+
+describe('Idempotency-Key', () => {
+  test('same key + same body: 201, then 200 with the same booking; the key order of the body does not matter', async () => {
+    const body = bookingBody({ customerId: 'idem-1' });
+    const first = await postBooking(api.app, body, 'order-1');
+    const id = (first.body as BookingView).bookingId;
+
+    const again = await request(api.app).post('/bookings').set('Idempotency-Key', 'order-1').send(body);
+    expect(again.status).toBe(200);
+    expectConforms(again, 'POST', '/bookings');
+    expect(again.headers.location).toBe(`/bookings/${id}`);
+    expect((again.body as BookingView).bookingId).toBe(id);
+
+    // The same request with its keys in another order is the same request.
+    const { payment, hotel, flight, customerId } = body;
+    const reordered = {
+      payment: { card: { cvc: payment.card.cvc, expYear: payment.card.expYear, expMonth: payment.card.expMonth, number: payment.card.number } },
+      hotel: { rooms: hotel.rooms, checkOut: hotel.checkOut, checkIn: hotel.checkIn, hotelId: hotel.hotelId },
+      flight: { seats: flight.seats, date: flight.date, flightNumber: flight.flightNumber },
+      customerId,
+    };
+    const third = await request(api.app).post('/bookings').set('Idempotency-Key', 'order-1').send(reordered);
+    expect(third.status).toBe(200);
+    expect((third.body as BookingView).bookingId).toBe(id);
+
+    const done = await waitForBooking(api.app, id);
+    expect(done.status).toBe('CONFIRMED');
+    // A repeat after the end answers with the closed booking.
+    const late = await request(api.app).post('/bookings').set('Idempotency-Key', 'order-1').send(body);
+    expect(late.status).toBe(200);
+    expectConforms(late, 'POST', '/bookings');
+    expect(late.body).toMatchObject({ bookingId: id, status: 'CONFIRMED', source: 'read-model' });
+
+    expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
+    await expectOneSaga(id);
+    expect(startLogs(id)).toEqual([{ created: true }, { created: false }, { created: false }, { created: false }]);
+  });
+
+  test('same key + another body: 422, and the booking is untouched', async () => {
+    const body = bookingBody({ customerId: 'idem-2' });
+    const first = await postBooking(api.app, body, 'order-2');
+    const id = (first.body as BookingView).bookingId;
+    for (const other of [
+      { ...body, flight: { ...body.flight, seats: 2 } },
+      { ...body, customerId: 'idem-2b' },
+      { ...body, payment: { card: { ...body.payment.card, cvc: '999' } } },
+      { ...body, faults: { reserveFlight: 'fail' } },
+    ]) {
+      const res = await request(api.app).post('/bookings').set('Idempotency-Key', 'order-2').send(other);
+      expectError(res, 422, 'idempotency_key_reused');
+      expectConforms(res, 'POST', '/bookings');
+    }
+    const done = await waitForBooking(api.app, id);
+    expect(done).toMatchObject({ status: 'CONFIRMED', flight: { seats: 1 }, customerId: 'idem-2' });
+    expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
+    expect(startLogs(id)).toEqual([{ created: true }]);
+  });
+
+  test('another key, or no key, with the same body: a new booking each time', async () => {
+    const body = bookingBody({ customerId: 'idem-3' });
+    const ids = [
+      (await postBooking(api.app, body, 'order-3a')).body as BookingView,
+      (await postBooking(api.app, body, 'order-3b')).body as BookingView,
+      (await postBooking(api.app, body)).body as BookingView,
+      (await postBooking(api.app, body)).body as BookingView,
+    ].map((v) => v.bookingId);
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) expect((await waitForBooking(api.app, id)).status).toBe('CONFIRMED');
+  });
+
+  test('100 concurrent identical requests: exactly one 201, 99 × 200, one booking ID, one workflow, one of every row', async () => {
+    const flight = { flightNumber: 'TB400', date: daysFromNow(30) };
+    const seatsBefore = await seatsAvailable(api.app, flight.flightNumber, flight.date);
+    const body = bookingBody({ customerId: 'idem-burst', flight, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(30), checkOut: daysFromNow(31) } });
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, () => request(api.app).post('/bookings').set('Idempotency-Key', 'burst-100').send(body)),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201), JSON.stringify(responses.filter((r) => r.status >= 300).map((r) => r.body as unknown)).slice(0, 1000)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(99);
+    const ids = new Set(responses.map((r) => (r.body as BookingView).bookingId));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids] as [string];
+    for (const r of responses) {
+      expectConforms(r, 'POST', '/bookings');
+      expect(r.headers.location).toBe(`/bookings/${id}`);
+    }
+
+    const done = await waitForBooking(api.app, id);
+    expect(done.status).toBe('CONFIRMED');
+    expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
+    expect(await h.tdb.db.paymentMethod.count({ where: { customerId: 'idem-burst' } })).toBe(1);
+    expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);
+    await expectOneSaga(id);
+    const logs = startLogs(id);
+    expect(logs).toHaveLength(100);
+    expect(logs.filter((l) => l.created)).toHaveLength(1);
+    const list = await request(api.app).get('/bookings').query({ customerId: 'idem-burst' });
+    expect((pageOf(list).items as { bookingId: string }[]).map((i) => i.bookingId)).toEqual([id]);
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+});

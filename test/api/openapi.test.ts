@@ -1,0 +1,224 @@
+// GET /openapi.json describes the API the app serves: every response has a schema, and the real
+// responses validate against it. GET /docs serves Swagger UI from local assets.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BookingView } from '../../src/api/schemas.ts';
+import { CARDS } from '../helpers/booking.ts';
+import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
+import { bookingBody, doc, expectConforms, expectError, pageOf, postBooking, schemaAccepts, waitForBooking } from './support.ts';
+
+let h: ApiHarness;
+let api: RunningApi;
+beforeAll(async () => {
+  h = await createApiHarness('api_openapi');
+  api = await startApi(h);
+});
+afterAll(async () => {
+  await api?.stop();
+  await h?.close();
+});
+
+type Operation = {
+  parameters?: { name: string; in: string; required?: boolean; schema?: object }[];
+  requestBody?: { content: Record<string, { schema?: object }> };
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string } }> }>;
+};
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+function operations(document: typeof doc): [string, string, Operation][] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => [path, method, op as unknown as Operation] as [string, string, Operation]),
+  );
+}
+
+describe('the document', () => {
+  test('GET /openapi.json: OpenAPI 3.1.0, the document the app generates', async () => {
+    const res = await request(api.app).get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = res.body as { openapi: string; info: unknown; paths: object };
+    expect(body.openapi).toBe('3.1.0');
+    expect(body.info).toMatchObject({ title: expect.any(String) as unknown, version: expect.any(String) as unknown });
+    expect(body).toEqual(JSON.parse(JSON.stringify(doc)));
+    expect(Object.keys(body.paths).sort()).toEqual([
+      '/bookings',
+      '/bookings/{id}',
+      '/bookings/{id}/cancel',
+      '/bookings/{id}/compensation/resolve',
+      '/bookings/{id}/compensation/retry',
+      '/bookings/{id}/events',
+      '/flights',
+      '/healthz',
+      '/hotels',
+    ]);
+  });
+
+  test('every response of every operation has content with a schema, and every $ref resolves', () => {
+    const ops = operations(doc);
+    expect(ops.length).toBe(10);
+    const missing: string[] = [];
+    const refs: string[] = [];
+    for (const [path, method, op] of ops) {
+      expect(Object.keys(op.responses).length, `${method} ${path}`).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries(op.responses)) {
+        expect(typeof response.description, `${method} ${path} ${status} description`).toBe('string');
+        const media = Object.entries(response.content ?? {});
+        if (media.length === 0) missing.push(`${method} ${path} ${status}: no content`);
+        for (const [type, { schema }] of media) {
+          if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) missing.push(`${method} ${path} ${status} ${type}: no schema`);
+          if (schema?.$ref) refs.push(schema.$ref);
+        }
+        // Errors are the one Error shape (a degraded /healthz answers with its Health report).
+        if (Number(status) >= 400 && path !== '/healthz') expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+      }
+    }
+    expect(doc.paths['/healthz']!.get!.responses['503']!.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Health' });
+    expect(missing).toEqual([]);
+    const all = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of [...refs, ...all.map((r) => r.slice(8, -1))]) {
+      expect(ref).toMatch(/^#\/components\/schemas\/\w+$/);
+      expect(doc.components.schemas[ref.split('/').at(-1)!], ref).toBeDefined();
+    }
+    // Every operation on a booking documents its ID parameter, and its 404.
+    for (const [path, method, op] of ops.filter(([p]) => p.includes('{id}'))) {
+      expect(op.parameters?.find((p) => p.name === 'id'), `${method} ${path}`).toMatchObject({ in: 'path', required: true });
+      expect(op.responses['404'], `${method} ${path}`).toBeDefined();
+      expect(op.responses['400'], `${method} ${path}`).toBeDefined();
+    }
+  });
+
+  test('every documented operation is a route of the app (none answers route_not_found)', async () => {
+    for (const [path, method] of operations(doc)) {
+      const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+      const req = request(api.app)[method as 'get' | 'post'](url);
+      const res = path.endsWith('/events') ? await req.timeout(5_000) : await req.send({});
+      expect((res.body as { error?: { code?: string } })?.error?.code, `${method} ${path}`).not.toBe('route_not_found');
+    }
+  });
+
+  test('the request schema agrees with the validation: what the API accepts it accepts, and what it refuses it refuses', async () => {
+    const good = bookingBody({ faults: { reserveHotel: 'transient:2' } });
+    expect(schemaAccepts('BookingRequest', good)).toBe(true);
+    for (const bad of [
+      { ...good, extra: 1 },
+      { ...good, flight: { ...good.flight, seats: 10 } },
+      { ...good, hotel: { ...good.hotel, rooms: 0 } },
+      { ...good, payment: { card: { ...good.payment.card, cvc: '12' } } },
+      { ...good, customerId: 'has space' },
+      { ...good, flight: { ...good.flight, date: '2027/01/01' } },
+    ]) {
+      expect(schemaAccepts('BookingRequest', bad), JSON.stringify(bad)).toBe(false);
+      expect((await request(api.app).post('/bookings').send(bad)).status).toBe(400);
+    }
+  });
+});
+
+describe('real responses validate against the document', () => {
+  test('bookings: 201, 200, 202, 400, 404, 409, 413, 422; list, events', async () => {
+    const body = bookingBody({ customerId: 'doc' });
+    const created = await postBooking(api.app, body, 'doc-key');
+    expectConforms(created, 'POST', '/bookings');
+    const id = (created.body as BookingView).bookingId;
+    const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'doc-key').send(body);
+    expect(repeat.status).toBe(200);
+    expectConforms(repeat, 'POST', '/bookings');
+    const reused = await request(api.app).post('/bookings').set('Idempotency-Key', 'doc-key').send({ ...body, customerId: 'doc2' });
+    expectError(reused, 422, 'idempotency_key_reused');
+    expectConforms(reused, 'POST', '/bookings');
+    const invalid = await request(api.app).post('/bookings').send({ ...body, flight: { ...body.flight, seats: 0 } });
+    expectError(invalid, 400, 'validation_failed');
+    expectConforms(invalid, 'POST', '/bookings');
+    const tooBig = await request(api.app).post('/bookings').send({ ...body, customerId: 'x'.repeat(20_000) });
+    expectError(tooBig, 413, 'payload_too_large');
+    expectConforms(tooBig, 'POST', '/bookings');
+
+    const live = await request(api.app).get(`/bookings/${id}`);
+    expect(live.status).toBe(200);
+    expectConforms(live, 'GET', '/bookings/{id}');
+    await waitForBooking(api.app, id);
+    const closed = await request(api.app).get(`/bookings/${id}`);
+    expect(closed.body).toMatchObject({ status: 'CONFIRMED', source: 'read-model' });
+    expectConforms(closed, 'GET', '/bookings/{id}');
+    const events = await request(api.app).get(`/bookings/${id}/events`);
+    expectConforms(events, 'GET', '/bookings/{id}/events');
+    expectConforms(await request(api.app).get('/bookings/00000000-0000-4000-8000-000000000000'), 'GET', '/bookings/{id}');
+
+    const conflict = await request(api.app).post(`/bookings/${id}/cancel`).send({});
+    expectError(conflict, 409, 'conflict');
+    expectConforms(conflict, 'POST', '/bookings/{id}/cancel');
+
+    // A booking to cancel: the payment keeps failing for a while, so it is still running.
+    const slow = await postBooking(api.app, bookingBody({ customerId: 'doc', card: CARDS.good, faults: { chargePayment: 'transient:3' } }));
+    const slowId = (slow.body as BookingView).bookingId;
+    await waitForBooking(api.app, slowId, (v) => v.steps[2]!.live !== undefined);
+    const withLive = await request(api.app).get(`/bookings/${slowId}`);
+    expect((withLive.body as BookingView).steps[2]!.live).toBeDefined();
+    expectConforms(withLive, 'GET', '/bookings/{id}');
+    const accepted = await request(api.app).post(`/bookings/${slowId}/cancel`).send({ reason: 'docs' });
+    expect(accepted.status).toBe(202);
+    expectConforms(accepted, 'POST', '/bookings/{id}/cancel');
+    const refused = await request(api.app).post(`/bookings/${slowId}/compensation/retry`);
+    expectConforms(refused, 'POST', '/bookings/{id}/compensation/retry');
+    const cancelled = await waitForBooking(api.app, slowId);
+    expect(cancelled.status).toBe('CANCELLED');
+    expectConforms(await request(api.app).get(`/bookings/${slowId}`), 'GET', '/bookings/{id}');
+
+    const list = await request(api.app).get('/bookings').query({ limit: 1 });
+    expect(pageOf(list).items).toHaveLength(1);
+    expect(pageOf(list).nextCursor).toEqual(expect.any(String));
+    expectConforms(list, 'GET', '/bookings');
+    expectConforms(await request(api.app).get('/bookings').query({ limit: 0 }), 'GET', '/bookings');
+  });
+
+  test('inventory and health', async () => {
+    const flights = await request(api.app).get('/flights');
+    expect(pageOf(flights).items.length).toBeGreaterThan(0);
+    expectConforms(flights, 'GET', '/flights');
+    expectConforms(await request(api.app).get('/flights').query({ date: 'soon' }), 'GET', '/flights');
+    const hotels = await request(api.app).get('/hotels');
+    expect(pageOf(hotels).items.length).toBe(4);
+    expectConforms(hotels, 'GET', '/hotels');
+    const health = await request(api.app).get('/healthz');
+    expect(health.status).toBe(200);
+    expectConforms(health, 'GET', '/healthz');
+  });
+});
+
+// Currently fails: the body parser answers 413 and 415 on every route that takes a body, but
+// src/api/openapi.ts documents them for POST /bookings only (bookingAction lacks them).
+test('a body too large or in an unsupported encoding on an action is an error the document describes', async () => {
+  const id = '00000000-0000-4000-8000-000000000000';
+  for (const template of ['/bookings/{id}/cancel', '/bookings/{id}/compensation/resolve', '/bookings/{id}/compensation/retry']) {
+    const url = template.replace('{id}', id);
+    const big = await request(api.app).post(url).send({ reason: 'x'.repeat(20_000) });
+    expectError(big, 413, 'payload_too_large');
+    expectConforms(big, 'POST', template);
+    const encoded = await request(api.app).post(url).set('Content-Type', 'application/json').set('Content-Encoding', 'x-squeeze').send('{}');
+    expectError(encoded, 415, 'unsupported_encoding');
+    expectConforms(encoded, 'POST', template);
+  }
+});
+
+describe('GET /docs', () => {
+  test('serves Swagger UI, whose assets are served locally', async () => {
+    const res = await request(api.app).get('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('/docs/assets/swagger-ui-bundle.js');
+    const srcs = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(srcs).toEqual(expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/init.js']));
+    for (const src of srcs) {
+      const asset = await request(api.app).get(src);
+      expect(asset.status, src).toBe(200);
+      if (src.endsWith('.js')) expect(asset.headers['content-type'], src).toMatch(/javascript/);
+      if (src.endsWith('.css')) expect(asset.headers['content-type'], src).toMatch(/text\/css/);
+    }
+    const bundle = await request(api.app).get('/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.text.length).toBeGreaterThan(100_000);
+    const init = await request(api.app).get('/docs/init.js');
+    expect(init.text).toContain('/openapi.json');
+    expectError(await request(api.app).get('/docs/assets/no-such-file.js'), 404, 'route_not_found');
+  });
+});
