@@ -97,7 +97,7 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       const activities = history.events
         .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
         .filter(Boolean);
-      expect(activities).toEqual(['syncBooking', 'reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+      expect(activities).toEqual(['syncBooking', 'reserveFlight', 'selectSeats', 'reserveHotel', 'chargePayment', 'syncBooking']);
       expect(history.events.at(-1)?.eventType).toMatch(/WORKFLOW_EXECUTION_COMPLETED|WorkflowExecutionCompleted/);
       // Each activity carries a summary for the Web UI.
       const summaries = history.events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data);
