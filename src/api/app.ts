@@ -35,7 +35,9 @@ export function createApp(deps: AppDeps): express.Express {
   const service = createBookingService(deps);
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Helmet's defaults, but no upgrade-insecure-requests: served over plain HTTP on another host
+  // (Docker), the page's own script and styles would otherwise be asked for over HTTPS.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(
     pinoHttp({
       logger,

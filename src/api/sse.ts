@@ -39,15 +39,19 @@ export async function streamBookingEvents(
   });
   let lastVersion = -1;
   let lastSource = '';
+  let lastLive = '';
   let lastWrite = Date.now();
   let view: BookingView | undefined = first;
   while (open) {
     // Never backwards: the read model (a fallback while the workflow does not answer) may be older
-    // than what was already sent.
-    if (view && (view.version > lastVersion || (view.version === lastVersion && view.source !== lastSource))) {
+    // than what was already sent. A retry's live attempt and last failure change without a new
+    // version, and are news too.
+    const live = view ? JSON.stringify(view.steps.map((s) => s.live ?? null)) : '';
+    if (view && (view.version > lastVersion || (view.version === lastVersion && (view.source !== lastSource || live !== lastLive)))) {
       res.write(`id: ${view.version}\nevent: booking\ndata: ${JSON.stringify(view)}\n\n`);
       lastVersion = view.version;
       lastSource = view.source;
+      lastLive = live;
       lastWrite = Date.now();
       if (isTerminal(view.status)) {
         res.write(`event: end\ndata: ${JSON.stringify({ status: view.status })}\n\n`);

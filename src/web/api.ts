@@ -1,0 +1,93 @@
+// The booking API as the page uses it: typed fetch calls, and one error type with the API's
+// `{ error: { code, message, details } }` in it. Types only come from the server's schemas, so the
+// bundle holds none of the server's code.
+import type { z } from 'zod';
+import type {
+  BookingRequest,
+  BookingView,
+  bookingListSchema,
+  flightSchema,
+  healthSchema,
+  hotelSchema,
+} from '../api/schemas.ts';
+import type { BookingStatus } from '../shared.ts';
+
+export type { BookingRequest, BookingView };
+export type Flight = z.infer<typeof flightSchema>;
+export type Hotel = z.infer<typeof hotelSchema>;
+export type Health = z.infer<typeof healthSchema>;
+export type BookingList = z.infer<typeof bookingListSchema>;
+export type BookingSummary = BookingList['items'][number];
+export type Step = BookingView['steps'][number];
+
+export class ApiRequestError extends Error {
+  constructor(
+    /** The HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+
+  /** Worth retrying as is: the server was unreachable or failed, not the request. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status >= 500;
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: { path: string; message: string }[] };
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; headers?: Record<string, string>; okStatuses?: number[] } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+  } catch {
+    throw new ApiRequestError(0, 'network_error', 'the server cannot be reached; check the connection and try again');
+  }
+  let data: unknown;
+  try {
+    data = await res.json();
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok && !options.okStatuses?.includes(res.status)) {
+    const error = (data as ErrorBody | undefined)?.error;
+    throw new ApiRequestError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText, error?.details ?? []);
+  }
+  return data as T;
+}
+
+export const api = {
+  /** 503 still carries the body: the page only needs faultInjection and the Web UI's address. */
+  health: () => call<Health>('GET', '/healthz', { okStatuses: [503] }),
+  flights: (date: string) => call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ date, limit: '100' }).toString()}`),
+  flight: (flightNumber: string, date: string) =>
+    call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then((r) => r.items[0]),
+  hotels: () => call<{ items: Hotel[] }>('GET', '/hotels'),
+  book: (request: BookingRequest, idempotencyKey: string) =>
+    call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey } }),
+  booking: (id: string) => call<BookingView>('GET', `/bookings/${encodeURIComponent(id)}`),
+  bookings: (status?: BookingStatus) =>
+    call<BookingList>('GET', `/bookings?${new URLSearchParams({ limit: '20', ...(status ? { status } : {}) }).toString()}`),
+  cancel: (id: string) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/cancel`, { body: {} }),
+  retryCompensation: (id: string) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/compensation/retry`, { body: {} }),
+  resolveCompensation: (id: string, note: string) =>
+    call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/compensation/resolve`, { body: { note } }),
+  eventsUrl: (id: string) => `/bookings/${encodeURIComponent(id)}/events`,
+};
+
+/** A fresh Idempotency-Key. crypto.randomUUID needs a secure context; plain http on a LAN IP is not one. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

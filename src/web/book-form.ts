@@ -1,0 +1,219 @@
+// The booking form: flights of a date and hotels from the API, test cards, scenarios of the
+// failure table, and a submit that books exactly once however often it is clicked.
+import { ApiRequestError, api, newIdempotencyKey, type BookingRequest, type BookingView, type Flight, type Hotel } from './api.ts';
+import { byId, h, setText } from './dom.ts';
+import { money, plural, utcDate } from './format.ts';
+import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, faultsInWords, scenarioById, type CardChoice, type Scenario } from './scenarios.ts';
+import type { FaultPlan, SeatPreference } from '../shared.ts';
+
+/** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
+const SEEDED_DAYS = 60;
+const DEFAULT_NIGHTS = 3;
+const DEFAULT_FLIGHT = 'TB100';
+const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';
+
+const CARD_EXPIRY_YEAR = new Date().getUTCFullYear() + 3;
+const CARDS: Record<CardChoice, BookingRequest['payment']['card']> = {
+  good: { number: '4242424242424242', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
+  declined: { number: '4000000000000002', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
+  /** Expired 12/19, as in the seeds. */
+  expired: { number: '4242424242424242', expMonth: 12, expYear: 19, cvc: '123' },
+};
+
+export interface BookFormOptions {
+  faultInjection: boolean;
+  onBooked: (view: BookingView) => void;
+}
+
+export function createBookForm(options: BookFormOptions) {
+  const form = byId('book-form', HTMLFormElement);
+  const flightDate = byId('flight-date', HTMLInputElement);
+  const flightSelect = byId('flight', HTMLSelectElement);
+  const seats = byId('seats', HTMLInputElement);
+  const seatPreference = byId('seat-preference', HTMLSelectElement);
+  const hotelSelect = byId('hotel', HTMLSelectElement);
+  const checkIn = byId('check-in', HTMLInputElement);
+  const checkOut = byId('check-out', HTMLInputElement);
+  const rooms = byId('rooms', HTMLInputElement);
+  const customerId = byId('customer-id', HTMLInputElement);
+  const scenarioField = byId('scenario-field', HTMLDivElement);
+  const scenarioSelect = byId('scenario', HTMLSelectElement);
+  const faultsSummary = byId('faults-summary', HTMLOutputElement);
+  const errors = byId('form-errors', HTMLDivElement);
+  const button = byId('book-button', HTMLButtonElement);
+
+  let faults: FaultPlan = {};
+  let submitting = false;
+  /** The last submission that did not get an answer: a retry of the same request reuses its key. */
+  let unanswered: { body: string; key: string } | undefined;
+  let flightsRequest = 0;
+
+  // ---- Dates ----
+  const today = utcDate(0);
+  for (const input of [flightDate, checkIn, checkOut]) {
+    input.min = today;
+    input.max = utcDate(SEEDED_DAYS + 30);
+  }
+  flightDate.max = utcDate(SEEDED_DAYS - 1);
+  flightDate.value = utcDate(7);
+  checkIn.value = flightDate.value;
+  checkOut.value = utcDate(DEFAULT_NIGHTS, flightDate.value);
+
+  // ---- Flights and hotels ----
+  function flightLabel(f: Flight): string {
+    const seatsLeft = f.seatsAvailable === 0 ? 'sold out' : `${plural(f.seatsAvailable, 'seat')} left`;
+    return `${f.flightNumber} · ${f.origin} → ${f.destination} · ${f.date} · ${seatsLeft} · ${money(f.price, f.currency)}`;
+  }
+
+  function hotelLabel(hotel: Hotel): string {
+    const roomsLeft = hotel.roomsAvailable === 0 ? 'fully booked' : `${plural(hotel.roomsAvailable, 'room')} left`;
+    return `${hotel.name}, ${hotel.city} · ${roomsLeft} · ${money(hotel.nightlyPrice, hotel.currency)} a night`;
+  }
+
+  function fillSelect<T>(select: HTMLSelectElement, items: T[], value: (item: T) => string, label: (item: T) => string, preferred: string[]): void {
+    const keep = select.value;
+    select.replaceChildren(...items.map((item) => h('option', { value: value(item) }, label(item))));
+    const values = items.map(value);
+    select.value = [keep, ...preferred].find((v) => v && values.includes(v)) ?? values[0] ?? '';
+  }
+
+  async function loadFlights(): Promise<void> {
+    const request = ++flightsRequest;
+    const date = flightDate.value;
+    if (!date) return;
+    try {
+      const { items } = await api.flights(date);
+      if (request !== flightsRequest) return; // a newer date was picked meanwhile
+      fillSelect(flightSelect, items, (f) => f.flightNumber, flightLabel, [DEFAULT_FLIGHT]);
+      if (items.length === 0) flightSelect.replaceChildren(h('option', { value: '' }, 'No flights on this date'));
+    } catch (error) {
+      showErrors([`Flights could not be loaded: ${(error as Error).message}`]);
+    }
+  }
+
+  async function loadHotels(): Promise<void> {
+    try {
+      const { items } = await api.hotels();
+      fillSelect(hotelSelect, items, (x) => x.hotelId, hotelLabel, [DEFAULT_HOTEL]);
+    } catch (error) {
+      showErrors([`Hotels could not be loaded: ${(error as Error).message}`]);
+    }
+  }
+
+  flightDate.addEventListener('change', () => {
+    // Check-in and check-out follow the flight, keeping the number of nights.
+    const nights = Math.max(1, Math.round((Date.parse(checkOut.value) - Date.parse(checkIn.value)) / 86_400_000) || DEFAULT_NIGHTS);
+    if (flightDate.value) {
+      checkIn.value = flightDate.value;
+      checkOut.value = utcDate(nights, flightDate.value);
+    }
+    void loadFlights();
+  });
+
+  // ---- Scenarios ----
+  function applyScenario(scenario: Scenario): void {
+    faults = { ...scenario.faults };
+    setText(faultsSummary, faultsInWords(faults));
+    const card = form.querySelector<HTMLInputElement>(`input[name="card"][value="${scenario.card}"]`);
+    if (card) card.checked = true;
+    const flightWanted = scenario.flightNumber ?? (flightSelect.value === SOLD_OUT_FLIGHT ? DEFAULT_FLIGHT : undefined);
+    if (flightWanted) flightSelect.value = flightWanted;
+    const hotelWanted = scenario.hotelId ?? (hotelSelect.value === SOLD_OUT_HOTEL ? DEFAULT_HOTEL : undefined);
+    if (hotelWanted) hotelSelect.value = hotelWanted;
+  }
+
+  if (options.faultInjection) {
+    const groups = new Map<string, HTMLOptGroupElement>();
+    for (const scenario of SCENARIOS) {
+      let group = groups.get(scenario.group);
+      if (!group) {
+        group = h('optgroup', { label: scenario.group });
+        groups.set(scenario.group, group);
+      }
+      group.append(h('option', { value: scenario.id }, scenario.label));
+    }
+    scenarioSelect.replaceChildren(...groups.values());
+    scenarioSelect.value = 'happy';
+    scenarioSelect.addEventListener('change', () => applyScenario(scenarioById(scenarioSelect.value)));
+    scenarioField.hidden = false;
+  }
+
+  // ---- Submit ----
+  function selectedCard(): CardChoice {
+    const checked = form.querySelector<HTMLInputElement>('input[name="card"]:checked');
+    return (checked?.value as CardChoice | undefined) ?? 'good';
+  }
+
+  function requestBody(): BookingRequest {
+    const hasFaults = options.faultInjection && Object.keys(faults).length > 0;
+    return {
+      customerId: customerId.value.trim(),
+      flight: {
+        flightNumber: flightSelect.value,
+        date: flightDate.value,
+        seats: Number(seats.value),
+        ...(seatPreference.value === 'any' ? {} : { seatPreference: seatPreference.value as SeatPreference }),
+      },
+      hotel: { hotelId: hotelSelect.value, checkIn: checkIn.value, checkOut: checkOut.value, rooms: Number(rooms.value) },
+      payment: { card: CARDS[selectedCard()] },
+      ...(hasFaults ? { faults } : {}),
+    };
+  }
+
+  function showErrors(lines: string[]): void {
+    errors.replaceChildren(...(lines.length > 1 ? [h('ul', {}, ...lines.map((l) => h('li', {}, l)))] : lines.map((l) => h('p', {}, l))));
+    errors.hidden = lines.length === 0;
+  }
+
+  function setSubmitting(on: boolean): void {
+    submitting = on;
+    button.disabled = on;
+    setText(button, on ? 'Booking…' : 'Book trip');
+    form.setAttribute('aria-busy', String(on));
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (submitting) return; // a second click while the first is on its way
+    if (checkOut.value && checkIn.value && checkOut.value <= checkIn.value) {
+      showErrors(['Check-out must be after check-in.']);
+      checkOut.focus();
+      return;
+    }
+    const request = requestBody();
+    const body = JSON.stringify(request);
+    const key = unanswered?.body === body ? unanswered.key : newIdempotencyKey();
+    unanswered = { body, key };
+    setSubmitting(true); // synchronously, before anything awaits: a double click books once
+    showErrors([]);
+    void (async () => {
+      try {
+        const view = await api.book(request, key);
+        unanswered = undefined;
+        options.onBooked(view);
+      } catch (error) {
+        if (error instanceof ApiRequestError) {
+          if (!error.retryable) unanswered = undefined;
+          const details = error.details.map((d) => `${d.path.replace(/^body\./, '')}: ${d.message}`);
+          const retry = error.retryable ? ' Submitting again retries the same booking; it will not book twice.' : '';
+          showErrors([`The booking was not accepted: ${error.message}.${retry}`, ...details]);
+        } else {
+          showErrors([`Something went wrong: ${(error as Error).message}`]);
+        }
+      } finally {
+        setSubmitting(false);
+      }
+    })();
+  });
+
+  return {
+    async load(): Promise<void> {
+      await Promise.all([loadFlights(), loadHotels()]);
+    },
+    /** Seats and rooms left change with every booking. */
+    refreshInventory(): void {
+      void loadFlights();
+      void loadHotels();
+    },
+  };
+}

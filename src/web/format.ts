@@ -1,0 +1,112 @@
+// Words and numbers as the page shows them.
+import type { BookingStatus, STEP_ACTIVITIES, StepName } from '../shared.ts';
+import type { Step } from './api.ts';
+
+/** The forward activity and the compensation of each step (mirrors src/shared.ts, checked by the compiler). */
+export const ACTIVITIES = {
+  flight: { run: 'reserveFlight', undo: 'cancelFlight' },
+  hotel: { run: 'reserveHotel', undo: 'cancelHotel' },
+  payment: { run: 'chargePayment', undo: 'refundPayment' },
+} as const satisfies typeof STEP_ACTIVITIES;
+
+export const STEP_NAMES = ['flight', 'hotel', 'payment'] as const satisfies readonly StepName[];
+
+export const STEP_LABELS: Record<StepName, string> = { flight: 'Flight', hotel: 'Hotel', payment: 'Payment' };
+
+/** "220.00" in USD → "$220.00". */
+export function money(amount: string | undefined, currency = 'USD'): string {
+  if (amount === undefined) return '—';
+  const value = Number(amount);
+  if (!Number.isFinite(value)) return `${amount} ${currency}`;
+  try {
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(value);
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+/** An error type in words: "CardExpired" → "Card expired". */
+export function typeInWords(type: string): string {
+  const words = type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function errorInWords(error: { type: string; message: string } | undefined): string {
+  return error ? `${typeInWords(error.type)}: ${error.message}` : '';
+}
+
+export function clock(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function dateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** YYYY-MM-DD of today (UTC, as the API counts) plus some days. */
+export function utcDate(daysFromToday = 0, from?: string): string {
+  const base = from ? new Date(`${from}T00:00:00Z`) : new Date();
+  const day = Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate() + daysFromToday);
+  return new Date(day).toISOString().slice(0, 10);
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What a forward step is doing or did, in words. */
+export function stepDetail(step: Step): string {
+  if (step.state === 'RUNNING' && step.live) return liveInWords(step.live);
+  if (step.error) return errorInWords(step.error);
+  switch (step.state) {
+    case 'PENDING':
+      return 'waiting for its turn';
+    case 'RUNNING':
+      return 'running';
+    case 'SKIPPED':
+      return 'not started: an earlier step failed or the booking was cancelled';
+    default:
+      return step.reference ? `reference ${step.reference}` : '';
+  }
+}
+
+export function stepAttempts(step: Step): string {
+  if (step.state === 'RUNNING' && step.live) return `attempt ${step.live.attempt}`;
+  return step.attempts > 0 ? plural(step.attempts, 'attempt') : '—';
+}
+
+/** The compensation of a step, in words; `status` is the booking's. */
+export function undoOutcome(step: Step, status?: BookingStatus): string {
+  if (!step.undo) return status === 'COMPENSATING' && step.state !== 'PENDING' && step.state !== 'SKIPPED' ? 'waiting' : 'not run';
+  switch (step.undo.outcome) {
+    case 'UNDONE':
+      return 'undone';
+    case 'NOTHING_TO_UNDO':
+      return 'nothing to undo';
+    case 'FAILED':
+      return 'failed';
+    default:
+      return 'running';
+  }
+}
+
+export function undoDetail(step: Step): string {
+  if (!step.undo) return '';
+  if (!step.undo.outcome && step.state === 'COMPENSATING' && step.live) return liveInWords(step.live);
+  return errorInWords(step.undo.error);
+}
+
+export function undoAttempts(step: Step): string {
+  if (!step.undo) return '—';
+  if (!step.undo.outcome && step.live) return `attempt ${step.live.attempt}`;
+  return step.undo.attempts > 0 ? plural(step.undo.attempts, 'attempt') : '—';
+}
+
+function liveInWords(live: NonNullable<Step['live']>): string {
+  const parts = [`attempt ${live.attempt}`];
+  if (live.lastFailure) parts.push(`last failure: ${live.lastFailure}`);
+  if (live.nextAttemptAt) parts.push(`next attempt at ${clock(live.nextAttemptAt)}`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,393 @@
+// The live view of one booking, driven by GET /bookings/:id/events (server-sent events): a row
+// per step with its compensation beside it, the status, the reason of a failure, the prices, and
+// the actions (cancel; retry or resolve a failed compensation).
+import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
+import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
+import {
+  ACTIVITIES,
+  STEP_LABELS,
+  STEP_NAMES,
+  money,
+  plural,
+  stepAttempts,
+  stepDetail,
+  typeInWords,
+  undoAttempts,
+  undoDetail,
+  undoOutcome,
+} from './format.ts';
+import { createInventoryPanel } from './inventory.ts';
+import type { StepName } from '../shared.ts';
+
+/** How long each replayed stage of an unwind stays on screen. */
+const FRAME_MS = 300;
+const RECONNECT_MS = 2_000;
+/**
+ * While an activity runs, how often GET /bookings/:id is read for its live attempt and last
+ * failure: the event stream sends a view only when its version changes, and a retry alone does
+ * not change the version.
+ */
+const LIVE_POLL_MS = 500;
+const TERMINAL: readonly BookingView['status'][] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+
+const hasRunningActivity = (view: BookingView) =>
+  !TERMINAL.includes(view.status) && view.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
+
+const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
+
+/**
+ * The stages between two views. When several compensations finished between two events, the
+ * views in between are rebuilt from `compensations` (the order they ran in), so the page shows
+ * the unwind one step at a time, as it happened, instead of all at once.
+ */
+export function unwindFrames(prev: BookingView | undefined, next: BookingView): BookingView[] {
+  if (!prev || prev.bookingId !== next.bookingId) return [next];
+  const done = prev.compensations.length;
+  const added = next.compensations.slice(done);
+  if (added.length < 2) return [next];
+  const frames: BookingView[] = [];
+  for (let k = 0; k < added.length; k++) {
+    const compensations = next.compensations.slice(0, done + k);
+    const applied = new Set(compensations.map((c) => c.step));
+    const running = added[k]!.step;
+    const stillToUndo = new Set(added.slice(k).map((c) => c.step));
+    frames.push({
+      ...next,
+      status: 'COMPENSATING',
+      currentStep: running,
+      compensations,
+      steps: next.steps.map((s): Step => {
+        const { live: _live, undo: _undo, ...rest } = s;
+        if (s.name === running) return { ...rest, state: 'COMPENSATING', undo: { activity: ACTIVITIES[s.name].undo, attempts: 0 } };
+        if (stillToUndo.has(s.name) && !applied.has(s.name)) return { ...rest, state: s.error ? 'FAILED' : 'DONE' };
+        return s;
+      }),
+    });
+  }
+  return [...frames, next];
+}
+
+interface Row {
+  li: HTMLLIElement;
+  state: HTMLElement;
+  attempts: HTMLElement;
+  detail: HTMLElement;
+  undo: HTMLElement;
+  undoAttempts: HTMLElement;
+  undoDetail: HTMLElement;
+}
+
+function buildRow(name: StepName, index: number): Row {
+  const state = h('span', { class: 'badge', 'data-role': 'state' }, 'PENDING');
+  const attempts = h('span', { class: 'attempts', 'data-role': 'attempts' }, '—');
+  const detail = h('p', { class: 'detail', 'data-role': 'detail' });
+  const undo = h('span', { class: 'badge', 'data-role': 'undo-outcome' }, 'not run');
+  const undoAttemptsEl = h('span', { class: 'attempts', 'data-role': 'undo-attempts' });
+  const undoDetailEl = h('p', { class: 'detail', 'data-role': 'undo-detail' });
+  const li = h(
+    'li',
+    { class: 'step', 'data-step': name, 'data-state': 'PENDING', 'data-testid': `step-${name}` },
+    h(
+      'div',
+      { class: 'forward' },
+      h('h3', {}, `${index + 1}. ${STEP_LABELS[name]} `, h('code', { class: 'activity' }, ACTIVITIES[name].run)),
+      h('p', { class: 'state-line' }, state, ' ', attempts),
+      detail,
+    ),
+    h(
+      'div',
+      { class: 'undo' },
+      h('p', { class: 'undo-name' }, 'Undo ', h('code', { class: 'activity' }, ACTIVITIES[name].undo)),
+      h('p', { class: 'state-line' }, undo, ' ', undoAttemptsEl),
+      undoDetailEl,
+    ),
+  );
+  return { li, state, attempts, detail, undo, undoAttempts: undoAttemptsEl, undoDetail: undoDetailEl };
+}
+
+function renderRow(row: Row, step: Step, status: BookingView['status']): void {
+  setAttr(row.li, 'data-state', step.state);
+  setAttr(row.li, 'data-undo-outcome', step.undo?.outcome);
+  setText(row.state, step.state);
+  setAttr(row.state, 'data-state', step.state);
+  setText(row.attempts, stepAttempts(step));
+  setText(row.detail, stepDetail(step));
+  setText(row.undo, undoOutcome(step, status));
+  setAttr(row.undo, 'data-state', step.undo ? (step.undo.outcome ?? 'COMPENSATING') : 'NONE');
+  setText(row.undoAttempts, step.undo ? undoAttempts(step) : '');
+  setText(row.undoDetail, undoDetail(step));
+}
+
+/** What changed between two views, in a sentence for the live region. */
+function changes(prev: BookingView | undefined, next: BookingView): string {
+  const parts: string[] = [];
+  for (const step of next.steps) {
+    const before = prev?.steps.find((s) => s.name === step.name);
+    if (before?.state !== step.state && (prev || step.state !== 'PENDING')) parts.push(`${STEP_LABELS[step.name]} ${step.state}`);
+    if (before?.undo?.outcome !== step.undo?.outcome && step.undo?.outcome) parts.push(`${STEP_LABELS[step.name]}: ${undoOutcome(step)}`);
+  }
+  if (prev?.status !== next.status) parts.push(`Booking ${next.status}`);
+  return parts.join('. ');
+}
+
+export interface LiveViewOptions {
+  /** The booking reached a terminal status (its event stream ended). */
+  onEnd: (view: BookingView | undefined) => void;
+  /** The booking's status changed (the list may show it). */
+  onStatus: (view: BookingView) => void;
+}
+
+export function createLiveView(options: LiveViewOptions) {
+  const section = byId('live', HTMLElement);
+  const title = byId('live-title', HTMLHeadingElement);
+  const idEl = byId('booking-id', HTMLElement);
+  const statusEl = byId('booking-status', HTMLElement);
+  const connection = byId('connection', HTMLSpanElement);
+  const failure = byId('failure', HTMLParagraphElement);
+  const stepsList = byId('steps', HTMLOListElement);
+  const priceFlight = byId('price-flight', HTMLElement);
+  const priceHotel = byId('price-hotel', HTMLElement);
+  const priceTotal = byId('price-total', HTMLElement);
+  const cardEl = byId('card-last4', HTMLElement);
+  const cancelButton = byId('cancel-button', HTMLButtonElement);
+  const retryButton = byId('retry-button', HTMLButtonElement);
+  const resolveForm = byId('resolve-form', HTMLFormElement);
+  const resolveNote = byId('resolve-note', HTMLInputElement);
+  const historyLink = byId('history-link', HTMLAnchorElement);
+  const actionMessage = byId('action-message', HTMLParagraphElement);
+  const inventory = createInventoryPanel();
+
+  let bookingId: string | undefined;
+  let source: EventSource | undefined;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest view received, and the one on screen (a replayed stage may lag behind). */
+  let latest: BookingView | undefined;
+  let shown: BookingView | undefined;
+  const queue: BookingView[] = [];
+  let playing = false;
+  let busy = false;
+  let pollPending = false;
+  let pollGeneration = 0;
+  const rows = new Map<StepName, Row>();
+
+  function render(view: BookingView): void {
+    const said = changes(shown, view);
+    shown = view;
+    setText(idEl, view.bookingId);
+    setText(statusEl, view.status);
+    setAttr(statusEl, 'data-status', view.status);
+    setAttr(statusEl, 'data-state', view.status);
+    setAttr(section, 'data-status', view.status);
+    for (const step of view.steps) {
+      const row = rows.get(step.name);
+      if (row) renderRow(row, step, view.status);
+    }
+    failure.hidden = !view.failure;
+    if (view.failure) {
+      const where = view.failure.type === 'Cancelled' ? '' : ` at the ${view.failure.step} step`;
+      setText(failure, `Why: ${typeInWords(view.failure.type)}${where}: ${view.failure.message}`);
+    }
+    const currency = view.payment?.currency ?? 'USD';
+    const seatNumbers = view.flight?.seatNumbers?.length ? `: ${view.flight.seatNumbers.join(', ')}` : '';
+    setText(
+      priceFlight,
+      view.flight?.price ? `${money(view.flight.price, currency)} (${view.flight.flightNumber}, ${plural(view.flight.seats, 'seat')}${seatNumbers})` : '—',
+    );
+    setText(
+      priceHotel,
+      view.hotel?.price
+        ? `${money(view.hotel.price, currency)} (${plural(view.hotel.nights ?? 0, 'night')} × ${plural(view.hotel.rooms, 'room')})`
+        : '—',
+    );
+    setText(priceTotal, money(view.payment?.amount, currency));
+    setText(cardEl, view.payment ? `${brandName(view.payment.brand)} •••• ${view.payment.last4}` : '—');
+    setAttr(cardEl, 'data-last4', view.payment?.last4);
+    cancelButton.hidden = !(view.status === 'PENDING' && !view.cancelRequested);
+    cancelButton.disabled = busy;
+    const needsOperator = view.status === 'COMPENSATION_FAILED';
+    retryButton.hidden = !needsOperator;
+    retryButton.disabled = busy;
+    resolveForm.hidden = !needsOperator;
+    historyLink.href = view.links.history;
+    historyLink.hidden = false;
+    if (said) announce(said);
+  }
+
+  async function play(): Promise<void> {
+    playing = true;
+    while (queue.length > 0) {
+      const frame = queue.shift()!;
+      if (frame.bookingId !== bookingId) continue;
+      const before = shown?.status;
+      render(frame);
+      if (before !== frame.status) options.onStatus(frame);
+      if (queue.length > 0) await delay(FRAME_MS);
+    }
+    playing = false;
+  }
+
+  function receive(view: BookingView): void {
+    if (view.bookingId !== bookingId) return;
+    if (latest && view.version < latest.version) return; // an older answer that arrived late
+    queue.push(...unwindFrames(latest, view));
+    const changed = latest?.version !== view.version || latest.status !== view.status;
+    latest = view;
+    if (changed) inventory.refresh(view);
+    if (!playing) void play();
+    schedulePoll();
+  }
+
+  function schedulePoll(): void {
+    const id = bookingId;
+    if (pollPending || !id || !latest || !hasRunningActivity(latest)) return;
+    pollPending = true;
+    const generation = pollGeneration;
+    setTimeout(() => {
+      if (generation !== pollGeneration) return;
+      api
+        .booking(id)
+        .then(receive, () => undefined) // the event stream carries on regardless
+        .finally(() => {
+          if (generation !== pollGeneration) return;
+          pollPending = false;
+          schedulePoll();
+        });
+    }, LIVE_POLL_MS);
+  }
+
+  function stopPolling(): void {
+    pollGeneration++;
+    pollPending = false;
+  }
+
+  function setConnection(text: string): void {
+    setText(connection, text);
+  }
+
+  function disconnect(): void {
+    source?.close();
+    source = undefined;
+    clearTimeout(reconnectTimer);
+  }
+
+  function connect(id: string): void {
+    disconnect();
+    const es = new EventSource(api.eventsUrl(id));
+    source = es;
+    setConnection('connecting…');
+    es.addEventListener('open', () => setConnection('live'));
+    es.addEventListener('booking', (event) => {
+      receive(JSON.parse((event as MessageEvent<string>).data) as BookingView);
+    });
+    es.addEventListener('end', () => {
+      es.close();
+      if (source === es) source = undefined;
+      setConnection('finished');
+      options.onEnd(latest);
+    });
+    es.addEventListener('error', () => {
+      if (source !== es) return;
+      if (es.readyState !== EventSource.CLOSED) {
+        setConnection('connection lost; reconnecting…'); // EventSource retries by itself
+        return;
+      }
+      // The server answered with an error, so EventSource gave up: find out why, then try again.
+      setConnection('disconnected; retrying…');
+      reconnectTimer = setTimeout(() => {
+        api.booking(id).then(
+          () => bookingId === id && connect(id),
+          (error: unknown) => {
+            if (bookingId !== id) return;
+            if (error instanceof ApiRequestError && error.status === 404) {
+              setConnection('');
+              setText(statusEl, 'NOT FOUND');
+              setAttr(statusEl, 'data-status', 'NOT_FOUND');
+              announce(`Booking ${id} was not found.`);
+            } else {
+              connect(id);
+            }
+          },
+        );
+      }, RECONNECT_MS);
+    });
+  }
+
+  async function act(run: () => Promise<BookingView>, what: string): Promise<boolean> {
+    if (!bookingId || busy) return false;
+    busy = true;
+    cancelButton.disabled = retryButton.disabled = true;
+    setText(actionMessage, `${what}…`);
+    try {
+      receive(await run());
+      setText(actionMessage, `${what}: requested.`);
+      return true;
+    } catch (error) {
+      const message = error instanceof ApiRequestError && error.status === 409 ? `not possible now: ${error.message}.` : `failed: ${(error as Error).message}.`;
+      setText(actionMessage, `${what} ${message}`);
+      return false;
+    } finally {
+      busy = false;
+      if (shown) render(shown);
+    }
+  }
+
+  cancelButton.addEventListener('click', () => {
+    const id = bookingId;
+    if (id) void act(() => api.cancel(id), 'Cancel');
+  });
+  retryButton.addEventListener('click', () => {
+    const id = bookingId;
+    if (id) void act(() => api.retryCompensation(id), 'Retry of the compensation');
+  });
+  resolveForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = bookingId;
+    const note = resolveNote.value.trim();
+    if (!id || !note) return;
+    void act(() => api.resolveCompensation(id, note), 'Resolve').then((done) => {
+      if (done) resolveNote.value = '';
+    });
+  });
+
+  return {
+    get bookingId() {
+      return bookingId;
+    },
+    /** Shows a booking and follows it; `initial` (the POST's answer) is shown until the first event. */
+    open(id: string, initial?: BookingView): void {
+      if (id === bookingId) return;
+      bookingId = id;
+      stopPolling();
+      latest = shown = undefined;
+      queue.length = 0;
+      rows.clear();
+      stepsList.replaceChildren(
+        ...STEP_NAMES.map((name, i) => {
+          const row = buildRow(name, i);
+          rows.set(name, row);
+          return row.li;
+        }),
+      );
+      setText(idEl, id);
+      setText(statusEl, '…');
+      setAttr(statusEl, 'data-status', undefined);
+      setAttr(statusEl, 'data-state', undefined);
+      failure.hidden = true;
+      cancelButton.hidden = retryButton.hidden = resolveForm.hidden = historyLink.hidden = true;
+      setText(actionMessage, '');
+      inventory.clear();
+      section.hidden = false;
+      if (initial) receive(initial);
+      connect(id);
+    },
+    close(): void {
+      bookingId = undefined;
+      stopPolling();
+      disconnect();
+      section.hidden = true;
+    },
+    focus(): void {
+      title.focus();
+    },
+  };
+}

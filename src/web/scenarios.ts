@@ -1,0 +1,69 @@
+// The failure table as named scenarios: each sets the card, maybe a sold-out flight or hotel, and
+// the `faults` of the request (honoured only with FAULT_INJECTION=on).
+import type { FaultPlan, FaultTarget } from '../shared.ts';
+
+export type CardChoice = 'good' | 'declined' | 'expired';
+
+export interface Scenario {
+  id: string;
+  label: string;
+  group: string;
+  card: CardChoice;
+  flightNumber?: string;
+  hotelId?: string;
+  faults: FaultPlan;
+}
+
+export const SOLD_OUT_FLIGHT = 'TB404';
+export const SOLD_OUT_HOTEL = 'HTL-JEJU-FULL';
+
+const FORWARD: readonly FaultTarget[] = ['reserveFlight', 'reserveHotel', 'chargePayment'];
+const COMPENSATIONS: readonly FaultTarget[] = ['refundPayment', 'cancelHotel', 'cancelFlight'];
+
+const MODES = [
+  { mode: 'fail', words: 'fails' },
+  { mode: 'transient:2', words: 'fails twice, then works' },
+  { mode: 'timeout', words: 'times out once (5 s), then works' },
+] as const;
+
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'happy', label: 'Happy path', group: 'Outcomes', card: 'good', faults: {} },
+  { id: 'flight-sold-out', label: `Flight sold out (${SOLD_OUT_FLIGHT})`, group: 'Outcomes', card: 'good', flightNumber: SOLD_OUT_FLIGHT, faults: {} },
+  { id: 'hotel-sold-out', label: `Hotel sold out (${SOLD_OUT_HOTEL})`, group: 'Outcomes', card: 'good', hotelId: SOLD_OUT_HOTEL, faults: {} },
+  { id: 'card-declined', label: 'Card declined', group: 'Outcomes', card: 'declined', faults: {} },
+  { id: 'card-expired', label: 'Card expired (12/19)', group: 'Outcomes', card: 'expired', faults: {} },
+  ...FORWARD.flatMap((target) =>
+    MODES.map(({ mode, words }) => ({
+      id: `${target}:${mode}`,
+      label: `${target} ${words}`,
+      group: 'A step fails',
+      card: 'good' as const,
+      faults: { [target]: mode },
+    })),
+  ),
+  ...COMPENSATIONS.flatMap((target) =>
+    MODES.map(({ mode, words }) => ({
+      id: `${target}:${mode}`,
+      label: `${target} ${words} (card declined, so it runs)`,
+      group: 'A compensation fails',
+      card: 'declined' as const,
+      faults: { [target]: mode },
+    })),
+  ),
+  {
+    id: 'chargePayment:outage:2h',
+    label: 'Payment outage 2 h (real time: it retries for 2 hours)',
+    group: 'Slow',
+    card: 'good',
+    faults: { chargePayment: 'outage:2h' },
+  },
+];
+
+export function scenarioById(id: string): Scenario {
+  return SCENARIOS.find((s) => s.id === id) ?? SCENARIOS[0]!;
+}
+
+export function faultsInWords(faults: FaultPlan): string {
+  const entries = Object.entries(faults);
+  return entries.length === 0 ? 'no injected faults' : `injected faults: ${entries.map(([k, v]) => `${k}=${v}`).join(', ')}`;
+}
