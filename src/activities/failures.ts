@@ -10,6 +10,8 @@ export const BUSINESS_FAILURE_TYPES = [
   'CardDeclined',
   'CardExpired',
   'PaymentMethodNotFound',
+  /** Input the service refuses (the API validates first; the workflow can also be started directly). */
+  'InvalidRequest',
   /** A reserve or charge that arrived after its step had already been compensated. */
   'AlreadyCompensated',
   /** Failure injection's `fail` mode. */

@@ -30,6 +30,9 @@ export function createFlightService(db: Db) {
   return {
     reserveFlight: async (input: ReserveFlightInput): Promise<ReservationResult> => {
       const { bookingId, flightNumber, date, seats } = input;
+      if (!Number.isInteger(seats) || seats < 1 || seats > 9) {
+        throw businessFailure('InvalidRequest', `a booking needs 1–9 seats (got ${seats})`);
+      }
       let flight: { id: number; priceCents: number; currency: string } | undefined;
       return reserve(db, FLIGHTS, bookingId, {
         units: seats,

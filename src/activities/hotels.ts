@@ -18,6 +18,9 @@ export function createHotelService(db: Db) {
     reserveHotel: async (input: ReserveHotelInput): Promise<HotelReservationResult> => {
       const { bookingId, hotelId, checkIn, checkOut, rooms } = input;
       const nights = nightsBetween(checkIn, checkOut);
+      if (!Number.isInteger(nights) || nights < 1 || nights > 30 || !Number.isInteger(rooms) || rooms < 1 || rooms > 9) {
+        throw businessFailure('InvalidRequest', `a stay needs 1–30 nights and 1–9 rooms (got ${nights} night(s), ${rooms} room(s))`);
+      }
       let currency = 'USD';
       let nightly = 0;
       return reserve(db, HOTELS, bookingId, {

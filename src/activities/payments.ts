@@ -16,6 +16,9 @@ export function createPaymentService(db: Db, now: () => Date) {
     /** Charges the amount the workflow computed from the reserved prices; never twice per booking. */
     chargePayment: async (input: ChargePaymentInput): Promise<PaymentResult> => {
       const { bookingId, token, amountCents, currency } = input;
+      if (!Number.isInteger(amountCents) || amountCents <= 0) {
+        throw businessFailure('InvalidRequest', `cannot charge ${amountCents} cents`);
+      }
       return retryOnUniqueViolation(() =>
         db.$transaction(async (tx) => {
           const [existing] = await tx.$queryRaw<PaymentRow[]>`

@@ -137,6 +137,13 @@ async function countRows(bookingId: string) {
 
 // ---------- idempotency ----------
 
+/** Books the flight on `date` with other bookings (9 seats at most each) until `leave` seats are left. */
+async function fillFlight(date: string, leave: number): Promise<void> {
+  for (let left = await seatsLeft(FLIGHT.flightNumber, date); left > leave; left = await seatsLeft(FLIGHT.flightNumber, date)) {
+    await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: Math.min(9, left - leave) }));
+  }
+}
+
 describe('idempotency: one booking ID, one effect', () => {
   test('reserveFlight twice returns the same reservation and takes the seats once', async () => {
     const bookingId = randomUUID();
@@ -344,9 +351,8 @@ describe('concurrent calls with one booking ID', () => {
 
   test('concurrent reserves with different booking IDs never oversell a flight', async () => {
     const date = daysFromNow(21);
-    const left = await seatsLeft(FLIGHT.flightNumber, date);
     // Leave two seats, then let five bookings race for one seat each.
-    await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: left - 2 }));
+    await fillFlight(date, 2);
     const settled = await Promise.allSettled(
       Array.from({ length: 5 }, () => envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date }))),
     );
@@ -500,10 +506,11 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('FlightSoldOut: more seats than are left, nothing taken', async () => {
     const bookingId = randomUUID();
-    const before = await seatsLeft();
-    const failure = await failureOf(envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: before + 1 })));
+    const date = daysFromNow(22);
+    await fillFlight(date, 3);
+    const failure = await failureOf(envFor().run(activities.reserveFlight, flightInput(bookingId, { date, seats: 4 })));
     expectFailure(failure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
-    expect(await seatsLeft()).toBe(before);
+    expect(await seatsLeft(FLIGHT.flightNumber, date)).toBe(3);
     expect((await countRows(bookingId)).flights).toBe(0);
   });
 
@@ -803,5 +810,24 @@ describe('syncBooking', () => {
       version: 7,
       status: 'COMPENSATING',
     });
+  });
+});
+
+describe('services validate their own input (the workflow can be started without the API)', () => {
+  test.each([
+    ['reserveHotel with checkOut before checkIn', (a: Activities, bookingId: string) =>
+      new MockActivityEnvironment().run(a.reserveHotel, { bookingId, hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(9), checkOut: daysFromNow(7), rooms: 1 })],
+    ['reserveHotel with 0 rooms', (a: Activities, bookingId: string) =>
+      new MockActivityEnvironment().run(a.reserveHotel, { bookingId, hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(9), rooms: 0 })],
+    ['reserveFlight with 0 seats', (a: Activities, bookingId: string) =>
+      new MockActivityEnvironment().run(a.reserveFlight, { bookingId, flightNumber: 'TB100', date: daysFromNow(7), seats: 0 })],
+    ['chargePayment of a negative amount', (a: Activities, bookingId: string) =>
+      new MockActivityEnvironment().run(a.chargePayment, { bookingId, token: 'pm_x', amountCents: -100, currency: 'USD' })],
+  ])('%s fails with InvalidRequest, not retried, nothing written', async (_name, call) => {
+    const bookingId = randomUUID();
+    const error = await call(createActivities({ db: tdb.db, faultInjection: false }), bookingId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
+    expect(await serviceRows(tdb.db, bookingId)).toMatchObject({ flight: null, hotel: null, payment: null });
   });
 });
