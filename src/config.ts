@@ -1,8 +1,42 @@
 // One typed configuration, read once from the environment. A bad value fails fast, with every
 // problem named in one message.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 const onOff = z.enum(['on', 'off']);
+
+/** One AES-256 key of PAYLOAD_ENCRYPTION_KEYS. A KeyObject: logging the config never prints it. */
+export interface PayloadKey {
+  id: string;
+  key: KeyObject;
+}
+
+const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * `k2:<base64 32 bytes>,k1:<base64 32 bytes>`: the first key encrypts, every key decrypts. Problems
+ * name the entry and its key ID, never the key.
+ */
+const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
+  const keys: PayloadKey[] = [];
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+  value.split(',').forEach((raw, index) => {
+    const entry = raw.trim();
+    const n = index + 1;
+    const colon = entry.indexOf(':');
+    if (colon < 0) return problem(`entry ${n} must be <key id>:<base64 key>`);
+    const id = entry.slice(0, colon).trim();
+    const encoded = entry.slice(colon + 1).trim();
+    if (!KEY_ID.test(id)) return problem(`entry ${n}: key id must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (keys.some((k) => k.id === id)) return problem(`entry ${n}: duplicate key id "${id}"`);
+    if (!BASE64.test(encoded)) return problem(`entry ${n} ("${id}"): key is not valid base64`);
+    const bytes = Buffer.from(encoded, 'base64');
+    if (bytes.length !== 32) return problem(`entry ${n} ("${id}"): key must be 32 bytes (AES-256), got ${bytes.length}`);
+    keys.push({ id, key: createSecretKey(bytes) });
+  });
+  return keys;
+});
 
 const schema = z
   .object({
@@ -29,6 +63,10 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Key of the card vault's fingerprints. Required in production. */
     CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Encrypts workflow payloads: `<id>:<base64 32 bytes>,…`, current key first. Unset: no encryption. */
+    PAYLOAD_ENCRYPTION_KEYS: payloadKeys.optional(),
+    /** Bearer token of the codec endpoint (/codec). Unset: no codec endpoint. */
+    CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.CARD_VAULT_KEY) {
@@ -49,6 +87,10 @@ export interface Config {
   port: number;
   logLevel: string;
   cardVaultKey: string;
+  /** Keys of payload encryption, the current one first; empty: payloads are not encrypted. */
+  payloadEncryptionKeys: PayloadKey[];
+  /** Bearer token of the codec endpoint; undefined: the endpoint is off. */
+  codecAuthToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     cardVaultKey: e.CARD_VAULT_KEY ?? DEV_VAULT_KEY,
+    payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
+    codecAuthToken: e.CODEC_AUTH_TOKEN,
   };
 }
 

@@ -3,6 +3,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.ts';
 import { TASK_QUEUE } from './shared.ts';
@@ -15,18 +16,21 @@ export interface TripWorkerOptions extends ActivityDeps {
   taskQueue?: string;
   /** A prebuilt bundle (tests build one per file); otherwise the worker bundles WORKFLOWS_PATH. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The client's DataConverter (dataConverterFor(config)): with encryption on, both must encrypt. */
+  dataConverter?: DataConverter;
   /** Extra worker options (tuning, shutdown behaviour). */
   worker?: Partial<WorkerOptions>;
 }
 
 export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, worker, ...deps } = options;
+  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, ...deps } = options;
   return Worker.create({
     connection,
     namespace: namespace ?? 'default',
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    ...(dataConverter ? { dataConverter } : {}),
     ...worker,
   });
 }

@@ -1,6 +1,7 @@
 // npm run worker: runs the trip-booking worker against TEMPORAL_ADDRESS in TEMPORAL_NAMESPACE.
 // Shuts down gracefully on SIGINT and SIGTERM: running activities finish or are cancelled first.
 import { NativeConnection } from '@temporalio/worker';
+import { dataConverterFor, describeEncryption } from './codec.ts';
 import { loadConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { TASK_QUEUE } from './shared.ts';
@@ -27,9 +28,10 @@ try {
     namespace: config.temporalNamespace,
     db,
     faultInjection: config.faultInjection,
+    dataConverter: dataConverterFor(config),
   });
   console.log(
-    `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}`,
+    `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}`,
   );
   await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done
 } finally {

@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
+import { codecRoutes } from './codec-routes.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { bookingRoutes, inventoryRoutes } from './routes.ts';
@@ -23,6 +25,8 @@ export interface AppDeps {
   taskQueue?: string;
   sse?: SseOptions;
   workerDeadlineMs?: number;
+  /** The remote codec endpoint (/codec) for the Web UI; only when payloads are encrypted and a token is set. */
+  codec?: { codec: PayloadCodec; authToken: string };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -56,6 +60,8 @@ export function createApp(deps: AppDeps): express.Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
+  // Before the 16 kB body parser: the codec endpoint parses its own, larger bodies.
+  if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, uiOrigin: new URL(deps.config.temporalUiUrl).origin }));
   app.use(express.json({ limit: '16kb', strict: true }));
 
   app.get('/healthz', async (_req, res) => {

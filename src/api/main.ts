@@ -1,6 +1,7 @@
 // npm run api: the API on PORT, against TEMPORAL_ADDRESS and DATABASE_URL.
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
+import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import { loadConfig } from '../config.ts';
 import { createDb } from '../db/client.ts';
 import { createApp } from './app.ts';
@@ -17,10 +18,11 @@ const connection = await Connection.connect({ address }).catch((error: Error) =>
   logger.fatal(`cannot reach Temporal at ${address}: ${error.message}. Start one with \`temporal server start-dev\`.`);
   process.exit(1);
 });
-const client = new Client({ connection, namespace: config.temporalNamespace });
-const app = createApp({ client, db, config, logger });
+const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: dataConverterFor(config) });
+const codec = codecEndpointFor(config);
+const app = createApp({ client, db, config, logger, ...(codec ? { codec } : {}) });
 const server = app.listen(config.port, () => {
-  logger.info(`API on http://localhost:${config.port} (docs at /docs); Temporal ${address}`);
+  logger.info(`API on http://localhost:${config.port} (docs at /docs); Temporal ${address}; ${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

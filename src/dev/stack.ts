@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.ts';
+import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import type { Config } from '../config.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
@@ -82,7 +83,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const seeded = await seed(db);
     logger.info(`database: ${applied.length} migration(s) applied, ${seeded.flights} flight(s) and ${seeded.hotels} hotel(s) seeded`);
 
-    // 2. Temporal
+    // 2. Temporal. The client and the worker share one DataConverter: with PAYLOAD_ENCRYPTION_KEYS
+    // set, both encrypt and decrypt payloads.
+    const dataConverter = dataConverterFor(config);
     let client: Client;
     let nativeConnection: NativeConnection;
     let temporalAddress: string;
@@ -101,7 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stops.push(() => nativeConnection.close());
       const connection = await Connection.connect({ address: temporalAddress });
       stops.push(() => connection.close());
-      client = new Client({ connection, namespace });
+      client = new Client({ connection, namespace, dataConverter });
     } else {
       const port = config.temporalDevPort;
       const uiPort = config.temporalUiPort;
@@ -120,6 +123,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             dbFilename: join(options.dataDir, 'temporal.db'),
             log: { format: 'pretty', level: 'warn' },
           },
+          client: { dataConverter },
         });
       } catch (error) {
         throw new StackError(
@@ -142,6 +146,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       db,
       faultInjection: config.faultInjection,
+      dataConverter,
       worker: { shutdownGraceTime: '5s' },
     });
     const running = worker.run();
@@ -149,7 +154,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    const app = createApp({ client, db, config: stackConfig, logger, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) });
+    const codec = codecEndpointFor(config);
+    logger.info(`${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
+    const app = createApp({
+      client,
+      db,
+      config: stackConfig,
+      logger,
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      ...(codec ? { codec } : {}),
+    });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(options.apiPort, () => resolve(s));
       s.once('error', (error: NodeJS.ErrnoException) =>
