@@ -170,6 +170,25 @@ export interface BookTripInput {
   faults?: FaultPlan;
 }
 
+/** A booking as it stands before its first step: what the workflow starts from. */
+export function initialBookingState(input: BookTripInput, now: string): BookingState {
+  return {
+    bookingId: input.bookingId,
+    customerId: input.customerId,
+    status: 'PENDING',
+    currentStep: null,
+    steps: STEPS.map((name) => ({ name, state: 'PENDING', attempts: 0 })),
+    compensations: [],
+    flight: { ...input.flight },
+    hotel: { ...input.hotel },
+    payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
+    cancelRequested: false,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
 // ---------- Failure injection ----------
 
 export const FAULT_TARGETS = [

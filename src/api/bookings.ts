@@ -18,6 +18,7 @@ import {
   TASK_QUEUE,
   cancelBookingUpdate,
   getBookingStateQuery,
+  initialBookingState,
   isTerminal,
   resolveCompensationUpdate,
   retryCompensationUpdate,
@@ -174,24 +175,6 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
   }
 
-  function initialState(input: BookTripInput, now: string): BookingState {
-    return {
-      bookingId: input.bookingId,
-      customerId: input.customerId,
-      status: 'PENDING',
-      currentStep: null,
-      steps: STEPS.map((name) => ({ name, state: 'PENDING', attempts: 0 })),
-      compensations: [],
-      flight: { ...input.flight },
-      hotel: { ...input.hotel },
-      payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
-      cancelRequested: false,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
-  }
-
   /** Starts a booking. With an Idempotency-Key, a repeat of the same request returns the same booking. */
   async function start(request: BookingRequest, idempotencyKey?: string): Promise<{ created: boolean; view: BookingView }> {
     if (request.faults && Object.keys(request.faults).length > 0 && !config.faultInjection) {
@@ -234,7 +217,7 @@ export function createBookingService(deps: BookingServiceDeps) {
           'Saga: reserve flight → reserve hotel → charge payment; on failure or cancel, undo in reverse.',
         ].join('\n'),
       });
-      return { created: true, view: toView(initialState(input, new Date().toISOString()), 'workflow') };
+      return { created: true, view: toView(initialBookingState(input, new Date().toISOString()), 'workflow') };
     } catch (error) {
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;

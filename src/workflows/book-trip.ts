@@ -19,10 +19,10 @@ import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { Attempted, UndoResult } from '../activities/types.ts';
 import {
-  STEPS,
   STEP_ACTIVITIES,
   cancelBookingUpdate,
   getBookingStateQuery,
+  initialBookingState,
   resolveCompensationUpdate,
   retryCompensationUpdate,
   type BookTripInput,
@@ -122,21 +122,7 @@ function describeFailureChain(failure: StepError, step: StepName): string {
 
 export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
-  const state: BookingState = {
-    bookingId: input.bookingId,
-    customerId: input.customerId,
-    status: 'PENDING',
-    currentStep: null,
-    steps: STEPS.map((name) => ({ name, state: 'PENDING', attempts: 0 })),
-    compensations: [],
-    flight: { ...input.flight },
-    hotel: { ...input.hotel },
-    payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
-    cancelRequested: false,
-    createdAt: now(),
-    updatedAt: now(),
-    version: 1,
-  };
+  const state: BookingState = initialBookingState(input, now());
   const ledger = (step: StepName): StepLedgerEntry => state.steps.find((s) => s.name === step)!;
   const saga = new CompensationStack<StepName>();
   const forward = new CancellationScope();
