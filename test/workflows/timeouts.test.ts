@@ -1,6 +1,7 @@
 // The `timeout` fault: a step does its work, then answers after its start-to-close timeout. The
-// test server cannot skip time while an activity runs, so each late answer costs five real seconds;
-// the tests run concurrently, each on its own task queue.
+// test server cannot skip time while an activity runs, so each late answer costs five real seconds.
+// The tests run one after another: time skipping is global to the test server, and another test's
+// skipping would let a timeout fire early.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CARDS } from '../helpers/booking.ts';
 import { serviceRows } from '../helpers/db.ts';
@@ -15,7 +16,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe.concurrent('a step that answers too late', () => {
+describe('a step that answers too late', () => {
   test.each(['reserveFlight', 'reserveHotel', 'chargePayment'] as const)(
     '%s: the retry finds the work done, so the booking completes without doubling it',
     async (target) => {
@@ -46,7 +47,7 @@ describe.concurrent('a step that answers too late', () => {
   }, 30_000);
 });
 
-describe.concurrent('a compensation that answers too late', () => {
+describe('a compensation that answers too late', () => {
   test.each(['refundPayment', 'cancelHotel', 'cancelFlight'] as const)(
     '%s: the retried undo finds it done and the unwind goes on',
     async (target) => {
