@@ -107,7 +107,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string): Promise<Mode
     // Temporal
     const [port, uiPort] = [await freePort(), await freePort()];
     const address = `127.0.0.1:${port}`;
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--headless', '--log-level', 'error'];
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--headless', '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'];
     if (mode === 'sqlite') {
       args.push('--db-filename', join(dir, `${mode}.db`), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
     }

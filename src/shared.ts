@@ -1,6 +1,7 @@
 // Names, IDs, types and message definitions shared by the API, the client, the workflow and the
 // activities. It is imported by workflow code, so it must stay deterministic and free of Node
 // builtins: only type imports and @temporalio/workflow's pure definition helpers.
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'trip-booking';
@@ -49,6 +50,13 @@ export const BOOKING_STATUSES = [
   'COMPENSATION_FAILED',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/**
+ * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`
+ * can find bookings by status: `BookingStatus = "COMPENSATION_FAILED"`. The server must know it
+ * (`npm run dev` registers it; elsewhere `temporal operator search-attribute create`).
+ */
+export const BOOKING_STATUS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
 
 /** Statuses after which the saga does nothing more on its own. */
 export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];

@@ -101,7 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const startTemporal = async () => {
       temporal = spawn(
         temporalCli()?.path ?? 'temporal',
-        ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error'],
+        ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'],
         { stdio: 'ignore' },
       );
       await waitFor(() => fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok), 30_000, 'the Temporal dev server');

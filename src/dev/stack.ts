@@ -14,6 +14,8 @@ import type { Config } from '../config.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { seed } from '../db/seed.ts';
+import { registerSearchAttributes } from '../search-attributes.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../shared.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
@@ -103,6 +105,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       stops.push(() => nativeConnection.close());
       const connection = await Connection.connect({ address: temporalAddress });
+      // Your server may not know BookingStatus yet; an operator may have registered it already.
+      await registerSearchAttributes(connection, namespace).catch((error: Error) =>
+        logger.warn(`could not register the BookingStatus search attribute (${error.message}); register it with: temporal operator search-attribute create --name BookingStatus --type Keyword`),
+      );
       stops.push(() => connection.close());
       client = new Client({ connection, namespace, dataConverter });
     } else {
@@ -121,6 +127,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             uiPort,
             namespace,
             dbFilename: join(options.dataDir, 'temporal.db'),
+            searchAttributes: [BOOKING_STATUS_SEARCH_ATTRIBUTE],
             log: { format: 'pretty', level: 'warn' },
           },
           client: { dataConverter },

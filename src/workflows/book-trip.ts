@@ -13,12 +13,14 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { Attempted, UndoResult } from '../activities/types.ts';
 import {
+  BOOKING_STATUS_SEARCH_ATTRIBUTE,
   STEP_ACTIVITIES,
   cancelBookingUpdate,
   getBookingStateQuery,
@@ -27,6 +29,7 @@ import {
   retryCompensationUpdate,
   type BookTripInput,
   type BookingState,
+  type BookingStatus,
   type StepError,
   type StepLedgerEntry,
   type StepName,
@@ -72,6 +75,9 @@ const READ_MODEL_OPTIONS: ActivityOptions = {
 
 /** The seat-selection step, added after the first release (see the replay tests). */
 export const SEAT_SELECTION_PATCH = 'seat-selection';
+
+/** The BookingStatus search attribute, upserted at each status change; added later still. */
+export const STATUS_SEARCH_ATTRIBUTE_PATCH = 'booking-status-search-attribute';
 
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
@@ -128,13 +134,22 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const forward = new CancellationScope();
   let operatorAction: { kind: 'retry' } | { kind: 'resolve'; note: string } | undefined;
 
+  let publishedStatus: BookingStatus | undefined;
+  /** Keeps the BookingStatus search attribute equal to the status (workflows started before it have none). */
+  const publishStatus = () => {
+    if (state.status === publishedStatus || !patched(STATUS_SEARCH_ATTRIBUTE_PATCH)) return;
+    upsertSearchAttributes([{ key: BOOKING_STATUS_SEARCH_ATTRIBUTE, value: state.status }]);
+    publishedStatus = state.status;
+  };
   const changed = () => {
     state.version++;
     state.updatedAt = now();
     setCurrentDetails(renderDetails(state));
+    publishStatus();
   };
   const sync = () => CancellationScope.nonCancellable(() => syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]));
   setCurrentDetails(renderDetails(state));
+  publishStatus();
 
   // ---- Queries and updates ----
   setHandler(getBookingStateQuery, () => state);

@@ -63,7 +63,7 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
     [temporalPort, uiPort] = [await freePort(), await freePort()];
     server = spawn(
       TEMPORAL!,
-      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error'],
+      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'],
       { stdio: 'ignore' },
     );
     await waitForPort(uiPort);

@@ -1,11 +1,17 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
+import { registerSearchAttributes } from '../../src/search-attributes.ts';
 import { temporalTestServer } from '../../src/temporal.ts';
 import type { temporal } from '@temporalio/proto';
 
-/** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, PATH, or the SDK's download. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * The time-skipping test server (TEMPORAL_TEST_SERVER_PATH, PATH, or the SDK's download), with
+ * the BookingStatus search attribute registered, as `npm run dev` registers it on the dev server.
+ */
+export async function createTimeSkippingEnv(options: TimeSkippingTestWorkflowEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
   const executable = temporalTestServer();
-  return TestWorkflowEnvironment.createTimeSkipping(executable ? { server: { executable } } : {});
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ ...options, ...(executable ? { server: { executable } } : {}) });
+  await registerSearchAttributes(env.connection);
+  return env;
 }
 
 /** Activity types in the order the workflow scheduled them. */

@@ -205,3 +205,18 @@ async function seatsLeft(): Promise<number> {
 async function roomsLeft(): Promise<number> {
   return (await h.tdb.db.hotel.findUniqueOrThrow({ where: { id: 'HTL-TOKYO-SHINJUKU' } })).roomsAvailable;
 }
+
+describe('the BookingStatus search attribute', () => {
+  test('follows every status change (PENDING → COMPENSATING → FAILED), so bookings can be listed by status', async () => {
+    const run = await runBooking(h, { card: CARDS.declined });
+    expect(run.state.status).toBe('FAILED');
+    const history = await run.handle.fetchHistory();
+    const upserts = (history.events ?? [])
+      .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.BookingStatus?.data)
+      .filter((data): data is Uint8Array => Boolean(data))
+      .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
+    expect(upserts).toEqual(['PENDING', 'COMPENSATING', 'FAILED']);
+    const { searchAttributes } = await run.handle.describe();
+    expect(searchAttributes.BookingStatus).toEqual(['FAILED']);
+  });
+});
