@@ -51,6 +51,20 @@ export const SCENARIOS: readonly Scenario[] = [
     })),
   ),
   {
+    id: 'reserveHotel:transient:5',
+    label: 'reserveHotel fails 5 times: out of attempts (3), the flight is undone',
+    group: 'A step fails for good',
+    card: 'good',
+    faults: { reserveHotel: 'transient:5' },
+  },
+  {
+    id: 'reserveHotel:timeout:3',
+    label: 'reserveHotel reserves but answers too late every time (3 × 5 s): its reservation is undone',
+    group: 'A step fails for good',
+    card: 'good',
+    faults: { reserveHotel: 'timeout:3' },
+  },
+  {
     id: 'chargePayment:outage:2h',
     label: 'Payment outage 2 h (real time: it retries for 2 hours)',
     group: 'Slow',
