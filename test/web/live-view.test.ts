@@ -4,6 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createHotelService } from '../../src/activities/hotels.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import {
@@ -12,6 +13,7 @@ import {
   UPDATE_DOC_IMAGES,
   book,
   fillForm,
+  getBooking,
   openPage,
   roomsLeft,
   screenshot,
@@ -151,6 +153,38 @@ describe('the live view', () => {
         await ui.waitForTimeout(1_500);
         await ui.screenshot({ path: join(DOC_IMAGES, 'web-ui-history.png') });
       }
+      expect(await problems()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a compensation that fails for good: the page offers the operator actions; a retry fails again, a resolve after a manual fix ends it FAILED', async () => {
+    const { page, problems, close } = await openPage(h);
+    try {
+      await fillForm(page, { customerId: 'web-operator', date: daysFromNow(15), scenario: 'cancelHotel:fail' });
+      const id = await book(page);
+      expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
+      expect(await stepStates(page)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATION_FAILED', payment: 'FAILED' });
+      expect(await page.locator('#retry-button').isVisible()).toBe(true);
+      expect(await page.locator('#resolve-form').isVisible()).toBe(true);
+      expect(await page.locator('#cancel-button').isVisible()).toBe(false);
+
+      // Retry: accepted, runs cancelHotel again, which fails again.
+      await page.click('#retry-button');
+      await expect.poll(async () => (await getBooking(h, id)).compensations.length, { timeout: 20_000 }).toBe(4);
+      expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
+
+      // A person cancels the hotel by hand, then resolves with a note.
+      await createHotelService(h.stack.db).cancelHotel({ bookingId: id });
+      await page.fill('#resolve-note', 'cancelled by phone with the hotel');
+      await page.locator('#resolve-form button[type="submit"]').click();
+      expect(await waitForStatus(page, ['FAILED', 'CANCELLED'])).toBe('FAILED');
+      const view = await waitForClosed(h, id);
+      expect(view.resolution?.note).toBe('cancelled by phone with the hotel');
+      expect(await page.locator('#retry-button').isVisible()).toBe(false);
+      expect(await invariantViolations(h.stack.db)).toEqual([]);
+      await screenshot(page, 'operator-resolved');
       expect(await problems()).toEqual([]);
     } finally {
       await close();
