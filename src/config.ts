@@ -67,10 +67,24 @@ const schema = z
     PAYLOAD_ENCRYPTION_KEYS: payloadKeys.optional(),
     /** Bearer token of the codec endpoint (/codec). Unset: no codec endpoint. */
     CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** OTLP/HTTP collector, e.g. http://localhost:4318 (spans go to <it>/v1/traces). Unset: tracing off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
+    /** Service name of the spans. Default: trip-api, trip-worker or trip-dev. */
+    OTEL_SERVICE_NAME: z.string().min(1).optional(),
+    /** The worker's Prometheus endpoint (/metrics) on 0.0.0.0:<port>. */
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** The worker's Prometheus endpoint as host:port (instead of METRICS_PORT). */
+    PROMETHEUS_BIND_ADDRESS: z
+      .string()
+      .regex(/^[^\s/]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.CARD_VAULT_KEY) {
       ctx.addIssue({ code: 'custom', path: ['CARD_VAULT_KEY'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.METRICS_PORT !== undefined && env.PROMETHEUS_BIND_ADDRESS !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'and PROMETHEUS_BIND_ADDRESS are both set: set one' });
     }
   });
 
@@ -91,6 +105,12 @@ export interface Config {
   payloadEncryptionKeys: PayloadKey[];
   /** Bearer token of the codec endpoint; undefined: the endpoint is off. */
   codecAuthToken: string | undefined;
+  /** OTLP/HTTP endpoint of tracing; undefined: tracing is off. */
+  otlpEndpoint?: string | undefined;
+  /** Service name of the spans (OTEL_SERVICE_NAME); undefined: each process names itself. */
+  otelServiceName?: string | undefined;
+  /** host:port of the worker's Prometheus endpoint; undefined: no metrics endpoint. */
+  prometheusBindAddress?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cardVaultKey: e.CARD_VAULT_KEY ?? DEV_VAULT_KEY,
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: e.OTEL_SERVICE_NAME,
+    prometheusBindAddress: e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),
   };
 }
 

@@ -7,6 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.ts';
 import { TASK_QUEUE } from './shared.ts';
+import { workerTracingOptions, type Tracing } from './telemetry.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -20,19 +21,30 @@ export interface TripWorkerOptions extends ActivityDeps {
   dataConverter?: DataConverter;
   /** Extra worker options (tuning, shutdown behaviour). */
   worker?: Partial<WorkerOptions>;
+  /**
+   * Tracing (src/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink. A
+   * prebuilt bundle must then contain TRACING_WORKFLOW_MODULES. Unset: no interceptors, no sinks.
+   */
+  tracing?: Tracing;
 }
 
-export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, ...deps } = options;
-  return Worker.create({
+/** The worker's options: what createTripWorker passes to Worker.create. */
+export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
+  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, tracing, ...deps } = options;
+  return {
     connection,
     namespace: namespace ?? 'default',
     taskQueue: taskQueue ?? TASK_QUEUE,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     ...(dataConverter ? { dataConverter } : {}),
+    ...workerTracingOptions(tracing, Boolean(workflowBundle)),
     ...worker,
-  });
+  };
+}
+
+export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
+  return Worker.create(tripWorkerOptions(options));
 }
 
 /** Full path of an executable on PATH, or undefined. */

@@ -1,25 +1,41 @@
 // npm run worker: runs the trip-booking worker against TEMPORAL_ADDRESS in TEMPORAL_NAMESPACE.
 // Shuts down gracefully on SIGINT and SIGTERM: running activities finish or are cancelled first.
-import { NativeConnection } from '@temporalio/worker';
+// Logs are JSON lines (pino) on stdout, a booking's lines with its workflowId and bookingId;
+// METRICS_PORT (or PROMETHEUS_BIND_ADDRESS) serves the SDK's metrics for Prometheus at /metrics;
+// OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on.
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
 import { loadConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { TASK_QUEUE } from './shared.ts';
+import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
 
-const config = loadConfig();
+const config = loadConfig(); // a bad variable throws: exit code 1, every problem named
+const logger = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } });
 if (!config.databaseUrl) {
-  console.error('DATABASE_URL is not set (or run `npm run dev`, which brings its own database).');
+  logger.fatal('DATABASE_URL is not set (or run `npm run dev`, which brings its own database).');
   process.exit(2);
 }
+
+// Once, before any connection: the SDK's logs go through pino, and its metrics to Prometheus.
+Runtime.install({
+  logger: workerLogger(logger),
+  telemetryOptions: {
+    logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+    ...(config.prometheusBindAddress ? { metrics: { prometheus: { bindAddress: config.prometheusBindAddress } } } : {}),
+  },
+});
+const tracing = tracingFromConfig(config, 'trip-worker');
+
 const address = config.temporalAddress ?? 'localhost:7233';
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
 let connection: NativeConnection;
 try {
   connection = await NativeConnection.connect({ address });
 } catch (error) {
-  console.error(`Cannot reach Temporal at ${address}: ${(error as Error).message}`);
-  console.error('Start one with `temporal server start-dev`, or set TEMPORAL_ADDRESS.');
+  logger.fatal(`Cannot reach Temporal at ${address}: ${(error as Error).message}. Start one with \`temporal server start-dev\`, or set TEMPORAL_ADDRESS.`);
   process.exit(1);
 }
 try {
@@ -29,12 +45,15 @@ try {
     db,
     faultInjection: config.faultInjection,
     dataConverter: dataConverterFor(config),
+    ...(tracing ? { tracing } : {}),
   });
-  console.log(
-    `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}`,
+  logger.info(
+    `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
+      `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
   await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done
 } finally {
   await connection.close();
   await db.$disconnect();
+  await tracing?.shutdown();
 }

@@ -4,11 +4,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import type { Tracer } from '@opentelemetry/api';
 import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.ts';
+import { workflowIdFor } from '../shared.ts';
+import { httpTracing } from '../telemetry.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
 import { codecRoutes } from './codec-routes.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
@@ -27,6 +30,8 @@ export interface AppDeps {
   workerDeadlineMs?: number;
   /** The remote codec endpoint (/codec) for the Web UI; only when payloads are encrypted and a token is set. */
   codec?: { codec: PayloadCodec; authToken: string };
+  /** Tracing on: a SERVER span per request (src/telemetry.ts). The client needs clientInterceptorsFor(tracing) too. */
+  tracer?: Tracer;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -39,6 +44,8 @@ export function createApp(deps: AppDeps): express.Express {
   const service = createBookingService(deps);
   const app = express();
   app.disable('x-powered-by');
+  const tracing = deps.tracer ? httpTracing(deps.tracer) : undefined;
+  if (tracing) app.use(tracing.start);
   // Helmet's defaults, but no upgrade-insecure-requests: served over plain HTTP on another host
   // (Docker), the page's own script and styles would otherwise be asked for over HTTPS.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
@@ -56,13 +63,20 @@ export function createApp(deps: AppDeps): express.Express {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customProps: (_req, res) => (res.locals?.bookingId ? { bookingId: res.locals.bookingId as string } : {}),
+      customProps: (_req, res) => {
+        const locals = res.locals as { bookingId?: string; traceId?: string } | undefined;
+        return {
+          ...(locals?.bookingId ? { bookingId: locals.bookingId, workflowId: workflowIdFor(locals.bookingId) } : {}),
+          ...(locals?.traceId ? { traceId: locals.traceId } : {}),
+        };
+      },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
   // Before the 16 kB body parser: the codec endpoint parses its own, larger bodies.
   if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, uiOrigin: new URL(deps.config.temporalUiUrl).origin }));
   app.use(express.json({ limit: '16kb', strict: true }));
+  if (tracing) app.use(tracing.resume);
 
   app.get('/healthz', async (_req, res) => {
     const deadline = Date.now() + 2_000;

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import { loadConfig } from '../config.ts';
 import { createDb } from '../db/client.ts';
+import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { createApp } from './app.ts';
 
 const config = loadConfig();
@@ -18,18 +19,29 @@ const connection = await Connection.connect({ address }).catch((error: Error) =>
   logger.fatal(`cannot reach Temporal at ${address}: ${error.message}. Start one with \`temporal server start-dev\`.`);
   process.exit(1);
 });
-const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: dataConverterFor(config) });
+// OTEL_EXPORTER_OTLP_ENDPOINT set: a server span per request, and the client's spans and headers
+// carry the trace into the workflow.
+const tracing = tracingFromConfig(config, 'trip-api');
+const interceptors = clientInterceptorsFor(tracing);
+const client = new Client({
+  connection,
+  namespace: config.temporalNamespace,
+  dataConverter: dataConverterFor(config),
+  ...(interceptors ? { interceptors } : {}),
+});
 const codec = codecEndpointFor(config);
-const app = createApp({ client, db, config, logger, ...(codec ? { codec } : {}) });
+const app = createApp({ client, db, config, logger, ...(codec ? { codec } : {}), ...(tracing ? { tracer: tracing.tracer } : {}) });
 const server = app.listen(config.port, () => {
-  logger.info(`API on http://localhost:${config.port} (docs at /docs); Temporal ${address}; ${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
+  logger.info(
+    `API on http://localhost:${config.port} (docs at /docs); Temporal ${address}; ${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
+  );
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     logger.info(`${signal}: shutting down`);
     server.close(() => {
-      void Promise.all([connection.close(), db.$disconnect()]).then(() => process.exit(0));
+      void Promise.all([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => process.exit(0));
     });
     server.closeAllConnections();
   });

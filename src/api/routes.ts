@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { fromDbDate, toDbDate } from '../activities/dates.ts';
+import { workflowIdFor } from '../shared.ts';
 import type { BookingService } from './bookings.ts';
 import { ApiError, notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';
@@ -23,10 +24,10 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
   return result.data;
 }
 
-/** Every log line of the request carries the booking ID. */
+/** Every log line of the request carries the booking ID and its workflow ID. */
 function tagBooking(req: Request, res: Response, bookingId: string): void {
   res.locals.bookingId = bookingId;
-  req.log = req.log?.child({ bookingId });
+  req.log = req.log?.child({ bookingId, workflowId: workflowIdFor(bookingId) });
 }
 
 function bookingIdOf(req: Request, res: Response): string {

@@ -41,7 +41,10 @@ if (existsSync(LOCK)) {
 }
 const logger = devLogger(config.logLevel);
 // The worker's own logs: errors only (business failures show in the Web UI and the API).
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  ...(config.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.prometheusBindAddress } } } } : {}),
+});
 mkdirSync(DATA_DIR, { recursive: true });
 writeFileSync(LOCK, JSON.stringify({ pid: process.pid }));
 const releaseLock = () => {
@@ -76,7 +79,8 @@ console.log(`
   A booking      ${example}
   Temporal       ${stack.temporalAddress}${stack.embedded.temporal ? `   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : ''}
   PostgreSQL     ${stack.embedded.postgres ? `embedded, data in ${join(DATA_DIR, 'pg')}` : 'DATABASE_URL'}
-  Faults         ${config.faultInjection ? 'injection on' : 'injection off'}
+  Faults         ${config.faultInjection ? 'injection on' : 'injection off'}${config.prometheusBindAddress ? `
+  Metrics        http://${config.prometheusBindAddress.replace('0.0.0.0', 'localhost')}/metrics` : ''}
 
   Ctrl-C stops everything.
 `);

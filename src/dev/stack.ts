@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { seed } from '../db/seed.ts';
+import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { registerSearchAttributes } from '../search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../shared.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
@@ -145,7 +146,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       uiUrl = `http://localhost:${uiPort}`;
     }
 
-    // 3. The worker and the API
+    // 3. Tracing, when OTEL_EXPORTER_OTLP_ENDPOINT is set: the worker's interceptors, and a client
+    // whose interceptors carry the API's trace into the workflow.
+    const tracing = tracingFromConfig(config, 'trip-dev');
+    if (tracing) {
+      stops.push(() => tracing.shutdown());
+      const interceptors = clientInterceptorsFor(tracing);
+      client = new Client({ connection: client.connection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) });
+      logger.info(`tracing: OTLP to ${config.otlpEndpoint}`);
+    }
+
+    // 4. The worker and the API
     const stackConfig = { ...config, temporalUiUrl: uiUrl };
     const worker: Worker = await createTripWorker({
       connection: nativeConnection,
@@ -154,6 +165,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       db,
       faultInjection: config.faultInjection,
       dataConverter,
+      ...(tracing ? { tracing } : {}),
       worker: { shutdownGraceTime: '5s' },
     });
     const running = worker.run();
@@ -170,6 +182,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logger,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(codec ? { codec } : {}),
+      ...(tracing ? { tracer: tracing.tracer } : {}),
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(options.apiPort, () => resolve(s));
