@@ -2,6 +2,7 @@
 // current key of PAYLOAD_ENCRYPTION_KEYS, and opens it with whichever key its key ID names. The
 // client (API, dev stack) and the worker build their DataConverter here, so both agree.
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 // A CommonJS package whose named exports Node's ESM loader cannot see: import it whole.
 import proto from '@temporalio/proto';
@@ -98,9 +99,12 @@ export function payloadCodecFor(config: Pick<Config, 'payloadEncryptionKeys'>): 
  * The one DataConverter of the client and the worker. With encryption off it has no codecs,
  * which is the SDK's default behaviour.
  */
+/** Failures' messages and stack traces as encoded attributes, which the codec then encrypts. */
+export const ENCRYPTED_FAILURES_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+
 export function dataConverterFor(config: Pick<Config, 'payloadEncryptionKeys'>): DataConverter {
   const codec = payloadCodecFor(config);
-  return { payloadCodecs: codec ? [codec] : [] };
+  return codec ? { payloadCodecs: [codec], failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH } : { payloadCodecs: [] };
 }
 
 /** What the API's codec endpoint needs; undefined (no endpoint) unless encryption and a token are set. */

@@ -1,4 +1,6 @@
 // Helpers of the encryption tests: keys, the payloads of a raw history, and its plain-text view.
+import { BOOKING_STATUSES } from '../../src/shared.ts';
+import { SEAT_SELECTION_PATCH, STATUS_SEARCH_ATTRIBUTE_PATCH } from '../../src/workflows/book-trip.ts';
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { expect } from 'vitest';
@@ -84,25 +86,33 @@ export function parseJsonHistory(text: string): unknown {
 }
 
 /**
- * What the SDK itself writes for `patched('seat-selection')`, never through a codec: the patch
- * marker, and the TemporalChangeVersion search attribute (search attributes are indexed by the
- * server, so no codec ever sees them). Both hold the patch ID only.
+ * What is never written through a codec (search attributes are indexed by the server, so no codec
+ * ever sees them): the SDK's patch markers and TemporalChangeVersion search attribute, which hold
+ * patch IDs only, and the BookingStatus search attribute, which holds a status only.
  */
+const PATCHES = [SEAT_SELECTION_PATCH, STATUS_SEARCH_ATTRIBUTE_PATCH];
 const PATCH_MARKER = /^events\.\d+\.markerRecordedEventAttributes\.details\.patch-data\.payloads\.0$/;
 const CHANGE_VERSION = /^events\.\d+\.upsertWorkflowSearchAttributesEventAttributes\.searchAttributes\.indexedFields\.TemporalChangeVersion$/;
-export const bySdk = (p: FoundPayload) => PATCH_MARKER.test(p.path) || CHANGE_VERSION.test(p.path);
+const BOOKING_STATUS = /^events\.\d+\.upsertWorkflowSearchAttributesEventAttributes\.searchAttributes\.indexedFields\.BookingStatus$/;
+export const bySdk = (p: FoundPayload) => PATCH_MARKER.test(p.path) || CHANGE_VERSION.test(p.path) || BOOKING_STATUS.test(p.path);
 
 /** Every payload is binary/encrypted; returns where they were, without the event index. */
 export function expectAllEncrypted(payloads: FoundPayload[], keyIds = ['k2']): string[] {
   expect(payloads.length).toBeGreaterThan(0);
   for (const { path, payload } of payloads) {
+    const value: unknown = bySdk({ path, payload }) ? JSON.parse(Buffer.from(payload.data!).toString()) : undefined;
     if (PATCH_MARKER.test(path)) {
-      // Only the patch ID, no booking data.
-      expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({ id: 'seat-selection', deprecated: expect.any(Boolean) as boolean });
+      // Only a patch ID, no booking data.
+      expect(PATCHES).toContain((value as { id: string }).id);
+      expect(Object.keys(value as object).sort()).toEqual(['deprecated', 'id']);
       continue;
     }
     if (CHANGE_VERSION.test(path)) {
-      expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual(['seat-selection']);
+      for (const id of value as string[]) expect(PATCHES).toContain(id);
+      continue;
+    }
+    if (BOOKING_STATUS.test(path)) {
+      expect(BOOKING_STATUSES).toContain(value);
       continue;
     }
     expect(encodingOf(payload), path).toBe(ENCRYPTED_ENCODING);
