@@ -190,6 +190,14 @@ async function runMode(mode: Mode, serverUrl: string, dir: string): Promise<Mode
       hotel: { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: dayOffset(3), checkOut: dayOffset(3, 2), rooms: 1 },
       payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' } },
     });
+    // The GET phase reads a booking whose workflow is open (waiting for an operator), so it is read live.
+    const open = input(0, { payment: { token: declined.token, brand: declined.brand, last4: declined.last4 }, faults: { cancelHotel: 'fail' } });
+    await client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(open.bookingId), args: [open] });
+    await waitFor(
+      async () => ((await (await fetch(`${apiUrl}/bookings/${open.bookingId}`)).json()) as { status: string }).status === 'COMPENSATION_FAILED',
+      60_000,
+      'an open booking',
+    );
     const post = await autocannon({
       url: `${apiUrl}/bookings`,
       method: 'POST',
@@ -199,14 +207,6 @@ async function runMode(mode: Mode, serverUrl: string, dir: string): Promise<Mode
       overallRate: 100,
       duration: API_SECONDS,
     });
-    // GET a booking whose workflow is open (waiting for an operator), so it is read live.
-    const open = input(0, { payment: { token: declined.token, brand: declined.brand, last4: declined.last4 }, faults: { cancelHotel: 'fail' } });
-    await client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(open.bookingId), args: [open] });
-    await waitFor(
-      async () => ((await (await fetch(`${apiUrl}/bookings/${open.bookingId}`)).json()) as { status: string }).status === 'COMPENSATION_FAILED',
-      30_000,
-      'an open booking',
-    );
     const get = await autocannon({ url: `${apiUrl}/bookings/${open.bookingId}`, connections: 10, overallRate: 100, duration: API_SECONDS });
 
     // 3. End to end: POST /bookings → CONFIRMED, once the sagas the API phase started have ended.
