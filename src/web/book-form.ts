@@ -3,7 +3,7 @@
 import { ApiRequestError, api, newIdempotencyKey, type BookingRequest, type BookingView, type Flight, type Hotel } from './api.ts';
 import { byId, h, setText } from './dom.ts';
 import { money, plural, utcDate } from './format.ts';
-import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, faultsInWords, scenarioById, type CardChoice, type Scenario } from './scenarios.ts';
+import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from './scenarios.ts';
 import type { FaultPlan, SeatPreference } from '../shared.ts';
 
 /** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
@@ -84,8 +84,10 @@ export function createBookForm(options: BookFormOptions) {
     try {
       const { items } = await api.flights(date);
       if (request !== flightsRequest) return; // a newer date was picked meanwhile
+      const unknownChosen = flightSelect.value === UNKNOWN_FLIGHT;
       fillSelect(flightSelect, items, (f) => f.flightNumber, flightLabel, [DEFAULT_FLIGHT]);
       if (items.length === 0) flightSelect.replaceChildren(h('option', { value: '' }, 'No flights on this date'));
+      if (unknownChosen) chooseUnknownFlight();
     } catch (error) {
       showErrors([`Flights could not be loaded: ${(error as Error).message}`]);
     }
@@ -111,13 +113,22 @@ export function createBookForm(options: BookFormOptions) {
   });
 
   // ---- Scenarios ----
+  /** A flight that is not in the schedule (the FlightNotFound scenario) gets an option of its own. */
+  function chooseUnknownFlight(): void {
+    if (!Array.from(flightSelect.options).some((o) => o.value === UNKNOWN_FLIGHT)) {
+      flightSelect.append(h('option', { value: UNKNOWN_FLIGHT }, `${UNKNOWN_FLIGHT} · not in the schedule`));
+    }
+    flightSelect.value = UNKNOWN_FLIGHT;
+  }
+
   function applyScenario(scenario: Scenario): void {
     faults = { ...scenario.faults };
     setText(faultsSummary, faultsInWords(faults));
     const card = form.querySelector<HTMLInputElement>(`input[name="card"][value="${scenario.card}"]`);
     if (card) card.checked = true;
-    const flightWanted = scenario.flightNumber ?? (flightSelect.value === SOLD_OUT_FLIGHT ? DEFAULT_FLIGHT : undefined);
-    if (flightWanted) flightSelect.value = flightWanted;
+    const flightWanted = scenario.flightNumber ?? (flightSelect.value === SOLD_OUT_FLIGHT || flightSelect.value === UNKNOWN_FLIGHT ? DEFAULT_FLIGHT : undefined);
+    if (flightWanted === UNKNOWN_FLIGHT) chooseUnknownFlight();
+    else if (flightWanted) flightSelect.value = flightWanted;
     const hotelWanted = scenario.hotelId ?? (hotelSelect.value === SOLD_OUT_HOTEL ? DEFAULT_HOTEL : undefined);
     if (hotelWanted) hotelSelect.value = hotelWanted;
   }

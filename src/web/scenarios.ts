@@ -16,6 +16,8 @@ export interface Scenario {
 
 export const SOLD_OUT_FLIGHT = 'TB404';
 export const SOLD_OUT_HOTEL = 'HTL-JEJU-FULL';
+/** A flight number that no schedule has: the FlightNotFound scenario. */
+export const UNKNOWN_FLIGHT = 'XX999';
 
 const FORWARD: readonly FaultTarget[] = ['reserveFlight', 'reserveHotel', 'chargePayment'];
 const COMPENSATIONS: readonly FaultTarget[] = ['refundPayment', 'cancelHotel', 'cancelFlight'];
@@ -29,6 +31,7 @@ const MODES = [
 export const SCENARIOS: readonly Scenario[] = [
   { id: 'happy', label: 'Happy path', group: 'Outcomes', card: 'good', faults: {} },
   { id: 'flight-sold-out', label: `Flight sold out (${SOLD_OUT_FLIGHT})`, group: 'Outcomes', card: 'good', flightNumber: SOLD_OUT_FLIGHT, faults: {} },
+  { id: 'flight-not-found', label: `Unknown flight (${UNKNOWN_FLIGHT})`, group: 'Outcomes', card: 'good', flightNumber: UNKNOWN_FLIGHT, faults: {} },
   { id: 'hotel-sold-out', label: `Hotel sold out (${SOLD_OUT_HOTEL})`, group: 'Outcomes', card: 'good', hotelId: SOLD_OUT_HOTEL, faults: {} },
   { id: 'card-declined', label: 'Card declined', group: 'Outcomes', card: 'declined', faults: {} },
   { id: 'card-expired', label: 'Card expired (12/19)', group: 'Outcomes', card: 'expired', faults: {} },

@@ -178,6 +178,23 @@ describe('the booking page', () => {
     }
   });
 
+  test('the unknown-flight scenario books a flight that is not in the schedule: FAILED with FlightNotFound, nothing to undo', async () => {
+    const { page, problems, close } = await openPage(h);
+    try {
+      await fillForm(page, { customerId: 'web-unknown-flight', date: daysFromNow(16), scenario: 'flight-not-found' });
+      expect(await page.locator('#flight').inputValue()).toBe('XX999');
+      const id = await book(page);
+      expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'])).toBe('FAILED');
+      expect(await stepStates(page)).toEqual({ flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' });
+      expect(await page.locator('#failure').textContent()).toMatch(/FlightNotFound|no flight XX999/);
+      expect((await waitForClosed(h, id)).failure).toMatchObject({ step: 'flight', type: 'FlightNotFound' });
+      await screenshot(page, 'unknown-flight');
+      expect(await problems()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('a double click on Book makes exactly one booking', async () => {
     const { page, problems, close } = await openPage(h);
     try {
