@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { createDb, type Db } from '../src/db/client.ts';
 import { ensureDatabase, migrate } from '../src/db/migrate.ts';
@@ -21,7 +22,7 @@ import { seed } from '../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
 import { tokenizeCard } from '../src/payments/vault.ts';
 import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/shared.ts';
-import { temporalCli } from '../src/temporal.ts';
+import { WORKFLOWS_PATH, temporalCli } from '../src/temporal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,8 +32,13 @@ const { values } = parseArgs({
     'open-sagas': { type: 'string', default: '1000' },
     'api-seconds': { type: 'string', default: '10' },
     'e2e-bookings': { type: 'string', default: '200' },
+    /** Tuning: run the worker on a bundle built ahead (WORKFLOW_BUNDLE_PATH). */
+    'prebuilt-bundle': { type: 'boolean', default: false },
+    /** Tuning: more environment for the saga's worker, e.g. WORKER_MAX_CACHED_WORKFLOWS=200. */
+    'worker-env': { type: 'string', multiple: true, default: [] },
   },
 });
+const WORKER_ENV = Object.fromEntries(values['worker-env'].map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string]));
 const BOOKINGS = Number(values.bookings);
 const CONCURRENCY = Number(values.concurrency);
 const OPEN_SAGAS = Number(values['open-sagas']);
@@ -100,7 +106,7 @@ function dayOffset(i: number, extra = 0) {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1 + (i % 50) + extra)).toISOString().slice(0, 10);
 }
 
-async function runMode(mode: Mode, serverUrl: string, dir: string): Promise<ModeResult> {
+async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: string | undefined): Promise<ModeResult> {
   const log = (line: string) => console.log(`[${mode}] ${line}`);
   const children: ChildProcess[] = [];
   try {
@@ -136,7 +142,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string): Promise<Mode
 
     // The saga's worker, the bare worker and the API: processes of their own.
     const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', CARD_VAULT_KEY: VAULT_KEY };
-    const worker = node('src/worker.ts', env);
+    const worker = node('src/worker.ts', { ...env, ...WORKER_ENV, ...(bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}) });
     const bare = node('bench/bare-worker.ts', env);
     const apiPort = await freePort();
     const api = node('src/api/main.ts', { ...env, PORT: String(apiPort) });
@@ -276,6 +282,7 @@ function table(results: ModeResult[], when: string): string {
     `# Benchmark ${when}`,
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}. ${BOOKINGS} bookings at concurrency ${CONCURRENCY}; API at 100 requests/s for ${API_SECONDS} s; ${E2E_BOOKINGS} end-to-end bookings; ${OPEN_SAGAS} open sagas.`,
+    `Worker: ${values['prebuilt-bundle'] ? 'prebuilt workflow bundle' : 'bundles at start'}${values['worker-env'].length ? `; ${values['worker-env'].join(' ')}` : ''}.`,
     '',
     `| measure | target | ${results.map((r) => `${r.mode === 'memory' ? 'in memory' : 'SQLite file (WAL, synchronous=OFF)'}`).join(' | ')} |`,
     `| --- | --- | ${results.map(() => '---').join(' | ')} |`,
@@ -300,8 +307,13 @@ try {
     stopPg = () => pg.stop();
     serverUrl = pg.serverUrl;
   }
+  let bundlePath: string | undefined;
+  if (values['prebuilt-bundle']) {
+    bundlePath = join(dir, 'workflow-bundle.js');
+    await writeFile(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code);
+  }
   const results: ModeResult[] = [];
-  for (const mode of values.modes.split(',') as Mode[]) results.push(await runMode(mode, serverUrl, dir));
+  for (const mode of values.modes.split(',') as Mode[]) results.push(await runMode(mode, serverUrl, dir, bundlePath));
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   const markdown = table(results, `${when} UTC`);

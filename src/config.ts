@@ -61,6 +61,10 @@ const schema = z
     FAULT_INJECTION: onOff.optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** A workflow bundle built by `npm run build:workflows`: the worker then runs no bundler. */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /** How many workflows the worker keeps in memory (the SDK's default depends on the machine). */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
     /** Key of the card vault's fingerprints. Required in production. */
     CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Encrypts workflow payloads: `<id>:<base64 32 bytes>,…`, current key first. Unset: no encryption. */
@@ -100,6 +104,8 @@ export interface Config {
   faultInjection: boolean;
   port: number;
   logLevel: string;
+  workflowBundlePath?: string | undefined;
+  workerMaxCachedWorkflows?: number | undefined;
   cardVaultKey: string;
   /** Keys of payload encryption, the current one first; empty: payloads are not encrypted. */
   payloadEncryptionKeys: PayloadKey[];
@@ -141,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faultInjection: (e.FAULT_INJECTION ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     cardVaultKey: e.CARD_VAULT_KEY ?? DEV_VAULT_KEY,
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,

@@ -3,6 +3,7 @@
 // Logs are JSON lines (pino) on stdout, a booking's lines with its workflowId and bookingId;
 // METRICS_PORT (or PROMETHEUS_BIND_ADDRESS) serves the SDK's metrics for Prometheus at /metrics;
 // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on.
+import { existsSync } from 'node:fs';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
@@ -38,6 +39,10 @@ try {
   logger.fatal(`Cannot reach Temporal at ${address}: ${(error as Error).message}. Start one with \`temporal server start-dev\`, or set TEMPORAL_ADDRESS.`);
   process.exit(1);
 }
+if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
+  logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
+  process.exit(2);
+}
 try {
   const worker = await createTripWorker({
     connection,
@@ -46,6 +51,9 @@ try {
     faultInjection: config.faultInjection,
     dataConverter: dataConverterFor(config),
     ...(tracing ? { tracing } : {}),
+    // Built ahead (npm run build:workflows): no bundler in this process.
+    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
+    ...(config.workerMaxCachedWorkflows === undefined ? {} : { worker: { maxCachedWorkflows: config.workerMaxCachedWorkflows } }),
   });
   logger.info(
     `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
