@@ -111,7 +111,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!t || t.exitCode !== null) return;
       const exited = new Promise((resolve) => t.once('exit', resolve));
       t.kill('SIGTERM');
+      // The dev server sometimes hangs on its way down: after 10 s it is killed.
+      const timer = setTimeout(() => t.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(timer);
     };
     await startTemporal();
     cleanups.push(stopTemporal);
@@ -241,7 +244,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (description.status.name !== expectedWorkflow) report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
     }
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    // Each step may take 15 s at most: a hung shutdown must not hang the run.
+    for (const cleanup of cleanups.reverse()) await Promise.race([cleanup().catch(() => undefined), delay(15_000)]);
     await rm(dir, { recursive: true, force: true });
     report.seconds = Math.round((Date.now() - started) / 1000);
   }

@@ -70,8 +70,13 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
   });
 
   afterAll(async () => {
-    server?.kill('SIGINT');
-    await new Promise((resolve) => server?.once('exit', resolve));
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGINT');
+      const timer = setTimeout(() => server.kill('SIGKILL'), 10_000); // it can hang on its way down
+      await exited;
+      clearTimeout(timer);
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
