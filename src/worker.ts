@@ -32,13 +32,22 @@ const tracing = tracingFromConfig(config, 'trip-worker');
 
 const address = config.temporalAddress ?? 'localhost:7233';
 const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
-let connection: NativeConnection;
-try {
-  connection = await NativeConnection.connect({ address });
-} catch (error) {
-  logger.fatal(`Cannot reach Temporal at ${address}: ${(error as Error).message}. Start one with \`temporal server start-dev\`, or set TEMPORAL_ADDRESS.`);
-  process.exit(1);
+/** Temporal may be starting (compose) or restarting: try for up to 30 s before giving up. */
+async function connect(): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (error) {
+      if (attempt >= 15) {
+        logger.fatal(`Cannot reach Temporal at ${address}: ${(error as Error).message}. Start one with \`temporal server start-dev\`, or set TEMPORAL_ADDRESS.`);
+        process.exit(1);
+      }
+      logger.warn(`Temporal at ${address} does not answer yet (attempt ${attempt}); retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
 }
+const connection = await connect();
 if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
   logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
   process.exit(2);

@@ -119,23 +119,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await startTemporal();
     cleanups.push(stopTemporal);
 
-    // The worker, a separate process so that it can be SIGKILLed.
+    // The worker, a separate process so that it can be SIGKILLed. Like a process supervisor
+    // (compose's `restart: unless-stopped`), the run restarts it if it ever exits on its own.
     let worker: ChildProcess | undefined;
+    let supervising = true;
     const startWorker = () => {
-      worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
         env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development' },
         stdio: 'ignore',
       });
+      worker = w;
+      w.once('exit', () => {
+        if (supervising && worker === w && !killing) {
+          log('chaos: the worker exited on its own; restarting it');
+          setTimeout(() => supervising && worker === w && startWorker(), 1_000);
+        }
+      });
     };
+    let killing = false;
     const killWorker = async () => {
       const w = worker;
       if (!w || w.exitCode !== null) return;
+      killing = true;
       const exited = new Promise((resolve) => w.once('exit', resolve));
       w.kill('SIGKILL');
       await exited;
+      killing = false;
     };
     startWorker();
-    cleanups.push(killWorker);
+    cleanups.push(async () => {
+      supervising = false;
+      await killWorker();
+    });
 
     // The API, in this process, also through the proxy.
     const connection = await Connection.connect({ address });
