@@ -97,6 +97,8 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       expect(done.status).toBe('CONFIRMED');
       expect((done.links as { history: string }).history).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/booking-${id}`);
 
+      // The read model says CONFIRMED just before the workflow's last task: wait for it to close.
+      await stack.client.workflow.getHandle(`booking-${id}`).result();
       const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`, '--output', 'json']);
       const history = JSON.parse(stdout) as { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; userMetadata?: { summary?: { data?: string } } }[] };
       const activities = history.events
