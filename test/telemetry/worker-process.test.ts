@@ -70,8 +70,12 @@ describe('the worker process', () => {
     const result = await handle.result();
     expect(result.status).toBe('CONFIRMED');
 
-    // The workflow's log lines arrive through a sink once its task completes.
-    for (let i = 0; i < 100 && !jsonLines().some((l) => l.workflowId === workflowId && l.activityType === undefined && l.msg !== undefined); i++) await delay(50);
+    // Log lines arrive a little after the work they describe (the workflow's through a sink once
+    // its task completes, the process's stdout when it flushes): wait for the ones checked below.
+    const arrived = (lines: Record<string, unknown>[]) =>
+      lines.some((l) => l.workflowId === workflowId && l.activityType === 'reserveFlight') &&
+      lines.some((l) => l.workflowId === workflowId && l.workflowType === 'bookTrip' && l.activityType === undefined && l.msg !== undefined);
+    for (let i = 0; i < 200 && !arrived(jsonLines()); i++) await delay(50);
     const lines = jsonLines();
     const mine = lines.filter((l) => l.workflowId === workflowId);
     for (const line of mine) expect(line.bookingId, JSON.stringify(line)).toBe(input.bookingId);
