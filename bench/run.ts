@@ -6,9 +6,9 @@
 //   3. end-to-end latency, POST /bookings until CONFIRMED;
 //   4. worker RSS with 1,000 open sagas (held open by an operator wait).
 // Writes bench/results/<date>.json and bench/results/<date>.md (and latest.md).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -55,6 +55,45 @@ interface ModeResult {
   api: { postP50: number; postP99: number; getP50: number; getP99: number; postRate: number; getRate: number; errors: number };
   e2e: { p50: number; p99: number; count: number };
   worker: { rssMbIdle: number; rssMbWithOpenSagas: number; openSagas: number };
+  /** CPU milliseconds per workflow in the throughput phase, by process: where the work goes. */
+  cpuMsPerWorkflow: { saga: CpuShare; bare: CpuShare };
+}
+
+type CpuShare = Record<'temporal' | 'worker' | 'api' | 'postgres' | 'bench', number>;
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
+}
+
+/** Every PostgreSQL process on this machine (the server and its backends), together. */
+async function postgresCpuSeconds(): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (stat.includes('(postgres)')) total += await cpuSeconds(Number(entry));
+  }
+  return total;
+}
+
+/** CPU used by each part of the stack while `work` runs, in milliseconds per workflow. */
+async function cpuPerWorkflow(pids: { temporal: number; worker: number; api: number }, count: number, work: () => Promise<void>): Promise<CpuShare> {
+  const snapshot = async () => ({
+    temporal: await cpuSeconds(pids.temporal),
+    worker: await cpuSeconds(pids.worker),
+    api: await cpuSeconds(pids.api),
+    postgres: await postgresCpuSeconds(),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const before = await snapshot();
+  await work();
+  const after = await snapshot();
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, round(((v - before[k as keyof CpuShare]) * 1000) / count)])) as CpuShare;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -173,19 +212,24 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     log(`throughput: ${BOOKINGS} sagas at concurrency ${CONCURRENCY}`);
     const statuses: Record<string, number> = {};
     let t0 = performance.now();
-    await pool(BOOKINGS, CONCURRENCY, async (i) => {
-      const b = input(i);
-      const result = await client.workflow
-        .execute('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] })
-        .then((s: { status: string }) => s.status, () => 'FAILED');
-      statuses[result] = (statuses[result] ?? 0) + 1;
-    });
+    const sagaCpu = await cpuPerWorkflow({ temporal: temporal.pid!, worker: worker.pid!, api: api.pid! }, BOOKINGS, () =>
+      pool(BOOKINGS, CONCURRENCY, async (i) => {
+        const b = input(i);
+        const result = await client.workflow
+          .execute('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] })
+          .then((s: { status: string }) => s.status, () => 'FAILED');
+        statuses[result] = (statuses[result] ?? 0) + 1;
+      }),
+    );
     const sagaPerSecond = BOOKINGS / ((performance.now() - t0) / 1000);
     log(`throughput: ${BOOKINGS} bare workflows at concurrency ${CONCURRENCY}`);
     t0 = performance.now();
-    await pool(BOOKINGS, CONCURRENCY, async () => {
-      await client.workflow.execute('bareWorkflow', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}` });
-    });
+    // The bare worker's CPU is counted as the worker's here.
+    const bareCpu = await cpuPerWorkflow({ temporal: temporal.pid!, worker: bare.pid!, api: api.pid! }, BOOKINGS, () =>
+      pool(BOOKINGS, CONCURRENCY, async () => {
+        await client.workflow.execute('bareWorkflow', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}` });
+      }),
+    );
     const barePerSecond = BOOKINGS / ((performance.now() - t0) / 1000);
 
     // 2. API latency at a fixed rate
@@ -262,6 +306,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
       },
       e2e: { p50: round(percentile(e2e, 50)), p99: round(percentile(e2e, 99)), count: e2e.length },
       worker: { rssMbIdle: rssIdle, rssMbWithOpenSagas: rssOpen, openSagas: OPEN_SAGAS },
+      cpuMsPerWorkflow: { saga: sagaCpu, bare: bareCpu },
     };
   } finally {
     for (const child of children.reverse()) await stop(child);
@@ -294,6 +339,14 @@ function table(results: ModeResult[], when: string): string {
     row('POST → CONFIRMED p50 / p99 (ms)', `p50 < ${TARGETS.e2eP50}`, (r) => `${r.e2e.p50} / ${r.e2e.p99} ${mark(r.e2e.p50 < TARGETS.e2eP50)}`),
     row(`worker RSS idle → with open sagas (MB)`, `< ${TARGETS.rssMb}`, (r) => `${r.worker.rssMbIdle} → ${r.worker.rssMbWithOpenSagas} ${mark(r.worker.rssMbWithOpenSagas < TARGETS.rssMb)}`),
     row('API errors (non-2xx or failed)', '0', (r) => `${r.api.errors}`),
+    '',
+    'CPU per workflow in the throughput phase (ms; saga / bare), by process:',
+    '',
+    `| process | ${results.map((r) => (r.mode === 'memory' ? 'in memory' : 'SQLite file')).join(' | ')} |`,
+    `| --- | ${results.map(() => '---').join(' | ')} |`,
+    ...(['temporal', 'worker', 'postgres', 'api', 'bench'] as const).map(
+      (k) => `| ${k === 'temporal' ? 'Temporal server' : k === 'worker' ? 'worker (bare: its own worker)' : k === 'bench' ? 'load generator (client)' : k} | ${results.map((r) => `${r.cpuMsPerWorkflow.saga[k]} / ${r.cpuMsPerWorkflow.bare[k]}`).join(' | ')} |`,
+    ),
     '',
   ].join('\n');
 }
