@@ -16,7 +16,9 @@ import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal.ts';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
+import { activitySequence } from '../helpers/temporal.ts';
 
 const run = promisify(execFile);
 const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
@@ -100,15 +102,15 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       // The read model says CONFIRMED just before the workflow's last task: wait for it to close.
       await stack.client.workflow.getHandle(`booking-${id}`).result();
       const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`, '--output', 'json']);
-      const history = JSON.parse(stdout) as { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; userMetadata?: { summary?: { data?: string } } }[] };
-      const activities = history.events
-        .map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
-        .filter(Boolean);
-      expect(activities).toEqual(['syncBooking', 'reserveFlight', 'selectSeats', 'reserveHotel', 'chargePayment', 'syncBooking']);
-      expect(history.events.at(-1)?.eventType).toMatch(/WORKFLOW_EXECUTION_COMPLETED|WorkflowExecutionCompleted/);
-      // Each activity carries a summary for the Web UI.
-      const summaries = history.events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata?.summary?.data);
+      const history = historyFromJSON(JSON.parse(stdout));
+      expect(activitySequence(history)).toEqual(['syncBooking (local)', 'reserveFlight', 'selectSeats', 'reserveHotel', 'chargePayment', 'syncBooking (local)']);
+      expect(history.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+      // Each activity, local ones too, carries a summary for the Web UI.
+      const withActivity = history.events?.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity') ?? [];
+      const summaries = withActivity.map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'));
+      expect(summaries).toHaveLength(6);
       expect(summaries.every(Boolean)).toBe(true);
+      expect(summaries.at(-1)).toContain('Read model: CONFIRMED');
       // The workflow has a static summary, and the Web UI answers.
       const { stdout: described } = await run(TEMPORAL!, ['workflow', 'describe', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`]);
       expect(described).toContain('Trip for e2e-customer');

@@ -21,6 +21,32 @@ export function scheduledActivities(history: temporal.api.history.v1.IHistory): 
     .filter((name): name is string => Boolean(name));
 }
 
+/**
+ * Every activity in the order the workflow ran it, a local activity (recorded as a marker, not as
+ * a scheduled task) marked "(local)": e.g. `syncBooking (local)`.
+ */
+export function activitySequence(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) return [scheduled];
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    const { activity_type: type } = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type: string };
+    return [`${type} (local)`];
+  });
+}
+
+/** The IDs of the patch markers (patched()) in a history. */
+export function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    return [(JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { id: string }).id];
+  });
+}
+
 const noop = () => undefined;
 /** For bundleWorkflowCode in tests: no webpack chatter. */
 export const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };

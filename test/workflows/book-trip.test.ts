@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { activitySequence, patchesIn } from '../helpers/temporal.ts';
+import { LOCAL_READ_MODEL_PATCH, SEAT_SELECTION_PATCH } from '../../src/workflows/book-trip.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
 
@@ -43,10 +45,20 @@ test('new runs take the seat-selection step (behind its patch marker): window se
   for (const seat of seats) expect(seat).toMatch(/^\d+[AF]$/);
   expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
   const history = await run.handle.fetchHistory();
-  const activities = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-  expect(activities.slice(0, 3)).toEqual(['syncBooking', 'reserveFlight', 'selectSeats']);
-  expect(history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+  expect(activitySequence(history).slice(0, 3)).toEqual(['syncBooking (local)', 'reserveFlight', 'selectSeats']);
+  expect(patchesIn(history)).toContain(SEAT_SELECTION_PATCH);
   expect(await invariantViolations(h.tdb.db)).toEqual([]);
+});
+
+test('new runs update the read model with local activities (behind their patch marker): two workflow tasks less', async () => {
+  const run = await runBooking(h);
+  expect(run.state.status).toBe('CONFIRMED');
+  const history = await run.handle.fetchHistory();
+  expect(patchesIn(history)).toContain(LOCAL_READ_MODEL_PATCH);
+  expect(activitySequence(history)).toEqual(['syncBooking (local)', 'reserveFlight', 'selectSeats', 'reserveHotel', 'chargePayment', 'syncBooking (local)']);
+  // One workflow task per remote activity, plus the first: the read model's updates ride along.
+  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(5);
+  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: run.state.version });
 });
 
 describe('business failures unwind the stack', () => {

@@ -7,7 +7,8 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal.ts';
-import { quietLogger } from '../helpers/temporal.ts';
+import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
+import { activitySequence, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 
@@ -24,9 +25,6 @@ async function loadHistories(set?: string) {
   );
 }
 
-const activityTypes = (history: Awaited<ReturnType<typeof loadHistories>>[number]['history']) =>
-  (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-
 async function replayAll(bundle: WorkflowBundleWithSourceMap) {
   const results: { workflowId: string; error?: unknown }[] = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'replay-test' }, await loadHistories())) {
@@ -41,8 +39,8 @@ beforeAll(async () => {
 });
 
 describe('recorded histories', () => {
-  test('cover the failure table, before and after the seat-selection step', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection']) {
+  test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-read-model-local-activity']) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
       expect.arrayContaining([
@@ -61,14 +59,20 @@ describe('recorded histories', () => {
     // The old histories never chose seats; the new ones do, behind the patch marker.
     const [v1] = await loadHistories('v1-before-seat-selection/confirmed');
     const [v2] = await loadHistories('v2-seat-selection/confirmed');
-    expect(activityTypes(v1!.history)).not.toContain('selectSeats');
-    expect(activityTypes(v2!.history)).toContain('selectSeats');
+    expect(scheduledActivities(v1!.history)).not.toContain('selectSeats');
+    expect(scheduledActivities(v2!.history)).toContain('selectSeats');
     expect(v2!.history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    // v2 updated the read model with (remote) activities; v3 does it with local ones, behind its patch.
+    const [v3] = await loadHistories('v3-read-model-local-activity/confirmed');
+    expect(activitySequence(v2!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking', 'syncBooking']);
+    expect(patchesIn(v2!.history)).not.toContain(LOCAL_READ_MODEL_PATCH);
+    expect(activitySequence(v3!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking (local)', 'syncBooking (local)']);
+    expect(patchesIn(v3!.history)).toContain(LOCAL_READ_MODEL_PATCH);
   });
 
-  test('all replay on the current workflow code: old runs skip the new step, new runs take it', async () => {
+  test('all replay on the current workflow code: old runs skip the new step and keep remote read-model updates, new runs take both changes', async () => {
     const results = await replayAll(current);
-    expect(results.length).toBeGreaterThanOrEqual(34);
+    expect(results.length).toBeGreaterThanOrEqual(51);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
   });
 
@@ -82,6 +86,7 @@ describe('recorded histories', () => {
     const failed = results.filter((r) => r.error);
     expect(failed.map((r) => r.workflowId)).toContain('v1-before-seat-selection/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v2-seat-selection/confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v3-read-model-local-activity/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
