@@ -40,7 +40,7 @@ beforeAll(async () => {
 
 describe('recorded histories', () => {
   test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-read-model-local-activity']) {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update']) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
       expect.arrayContaining([
@@ -62,15 +62,15 @@ describe('recorded histories', () => {
     expect(scheduledActivities(v1!.history)).not.toContain('selectSeats');
     expect(scheduledActivities(v2!.history)).toContain('selectSeats');
     expect(v2!.history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
-    // v2 updated the read model with (remote) activities; v3 does it with local ones, behind its patch.
-    const [v3] = await loadHistories('v3-read-model-local-activity/confirmed');
+    // v2 updated the read model with (remote) activities; v3 makes the first update local, behind its patch.
+    const [v3] = await loadHistories('v3-local-first-read-model-update/confirmed');
     expect(activitySequence(v2!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking', 'syncBooking']);
     expect(patchesIn(v2!.history)).not.toContain(LOCAL_READ_MODEL_PATCH);
-    expect(activitySequence(v3!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking (local)', 'syncBooking (local)']);
+    expect(activitySequence(v3!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking (local)', 'syncBooking']);
     expect(patchesIn(v3!.history)).toContain(LOCAL_READ_MODEL_PATCH);
   });
 
-  test('all replay on the current workflow code: old runs skip the new step and keep remote read-model updates, new runs take both changes', async () => {
+  test('all replay on the current workflow code: old runs skip the new step and keep their remote read-model updates, new runs take both changes', async () => {
     const results = await replayAll(current);
     expect(results.length).toBeGreaterThanOrEqual(51);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
@@ -86,7 +86,7 @@ describe('recorded histories', () => {
     const failed = results.filter((r) => r.error);
     expect(failed.map((r) => r.workflowId)).toContain('v1-before-seat-selection/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v2-seat-selection/confirmed');
-    expect(failed.map((r) => r.workflowId)).toContain('v3-read-model-local-activity/confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v3-local-first-read-model-update/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
