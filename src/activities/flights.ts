@@ -11,21 +11,23 @@ const PREFERRED: Record<SeatPreference, string[]> = { window: ['A', 'F'], aisle:
 
 /**
  * The first free seats, preferred letters first; seat numbers run 1A…1F, 2A… up to capacity.
- * Walks the seat map only as far as it must (a large aircraft, or the benchmark's 100,000-seat
- * flights, cost no more than the seats it passes).
+ * Walks the seat map row by row, only as far as it must and only through the letters it wants,
+ * so a large aircraft (or the benchmark's 100,000-seat flights) costs the seats it passes.
  */
 export function chooseSeats(capacity: number, taken: ReadonlySet<string>, count: number, preference: SeatPreference): string[] {
   const preferred = PREFERRED[preference];
   const chosen: string[] = [];
-  const pick = (wanted: (letter: string) => boolean) => {
-    for (let i = 0; i < capacity && chosen.length < count; i++) {
-      const letter = LETTERS[i % 6]!;
-      const seat = `${Math.floor(i / 6) + 1}${letter}`;
-      if (wanted(letter) && !taken.has(seat)) chosen.push(seat);
+  const pick = (letters: string[]) => {
+    if (letters.length === 0) return;
+    for (let row = 1; (row - 1) * 6 < capacity && chosen.length < count; row++) {
+      for (const letter of letters) {
+        const seat = `${row}${letter}`;
+        if ((row - 1) * 6 + LETTERS.indexOf(letter) < capacity && chosen.length < count && !taken.has(seat)) chosen.push(seat);
+      }
     }
   };
-  pick((letter) => preferred.includes(letter));
-  pick((letter) => !preferred.includes(letter));
+  pick(preferred);
+  pick(LETTERS.filter((letter) => !preferred.includes(letter)));
   return chosen;
 }
 
