@@ -63,8 +63,12 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** A workflow bundle built by `npm run build:workflows`: the worker then runs no bundler. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-    /** How many workflows the worker keeps in memory (the SDK's default depends on the machine). */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+    /**
+     * How many workflows the worker keeps in memory. 200 (bench/README.md): enough for the bookings
+     * a worker runs at once; sagas that wait days for an operator are replayed when they wake up.
+     * The SDK's own default grows with the machine's memory (thousands here).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
     /** Key of the card vault's fingerprints. Required in production. */
     CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Encrypts workflow payloads: `<id>:<base64 32 bytes>,…`, current key first. Unset: no encryption. */
@@ -105,7 +109,7 @@ export interface Config {
   port: number;
   logLevel: string;
   workflowBundlePath?: string | undefined;
-  workerMaxCachedWorkflows?: number | undefined;
+  workerMaxCachedWorkflows: number;
   cardVaultKey: string;
   /** Keys of payload encryption, the current one first; empty: payloads are not encrypted. */
   payloadEncryptionKeys: PayloadKey[];

@@ -62,7 +62,7 @@ try {
     ...(tracing ? { tracing } : {}),
     // Built ahead (npm run build:workflows): no bundler in this process.
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
-    ...(config.workerMaxCachedWorkflows === undefined ? {} : { worker: { maxCachedWorkflows: config.workerMaxCachedWorkflows } }),
+    worker: { maxCachedWorkflows: config.workerMaxCachedWorkflows },
   });
   logger.info(
     `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +

@@ -1,10 +1,11 @@
 // Tuning: `npm run build:workflows` bundles the workflow code once, and `npm run worker` with
 // WORKFLOW_BUNDLE_PATH runs it without a bundler in its process (and WORKER_MAX_CACHED_WORKFLOWS
-// bounds its cache). A missing bundle fails fast with the fix.
+// bounds its cache). A missing bundle fails fast with the fix. The worker runs with `npm run
+// worker`'s own node flags (a smaller young generation: bench/README.md).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -28,9 +29,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** `node --max-semi-space-size=4 --import tsx src/worker.ts`, as package.json runs it. */
+const WORKER_ARGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { worker: string } }).scripts.worker.split(' ').slice(1);
+
 function startWorker(extra: Record<string, string>) {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+  const child = spawn(process.execPath, WORKER_ARGS, {
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: env.address, OTEL_EXPORTER_OTLP_ENDPOINT: '', ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -166,7 +166,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       faultInjection: config.faultInjection,
       dataConverter,
       ...(tracing ? { tracing } : {}),
-      worker: { shutdownGraceTime: '5s' },
+      worker: { shutdownGraceTime: '5s', maxCachedWorkflows: config.workerMaxCachedWorkflows },
     });
     const running = worker.run();
     stops.push(async () => {
