@@ -63,20 +63,27 @@ type CpuShare = Record<'temporal' | 'worker' | 'api' | 'postgres' | 'bench', num
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-async function cpuSeconds(pid: number): Promise<number> {
+/**
+ * CPU seconds (user + system) a process has used so far; 0 once it is gone. With `children`, plus
+ * what its children that have exited used (PostgreSQL's server reaps its backends).
+ */
+async function cpuSeconds(pid: number | string, children = false): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // fields[0] is stat's 3rd field
+  const own = (fields[11] ?? 0) + (fields[12] ?? 0);
+  return (own + (children ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0)) / CLOCK_TICKS;
 }
 
-/** Every PostgreSQL process on this machine (the server and its backends), together. */
+/**
+ * Every PostgreSQL process on this machine, together: the backends that run, and through the
+ * server's children's time, those that have ended (a connection that closes takes its CPU along).
+ */
 async function postgresCpuSeconds(): Promise<number> {
   let total = 0;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (stat.includes('(postgres)')) total += await cpuSeconds(Number(entry));
+    if (stat.includes('(postgres)')) total += await cpuSeconds(entry, true);
   }
   return total;
 }
