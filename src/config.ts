@@ -64,9 +64,10 @@ const schema = z
     /** A workflow bundle built by `npm run build:workflows`: the worker then runs no bundler. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
     /**
-     * How many workflows the worker keeps in memory. 200 (bench/README.md): enough for the bookings
-     * a worker runs at once; sagas that wait days for an operator are replayed when they wake up.
-     * The SDK's own default grows with the machine's memory (thousands here).
+     * How many workflows the worker keeps in memory, about 0.25 MB each (bench/README.md). 200
+     * covers the bookings a worker runs at once at its own pace; an evicted saga is replayed from
+     * its history at its next task. Raise it where more sagas are in flight. The SDK's own default
+     * grows with the machine's memory (thousands here).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
     /** Key of the card vault's fingerprints. Required in production. */
