@@ -161,12 +161,11 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     setCurrentDetails(renderDetails(state));
     publishStatus();
   };
-  const sync = () => CancellationScope.nonCancellable(() => syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]));
-  /** The first update, PENDING: local (workflows that started before the change replay their activity). */
-  const syncStart = () =>
-    patched(LOCAL_READ_MODEL_PATCH)
-      ? CancellationScope.nonCancellable(() => syncBookingLocally.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]))
-      : sync();
+  /** Writes the state to the read model; `local` only for the first update (see LOCAL_READ_MODEL_PATCH). */
+  const sync = (local = false) =>
+    CancellationScope.nonCancellable(() =>
+      (local ? syncBookingLocally : syncBooking).executeWithOptions({ summary: `Read model: ${state.status}` }, [state]),
+    );
   setCurrentDetails(renderDetails(state));
   publishStatus();
 
@@ -276,7 +275,9 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // ---- The saga, forward ----
   let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
   let error: unknown;
-  await syncStart(); // the read model knows the booking from its start: PENDING
+  // The read model knows the booking from its start: PENDING. Workflows that started before the
+  // local first update replay their activity.
+  await sync(patched(LOCAL_READ_MODEL_PATCH));
   try {
     await forward.run(async () => {
       const { flight, hotel } = input;
