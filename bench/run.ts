@@ -64,15 +64,15 @@ type CpuShare = Record<'temporal' | 'worker' | 'api' | 'postgres' | 'bench', num
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/**
- * CPU seconds (user + system) a process has used so far; 0 once it is gone. With `children`, plus
- * what its children that have exited used (PostgreSQL's server reaps its backends).
- */
-async function cpuSeconds(pid: number | string, children = false): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+/** The CPU seconds in a `/proc/<pid>/stat` line: the process's own, and its exited children's. */
+function cpuOfStat(stat: string): { own: number; children: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // fields[0] is stat's 3rd field
-  const own = (fields[11] ?? 0) + (fields[12] ?? 0);
-  return (own + (children ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0)) / CLOCK_TICKS;
+  return { own: ((fields[11] ?? 0) + (fields[12] ?? 0)) / CLOCK_TICKS, children: ((fields[13] ?? 0) + (fields[14] ?? 0)) / CLOCK_TICKS };
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+async function cpuSeconds(pid: number): Promise<number> {
+  return cpuOfStat(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).own;
 }
 
 /**
@@ -84,20 +84,25 @@ async function postgresCpuSeconds(): Promise<number> {
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (stat.includes('(postgres)')) total += await cpuSeconds(entry, true);
+    if (!stat.includes('(postgres)')) continue;
+    const { own, children } = cpuOfStat(stat);
+    total += own + children;
   }
   return total;
 }
 
 /** CPU used by each part of the stack while `work` runs, in milliseconds per workflow. */
 async function cpuPerWorkflow(pids: { temporal: number; worker: number; api: number }, count: number, work: () => Promise<void>): Promise<CpuShare> {
-  const snapshot = async () => ({
-    temporal: await cpuSeconds(pids.temporal),
-    worker: await cpuSeconds(pids.worker),
-    api: await cpuSeconds(pids.api),
-    postgres: await postgresCpuSeconds(),
-    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-  });
+  const snapshot = async () => {
+    const usage = process.cpuUsage();
+    return {
+      temporal: await cpuSeconds(pids.temporal),
+      worker: await cpuSeconds(pids.worker),
+      api: await cpuSeconds(pids.api),
+      postgres: await postgresCpuSeconds(),
+      bench: (usage.user + usage.system) / 1e6,
+    };
+  };
   const before = await snapshot();
   await work();
   const after = await snapshot();
