@@ -1,39 +1,16 @@
 // The API under test: createApp over a real worker on the time-skipping environment and a real
 // PostgreSQL. One environment, bundle and database per file; a fresh task queue per harness.
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { pino } from 'pino';
+import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app.ts';
-import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal.ts';
+import { createTripWorker } from '../../src/temporal.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+import { capturingLogger } from '../helpers/log.ts';
+import { createHarness, type Harness } from '../workflows/harness.ts';
 
-export interface ApiHarness {
-  env: TestWorkflowEnvironment;
-  tdb: TestDatabase;
-  bundle: WorkflowBundleWithSourceMap;
-  close(): Promise<void>;
-}
-
-export async function createApiHarness(label: string): Promise<ApiHarness> {
-  const [env, bundle, tdb] = await Promise.all([
-    createTimeSkippingEnv(),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }),
-    createTestDatabase(label),
-  ]);
-  return {
-    env,
-    tdb,
-    bundle,
-    async close() {
-      await env.teardown();
-      await tdb.close();
-    },
-  };
-}
+/** One file's time-skipping environment, workflow bundle and database: the workflow tests' harness. */
+export type ApiHarness = Harness;
+export const createApiHarness = createHarness;
 
 export interface RunningApi {
   app: ReturnType<typeof createApp>;
@@ -47,16 +24,7 @@ export interface RunningApi {
 /** An app and a worker on a fresh task queue; the worker runs until stop(). */
 export async function startApi(h: ApiHarness, options: { faultInjection?: boolean; workerDeadlineMs?: number } = {}): Promise<RunningApi> {
   const taskQueue = `api-${randomUUID()}`;
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(chunk.toString('utf8'));
-        cb();
-      },
-    }),
-  );
+  const { logger, text } = capturingLogger('debug');
   const config = {
     temporalUiUrl: 'http://localhost:8233',
     temporalNamespace: 'default',
@@ -85,7 +53,7 @@ export async function startApi(h: ApiHarness, options: { faultInjection?: boolea
     app,
     taskQueue,
     worker,
-    logs: () => lines.join(''),
+    logs: text,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

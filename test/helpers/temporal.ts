@@ -21,6 +21,12 @@ export function scheduledActivities(history: temporal.api.history.v1.IHistory): 
     .filter((name): name is string => Boolean(name));
 }
 
+/** A marker's detail, as the SDK writes it: one JSON payload (never through a codec). */
+function markerDetail<T>(marker: temporal.api.history.v1.IMarkerRecordedEventAttributes, key: string): T {
+  const data = marker.details?.[key]?.payloads?.[0]?.data;
+  return JSON.parse(Buffer.from(data ?? []).toString('utf8')) as T;
+}
+
 /**
  * Every activity in the order the workflow ran it, a local activity (recorded as a marker, not as
  * a scheduled task) marked "(local)": e.g. `syncBooking (local)`.
@@ -31,9 +37,7 @@ export function activitySequence(history: temporal.api.history.v1.IHistory): str
     if (scheduled) return [scheduled];
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName !== 'core_local_activity') return [];
-    const data = marker.details?.data?.payloads?.[0]?.data;
-    const { activity_type: type } = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type: string };
-    return [`${type} (local)`];
+    return [`${markerDetail<{ activity_type: string }>(marker, 'data').activity_type} (local)`];
   });
 }
 
@@ -42,8 +46,7 @@ export function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
   return (history.events ?? []).flatMap((e) => {
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName !== 'core_patch') return [];
-    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
-    return [(JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { id: string }).id];
+    return [markerDetail<{ id: string }>(marker, 'patch-data').id];
   });
 }
 

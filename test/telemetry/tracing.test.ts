@@ -2,13 +2,11 @@
 // time-skipping environment yield ONE trace: the HTTP server span, the StartWorkflow client span,
 // the workflow's spans and the activities' spans. And with tracing off, nothing is added.
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
@@ -17,6 +15,7 @@ import { TRACING_WORKFLOW_MODULES, clientInterceptorsFor, startTracing, workerTr
 import { WORKFLOWS_PATH, createTripWorker, tripWorkerOptions } from '../../src/temporal.ts';
 import { bookingBody, poll, postBooking, waitForBooking } from '../api/support.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
+import { capturingLogger } from '../helpers/log.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createTimeSkippingEnv, quietLogger } from '../helpers/temporal.ts';
 
@@ -45,16 +44,7 @@ describe('tracing on', () => {
     const taskQueue = `otel-${randomUUID()}`;
     const config = { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY };
     const client = new Client({ connection: env.connection, interceptors: clientInterceptorsFor(tracing) });
-    const logLines: string[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          logLines.push(chunk.toString('utf8'));
-          cb();
-        },
-      }),
-    );
+    const { logger, lines: logLines } = capturingLogger('info');
     const app = createApp({ client, db: tdb.db, config, logger, taskQueue, tracer: tracing.tracer });
     const worker = await createTripWorker({
       connection: env.nativeConnection,
@@ -108,7 +98,7 @@ describe('tracing on', () => {
 
     // The API's lines of the request (pino-http's and the route's "booking started") carry the
     // booking, its workflow and the trace.
-    const requestLines = logLines
+    const requestLines = logLines()
       .map((l) => JSON.parse(l) as { req?: { method: string; url: string }; msg?: string; bookingId?: string; workflowId?: string; traceId?: string })
       .filter((l) => l.req?.method === 'POST' && l.req.url === '/bookings');
     expect(requestLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['booking started', 'request completed']));
