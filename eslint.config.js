@@ -22,18 +22,33 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/shared.ts'],
+    // Workflow code and the domain it imports run in the workflow sandbox: deterministic, no I/O.
+    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node builtins.' })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node builtins.' })),
+            { name: 'pg', message: 'The workflow never touches the database: that is what activities are for.' },
+          ],
           patterns: [
-            { group: ['../activities/*', '!../activities/index.ts', '!../activities/types.ts'], message: 'Workflows import activities as types only.' },
+            { group: ['**/activities/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
+            { group: ['**/db/*', '@prisma/*'], message: 'The workflow never touches the database: that is what activities are for.' },
           ],
         },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // Data flows one way: API → client → workflow → activities → database.
+    files: ['src/api/**/*.ts', 'src/db/**/*.ts', 'src/web/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/activities/*'], message: 'Only the worker runs activities; share pure code through src/domain.' }] },
+      ],
     },
   },
   {

@@ -22,7 +22,7 @@ import { ensureDatabase, migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
 import { tokenizeCard } from '../src/payments/vault.ts';
-import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/shared.ts';
+import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/domain/booking.ts';
 import { WORKFLOWS_PATH, temporalCli } from '../src/temporal.ts';
 
 const { values } = parseArgs({

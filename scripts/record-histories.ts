@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
-import { workflowIdFor } from '../src/shared.ts';
+import { workflowIdFor } from '../src/domain/booking.ts';
 import { temporalCli } from '../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from './scenarios.ts';
 

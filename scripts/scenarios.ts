@@ -1,6 +1,6 @@
 // The failure table's scenarios as API requests: used to record histories for the replay tests
 // (scripts/record-histories.ts) and by the chaos run (scripts/chaos.ts).
-import type { FaultPlan } from '../src/shared.ts';
+import type { FaultPlan } from '../src/domain/faults.ts';
 
 export const CARD_NUMBERS = { good: '4242424242424242', declined: '4000000000000002' } as const;
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.ts';
-import { TASK_QUEUE } from './shared.ts';
+import { TASK_QUEUE } from './domain/booking.ts';
 import { workerTracingOptions, type Tracing } from './telemetry.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
 import { loadConfig } from './config.ts';
 import { createDb } from './db/client.ts';
-import { TASK_QUEUE } from './shared.ts';
+import { TASK_QUEUE } from './domain/booking.ts';
 import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
 

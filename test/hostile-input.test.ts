@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBookingService } from '../src/api/bookings.ts';
 import type { CardInput } from '../src/payments/vault.ts';
-import { workflowIdFor } from '../src/shared.ts';
+import { workflowIdFor } from '../src/domain/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './api/harness.ts';
 import { CARDS, FLIGHT, HOTEL, VAULT_KEY } from './helpers/booking.ts';
 

@@ -16,7 +16,7 @@ import { invariantViolations } from '../../src/db/invariants.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
-import { isTerminal, workflowIdFor, type BookingState } from '../../src/shared.ts';
+import { isTerminal, workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
 import { temporalCli } from '../../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';

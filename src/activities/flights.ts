@@ -1,9 +1,9 @@
 // The flight service: seats on a flight (flight number + date).
 import type { Db } from '../db/client.ts';
-import { toDbDate } from './dates.ts';
+import { toDbDate } from '../domain/dates.ts';
 import { businessFailure } from './failures.ts';
 import { cancel, reserve, type InventoryTables } from './reservations.ts';
-import type { SeatPreference } from '../shared.ts';
+import type { SeatPreference } from '../workflows/steps.ts';
 import type { ReservationResult, ReserveFlightInput, SeatsResult, SelectSeatsInput, StepInput, UndoResult } from './types.ts';
 
 const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];

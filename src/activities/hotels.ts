@@ -1,6 +1,6 @@
 // The hotel service: rooms at a hotel for a stay.
 import type { Db } from '../db/client.ts';
-import { nightsBetween, toDbDate } from './dates.ts';
+import { nightsBetween, toDbDate } from '../domain/dates.ts';
 import { businessFailure } from './failures.ts';
 import { cancel, reserve, type InventoryTables } from './reservations.ts';
 import type { HotelReservationResult, ReserveHotelInput, StepInput, UndoResult } from './types.ts';

@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
-import { parseFault, type FaultTarget } from '../shared.ts';
+import { parseFault } from '../domain/faults.ts';
 import { businessFailure, transientFailure } from './failures.ts';
 import { createFlightService } from './flights.ts';
 import { createHotelService } from './hotels.ts';
@@ -49,7 +49,7 @@ function formatMs(ms: number): string {
 
 /** Wraps a service call with failure injection and attempt numbers. */
 function step<I extends StepInput, R extends object>(
-  target: FaultTarget | 'selectSeats',
+  target: string,
   faultInjection: boolean,
   call: (input: I) => Promise<R>,
 ): (input: I) => Promise<R & Attempted> {

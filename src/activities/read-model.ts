@@ -1,7 +1,7 @@
 // The booking read model: the workflow reports its state here at each status change, so lists
 // and closed bookings can be served without the workflow.
 import type { Db } from '../db/client.ts';
-import type { BookingState } from '../shared.ts';
+import type { BookingState } from '../domain/booking.ts';
 
 export function createReadModel(db: Db) {
   return {

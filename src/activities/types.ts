@@ -1,4 +1,6 @@
-import type { FaultMode, SeatPreference, UndoOutcome } from '../shared.ts';
+import type { UndoOutcome } from '../domain/booking.ts';
+import type { FaultMode } from '../domain/faults.ts';
+import type { SeatPreference } from '../workflows/steps.ts';
 
 export interface Attempted {
   /** The attempt that produced this result (1 for the first). */

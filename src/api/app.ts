@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.ts';
-import { workflowIdFor } from '../shared.ts';
+import { workflowIdFor } from '../domain/booking.ts';
 import { httpTracing } from '../telemetry.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
 import { codecRoutes } from './codec-routes.ts';

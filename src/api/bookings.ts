@@ -1,7 +1,7 @@
 // The booking service behind the routes: starts bookTrip, reads live state from its query (the
 // read model once it is closed or the worker is unreachable), and passes user and operator
 // actions to the workflow as Updates.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -12,24 +12,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { tokenizeCard } from '../payments/vault.ts';
-import {
-  STEP_ACTIVITIES,
-  STEPS,
-  TASK_QUEUE,
-  cancelBookingUpdate,
-  getBookingStateQuery,
-  initialBookingState,
-  isTerminal,
-  resolveCompensationUpdate,
-  retryCompensationUpdate,
-  workflowIdFor,
-  type BookTripInput,
-  type BookingState,
-  type BookingStatus,
-  type StepName,
-} from '../shared.ts';
+import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
+import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError, notFound } from './errors.ts';
+import { bookingIdForKey, requestHash as hashOf } from './idempotency.ts';
 import { money, type BookingRequest, type BookingView } from './schemas.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'>;
@@ -43,28 +32,6 @@ export interface BookingServiceDeps {
   workerDeadlineMs?: number;
 }
 
-/** Pending activity facts from DescribeWorkflowExecution, keyed by step. */
-type LiveSteps = Partial<Record<StepName, { attempt: number; lastFailure?: string; nextAttemptAt?: string }>>;
-
-const STEP_OF_ACTIVITY = new Map<string, StepName>(
-  STEPS.flatMap((step) => [
-    [STEP_ACTIVITIES[step].run, step],
-    [STEP_ACTIVITIES[step].undo, step],
-  ]),
-);
-
-/** JSON with sorted keys: the same body always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function updateFailureType(error: unknown): string | undefined {
   if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
   const cause = error.cause;
@@ -75,72 +42,9 @@ export function createBookingService(deps: BookingServiceDeps) {
   const { client, db, config } = deps;
   const taskQueue = deps.taskQueue ?? TASK_QUEUE;
   const deadline = () => Date.now() + (deps.workerDeadlineMs ?? 3_000);
+  const toView = (state: BookingState, source: BookingView['source'], live?: LiveSteps) =>
+    viewOf(state, source, (workflowId) => historyUrl(config, workflowId), live);
   const handleFor = (bookingId: string) => client.workflow.getHandle<typeof bookTrip>(workflowIdFor(bookingId));
-
-  /** The booking ID for an Idempotency-Key: one key, one booking, one workflow ID. */
-  const bookingIdForKey = (key: string) => {
-    const h = createHmac('sha256', 'idempotency-key').update(key).digest('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-  };
-
-  function toView(state: BookingState, source: BookingView['source'], live: LiveSteps = {}): BookingView {
-    const self = `/bookings/${state.bookingId}`;
-    return {
-      bookingId: state.bookingId,
-      customerId: state.customerId,
-      status: state.status,
-      currentStep: state.currentStep,
-      steps: state.steps.map((s) => ({
-        ...s,
-        ...(live[s.name] && (s.state === 'RUNNING' || s.state === 'COMPENSATING') ? { live: live[s.name] } : {}),
-      })),
-      compensations: state.compensations,
-      ...(state.flight
-        ? {
-            flight: {
-              flightNumber: state.flight.flightNumber,
-              date: state.flight.date,
-              seats: state.flight.seats,
-              ...(state.flight.seatNumbers ? { seatNumbers: state.flight.seatNumbers } : {}),
-              ...(state.flight.priceCents === undefined ? {} : { price: money(state.flight.priceCents) }),
-              ...(state.flight.reservationId ? { reservationId: state.flight.reservationId } : {}),
-            },
-          }
-        : {}),
-      ...(state.hotel
-        ? {
-            hotel: {
-              hotelId: state.hotel.hotelId,
-              checkIn: state.hotel.checkIn,
-              checkOut: state.hotel.checkOut,
-              rooms: state.hotel.rooms,
-              ...(state.hotel.nights === undefined ? {} : { nights: state.hotel.nights }),
-              ...(state.hotel.priceCents === undefined ? {} : { price: money(state.hotel.priceCents) }),
-              ...(state.hotel.reservationId ? { reservationId: state.hotel.reservationId } : {}),
-            },
-          }
-        : {}),
-      ...(state.payment
-        ? {
-            payment: {
-              ...(state.payment.amountCents === undefined ? {} : { amount: money(state.payment.amountCents) }),
-              currency: state.payment.currency,
-              last4: state.payment.last4,
-              brand: state.payment.brand,
-              ...(state.payment.paymentId ? { paymentId: state.payment.paymentId } : {}),
-            },
-          }
-        : {}),
-      ...(state.failure ? { failure: state.failure } : {}),
-      ...(state.resolution ? { resolution: state.resolution } : {}),
-      cancelRequested: state.cancelRequested,
-      version: state.version,
-      source,
-      createdAt: state.createdAt,
-      updatedAt: state.updatedAt,
-      links: { self, events: `${self}/events`, history: historyUrl(config, workflowIdFor(state.bookingId)) },
-    };
-  }
 
   async function readModel(bookingId: string): Promise<BookingState | undefined> {
     const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true } });
@@ -156,18 +60,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const [state, description] = await client.withDeadline(deadline(), () =>
         Promise.all([handle.query(getBookingStateQuery), handle.describe()]),
       );
-      const live: LiveSteps = {};
-      for (const pending of description.raw.pendingActivities ?? []) {
-        const step = STEP_OF_ACTIVITY.get(pending.activityType?.name ?? '');
-        if (!step) continue;
-        const next = pending.nextAttemptScheduleTime?.seconds;
-        live[step] = {
-          attempt: pending.attempt ?? 1,
-          ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
-          ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
-        };
-      }
-      return toView(state, 'workflow', live);
+      return toView(state, 'workflow', liveSteps(description));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return stored ? toView(stored, 'read-model') : undefined;
       if (stored) return toView(stored, 'read-model'); // the worker or Temporal is unreachable
@@ -181,7 +74,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
     }
     // The hash is keyed: the body holds a card number, and its plain hash could be brute-forced.
-    const requestHash = createHmac('sha256', config.cardVaultKey).update(canonicalJson(request)).digest('hex');
+    const requestHash = hashOf(config.cardVaultKey, request);
     const bookingId = idempotencyKey ? bookingIdForKey(idempotencyKey) : randomUUID();
     if (idempotencyKey) {
       // A repeat is answered before anything is written (not even a card token).
@@ -286,15 +179,9 @@ export function createBookingService(deps: BookingServiceDeps) {
 
     /** A page of the read model, newest first, with a keyset cursor. */
     async list(query: { status?: BookingStatus; customerId?: string; limit: number; cursor?: string }) {
-      let after: { createdAt: Date; id: string } | undefined;
-      if (query.cursor) {
-        try {
-          const [createdAt, id] = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as [string, string];
-          if (typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('bad cursor');
-          after = { createdAt: new Date(createdAt), id };
-        } catch {
-          throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
-        }
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !after) {
+        throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
       }
       const rows = await db.booking.findMany({
         where: {
@@ -324,9 +211,7 @@ export function createBookingService(deps: BookingServiceDeps) {
           updatedAt: row.updatedAt.toISOString(),
         })),
         nextCursor:
-          rows.length > query.limit && last
-            ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url')
-            : null,
+          rows.length > query.limit && last ? encodeCursor(last) : null,
       };
     },
   };

@@ -2,8 +2,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { fromDbDate, toDbDate } from '../activities/dates.ts';
-import { workflowIdFor } from '../shared.ts';
+import { fromDbDate, toDbDate } from '../domain/dates.ts';
+import { workflowIdFor } from '../domain/booking.ts';
 import type { BookingService } from './bookings.ts';
 import { ApiError, notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';

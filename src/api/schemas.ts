@@ -2,16 +2,9 @@
 // one source of the OpenAPI document (src/api/openapi.ts).
 import { z } from 'zod';
 import { luhnValid } from '../payments/cards.ts';
-import {
-  BOOKING_ID_PATTERN,
-  BOOKING_STATUSES,
-  FAULT_TARGETS,
-  SEAT_PREFERENCES,
-  STEPS,
-  STEP_STATES,
-  parseFault,
-  type FaultTarget,
-} from '../shared.ts';
+import { BOOKING_ID_PATTERN, BOOKING_STATUSES, STEP_STATES } from '../domain/booking.ts';
+import { FAULT_TARGETS, parseFault, type FaultTarget } from '../domain/faults.ts';
+import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_DAYS_AHEAD = 365;
@@ -100,10 +93,10 @@ export const bookingViewSchema = z
     bookingId: z.string(),
     customerId: z.string(),
     status: z.enum(BOOKING_STATUSES),
-    currentStep: z.enum(STEPS).nullable(),
+    currentStep: z.enum(STEP_NAMES).nullable(),
     steps: z.array(
       z.object({
-        name: z.enum(STEPS),
+        name: z.enum(STEP_NAMES),
         state: z.enum(STEP_STATES),
         attempts: z.int(),
         error: stepError.optional(),
@@ -120,7 +113,7 @@ export const bookingViewSchema = z
           .optional(),
       }),
     ),
-    compensations: z.array(z.object({ step: z.enum(STEPS), activity: z.string(), outcome: z.string(), error: stepError.optional() })),
+    compensations: z.array(z.object({ step: z.enum(STEP_NAMES), activity: z.string(), outcome: z.string(), error: stepError.optional() })),
     flight: z
       .object({
         flightNumber: z.string(),
@@ -145,7 +138,7 @@ export const bookingViewSchema = z
     payment: z
       .object({ amount: z.string().optional(), currency: z.string(), last4: z.string(), brand: z.string(), paymentId: z.string().optional() })
       .optional(),
-    failure: z.object({ step: z.enum(STEPS), type: z.string(), message: z.string() }).optional(),
+    failure: z.object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() }).optional(),
     resolution: z.object({ note: z.string(), at: z.string() }).optional(),
     cancelRequested: z.boolean(),
     version: z.int().meta({ description: 'Grows with every change of the saga.' }),

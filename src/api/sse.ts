@@ -3,7 +3,7 @@
 // state again at once.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Request, Response } from 'express';
-import { isTerminal } from '../shared.ts';
+import { isTerminal } from '../domain/booking.ts';
 import type { BookingService } from './bookings.ts';
 import type { BookingView } from './schemas.ts';
 

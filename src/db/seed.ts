@@ -1,6 +1,6 @@
 // Seed data for the three services: flights for the next 60 days, hotels, and one sold-out flight
 // and one sold-out hotel. Idempotent: running it again changes nothing that exists.
-import { toDbDate, fromDbDate } from '../activities/dates.ts';
+import { toDbDate, fromDbDate } from '../domain/dates.ts';
 import type { Db } from './client.ts';
 
 export const SEED_DAYS = 60;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, historyUrl, loadConfig } from '../config.ts';
-import { workflowIdFor } from '../shared.ts';
+import { workflowIdFor } from '../domain/booking.ts';
 import { devLogger } from './log.ts';
 import { StackError, startStack } from './stack.ts';
 

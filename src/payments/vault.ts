@@ -3,7 +3,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { retryOnUniqueViolation } from '../db/client.ts';
-import type { PaymentMethodRef } from '../shared.ts';
+import type { PaymentMethodRef } from '../workflows/steps.ts';
 import { cardBrand, normalizeExpYear, sandboxDeclineCode } from './cards.ts';
 
 export interface CardInput {

@@ -10,7 +10,7 @@ import type {
   healthSchema,
   hotelSchema,
 } from '../api/schemas.ts';
-import type { BookingStatus } from '../shared.ts';
+import type { BookingStatus } from '../domain/booking.ts';
 
 export type { BookingRequest, BookingView };
 export type Flight = z.infer<typeof flightSchema>;

@@ -2,9 +2,11 @@
 // failure table, and a submit that books exactly once however often it is clicked.
 import { ApiRequestError, api, newIdempotencyKey, type BookingRequest, type BookingView, type Flight, type Hotel } from './api.ts';
 import { byId, h, setText } from './dom.ts';
-import { money, plural, utcDate } from './format.ts';
+import { nightsBetween, utcDay } from '../domain/dates.ts';
+import { money, plural } from './format.ts';
 import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from './scenarios.ts';
-import type { FaultPlan, SeatPreference } from '../shared.ts';
+import type { FaultPlan } from '../domain/faults.ts';
+import type { SeatPreference } from '../workflows/steps.ts';
 
 /** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
 const SEEDED_DAYS = 60;
@@ -49,15 +51,15 @@ export function createBookForm(options: BookFormOptions) {
   let flightsRequest = 0;
 
   // ---- Dates ----
-  const today = utcDate(0);
+  const today = utcDay(0);
   for (const input of [flightDate, checkIn, checkOut]) {
     input.min = today;
-    input.max = utcDate(SEEDED_DAYS + 30);
+    input.max = utcDay(SEEDED_DAYS + 30);
   }
-  flightDate.max = utcDate(SEEDED_DAYS - 1);
-  flightDate.value = utcDate(7);
+  flightDate.max = utcDay(SEEDED_DAYS - 1);
+  flightDate.value = utcDay(7);
   checkIn.value = flightDate.value;
-  checkOut.value = utcDate(DEFAULT_NIGHTS, flightDate.value);
+  checkOut.value = utcDay(DEFAULT_NIGHTS, flightDate.value);
 
   // ---- Flights and hotels ----
   function flightLabel(f: Flight): string {
@@ -104,10 +106,10 @@ export function createBookForm(options: BookFormOptions) {
 
   flightDate.addEventListener('change', () => {
     // Check-in and check-out follow the flight, keeping the number of nights.
-    const nights = Math.max(1, Math.round((Date.parse(checkOut.value) - Date.parse(checkIn.value)) / 86_400_000) || DEFAULT_NIGHTS);
+    const nights = Math.max(1, (checkIn.value && checkOut.value ? nightsBetween(checkIn.value, checkOut.value) : 0) || DEFAULT_NIGHTS);
     if (flightDate.value) {
       checkIn.value = flightDate.value;
-      checkOut.value = utcDate(nights, flightDate.value);
+      checkOut.value = utcDay(nights, flightDate.value);
     }
     void loadFlights();
   });

@@ -1,17 +1,6 @@
 // Words and numbers as the page shows them.
-import type { BookingStatus, STEP_ACTIVITIES, StepName } from '../shared.ts';
+import type { BookingStatus } from '../domain/booking.ts';
 import type { Step } from './api.ts';
-
-/** The forward activity and the compensation of each step (mirrors src/shared.ts, checked by the compiler). */
-export const ACTIVITIES = {
-  flight: { run: 'reserveFlight', undo: 'cancelFlight' },
-  hotel: { run: 'reserveHotel', undo: 'cancelHotel' },
-  payment: { run: 'chargePayment', undo: 'refundPayment' },
-} as const satisfies typeof STEP_ACTIVITIES;
-
-export const STEP_NAMES = ['flight', 'hotel', 'payment'] as const satisfies readonly StepName[];
-
-export const STEP_LABELS: Record<StepName, string> = { flight: 'Flight', hotel: 'Hotel', payment: 'Payment' };
 
 /** "220.00" in USD → "$220.00". */
 export function money(amount: string | undefined, currency = 'USD'): string {
@@ -43,13 +32,6 @@ export function clock(iso: string): string {
 export function dateTime(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
-}
-
-/** YYYY-MM-DD of today (UTC, as the API counts) plus some days. */
-export function utcDate(daysFromToday = 0, from?: string): string {
-  const base = from ? new Date(`${from}T00:00:00Z`) : new Date();
-  const day = Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate() + daysFromToday);
-  return new Date(day).toISOString().slice(0, 10);
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

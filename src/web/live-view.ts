@@ -4,9 +4,6 @@
 import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
 import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
 import {
-  ACTIVITIES,
-  STEP_LABELS,
-  STEP_NAMES,
   money,
   plural,
   stepAttempts,
@@ -17,7 +14,7 @@ import {
   undoOutcome,
 } from './format.ts';
 import { createInventoryPanel } from './inventory.ts';
-import type { StepName } from '../shared.ts';
+import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../workflows/steps.ts';
 
 /** How long each replayed stage of an unwind stays on screen. */
 const FRAME_MS = 300;
@@ -58,7 +55,7 @@ export function unwindFrames(prev: BookingView | undefined, next: BookingView): 
       compensations,
       steps: next.steps.map((s): Step => {
         const { live: _live, undo: _undo, ...rest } = s;
-        if (s.name === running) return { ...rest, state: 'COMPENSATING', undo: { activity: ACTIVITIES[s.name].undo, attempts: 0 } };
+        if (s.name === running) return { ...rest, state: 'COMPENSATING', undo: { activity: STEP_BY_NAME[s.name].undo, attempts: 0 } };
         if (stillToUndo.has(s.name) && !applied.has(s.name)) return { ...rest, state: s.error ? 'FAILED' : 'DONE' };
         return s;
       }),
@@ -90,14 +87,14 @@ function buildRow(name: StepName, index: number): Row {
     h(
       'div',
       { class: 'forward' },
-      h('h3', {}, `${index + 1}. ${STEP_LABELS[name]} `, h('code', { class: 'activity' }, ACTIVITIES[name].run)),
+      h('h3', {}, `${index + 1}. ${STEP_BY_NAME[name].label} `, h('code', { class: 'activity' }, STEP_BY_NAME[name].activity)),
       h('p', { class: 'state-line' }, state, ' ', attempts),
       detail,
     ),
     h(
       'div',
       { class: 'undo' },
-      h('p', { class: 'undo-name' }, 'Undo ', h('code', { class: 'activity' }, ACTIVITIES[name].undo)),
+      h('p', { class: 'undo-name' }, 'Undo ', h('code', { class: 'activity' }, STEP_BY_NAME[name].undo)),
       h('p', { class: 'state-line' }, undo, ' ', undoAttemptsEl),
       undoDetailEl,
     ),
@@ -123,8 +120,8 @@ function changes(prev: BookingView | undefined, next: BookingView): string {
   const parts: string[] = [];
   for (const step of next.steps) {
     const before = prev?.steps.find((s) => s.name === step.name);
-    if (before?.state !== step.state && (prev || step.state !== 'PENDING')) parts.push(`${STEP_LABELS[step.name]} ${step.state}`);
-    if (before?.undo?.outcome !== step.undo?.outcome && step.undo?.outcome) parts.push(`${STEP_LABELS[step.name]}: ${undoOutcome(step)}`);
+    if (before?.state !== step.state && (prev || step.state !== 'PENDING')) parts.push(`${STEP_BY_NAME[step.name].label} ${step.state}`);
+    if (before?.undo?.outcome !== step.undo?.outcome && step.undo?.outcome) parts.push(`${STEP_BY_NAME[step.name].label}: ${undoOutcome(step)}`);
   }
   if (prev?.status !== next.status) parts.push(`Booking ${next.status}`);
   return parts.join('. ');

@@ -1,6 +1,6 @@
 // The failure table as named scenarios: each sets the card, maybe a sold-out flight or hotel, and
 // the `faults` of the request (honoured only with FAULT_INJECTION=on).
-import type { FaultPlan, FaultTarget } from '../shared.ts';
+import type { FaultPlan, FaultTarget } from '../domain/faults.ts';
 
 export type CardChoice = 'good' | 'declined' | 'expired';
 

@@ -1,11 +1,10 @@
-// bookTrip: reserve a flight, then a hotel, then take payment. Before each step its undo goes on
-// the compensation stack; if a step fails or the user cancels, the stack unwinds in reverse.
+// bookTrip: runs the trip's step table (steps.ts) as a saga: reserve a flight, then a hotel, then
+// take payment; before each step its undo goes on the stack, and if a step fails or the user
+// cancels, the stack unwinds in reverse. What is specific to a trip lives here: its statuses, the
+// operator's wait after an undo failed for good, the read model and the Web UI's details.
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
-  TimeoutFailure,
   condition,
   isCancellation,
   log,
@@ -18,57 +17,11 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import type { Attempted, UndoResult } from '../activities/types.ts';
-import {
-  BOOKING_STATUS_SEARCH_ATTRIBUTE,
-  STEP_ACTIVITIES,
-  cancelBookingUpdate,
-  getBookingStateQuery,
-  initialBookingState,
-  resolveCompensationUpdate,
-  retryCompensationUpdate,
-  type BookTripInput,
-  type BookingState,
-  type BookingStatus,
-  type StepError,
-  type StepLedgerEntry,
-  type StepName,
-} from '../shared.ts';
-import { CompensationStack } from './compensation-stack.ts';
-
-// ---------- Timeouts and retry policies ----------
-
-// Each step is one short database transaction: five seconds is ample, and a step that takes
-// longer is retried (safely: every step is idempotent).
-const RESERVE_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '5s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
-};
-
-/** The payment provider may be down for a while: retry for up to three hours, then compensate. */
-const PAYMENT_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '5s',
-  scheduleToCloseTimeout: '3h',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 40 },
-};
-
-export const STEP_OPTIONS: Record<StepName, ActivityOptions> = {
-  flight: RESERVE_OPTIONS,
-  hotel: RESERVE_OPTIONS,
-  payment: PAYMENT_OPTIONS,
-};
-
-/**
- * Compensations keep retrying transient errors: for a day, backing off to one attempt every ten
- * minutes. Only a business failure, or a day of failures, escalates to an operator.
- */
-export const UNDO_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '5s',
-  scheduleToCloseTimeout: '24h',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
-};
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE, initialBookingState, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
+import { Saga } from './saga.ts';
+import { STEP_NAMES, TRIP_STEPS } from './steps.ts';
 
 /** The read model's updates retry until PostgreSQL answers: every update is idempotent (versioned). */
 const READ_MODEL_OPTIONS: ActivityOptions & LocalActivityOptions = {
@@ -76,10 +29,7 @@ const READ_MODEL_OPTIONS: ActivityOptions & LocalActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
 
-/** The seat-selection step, added after the first release (see the replay tests). */
-export const SEAT_SELECTION_PATCH = 'seat-selection';
-
-/** The BookingStatus search attribute, upserted at each status change; added later still. */
+/** The BookingStatus search attribute, upserted at each status change; added after the first release. */
 export const STATUS_SEARCH_ATTRIBUTE_PATCH = 'booking-status-search-attribute';
 
 /**
@@ -95,56 +45,14 @@ export const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
 
-const flightActs = proxyActivities<Activities>(STEP_OPTIONS.flight);
-const hotelActs = proxyActivities<Activities>(STEP_OPTIONS.hotel);
-const paymentActs = proxyActivities<Activities>(STEP_OPTIONS.payment);
-const undoActs = proxyActivities<Activities>(UNDO_OPTIONS);
 const { syncBooking } = proxyActivities<Activities>(READ_MODEL_OPTIONS);
 const { syncBooking: syncBookingLocally } = proxyLocalActivities<Activities>(READ_MODEL_OPTIONS);
-
-// ---------- Failures as the ledger shows them ----------
-
-interface DescribedFailure extends StepError {
-  attempts?: number;
-}
-
-function describeFailure(error: unknown, options: ActivityOptions): DescribedFailure {
-  if (error instanceof ActivityFailure) {
-    const cause = error.cause;
-    const maxAttempts = error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? options.retry?.maximumAttempts : undefined;
-    if (cause instanceof ApplicationFailure) {
-      const details = cause.details?.[0] as { attempt?: number } | undefined;
-      // Out of retry budget while the service kept failing: the last error says why.
-      const message = error.retryState === RetryState.TIMEOUT ? `retry budget ran out; last error: ${cause.message}` : cause.message;
-      return { type: cause.type ?? 'Error', message, attempts: details?.attempt ?? maxAttempts };
-    }
-    if (cause instanceof TimeoutFailure) {
-      const type = cause.timeoutType === 'SCHEDULE_TO_CLOSE' ? 'ScheduleToCloseTimeout' : 'StartToCloseTimeout';
-      const message =
-        type === 'ScheduleToCloseTimeout'
-          ? 'gave up: the retry budget ran out before the service answered'
-          : 'the service did not answer within its start-to-close timeout';
-      return { type, message, attempts: maxAttempts };
-    }
-    if (cause instanceof CancelledFailure) return { type: 'Cancelled', message: 'cancelled while running' };
-    return { type: cause?.name ?? 'ActivityFailure', message: cause?.message ?? error.message, attempts: maxAttempts };
-  }
-  if (error instanceof CancelledFailure) return { type: 'Cancelled', message: 'cancelled while running' };
-  if (error instanceof Error) return { type: error.name, message: error.message };
-  return { type: 'Error', message: String(error) };
-}
-
-function describeFailureChain(failure: StepError, step: StepName): string {
-  return `${step} failed: ${failure.type}: ${failure.message}`;
-}
 
 // ---------- The workflow ----------
 
 export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
   const state: BookingState = initialBookingState(input, now());
-  const ledger = (step: StepName): StepLedgerEntry => state.steps.find((s) => s.name === step)!;
-  const saga = new CompensationStack<StepName>();
   const forward = new CancellationScope();
   let operatorAction: { kind: 'retry' } | { kind: 'resolve'; note: string } | undefined;
 
@@ -168,6 +76,12 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     );
   setCurrentDetails(renderDetails(state));
   publishStatus();
+  const saga = new Saga(TRIP_STEPS, input, state, {
+    sagaId: input.bookingId,
+    startedAt: state.createdAt,
+    ...(input.faults ? { faults: input.faults } : {}),
+    changed,
+  });
 
   // ---- Queries and updates ----
   setHandler(getBookingStateQuery, () => state);
@@ -177,7 +91,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     (request) => {
       state.cancelRequested = true;
       state.failure = {
-        step: state.currentStep ?? 'flight',
+        step: state.currentStep ?? STEP_NAMES[0]!,
         type: 'Cancelled',
         message: request.reason ? `cancelled by the user: ${request.reason}` : 'cancelled by the user',
       };
@@ -233,45 +147,6 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     },
   );
 
-  // ---- One forward step ----
-  async function runStep<R extends Attempted & { priceCents?: number }>(
-    step: StepName,
-    summary: string,
-    call: () => Promise<R>,
-    reference: (result: R) => string,
-  ): Promise<R> {
-    const entry = ledger(step);
-    // A cancel that came in between steps: the next step never starts.
-    if (state.cancelRequested) throw new CancelledFailure('cancelled before this step started');
-    // Register the undo *before* the call: a call that timed out may still have done its work.
-    saga.push(step, () =>
-      undoActs[STEP_ACTIVITIES[step].undo].executeWithOptions(
-        { summary: `Undo ${step}: ${STEP_ACTIVITIES[step].undo}` },
-        [{ bookingId: input.bookingId, sagaStartedAt: state.createdAt, fault: input.faults?.[STEP_ACTIVITIES[step].undo] }],
-      ),
-    );
-    state.currentStep = step;
-    entry.state = 'RUNNING';
-    changed();
-    log.info(`step ${step}: ${summary}`);
-    try {
-      const result = await call();
-      entry.state = 'DONE';
-      entry.attempts = result.attempt;
-      entry.reference = reference(result);
-      changed();
-      return result;
-    } catch (error) {
-      const failure = describeFailure(error, STEP_OPTIONS[step]);
-      entry.state = 'FAILED';
-      entry.attempts = failure.attempts ?? Math.max(entry.attempts, 1);
-      entry.error = { type: failure.type, message: failure.message };
-      if (!state.cancelRequested) state.failure = { step, type: failure.type, message: failure.message };
-      changed();
-      throw error;
-    }
-  }
-
   // ---- The saga, forward ----
   let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
   let error: unknown;
@@ -279,62 +154,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // local first update replay their activity.
   await sync(patched(LOCAL_READ_MODEL_PATCH));
   try {
-    await forward.run(async () => {
-      const { flight, hotel } = input;
-      const flightResult = await runStep(
-        'flight',
-        `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}`,
-        async () => {
-          const reserved = await flightActs.reserveFlight.executeWithOptions(
-            { summary: `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}` },
-            [{ bookingId: input.bookingId, ...flight, sagaStartedAt: state.createdAt, fault: input.faults?.reserveFlight }],
-          );
-          // Added after the first release: workflows that started before it replay without it.
-          if (!patched(SEAT_SELECTION_PATCH)) return { ...reserved, seatNumbers: undefined };
-          const preference = flight.seatPreference ?? 'any';
-          const { seatNumbers } = await flightActs.selectSeats.executeWithOptions(
-            { summary: `Choose ${flight.seats} ${preference} seat(s) on ${flight.flightNumber}` },
-            [{ bookingId: input.bookingId, preference }],
-          );
-          return { ...reserved, seatNumbers };
-        },
-        (r) => r.reservationId,
-      );
-      state.flight = {
-        ...flight,
-        priceCents: flightResult.priceCents,
-        reservationId: flightResult.reservationId,
-        ...(flightResult.seatNumbers ? { seatNumbers: flightResult.seatNumbers } : {}),
-      };
-
-      const hotelResult = await runStep(
-        'hotel',
-        `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}`,
-        () =>
-          hotelActs.reserveHotel.executeWithOptions(
-            { summary: `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}` },
-            [{ bookingId: input.bookingId, ...hotel, sagaStartedAt: state.createdAt, fault: input.faults?.reserveHotel }],
-          ),
-        (r) => r.reservationId,
-      );
-      state.hotel = { ...hotel, nights: hotelResult.nights, priceCents: hotelResult.priceCents, reservationId: hotelResult.reservationId };
-
-      // The amount is computed here from the reserved prices, never taken from the client.
-      const amountCents = flightResult.priceCents + hotelResult.priceCents;
-      const currency = flightResult.currency;
-      state.payment = { ...state.payment!, amountCents, currency };
-      const paymentResult = await runStep(
-        'payment',
-        `Charge ${formatMoney(amountCents, currency)}`,
-        () =>
-          paymentActs.chargePayment.executeWithOptions(
-            { summary: `Charge ${formatMoney(amountCents, currency)} to ${input.payment.brand} •••• ${input.payment.last4}` },
-            [{ bookingId: input.bookingId, token: input.payment.token, amountCents, currency, sagaStartedAt: state.createdAt, fault: input.faults?.chargePayment }],
-          ),
-        (r) => r.paymentId,
-      );
-      state.payment = { ...state.payment, paymentId: paymentResult.paymentId };
-    });
+    await forward.run(() => saga.forward());
     // A cancel accepted in the same task as the last step's completion still wins.
     outcome = state.cancelRequested ? 'CANCELLED' : 'CONFIRMED';
   } catch (err) {
@@ -353,44 +173,14 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // ---- The saga, backward: unwind even if the workflow itself was cancelled ----
   const workflowCancelled = outcome === 'CANCELLED' && !state.cancelRequested;
   if (outcome === 'CANCELLED' && !state.failure) {
-    state.failure = { step: state.currentStep ?? 'flight', type: 'Cancelled', message: 'the workflow was cancelled' };
+    state.failure = { step: state.currentStep ?? STEP_NAMES[0]!, type: 'Cancelled', message: 'the workflow was cancelled' };
   }
-  for (const entry of state.steps) if (entry.state === 'PENDING') entry.state = 'SKIPPED';
+  saga.stop();
   await CancellationScope.nonCancellable(async () => {
-    const failedBefore = new Set(state.steps.filter((s) => s.state === 'FAILED').map((s) => s.name));
-    const hooks = {
-      onStart: (step: StepName) => {
-        const entry = ledger(step);
-        entry.state = 'COMPENSATING';
-        entry.undo = { activity: STEP_ACTIVITIES[step].undo, attempts: entry.undo?.attempts ?? 0 };
-        state.currentStep = step;
-        changed();
-      },
-      onSuccess: (step: StepName, result: unknown) => {
-        const entry = ledger(step);
-        const { outcome: undone, attempt } = result as UndoResult & Attempted;
-        entry.undo = { activity: STEP_ACTIVITIES[step].undo, attempts: attempt, outcome: undone };
-        // A step that failed and left nothing behind stays FAILED; anything undone is COMPENSATED.
-        entry.state = failedBefore.has(step) && undone === 'NOTHING_TO_UNDO' ? 'FAILED' : 'COMPENSATED';
-        state.compensations.push({ step, activity: STEP_ACTIVITIES[step].undo, outcome: undone });
-        changed();
-      },
-      onFailure: (step: StepName, undoError: unknown) => {
-        const entry = ledger(step);
-        const failure = describeFailure(undoError, UNDO_OPTIONS);
-        const stepError = { type: failure.type, message: failure.message };
-        entry.state = 'COMPENSATION_FAILED';
-        entry.undo = { activity: STEP_ACTIVITIES[step].undo, attempts: failure.attempts ?? 1, outcome: 'FAILED', error: stepError };
-        state.compensations.push({ step, activity: STEP_ACTIVITIES[step].undo, outcome: 'FAILED', error: stepError });
-        log.warn(`compensation of ${step} failed: ${failure.type}: ${failure.message}`);
-        changed();
-      },
-    };
-
     state.status = 'COMPENSATING';
     changed();
     await sync();
-    await saga.unwind(hooks);
+    await saga.unwind();
 
     // A compensation that failed for good waits, durably, for an operator.
     while (saga.failed.length > 0) {
@@ -413,7 +203,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       state.status = 'COMPENSATING';
       changed();
       await sync();
-      await saga.retryFailed(hooks);
+      await saga.retryFailed();
     }
 
     state.status = outcome === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
@@ -427,15 +217,11 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const failure = state.failure!;
   throw ApplicationFailure.create({
     type: 'BookingFailed',
-    message: describeFailureChain(failure, failure.step),
+    message: `${failure.step} failed: ${failure.type}: ${failure.message}`,
     nonRetryable: true,
     details: [state],
     cause: error instanceof Error ? error : undefined,
   });
-}
-
-function formatMoney(cents: number, currency: string): string {
-  return `${(cents / 100).toFixed(2)} ${currency}`;
 }
 
 /** The workflow's current details in the Web UI: where the saga stands. */

@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { workflowIdFor } from '../../src/shared.ts';
+import { workflowIdFor } from '../../src/domain/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
@@ -73,7 +73,7 @@ describe('Idempotency-Key', () => {
     const { payment, hotel, flight, customerId } = body;
     const reordered = {
       payment: { card: { cvc: payment.card.cvc, expYear: payment.card.expYear, expMonth: payment.card.expMonth, number: payment.card.number } },
-      hotel: { rooms: hotel.rooms, checkOut: hotel.checkOut, checkIn: hotel.checkIn, hotelId: hotel.hotelId },
+      hotel: { rooms: hotel.rooms, nights: hotel.nights, checkIn: hotel.checkIn, hotelId: hotel.hotelId },
       flight: { seats: flight.seats, date: flight.date, flightNumber: flight.flightNumber },
       customerId,
     };
@@ -129,7 +129,7 @@ describe('Idempotency-Key', () => {
   test('100 concurrent identical requests: exactly one 201, 99 × 200, one booking ID, one workflow, one of every row', async () => {
     const flight = { flightNumber: 'TB400', date: daysFromNow(30) };
     const seatsBefore = await seatsAvailable(api.app, flight.flightNumber, flight.date);
-    const body = bookingBody({ customerId: 'idem-burst', flight, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(30), checkOut: daysFromNow(31) } });
+    const body = bookingBody({ customerId: 'idem-burst', flight, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(30), nights: 1 } });
     const responses = await Promise.all(
       Array.from({ length: 100 }, () => request(api.app).post('/bookings').set('Idempotency-Key', 'burst-100').send(body)),
     );

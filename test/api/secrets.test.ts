@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { workflowIdFor } from '../../src/shared.ts';
+import { workflowIdFor } from '../../src/domain/booking.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, postBooking, waitForBooking } from './support.ts';

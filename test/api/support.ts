@@ -8,7 +8,9 @@ import { openApiDocument } from '../../src/api/openapi.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import type { Db } from '../../src/db/client.ts';
 import type { CardInput } from '../../src/payments/vault.ts';
-import type { BookingStatus, FaultPlan, FlightRequest, HotelRequest } from '../../src/shared.ts';
+import type { BookingStatus } from '../../src/domain/booking.ts';
+import type { FaultPlan } from '../../src/domain/faults.ts';
+import type { FlightRequest, HotelRequest } from '../../src/workflows/steps.ts';
 import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
 
 export interface BodyOverrides {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { ENCRYPTED_ENCODING, ENCRYPTED_FAILURES_CONVERTER_PATH, codecEndpointFor, dataConverterFor, payloadCodecFor } from '../../src/codec.ts';
-import { workflowIdFor, type BookingState } from '../../src/shared.ts';
+import { workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
 import { WORKFLOWS_PATH, createTripWorker, findOnPath } from '../../src/temporal.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, VAULT_KEY, bookingInput } from '../helpers/booking.ts';

@@ -1,6 +1,7 @@
 // Helpers of the encryption tests: keys, the payloads of a raw history, and its plain-text view.
-import { BOOKING_STATUSES } from '../../src/shared.ts';
-import { LOCAL_READ_MODEL_PATCH, SEAT_SELECTION_PATCH, STATUS_SEARCH_ATTRIBUTE_PATCH } from '../../src/workflows/book-trip.ts';
+import { BOOKING_STATUSES } from '../../src/domain/booking.ts';
+import { LOCAL_READ_MODEL_PATCH, STATUS_SEARCH_ATTRIBUTE_PATCH } from '../../src/workflows/book-trip.ts';
+import { SEAT_SELECTION_PATCH } from '../../src/workflows/steps.ts';
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { expect } from 'vitest';

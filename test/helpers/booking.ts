@@ -1,10 +1,12 @@
 // Inputs for bookings: dates inside the seeded range, test cards, tokenization.
 import { randomUUID } from 'node:crypto';
-import { fromDbDate } from '../../src/activities/dates.ts';
+import { fromDbDate } from '../../src/domain/dates.ts';
 import type { Db } from '../../src/db/client.ts';
 import { TEST_CARDS } from '../../src/payments/cards.ts';
 import { tokenizeCard, type CardInput } from '../../src/payments/vault.ts';
-import type { BookTripInput, FaultPlan, FlightRequest, HotelRequest } from '../../src/shared.ts';
+import type { BookTripInput } from '../../src/domain/booking.ts';
+import type { FaultPlan } from '../../src/domain/faults.ts';
+import type { FlightRequest, HotelRequest } from '../../src/workflows/steps.ts';
 
 export const VAULT_KEY = 'test-vault-key-0123456789';
 

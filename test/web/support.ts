@@ -14,7 +14,8 @@ import type { BookingView } from '../../src/api/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
-import type { BookingStatus, StepName, StepState } from '../../src/shared.ts';
+import type { BookingStatus, StepState } from '../../src/domain/booking.ts';
+import type { StepName } from '../../src/workflows/steps.ts';
 import { buildWeb } from '../../scripts/build-web.ts';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');

@@ -4,7 +4,8 @@ import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';
-import { LOCAL_READ_MODEL_PATCH, SEAT_SELECTION_PATCH } from '../../src/workflows/book-trip.ts';
+import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
+import { SEAT_SELECTION_PATCH } from '../../src/workflows/steps.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
 

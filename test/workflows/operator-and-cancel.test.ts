@@ -4,14 +4,8 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFlightService } from '../../src/activities/flights.ts';
 import { createHotelService } from '../../src/activities/hotels.ts';
-import {
-  cancelBookingUpdate,
-  getBookingStateQuery,
-  resolveCompensationUpdate,
-  retryCompensationUpdate,
-  type BookingState,
-  type BookingStatus,
-} from '../../src/shared.ts';
+import type { BookingState, BookingStatus } from '../../src/domain/booking.ts';
+import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../../src/domain/messages.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { compensationOrder } from '../helpers/temporal.ts';

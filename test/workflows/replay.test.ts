@@ -7,7 +7,8 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal.ts';
-import { LOCAL_READ_MODEL_PATCH, SEAT_SELECTION_PATCH } from '../../src/workflows/book-trip.ts';
+import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
+import { SEAT_SELECTION_PATCH } from '../../src/workflows/steps.ts';
 import { activitySequence, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));

@@ -1,0 +1,85 @@
+// A booking as the API shows it: the workflow's state (or the read model's copy), amounts as
+// money strings, live attempts of a running step, and links.
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import { workflowIdFor, type BookingState } from '../domain/booking.ts';
+import { stepOfActivity, type StepName } from '../workflows/steps.ts';
+import { money, type BookingView } from './schemas.ts';
+
+/** Pending activity facts from DescribeWorkflowExecution, keyed by step. */
+export type LiveSteps = Partial<Record<StepName, { attempt: number; lastFailure?: string; nextAttemptAt?: string }>>;
+
+/** The attempts, last failure and next attempt of each step's running activity (or undo). */
+export function liveSteps(description: WorkflowExecutionDescription): LiveSteps {
+  const live: LiveSteps = {};
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const step = stepOfActivity(pending.activityType?.name ?? '');
+    if (!step) continue;
+    const next = pending.nextAttemptScheduleTime?.seconds;
+    live[step] = {
+      attempt: pending.attempt ?? 1,
+      ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+      ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
+    };
+  }
+  return live;
+}
+
+export function toView(state: BookingState, source: BookingView['source'], historyUrlOf: (workflowId: string) => string, live: LiveSteps = {}): BookingView {
+  const self = `/bookings/${state.bookingId}`;
+  return {
+    bookingId: state.bookingId,
+    customerId: state.customerId,
+    status: state.status,
+    currentStep: state.currentStep,
+    steps: state.steps.map((s) => ({
+      ...s,
+      ...(live[s.name] && (s.state === 'RUNNING' || s.state === 'COMPENSATING') ? { live: live[s.name] } : {}),
+    })),
+    compensations: state.compensations,
+    ...(state.flight
+      ? {
+          flight: {
+            flightNumber: state.flight.flightNumber,
+            date: state.flight.date,
+            seats: state.flight.seats,
+            ...(state.flight.seatNumbers ? { seatNumbers: state.flight.seatNumbers } : {}),
+            ...(state.flight.priceCents === undefined ? {} : { price: money(state.flight.priceCents) }),
+            ...(state.flight.reservationId ? { reservationId: state.flight.reservationId } : {}),
+          },
+        }
+      : {}),
+    ...(state.hotel
+      ? {
+          hotel: {
+            hotelId: state.hotel.hotelId,
+            checkIn: state.hotel.checkIn,
+            checkOut: state.hotel.checkOut,
+            rooms: state.hotel.rooms,
+            ...(state.hotel.nights === undefined ? {} : { nights: state.hotel.nights }),
+            ...(state.hotel.priceCents === undefined ? {} : { price: money(state.hotel.priceCents) }),
+            ...(state.hotel.reservationId ? { reservationId: state.hotel.reservationId } : {}),
+          },
+        }
+      : {}),
+    ...(state.payment
+      ? {
+          payment: {
+            ...(state.payment.amountCents === undefined ? {} : { amount: money(state.payment.amountCents) }),
+            currency: state.payment.currency,
+            last4: state.payment.last4,
+            brand: state.payment.brand,
+            ...(state.payment.paymentId ? { paymentId: state.payment.paymentId } : {}),
+          },
+        }
+      : {}),
+    ...(state.failure ? { failure: state.failure } : {}),
+    ...(state.resolution ? { resolution: state.resolution } : {}),
+    cancelRequested: state.cancelRequested,
+    version: state.version,
+    source,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    links: { self, events: `${self}/events`, history: historyUrlOf(workflowIdFor(state.bookingId)) },
+  };
+}
+

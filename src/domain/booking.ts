@@ -1,0 +1,145 @@
+// The names and types of the domain: the booking, its statuses, its per-step ledger, and the
+// workflow's input. Imported by workflow code, so it stays deterministic and free of Node
+// builtins: type imports, plain data, and @temporalio/common's pure definition helpers.
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from '../workflows/steps.ts';
+import type { FaultPlan } from './faults.ts';
+
+export type { StepName };
+
+export const TASK_QUEUE = 'trip-booking';
+export const WORKFLOW_TYPE = 'bookTrip';
+
+/** The workflow ID comes from the booking ID, so a booking can only ever have one saga. */
+export function workflowIdFor(bookingId: string): string {
+  return `booking-${bookingId}`;
+}
+
+export const BOOKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---------- Statuses ----------
+
+export const STEP_STATES = [
+  'PENDING',
+  'RUNNING',
+  'DONE',
+  'FAILED',
+  'COMPENSATING',
+  'COMPENSATED',
+  'COMPENSATION_FAILED',
+  'SKIPPED',
+] as const;
+export type StepState = (typeof STEP_STATES)[number];
+
+export const BOOKING_STATUSES = [
+  'PENDING',
+  'CONFIRMED',
+  'COMPENSATING',
+  'FAILED',
+  'CANCELLED',
+  'COMPENSATION_FAILED',
+] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+
+/**
+ * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`
+ * can find bookings by status: `BookingStatus = "COMPENSATION_FAILED"`. The server must know it
+ * (`npm run dev` registers it; elsewhere `temporal operator search-attribute create`).
+ */
+export const BOOKING_STATUS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
+
+/** Statuses after which the saga does nothing more on its own. */
+export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+
+export function isTerminal(status: BookingStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+// ---------- The ledger ----------
+
+export interface StepError {
+  /** The failure type, e.g. CardExpired, FlightSoldOut, StartToCloseTimeout, Cancelled. */
+  type: string;
+  message: string;
+}
+
+/** What the compensation of a step did. */
+export type UndoOutcome = 'UNDONE' | 'NOTHING_TO_UNDO' | 'FAILED';
+
+export interface StepLedgerEntry {
+  name: StepName;
+  state: StepState;
+  /** Attempts of the forward activity, once it has finished (the API adds live attempts). */
+  attempts: number;
+  error?: StepError;
+  /** The service's reference: reservation or payment ID. */
+  reference?: string;
+  undo?: {
+    activity: UndoActivity;
+    attempts: number;
+    outcome?: UndoOutcome;
+    error?: StepError;
+  };
+}
+
+export interface CompensationRecord {
+  step: StepName;
+  activity: UndoActivity;
+  outcome: UndoOutcome;
+  error?: StepError;
+}
+
+export interface BookingFailure {
+  step: StepName;
+  type: string;
+  message: string;
+}
+
+export interface BookingState extends TripDetails {
+  bookingId: string;
+  customerId: string;
+  status: BookingStatus;
+  currentStep: StepName | null;
+  steps: StepLedgerEntry[];
+  /** Every compensation that ran, in the order it ran. */
+  compensations: CompensationRecord[];
+  failure?: BookingFailure;
+  cancelRequested: boolean;
+  /** Operator notes: a resolve of a failed compensation. */
+  resolution?: { note: string; at: string };
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped on every change; the read model keeps only the newest. */
+  version: number;
+}
+
+// ---------- Workflow input ----------
+
+/** What the workflow starts from: who books, what each step needs (see TripRequest), and faults. */
+export interface BookTripInput extends TripRequest {
+  bookingId: string;
+  customerId: string;
+  faults?: FaultPlan;
+}
+
+/** A booking as it stands before its first step: what the workflow starts from. */
+export function initialBookingState(input: BookTripInput, now: string): BookingState {
+  return {
+    bookingId: input.bookingId,
+    customerId: input.customerId,
+    status: 'PENDING',
+    currentStep: null,
+    steps: STEP_NAMES.map((name) => ({ name, state: 'PENDING', attempts: 0 })),
+    compensations: [],
+    ...initialTripDetails(input),
+    cancelRequested: false,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
+/** Cents as the API and the Web UI show an amount: 76000 → "760.00". */
+export function money(cents: number): string {
+  return (cents / 100).toFixed(2);
+}

@@ -1,0 +1,199 @@
+// The trip's steps, declared once: each step's forward activity and its undo, their timeouts and
+// retry policies, the summary the Web UI shows, the activity's input, and what its result adds to
+// the booking. The saga runner (saga.ts) runs this table in order; everything else that lists
+// steps or their activities (fault targets, the ledger, the API's view, the page) derives from it.
+//
+// To add a step: write its service (src/activities/), add a row here (and its request and state
+// below), its request schema (src/api/schemas.ts), and its migration (prisma/). See the README.
+//
+// Imported by the workflow, the API and the page: type imports and plain data only.
+import type { ActivityOptions } from '@temporalio/common';
+import type { Activities } from '../activities/index.ts';
+import type { BookTripInput, BookingState } from '../domain/booking.ts';
+import type { SagaStep } from './saga.ts';
+
+// ---------- What each step needs, and what it adds to the booking ----------
+
+export const SEAT_PREFERENCES = ['window', 'aisle', 'any'] as const;
+export type SeatPreference = (typeof SEAT_PREFERENCES)[number];
+
+export interface FlightRequest {
+  flightNumber: string;
+  /** YYYY-MM-DD */
+  date: string;
+  seats: number;
+  /** For the seat selection after the reservation (default: any). */
+  seatPreference?: SeatPreference;
+}
+
+export interface HotelRequest {
+  hotelId: string;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+}
+
+/** A tokenized card: the number and the CVC never reach the workflow. */
+export interface PaymentMethodRef {
+  token: string;
+  brand: string;
+  last4: string;
+}
+
+/** The workflow input's part that belongs to the steps. */
+export interface TripRequest {
+  flight: FlightRequest;
+  hotel: HotelRequest;
+  payment: PaymentMethodRef;
+}
+
+/** The booking state's part that belongs to the steps. */
+export interface TripDetails {
+  flight?: FlightRequest & {
+    priceCents?: number;
+    reservationId?: string;
+    /** Chosen by the seat selection (workflows started before it have none). */
+    seatNumbers?: string[];
+  };
+  hotel?: HotelRequest & { nights?: number; priceCents?: number; reservationId?: string };
+  payment?: { amountCents?: number; currency: string; last4: string; brand: string; paymentId?: string };
+}
+
+/** The booking's details before its first step. */
+export function initialTripDetails(input: TripRequest): TripDetails {
+  return {
+    flight: { ...input.flight },
+    hotel: { ...input.hotel },
+    payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
+  };
+}
+
+// ---------- Timeouts and retry policies ----------
+
+// Each reserve is one short database transaction: five seconds is ample, and a step that takes
+// longer is retried (safely: every step is idempotent).
+const RESERVE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+};
+
+/** The payment provider may be down for a while: retry for up to three hours, then compensate. */
+const PAYMENT_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '3h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 40 },
+};
+
+/**
+ * Undos keep retrying transient errors: for a day, backing off to one attempt every ten minutes.
+ * Only a business failure, or a day of failures, escalates to an operator.
+ */
+export const UNDO_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '24h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
+};
+
+/** The seat selection after the flight's reservation, added after the first release (see the replay tests). */
+export const SEAT_SELECTION_PATCH = 'seat-selection';
+
+function formatMoney(cents: number, currency: string): string {
+  return `${(cents / 100).toFixed(2)} ${currency}`;
+}
+
+/** A step of the trip: its activities are the worker's. */
+type TripStep = SagaStep<Activities, BookTripInput, BookingState>;
+
+// ---------- The table ----------
+
+export const TRIP_STEPS = [
+  {
+    name: 'flight',
+    label: 'Flight',
+    activity: 'reserveFlight',
+    options: RESERVE_OPTIONS,
+    undo: 'cancelFlight',
+    undoOptions: UNDO_OPTIONS,
+    summary: ({ input: { flight } }) => `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}`,
+    args: ({ input }) => ({ bookingId: input.bookingId, ...input.flight }),
+    // The seats are chosen once the reservation holds; workflows that started before the seat
+    // selection replay without it.
+    then: {
+      activity: 'selectSeats',
+      patch: SEAT_SELECTION_PATCH,
+      summary: ({ input: { flight } }) => `Choose ${flight.seats} ${flight.seatPreference ?? 'any'} seat(s) on ${flight.flightNumber}`,
+      args: ({ input }) => ({ bookingId: input.bookingId, preference: input.flight.seatPreference ?? 'any' }),
+    },
+    record: ({ input, state }, reserved, seats) => {
+      const { seatNumbers } = (seats ?? {}) as { seatNumbers?: string[] };
+      const { priceCents, reservationId } = reserved as Awaited<ReturnType<Activities['reserveFlight']>>;
+      state.flight = { ...input.flight, priceCents, reservationId, ...(seatNumbers ? { seatNumbers } : {}) };
+      return reservationId;
+    },
+  },
+  {
+    name: 'hotel',
+    label: 'Hotel',
+    activity: 'reserveHotel',
+    options: RESERVE_OPTIONS,
+    undo: 'cancelHotel',
+    undoOptions: UNDO_OPTIONS,
+    summary: ({ input: { hotel } }) => `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}`,
+    args: ({ input }) => ({ bookingId: input.bookingId, ...input.hotel }),
+    record: ({ input, state }, result) => {
+      const { nights, priceCents, reservationId } = result as Awaited<ReturnType<Activities['reserveHotel']>>;
+      state.hotel = { ...input.hotel, nights, priceCents, reservationId };
+      return reservationId;
+    },
+  },
+  {
+    name: 'payment',
+    label: 'Payment',
+    activity: 'chargePayment',
+    options: PAYMENT_OPTIONS,
+    undo: 'refundPayment',
+    undoOptions: UNDO_OPTIONS,
+    // The amount is computed here from the reserved prices, never taken from the client.
+    prepare: ({ state }) => {
+      state.payment = {
+        ...state.payment!,
+        amountCents: (state.flight?.priceCents ?? 0) + (state.hotel?.priceCents ?? 0),
+        currency: 'USD',
+      };
+    },
+    summary: ({ input, state }) =>
+      `Charge ${formatMoney(state.payment!.amountCents!, state.payment!.currency)} to ${input.payment.brand} •••• ${input.payment.last4}`,
+    args: ({ input, state }) => ({
+      bookingId: input.bookingId,
+      token: input.payment.token,
+      amountCents: state.payment!.amountCents!,
+      currency: state.payment!.currency,
+    }),
+    record: ({ state }, result) => {
+      const { paymentId } = result as Awaited<ReturnType<Activities['chargePayment']>>;
+      state.payment = { ...state.payment!, paymentId };
+      return paymentId;
+    },
+  },
+] as const satisfies readonly TripStep[];
+
+export type TripStepDefinition = (typeof TRIP_STEPS)[number];
+export type StepName = TripStepDefinition['name'];
+export type StepActivity = TripStepDefinition['activity'];
+export type UndoActivity = TripStepDefinition['undo'];
+
+export const STEP_NAMES: readonly StepName[] = TRIP_STEPS.map((s) => s.name);
+
+/** Each step's row by its name. */
+export const STEP_BY_NAME = Object.fromEntries(TRIP_STEPS.map((s) => [s.name, s])) as { [N in StepName]: Extract<TripStepDefinition, { name: N }> };
+
+/** Every step's forward activity and undo, forward ones first, then the undos in unwind order. */
+export const STEP_ACTIVITY_NAMES: readonly (StepActivity | UndoActivity)[] = [
+  ...TRIP_STEPS.map((s) => s.activity),
+  ...TRIP_STEPS.map((s) => s.undo).reverse(),
+];
+
+/** The step a forward or undo activity (or a step's follow-up) belongs to. */
+export function stepOfActivity(activity: string): StepName | undefined {
+  return TRIP_STEPS.find((s) => s.activity === activity || s.undo === activity || ('then' in s && s.then.activity === activity))?.name;
+}
