@@ -1,0 +1,84 @@
+// The generic saga runner on the time-skipping server: for a table of N no-op steps where step k
+// fails, it runs steps 1..k and undoes exactly k..1, in that order, for every N and k; a step
+// with no undo (a read-only check) is skipped by the unwind.
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { FixtureInput, runFixtureSaga } from '../fixtures/saga-runner-workflow/index.ts';
+import { createTimeSkippingEnv, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
+
+const WORKFLOWS_PATH = new URL('../fixtures/saga-runner-workflow/index.ts', import.meta.url).pathname;
+const MAX_STEPS = 6;
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** step1..step6 and undo1..undo6: a step fails for good where the input says; an undo always works. */
+const activities = Object.fromEntries(
+  Array.from({ length: MAX_STEPS }, (_, i) => i + 1).flatMap((k) => [
+    [
+      `step${k}`,
+      async (input: { step: number; failAt: number }) => {
+        await Promise.resolve();
+        if (input.step === input.failAt) throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
+        return { attempt: 1 };
+      },
+    ],
+    [`undo${k}`, async () => Promise.resolve({ attempt: 1, outcome: 'UNDONE' })],
+  ]),
+);
+
+/** Runs the fixture saga on a fresh task queue; returns its ledger and the activities in the order they were scheduled. */
+async function run(input: FixtureInput) {
+  const taskQueue = `saga-runner-${randomUUID()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof runFixtureSaga>('runFixtureSaga', {
+      taskQueue,
+      workflowId: `saga-runner-${randomUUID()}`,
+      args: [input],
+    });
+    const ledger = await handle.result();
+    return { ledger, scheduled: scheduledActivities(await handle.fetchHistory()) };
+  });
+}
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+const cases = range(1, MAX_STEPS).flatMap((n) => range(1, n).map((k) => [n, k] as const));
+
+describe('the saga runner, for every table size N (1..6) and failing step k', () => {
+  test.each(cases)('N=%i, step %i fails: steps 1..k run, then undos k..1', async (n, k) => {
+    const { ledger, scheduled } = await run({ steps: n, failAt: k });
+    expect(scheduled).toEqual([...range(1, k).map((i) => `step${i}`), ...range(1, k).reverse().map((i) => `undo${i}`)]);
+    expect(ledger.steps.map((s) => s.state)).toEqual([
+      ...range(1, k - 1).map(() => 'COMPENSATED'),
+      'COMPENSATED', // step k failed, but its undo was pushed first and it reported UNDONE
+      ...range(k + 1, n).map(() => 'SKIPPED'),
+    ]);
+    expect(ledger.steps[k - 1]!.error?.type).toBe('StepFailed');
+    expect(ledger.compensations.map((c) => c.activity)).toEqual(range(1, k).reverse().map((i) => `undo${i}`));
+  });
+
+  test('with no failing step, every step runs once and nothing is undone', async () => {
+    const { ledger, scheduled } = await run({ steps: MAX_STEPS, failAt: 0 });
+    expect(scheduled).toEqual(range(1, MAX_STEPS).map((i) => `step${i}`));
+    expect(ledger.steps.every((s) => s.state === 'DONE' && s.reference === `ref-${s.name.slice(1)}`)).toBe(true);
+  });
+
+  test('a read-only step (no undo) is skipped by the unwind; the steps around it are undone', async () => {
+    const { ledger, scheduled } = await run({ steps: 4, failAt: 4, readOnly: [2] });
+    expect(scheduled).toEqual(['step1', 'step2', 'step3', 'step4', 'undo4', 'undo3', 'undo1']);
+    expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'DONE', 'COMPENSATED', 'COMPENSATED']);
+    expect(ledger.steps[1]!.undo).toBeUndefined();
+  });
+});
