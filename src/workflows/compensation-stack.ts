@@ -29,11 +29,6 @@ export class CompensationStack<K> {
     this.#stack.push({ key, run });
   }
 
-  /** Undos still to run, next first. */
-  get pending(): K[] {
-    return this.#stack.map((c) => c.key).reverse();
-  }
-
   /** Undos that failed and wait for a retry, in the order they ran. */
   get failed(): K[] {
     return this.#failed.map((c) => c.key);
