@@ -253,7 +253,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     const body = JSON.stringify({
       customerId: 'bench-api',
       flight: { flightNumber: 'TB100', date: dayOffset(3), seats: 1 },
-      hotel: { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: dayOffset(3), checkOut: dayOffset(3, 2), rooms: 1 },
+      hotel: { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: dayOffset(3), nights: 2, rooms: 1 },
       payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' } },
     });
     // The GET phase reads a booking whose workflow is open (waiting for an operator), so it is read live.

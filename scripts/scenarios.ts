@@ -58,7 +58,7 @@ export function bookingBody(scenario: Scenario, customerId = `scenario-${scenari
   return {
     customerId,
     flight: { flightNumber: scenario.flightNumber ?? 'TB100', date: addDays(7), seats: 1 },
-    hotel: { hotelId: scenario.hotelId ?? 'HTL-TOKYO-SHINJUKU', checkIn: addDays(7), checkOut: addDays(10), rooms: 1 },
+    hotel: { hotelId: scenario.hotelId ?? 'HTL-TOKYO-SHINJUKU', checkIn: addDays(7), nights: 3, rooms: 1 },
     payment: { card },
     ...(scenario.faults ? { faults: scenario.faults } : {}),
   };

@@ -8,7 +8,7 @@ import { createBookingService } from '../src/api/bookings.ts';
 import type { CardInput } from '../src/payments/vault.ts';
 import { workflowIdFor } from '../src/domain/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './api/harness.ts';
-import { CARDS, FLIGHT, HOTEL, VAULT_KEY } from './helpers/booking.ts';
+import { CARDS, FLIGHT, HOTEL_STAY, VAULT_KEY } from './helpers/booking.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -23,7 +23,7 @@ afterAll(async () => {
 
 const valid = () => {
   const card: CardInput = { ...CARDS.good };
-  return { customerId: 'hostile-customer', flight: { ...FLIGHT }, hotel: { ...HOTEL }, payment: { card } };
+  return { customerId: 'hostile-customer', flight: { ...FLIGHT }, hotel: { ...HOTEL_STAY }, payment: { card } };
 };
 type Body = ReturnType<typeof valid>;
 const deep = (levels: number): unknown => (levels === 0 ? 'x' : { a: deep(levels - 1) });
@@ -71,10 +71,18 @@ const BODIES: [string, unknown][] = [
   ['a date in the past', edit((b) => (b.flight.date = '1900-01-01'))],
   ['a date far in the future', edit((b) => (b.flight.date = '9999-12-31'))],
   ['an impossible date', edit((b) => (b.hotel.checkIn = '2027-02-30'))],
-  ['month 13', edit((b) => (b.hotel.checkOut = '2027-13-01'))],
+  ['month 13', edit((b) => (b.hotel.checkIn = '2027-13-01'))],
+  ['year 0000', edit((b) => (b.flight.date = '0000-01-01'))],
+  ['day 00', edit((b) => (b.flight.date = '2027-01-00'))],
   ['a date with a time', edit((b) => (b.flight.date = `${FLIGHT.date}T00:00:00Z`))],
-  ['checkOut before checkIn', edit((b) => ([b.hotel.checkIn, b.hotel.checkOut] = [HOTEL.checkOut, HOTEL.checkIn]))],
-  ['a stay of 200 nights', edit((b) => (b.hotel.checkOut = '2099-01-01'))],
+  ['a stay of 0 nights', edit((b) => (b.hotel.nights = 0))],
+  ['a stay of -3 nights', edit((b) => (b.hotel.nights = -3))],
+  ['a stay of 200 nights', edit((b) => (b.hotel.nights = 200))],
+  ['a checkOut (the old shape)', edit((b) => (b.hotel = { ...b.hotel, checkOut: FLIGHT.date } as never))],
+  ['expYear 1999 (between YY and YYYY)', edit((b) => (b.payment.card.expYear = 1999))],
+  ['card digits that are not ASCII', edit((b) => (b.payment.card.number = '٤٢٤٢٤٢٤٢٤٢٤٢٤٢٤٢'))],
+  ['a fault outage over 30 days', edit((b) => (b.faults = { reserveFlight: 'outage:721h' }))],
+  ['a fault outage of 43201 minutes', edit((b) => (b.faults = { reserveFlight: 'outage:43201m' }))],
   ['a Luhn-invalid card', edit((b) => (b.payment.card.number = '4242424242424241'))],
   ['an 11-digit card', edit((b) => (b.payment.card.number = '42424242424'))],
   ['a 20-digit card', edit((b) => (b.payment.card.number = '42424242424242424242'))],
@@ -185,12 +193,45 @@ describe('bodies of the actions and the list query', () => {
     await expectRefused(await request(api.app).post(`/bookings/${randomUUID()}${path}`).send(body));
   });
 
-  test.each(['status=NOPE', 'limit=-1', 'limit=1000', 'limit=abc', 'cursor=garbage', "customerId=' OR 1=1 --", 'status=CONFIRMED&status=FAILED', 'extra=1'])(
+  test.each([
+    'status=NOPE',
+    'limit=-1',
+    'limit=1000',
+    'limit=abc',
+    'limit=1e1',
+    'limit=05',
+    'limit=%205',
+    'limit=1&limit=2',
+    'cursor=garbage',
+    'cursor=',
+    'cursor=123.abc',
+    'cursor=0000000000000.a%2Fb',
+    `cursor=${'1'.repeat(14)}.abc`,
+    "customerId=' OR 1=1 --",
+    'status=CONFIRMED&status=FAILED',
+    'extra=1',
+  ])(
     'GET /bookings?%s',
     async (query) => {
       await expectRefused(await request(api.app).get(`/bookings?${query}`));
     },
   );
+});
+
+describe('the inventory query', () => {
+  test.each(['date=0000-00-00', 'date=0000-01-01', 'date=2027-02-29', 'date=2027-13-01', 'date=2027-1-01', 'date=%D9%A2027-01-01', 'limit=0', 'limit=501', 'flightNumber=tb100', 'extra=1'])(
+    'GET /flights?%s',
+    async (query) => {
+      await expectRefused(await request(api.app).get(`/flights?${query}`));
+    },
+  );
+
+  test('any real calendar date is a date (format: date): leap days, far past and far future answer 200', async () => {
+    for (const date of ['2028-02-29', '0001-01-01', '9999-12-31']) {
+      const res = await request(api.app).get(`/flights?date=${date}`);
+      expect(res.status, `${date}: ${res.text}`).toBe(200);
+    }
+  });
 });
 
 test('after the whole corpus, nothing was written', async () => {

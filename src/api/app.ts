@@ -14,8 +14,8 @@ import { workflowIdFor } from '../domain/booking.ts';
 import { httpTracing } from '../telemetry.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
 import { codecRoutes } from './codec-routes.ts';
-import { errorHandler, unknownRoute } from './errors.ts';
-import { openApiDocument } from './openapi.ts';
+import { errorHandler, methodNotAllowed, unknownRoute } from './errors.ts';
+import { allowedMethods, openApiDocument } from './openapi.ts';
 import { bookingRoutes, inventoryRoutes } from './routes.ts';
 import type { SseOptions } from './sse.ts';
 
@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json(openApiDocument({ faultInjection: deps.config.faultInjection }));
   });
   app.get('/docs', (_req, res) => {
     res.sendFile('index.html', { root: docsDir });
@@ -111,6 +111,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(inventoryRoutes(deps.db));
   app.use(express.static(WEB_DIR, { index: 'index.html' }));
 
+  // A documented path with an undeclared method: 405 and Allow, from the document's own paths.
+  app.use(methodNotAllowed(allowedMethods(openApiDocument({ faultInjection: deps.config.faultInjection }))));
   app.use(unknownRoute);
   app.use(errorHandler);
   return app;

@@ -26,6 +26,22 @@ export function validationError(error: z.ZodError, where = 'body'): ApiError {
   return new ApiError(400, 'validation_failed', `invalid request ${where}`, details);
 }
 
+/**
+ * A method the document does not declare, on a path it does: 405 with the Allow header. `allowed`
+ * gives a path's methods (src/api/openapi.ts allowedMethods), undefined for a path it does not know.
+ */
+export function methodNotAllowed(allowed: (path: string) => string[] | undefined): RequestHandler {
+  return (req, res, next) => {
+    const methods = allowed(req.path);
+    if (!methods || methods.includes(req.method)) {
+      next();
+      return;
+    }
+    res.setHeader('Allow', methods.join(', '));
+    next(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${methods.join(', ')}`));
+  };
+}
+
 export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
 };

@@ -2,7 +2,7 @@
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
 import { BOOKING_ID_PATTERN } from '../domain/booking.ts';
-import { bookingListQuerySchema, flightsQuerySchema } from './schemas.ts';
+import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, travelDate, travelWindow } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -42,22 +42,53 @@ const bodyErrors = {
   '415': error('Unsupported content encoding or charset.'),
 };
 
-let cached: JsonSchema | undefined;
+/** The request bodies: documented as a client sends them (zod's input side), not as they parse. */
+const REQUEST_SCHEMAS = new Set(['BookingRequest', 'CancelRequest', 'ResolveRequest']);
 
-export function openApiDocument(): JsonSchema {
-  if (cached) return cached;
-  const registry = z.toJSONSchema(z.globalRegistry, {
-    target: 'draft-2020-12',
-    uri: (id) => `#/components/schemas/${id}`,
-    unrepresentable: 'any',
-  });
-  const schemas = Object.fromEntries(Object.entries(registry.schemas).map(([id, s]) => [id, strip(s as JsonSchema)]));
+export interface DocumentOptions {
+  /** Without fault injection, BookingRequest has no `faults` (the API refuses them). Default true. */
+  faultInjection?: boolean;
+  /** The clock for the travel-date window (tests). */
+  now?: number;
+}
 
-  const bookingAction = (summary: string, description: string, body?: string) => ({
+const cache = new Map<string, JsonSchema>();
+
+/**
+ * The document for this configuration and this UTC day: the travel dates' pattern is today's
+ * window (see travelDatePattern), so the document changes at midnight UTC.
+ */
+export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
+  const faultInjection = options.faultInjection ?? true;
+  const window = travelWindow(options.now);
+  const key = `${faultInjection}:${window.from}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const travelDatePattern = dateRangePattern(window.from, window.to);
+  const registryFor = (io: 'input' | 'output') =>
+    z.toJSONSchema(z.globalRegistry, {
+      target: 'draft-2020-12',
+      io,
+      uri: (id) => `#/components/schemas/${id}`,
+      unrepresentable: 'any',
+      override: (ctx) => {
+        if (ctx.zodSchema === travelDate) ctx.jsonSchema.pattern = travelDatePattern;
+      },
+    }).schemas;
+  const [outputs, inputs] = [registryFor('output'), registryFor('input')];
+  const schemas = Object.fromEntries(
+    Object.entries(outputs).map(([id, s]) => [id, strip((REQUEST_SCHEMAS.has(id) ? inputs[id] : s) as JsonSchema)]),
+  );
+  if (!faultInjection) {
+    const request = schemas.BookingRequest as { properties: Record<string, unknown> };
+    delete request.properties.faults;
+  }
+
+  const bookingAction = (summary: string, description: string, body?: { schema: string; required: boolean }) => ({
     summary,
     description,
     parameters: [bookingIdParameter],
-    ...(body ? { requestBody: { required: false, content: { 'application/json': { schema: ref(body) } } } } : {}),
+    ...(body ? { requestBody: { required: body.required, content: { 'application/json': { schema: ref(body.schema) } } } } : {}),
     responses: {
       '202': json('Booking', 'Accepted by the workflow; the booking as it stands now.'),
       ...commonErrors,
@@ -68,7 +99,7 @@ export function openApiDocument(): JsonSchema {
     },
   });
 
-  cached = {
+  const document: JsonSchema = {
     openapi: '3.1.0',
     info: {
       title: 'Trip booking saga API',
@@ -82,7 +113,7 @@ export function openApiDocument(): JsonSchema {
         post: {
           summary: 'Book a trip',
           description:
-            'Validates the request, tokenizes the card at once (the number and CVC go nowhere else) and starts the bookTrip workflow with ID booking-<bookingId>.',
+            'Validates the request, tokenizes the card at once (the number and CVC go nowhere else) and starts the bookTrip workflow with ID booking-<bookingId>. The stay is checkIn plus nights (the booking shows its checkOut). A request the document accepts is accepted: an unknown flight or hotel, a sold-out one or a declined card fails the booking (status FAILED), not the request.',
           parameters: [
             {
               name: 'Idempotency-Key',
@@ -137,13 +168,19 @@ export function openApiDocument(): JsonSchema {
         },
       },
       '/bookings/{id}/cancel': {
-        post: bookingAction('Cancel a booking', 'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal.', 'CancelRequest'),
+        post: bookingAction('Cancel a booking', 'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal. The body is optional.', {
+          schema: 'CancelRequest',
+          required: false,
+        }),
       },
       '/bookings/{id}/compensation/retry': {
         post: bookingAction('Retry the failed compensations', 'Only while the booking is COMPENSATION_FAILED.'),
       },
       '/bookings/{id}/compensation/resolve': {
-        post: bookingAction('Resolve a failed compensation by hand', 'Records the note; the booking then ends FAILED or CANCELLED.', 'ResolveRequest'),
+        post: bookingAction('Resolve a failed compensation by hand', 'Records the note; the booking then ends FAILED or CANCELLED.', {
+          schema: 'ResolveRequest',
+          required: true,
+        }),
       },
       '/flights': {
         get: {
@@ -164,5 +201,31 @@ export function openApiDocument(): JsonSchema {
     },
     components: { schemas },
   };
-  return cached;
+  cache.clear(); // only today's documents
+  cache.set(key, document);
+  return document;
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** A document path as Express matches it: `{param}` is one segment, any case, an optional trailing slash. */
+function pathMatcher(template: string): RegExp {
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}/?$`, 'i');
+}
+
+/**
+ * The methods the document declares for the path a request names (HEAD with GET, and OPTIONS,
+ * which Express answers), or undefined when no documented path matches: the Allow header of a 405.
+ */
+export function allowedMethods(document: JsonSchema = openApiDocument()): (path: string) => string[] | undefined {
+  const paths = Object.entries(document.paths as Record<string, Record<string, unknown>>).map(([template, item]) => {
+    const declared = Object.keys(item).filter((m) => HTTP_METHODS.includes(m));
+    const methods = [...declared, ...(declared.includes('get') ? ['head'] : []), 'options'];
+    return { matcher: pathMatcher(template), methods: [...new Set(methods)].map((m) => m.toUpperCase()) };
+  });
+  return (path) => paths.find((p) => p.matcher.test(path))?.methods;
 }

@@ -2,43 +2,134 @@
 // one source of the OpenAPI document (src/api/openapi.ts).
 import { z } from 'zod';
 import { luhnValid } from '../payments/cards.ts';
+import { CURSOR_PATTERN } from './cursor.ts';
 import { BOOKING_ID_PATTERN, BOOKING_STATUSES, STEP_STATES } from '../domain/booking.ts';
-import { FAULT_TARGETS, parseFault, type FaultTarget } from '../domain/faults.ts';
+import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
 import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_DAYS_AHEAD = 365;
 export const MAX_NIGHTS = 30;
 
-function utcToday(): number {
-  const now = new Date();
+function utcToday(nowMs = Date.now()): number {
+  const now = new Date(nowMs);
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
 }
 
-/** A real calendar date, YYYY-MM-DD. */
-const calendarDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a real calendar date');
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** A real calendar date from today (UTC) up to a year ahead. */
-const travelDate = calendarDate
+/** A real calendar date, YYYY-MM-DD, from 0001-01-01 on: JSON Schema's `format: date` (RFC 3339 full-date). */
+export const calendarDate = z
+  .string()
+  .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((s) => !s.startsWith('0000') && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
+  .meta({ format: 'date' });
+
+/**
+ * The days a booking may name: today (UTC) to MAX_DAYS_AHEAD days ahead. The OpenAPI document
+ * states the window as a pattern (travelDatePattern), regenerated each day.
+ */
+export function travelWindow(now = Date.now()): { from: string; to: string } {
+  const today = utcToday(now);
+  return { from: isoDay(today), to: isoDay(today + MAX_DAYS_AHEAD * DAY_MS) };
+}
+
+/** Two-digit numbers from `lo` to `hi` (zero-padded), as a regex alternation. */
+function twoDigitRange(lo: number, hi: number): string {
+  const parts: string[] = [];
+  for (let tens = Math.floor(lo / 10); tens <= Math.floor(hi / 10); tens++) {
+    const a = Math.max(lo, tens * 10) % 10;
+    const b = Math.min(hi, tens * 10 + 9) % 10;
+    parts.push(`${tens}${a === b ? a : a === 0 && b === 9 ? '[0-9]' : `[${a}-${b}]`}`);
+  }
+  return parts.join('|');
+}
+
+/**
+ * A regex that matches exactly the dates from `from` to `to` (both YYYY-MM-DD, inclusive): so a
+ * generator that honours the document's pattern produces only dates the API accepts.
+ */
+export function dateRangePattern(from: string, to: string): string {
+  const years = new Map<string, string[]>();
+  let cursor = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  while (cursor <= end) {
+    const d = new Date(cursor);
+    const y = d.getUTCFullYear();
+    const m = d.getUTCMonth();
+    const lastOfMonth = Date.UTC(y, m + 1, 0);
+    const stop = Math.min(lastOfMonth, end);
+    const months = years.get(String(y).padStart(4, '0')) ?? [];
+    months.push(`${String(m + 1).padStart(2, '0')}-(?:${twoDigitRange(d.getUTCDate(), new Date(stop).getUTCDate())})`);
+    years.set(String(y).padStart(4, '0'), months);
+    cursor = stop + DAY_MS;
+  }
+  return `^(?:${[...years].map(([y, months]) => `${y}-(?:${months.join('|')})`).join('|')})$`;
+}
+
+/** A real calendar date from today (UTC) up to MAX_DAYS_AHEAD days ahead. */
+export const travelDate = z
+  .string()
+  .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
   .refine((s) => Date.parse(`${s}T00:00:00Z`) >= utcToday(), 'must not be in the past')
   .refine((s) => Date.parse(`${s}T00:00:00Z`) <= utcToday() + MAX_DAYS_AHEAD * DAY_MS, `must be within ${MAX_DAYS_AHEAD} days`)
-  .meta({ format: 'date', example: '2027-03-14' });
+  .meta({
+    description: `A date (YYYY-MM-DD) from today (UTC) to ${MAX_DAYS_AHEAD} days ahead. The pattern states that window and changes each day.`,
+    example: '2027-03-14',
+  });
 
 const count = (what: string) => z.int().min(1, `at least 1 ${what}`).max(9, `at most 9 ${what}`);
 
+/**
+ * A fault mode, as parseFault (src/shared.ts) reads it, spelled as one regex so that the OpenAPI
+ * document states it exactly: fail, transient:1–99, timeout, timeout:1–99, or outage:N<unit> of at
+ * most 30 days (ms and s to 99999, m to 43200, h to 720, d to 30).
+ */
+export const FAULT_MODE_PATTERN =
+  /^(?:fail|timeout|(?:transient|timeout):[1-9][0-9]?|outage:(?:[1-9][0-9]{0,4}(?:ms|s)|(?:[1-9][0-9]{0,3}|[1-3][0-9]{4}|4[0-2][0-9]{3}|43[01][0-9]{2}|43200)m|(?:[1-9][0-9]?|[1-6][0-9]{2}|7[01][0-9]|720)h|(?:[1-9]|[12][0-9]|30)d))$/;
+
 export const faultMode = z
   .string()
-  .max(32)
-  .refine((mode) => parseFault(mode) !== undefined, 'must be fail, transient:N, timeout, timeout:N or outage:DURATION (e.g. outage:2h)')
+  .regex(FAULT_MODE_PATTERN, 'must be fail, transient:N, timeout, timeout:N or outage:DURATION (e.g. outage:2h)')
   .meta({ examples: ['fail', 'transient:2', 'timeout', 'outage:2h'] });
 
 export const faultsSchema = z
   .strictObject(Object.fromEntries(FAULT_TARGETS.map((t) => [t, faultMode.optional()])) as Record<FaultTarget, z.ZodOptional<typeof faultMode>>)
   .meta({ description: 'Failure injection per activity (only with FAULT_INJECTION=on).' });
 
+/** The card number: 12–19 digits that pass the Luhn check. `format: luhn` names the check, which no pattern can state. */
+export const cardNumber = z
+  .string()
+  .regex(/^[0-9]{12,19}$/, 'must be 12–19 digits')
+  .refine(luhnValid, 'is not a valid card number (Luhn check)')
+  .meta({
+    format: 'luhn',
+    description: 'Digits whose last one is the Luhn check digit (format: luhn). Tokenized at once; stored nowhere.',
+    example: '4242424242424242',
+  });
+
+/** The stay: a check-in day and a number of nights (the API works out the check-out day). */
+const hotelStay = z.strictObject({
+  hotelId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
+  checkIn: travelDate,
+  nights: z
+    .int()
+    .min(1, 'at least 1 night')
+    .max(MAX_NIGHTS, `a stay is at most ${MAX_NIGHTS} nights`)
+    .meta({ description: 'Nights of the stay; check-out is checkIn + nights.' }),
+  rooms: count('room'),
+});
+
+/** checkIn + nights days, as YYYY-MM-DD. */
+export function checkOutFor(checkIn: string, nights: number): string {
+  return isoDay(Date.parse(`${checkIn}T00:00:00Z`) + nights * DAY_MS);
+}
+
+/**
+ * POST /bookings. The body says `nights`; what it parses to says `checkOut`, the shape the
+ * workflow's input has always had (recorded histories keep replaying).
+ */
 export const bookingRequestSchema = z
   .strictObject({
     customerId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1–64 letters, digits or _ . @ -'),
@@ -48,37 +139,24 @@ export const bookingRequestSchema = z
       seats: count('seat'),
       seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'For the seat-selection step (default any).' }),
     }),
-    hotel: z
-      .strictObject({
-        hotelId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
-        checkIn: travelDate,
-        checkOut: travelDate,
-        rooms: count('room'),
-      })
-      .refine((h) => h.checkOut > h.checkIn, { path: ['checkOut'], message: 'must be after checkIn' })
-      .refine((h) => Date.parse(h.checkOut) - Date.parse(h.checkIn) <= MAX_NIGHTS * DAY_MS, {
-        path: ['checkOut'],
-        message: `a stay is at most ${MAX_NIGHTS} nights`,
-      }),
+    hotel: hotelStay.transform(({ hotelId, checkIn, nights, rooms }) => ({ hotelId, checkIn, checkOut: checkOutFor(checkIn, nights), rooms })),
     payment: z.strictObject({
       card: z.strictObject({
-        number: z
-          .string()
-          .regex(/^\d{12,19}$/, 'must be 12–19 digits')
-          .refine(luhnValid, 'is not a valid card number (Luhn check)')
-          .meta({ description: 'Tokenized at once; stored nowhere.', example: '4242424242424242' }),
+        number: cardNumber,
         expMonth: z.int().min(1).max(12),
         expYear: z
-          .int()
-          .refine((y) => (y >= 0 && y <= 99) || (y >= 2000 && y <= 2099), 'must be YY or YYYY')
+          .union([z.int().min(0).max(99), z.int().min(2000).max(2099)], { error: 'must be YY or YYYY' })
           .meta({ description: 'YY or YYYY. An expired card is accepted here and declined by the payment step.' }),
-        cvc: z.string().regex(/^\d{3,4}$/, 'must be 3 or 4 digits'),
+        cvc: z.string().regex(/^[0-9]{3,4}$/, 'must be 3 or 4 digits'),
       }),
     }),
     faults: faultsSchema.optional(),
   })
   .meta({ id: 'BookingRequest' });
-export type BookingRequest = z.infer<typeof bookingRequestSchema>;
+/** A request as the booking service takes it (the stay with its check-out day). */
+export type BookingRequest = z.output<typeof bookingRequestSchema>;
+/** A request body as a client sends it. */
+export type BookingRequestBody = z.input<typeof bookingRequestSchema>;
 
 export const idempotencyKeySchema = z
   .string()
@@ -150,11 +228,21 @@ export const bookingViewSchema = z
   .meta({ id: 'Booking' });
 export type BookingView = z.infer<typeof bookingViewSchema>;
 
+/** An integer query parameter: only its canonical decimal spelling ("05", "1e1", " 5" are not integers here). */
+const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .preprocess((v) => (typeof v === 'string' && /^(?:0|-?[1-9][0-9]{0,15})$/.test(v) ? Number(v) : v), z.int().min(min).max(max))
+    .default(fallback);
+
 export const bookingListQuerySchema = z.strictObject({
   status: z.enum(BOOKING_STATUSES).optional(),
   customerId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  limit: queryInt(1, 100, 20),
+  cursor: z
+    .string()
+    .regex(CURSOR_PATTERN, 'is not a cursor: use nextCursor from a page')
+    .optional()
+    .meta({ description: 'nextCursor of the page before; a cursor no page handed out answers with the bookings after its position.' }),
 });
 
 export const bookingSummarySchema = z
@@ -183,7 +271,7 @@ export const resolveRequestSchema = z
 export const flightsQuerySchema = z.strictObject({
   date: calendarDate.optional(),
   flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: queryInt(1, 500, 100),
 });
 
 export const flightSchema = z

@@ -3,7 +3,7 @@
 // bundle holds none of the server's code.
 import type { z } from 'zod';
 import type {
-  BookingRequest,
+  BookingRequestBody,
   BookingView,
   bookingListSchema,
   flightSchema,
@@ -12,7 +12,7 @@ import type {
 } from '../api/schemas.ts';
 import type { BookingStatus } from '../domain/booking.ts';
 
-export type { BookingRequest, BookingView };
+export type { BookingRequestBody, BookingView };
 export type Flight = z.infer<typeof flightSchema>;
 export type Hotel = z.infer<typeof hotelSchema>;
 export type Health = z.infer<typeof healthSchema>;
@@ -73,7 +73,7 @@ export const api = {
   flight: (flightNumber: string, date: string) =>
     call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then((r) => r.items[0]),
   hotels: () => call<{ items: Hotel[] }>('GET', '/hotels'),
-  book: (request: BookingRequest, idempotencyKey: string) =>
+  book: (request: BookingRequestBody, idempotencyKey: string) =>
     call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey } }),
   booking: (id: string) => call<BookingView>('GET', `/bookings/${encodeURIComponent(id)}`),
   bookings: (status?: BookingStatus) =>

@@ -1,6 +1,6 @@
 // The booking form: flights of a date and hotels from the API, test cards, scenarios of the
 // failure table, and a submit that books exactly once however often it is clicked.
-import { ApiRequestError, api, newIdempotencyKey, type BookingRequest, type BookingView, type Flight, type Hotel } from './api.ts';
+import { ApiRequestError, api, newIdempotencyKey, type BookingRequestBody, type BookingView, type Flight, type Hotel } from './api.ts';
 import { byId, h, setText } from './dom.ts';
 import { nightsBetween, utcDay } from '../domain/dates.ts';
 import { money, plural } from './format.ts';
@@ -15,7 +15,7 @@ const DEFAULT_FLIGHT = 'TB100';
 const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';
 
 const CARD_EXPIRY_YEAR = new Date().getUTCFullYear() + 3;
-const CARDS: Record<CardChoice, BookingRequest['payment']['card']> = {
+const CARDS: Record<CardChoice, BookingRequestBody['payment']['card']> = {
   good: { number: '4242424242424242', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
   declined: { number: '4000000000000002', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
   /** Expired 12/19, as in the seeds. */
@@ -157,7 +157,7 @@ export function createBookForm(options: BookFormOptions) {
     return (checked?.value as CardChoice | undefined) ?? 'good';
   }
 
-  function requestBody(): BookingRequest {
+  function requestBody(): BookingRequestBody {
     const hasFaults = options.faultInjection && Object.keys(faults).length > 0;
     return {
       customerId: customerId.value.trim(),
@@ -167,7 +167,8 @@ export function createBookForm(options: BookFormOptions) {
         seats: Number(seats.value),
         ...(seatPreference.value === 'any' ? {} : { seatPreference: seatPreference.value as SeatPreference }),
       },
-      hotel: { hotelId: hotelSelect.value, checkIn: checkIn.value, checkOut: checkOut.value, rooms: Number(rooms.value) },
+      // The API takes the stay as check-in + nights; the page keeps its check-out date picker.
+      hotel: { hotelId: hotelSelect.value, checkIn: checkIn.value, nights: nightsBetween(checkIn.value, checkOut.value), rooms: Number(rooms.value) },
       payment: { card: CARDS[selectedCard()] },
       ...(hasFaults ? { faults } : {}),
     };

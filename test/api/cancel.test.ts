@@ -43,7 +43,7 @@ const resolve = (id: string, body?: object) => request(api.app).post(`/bookings/
 function trip(day: number, hotelId = 'HTL-TOKYO-SHINJUKU'): Pick<BodyOverrides, 'flight' | 'hotel'> {
   return {
     flight: { flightNumber: 'TB200', date: daysFromNow(day) },
-    hotel: { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2) },
+    hotel: { hotelId, checkIn: daysFromNow(day), nights: 2 },
   };
 }
 

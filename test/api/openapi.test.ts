@@ -2,10 +2,13 @@
 // responses validate against it. GET /docs serves Swagger UI from local assets.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
-import { CARDS } from '../helpers/booking.ts';
+import { CURSOR_PATTERN } from '../../src/api/cursor.ts';
+import { openApiDocument } from '../../src/api/openapi.ts';
+import { FAULT_MODE_PATTERN, bookingRequestSchema, type BookingView } from '../../src/api/schemas.ts';
+import { parseFault } from '../../src/domain/faults.ts';
+import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, doc, expectConforms, expectError, pageOf, postBooking, schemaAccepts, waitForBooking } from './support.ts';
+import { bookingBody, doc, expectConforms, expectError, expectValidation, pageOf, postBooking, schemaAccepts, waitForBooking } from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -186,8 +189,7 @@ describe('real responses validate against the document', () => {
   });
 });
 
-// Currently fails: the body parser answers 413 and 415 on every route that takes a body, but
-// src/api/openapi.ts documents them for POST /bookings only (bookingAction lacks them).
+// The body parser answers 413 and 415 on every route that takes a body; each documents them.
 test('a body too large or in an unsupported encoding on an action is an error the document describes', async () => {
   const id = '00000000-0000-4000-8000-000000000000';
   for (const template of ['/bookings/{id}/cancel', '/bookings/{id}/compensation/resolve', '/bookings/{id}/compensation/retry']) {
@@ -220,5 +222,119 @@ describe('GET /docs', () => {
     const init = await request(api.app).get('/docs/init.js');
     expect(init.text).toContain('/openapi.json');
     expectError(await request(api.app).get('/docs/assets/no-such-file.js'), 404, 'route_not_found');
+  });
+});
+
+describe('the document says exactly what the API accepts', () => {
+  const op = (path: string, method: string) => (doc.paths[path]![method] as unknown as Operation);
+  const param = (path: string, name: string) => op(path, 'get').parameters!.find((p) => p.name === name)!.schema as Record<string, unknown>;
+
+  test('an undeclared method on a documented path: 405, an Allow header from the document, the error shape', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const undeclared = ['put', 'post', 'delete', 'patch', 'trace', 'get'];
+    let checked = 0;
+    for (const [template, item] of Object.entries(doc.paths)) {
+      const declared = Object.keys(item);
+      const allow = [...declared, ...(declared.includes('get') ? ['head'] : []), 'options'].map((m) => m.toUpperCase());
+      for (const method of undeclared.filter((m) => !declared.includes(m))) {
+        const res = await request(api.app)[method as 'put'](template.replace('{id}', id));
+        expectError(res, 405, 'method_not_allowed');
+        expect(res.headers.allow, `${method} ${template}`).toBe(allow.join(', '));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+    // TRACE /bookings, as the fuzzer sent it; any case and a trailing slash are the same path to Express.
+    const trace = await request(api.app).trace('/Bookings/');
+    expectError(trace, 405, 'method_not_allowed');
+    expect(trace.headers.allow).toBe('POST, GET, HEAD, OPTIONS');
+    // A malformed ID on an undeclared method: the method is what is wrong.
+    expect((await request(api.app).delete('/bookings/not.an.id')).status).toBe(405);
+    // A path the document does not know is still a 404.
+    expectError(await request(api.app).delete('/nowhere'), 404, 'route_not_found');
+    // Every method the Allow header names is routed (none answers 405 or route_not_found).
+    for (const method of trace.headers.allow!.split(', ')) {
+      const res = await request(api.app)[method.toLowerCase() as 'get']('/bookings');
+      expect(res.status, method).not.toBe(405);
+      expect(res.status, method).not.toBe(404);
+    }
+  });
+
+  test('GET /flights: date is format: date, and the API takes every real calendar date and refuses the rest', async () => {
+    expect(param('/flights', 'date')).toMatchObject({ type: 'string', format: 'date' });
+    for (const date of ['2024-02-29', '0001-01-01', '9999-12-31', daysFromNow(400)]) {
+      expect((await request(api.app).get('/flights').query({ date })).status, date).toBe(200);
+    }
+    for (const date of ['0000-00-00', '2023-02-29', '2027-04-31', '2027-00-10', '27-01-01']) {
+      expectValidation(await request(api.app).get('/flights').query({ date }), { 'query.date': 'date' });
+    }
+  });
+
+  test('GET /bookings: the cursor has a documented pattern; a well-formed cursor no page gave out answers a page, a malformed one 400', async () => {
+    expect(param('/bookings', 'cursor')).toMatchObject({ type: 'string', pattern: CURSOR_PATTERN.source });
+    const page = await request(api.app).get('/bookings').query({ limit: 1 });
+    const next = pageOf(page).nextCursor!;
+    expect(next).toMatch(CURSOR_PATTERN);
+    const after = await request(api.app).get('/bookings').query({ limit: 1, cursor: next });
+    expect(after.status).toBe(200);
+    expect(pageOf(after).items[0]?.bookingId).not.toBe(pageOf(page).items[0]?.bookingId);
+    // Before 1970: nothing is older, so the page is empty.
+    const none = await request(api.app).get('/bookings').query({ cursor: '0000000000000.zzz' });
+    expect(pageOf(none)).toEqual({ items: [], nextCursor: null });
+    expectConforms(none, 'GET', '/bookings');
+    // After every booking: the newest first.
+    const all = await request(api.app).get('/bookings').query({ cursor: '9999999999999.zzz', limit: 100 });
+    expect(pageOf(all).items.length).toBe(pageOf(await request(api.app).get('/bookings').query({ limit: 100 })).items.length);
+    for (const cursor of ['garbage', `${next}x!`, '123.abc', 'WyIyMDI3LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCJhIl0']) {
+      const bad = await request(api.app).get('/bookings').query({ cursor });
+      expectValidation(bad, { 'query.cursor': undefined });
+      expectConforms(bad, 'GET', '/bookings');
+    }
+  });
+
+  test('POST /bookings/{id}/compensation/resolve requires a body; cancel does not', async () => {
+    expect(op('/bookings/{id}/compensation/resolve', 'post').requestBody).toMatchObject({ required: true });
+    expect(op('/bookings/{id}/cancel', 'post').requestBody).toMatchObject({ required: false });
+    const none = await request(api.app).post('/bookings/00000000-0000-4000-8000-000000000000/compensation/resolve');
+    expectValidation(none, { 'body.note': undefined });
+    expectConforms(none, 'POST', '/bookings/{id}/compensation/resolve');
+  });
+
+  test('travel dates: the pattern matches exactly the days the API accepts, and moves with the day', () => {
+    const schemas = openApiDocument().components as { schemas: Record<string, { properties: Record<string, { properties: Record<string, { pattern: string }> }> }> };
+    const request = schemas.schemas.BookingRequest!;
+    const pattern = new RegExp(request.properties.flight!.properties.date!.pattern);
+    expect(request.properties.hotel!.properties.checkIn!.pattern).toBe(pattern.source);
+    const body = bookingBody();
+    for (let day = -3; day <= 368; day++) {
+      const date = daysFromNow(day);
+      const accepted = bookingRequestSchema.safeParse({ ...body, flight: { ...body.flight, date } }).success;
+      expect(pattern.test(date), date).toBe(accepted);
+      expect(accepted, date).toBe(day >= 0 && day <= 365);
+    }
+    for (const bad of ['2027-02-29', '2027-02-30', `${daysFromNow(7)}\n`]) expect(pattern.test(bad), bad).toBe(false);
+    const tomorrow = openApiDocument({ now: Date.now() + 86_400_000 }).components as typeof schemas;
+    const moved = new RegExp(tomorrow.schemas.BookingRequest!.properties.flight!.properties.date!.pattern);
+    expect(moved.test(daysFromNow(0))).toBe(false);
+    expect(moved.test(daysFromNow(366))).toBe(true);
+  });
+
+  test('fault modes: the pattern is parseFault, spelled as a regex', () => {
+    const modes = ['fail', 'timeout', 'FAIL', 'transient', 'transient:0', 'transient:1', 'transient:99', 'transient:100', 'timeout:0', 'timeout:7', 'timeout:x', 'outage:', 'outage:0s'];
+    for (const unit of ['ms', 's', 'm', 'h', 'd']) {
+      for (const n of [1, 9, 10, 29, 30, 31, 99, 100, 719, 720, 721, 999, 9999, 10000, 43199, 43200, 43201, 99999, 100000]) modes.push(`outage:${n}${unit}`);
+      modes.push(`outage:0${unit}`, `outage:01${unit}`);
+    }
+    for (const mode of modes) expect(FAULT_MODE_PATTERN.test(mode), mode).toBe(parseFault(mode) !== undefined);
+  });
+
+  test('card numbers are format: luhn; expYear is YY or YYYY as anyOf; without fault injection there is no faults field', () => {
+    const card = (doc.components.schemas.BookingRequest as { properties: { payment: { properties: { card: { properties: Record<string, object> } } } } }).properties.payment.properties.card.properties;
+    expect(card.number).toMatchObject({ type: 'string', pattern: '^[0-9]{12,19}$', format: 'luhn' });
+    expect(card.expYear).toMatchObject({ anyOf: [{ minimum: 0, maximum: 99 }, { minimum: 2000, maximum: 2099 }] });
+    expect(schemaAccepts('BookingRequest', bookingBody({ card: { number: '4242424242424241' } }))).toBe(false);
+    const off = openApiDocument({ faultInjection: false }).components as { schemas: { BookingRequest: { properties: object } } };
+    expect(Object.keys(off.schemas.BookingRequest.properties)).toEqual(['customerId', 'flight', 'hotel', 'payment']);
+    expect(Object.keys(doc.components.schemas.BookingRequest!.properties as object)).toContain('faults');
   });
 });

@@ -5,18 +5,19 @@ import type { Express } from 'express';
 import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
 import { openApiDocument } from '../../src/api/openapi.ts';
-import type { BookingView } from '../../src/api/schemas.ts';
+import { calendarDate, type BookingView } from '../../src/api/schemas.ts';
+import { luhnValid } from '../../src/payments/cards.ts';
 import type { Db } from '../../src/db/client.ts';
 import type { CardInput } from '../../src/payments/vault.ts';
 import type { BookingStatus } from '../../src/domain/booking.ts';
 import type { FaultPlan } from '../../src/domain/faults.ts';
-import type { FlightRequest, HotelRequest } from '../../src/workflows/steps.ts';
-import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
+import type { FlightRequest } from '../../src/workflows/steps.ts';
+import { CARDS, FLIGHT, HOTEL_STAY, type HotelStay } from '../helpers/booking.ts';
 
 export interface BodyOverrides {
   customerId?: string;
   flight?: Partial<FlightRequest>;
-  hotel?: Partial<HotelRequest>;
+  hotel?: Partial<HotelStay>;
   card?: Partial<CardInput>;
   faults?: FaultPlan;
 }
@@ -26,7 +27,7 @@ export function bookingBody(o: BodyOverrides = {}) {
   return {
     customerId: o.customerId ?? 'cust-api',
     flight: { ...FLIGHT, ...o.flight },
-    hotel: { ...HOTEL, ...o.hotel },
+    hotel: { ...HOTEL_STAY, ...o.hotel },
     payment: { card: { ...CARDS.good, ...o.card } },
     ...(o.faults ? { faults: o.faults } : {}),
   };
@@ -174,7 +175,9 @@ export const doc = openApiDocument() as Json & {
 };
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+// The document's formats, as the API checks them: a real calendar date, and a Luhn-valid card number.
+ajv.addFormat('date', (s: string) => calendarDate.safeParse(s).success);
+ajv.addFormat('luhn', luhnValid);
 ajv.addSchema({ $id: 'doc', components: doc.components });
 
 /** A schema of the document with its local $refs pointed at the registered document. */

@@ -3,9 +3,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bookingRequestSchema } from '../../src/api/schemas.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, errorOf, expectConforms, expectError, expectValidation, writtenRows } from './support.ts';
+import { bookingBody, doc, errorOf, expectConforms, expectError, expectValidation, writtenRows } from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -70,12 +71,25 @@ describe('POST /bookings: each invalid field is named', () => {
     await expectRejected(bookingBody({ flight: { date: daysFromNow(400) } }), { 'body.flight.date': 'within' });
   });
 
-  test('a checkOut not after checkIn, and a stay too long', async () => {
-    const checkIn = daysFromNow(7);
-    const same = await expectRejected(bookingBody({ hotel: { checkIn, checkOut: checkIn } }), { 'body.hotel.checkOut': 'after checkIn' });
-    expect(errorOf(same).details).toHaveLength(1);
-    await expectRejected(bookingBody({ hotel: { checkIn, checkOut: daysFromNow(6) } }), { 'body.hotel.checkOut': 'after checkIn' });
-    await expectRejected(bookingBody({ hotel: { checkIn, checkOut: daysFromNow(40) } }), { 'body.hotel.checkOut': 'at most 30 nights' });
+  test('a stay of 0 nights, more than 30, or not a whole number; checkOut is not a field', async () => {
+    const zero = await expectRejected(bookingBody({ hotel: { nights: 0 } }), { 'body.hotel.nights': 'at least 1 night' });
+    expect(errorOf(zero).details).toHaveLength(1);
+    await expectRejected(bookingBody({ hotel: { nights: 31 } }), { 'body.hotel.nights': 'at most 30 nights' });
+    await expectRejected(bookingBody({ hotel: { nights: 1.5 } }), { 'body.hotel.nights': undefined });
+    await expectRejected(bookingBody({ hotel: { nights: '3' as never } }), { 'body.hotel.nights': undefined });
+    // The old shape: checkOut is refused by name (and nights is missing).
+    const { nights: _n, ...stay } = bookingBody().hotel;
+    await expectRejected({ ...bookingBody(), hotel: { ...stay, checkOut: daysFromNow(10) } }, { 'body.hotel': /"checkOut"/, 'body.hotel.nights': undefined });
+  });
+
+  test('1 and 30 nights are accepted, and the document says exactly that', () => {
+    const hotel = doc.components.schemas.BookingRequest!.properties as { hotel: { properties: { nights: object } } };
+    expect(hotel.hotel.properties.nights).toMatchObject({ type: 'integer', minimum: 1, maximum: 30 });
+    for (const nights of [1, 30]) {
+      const parsed = bookingRequestSchema.safeParse(bookingBody({ hotel: { checkIn: daysFromNow(7), nights } }));
+      expect(parsed.success).toBe(true);
+      expect(parsed.data?.hotel.checkOut).toBe(daysFromNow(7 + nights));
+    }
   });
 
   test('seats and rooms of 0 and 10, and not integers', async () => {

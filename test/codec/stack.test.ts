@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal.ts';
-import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
+import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { CODEC_TOKEN, configWithKeys, expectAllEncrypted, parseJsonHistory, payloadDataText, payloadsIn, plainText } from './support.ts';
 
 const run = promisify(execFile);
@@ -27,7 +27,7 @@ async function http(url: string, init?: RequestInit): Promise<{ status: number; 
 }
 
 async function book(stack: Stack, customerId: string, idempotencyKey: string) {
-  const body = JSON.stringify({ customerId, flight: FLIGHT, hotel: HOTEL, payment: { card: CARDS.good } });
+  const body = JSON.stringify({ customerId, flight: FLIGHT, hotel: HOTEL_STAY, payment: { card: CARDS.good } });
   const headers = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
   const created = await http(`${stack.apiUrl}/bookings`, { method: 'POST', headers, body });
   expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -17,14 +17,14 @@ import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal.ts';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { CARDS, FLIGHT, HOTEL } from '../helpers/booking.ts';
+import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { activitySequence } from '../helpers/temporal.ts';
 
 const run = promisify(execFile);
 const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
 
 function bookingBody(card = CARDS.good) {
-  return { customerId: 'e2e-customer', flight: FLIGHT, hotel: HOTEL, payment: { card } };
+  return { customerId: 'e2e-customer', flight: FLIGHT, hotel: HOTEL_STAY, payment: { card } };
 }
 
 async function http(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {

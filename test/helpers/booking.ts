@@ -26,6 +26,9 @@ export const CARDS = {
 
 export const FLIGHT: FlightRequest = { flightNumber: 'TB100', date: daysFromNow(7), seats: 1 };
 export const HOTEL: HotelRequest = { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(10), rooms: 1 };
+/** HOTEL as POST /bookings takes it: check-in and nights (the API works out the check-out). */
+export const HOTEL_STAY = { hotelId: HOTEL.hotelId, checkIn: HOTEL.checkIn, nights: 3, rooms: HOTEL.rooms };
+export type HotelStay = typeof HOTEL_STAY;
 /** 1 seat on TB100 ($220) + 3 nights × 1 room at Shinjuku ($180) = $760. */
 export const EXPECTED_TOTAL_CENTS = 22_000 + 3 * 18_000;
 
