@@ -1,21 +1,15 @@
 // npm run build:workflows [-- <path>]: bundles the workflow code once (default
-// dist/workflow-bundle.js), for WORKFLOW_BUNDLE_PATH. Build it with the environment the worker
-// will run with: payload encryption and tracing each add a module to the bundle.
+// dist/workflow-bundle.js), for WORKFLOW_BUNDLE_PATH. One bundle for every runtime config: it
+// carries the tracing interceptors and the data converter's modules, which decide at run time
+// (WORKFLOW_BUNDLE_OPTIONS in src/temporal.ts), so the image builds it without any secrets or
+// environment.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ENCRYPTED_FAILURES_CONVERTER_PATH, payloadCodecFor } from '../src/codec.ts';
-import { loadConfig } from '../src/config.ts';
-import { TRACING_WORKFLOW_MODULES } from '../src/telemetry.ts';
-import { WORKFLOWS_PATH } from '../src/temporal.ts';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../src/temporal.ts';
 
 const out = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
-const config = loadConfig();
-const { code } = await bundleWorkflowCode({
-  workflowsPath: WORKFLOWS_PATH,
-  ...(payloadCodecFor(config) ? { failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH } : {}),
-  ...(config.otlpEndpoint ? { workflowInterceptorModules: TRACING_WORKFLOW_MODULES } : {}),
-});
+const { code } = await bundleWorkflowCode(WORKFLOW_BUNDLE_OPTIONS);
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, code);
 console.log(`wrote ${out} (${Math.round(code.length / 1024)} kB); run the worker with WORKFLOW_BUNDLE_PATH=${out}`);

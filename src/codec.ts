@@ -96,15 +96,58 @@ export function payloadCodecFor(config: Pick<Config, 'payloadEncryptionKeys'>): 
 }
 
 /**
- * The one DataConverter of the client and the worker. With encryption off it has no codecs,
- * which is the SDK's default behaviour.
+ * The data converter's own modules (payload and failure converter), in the client, the worker and
+ * the workflow bundle. Failures' messages and stack traces become encoded attributes, which the
+ * codec then encrypts; in a workflow, only when its payloads arrived encrypted (see the file).
  */
-/** Failures' messages and stack traces as encoded attributes, which the codec then encrypts. */
 export const ENCRYPTED_FAILURES_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
 
+/** Metadata the data converter's codec adds to a payload it decrypted; src/failure-converter.cjs reads it. */
+export const DECRYPTED_METADATA = 'decrypted-with-key';
+
+/**
+ * The codec of the client's and the worker's DataConverter: the EncryptionCodec, whose decoded
+ * payloads also say which key opened them (DECRYPTED_METADATA), so that inside the workflow
+ * sandbox the failure converter can tell an encrypted workflow from a plain one. The mark never
+ * reaches Temporal in clear: whatever goes out is encrypted again, metadata included. The codec
+ * endpoint uses the bare EncryptionCodec (no mark).
+ */
+export class MarkingEncryptionCodec implements PayloadCodec {
+  readonly codec: EncryptionCodec;
+
+  constructor(codec: EncryptionCodec) {
+    this.codec = codec;
+  }
+
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return this.codec.encode(payloads);
+  }
+
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return new Promise((resolve) =>
+      resolve(
+        payloads.map((payload) => {
+          const plain = this.codec.decrypt(payload);
+          if (plain === payload) return payload;
+          return { ...plain, metadata: { ...plain.metadata, [DECRYPTED_METADATA]: payload.metadata![KEY_ID_METADATA]! } };
+        }),
+      ),
+    );
+  }
+}
+
+/**
+ * The one DataConverter of the client and the worker. With encryption off it has no codecs and no
+ * converter modules: the SDK's defaults, and histories exactly as without this project's code.
+ */
 export function dataConverterFor(config: Pick<Config, 'payloadEncryptionKeys'>): DataConverter {
   const codec = payloadCodecFor(config);
-  return codec ? { payloadCodecs: [codec], failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH } : { payloadCodecs: [] };
+  if (!codec) return { payloadCodecs: [] };
+  return {
+    payloadCodecs: [new MarkingEncryptionCodec(codec)],
+    payloadConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
+    failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
+  };
 }
 
 /** What the API's codec endpoint needs; undefined (no endpoint) unless encryption and a token are set. */

@@ -1,9 +1,11 @@
 // Tracing, metrics and structured logs. Tracing is OpenTelemetry through the Temporal interceptors:
 // one trace runs from the API's HTTP request (a server span per request) through the client's
 // StartWorkflow span, the workflow's spans (exported from the sandbox through a sink) to the
-// activities' spans. It is on only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise nothing here
-// is used: no interceptors, no sinks, the same workflow bundle.
-import { createRequire } from 'node:module';
+// activities' spans. It is on only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise no
+// interceptors, and histories exactly as without tracing. A prebuilt workflow bundle always carries
+// the workflow side (src/workflow-tracing.ts), which traces only a workflow whose start carried a
+// trace context: one bundle serves a worker with tracing on or off.
+import { fileURLToPath } from 'node:url';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -22,13 +24,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 
-const require = createRequire(import.meta.url);
-
 /**
- * The workflow interceptor modules of tracing. A worker given `workflowsPath` bundles them itself;
- * a prebuilt bundle needs them: bundleWorkflowCode({ workflowsPath, workflowInterceptorModules }).
+ * The workflow interceptor modules of tracing: src/workflow-tracing.ts, which runs the
+ * OpenTelemetry workflow interceptors for a workflow whose start carried a trace context and does
+ * nothing otherwise. A worker given `workflowsPath` bundles them itself when tracing is on; a
+ * prebuilt bundle always has them (WORKFLOW_BUNDLE_OPTIONS in src/temporal.ts).
  */
-export const TRACING_WORKFLOW_MODULES: string[] = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export const TRACING_WORKFLOW_MODULES: string[] = [fileURLToPath(new URL('./workflow-tracing.ts', import.meta.url))];
 
 export interface Tracing {
   tracer: Tracer;
@@ -80,13 +82,17 @@ export function clientInterceptorsFor(tracing: Tracing | undefined): ClientInter
   return tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } : undefined;
 }
 
+/** The workflow span sink of a worker with tracing off: a traced workflow's spans go nowhere. */
+const DROPPED_WORKFLOW_SPANS: NonNullable<WorkerOptions['sinks']> = { exporter: { export: { fn: () => undefined } } };
+
 /**
  * The worker's options of tracing: activity interceptors, the workflow interceptor modules (unless
- * the worker gets a prebuilt bundle, which must contain them) and the sink that exports the
- * workflow's spans. Empty when tracing is off.
+ * the worker gets a prebuilt bundle, which has them) and the sink that exports the workflow's
+ * spans. Off: nothing, except with a prebuilt bundle a sink that drops the spans of a workflow a
+ * traced client started (its tracing interceptors run, whatever this worker's config).
  */
 export function workerTracingOptions(tracing: Tracing | undefined, prebuiltBundle: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  if (!tracing) return {};
+  if (!tracing) return prebuiltBundle ? { sinks: DROPPED_WORKFLOW_SPANS } : {};
   return {
     interceptors: {
       ...(prebuiltBundle ? {} : { workflowModules: TRACING_WORKFLOW_MODULES }),

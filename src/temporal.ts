@@ -4,26 +4,45 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.ts';
+import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
 import { TASK_QUEUE } from './domain/booking.ts';
-import { workerTracingOptions, type Tracing } from './telemetry.ts';
+import { TRACING_WORKFLOW_MODULES, workerTracingOptions, type Tracing } from './telemetry.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/**
+ * What a prebuilt workflow bundle contains (npm run build:workflows, the image): the workflows,
+ * the tracing interceptors and the data converter's modules. The same bundle for every runtime
+ * config: tracing runs only for a workflow a traced client started, and failures are encoded for
+ * the codec only in a workflow whose payloads arrived encrypted. With tracing and encryption off,
+ * histories are exactly those of a bundle of the workflows alone (test/build/bundle.test.ts).
+ */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: TRACING_WORKFLOW_MODULES,
+  payloadConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
+  failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
+} satisfies BundleOptions;
 
 export interface TripWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   taskQueue?: string;
-  /** A prebuilt bundle (tests build one per file); otherwise the worker bundles WORKFLOWS_PATH. */
+  /**
+   * A prebuilt bundle (WORKFLOW_BUNDLE_OPTIONS; tests build their own per file); otherwise the
+   * worker bundles WORKFLOWS_PATH with what its tracing and data converter need.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The client's DataConverter (dataConverterFor(config)): with encryption on, both must encrypt. */
   dataConverter?: DataConverter;
   /** Extra worker options (tuning, shutdown behaviour). */
   worker?: Partial<WorkerOptions>;
   /**
-   * Tracing (src/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink. A
-   * prebuilt bundle must then contain TRACING_WORKFLOW_MODULES. Unset: no interceptors, no sinks.
+   * Tracing (src/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink.
+   * Unset: no interceptors; with a prebuilt bundle, a sink that drops the spans of a workflow a
+   * traced client started.
    */
   tracing?: Tracing;
 }

@@ -107,12 +107,15 @@ describe('tracing on', () => {
 });
 
 describe('tracing off', () => {
-  test('the worker factory adds no interceptors and no sinks; the client gets none', () => {
+  test('the worker factory adds no interceptors (a prebuilt bundle: only a dropping sink); the client gets none', () => {
     const base = { connection: env.nativeConnection, db: tdb.db, faultInjection: true };
     const off = tripWorkerOptions({ ...base, workflowBundle: bundle });
     expect(off).not.toHaveProperty('interceptors');
-    expect(off).not.toHaveProperty('sinks');
+    // A prebuilt bundle carries the tracing interceptors: a traced client's workflow sends its spans
+    // to a sink, which drops them (test/build/bundle.test.ts runs one).
+    expect(Object.keys(off.sinks ?? {})).toEqual(['exporter']);
     expect(tripWorkerOptions(base)).not.toHaveProperty('interceptors');
+    expect(tripWorkerOptions(base)).not.toHaveProperty('sinks');
     expect(workerTracingOptions(undefined, false)).toEqual({});
     expect(clientInterceptorsFor(undefined)).toBeUndefined();
 
