@@ -73,10 +73,10 @@ async function book(run: Run): Promise<{ history: History; workflowId: string; o
   });
   const input = await bookingInput(tdb.db, { card: CARDS[run.card ?? 'good'] });
   const workflowId = workflowIdFor(input.bookingId);
-  const { outcome, failureMessage } = await worker.runUntil(async () => {
+  const { outcome, failureMessage } = await worker.runUntil(async (): Promise<{ outcome: string; failureMessage?: string | undefined }> => {
     const handle = await client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId, args: [input] });
     try {
-      return { outcome: (await handle.result()).status as string, failureMessage: undefined };
+      return { outcome: (await handle.result()).status };
     } catch (error) {
       if (!(error instanceof WorkflowFailedError)) throw error;
       return { outcome: 'workflow failed', failureMessage: error.cause?.message };
