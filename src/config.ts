@@ -1,7 +1,11 @@
 // One typed configuration, read once from the environment. A bad value fails fast, with every
-// problem named in one message.
+// problem named in one message. Fail closed: production is what you get unless NODE_ENV says
+// development or test, fault injection is off unless FAULT_INJECTION=on, and the dev vault key
+// exists only in development and test. Temporal's connection (address, namespace, API key, TLS,
+// temporal.toml profiles) is read by src/connection.ts through @temporalio/envconfig.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { resolveTemporal, type TemporalSettings } from './connection.ts';
 
 const onOff = z.enum(['on', 'off']);
 
@@ -40,25 +44,38 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
 
 const schema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
     /** PostgreSQL. Unset: `npm run dev` and the tests bring an embedded one. */
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
       .optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /**
+     * Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
+     * TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE are read by @temporalio/envconfig
+     * (src/connection.ts); the address is checked here too, to name it with the others.
+     */
     TEMPORAL_ADDRESS: z
       .string()
       .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port')
       .optional(),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     /** Ports of the dev server that `npm run dev` starts when TEMPORAL_ADDRESS is unset. */
     TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     /** Where links to a booking's history point. */
     TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
-    /** Honour the `faults` of a booking. Default: on, except with NODE_ENV=production. */
+    /** Honour the `faults` of a booking. Off unless set to on (`npm run dev` and the tests set it). */
     FAULT_INJECTION: onOff.optional(),
+    /**
+     * How long SIGTERM waits: the worker for its running activities (shutdownGraceTime; then they
+     * are cancelled and retried elsewhere), the API for its in-flight requests. Keep it under the
+     * orchestrator's kill timeout (Kubernetes: 30 s).
+     */
+    SHUTDOWN_GRACE_TIME: z
+      .string()
+      .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 10s or 1m')
+      .default('10s'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** A workflow bundle built by `npm run build:workflows`: the worker then runs no bundler. */
@@ -70,7 +87,7 @@ const schema = z
      * grows with the machine's memory (thousands here).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
-    /** Key of the card vault's fingerprints. Required in production. */
+    /** Key of the card vault's fingerprints. Required in production by the API (and `npm run dev`). */
     CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Encrypts workflow payloads: `<id>:<base64 32 bytes>,…`, current key first. Unset: no encryption. */
     PAYLOAD_ENCRYPTION_KEYS: payloadKeys.optional(),
@@ -89,9 +106,6 @@ const schema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.CARD_VAULT_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['CARD_VAULT_KEY'], message: 'is required when NODE_ENV=production' });
-    }
     if (env.METRICS_PORT !== undefined && env.PROMETHEUS_BIND_ADDRESS !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'and PROMETHEUS_BIND_ADDRESS are both set: set one' });
     }
@@ -101,16 +115,22 @@ export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Temporal's address: TEMPORAL_ADDRESS or the profile's; undefined: none configured. */
   temporalAddress: string | undefined;
   temporalNamespace: string;
+  /** How to reach Temporal (src/connection.ts): address, namespace, TLS, API key, profile. */
+  temporal: TemporalSettings;
   temporalDevPort: number;
   temporalUiPort: number;
   temporalUiUrl: string;
   faultInjection: boolean;
+  /** SHUTDOWN_GRACE_TIME in milliseconds. */
+  shutdownGraceMs: number;
   port: number;
   logLevel: string;
   workflowBundlePath?: string | undefined;
   workerMaxCachedWorkflows: number;
+  /** CARD_VAULT_KEY; in development and test a dev key when unset; in production '' when unset (the API refuses to start). */
   cardVaultKey: string;
   /** Keys of payload encryption, the current one first; empty: payloads are not encrypted. */
   payloadEncryptionKeys: PayloadKey[];
@@ -130,31 +150,67 @@ export class ConfigError extends Error {
 
 const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
 
-/** Reads the configuration; throws one ConfigError that names every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The process the configuration is for, and so what it cannot start without:
+ * - worker: DATABASE_URL; in production a Temporal address (TEMPORAL_ADDRESS or a profile's).
+ *   In development and test the address falls back to localhost:7233.
+ * - api: the same, and in production CARD_VAULT_KEY.
+ * - dev (`npm run dev`): in production CARD_VAULT_KEY; it does not read the default
+ *   temporal.toml (only one that TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE names).
+ * - unset (scripts, migrations, tests): only the format of what is set.
+ */
+export type Service = 'worker' | 'api' | 'dev';
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000 };
+
+/** Reads the configuration; throws one ConfigError that names every bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { service?: Service } = {}): Config {
   // An empty variable counts as unset.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
-    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
+  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service !== 'dev' });
+  problems.push(...resolved.problems.filter((p) => !(p.startsWith('TEMPORAL_ADDRESS ') && problems.some((q) => q.startsWith('TEMPORAL_ADDRESS ')))));
+  const nodeEnv = parsed.data?.NODE_ENV ?? (present.NODE_ENV as Config['nodeEnv'] | undefined) ?? 'production';
+  const production = nodeEnv === 'production';
+  const { service } = options;
+  const temporal = resolved.settings;
+  if (service === 'worker' || service === 'api') {
+    if (!present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL; npm run dev brings its own database)`);
+    if (!temporal.address) {
+      if (production) {
+        problems.push(
+          'TEMPORAL_ADDRESS is required when NODE_ENV=production (the default): set it, or TEMPORAL_PROFILE/TEMPORAL_CONFIG_FILE to a profile with an address; NODE_ENV=development falls back to localhost:7233',
+        );
+      } else {
+        temporal.address = 'localhost:7233';
+        temporal.via.address = 'TEMPORAL_ADDRESS (unset: localhost:7233)';
+      }
+    }
   }
+  if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
+    problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default); the dev key exists only with NODE_ENV=development or test');
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   const e = parsed.data;
+  const grace = /^(\d+)(ms|s|m)$/.exec(e.SHUTDOWN_GRACE_TIME)!;
   return {
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporal,
     temporalDevPort: e.TEMPORAL_DEV_PORT,
     temporalUiPort: e.TEMPORAL_UI_PORT,
     temporalUiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
-    faultInjection: (e.FAULT_INJECTION ?? (e.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+    faultInjection: e.FAULT_INJECTION === 'on',
+    shutdownGraceMs: Number(grace[1]) * DURATION_MS[grace[2]!]!,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
-    cardVaultKey: e.CARD_VAULT_KEY ?? DEV_VAULT_KEY,
+    cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

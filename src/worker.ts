@@ -1,22 +1,33 @@
-// npm run worker: runs the trip-booking worker against TEMPORAL_ADDRESS in TEMPORAL_NAMESPACE.
-// Shuts down gracefully on SIGINT and SIGTERM: running activities finish or are cancelled first.
+// npm run worker: runs the trip-booking worker against Temporal (TEMPORAL_ADDRESS, or a
+// temporal.toml profile; API key or mTLS: src/connection.ts) in TEMPORAL_NAMESPACE.
+// SIGTERM (or SIGINT) drains: the worker stops polling, its running activities get
+// SHUTDOWN_GRACE_TIME to finish (then they are cancelled and their next attempt runs on another
+// worker), and the process exits 0.
 // Logs are JSON lines (pino) on stdout, a booking's lines with its workflowId and bookingId;
 // METRICS_PORT (or PROMETHEUS_BIND_ADDRESS) serves the SDK's metrics for Prometheus at /metrics;
 // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on.
 import { existsSync } from 'node:fs';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
-import { loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { connectNative, describeTemporal, explainConnectError, explainIfConnectError, TemporalConnectError } from './connection.ts';
 import { createDb } from './db/client.ts';
 import { TASK_QUEUE } from './domain/booking.ts';
 import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
 
-const config = loadConfig(); // a bad variable throws: exit code 1, every problem named
-const logger = pino({ level: config.logLevel, base: { service: 'worker', pid: process.pid } });
-if (!config.databaseUrl) {
-  logger.fatal('DATABASE_URL is not set (or run `npm run dev`, which brings its own database).');
+const base = { service: 'worker', pid: process.pid };
+let config: Config;
+try {
+  config = loadConfig(process.env, { service: 'worker' }); // every bad or missing variable, named
+} catch (error) {
+  pino({ base }).fatal(error instanceof ConfigError ? error.message : String(error));
+  process.exit(1);
+}
+const logger = pino({ level: config.logLevel, base });
+if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
+  logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
   process.exit(2);
 }
 
@@ -30,28 +41,25 @@ Runtime.install({
 });
 const tracing = tracingFromConfig(config, 'trip-worker');
 
-const address = config.temporalAddress ?? 'localhost:7233';
-const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
-/** Temporal may be starting (compose) or restarting: try for up to 30 s before giving up. */
-async function connect(): Promise<NativeConnection> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await NativeConnection.connect({ address });
-    } catch (error) {
-      if (attempt >= 15) {
-        logger.fatal(`Cannot reach Temporal at ${address}: ${(error as Error).message}. Start one with \`temporal server start-dev\`, or set TEMPORAL_ADDRESS.`);
-        process.exit(1);
-      }
-      logger.warn(`Temporal at ${address} does not answer yet (attempt ${attempt}); retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  }
+// Temporal may be starting (compose) or restarting: a server that does not answer is retried for
+// 30 s. A refusal (API key, client certificate, CA) is not: it fails now, in one line.
+let connection: NativeConnection;
+try {
+  connection = await connectNative(config.temporal, {
+    retryForMs: 30_000,
+    onRetry: (line, attempt) => logger.warn(`${line} (attempt ${attempt}; retrying for up to 30 s)`),
+  });
+} catch (error) {
+  logger.fatal(error instanceof TemporalConnectError ? error.line : explainConnectError(error, config.temporal).line);
+  await tracing?.shutdown();
+  process.exit(1);
 }
-const connection = await connect();
-if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
-  logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
-  process.exit(2);
+const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // The Runtime shuts the worker down on these; this only says so.
+  process.once(signal, () => logger.info(`${signal}: draining (no new tasks; running activities get ${config.shutdownGraceMs} ms)`));
 }
+let exitCode = 0;
 try {
   const worker = await createTripWorker({
     connection,
@@ -62,15 +70,28 @@ try {
     ...(tracing ? { tracing } : {}),
     // Built ahead (npm run build:workflows): no bundler in this process.
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
-    worker: { maxCachedWorkflows: config.workerMaxCachedWorkflows },
+    worker: {
+      maxCachedWorkflows: config.workerMaxCachedWorkflows,
+      // SIGTERM: activities get this long, then they are cancelled (and retried on another worker);
+      // past the force time the worker gives up on them and the process exits 1.
+      shutdownGraceTime: config.shutdownGraceMs,
+      shutdownForceTime: config.shutdownGraceMs + 10_000,
+    },
+  }).catch((error: unknown) => {
+    throw explainIfConnectError(error, config.temporal) ?? error; // e.g. a namespace that does not exist
   });
   logger.info(
-    `worker: task queue ${TASK_QUEUE} on ${address} (namespace ${config.temporalNamespace}); fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
+    `worker: task queue ${TASK_QUEUE} on ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
       `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
-  await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done
+  await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
+  logger.info('worker: drained and stopped');
+} catch (error) {
+  exitCode = 1;
+  logger.fatal(error instanceof TemporalConnectError ? error.line : `worker stopped: ${(error as Error).message}`);
 } finally {
-  await connection.close();
+  await connection.close().catch(() => undefined);
   await db.$disconnect();
   await tracing?.shutdown();
 }
+process.exit(exitCode);

@@ -1,27 +1,45 @@
-// npm run api: the API on PORT, against TEMPORAL_ADDRESS and DATABASE_URL.
-import { Client, Connection } from '@temporalio/client';
+// npm run api: the API on PORT, against Temporal (TEMPORAL_ADDRESS or a temporal.toml profile; API
+// key or mTLS: src/connection.ts) and DATABASE_URL. It listens only once Temporal has answered: a
+// refused connection ends the process with one line, it never serves requests it cannot complete.
+// SIGTERM (or SIGINT): no new connections, in-flight requests get SHUTDOWN_GRACE_TIME to finish,
+// then the process closes its connections and exits 0.
+import type { Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { connectClient, describeTemporal, explainConnectError, TemporalConnectError } from '../connection.ts';
 import { createDb } from '../db/client.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { createApp } from './app.ts';
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel });
-if (!config.databaseUrl) {
-  logger.fatal('DATABASE_URL is not set (or run `npm run dev`, which brings its own database)');
-  process.exit(2);
-}
-const address = config.temporalAddress ?? 'localhost:7233';
-const db = createDb(config.databaseUrl, { max: config.databasePoolSize });
-const connection = await Connection.connect({ address }).catch((error: Error) => {
-  logger.fatal(`cannot reach Temporal at ${address}: ${error.message}. Start one with \`temporal server start-dev\`.`);
+let config: Config;
+try {
+  config = loadConfig(process.env, { service: 'api' }); // every bad or missing variable, named
+} catch (error) {
+  pino().fatal(error instanceof ConfigError ? error.message : String(error));
   process.exit(1);
-});
+}
+const logger = pino({ level: config.logLevel });
 // OTEL_EXPORTER_OTLP_ENDPOINT set: a server span per request, and the client's spans and headers
 // carry the trace into the workflow.
 const tracing = tracingFromConfig(config, 'trip-api');
+
+// Temporal may be starting (compose): a server that does not answer is retried for 30 s. A refusal
+// (API key, client certificate, CA) or a namespace that does not exist is not.
+let connection: Connection;
+try {
+  connection = await connectClient(config.temporal, {
+    retryForMs: 30_000,
+    checkNamespace: true,
+    onRetry: (line, attempt) => logger.warn(`${line} (attempt ${attempt}; retrying for up to 30 s)`),
+  });
+} catch (error) {
+  logger.fatal(error instanceof TemporalConnectError ? error.line : explainConnectError(error, config.temporal).line);
+  await tracing?.shutdown();
+  process.exit(1);
+}
+const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
 const interceptors = clientInterceptorsFor(tracing);
 const client = new Client({
   connection,
@@ -33,16 +51,37 @@ const codec = codecEndpointFor(config);
 const app = createApp({ client, db, config, logger, ...(codec ? { codec } : {}), ...(tracing ? { tracer: tracing.tracer } : {}) });
 const server = app.listen(config.port, () => {
   logger.info(
-    `API on http://localhost:${config.port} (docs at /docs); Temporal ${address}; ${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
+    `API on http://localhost:${config.port} (docs at /docs); Temporal ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ` +
+      `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
 });
+server.once('error', (error: NodeJS.ErrnoException) => {
+  logger.fatal(error.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to another port.` : `The API cannot listen on ${config.port}: ${error.message}`);
+  process.exit(1);
+});
 
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info(`${signal}: shutting down`);
+  process.on(signal, () => {
+    if (stopping) return; // a second signal changes nothing: the grace period bounds the wait
+    stopping = true;
+    logger.info(`${signal}: closing (no new connections; in-flight requests get ${config.shutdownGraceMs} ms)`);
+    // Stop listening; keep-alive connections close as soon as they are idle (each in-flight
+    // request finishes first); what is still open after the grace period (an event stream, a
+    // slow request) is cut.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => {
+      logger.warn(`still open after ${config.shutdownGraceMs} ms: closing the remaining connections`);
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
     server.close(() => {
-      void Promise.all([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => process.exit(0));
+      clearInterval(idle);
+      clearTimeout(cut);
+      void Promise.allSettled([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => {
+        logger.info('API: stopped');
+        process.exit(0);
+      });
     });
-    server.closeAllConnections();
+    server.closeIdleConnections();
   });
 }

@@ -1,9 +1,13 @@
 // npm run dev: the whole stack with nothing to install first. Each part comes from a configured
-// server when there is one (DATABASE_URL, TEMPORAL_ADDRESS) and from an embedded default when not.
+// server when there is one (DATABASE_URL; TEMPORAL_ADDRESS, or a profile that TEMPORAL_PROFILE or
+// TEMPORAL_CONFIG_FILE names, with TLS and an API key or a client certificate as `npm run worker`
+// reads them) and from an embedded default when not. It is development unless told otherwise:
+// NODE_ENV=development and FAULT_INJECTION=on, unless the environment sets them.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, historyUrl, loadConfig } from '../config.ts';
+import { describeTemporal } from '../connection.ts';
 import { workflowIdFor } from '../domain/booking.ts';
 import { devLogger } from './log.ts';
 import { StackError, startStack } from './stack.ts';
@@ -27,7 +31,8 @@ function alive(pid: number): boolean {
 
 let config;
 try {
-  config = loadConfig();
+  const set = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+  config = loadConfig({ NODE_ENV: 'development', FAULT_INJECTION: 'on', ...set }, { service: 'dev' });
 } catch (error) {
   fail(error instanceof ConfigError ? error.message : String(error));
 }
@@ -77,7 +82,7 @@ console.log(`
   API docs       ${stack.apiUrl}/docs   (OpenAPI: ${stack.apiUrl}/openapi.json)
   Temporal UI    ${stack.uiUrl}${stack.embedded.temporal ? '' : '   (your server)'}
   A booking      ${example}
-  Temporal       ${stack.temporalAddress}${stack.embedded.temporal ? `   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : ''}
+  Temporal       ${stack.embedded.temporal ? `${stack.temporalAddress}   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : describeTemporal(config.temporal)}
   PostgreSQL     ${stack.embedded.postgres ? `embedded, data in ${join(DATA_DIR, 'pg')}` : 'DATABASE_URL'}
   Faults         ${config.faultInjection ? 'injection on' : 'injection off'}${config.prometheusBindAddress ? `
   Metrics        http://${config.prometheusBindAddress.replace('0.0.0.0', 'localhost')}/metrics` : ''}

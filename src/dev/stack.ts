@@ -4,13 +4,14 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.ts';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import type { Config } from '../config.ts';
+import { connectClient, connectNative, TemporalConnectError } from '../connection.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { seed } from '../db/seed.ts';
@@ -95,17 +96,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let uiUrl = config.temporalUiUrl;
     const namespace = config.temporalNamespace;
     if (config.temporalAddress) {
+      // Your server (TEMPORAL_ADDRESS or a profile), through the same connection code as `npm run
+      // worker` and `npm run api`: TLS, API key or client certificate included.
       temporalAddress = config.temporalAddress;
-      try {
-        nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-      } catch (error) {
+      const unreachable = (error: unknown) => {
+        if (!(error instanceof TemporalConnectError)) throw error;
         throw new StackError(
-          `Cannot reach Temporal at ${temporalAddress} (TEMPORAL_ADDRESS): ${describeConnectError(error)}. ` +
-            'Fix: start it (`temporal server start-dev`) or unset TEMPORAL_ADDRESS to let `npm run dev` start one.',
+          error.kind === 'unavailable'
+            ? `${error.line.replace(/\. Check .*$/, '')}. Fix: start it (\`temporal server start-dev\`), correct ${config.temporal.via.address}, or unset TEMPORAL_ADDRESS to let \`npm run dev\` start one.`
+            : error.line,
         );
-      }
+      };
+      nativeConnection = await connectNative(config.temporal).catch(unreachable);
       stops.push(() => nativeConnection.close());
-      const connection = await Connection.connect({ address: temporalAddress });
+      const connection = await connectClient(config.temporal).catch(unreachable);
       // Your server may not know BookingStatus yet; an operator may have registered it already.
       await registerSearchAttributes(connection, namespace).catch((error: Error) =>
         logger.warn(`could not register the BookingStatus search attribute (${error.message}); register it with: temporal operator search-attribute create --name BookingStatus --type Keyword`),

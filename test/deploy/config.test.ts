@@ -1,0 +1,201 @@
+// The configuration fails closed (production unless asked, no faults unless asked, no dev vault key
+// in production, what each process cannot start without), and Temporal's settings come from
+// @temporalio/envconfig: variables, temporal.toml profiles, API key, TLS files. Also: a refused
+// connection is explained in one line that names the variable to check, from the SDK's messages.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { explainConnectError, resolveTemporal } from '../../src/connection.ts';
+
+let dir: string;
+let ca: string;
+let crt: string;
+let key: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trip-config-'));
+  [ca, crt, key] = ['ca.crt', 'client.crt', 'client.key'].map((f) => join(dir, f)) as [string, string, string];
+  // Not real certificates: the configuration only reads them; the TLS tests use real ones.
+  await Promise.all([ca, crt, key].map((f) => writeFile(f, `-----BEGIN ${f}-----\n`)));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const problem = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('fail closed', () => {
+  test('unset NODE_ENV is production: no fault injection, no dev vault key', () => {
+    const config = loadConfig({});
+    expect(config.nodeEnv).toBe('production');
+    expect(config.faultInjection).toBe(false);
+    expect(config.cardVaultKey).toBe('');
+  });
+
+  test('fault injection is on only with FAULT_INJECTION=on, in any NODE_ENV', () => {
+    for (const NODE_ENV of ['development', 'test', 'production']) {
+      expect(loadConfig({ NODE_ENV }).faultInjection).toBe(false);
+      expect(loadConfig({ NODE_ENV, FAULT_INJECTION: 'on' }).faultInjection).toBe(true);
+      expect(loadConfig({ NODE_ENV, FAULT_INJECTION: 'off' }).faultInjection).toBe(false);
+    }
+  });
+
+  test('the dev vault key exists only in development and test', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).cardVaultKey).toMatch(/^dev-only/);
+    expect(loadConfig({ NODE_ENV: 'test' }).cardVaultKey).toMatch(/^dev-only/);
+    expect(loadConfig({ NODE_ENV: 'production', CARD_VAULT_KEY: 'a-real-key-0123456789' }).cardVaultKey).toBe('a-real-key-0123456789');
+  });
+
+  test('in production, the worker needs DATABASE_URL and a Temporal address; the API also CARD_VAULT_KEY; all named at once', () => {
+    const worker = problem(() => loadConfig({}, { service: 'worker' }));
+    expect(worker).toContain('DATABASE_URL is required by npm run worker');
+    expect(worker).toContain('TEMPORAL_ADDRESS is required when NODE_ENV=production');
+    expect(worker).not.toContain('CARD_VAULT_KEY');
+    const api = problem(() => loadConfig({}, { service: 'api' }));
+    for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'CARD_VAULT_KEY']) expect(api).toContain(name);
+    // Everything set: it loads.
+    const ok = loadConfig({ DATABASE_URL: 'postgresql://db/trip', TEMPORAL_ADDRESS: 'temporal:7233', CARD_VAULT_KEY: 'a-real-key-0123456789' }, { service: 'api' });
+    expect(ok.temporal.address).toBe('temporal:7233');
+    expect(ok.faultInjection).toBe(false);
+  });
+
+  test('in development and test, the worker and the API fall back to localhost:7233; still not without DATABASE_URL', () => {
+    const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: 'postgresql://db/trip' }, { service: 'api' });
+    expect(config.temporalAddress).toBe('localhost:7233');
+    expect(problem(() => loadConfig({ NODE_ENV: 'test' }, { service: 'worker' }))).toContain('DATABASE_URL is required');
+  });
+
+  test('SHUTDOWN_GRACE_TIME: 10 s by default, a duration otherwise', () => {
+    expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_TIME: '500ms' }).shutdownGraceMs).toBe(500);
+    expect(loadConfig({ SHUTDOWN_GRACE_TIME: '1m' }).shutdownGraceMs).toBe(60_000);
+    expect(problem(() => loadConfig({ SHUTDOWN_GRACE_TIME: 'soon' }))).toContain('SHUTDOWN_GRACE_TIME must be a duration');
+  });
+});
+
+describe("Temporal's settings, through @temporalio/envconfig", () => {
+  test('plain: address and namespace from the variables', () => {
+    const { temporal } = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'trips' });
+    expect(temporal).toMatchObject({ address: 'temporal:7233', namespace: 'trips', tls: 'off', apiKey: false });
+    expect(temporal.connectionOptions()).toEqual({ address: 'temporal:7233' });
+  });
+
+  test('an API key turns TLS on; the key is in the connection options and nowhere a log would print it', () => {
+    const secret = 'secret-api-key-0123456789';
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: secret });
+    expect(config.temporal).toMatchObject({ tls: 'tls', apiKey: true });
+    expect(config.temporal.connectionOptions()).toEqual({ address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: secret });
+    expect(JSON.stringify(config)).not.toContain(secret);
+    expect(inspect(config, { depth: 10 })).not.toContain(secret);
+  });
+
+  test('TLS files from the variables: a server CA, a server name, a client certificate pair (mTLS)', () => {
+    const { temporal } = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: crt,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+    });
+    expect(temporal.tls).toBe('mtls');
+    const tls = temporal.connectionOptions().tls as { serverNameOverride: string; serverRootCACertificate: Uint8Array; clientCertPair: { crt: Uint8Array } };
+    expect(tls.serverNameOverride).toBe('temporal');
+    expect(Buffer.from(tls.serverRootCACertificate).toString()).toContain('ca.crt');
+    expect(Buffer.from(tls.clientCertPair.crt).toString()).toContain('client.crt');
+  });
+
+  test('_DATA forms work like the paths', () => {
+    const { temporal } = loadConfig({ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CLIENT_CERT_DATA: 'CERT', TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY' });
+    expect(temporal.tls).toBe('mtls');
+  });
+
+  test('a temporal.toml profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), the variables over it, and errors naming the profile key', async () => {
+    const file = join(dir, 'temporal.toml');
+    await writeFile(
+      file,
+      `[profile.default]\naddress = "localhost:7233"\n\n[profile.prod]\naddress = "temporal.internal:7233"\nnamespace = "trips"\n[profile.prod.tls]\nserver_ca_cert_path = "${ca}"\nclient_cert_path = "${crt}"\nclient_key_path = "${key}"\n`,
+    );
+    const prod = loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' }).temporal;
+    expect(prod).toMatchObject({ address: 'temporal.internal:7233', namespace: 'trips', tls: 'mtls', profile: `profile "prod" of ${file}` });
+    expect(prod.via.clientCert).toBe(`tls.client_cert_path of profile "prod" of ${file}`);
+    // A variable wins over the profile, and is then the one to check.
+    const overridden = loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'other' }).temporal;
+    expect(overridden.namespace).toBe('other');
+    expect(overridden.via.namespace).toBe('TEMPORAL_NAMESPACE');
+    // Without TEMPORAL_PROFILE, the default profile.
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file }).temporal.address).toBe('localhost:7233');
+    // A profile's address is enough for the worker in production.
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', DATABASE_URL: 'postgresql://db/trip' }, { service: 'worker' }).temporalAddress).toBe('temporal.internal:7233');
+    expect(problem(() => loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' }))).toContain(`TEMPORAL_PROFILE "staging" is not a profile of ${file}`);
+  });
+
+  test('the default temporal.toml (~/.config/temporalio) is read by the worker and the API, not by npm run dev unless named', async () => {
+    const home = join(dir, 'home');
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(home, '.config', 'temporalio'), { recursive: true }));
+    await writeFile(join(home, '.config', 'temporalio', 'temporal.toml'), '[profile.default]\naddress = "from-home:7233"\n');
+    expect(resolveTemporal({ HOME: home }).settings.address).toBe('from-home:7233');
+    expect(resolveTemporal({ HOME: home }, { readDefaultConfigFile: false }).settings.address).toBeUndefined();
+    expect(resolveTemporal({ HOME: home, TEMPORAL_PROFILE: 'default' }, { readDefaultConfigFile: false }).settings.address).toBe('from-home:7233');
+  });
+
+  test('what envconfig would let through silently fails fast, named', () => {
+    expect(problem(() => loadConfig({ TEMPORAL_TLS: 'yes' }))).toContain('TEMPORAL_TLS must be true or false');
+    expect(problem(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: crt }))).toContain('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
+    expect(problem(() => loadConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(dir, 'nope.crt') }))).toContain(`TEMPORAL_TLS_SERVER_CA_CERT_PATH: ${join(dir, 'nope.crt')} does not exist`);
+    expect(problem(() => loadConfig({ TEMPORAL_CONFIG_FILE: join(dir, 'nope.toml') }))).toContain('TEMPORAL_CONFIG_FILE');
+    expect(problem(() => loadConfig({ TEMPORAL_ADDRESS: 'no port' }))).toMatch(/TEMPORAL_ADDRESS must be host:port$/);
+  });
+});
+
+describe('a refused connection in one line, naming what to check (messages as SDK 1.24.0 gives them)', () => {
+  const settings = (env: Record<string, string>) => resolveTemporal({ TEMPORAL_ADDRESS: 'localhost:7443', ...env }).settings;
+  // Built when a test runs: the CA file exists only from beforeAll on.
+  const withKey = () => settings({ TEMPORAL_API_KEY: 'k' });
+  const withCa = () => settings({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca });
+  const cases: [string, Error, () => ReturnType<typeof settings>, RegExp][] = [
+    [
+      'wrong API key (NativeConnection)',
+      new Error(`Failed to call GetSystemInfo: code: 'Internal error', message: "protocol error: received message with invalid compression flag: 60 (valid flags are 0 and 1) while receiving response with status: 401 Unauthorized"`),
+      withKey,
+      /refused the connection: it does not accept the API key .* Check TEMPORAL_API_KEY\.$/,
+    ],
+    ['wrong API key (Connection)', Object.assign(new Error('Failed to connect to Temporal server'), { cause: Object.assign(new Error('16 UNAUTHENTICATED: Received HTTP status code 401'), { code: 16 }) }), withKey, /Check TEMPORAL_API_KEY\.$/],
+    [
+      'no client certificate (nginx: 400)',
+      new Error(`Failed to call GetSystemInfo: code: 'Internal error', message: "protocol error: received message with invalid compression flag: 60 (valid flags are 0 and 1) while receiving response with status: 400 Bad Request"`),
+      withCa,
+      /requires a client certificate and none was sent .* Check TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH\.$/,
+    ],
+    ['no client certificate (TLS alert)', new Error('tonic::transport::Error(Transport, ... received fatal alert: CertificateRequired)'), withCa, /Check TEMPORAL_TLS_CLIENT_CERT_PATH/],
+    [
+      'unknown CA',
+      new Error('tonic::transport::Error(Transport, ConnectError(Custom { kind: InvalidData, error: InvalidCertificate(UnknownIssuer) }))'),
+      withCa,
+      /signed by a CA this process does not trust .* Check TEMPORAL_TLS_SERVER_CA_CERT_PATH\.$/,
+    ],
+    ['TLS to a plain server', new Error('tonic::transport::Error(Transport, ConnectError(Custom { kind: InvalidData, error: InvalidMessage(InvalidContentType) }))'), withKey, /does not speak TLS.* Check TEMPORAL_TLS \(an API key turns TLS on: TEMPORAL_API_KEY\)\.$/],
+  ];
+  test.each(cases)('%s', (_name, error, s, line) => {
+    const explained = explainConnectError(error, s());
+    expect(explained.kind).toBe('refused');
+    expect(explained.line).toMatch(line);
+    expect(explained.line).not.toContain('\n');
+  });
+
+  test('nothing answering is the one case worth retrying', () => {
+    const error = new Error('tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused })))');
+    const explained = explainConnectError(error, settings({}));
+    expect(explained.kind).toBe('unavailable');
+    expect(explained.line).toMatch(/^Cannot reach Temporal at localhost:7443: nothing answers .* Check TEMPORAL_ADDRESS\.$/);
+  });
+});
