@@ -1,65 +1,53 @@
 // The failure table's scenarios as API requests: used to record histories for the replay tests
 // (scripts/record-histories.ts) and by the chaos run (scripts/chaos.ts).
-import type { FaultPlan } from '../src/domain/faults.ts';
+import { utcDay } from '../src/domain/dates.ts';
+import { scenarioById, type Scenario as CatalogueScenario } from '../src/domain/scenarios.ts';
+import { sampleCards } from '../src/payments/cards.ts';
 
-export const CARD_NUMBERS = { good: '4242424242424242', declined: '4000000000000002' } as const;
-
-export interface Scenario {
+/** A recorded scenario: one of the failure table's (src/domain/scenarios.ts), and how it must end. */
+export interface Scenario extends Pick<CatalogueScenario, 'card' | 'flightNumber' | 'hotelId' | 'faults'> {
+  /** The history's file name. */
   name: string;
-  flightNumber?: string;
-  hotelId?: string;
-  card?: 'good' | 'declined' | 'expired';
-  faults?: FaultPlan;
   /** What the user or operator does while it runs. */
   action?: 'cancel-during-hotel' | 'resolve-when-compensation-failed';
   expected: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
 }
 
-export const SCENARIOS: Scenario[] = [
-  { name: 'confirmed', expected: 'CONFIRMED' },
-  { name: 'flight-sold-out', flightNumber: 'TB404', expected: 'FAILED' },
-  { name: 'flight-not-found', flightNumber: 'XX999', expected: 'FAILED' },
-  { name: 'hotel-sold-out', hotelId: 'HTL-JEJU-FULL', expected: 'FAILED' },
-  { name: 'card-declined', card: 'declined', expected: 'FAILED' },
-  { name: 'card-expired', card: 'expired', expected: 'FAILED' },
-  { name: 'reserve-flight-fail', faults: { reserveFlight: 'fail' }, expected: 'FAILED' },
-  { name: 'reserve-hotel-fail', faults: { reserveHotel: 'fail' }, expected: 'FAILED' },
-  { name: 'charge-payment-fail', faults: { chargePayment: 'fail' }, expected: 'FAILED' },
-  { name: 'charge-payment-transient', faults: { chargePayment: 'transient:2' }, expected: 'CONFIRMED' },
-  { name: 'reserve-hotel-transient-out-of-attempts', faults: { reserveHotel: 'transient:5' }, expected: 'FAILED' },
-  { name: 'reserve-hotel-timeout', faults: { reserveHotel: 'timeout' }, expected: 'CONFIRMED' },
-  { name: 'reserve-hotel-timeout-every-attempt', faults: { reserveHotel: 'timeout:3' }, expected: 'FAILED' },
-  { name: 'cancel-hotel-transient', card: 'declined', faults: { cancelHotel: 'transient:3' }, expected: 'FAILED' },
-  { name: 'refund-payment-timeout', card: 'declined', faults: { refundPayment: 'timeout' }, expected: 'FAILED' },
-  {
-    name: 'cancel-hotel-fail-resolved',
-    card: 'declined',
-    faults: { cancelHotel: 'fail' },
-    action: 'resolve-when-compensation-failed',
-    expected: 'FAILED',
-  },
-  { name: 'user-cancel-during-hotel', faults: { reserveHotel: 'timeout' }, action: 'cancel-during-hotel', expected: 'CANCELLED' },
-];
-
-function addDays(days: number): string {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days)).toISOString().slice(0, 10);
+/** A scenario of the catalogue, by its ID, under a history's name. */
+function recorded(name: string, id: string, expected: Scenario['expected'], action?: Scenario['action']): Scenario {
+  const { card, flightNumber, hotelId, faults } = scenarioById(id);
+  if (scenarioById(id).id !== id) throw new Error(`no scenario ${id} in src/domain/scenarios.ts`);
+  return { name, card, faults, expected, ...(flightNumber ? { flightNumber } : {}), ...(hotelId ? { hotelId } : {}), ...(action ? { action } : {}) };
 }
+
+export const SCENARIOS: Scenario[] = [
+  recorded('confirmed', 'happy', 'CONFIRMED'),
+  recorded('flight-sold-out', 'flight-sold-out', 'FAILED'),
+  recorded('flight-not-found', 'flight-not-found', 'FAILED'),
+  recorded('hotel-sold-out', 'hotel-sold-out', 'FAILED'),
+  recorded('card-declined', 'card-declined', 'FAILED'),
+  recorded('card-expired', 'card-expired', 'FAILED'),
+  recorded('reserve-flight-fail', 'reserveFlight:fail', 'FAILED'),
+  recorded('reserve-hotel-fail', 'reserveHotel:fail', 'FAILED'),
+  recorded('charge-payment-fail', 'chargePayment:fail', 'FAILED'),
+  recorded('charge-payment-transient', 'chargePayment:transient:2', 'CONFIRMED'),
+  recorded('reserve-hotel-transient-out-of-attempts', 'reserveHotel:transient:5', 'FAILED'),
+  recorded('reserve-hotel-timeout', 'reserveHotel:timeout', 'CONFIRMED'),
+  recorded('reserve-hotel-timeout-every-attempt', 'reserveHotel:timeout:3', 'FAILED'),
+  recorded('cancel-hotel-transient', 'cancelHotel:transient:2', 'FAILED'),
+  recorded('refund-payment-timeout', 'refundPayment:timeout', 'FAILED'),
+  recorded('cancel-hotel-fail-resolved', 'cancelHotel:fail', 'FAILED', 'resolve-when-compensation-failed'),
+  recorded('user-cancel-during-hotel', 'reserveHotel:timeout', 'CANCELLED', 'cancel-during-hotel'),
+];
 
 /** The POST /bookings body of a scenario. */
 export function bookingBody(scenario: Scenario, customerId = `scenario-${scenario.name}`) {
-  const year = new Date().getUTCFullYear() + 3;
-  const card =
-    scenario.card === 'declined'
-      ? { number: CARD_NUMBERS.declined, expMonth: 12, expYear: year, cvc: '123' }
-      : scenario.card === 'expired'
-        ? { number: CARD_NUMBERS.good, expMonth: 12, expYear: 19, cvc: '123' }
-        : { number: CARD_NUMBERS.good, expMonth: 12, expYear: year, cvc: '123' };
+  const card = sampleCards()[scenario.card ?? 'good'];
   return {
     customerId,
-    flight: { flightNumber: scenario.flightNumber ?? 'TB100', date: addDays(7), seats: 1 },
-    hotel: { hotelId: scenario.hotelId ?? 'HTL-TOKYO-SHINJUKU', checkIn: addDays(7), nights: 3, rooms: 1 },
+    flight: { flightNumber: scenario.flightNumber ?? 'TB100', date: utcDay(7), seats: 1 },
+    hotel: { hotelId: scenario.hotelId ?? 'HTL-TOKYO-SHINJUKU', checkIn: utcDay(7), nights: 3, rooms: 1 },
     payment: { card },
-    ...(scenario.faults ? { faults: scenario.faults } : {}),
+    ...(scenario.faults && Object.keys(scenario.faults).length > 0 ? { faults: scenario.faults } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // Seed data for the three services: flights for the next 60 days, hotels, and one sold-out flight
 // and one sold-out hotel. Idempotent: running it again changes nothing that exists.
-import { toDbDate, fromDbDate } from '../domain/dates.ts';
+import { fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../domain/scenarios.ts';
 import type { Db } from './client.ts';
 
 export const SEED_DAYS = 60;
@@ -11,7 +12,7 @@ export const SEED_ROUTES = [
   { flightNumber: 'TB300', origin: 'ICN', destination: 'SFO', priceCents: 89_000, capacity: 200 },
   { flightNumber: 'TB400', origin: 'SFO', destination: 'ICN', priceCents: 92_000, capacity: 200 },
   /** Sold out every day: its seats belong to a charter booked at seed time. */
-  { flightNumber: 'TB404', origin: 'ICN', destination: 'CJU', priceCents: 9_000, capacity: 4, soldOut: true },
+  { flightNumber: SOLD_OUT_FLIGHT, origin: 'ICN', destination: 'CJU', priceCents: 9_000, capacity: 4, soldOut: true },
 ] as const;
 
 export const SEED_HOTELS = [
@@ -19,15 +20,9 @@ export const SEED_HOTELS = [
   { id: 'HTL-SEOUL-MYEONGDONG', name: 'Myeongdong Stay', city: 'Seoul', nightlyPriceCents: 14_000, capacity: 30 },
   { id: 'HTL-SF-UNION', name: 'Union Square Inn', city: 'San Francisco', nightlyPriceCents: 26_000, capacity: 25 },
   /** Sold out: its rooms belong to a group booked at seed time. */
-  { id: 'HTL-JEJU-FULL', name: 'Jeju Seaside (fully booked)', city: 'Jeju', nightlyPriceCents: 12_000, capacity: 3, soldOut: true },
+  { id: SOLD_OUT_HOTEL, name: 'Jeju Seaside (fully booked)', city: 'Jeju', nightlyPriceCents: 12_000, capacity: 3, soldOut: true },
 ] as const;
 
-export const SOLD_OUT_FLIGHT = 'TB404';
-export const SOLD_OUT_HOTEL = 'HTL-JEJU-FULL';
-
-function addDays(date: Date, days: number): string {
-  return fromDbDate(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + days)));
-}
 
 export async function seed(db: Db, today = new Date()): Promise<{ flights: number; hotels: number }> {
   return db.$transaction(async (tx) => {
@@ -36,7 +31,7 @@ export async function seed(db: Db, today = new Date()): Promise<{ flights: numbe
       data: SEED_ROUTES.flatMap((route) =>
         Array.from({ length: SEED_DAYS }, (_, day) => ({
           flightNumber: route.flightNumber,
-          date: toDbDate(addDays(today, day)),
+          date: toDbDate(utcDay(day, today)),
           origin: route.origin,
           destination: route.destination,
           capacity: route.capacity,
@@ -76,8 +71,8 @@ export async function seed(db: Db, today = new Date()): Promise<{ flights: numbe
           bookingId: `seed-group-${SOLD_OUT_HOTEL}`,
           hotelId: SOLD_OUT_HOTEL,
           rooms: full.capacity,
-          checkIn: toDbDate(addDays(today, 0)),
-          checkOut: toDbDate(addDays(today, SEED_DAYS)),
+          checkIn: toDbDate(utcDay(0, today)),
+          checkOut: toDbDate(utcDay(SEED_DAYS, today)),
           nights: SEED_DAYS,
           priceCents: full.capacity * SEED_DAYS * full.nightlyPriceCents,
           status: 'RESERVED' as const,

@@ -29,6 +29,15 @@ export const TEST_CARDS = {
   declined: '4000000000000002',
 } as const;
 
+/** Cards for demos and tests: approved, declined, and expired 12/19 (as in the AwsomePets checkout). */
+export function sampleCards(expYear = new Date().getUTCFullYear() + 3) {
+  return {
+    good: { number: TEST_CARDS.good, expMonth: 12, expYear, cvc: '123' },
+    declined: { number: TEST_CARDS.declined, expMonth: 12, expYear, cvc: '123' },
+    expired: { number: TEST_CARDS.good, expMonth: 12, expYear: 19, cvc: '123' },
+  };
+}
+
 /** What the sandbox issuer answers for a number: a decline code, or null to approve. */
 export function sandboxDeclineCode(number: string): string | null {
   return number === TEST_CARDS.declined ? 'card_declined' : null;

@@ -4,7 +4,7 @@ import { ApiRequestError, api, newIdempotencyKey, type BookingRequestBody, type 
 import { byId, h, setText } from './dom.ts';
 import { nightsBetween, utcDay } from '../domain/dates.ts';
 import { money, plural } from './format.ts';
-import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from './scenarios.ts';
+import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from '../domain/scenarios.ts';
 import type { FaultPlan } from '../domain/faults.ts';
 import type { SeatPreference } from '../workflows/steps.ts';
 

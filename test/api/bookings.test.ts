@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { CARDS, FLIGHT, HOTEL, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';

@@ -1,4 +1,5 @@
 // Helpers the API tests share: request bodies, polling, error and OpenAPI checks, SSE parsing.
+import { poll } from '../helpers/poll.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { Express } from 'express';
@@ -33,23 +34,9 @@ export function bookingBody(o: BodyOverrides = {}) {
   };
 }
 
-export const TERMINAL: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+export { poll };
 
-/** Calls `read` until `until` holds (real time: the time-skipping server does not skip here). */
-export async function poll<T>(
-  read: () => Promise<T>,
-  until: (value: T) => boolean,
-  { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!until(last)) {
-    if (Date.now() > deadline) throw new Error(`${what} never held; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
-    await delay(intervalMs);
-    last = await read();
-  }
-  return last;
-}
+export const TERMINAL: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
 
 export async function getBooking(app: Express, id: string): Promise<BookingView> {
   const res = await request(app).get(`/bookings/${id}`);

@@ -1,8 +1,8 @@
 // Inputs for bookings: dates inside the seeded range, test cards, tokenization.
 import { randomUUID } from 'node:crypto';
-import { fromDbDate } from '../../src/domain/dates.ts';
+import { utcDay } from '../../src/domain/dates.ts';
 import type { Db } from '../../src/db/client.ts';
-import { TEST_CARDS } from '../../src/payments/cards.ts';
+import { sampleCards } from '../../src/payments/cards.ts';
 import { tokenizeCard, type CardInput } from '../../src/payments/vault.ts';
 import type { BookTripInput } from '../../src/domain/booking.ts';
 import type { FaultPlan } from '../../src/domain/faults.ts';
@@ -10,19 +10,10 @@ import type { FlightRequest, HotelRequest } from '../../src/workflows/steps.ts';
 
 export const VAULT_KEY = 'test-vault-key-0123456789';
 
-export function daysFromNow(days: number): string {
-  const now = new Date();
-  return fromDbDate(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days)));
-}
+/** YYYY-MM-DD of today (UTC) plus some days, as the API and the seeds count them. */
+export const daysFromNow = (days: number): string => utcDay(days);
 
-const futureYear = new Date().getUTCFullYear() + 3;
-
-export const CARDS = {
-  good: { number: TEST_CARDS.good, expMonth: 12, expYear: futureYear, cvc: '123' },
-  declined: { number: TEST_CARDS.declined, expMonth: 12, expYear: futureYear, cvc: '123' },
-  /** Expired 12/19, as in the seeds' AwsomePets checkout. */
-  expired: { number: TEST_CARDS.good, expMonth: 12, expYear: 19, cvc: '123' },
-} satisfies Record<string, CardInput>;
+export const CARDS = sampleCards() satisfies Record<string, CardInput>;
 
 export const FLIGHT: FlightRequest = { flightNumber: 'TB100', date: daysFromNow(7), seats: 1 };
 export const HOTEL: HotelRequest = { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(10), rooms: 1 };

@@ -1,6 +1,6 @@
 // bookTrip on the time-skipping test server with the real activities and a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/db/seed.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';

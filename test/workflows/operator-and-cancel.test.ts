@@ -1,5 +1,5 @@
 // A compensation that fails for good waits for an operator; a user's cancel unwinds the saga.
-import { setTimeout as delay } from 'node:timers/promises';
+import { poll } from '../helpers/poll.ts';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFlightService } from '../../src/activities/flights.ts';
@@ -21,18 +21,11 @@ afterAll(async () => {
 });
 
 /** Polls the workflow until `until` holds; `skip` lets server time run ahead between polls. */
-async function waitForState(
-  { handle }: StartedBooking,
-  until: (s: BookingState) => boolean,
-  skip?: string,
-): Promise<BookingState> {
-  for (let i = 0; i < 400; i++) {
-    const state = await handle.query(getBookingStateQuery);
-    if (until(state)) return state;
-    if (skip) await h.env.sleep(skip);
-    else await delay(25);
-  }
-  throw new Error(`state never reached: ${JSON.stringify(await handle.query(getBookingStateQuery))}`);
+function waitForState({ handle }: StartedBooking, until: (s: BookingState) => boolean, skip?: string): Promise<BookingState> {
+  return poll(() => handle.query(getBookingStateQuery), until, {
+    what: 'the booking state',
+    ...(skip ? { between: () => h.env.sleep(skip), timeoutMs: 60_000 } : {}),
+  });
 }
 
 const status = (s: BookingStatus) => (state: BookingState) => state.status === s;
@@ -134,9 +127,7 @@ describe('the user cancels', () => {
   test('while the hotel step runs: the hotel it reserved and the flight are undone, CANCELLED', async () => {
     await withBooking(h, { faults: { reserveHotel: 'timeout' } }, async ({ handle, input }) => {
       // The hotel is reserved, but the activity has not answered yet.
-      for (let i = 0; i < 200 && !(await h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } })); i++) {
-        await delay(25);
-      }
+      await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } }), Boolean, { what: 'the hotel reservation' });
       const accepted = await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'changed plans' }] });
       expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true });
       const result = await handle.result();
@@ -154,11 +145,7 @@ describe('the user cancels', () => {
     const run = await runBooking(h, {
       faults: { chargePayment: 'outage:2h' },
       during: async (handle) => {
-        for (let i = 0; i < 200; i++) {
-          const s = await handle.query(getBookingStateQuery);
-          if (s.steps[2]!.state === 'RUNNING') break;
-          await delay(25);
-        }
+        await poll(() => handle.query(getBookingStateQuery), (s) => s.steps[2]!.state === 'RUNNING', { what: 'the payment step running' });
         await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
       },
     });
@@ -184,10 +171,7 @@ describe('the user cancels', () => {
     const run = await runBooking(h, {
       faults: { chargePayment: 'outage:2h' },
       during: async (handle) => {
-        for (let i = 0; i < 200; i++) {
-          if ((await handle.query(getBookingStateQuery)).steps[2]!.state === 'RUNNING') break;
-          await delay(25);
-        }
+        await poll(() => handle.query(getBookingStateQuery), (s) => s.steps[2]!.state === 'RUNNING', { what: 'the payment step running' });
         await handle.cancel();
       },
     });

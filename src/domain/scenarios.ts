@@ -1,6 +1,8 @@
-// The failure table as named scenarios: each sets the card, maybe a sold-out flight or hotel, and
-// the `faults` of the request (honoured only with FAULT_INJECTION=on).
-import type { FaultPlan, FaultTarget } from '../domain/faults.ts';
+// The failure table as named scenarios, one catalogue for the page's scenario picker, the recorded
+// histories and the chaos run: each sets the card, maybe a sold-out flight or hotel, and the
+// `faults` of the request (honoured only with FAULT_INJECTION=on). Pure: the page bundles it.
+import { TRIP_STEPS } from '../workflows/steps.ts';
+import type { FaultPlan, FaultTarget } from './faults.ts';
 
 export type CardChoice = 'good' | 'declined' | 'expired';
 
@@ -14,13 +16,15 @@ export interface Scenario {
   faults: FaultPlan;
 }
 
+/** Sold out by the seed data (src/db/seed.ts). */
 export const SOLD_OUT_FLIGHT = 'TB404';
 export const SOLD_OUT_HOTEL = 'HTL-JEJU-FULL';
 /** A flight number that no schedule has: the FlightNotFound scenario. */
 export const UNKNOWN_FLIGHT = 'XX999';
 
-const FORWARD: readonly FaultTarget[] = ['reserveFlight', 'reserveHotel', 'chargePayment'];
-const COMPENSATIONS: readonly FaultTarget[] = ['refundPayment', 'cancelHotel', 'cancelFlight'];
+const FORWARD: readonly FaultTarget[] = TRIP_STEPS.map((s) => s.activity);
+/** The undos in the order an unwind runs them. */
+const COMPENSATIONS: readonly FaultTarget[] = TRIP_STEPS.map((s) => s.undo).reverse();
 
 const MODES = [
   { mode: 'fail', words: 'fails' },
@@ -76,6 +80,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** The scenario with this ID; the happy path for an unknown one. */
 export function scenarioById(id: string): Scenario {
   return SCENARIOS.find((s) => s.id === id) ?? SCENARIOS[0]!;
 }
