@@ -15,6 +15,7 @@ import { tokenizeCard } from '../payments/vault.ts';
 import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
 import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
+import { TRIP_STEPS } from '../workflows/steps.ts';
 import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError, notFound } from './errors.ts';
@@ -82,13 +83,14 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (repeat) return repeat;
     }
     const card = await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card);
+    // Each step's part of the request goes to the workflow as it is; the card only as its token.
+    const { customerId, payment: _card, faults, ...steps } = request;
     const input: BookTripInput = {
       bookingId,
-      customerId: request.customerId,
-      flight: request.flight,
-      hotel: request.hotel,
+      customerId,
+      ...steps,
       payment: { token: card.token, brand: card.brand, last4: card.last4 },
-      ...(request.faults && Object.keys(request.faults).length > 0 ? { faults: request.faults } : {}),
+      ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
     };
     const { flight, hotel } = request;
     try {
@@ -107,7 +109,7 @@ export function createBookingService(deps: BookingServiceDeps) {
           `- Card: ${card.brand} •••• ${card.last4}`,
           input.faults ? `- Injected faults: ${Object.entries(input.faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
           '',
-          'Saga: reserve flight → reserve hotel → charge payment; on failure or cancel, undo in reverse.',
+          `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
         ].join('\n'),
       });
       return { created: true, view: toView(initialBookingState(input, new Date().toISOString()), 'workflow') };

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { registerSearchAttributes } from '../../src/search-attributes.ts';
 import { temporalTestServer } from '../../src/temporal.ts';
+import { TRIP_STEPS } from '../../src/workflows/steps.ts';
 import type { temporal } from '@temporalio/proto';
 
 /**
@@ -54,7 +55,8 @@ const noop = () => undefined;
 /** For bundleWorkflowCode in tests: no webpack chatter. */
 export const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
-export const UNDO_ACTIVITIES = new Set(['cancelFlight', 'cancelHotel', 'refundPayment']);
+/** Every step's undo, from the step table. */
+export const UNDO_ACTIVITIES = new Set<string>(TRIP_STEPS.map((s) => s.undo));
 
 /** The compensations, in the order the workflow scheduled them. */
 export function compensationOrder(history: temporal.api.history.v1.IHistory): string[] {

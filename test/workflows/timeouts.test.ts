@@ -7,6 +7,10 @@ import { CARDS } from '../helpers/booking.ts';
 import { serviceRows } from '../helpers/db.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
+import { TRIP_STEPS } from '../../src/workflows/steps.ts';
+
+/** Each step's forward activity, from the step table. */
+const FORWARD_ACTIVITIES = TRIP_STEPS.map((s) => s.activity);
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('a step that answers too late', () => {
-  test.each(['reserveFlight', 'reserveHotel', 'chargePayment'] as const)(
+  test.each(FORWARD_ACTIVITIES)(
     '%s: the retry finds the work done, so the booking completes without doubling it',
     async (target) => {
       const run = await runBooking(h, { faults: { [target]: 'timeout' } });
@@ -26,8 +30,7 @@ describe('a step that answers too late', () => {
         steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
         compensations: [],
       });
-      const step = { reserveFlight: 0, reserveHotel: 1, chargePayment: 2 }[target];
-      expect(run.state.steps[step]!.attempts).toBe(2);
+      expect(run.state.steps[FORWARD_ACTIVITIES.indexOf(target)]!.attempts).toBe(2);
     },
   );
 
