@@ -1,6 +1,6 @@
 // Temporal plumbing shared by the worker, the dev stack and the tests: the worker factory, and
 // where the Temporal CLI and the time-skipping test server come from.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
@@ -45,11 +45,17 @@ export interface TripWorkerOptions extends ActivityDeps {
    * traced client started.
    */
   tracing?: Tracing;
+  /**
+   * The worker's liveness file (the image's HEALTHCHECK): rewritten every `healthIntervalMs` while
+   * the worker is RUNNING, removed once it is not. Default: WORKER_HEALTH_FILE; unset, none.
+   */
+  healthFile?: string | undefined;
+  healthIntervalMs?: number;
 }
 
 /** The worker's options: what createTripWorker passes to Worker.create. */
 export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
-  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, tracing, ...deps } = options;
+  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, tracing, healthFile: _file, healthIntervalMs: _ms, ...deps } = options;
   return {
     connection,
     namespace: namespace ?? 'default',
@@ -63,7 +69,32 @@ export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
 }
 
 export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
-  return Worker.create(tripWorkerOptions(options));
+  const worker = await Worker.create(tripWorkerOptions(options));
+  const healthFile = 'healthFile' in options ? options.healthFile : process.env.WORKER_HEALTH_FILE || undefined;
+  if (healthFile) keepHealthFile(worker, healthFile, options.healthIntervalMs ?? 5_000);
+  return worker;
+}
+
+/**
+ * The worker has no HTTP port: its liveness is a file, rewritten (its mtime and the time in it)
+ * each interval while the worker is RUNNING, and removed when it stops, fails or shuts down. A
+ * fresh file means: the process is up, its event loop is not stuck, and the SDK's worker is
+ * running (polling, or retrying to reach Temporal). The image's HEALTHCHECK checks its age.
+ */
+function keepHealthFile(worker: Worker, file: string, intervalMs: number): void {
+  let wasRunning = false;
+  const timer = setInterval(() => {
+    const state = worker.getState();
+    if (state === 'RUNNING') {
+      wasRunning = true;
+      writeFileSync(file, `${new Date().toISOString()}\n`);
+    } else if (wasRunning || state === 'FAILED' || state === 'STOPPED') {
+      clearInterval(timer);
+      rmSync(file, { force: true });
+    }
+  }, intervalMs);
+  timer.unref();
+  process.once('exit', () => rmSync(file, { force: true }));
 }
 
 /** Full path of an executable on PATH, or undefined. */
