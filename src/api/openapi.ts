@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the zod schemas that validate the requests and type
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
-import { BOOKING_ID_PATTERN } from '../domain/booking.ts';
+import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../domain/booking.ts';
 import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, travelDate, travelWindow } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -51,6 +51,23 @@ export interface DocumentOptions {
   /** The clock for the travel-date window (tests). */
   now?: number;
 }
+
+const sseFields = { id: { type: 'string' }, retry: { type: 'integer', minimum: 0 } };
+const jsonData = (schema: JsonSchema) => ({ type: 'string', contentMediaType: 'application/json', contentSchema: schema });
+const sseEventSchema = {
+  oneOf: [
+    { type: 'object', properties: { event: { const: 'booking' }, data: jsonData(ref('Booking')), ...sseFields }, required: ['event', 'data'] },
+    {
+      type: 'object',
+      properties: {
+        event: { const: 'end' },
+        data: jsonData({ type: 'object', properties: { status: { enum: [...TERMINAL_STATUSES] } }, required: ['status'] }),
+        ...sseFields,
+      },
+      required: ['event', 'data'],
+    },
+  ],
+};
 
 const cache = new Map<string, JsonSchema>();
 
@@ -159,8 +176,9 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
           parameters: [bookingIdParameter],
           responses: {
             '200': {
-              description: 'An event stream; each `booking` event carries a Booking as JSON.',
-              content: { 'text/event-stream': { schema: { type: 'string' }, itemSchema: ref('Booking') } },
+              description: 'An event stream: a `booking` event (a Booking as JSON) per change, then `end` (the terminal status) at a terminal status.',
+              // OpenAPI 3.2's itemSchema: one parsed event ({ event, data, id, retry }) each.
+              content: { 'text/event-stream': { itemSchema: sseEventSchema } },
             },
             ...commonErrors,
             '404': error('No such booking.'),

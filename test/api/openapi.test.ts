@@ -8,7 +8,7 @@ import { FAULT_MODE_PATTERN, bookingRequestSchema, type BookingView } from '../.
 import { parseFault } from '../../src/domain/faults.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, doc, expectConforms, expectError, expectValidation, pageOf, postBooking, schemaAccepts, waitForBooking } from './support.ts';
+import { bookingBody, doc, expectConforms, expectError, expectSchema, expectValidation, pageOf, postBooking, readEvents, schemaAccepts, waitForBooking } from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -24,7 +24,7 @@ afterAll(async () => {
 type Operation = {
   parameters?: { name: string; in: string; required?: boolean; schema?: object }[];
   requestBody?: { content: Record<string, { schema?: object }> };
-  responses: Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string } }> }>;
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string }; itemSchema?: object }> }>;
 };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -69,7 +69,9 @@ describe('the document', () => {
         expect(typeof response.description, `${method} ${path} ${status} description`).toBe('string');
         const media = Object.entries(response.content ?? {});
         if (media.length === 0) missing.push(`${method} ${path} ${status}: no content`);
-        for (const [type, { schema }] of media) {
+        for (const [type, { schema: whole, itemSchema }] of media) {
+          // An event stream is described event by event (OpenAPI 3.2's itemSchema).
+          const schema = type === 'text/event-stream' ? (itemSchema as { $ref?: string } | undefined) : whole;
           if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) missing.push(`${method} ${path} ${status} ${type}: no schema`);
           if (schema?.$ref) refs.push(schema.$ref);
         }
@@ -146,6 +148,19 @@ describe('real responses validate against the document', () => {
     expectConforms(closed, 'GET', '/bookings/{id}');
     const events = await request(api.app).get(`/bookings/${id}/events`);
     expectConforms(events, 'GET', '/bookings/{id}/events');
+    // Each event is one of the itemSchema's variants, and a booking event's data is a Booking.
+    const variants = (doc.paths['/bookings/{id}/events']!.get!.responses['200']!.content!['text/event-stream'] as unknown as {
+      itemSchema: { oneOf: { properties: { event: { const: string } }; required: string[] }[] };
+    }).itemSchema.oneOf;
+    const stream = (await readEvents(api.app, id)).events;
+    expect(stream.map((e) => e.event)).toEqual(['booking', 'end']);
+    for (const event of stream) {
+      const variant = variants.find((v) => v.properties.event.const === event.event);
+      expect(variant, event.event).toBeDefined();
+      expect(Object.keys(event)).toEqual(expect.arrayContaining(variant!.required));
+      if (event.event === 'booking') expectSchema('Booking', JSON.parse(event.data));
+      else expect(JSON.parse(event.data)).toEqual({ status: 'CONFIRMED' });
+    }
     expectConforms(await request(api.app).get('/bookings/00000000-0000-4000-8000-000000000000'), 'GET', '/bookings/{id}');
 
     const conflict = await request(api.app).post(`/bookings/${id}/cancel`).send({});
