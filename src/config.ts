@@ -176,11 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   const { service } = options;
   const temporal = resolved.settings;
   if (service === 'worker' || service === 'api') {
-    if (!present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL; npm run dev brings its own database)`);
+    if (!present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`);
     if (!temporal.address) {
       if (production) {
         problems.push(
-          'TEMPORAL_ADDRESS is required when NODE_ENV=production (the default): set it, or TEMPORAL_PROFILE/TEMPORAL_CONFIG_FILE to a profile with an address; NODE_ENV=development falls back to localhost:7233',
+          'TEMPORAL_ADDRESS is required when NODE_ENV=production (the default): set it, or TEMPORAL_PROFILE/TEMPORAL_CONFIG_FILE to a profile with an address (NODE_ENV=development falls back to localhost:7233)',
         );
       } else {
         temporal.address = 'localhost:7233';
@@ -189,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     }
   }
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
-    problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default); the dev key exists only with NODE_ENV=development or test');
+    problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
   }
   if (problems.length || !parsed.success) throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   const e = parsed.data;

@@ -166,12 +166,13 @@ export function describeTemporal(settings: TemporalSettings): string {
 /** A connection that failed: `line` says why, in one line, naming what to check. */
 export class TemporalConnectError extends Error {
   override name = 'TemporalConnectError';
-  constructor(
-    readonly line: string,
-    /** unavailable: nothing answered (worth retrying); refused: the server or TLS said no. */
-    readonly kind: 'unavailable' | 'refused',
-  ) {
+  readonly line: string;
+  /** unavailable: nothing answered (worth retrying); refused: the server or TLS said no. */
+  readonly kind: 'unavailable' | 'refused';
+  constructor(line: string, kind: 'unavailable' | 'refused') {
     super(line);
+    this.line = line;
+    this.kind = kind;
   }
 }
 

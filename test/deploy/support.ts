@@ -7,32 +7,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { freePort } from '../../src/dev/postgres.ts';
 import { findOnPath, temporalCli } from '../../src/temporal.ts';
+import { poll } from '../helpers/poll.ts';
 
 const run = promisify(execFile);
-
-/**
- * Polls `check` until it returns something other than undefined/false; throws, naming `what` and
- * the last error, when `timeoutMs` runs out.
- */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
-    await delay(everyMs);
-  }
-}
 
 /** Stops a child process: `signal`, then SIGKILL after `killAfterMs`. */
 export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 10_000): Promise<void> {
@@ -111,12 +92,18 @@ export async function startTemporalDevServer(dir: string): Promise<DevServer> {
   );
   const stop = () => stopProcess(child, 'SIGINT'); // it can hang on its way down: SIGKILL after 10 s
   try {
-    await waitFor(`the Temporal dev server on ${address}`, async () => {
-      if (child.exitCode !== null) throw new Error(`temporal server start-dev exited with ${child.exitCode}`);
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      await connection.close();
-      return true;
-    }, 60_000, 200);
+    // A connection that fails is read again; 'exited' ends the wait.
+    const state = await poll(
+      async () => {
+        if (child.exitCode !== null) return 'exited';
+        const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+        await connection.close();
+        return 'up';
+      },
+      () => true,
+      { timeoutMs: 60_000, intervalMs: 200, what: `the Temporal dev server on ${address}` },
+    );
+    if (state === 'exited') throw new Error(`temporal server start-dev exited with ${child.exitCode}`);
   } catch (error) {
     await stop();
     throw error;
@@ -196,10 +183,12 @@ http {
       });
     });
   try {
-    await waitFor('nginx to listen on both doors', async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`);
-      return (await listening(keyPort)) && (await listening(mtlsPort));
-    }, 15_000);
+    const state = await poll(
+      async () => (child.exitCode !== null ? 'exited' : (await listening(keyPort)) && (await listening(mtlsPort)) ? 'up' : 'starting'),
+      (s) => s !== 'starting',
+      { timeoutMs: 15_000, what: 'nginx to listen on both doors' },
+    );
+    if (state === 'exited') throw new Error(`nginx exited with ${child.exitCode}: ${stderr}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`);
   } catch (error) {
     await stop();
     throw error;

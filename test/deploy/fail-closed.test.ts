@@ -1,0 +1,145 @@
+// Fail closed, as processes: `npm run worker` and `npm run api` with a production environment (no
+// NODE_ENV: production is the default) refuse to start without what they need, naming each
+// variable; with everything set but FAULT_INJECTION, a booking that asks for faults is a 400 that
+// says so, and no workflow starts, while a plain booking still goes through.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../src/dev/postgres.ts';
+import { bookingBody } from '../api/support.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { poll } from '../helpers/poll.ts';
+import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
+
+const VAULT_KEY = 'fail-closed-vault-key-0123456789';
+let dir: string;
+let temporal: DevServer;
+let tdb: TestDatabase;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trip-fail-closed-'));
+  [temporal, tdb] = await Promise.all([startTemporalDevServer(dir), createTestDatabase('deploy_fail_closed')]);
+});
+afterAll(async () => {
+  await temporal?.stop();
+  await tdb?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The one fatal line of a process that refused to start. */
+async function refusal(proc: Proc): Promise<string> {
+  const code = await proc.exited;
+  expect(code, proc.output()).toBe(1);
+  expect(proc.output()).not.toMatch(/\n\s+at /);
+  const fatal = proc
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"level":60'));
+  expect(fatal, proc.output()).toHaveLength(1);
+  return messages(fatal[0]!)[0]!;
+}
+
+describe('without what they need, they refuse to start, naming each missing variable', () => {
+  test('nothing set: the worker names DATABASE_URL and TEMPORAL_ADDRESS, the API also CARD_VAULT_KEY', async () => {
+    const [worker, api] = [startProcess('worker', {}, dir), startProcess('api', {}, dir)];
+    const [w, a] = await Promise.all([refusal(worker), refusal(api)]);
+    expect(w).toMatch(/^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\)/);
+    expect(w).not.toContain('CARD_VAULT_KEY'); // the worker never sees card data
+    expect(a).toMatch(/^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production/);
+  });
+
+  test.each([
+    ['DATABASE_URL', 'worker'],
+    ['TEMPORAL_ADDRESS', 'worker'],
+    ['CARD_VAULT_KEY', 'api'],
+    ['DATABASE_URL', 'api'],
+    ['TEMPORAL_ADDRESS', 'api'],
+  ] as const)('only %s missing: npm run %s names it alone', async (missing, script) => {
+    const env: Record<string, string> = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    delete env[missing];
+    const line = await refusal(startProcess(script, env, dir));
+    expect(line).toMatch(new RegExp(`^invalid environment: ${missing} is required`));
+    expect(line.split('; ')).toHaveLength(1);
+  });
+
+  test('with NODE_ENV=development the API runs without CARD_VAULT_KEY (on the dev key)', async () => {
+    const port = await freePort();
+    const api = startProcess('api', { NODE_ENV: 'development', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) }, dir);
+    try {
+      const health = await poll(
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status,
+        (status) => status === 200,
+        { timeoutMs: 30_000, what: `the development API on ${port}` },
+      );
+      expect(health).toBe(200);
+    } finally {
+      await stopProcess(api.child);
+    }
+  });
+});
+
+describe('everything set, FAULT_INJECTION unset (production)', () => {
+  let worker: Proc;
+  let api: Proc;
+  let apiUrl: string;
+  let connection: Connection;
+  let client: Client;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    apiUrl = `http://127.0.0.1:${port}`;
+    const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    worker = startProcess('worker', env, dir);
+    api = startProcess('api', { ...env, PORT: String(port) }, dir);
+    await poll(
+      () => fetch(`${apiUrl}/healthz`).then((r) => r.status),
+      (status) => status === 200,
+      { timeoutMs: 30_000, what: `the API on ${port} (${api.output()})` },
+    );
+    await poll(() => worker.output(), (out) => out.includes('worker: task queue'), { timeoutMs: 30_000, what: 'the worker to start' });
+    connection = await Connection.connect({ address: temporal.address });
+    client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await Promise.all([stopProcess(worker?.child), stopProcess(api?.child)]);
+  });
+
+  test('both say fault injection is off', () => {
+    expect(messages(worker.output()).join('\n')).toMatch(/fault injection off/);
+    expect(messages(api.output()).join('\n')).toMatch(/fault injection off/);
+  });
+
+  test('a booking that asks for faults is a 400 that says so, and starts nothing; a plain booking goes through', async () => {
+    const res = await fetch(`${apiUrl}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bookingBody({ customerId: 'asks-for-faults', faults: { reserveHotel: 'fail' } })),
+    });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(400);
+    expect(body.error.code).toBe('fault_injection_disabled');
+    expect(body.error.message).toContain('FAULT_INJECTION=on');
+    // Nothing started: no workflow in Temporal, no booking in the database.
+    expect((await client.workflow.count()).count).toBe(0);
+    expect(await tdb.db.booking.count()).toBe(0);
+
+    // The same booking without faults: the production stack works.
+    const plain = await fetch(`${apiUrl}/bookings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bookingBody({ customerId: 'no-faults' })),
+    });
+    expect(plain.status).toBe(201);
+    const { bookingId } = (await plain.json()) as { bookingId: string };
+    const done = await poll(
+      async () => (await (await fetch(`${apiUrl}/bookings/${bookingId}`)).json()) as { status: string },
+      (view) => ['CONFIRMED', 'FAILED'].includes(view.status),
+      { timeoutMs: 30_000, what: `booking ${bookingId} to end` },
+    );
+    expect(done.status).toBe('CONFIRMED');
+    expect((await client.workflow.count()).count).toBe(1);
+  });
+});

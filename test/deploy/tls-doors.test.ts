@@ -1,0 +1,157 @@
+// Beyond one machine: Temporal behind TLS, for real. A `temporal server start-dev`, and an nginx in
+// front of it with two doors: one wants `authorization: Bearer <key>` (Temporal Cloud's way), one
+// wants a client certificate signed by our CA (a self-hosted cluster's mTLS). Through each door the
+// dev stack (what `npm run dev` runs) books a trip to CONFIRMED, its worker and its API client both
+// going through the door. A wrong API key, a missing client certificate and an unknown CA each stop
+// `npm run worker` and `npm run api` within a minute, with one line naming the variable to check.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { databaseUrlFor } from '../../src/dev/postgres.ts';
+import { StackError, startStack } from '../../src/dev/stack.ts';
+import { bookingBody } from '../api/support.ts';
+import { poll } from '../helpers/poll.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { makeCertificates, messages, startDoors, startProcess, startTemporalDevServer, stopProcess, type Certificates, type DevServer, type Doors } from './support.ts';
+
+const API_KEY = `door-key-${randomBytes(8).toString('hex')}`;
+let dir: string;
+let certs: Certificates;
+let temporal: DevServer;
+let doors: Doors;
+let tdb: TestDatabase;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trip-tls-'));
+  [certs, temporal, tdb] = await Promise.all([makeCertificates(dir), startTemporalDevServer(dir), createTestDatabase('deploy_tls')]);
+  doors = await startDoors(dir, certs, temporal.address, API_KEY);
+});
+afterAll(async () => {
+  await doors?.stop();
+  await temporal?.stop();
+  await tdb?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function bookThrough(apiUrl: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${apiUrl}/bookings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(bookingBody({ customerId: 'door-customer' })),
+  });
+  const created = (await res.json()) as { bookingId: string };
+  expect(res.status, JSON.stringify(created)).toBe(201);
+  return poll(
+    async () => (await (await fetch(`${apiUrl}/bookings/${created.bookingId}`)).json()) as Record<string, unknown>,
+    (view) => ['CONFIRMED', 'FAILED', 'COMPENSATION_FAILED'].includes(view.status as string),
+    { timeoutMs: 45_000, intervalMs: 100, what: `booking ${created.bookingId} to end` },
+  );
+}
+
+/** The dev stack through a door: a booking to CONFIRMED; the door's log shows the worker's polls and the client's start. */
+async function stackThrough(door: 'api-key' | 'mtls', env: Record<string, string>) {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    FAULT_INJECTION: 'on',
+    DATABASE_URL: databaseUrlFor(inject('databaseServerUrl'), `trip_tls_${door.replace('-', '_')}_${randomBytes(4).toString('hex')}`),
+    ...env,
+  });
+  const before = doors.accessLog().length;
+  const stack = await startStack({ config, dataDir: join(dir, `stack-${door}`), apiPort: 0, taskQueue: `tls-${door}-${randomUUID()}`, logger: pino({ level: 'silent' }) });
+  try {
+    expect(stack.embedded).toEqual({ postgres: false, temporal: false });
+    const done = await bookThrough(stack.apiUrl);
+    expect(done.status).toBe('CONFIRMED');
+  } finally {
+    await stack.stop();
+  }
+  const log = doors.accessLog().slice(before);
+  // The worker polled through this door, and the API's client started the workflow through it.
+  // (Activities may come eagerly, with the workflow task: their results still go back through it.)
+  const seen = new Set(log);
+  for (const method of ['PollWorkflowTaskQueue', 'RespondWorkflowTaskCompleted', 'RespondActivityTaskCompleted']) {
+    expect(seen, `the worker's ${method}`).toContain(`${door} 200 ${method}`);
+  }
+  expect([...seen].some((l) => new RegExp(`^${door} 200 (StartWorkflowExecution|ExecuteMultiOperation)$`).test(l)), [...seen].join('\n')).toBe(true);
+  expect(log.every((l) => l.startsWith(`${door} `))).toBe(true);
+}
+
+describe('through each TLS door, the dev stack books a trip to CONFIRMED', () => {
+  test('the API-key door: TEMPORAL_API_KEY (TLS on by it) and TEMPORAL_TLS_SERVER_CA_CERT_PATH', async () => {
+    await stackThrough('api-key', { TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert });
+  });
+
+  test('the mTLS door, from a temporal.toml profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)', async () => {
+    const file = join(dir, 'temporal.toml');
+    await writeFile(
+      file,
+      [
+        '[profile.door]',
+        `address = "${doors.mtlsAddress}"`,
+        'namespace = "default"',
+        '[profile.door.tls]',
+        `server_ca_cert_path = "${certs.caCert}"`,
+        `client_cert_path = "${certs.clientCert}"`,
+        `client_key_path = "${certs.clientKey}"`,
+        '',
+      ].join('\n'),
+    );
+    await stackThrough('mtls', { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'door' });
+  });
+});
+
+describe('a refusal stops npm run worker and npm run api at once, in one line naming the variable', () => {
+  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: 'deploy-test-vault-key-0123', LOG_LEVEL: 'info', PORT: '0' });
+  const cases: [string, () => Record<string, string>, RegExp][] = [
+    [
+      'a wrong API key',
+      () => ({ TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: 'not-the-key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert }),
+      /^Temporal at localhost:\d+ refused the connection: it does not accept the API key \(401 Unauthenticated\)\. Check TEMPORAL_API_KEY\.$/,
+    ],
+    [
+      'a missing client certificate',
+      () => ({ TEMPORAL_ADDRESS: doors.mtlsAddress, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert }),
+      /^Temporal at localhost:\d+ refused the connection: it requires a client certificate and none was sent \(mTLS\)\. Check TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH\.$/,
+    ],
+    [
+      'an unknown CA',
+      () => ({ TEMPORAL_ADDRESS: doors.mtlsAddress, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.otherCaCert, TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey }),
+      /^Temporal at localhost:\d+ refused the connection: its TLS certificate is signed by a CA this process does not trust \(UnknownIssuer\)\. Check TEMPORAL_TLS_SERVER_CA_CERT_PATH\.$/,
+    ],
+  ];
+
+  test.each(cases)('%s', async (_name, env, line) => {
+    const started = Date.now();
+    const procs = (['worker', 'api'] as const).map((script) => ({ script, proc: startProcess(script, { ...production(), ...env() }, dir) }));
+    try {
+      for (const { script, proc } of procs) {
+        const code = await Promise.race([proc.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000))]);
+        expect(code, `${script}:\n${proc.output()}`).toBe(1);
+        const lines = proc.output().split('\n').filter((l) => l.trim());
+        const fatal = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+        expect(fatal, `${script}:\n${proc.output()}`).toHaveLength(1);
+        expect(messages(fatal[0]!)[0], script).toMatch(line);
+        // One line: no stack trace, no retry, and the API never listened.
+        expect(proc.output()).not.toMatch(/\n\s+at /);
+        expect(messages(proc.output()).join('\n')).not.toMatch(/retrying|API on http/);
+      }
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      await Promise.all(procs.map(({ proc }) => stopProcess(proc.child, 'SIGKILL')));
+    }
+  });
+
+  test("the dev stack's start fails the same way (a StackError with the same line), and starts nothing", async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: 'not-the-key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert });
+    const failed = await startStack({ config, dataDir: join(dir, 'stack-refused'), apiPort: 0, logger: pino({ level: 'silent' }) }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(StackError);
+    expect((failed as Error).message).toMatch(/refused the connection: it does not accept the API key .* Check TEMPORAL_API_KEY\.$/);
+  });
+});
