@@ -172,6 +172,8 @@ describe('npm run dev', () => {
     expect(first.output()).toContain(`Temporal UI    http://localhost:${ports.TEMPORAL_UI_PORT}`);
     expect(first.output()).toContain(`/namespaces/default/workflows/booking-<bookingId>`);
     expect(first.output()).toContain('PostgreSQL     embedded');
+    // Zero configuration is development: npm run dev turns fault injection on itself.
+    expect(first.output()).toContain('Faults         injection on');
     expect((await http(`${apiUrl}/healthz`)).body.status).toBe('ok');
     expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
 
@@ -231,6 +233,17 @@ describe('npm run dev', () => {
     const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/Cannot reach PostgreSQL at 127\.0\.0\.1:\d+ \(DATABASE_URL\): ECONNREFUSED\. Fix: /);
+    expect(dev.output()).not.toMatch(/\n\s+at /);
+  });
+
+  test('a TEMPORAL_ADDRESS where nothing answers is reported in one line with the fix', async () => {
+    const port = await freePort();
+    const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+    const dev = startDev({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PORT: String(await freePort()) });
+    expect(await dev.exited).toBe(1);
+    const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^npm run dev: Cannot reach Temporal at 127\\.0\\.0\\.1:${port}: nothing answers .*\\. Fix: start it .*TEMPORAL_ADDRESS`));
     expect(dev.output()).not.toMatch(/\n\s+at /);
   });
 
