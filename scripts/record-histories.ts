@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
-import { workflowIdFor } from '../src/domain/booking.ts';
+import { isTerminal, workflowIdFor, type BookingStatus } from '../src/domain/booking.ts';
 import { temporalCli } from '../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from './scenarios.ts';
 
@@ -54,7 +54,7 @@ async function record(scenario: Scenario): Promise<void> {
       await api(`/bookings/${bookingId}/compensation/resolve`, { method: 'POST', body: JSON.stringify({ note: 'fixed by hand' }) });
       scenario = { ...scenario, action: undefined };
     }
-    if (['CONFIRMED', 'FAILED', 'CANCELLED'].includes(view.status)) {
+    if (isTerminal(view.status as BookingStatus)) {
       if (view.status !== scenario.expected) throw new Error(`${scenario.name}: ended ${view.status}, expected ${scenario.expected}`);
       break;
     }

@@ -17,7 +17,7 @@ import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { seed } from '../db/seed.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { registerSearchAttributes } from '../search-attributes.ts';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../domain/booking.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../domain/messages.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 

@@ -1,7 +1,6 @@
 // The names and types of the domain: the booking, its statuses, its per-step ledger, and the
 // workflow's input. Imported by workflow code, so it stays deterministic and free of Node
-// builtins: type imports, plain data, and @temporalio/common's pure definition helpers.
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+// builtins and free of the SDK: the page bundles it too.
 import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from '../workflows/steps.ts';
 import type { FaultPlan } from './faults.ts';
 
@@ -40,13 +39,6 @@ export const BOOKING_STATUSES = [
   'COMPENSATION_FAILED',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
-
-/**
- * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`
- * can find bookings by status: `BookingStatus = "COMPENSATION_FAILED"`. The server must know it
- * (`npm run dev` registers it; elsewhere `temporal operator search-attribute create`).
- */
-export const BOOKING_STATUS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
 
 /** Statuses after which the saga does nothing more on its own. */
 export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];

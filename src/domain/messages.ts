@@ -1,5 +1,7 @@
-// The workflow's messages: the query the API reads live state with, and the Updates (with
-// validators in the workflow) for the user's cancel and the operator's actions.
+// What the workflow says and hears: the query the API reads live state with, the Updates (with
+// validators in the workflow) for the user's cancel and the operator's actions, and the search
+// attribute it keeps.
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { BookingState } from './booking.ts';
 
@@ -13,3 +15,10 @@ export const retryCompensationUpdate = defineUpdate<BookingState>('retryCompensa
 
 /** Operator: a person fixed it by hand. Refused unless COMPENSATION_FAILED. */
 export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: string }]>('resolveCompensation');
+
+/**
+ * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`
+ * can find bookings by status: `BookingStatus = "COMPENSATION_FAILED"`. The server must know it
+ * (`npm run dev` registers it; elsewhere `temporal operator search-attribute create`).
+ */
+export const BOOKING_STATUS_SEARCH_ATTRIBUTE = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);

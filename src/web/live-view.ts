@@ -2,6 +2,8 @@
 // per step with its compensation beside it, the status, the reason of a failure, the prices, and
 // the actions (cancel; retry or resolve a failed compensation).
 import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
+import { isTerminal } from '../domain/booking.ts';
+import { followBooking } from './event-stream.ts';
 import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
 import {
   money,
@@ -18,17 +20,15 @@ import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../workflows/steps.ts';
 
 /** How long each replayed stage of an unwind stays on screen. */
 const FRAME_MS = 300;
-const RECONNECT_MS = 2_000;
 /**
  * While an activity runs, how often GET /bookings/:id is read for its live attempt and last
  * failure: the event stream sends a view only when its version changes, and a retry alone does
  * not change the version.
  */
 const LIVE_POLL_MS = 500;
-const TERMINAL: readonly BookingView['status'][] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
 
 const hasRunningActivity = (view: BookingView) =>
-  !TERMINAL.includes(view.status) && view.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
+  !isTerminal(view.status) && view.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
 
 const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
 
@@ -134,29 +134,83 @@ export interface LiveViewOptions {
   onStatus: (view: BookingView) => void;
 }
 
+/** The booking's summary on the page: status, why it failed, prices, card, actions, history link. */
+function summaryElements() {
+  return {
+    section: byId('live', HTMLElement),
+    idEl: byId('booking-id', HTMLElement),
+    statusEl: byId('booking-status', HTMLElement),
+    failure: byId('failure', HTMLParagraphElement),
+    priceFlight: byId('price-flight', HTMLElement),
+    priceHotel: byId('price-hotel', HTMLElement),
+    priceTotal: byId('price-total', HTMLElement),
+    cardEl: byId('card-last4', HTMLElement),
+    cancelButton: byId('cancel-button', HTMLButtonElement),
+    retryButton: byId('retry-button', HTMLButtonElement),
+    resolveForm: byId('resolve-form', HTMLFormElement),
+    historyLink: byId('history-link', HTMLAnchorElement),
+  };
+}
+type SummaryElements = ReturnType<typeof summaryElements>;
+
+function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): void {
+  setText(el.idEl, view.bookingId);
+  setText(el.statusEl, view.status);
+  setAttr(el.statusEl, 'data-status', view.status);
+  setAttr(el.statusEl, 'data-state', view.status);
+  setAttr(el.section, 'data-status', view.status);
+  el.failure.hidden = !view.failure;
+  if (view.failure) {
+    const where = view.failure.type === 'Cancelled' ? '' : ` at the ${view.failure.step} step`;
+    setText(el.failure, `Why: ${typeInWords(view.failure.type)}${where}: ${view.failure.message}`);
+  }
+  const currency = view.payment?.currency ?? 'USD';
+  const seatNumbers = view.flight?.seatNumbers?.length ? `: ${view.flight.seatNumbers.join(', ')}` : '';
+  setText(
+    el.priceFlight,
+    view.flight?.price ? `${money(view.flight.price, currency)} (${view.flight.flightNumber}, ${plural(view.flight.seats, 'seat')}${seatNumbers})` : '—',
+  );
+  setText(
+    el.priceHotel,
+    view.hotel?.price
+      ? `${money(view.hotel.price, currency)} (${plural(view.hotel.nights ?? 0, 'night')} × ${plural(view.hotel.rooms, 'room')})`
+      : '—',
+  );
+  setText(el.priceTotal, money(view.payment?.amount, currency));
+  setText(el.cardEl, view.payment ? `${brandName(view.payment.brand)} •••• ${view.payment.last4}` : '—');
+  setAttr(el.cardEl, 'data-last4', view.payment?.last4);
+  el.cancelButton.hidden = !(view.status === 'PENDING' && !view.cancelRequested);
+  el.cancelButton.disabled = busy;
+  const needsOperator = view.status === 'COMPENSATION_FAILED';
+  el.retryButton.hidden = !needsOperator;
+  el.retryButton.disabled = busy;
+  el.resolveForm.hidden = !needsOperator;
+  el.historyLink.href = view.links.history;
+  el.historyLink.hidden = false;
+}
+
+/** Before a booking's first state arrives: its ID, and nothing else. */
+function clearSummary(el: SummaryElements, id: string): void {
+  setText(el.idEl, id);
+  setText(el.statusEl, '…');
+  setAttr(el.statusEl, 'data-status', undefined);
+  setAttr(el.statusEl, 'data-state', undefined);
+  el.failure.hidden = true;
+  el.cancelButton.hidden = el.retryButton.hidden = el.resolveForm.hidden = el.historyLink.hidden = true;
+}
+
 export function createLiveView(options: LiveViewOptions) {
-  const section = byId('live', HTMLElement);
+  const el = summaryElements();
+  const { section, statusEl, cancelButton, retryButton, resolveForm } = el;
   const title = byId('live-title', HTMLHeadingElement);
-  const idEl = byId('booking-id', HTMLElement);
-  const statusEl = byId('booking-status', HTMLElement);
   const connection = byId('connection', HTMLSpanElement);
-  const failure = byId('failure', HTMLParagraphElement);
   const stepsList = byId('steps', HTMLOListElement);
-  const priceFlight = byId('price-flight', HTMLElement);
-  const priceHotel = byId('price-hotel', HTMLElement);
-  const priceTotal = byId('price-total', HTMLElement);
-  const cardEl = byId('card-last4', HTMLElement);
-  const cancelButton = byId('cancel-button', HTMLButtonElement);
-  const retryButton = byId('retry-button', HTMLButtonElement);
-  const resolveForm = byId('resolve-form', HTMLFormElement);
   const resolveNote = byId('resolve-note', HTMLInputElement);
-  const historyLink = byId('history-link', HTMLAnchorElement);
   const actionMessage = byId('action-message', HTMLParagraphElement);
   const inventory = createInventoryPanel();
 
   let bookingId: string | undefined;
-  let source: EventSource | undefined;
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let stream: { close(): void } | undefined;
   /** The newest view received, and the one on screen (a replayed stage may lag behind). */
   let latest: BookingView | undefined;
   let shown: BookingView | undefined;
@@ -170,43 +224,11 @@ export function createLiveView(options: LiveViewOptions) {
   function render(view: BookingView): void {
     const said = changes(shown, view);
     shown = view;
-    setText(idEl, view.bookingId);
-    setText(statusEl, view.status);
-    setAttr(statusEl, 'data-status', view.status);
-    setAttr(statusEl, 'data-state', view.status);
-    setAttr(section, 'data-status', view.status);
     for (const step of view.steps) {
       const row = rows.get(step.name);
       if (row) renderRow(row, step, view.status);
     }
-    failure.hidden = !view.failure;
-    if (view.failure) {
-      const where = view.failure.type === 'Cancelled' ? '' : ` at the ${view.failure.step} step`;
-      setText(failure, `Why: ${typeInWords(view.failure.type)}${where}: ${view.failure.message}`);
-    }
-    const currency = view.payment?.currency ?? 'USD';
-    const seatNumbers = view.flight?.seatNumbers?.length ? `: ${view.flight.seatNumbers.join(', ')}` : '';
-    setText(
-      priceFlight,
-      view.flight?.price ? `${money(view.flight.price, currency)} (${view.flight.flightNumber}, ${plural(view.flight.seats, 'seat')}${seatNumbers})` : '—',
-    );
-    setText(
-      priceHotel,
-      view.hotel?.price
-        ? `${money(view.hotel.price, currency)} (${plural(view.hotel.nights ?? 0, 'night')} × ${plural(view.hotel.rooms, 'room')})`
-        : '—',
-    );
-    setText(priceTotal, money(view.payment?.amount, currency));
-    setText(cardEl, view.payment ? `${brandName(view.payment.brand)} •••• ${view.payment.last4}` : '—');
-    setAttr(cardEl, 'data-last4', view.payment?.last4);
-    cancelButton.hidden = !(view.status === 'PENDING' && !view.cancelRequested);
-    cancelButton.disabled = busy;
-    const needsOperator = view.status === 'COMPENSATION_FAILED';
-    retryButton.hidden = !needsOperator;
-    retryButton.disabled = busy;
-    resolveForm.hidden = !needsOperator;
-    historyLink.href = view.links.history;
-    historyLink.hidden = false;
+    renderSummary(el, view, busy);
     if (said) announce(said);
   }
 
@@ -257,55 +279,17 @@ export function createLiveView(options: LiveViewOptions) {
     pollPending = false;
   }
 
-  function setConnection(text: string): void {
-    setText(connection, text);
-  }
-
-  function disconnect(): void {
-    source?.close();
-    source = undefined;
-    clearTimeout(reconnectTimer);
-  }
-
   function connect(id: string): void {
-    disconnect();
-    const es = new EventSource(api.eventsUrl(id));
-    source = es;
-    setConnection('connecting…');
-    es.addEventListener('open', () => setConnection('live'));
-    es.addEventListener('booking', (event) => {
-      receive(JSON.parse((event as MessageEvent<string>).data) as BookingView);
-    });
-    es.addEventListener('end', () => {
-      es.close();
-      if (source === es) source = undefined;
-      setConnection('finished');
-      options.onEnd(latest);
-    });
-    es.addEventListener('error', () => {
-      if (source !== es) return;
-      if (es.readyState !== EventSource.CLOSED) {
-        setConnection('connection lost; reconnecting…'); // EventSource retries by itself
-        return;
-      }
-      // The server answered with an error, so EventSource gave up: find out why, then try again.
-      setConnection('disconnected; retrying…');
-      reconnectTimer = setTimeout(() => {
-        api.booking(id).then(
-          () => bookingId === id && connect(id),
-          (error: unknown) => {
-            if (bookingId !== id) return;
-            if (error instanceof ApiRequestError && error.status === 404) {
-              setConnection('');
-              setText(statusEl, 'NOT FOUND');
-              setAttr(statusEl, 'data-status', 'NOT_FOUND');
-              announce(`Booking ${id} was not found.`);
-            } else {
-              connect(id);
-            }
-          },
-        );
-      }, RECONNECT_MS);
+    stream?.close();
+    stream = followBooking(id, {
+      onView: receive,
+      onEnd: () => options.onEnd(latest),
+      onConnection: (text) => setText(connection, text),
+      onNotFound: () => {
+        setText(statusEl, 'NOT FOUND');
+        setAttr(statusEl, 'data-status', 'NOT_FOUND');
+        announce(`Booking ${id} was not found.`);
+      },
     });
   }
 
@@ -365,12 +349,7 @@ export function createLiveView(options: LiveViewOptions) {
           return row.li;
         }),
       );
-      setText(idEl, id);
-      setText(statusEl, '…');
-      setAttr(statusEl, 'data-status', undefined);
-      setAttr(statusEl, 'data-state', undefined);
-      failure.hidden = true;
-      cancelButton.hidden = retryButton.hidden = resolveForm.hidden = historyLink.hidden = true;
+      clearSummary(el, id);
       setText(actionMessage, '');
       inventory.clear();
       section.hidden = false;
@@ -380,7 +359,8 @@ export function createLiveView(options: LiveViewOptions) {
     close(): void {
       bookingId = undefined;
       stopPolling();
-      disconnect();
+      stream?.close();
+      stream = undefined;
       section.hidden = true;
     },
     focus(): void {

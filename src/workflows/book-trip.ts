@@ -18,8 +18,14 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE, initialBookingState, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
-import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
+import { initialBookingState, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import {
+  BOOKING_STATUS_SEARCH_ATTRIBUTE,
+  cancelBookingUpdate,
+  getBookingStateQuery,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+} from '../domain/messages.ts';
 import { Saga } from './saga.ts';
 import { STEP_NAMES, TRIP_STEPS } from './steps.ts';
 

@@ -1,6 +1,4 @@
 // Helpers the API tests share: request bodies, polling, error and OpenAPI checks, SSE parsing.
-import { poll } from '../helpers/poll.ts';
-import { setTimeout as delay } from 'node:timers/promises';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { Express } from 'express';
 import request, { type Response } from 'supertest';
@@ -10,10 +8,11 @@ import { calendarDate, type BookingView } from '../../src/api/schemas.ts';
 import { luhnValid } from '../../src/payments/cards.ts';
 import type { Db } from '../../src/db/client.ts';
 import type { CardInput } from '../../src/payments/vault.ts';
-import type { BookingStatus } from '../../src/domain/booking.ts';
+import { TERMINAL_STATUSES } from '../../src/domain/booking.ts';
 import type { FaultPlan } from '../../src/domain/faults.ts';
 import type { FlightRequest } from '../../src/workflows/steps.ts';
 import { CARDS, FLIGHT, HOTEL_STAY, type HotelStay } from '../helpers/booking.ts';
+import { poll } from '../helpers/poll.ts';
 
 export interface BodyOverrides {
   customerId?: string;
@@ -36,7 +35,8 @@ export function bookingBody(o: BodyOverrides = {}) {
 
 export { poll };
 
-export const TERMINAL: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+/** Statuses after which the saga does nothing more on its own. */
+export const TERMINAL = TERMINAL_STATUSES;
 
 export async function getBooking(app: Express, id: string): Promise<BookingView> {
   const res = await request(app).get(`/bookings/${id}`);

@@ -14,14 +14,15 @@ import type { BookingView } from '../../src/api/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
-import type { BookingStatus, StepState } from '../../src/domain/booking.ts';
+import { type BookingStatus, type StepState, TERMINAL_STATUSES } from '../../src/domain/booking.ts';
 import type { StepName } from '../../src/workflows/steps.ts';
 import { buildWeb } from '../../scripts/build-web.ts';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 export const DOC_IMAGES = join(process.cwd(), 'docs', 'images');
 export const UPDATE_DOC_IMAGES = process.env.UPDATE_DOC_IMAGES === '1';
-export const TERMINAL: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+/** Statuses after which the saga does nothing more on its own. */
+export const TERMINAL = TERMINAL_STATUSES;
 
 export interface WebHarness {
   stack: Stack;
@@ -39,6 +40,7 @@ export async function startWebHarness(label: string): Promise<WebHarness> {
   const database = `trip_web_${label}_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
+    FAULT_INJECTION: 'on', // the scenario picker books the failure table
     DATABASE_URL: databaseUrlFor(serverUrl, database),
     TEMPORAL_DEV_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
