@@ -296,8 +296,8 @@ describe('inventory, health and unknown routes', () => {
     expect(items.find((x) => x.hotelId === 'HTL-SF-UNION')).toMatchObject({ capacity: 25, roomsAvailable: 25 });
   });
 
-  // Currently fails: GET /flights validates `date` by pattern only (src/api/schemas.ts, flightsQuerySchema),
-  // so a month 13 reaches Prisma as an Invalid Date (500) and 30 February silently reads 2 March.
+  // A date that matches YYYY-MM-DD but is no calendar day (month 13, 30 February) must not reach
+  // Prisma: it would be an Invalid Date (500) or silently read another day.
   test('GET /flights with a date that does not exist is a 400 naming query.date', async () => {
     const year = Number(daysFromNow(0).slice(0, 4)) + 1;
     for (const date of [`${year}-13-01`, `${year}-00-10`, `${year}-02-30`, `${year}-04-31`]) {

@@ -133,9 +133,9 @@ test('an unknown booking is a JSON 404, a malformed ID a 400, never a stream', a
   expectConforms(malformed, 'GET', '/bookings/{id}/events');
 });
 
-// Currently fails: when the workflow stops answering, GET falls back to the read model, which holds
-// the state of the last status change only; src/api/sse.ts writes any view whose version or source
-// differs, so the stream jumps back to an older version (e.g. 6 → 1, all steps PENDING again).
+// When the workflow stops answering, GET falls back to the read model, which holds the state of the
+// last status change only: the stream must not jump back to that older version (e.g. 6 → 1, all
+// steps PENDING again).
 test('the stream never goes back in time, even when the worker stops answering mid-stream', async () => {
   const flaky = await startApi(h, { workerDeadlineMs: 300 });
   const server = flaky.app.listen(0);
