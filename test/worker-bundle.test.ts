@@ -1,11 +1,13 @@
 // Tuning: `npm run build:workflows` bundles the workflow code once, and `npm run worker` with
 // WORKFLOW_BUNDLE_PATH runs it without a bundler in its process (and WORKER_MAX_CACHED_WORKFLOWS
-// bounds its cache). A missing bundle fails fast with the fix. The worker runs with `npm run
-// worker`'s own node flags (a smaller young generation: bench/README.md).
+// bounds its cache). A missing bundle fails fast with the fix. Both run as package.json runs
+// them: plain node (its own type stripping, no tsx), the worker with its own node flags (a smaller
+// young generation: bench/README.md), as the image does; with WORKER_HEALTH_FILE (the image's
+// health check) the worker keeps that file fresh while it runs.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -29,8 +31,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** `node --max-semi-space-size=4 --import tsx src/worker.ts`, as package.json runs it. */
-const WORKER_ARGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { worker: string } }).scripts.worker.split(' ').slice(1);
+const SCRIPTS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** `node --max-semi-space-size=4 src/worker.ts`, as package.json runs it. */
+const WORKER_ARGS = SCRIPTS.worker!.split(' ').slice(1);
+/** `node scripts/build-workflows.ts`, as package.json runs it. */
+const BUILD_ARGS = SCRIPTS['build:workflows']!.split(' ').slice(1);
 
 function startWorker(extra: Record<string, string>) {
   let output = '';
@@ -46,9 +51,11 @@ function startWorker(extra: Record<string, string>) {
 
 test('a worker on a prebuilt bundle, with a bounded cache, runs a booking to CONFIRMED', async () => {
   const bundle = join(dir, 'workflow-bundle.js');
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-workflows.ts', bundle], { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } });
+  // No environment needed: the bundle is the same whatever the worker's config (test/build/bundle.test.ts).
+  await promisify(execFile)(process.execPath, [...BUILD_ARGS, bundle], { env: { PATH: process.env.PATH } });
   expect(existsSync(bundle)).toBe(true);
-  const worker = startWorker({ WORKFLOW_BUNDLE_PATH: bundle, WORKER_MAX_CACHED_WORKFLOWS: '10' });
+  const healthFile = join(dir, 'worker-alive');
+  const worker = startWorker({ WORKFLOW_BUNDLE_PATH: bundle, WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_HEALTH_FILE: healthFile });
   try {
     for (let i = 0; !worker.output().includes('worker: task queue'); i++) {
       if (i > 600 || worker.child.exitCode !== null) throw new Error(`the worker did not start:\n${worker.output()}`);
@@ -59,6 +66,8 @@ test('a worker on a prebuilt bundle, with a bounded cache, runs a booking to CON
     const input = await bookingInput(tdb.db);
     const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(input.bookingId), args: [input] });
     expect((await handle.result()).status).toBe('CONFIRMED');
+    for (let i = 0; i < 200 && !existsSync(healthFile); i++) await delay(50); // rewritten every 5 s
+    expect(Date.now() - statSync(healthFile).mtimeMs).toBeLessThan(30_000); // what the image's HEALTHCHECK checks
   } finally {
     worker.child.kill('SIGINT');
     await worker.exited;
