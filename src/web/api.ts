@@ -21,15 +21,17 @@ export type BookingSummary = BookingList['items'][number];
 export type Step = BookingView['steps'][number];
 
 export class ApiRequestError extends Error {
-  constructor(
-    /** The HTTP status; 0 when the server could not be reached. */
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: { path: string; message: string }[] = [],
-  ) {
+  /** The HTTP status; 0 when the server could not be reached. */
+  readonly status: number;
+  readonly code: string;
+  readonly details: { path: string; message: string }[];
+
+  constructor(status: number, code: string, message: string, details: { path: string; message: string }[] = []) {
     super(message);
     this.name = 'ApiRequestError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
   }
 
   /** Worth retrying as is: the server was unreachable or failed, not the request. */
