@@ -1,5 +1,5 @@
-// `npm run worker` as a real process (real Node, not vitest) against a time-skipping server: its
-// Prometheus endpoint (METRICS_PORT) serves the SDK's temporal_ metrics, and its log lines are JSON,
+// `npm run worker` as a real process (plain Node and its own type stripping, not vitest) against a
+// time-skipping server: its Prometheus endpoint (METRICS_PORT) serves the SDK's temporal_ metrics, and its log lines are JSON,
 // a booking's workflow and activity lines with workflowId and bookingId.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,7 +21,7 @@ let stderr = '';
 
 beforeAll(async () => {
   [env, tdb, metricsPort] = await Promise.all([createTimeSkippingEnv(), createTestDatabase('telemetry_worker'), freePort()]);
-  worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+  worker = spawn(process.execPath, ['src/worker.ts'], { // plain node, as in production
     env: {
       ...process.env,
       NODE_ENV: 'test',
