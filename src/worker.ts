@@ -22,7 +22,8 @@ let config: Config;
 try {
   config = loadConfig(process.env, { service: 'worker' }); // every bad or missing variable, named
 } catch (error) {
-  pino({ base }).fatal(error instanceof ConfigError ? error.message : String(error));
+  // No logger yet (LOG_LEVEL is among what failed): one plain line on stderr, as `npm run dev` says it.
+  console.error(`npm run worker: ${error instanceof ConfigError ? error.message : String(error)}`);
   process.exit(1);
 }
 const logger = pino({ level: config.logLevel, base });

@@ -17,7 +17,8 @@ let config: Config;
 try {
   config = loadConfig(process.env, { service: 'api' }); // every bad or missing variable, named
 } catch (error) {
-  pino().fatal(error instanceof ConfigError ? error.message : String(error));
+  // No logger yet (LOG_LEVEL is among what failed): one plain line on stderr, as `npm run dev` says it.
+  console.error(`npm run api: ${error instanceof ConfigError ? error.message : String(error)}`);
   process.exit(1);
 }
 const logger = pino({ level: config.logLevel });

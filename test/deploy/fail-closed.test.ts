@@ -28,23 +28,24 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The one fatal line of a process that refused to start. */
-async function refusal(proc: Proc): Promise<string> {
+/** The one line of a process that refused to start (stderr, plain: no logger before the config). */
+async function refusal(proc: Proc, script: 'worker' | 'api'): Promise<string> {
   const code = await proc.exited;
   expect(code, proc.output()).toBe(1);
   expect(proc.output()).not.toMatch(/\n\s+at /);
-  const fatal = proc
+  const lines = proc
     .output()
     .split('\n')
-    .filter((l) => l.includes('"level":60'));
-  expect(fatal, proc.output()).toHaveLength(1);
-  return messages(fatal[0]!)[0]!;
+    .filter((l) => l.trim());
+  expect(lines, proc.output()).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^npm run ${script}: `));
+  return lines[0]!.slice(`npm run ${script}: `.length);
 }
 
 describe('without what they need, they refuse to start, naming each missing variable', () => {
   test('nothing set: the worker names DATABASE_URL and TEMPORAL_ADDRESS, the API also CARD_VAULT_KEY', async () => {
     const [worker, api] = [startProcess('worker', {}, dir), startProcess('api', {}, dir)];
-    const [w, a] = await Promise.all([refusal(worker), refusal(api)]);
+    const [w, a] = await Promise.all([refusal(worker, 'worker'), refusal(api, 'api')]);
     expect(w).toMatch(/^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\)/);
     expect(w).not.toContain('CARD_VAULT_KEY'); // the worker never sees card data
     expect(a).toMatch(/^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production/);
@@ -59,7 +60,7 @@ describe('without what they need, they refuse to start, naming each missing vari
   ] as const)('only %s missing: npm run %s names it alone', async (missing, script) => {
     const env: Record<string, string> = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
     delete env[missing];
-    const line = await refusal(startProcess(script, env, dir));
+    const line = await refusal(startProcess(script, env, dir), script);
     expect(line).toMatch(new RegExp(`^invalid environment: ${missing} is required`));
     expect(line.split('; ')).toHaveLength(1);
   });
