@@ -155,9 +155,11 @@ const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
  * - worker: DATABASE_URL; in production a Temporal address (TEMPORAL_ADDRESS or a profile's).
  *   In development and test the address falls back to localhost:7233.
  * - api: the same, and in production CARD_VAULT_KEY.
- * - dev (`npm run dev`): in production CARD_VAULT_KEY; it does not read the default
- *   temporal.toml (only one that TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE names).
+ * - dev (`npm run dev`): in production CARD_VAULT_KEY.
  * - unset (scripts, migrations, tests): only the format of what is set.
+ * Only the worker and the API read the default temporal.toml (~/.config/temporalio), as the CLI
+ * does; the others read one only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE names it, so that a
+ * profile for a cloud namespace never takes over a dev stack or a script.
  */
 export type Service = 'worker' | 'api' | 'dev';
 
@@ -169,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   const present = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
   const parsed = schema.safeParse(present);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
-  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service !== 'dev' });
+  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service === 'worker' || options.service === 'api' });
   problems.push(...resolved.problems.filter((p) => !(p.startsWith('TEMPORAL_ADDRESS ') && problems.some((q) => q.startsWith('TEMPORAL_ADDRESS ')))));
   const nodeEnv = parsed.data?.NODE_ENV ?? (present.NODE_ENV as Config['nodeEnv'] | undefined) ?? 'production';
   const production = nodeEnv === 'production';

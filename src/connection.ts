@@ -30,8 +30,8 @@ export interface TemporalSettings {
 export interface ResolveOptions {
   /**
    * Read ~/.config/temporalio/temporal.toml when neither TEMPORAL_CONFIG_FILE nor TEMPORAL_PROFILE
-   * names one. The worker and the API do (as the CLI does); `npm run dev` does not, so that a
-   * profile for your cloud namespace does not take over a zero-configuration dev stack.
+   * names one. The worker and the API do (as the CLI does); `npm run dev` and scripts do not, so
+   * that a profile for your cloud namespace does not take over a zero-configuration dev stack.
    */
   readDefaultConfigFile?: boolean;
 }

@@ -139,13 +139,18 @@ describe("Temporal's settings, through @temporalio/envconfig", () => {
     expect(problem(() => loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' }))).toContain(`TEMPORAL_PROFILE "staging" is not a profile of ${file}`);
   });
 
-  test('the default temporal.toml (~/.config/temporalio) is read by the worker and the API, not by npm run dev unless named', async () => {
+  test('the default temporal.toml (~/.config/temporalio) is read by the worker and the API, not by npm run dev or scripts unless named', async () => {
     const home = join(dir, 'home');
     await import('node:fs/promises').then((fs) => fs.mkdir(join(home, '.config', 'temporalio'), { recursive: true }));
     await writeFile(join(home, '.config', 'temporalio', 'temporal.toml'), '[profile.default]\naddress = "from-home:7233"\n');
     expect(resolveTemporal({ HOME: home }).settings.address).toBe('from-home:7233');
     expect(resolveTemporal({ HOME: home }, { readDefaultConfigFile: false }).settings.address).toBeUndefined();
     expect(resolveTemporal({ HOME: home, TEMPORAL_PROFILE: 'default' }, { readDefaultConfigFile: false }).settings.address).toBe('from-home:7233');
+    const env = { HOME: home, NODE_ENV: 'test', DATABASE_URL: 'postgresql://db/trip' };
+    expect(loadConfig(env, { service: 'worker' }).temporalAddress).toBe('from-home:7233');
+    expect(loadConfig(env, { service: 'api' }).temporalAddress).toBe('from-home:7233');
+    expect(loadConfig(env, { service: 'dev' }).temporalAddress).toBeUndefined();
+    expect(loadConfig(env).temporalAddress).toBeUndefined();
   });
 
   test('what envconfig would let through silently fails fast, named', () => {
