@@ -67,6 +67,8 @@ const args = [
 ];
 const code = await new Promise<number>((resolve) => {
   const child = spawn('schemathesis', args, {
+    // Its crash cache (.schemathesis/) goes to the run's temporary directory, not the checkout.
+    cwd: dir,
     stdio: 'inherit',
     env: { ...process.env, SCHEMATHESIS_HOOKS: here('./fuzz-api-hooks.py') },
   });
