@@ -178,9 +178,10 @@ export class TemporalConnectError extends Error {
 
 /**
  * Reads an error of NativeConnection (Rust: tonic, rustls) or Connection (grpc-js) and says what
- * the user should check. Pure: unit-testable on the messages the SDK gives.
+ * the user should check; undefined when it is not about the connection. Pure: unit-testable on the
+ * messages the SDK gives.
  */
-export function explainConnectError(error: unknown, settings: TemporalSettings): TemporalConnectError {
+export function explainIfConnectError(error: unknown, settings: TemporalSettings): TemporalConnectError | undefined {
   const e = error as { message?: string; cause?: { message?: string; code?: number } };
   const text = `${e.message ?? String(error)} ${e.cause?.message ?? ''}`;
   const at = `Temporal at ${settings.address}`;
@@ -196,20 +197,21 @@ export function explainConnectError(error: unknown, settings: TemporalSettings):
   if (has(/\b403\b|PermissionDenied|PERMISSION_DENIED|permission denied/i)) {
     return refused(`permission denied for namespace ${settings.namespace}`, `${settings.apiKey ? v.apiKey : v.clientCert} and ${v.namespace}`);
   }
+  // The server's certificate first: the handshake checks it before the client's.
+  if (has(/UnknownIssuer|self[- ]signed certificate|unable to get local issuer|unable to verify the first certificate/i)) {
+    return refused('its TLS certificate is signed by a CA this process does not trust (UnknownIssuer)', v.serverCaCert);
+  }
+  if (has(/NotValidForName|Hostname\/IP does not match|altnames/)) {
+    return refused('its TLS certificate is not valid for this host name (NotValidForName)', `${v.serverName} and ${v.address}`);
+  }
+  if (has(/InvalidCertificate|certificate has expired|certificate expired/i)) {
+    return refused(`its TLS certificate is not valid (${/InvalidCertificate\((\w+)/.exec(text)?.[1] ?? 'expired'})`, v.serverCaCert);
+  }
   if (has(/CertificateRequired|certificate required|No required SSL certificate/i) || (has(/\b400\b/) && settings.tls === 'tls')) {
     return refused('it requires a client certificate and none was sent (mTLS)', `${v.clientCert} and ${ENV_NAMES.clientKey}`);
   }
   if (has(/BadCertificate|UnknownCA|bad certificate|unknown ca|CertificateUnknown|HandshakeFailure|\b400\b/i) && settings.tls === 'mtls') {
     return refused('it does not accept the client certificate', `${v.clientCert} and ${ENV_NAMES.clientKey}`);
-  }
-  if (has(/UnknownIssuer|self[- ]signed|unable to get local issuer|unable to verify/i)) {
-    return refused("its TLS certificate is signed by a CA this process does not trust (UnknownIssuer)", v.serverCaCert);
-  }
-  if (has(/NotValidForName|does not match|altnames|Hostname\/IP/i)) {
-    return refused("its TLS certificate is not valid for this host name (NotValidForName)", `${v.serverName} and ${v.address}`);
-  }
-  if (has(/InvalidCertificate|certificate has expired|Expired/i)) {
-    return refused(`its TLS certificate is not valid (${/InvalidCertificate\((\w+)/.exec(text)?.[1] ?? 'expired or malformed'})`, v.serverCaCert);
   }
   if (has(/InvalidContentType|CorruptMessage|wrong version number|InvalidMessage/)) {
     return refused('it does not speak TLS, but this process does', `${v.tls}${settings.apiKey ? ` (an API key turns TLS on: ${v.apiKey})` : ''}`);
@@ -217,19 +219,21 @@ export function explainConnectError(error: unknown, settings: TemporalSettings):
   if (settings.tls === 'off' && has(/FRAME_SIZE_ERROR|GoAway|h2 protocol error|Received HTTP status code 400|protocol error/)) {
     return refused('it wants TLS, and this process speaks plain gRPC', `${v.tls} (set it to true, and ${v.serverCaCert} for a private CA)`);
   }
-  if (has(/Namespace .* (is )?not found|NamespaceNotFound|NOT_FOUND.*[Nn]amespace/)) {
+  if (has(/[Nn]amespace\b.*\bnot found|NamespaceNotFound/)) {
     return new TemporalConnectError(`${at} has no namespace ${settings.namespace}. Check ${v.namespace}.`, 'refused');
   }
   if (has(/tcp connect error|Connection ?refused|ECONNREFUSED|dns error|ENOTFOUND|EAI_AGAIN|failed to lookup|timed out|deadline|Unavailable|UNAVAILABLE|ECONNRESET|connection reset|broken pipe/i)) {
     return new TemporalConnectError(`Cannot reach ${at}: nothing answers (${firstLine(error).slice(0, 160)}). Check ${v.address}.`, 'unavailable');
   }
-  return new TemporalConnectError(`${at} failed: ${firstLine(error).slice(0, 200)}. Check ${v.address} and the TEMPORAL_TLS* variables.`, 'refused');
+  return undefined;
 }
 
-/** explainConnectError for an error that may have nothing to do with the connection: undefined then. */
-export function explainIfConnectError(error: unknown, settings: TemporalSettings): TemporalConnectError | undefined {
-  const explained = explainConnectError(error, settings);
-  return explained.line.startsWith(`Temporal at ${settings.address} failed: `) ? undefined : explained;
+/** explainIfConnectError, or for an error it does not know, the error's first line and what to check. */
+export function explainConnectError(error: unknown, settings: TemporalSettings): TemporalConnectError {
+  return (
+    explainIfConnectError(error, settings) ??
+    new TemporalConnectError(`Temporal at ${settings.address} failed: ${firstLine(error).slice(0, 200)}. Check ${settings.via.address} and the TEMPORAL_TLS* variables.`, 'refused')
+  );
 }
 
 export interface ConnectOptions {

@@ -122,6 +122,11 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
       () => ({ TEMPORAL_ADDRESS: doors.mtlsAddress, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.otherCaCert, TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey }),
       /^Temporal at localhost:\d+ refused the connection: its TLS certificate is signed by a CA this process does not trust \(UnknownIssuer\)\. Check TEMPORAL_TLS_SERVER_CA_CERT_PATH\.$/,
     ],
+    [
+      'a namespace that does not exist (through the right door, with the right key)',
+      () => ({ TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_NAMESPACE: 'no-such-namespace' }),
+      /^Temporal at localhost:\d+ has no namespace no-such-namespace\. Check TEMPORAL_NAMESPACE\.$/,
+    ],
   ];
 
   test.each(cases)('%s', async (_name, env, line) => {
