@@ -24,6 +24,9 @@ import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/post
 import { tokenizeCard } from '../src/payments/vault.ts';
 import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/domain/booking.ts';
 import { WORKFLOWS_PATH, temporalCli } from '../src/temporal.ts';
+import { sampleCards } from '../src/payments/cards.ts';
+
+const CARDS = sampleCards();
 
 const { values } = parseArgs({
   options: {
@@ -205,8 +208,8 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(() => fetch(`${apiUrl}/healthz`).then((r) => r.ok), 60_000, 'the API');
 
-    const good = await tokenizeCard(db, VAULT_KEY, 'bench', { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' });
-    const declined = await tokenizeCard(db, VAULT_KEY, 'bench', { number: '4000000000000002', expMonth: 12, expYear: 2035, cvc: '123' });
+    const good = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.good);
+    const declined = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.declined);
     const input = (i: number, overrides: Partial<BookTripInput> = {}): BookTripInput => ({
       bookingId: randomUUID(),
       customerId: `bench-${i % 100}`,
@@ -254,7 +257,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
       customerId: 'bench-api',
       flight: { flightNumber: 'TB100', date: dayOffset(3), seats: 1 },
       hotel: { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: dayOffset(3), nights: 2, rooms: 1 },
-      payment: { card: { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' } },
+      payment: { card: CARDS.good },
     });
     // The GET phase reads a booking whose workflow is open (waiting for an operator), so it is read live.
     const open = input(0, { payment: { token: declined.token, brand: declined.brand, last4: declined.last4 }, faults: { cancelHotel: 'fail' } });

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.ts';
 import { fromDbDate, toDbDate } from '../domain/dates.ts';
 import { workflowIdFor } from '../domain/booking.ts';
 import type { BookingService } from './bookings.ts';
-import { ApiError, notFound, validationError } from './errors.ts';
+import { notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';
 import {
   bookingIdSchema,
@@ -138,4 +138,3 @@ export function inventoryRoutes(db: Db): Router {
   return router;
 }
 
-export { ApiError };

@@ -2,6 +2,7 @@
 // failure table, and a submit that books exactly once however often it is clicked.
 import { ApiRequestError, api, newIdempotencyKey, type BookingRequestBody, type BookingView, type Flight, type Hotel } from './api.ts';
 import { byId, h, setText } from './dom.ts';
+import { sampleCards } from '../payments/cards.ts';
 import { nightsBetween, utcDay } from '../domain/dates.ts';
 import { money, plural } from './format.ts';
 import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from '../domain/scenarios.ts';
@@ -14,13 +15,7 @@ const DEFAULT_NIGHTS = 3;
 const DEFAULT_FLIGHT = 'TB100';
 const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';
 
-const CARD_EXPIRY_YEAR = new Date().getUTCFullYear() + 3;
-const CARDS: Record<CardChoice, BookingRequestBody['payment']['card']> = {
-  good: { number: '4242424242424242', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
-  declined: { number: '4000000000000002', expMonth: 12, expYear: CARD_EXPIRY_YEAR, cvc: '123' },
-  /** Expired 12/19, as in the seeds. */
-  expired: { number: '4242424242424242', expMonth: 12, expYear: 19, cvc: '123' },
-};
+const CARDS: Record<CardChoice, BookingRequestBody['payment']['card']> = sampleCards();
 
 export interface BookFormOptions {
   faultInjection: boolean;
