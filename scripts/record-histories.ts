@@ -29,6 +29,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const dir = await mkdtemp(join(tmpdir(), 'record-histories-'));
 const env: NodeJS.ProcessEnv = {
   NODE_ENV: 'development',
+  FAULT_INJECTION: 'on', // the failure table's scenarios inject faults
   TEMPORAL_DEV_PORT: String(await freePort()),
   TEMPORAL_UI_PORT: String(await freePort()),
   ...(process.env.DATABASE_URL ? { DATABASE_URL: databaseUrlFor(process.env.DATABASE_URL, `trip_record_${Date.now()}`) } : {}),
