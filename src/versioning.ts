@@ -1,0 +1,108 @@
+// Worker Deployment Versioning: every worker belongs to a deployment (WORKER_DEPLOYMENT_NAME) and
+// a build (WORKER_BUILD_ID); bookTrip is PINNED, so a saga finishes on the build that started it,
+// however long it waits. A new build takes new sagas once it is made current (or ramped); the old
+// one is retired once its sagas have drained. See docs/deploy.md, "Rolling out a new build".
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowService } from '@temporalio/client';
+import { toCanonicalString, type WorkerDeploymentVersion } from '@temporalio/common';
+
+export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
+
+const SRC = fileURLToPath(new URL('./', import.meta.url));
+
+/** The sources that decide what a workflow does: the workflow code and the domain it imports. */
+function workflowSources(dir = SRC, sub = ['workflows', 'domain']): string[] {
+  return sub.flatMap((name) =>
+    readdirSync(join(dir, name), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .map((entry) => join(entry.parentPath, entry.name)),
+  );
+}
+
+/**
+ * A build ID derived from the workflow code (development only: production names its builds):
+ * `dev-<12 hex>` of src/workflows and src/domain. The same code, the same build, so a restarted
+ * `npm run dev` keeps its running sagas; a change to the workflow is a new build.
+ */
+export function buildIdFromCode(): string {
+  const hash = createHash('sha256');
+  for (const file of workflowSources().sort()) hash.update(file.slice(SRC.length)).update('\0').update(readFileSync(file)).update('\0');
+  return `dev-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** The worker's workerDeploymentOptions: this build, versioned, its workflows PINNED unless they say otherwise. */
+export function workerDeploymentOptions(version: WorkerDeploymentVersion) {
+  return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' as const };
+}
+
+export interface DeploymentTarget {
+  service: WorkflowService;
+  namespace: string;
+  deploymentName: string;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until a worker of `buildId` has polled (its version exists); throws, naming it, when time runs out. */
+export async function waitForVersion({ service, namespace, deploymentName }: DeploymentTarget, buildId: string, timeoutMs = 30_000): Promise<void> {
+  const wanted = toCanonicalString({ deploymentName, buildId });
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const { workerDeploymentInfo } = await service.describeWorkerDeployment({ namespace, deploymentName });
+      const versions = (workerDeploymentInfo?.versionSummaries ?? []).map((v) => v.version ?? '');
+      if (versions.includes(wanted)) return;
+      last = `versions: ${versions.join(', ') || 'none'}`;
+    } catch (error) {
+      last = (error as Error).message; // NotFound until the deployment's first worker polls
+    }
+    if (Date.now() > deadline) throw new Error(`no worker of ${wanted} has polled within ${timeoutMs} ms (${last}); start one with WORKER_BUILD_ID=${buildId}`);
+    await pause(500);
+  }
+}
+
+/** Makes `buildId` the current version: new sagas start on it. Waits for its first worker first. */
+export async function setCurrentVersion(target: DeploymentTarget, buildId: string, timeoutMs?: number): Promise<void> {
+  await waitForVersion(target, buildId, timeoutMs);
+  await target.service.setWorkerDeploymentCurrentVersion({ namespace: target.namespace, deploymentName: target.deploymentName, buildId, ignoreMissingTaskQueues: true });
+}
+
+/** Sends `percentage` of new sagas to `buildId` (the rest go to the current version); 0 with no build stops the ramp. */
+export async function setRampingVersion(target: DeploymentTarget, buildId: string | undefined, percentage: number, timeoutMs?: number): Promise<void> {
+  if (buildId) await waitForVersion(target, buildId, timeoutMs);
+  await target.service.setWorkerDeploymentRampingVersion({
+    namespace: target.namespace,
+    deploymentName: target.deploymentName,
+    buildId: buildId ?? '',
+    percentage,
+    ignoreMissingTaskQueues: true,
+  });
+}
+
+/** The current and ramping builds of the deployment, and the builds it knows with their status. */
+export async function describeDeployment({ service, namespace, deploymentName }: DeploymentTarget) {
+  const { workerDeploymentInfo: info } = await service.describeWorkerDeployment({ namespace, deploymentName });
+  const routing = info?.routingConfig;
+  return {
+    current: routing?.currentDeploymentVersion?.buildId ?? undefined,
+    ramping: routing?.rampingDeploymentVersion?.buildId ? { buildId: routing.rampingDeploymentVersion.buildId, percentage: routing.rampingVersionPercentage ?? 0 } : undefined,
+    versions: (info?.versionSummaries ?? []).map((v) => ({ buildId: v.deploymentVersion?.buildId ?? '', status: String(v.status ?? '') })),
+  };
+}
+
+/**
+ * Sagas still running on `buildId`: a build may be retired (its workers stopped) only when this is
+ * 0. Counted from visibility (`TemporalWorkerDeploymentVersion`), which trails by a moment.
+ */
+export async function openSagasOn({ service, namespace, deploymentName }: DeploymentTarget, buildId: string): Promise<number> {
+  // The search attribute names a version `<deployment>:<build>` (the API's older string form is `<deployment>.<build>`).
+  const { count } = await service.countWorkflowExecutions({
+    namespace,
+    query: `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}" AND ExecutionStatus = "Running"`,
+  });
+  return Number(count ?? 0);
+}
