@@ -42,6 +42,9 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
   return keys;
 });
 
+/** A duration such as 30s, 15m, 24h, 7d. */
+const durationHm = z.string().regex(/^\d{1,6}(ms|s|m|h|d)$/, 'must be a duration such as 30s, 15m, 24h or 7d');
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
@@ -93,6 +96,21 @@ const schema = z
     PAYLOAD_ENCRYPTION_KEYS: payloadKeys.optional(),
     /** Bearer token of the codec endpoint (/codec). Unset: no codec endpoint. */
     CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * Identity: the OIDC issuer whose bearer tokens the API accepts (its JWKS, its `iss`, the
+     * `aud` its tokens name for this API). Required in production; unset in development and test,
+     * the dev issuer (src/api/dev-issuer.ts) signs tokens.
+     */
+    AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_AUDIENCE: z.string().min(1).optional(),
+    /** Rate limits: requests per customer (by `sub`; by IP before a token is accepted) per RATE_LIMIT_WINDOW. */
+    RATE_LIMIT_WINDOW: durationHm.optional(),
+    RATE_LIMIT_BOOKINGS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    RATE_LIMIT_ACTIONS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    /** How long an Idempotency-Key is kept (its booking answers a repeat); then it is deleted. */
+    IDEMPOTENCY_KEY_TTL: durationHm.default('24h'),
     /** OTLP/HTTP collector, e.g. http://localhost:4318 (spans go to <it>/v1/traces). Unset: tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
     /** Service name of the spans. Default: trip-api, trip-worker or trip-dev. */
@@ -136,6 +154,12 @@ export interface Config {
   payloadEncryptionKeys: PayloadKey[];
   /** Bearer token of the codec endpoint; undefined: the endpoint is off. */
   codecAuthToken: string | undefined;
+  /** The OIDC issuer of bearer tokens; undefined (development and test only): the dev issuer. */
+  auth: { jwksUrl: string; issuer: string; audience: string } | undefined;
+  /** Per-customer limits per window: POST /bookings, the actions, and calls without an accepted token (per IP). */
+  rateLimits: RateLimits;
+  /** IDEMPOTENCY_KEY_TTL in milliseconds. */
+  idempotencyKeyTtlMs: number;
   /** OTLP/HTTP endpoint of tracing; undefined: tracing is off. */
   otlpEndpoint?: string | undefined;
   /** Service name of the spans (OTEL_SERVICE_NAME); undefined: each process names itself. */
@@ -143,6 +167,16 @@ export interface Config {
   /** host:port of the worker's Prometheus endpoint; undefined: no metrics endpoint. */
   prometheusBindAddress?: string | undefined;
 }
+
+export interface RateLimits {
+  windowMs: number;
+  bookings: number;
+  actions: number;
+  anonymous: number;
+}
+
+/** Production's limits, per customer per minute; development and test allow their own load (tests, chaos, bench). */
+const RATE_LIMIT_DEFAULTS = { production: { bookings: 10, actions: 30, anonymous: 30 }, other: { bookings: 100_000, actions: 100_000, anonymous: 100_000 } };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -163,7 +197,11 @@ const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
  */
 export type Service = 'worker' | 'api' | 'dev';
 
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000 };
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const durationMs = (value: string) => {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+  return Number(m[1]) * DURATION_MS[m[2]!]!;
+};
 
 /** Reads the configuration; throws one ConfigError that names every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { service?: Service } = {}): Config {
@@ -193,6 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
     problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
   }
+  const authVars = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'];
+  const authSet = authVars.filter((v) => present[v]);
+  if ((service === 'api' || service === 'dev') && production && authSet.length < 3) {
+    problems.push(
+      `${authVars.filter((v) => !present[v]).join(', ')} required when NODE_ENV=production (the default): the OIDC issuer whose tokens the API accepts (the dev issuer exists only with NODE_ENV=development or test)`,
+    );
+  } else if (authSet.length > 0 && authSet.length < 3) {
+    problems.push(`${authVars.filter((v) => !present[v]).join(', ')} must be set with ${authSet.join(', ')} (set all three AUTH_ variables, or none for the dev issuer)`);
+  }
   if (problems.length || !parsed.success) throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   const e = parsed.data;
   const grace = /^(\d+)(ms|s|m)$/.exec(e.SHUTDOWN_GRACE_TIME)!;
@@ -215,6 +262,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,
+    auth: e.AUTH_JWKS_URL && e.AUTH_ISSUER && e.AUTH_AUDIENCE ? { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE } : undefined,
+    rateLimits: {
+      windowMs: durationMs(e.RATE_LIMIT_WINDOW ?? '1m'),
+      bookings: e.RATE_LIMIT_BOOKINGS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].bookings,
+      actions: e.RATE_LIMIT_ACTIONS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].actions,
+      anonymous: e.RATE_LIMIT_ANONYMOUS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].anonymous,
+    },
+    idempotencyKeyTtlMs: durationMs(e.IDEMPOTENCY_KEY_TTL),
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
     prometheusBindAddress: e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),

@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { createApp } from '../../src/api/app.ts';
+import { createDevIssuer } from '../../src/api/dev-issuer.ts';
 import { createDb } from '../../src/db/client.ts';
 import { invariantViolations } from '../../src/db/invariants.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
@@ -157,7 +158,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cleanups.push(() => connection.close());
     const apiDb = createDb(proxiedUrl.toString(), { max: 10 });
     cleanups.push(() => apiDb.$disconnect());
+    // Identity on, as everywhere: a dev issuer of the run's own; each booking's customer calls with
+    // their own token. Limits high enough for the run's own traffic.
+    const issuer = await createDevIssuer();
     const app = createApp({
+      verifier: issuer.verifier,
+      rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000 },
       client: new Client({ connection }),
       db: apiDb,
       config: { temporalUiUrl: `http://localhost:${uiPort}`, temporalNamespace: 'default', faultInjection: true, cardVaultKey: 'chaos-vault-key-0123456789' },
@@ -170,12 +176,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
     /** Retries through outages: a repeat with the same Idempotency-Key is safe. */
-    async function call(path: string, body: unknown, key?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    async function call(path: string, token: string, body: unknown, key?: string): Promise<{ status: number; json: Record<string, unknown> }> {
       for (let attempt = 0; ; attempt++) {
         try {
           const res = await fetch(`${api}${path}`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
             body: JSON.stringify(body),
             signal: AbortSignal.timeout(10_000),
           });
@@ -199,7 +205,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const traffic = Promise.all(
       planned.map(async (plan, i) => {
         await delay(i * 150);
-        const created = await call('/bookings', bookingBody(plan.scenario, `chaos-${i}`), plan.key);
+        const token = await issuer.mint(`chaos-${i}`);
+        const created = await call('/bookings', token, bookingBody(plan.scenario, `chaos-${i}`), plan.key);
         if (created.status !== 201 && created.status !== 200) throw new Error(`booking ${i}: ${created.status} ${JSON.stringify(created.json)}`);
         const entry = { id: created.json.bookingId as string, scenario: plan.scenario, cancelled: false };
         bookingIds.push(entry);
@@ -207,7 +214,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await delay(plan.cancelAfterMs);
           // Requested, whatever the answer: an answer lost in an outage may still have been accepted.
           entry.cancelled = true;
-          await call(`/bookings/${entry.id}/cancel`, {});
+          await call(`/bookings/${entry.id}/cancel`, token, {});
         }
       }),
     );

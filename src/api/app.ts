@@ -10,6 +10,10 @@ import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Db } from '../db/client.ts';
+import type { RateLimits } from '../config.ts';
+import type { Verifier } from './auth.ts';
+import { devTokenRoutes, type DevIssuer } from './dev-issuer.ts';
+import { createLimiters } from './rate-limits.ts';
 import { workflowIdFor } from '../domain/booking.ts';
 import { httpTracing } from '../telemetry.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
@@ -23,6 +27,12 @@ export interface AppDeps {
   client: Client;
   db: Db;
   config: ApiConfig;
+  /** Verifies bearer tokens: a remote JWKS (AUTH_*), or the dev issuer's verifier. */
+  verifier: Verifier;
+  /** The dev issuer: serves POST /dev/token. Only in development and test without AUTH_JWKS_URL. */
+  devIssuer?: DevIssuer;
+  /** Rate limits; default: production's. */
+  rateLimits?: RateLimits;
   logger?: Logger;
   /** The task queue bookings start on (tests use a fresh one). */
   taskQueue?: string;
@@ -33,6 +43,8 @@ export interface AppDeps {
   /** Tracing on: a SERVER span per request (src/telemetry.ts). The client needs clientInterceptorsFor(tracing) too. */
   tracer?: Tracer;
 }
+
+const PRODUCTION_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 10, actions: 30, anonymous: 30 };
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
@@ -107,7 +119,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/docs/assets', express.static(swaggerUiDir, { index: false }));
 
-  app.use(bookingRoutes(service, deps.sse));
+  if (deps.devIssuer) app.use(devTokenRoutes(deps.devIssuer));
+  app.use(bookingRoutes(service, { verifier: deps.verifier, limiters: createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS), ...(deps.sse ? { sse: deps.sse } : {}) }));
   app.use(inventoryRoutes(deps.db));
   app.use(express.static(WEB_DIR, { index: 'index.html' }));
 

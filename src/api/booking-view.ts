@@ -74,6 +74,8 @@ export function toView(state: BookingState, source: BookingView['source'], histo
       : {}),
     ...(state.failure ? { failure: state.failure } : {}),
     ...(state.resolution ? { resolution: state.resolution } : {}),
+    ...(state.cancelledBy ? { cancelledBy: state.cancelledBy } : {}),
+    ...(state.retriedBy?.length ? { retriedBy: state.retriedBy } : {}),
     cancelRequested: state.cancelRequested,
     version: state.version,
     source,

@@ -19,10 +19,14 @@ import { TRIP_STEPS } from '../workflows/steps.ts';
 import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError, notFound } from './errors.ts';
-import { bookingIdForKey, requestHash as hashOf } from './idempotency.ts';
+import type { Identity } from './auth.ts';
+import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
 import { money, type BookingRequest, type BookingView } from './schemas.ts';
 
-export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'>;
+export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
+  Partial<Pick<Config, 'idempotencyKeyTtlMs'>>;
+
+const DAY_MS = 86_400_000;
 
 export interface BookingServiceDeps {
   client: Client;
@@ -69,18 +73,36 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
   }
 
-  /** Starts a booking. With an Idempotency-Key, a repeat of the same request returns the same booking. */
-  async function start(request: BookingRequest, idempotencyKey?: string): Promise<{ created: boolean; view: BookingView }> {
+  const ttlMs = config.idempotencyKeyTtlMs ?? DAY_MS;
+  let lastCleanup = 0;
+
+  /**
+   * Starts a booking for `customerId` (already authorised by the route). With an Idempotency-Key,
+   * a repeat of the same request by the same caller returns the same booking, for as long as the
+   * key is kept (a row in idempotency_keys), even once Temporal's retention deleted the workflow.
+   */
+  async function start(request: BookingRequest & { customerId: string }, idempotencyKey?: string, caller?: string): Promise<{ created: boolean; view: BookingView }> {
     if (request.faults && Object.keys(request.faults).length > 0 && !config.faultInjection) {
       throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
     }
     // The hash is keyed: the body holds a card number, and its plain hash could be brute-forced.
     const requestHash = hashOf(config.cardVaultKey, request);
-    const bookingId = idempotencyKey ? bookingIdForKey(idempotencyKey) : randomUUID();
+    let bookingId: string = randomUUID();
     if (idempotencyKey) {
-      // A repeat is answered before anything is written (not even a card token).
-      const repeat = await answerRepeat(bookingId, requestHash);
-      if (repeat) return repeat;
+      if (Date.now() - lastCleanup > 600_000) {
+        lastCleanup = Date.now();
+        void deleteExpiredKeys(db).catch(() => undefined);
+      }
+      // The key is claimed before anything else is written (not even a card token): one row per
+      // caller and key; the first request's booking ID and hash win every race.
+      const claim = await claimKey(db, { subject: caller ?? request.customerId, key: idempotencyKey, bookingId, requestHash, ttlMs });
+      if (claim.requestHash !== requestHash) {
+        throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+      }
+      if (claim.bookingId !== bookingId && claim.started) return answerRepeat(claim.bookingId);
+      // Ours, or a concurrent first request still starting it: start the same booking (the
+      // workflow ID rejects a second start).
+      bookingId = claim.bookingId;
     }
     const card = await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card);
     // Each step's part of the request goes to the workflow as it is; the card only as its token.
@@ -99,7 +121,6 @@ export function createBookingService(deps: BookingServiceDeps) {
         workflowId: workflowIdFor(bookingId),
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { requestHash },
         staticSummary: `Trip for ${request.customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
         staticDetails: [
           `**Booking** \`${bookingId}\` for customer \`${request.customerId}\``,
@@ -112,30 +133,21 @@ export function createBookingService(deps: BookingServiceDeps) {
           `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
         ].join('\n'),
       });
+      if (idempotencyKey) await markStarted(db, bookingId);
       return { created: true, view: toView(initialBookingState(input, new Date().toISOString()), 'workflow') };
     } catch (error) {
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
-      const repeat = await answerRepeat(bookingId, requestHash);
-      if (!repeat) throw error;
-      return repeat;
+      await markStarted(db, bookingId);
+      return answerRepeat(bookingId);
     }
   }
 
-  /** For an Idempotency-Key already used: the same booking (same body) or a 422 (another body). */
-  async function answerRepeat(bookingId: string, requestHash: string): Promise<{ created: false; view: BookingView } | undefined> {
-    let memo: Record<string, unknown> | undefined;
-    try {
-      memo = (await handleFor(bookingId).describe()).memo;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
-    if (memo?.requestHash !== requestHash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
-    }
+  /** A repeat of a request whose booking was started: that booking, live or from the read model. */
+  async function answerRepeat(bookingId: string): Promise<{ created: false; view: BookingView }> {
     const view = await get(bookingId);
-    if (!view) throw notFound('booking');
+    // Started, but neither Temporal nor the read model knows it any more: say so, never start again.
+    if (!view) throw new ApiError(409, 'idempotency_key_booking_gone', `this Idempotency-Key's booking ${bookingId} is no longer kept; use a new key to book again`);
     return { created: false, view };
   }
 
@@ -161,20 +173,26 @@ export function createBookingService(deps: BookingServiceDeps) {
   return {
     start,
     get,
-    bookingIdForKey,
 
-    cancel: (bookingId: string, reason?: string) =>
+    /** The booking's customer (read model, else the workflow), or undefined when there is no such booking. */
+    async ownerOf(bookingId: string): Promise<string | undefined> {
+      const row = await db.booking.findUnique({ where: { id: bookingId }, select: { customerId: true } });
+      if (row) return row.customerId;
+      return (await get(bookingId))?.customerId;
+    },
+
+    cancel: (bookingId: string, reason: string | undefined, caller: Identity) =>
       update(
         bookingId,
-        () => handleFor(bookingId).executeUpdate(cancelBookingUpdate, { args: [reason ? { reason } : {}] }),
+        () => handleFor(bookingId).executeUpdate(cancelBookingUpdate, { args: [{ ...(reason ? { reason } : {}), by: caller.subject }] }),
         ['BookingNotCancellable'],
       ),
 
-    retryCompensation: (bookingId: string) =>
-      update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate), ['NoFailedCompensation']),
+    retryCompensation: (bookingId: string, caller: Identity) =>
+      update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }), ['NoFailedCompensation']),
 
-    resolveCompensation: (bookingId: string, note: string) =>
-      update(bookingId, () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note }] }), [
+    resolveCompensation: (bookingId: string, note: string, caller: Identity) =>
+      update(bookingId, () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note, by: caller.subject }] }), [
         'NoFailedCompensation',
         'InvalidNote',
       ]),

@@ -1,6 +1,8 @@
-// Idempotency-Key: one key, one booking. A repeat of the same request is recognised by a keyed
-// hash of its canonical JSON (the body holds a card number: a plain hash could be brute-forced).
+// Idempotency-Key: one caller's key, one booking, kept in PostgreSQL (idempotency_keys) for
+// IDEMPOTENCY_KEY_TTL. A repeat of the same request is recognised by a keyed hash of its canonical
+// JSON (the body holds a card number: a plain hash could be brute-forced).
 import { createHmac } from 'node:crypto';
+import type { Db } from '../db/client.ts';
 
 /** JSON with sorted keys: the same body always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -19,8 +21,40 @@ export function requestHash(key: string, request: unknown): string {
   return createHmac('sha256', key).update(canonicalJson(request)).digest('hex');
 }
 
-/** The booking ID for an Idempotency-Key: one key, one booking, one workflow ID. */
-export function bookingIdForKey(key: string): string {
-  const h = createHmac('sha256', 'idempotency-key').update(key).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+export interface KeyClaim {
+  bookingId: string;
+  requestHash: string;
+  started: boolean;
+}
+
+/**
+ * Claims (subject, key) for `bookingId`, or finds who holds it: one INSERT … ON CONFLICT, so of any
+ * number of concurrent first requests exactly one booking ID wins. A row past its expiry counts as
+ * absent: the claim takes it over (a key reused after IDEMPOTENCY_KEY_TTL starts a new booking).
+ */
+export async function claimKey(db: Db, claim: { subject: string; key: string; bookingId: string; requestHash: string; ttlMs: number }): Promise<KeyClaim> {
+  const expiresAt = new Date(Date.now() + claim.ttlMs);
+  const rows = await db.$queryRaw<{ booking_id: string; request_hash: string; started: boolean }[]>`
+    INSERT INTO idempotency_keys (subject, key, booking_id, request_hash, started, created_at, expires_at)
+    VALUES (${claim.subject}, ${claim.key}, ${claim.bookingId}, ${claim.requestHash}, false, now(), ${expiresAt})
+    ON CONFLICT (subject, key) DO UPDATE
+      SET booking_id = EXCLUDED.booking_id, request_hash = EXCLUDED.request_hash, started = false,
+          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+      WHERE idempotency_keys.expires_at <= now()
+    RETURNING booking_id, request_hash, started`;
+  if (rows[0]) return { bookingId: rows[0].booking_id, requestHash: rows[0].request_hash, started: rows[0].started };
+  // The conflict kept a live row: it is the answer.
+  const held = await db.idempotencyKey.findUnique({ where: { subject_key: { subject: claim.subject, key: claim.key } } });
+  if (!held) throw new Error('idempotency key vanished while claimed; retry');
+  return { bookingId: held.bookingId, requestHash: held.requestHash, started: held.started };
+}
+
+/** The workflow of a claimed key exists: repeats answer from it and never start another. */
+export async function markStarted(db: Db, bookingId: string): Promise<void> {
+  await db.idempotencyKey.updateMany({ where: { bookingId, started: false }, data: { started: true } });
+}
+
+/** Deletes keys past their expiry; returns how many. */
+export async function deleteExpiredKeys(db: Db, now = new Date()): Promise<number> {
+  return (await db.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } })).count;
 }

@@ -11,7 +11,9 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { connectClient, describeTemporal, explainConnectError, TemporalConnectError } from '../connection.ts';
 import { createDb } from '../db/client.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
+import { join } from 'node:path';
 import { createApp } from './app.ts';
+import { identityFor } from './dev-issuer.ts';
 
 let config: Config;
 try {
@@ -65,11 +67,23 @@ const client = new Client({
   ...(interceptors ? { interceptors } : {}),
 });
 const codec = codecEndpointFor(config);
-const app = createApp({ client, db, config, logger, ...(codec ? { codec } : {}), ...(tracing ? { tracer: tracing.tracer } : {}) });
+// AUTH_* in production (loadConfig refuses to go on without them); the dev issuer otherwise.
+const identity = await identityFor(config, join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'));
+const app = createApp({
+  client,
+  db,
+  config,
+  logger,
+  verifier: identity.verifier,
+  ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
+  rateLimits: config.rateLimits,
+  ...(codec ? { codec } : {}),
+  ...(tracing ? { tracer: tracing.tracer } : {}),
+});
 const server = app.listen(config.port, () => {
   logger.info(
     `API on http://localhost:${config.port} (docs at /docs); Temporal ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ` +
-      `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
+      `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; ${identity.describe}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
 });
 listening = true;

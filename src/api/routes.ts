@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { fromDbDate, toDbDate } from '../domain/dates.ts';
 import { workflowIdFor } from '../domain/booking.ts';
+import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
 import type { BookingService } from './bookings.ts';
+import type { Limiters } from './rate-limits.ts';
 import { notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';
 import {
@@ -41,52 +43,98 @@ const emptyBodySchema = z.strictObject({});
 /** The body of an action that takes none may be empty or `{}`. */
 const bodyOf = (req: Request): unknown => (req.body === undefined ? {} : req.body);
 
-export function bookingRoutes(service: BookingService, sse: SseOptions = {}): Router {
-  const router = Router();
+/**
+ * A customer sees only their own bookings: another's answers 404, as one that does not exist
+ * (its existence is not disclosed). Operators see every booking.
+ */
+async function requireVisible(service: BookingService, id: string, caller: Identity): Promise<void> {
+  if (caller.operator) return;
+  const owner = await service.ownerOf(id);
+  if (owner !== caller.subject) throw notFound('booking');
+}
 
-  router.post('/bookings', async (req, res) => {
+const requireOperator = (caller: Identity) => {
+  if (!caller.operator) throw forbidden('only an operator (scope bookings:operate) may do this');
+};
+
+export interface BookingRouteOptions {
+  verifier: Verifier;
+  limiters: Limiters;
+  sse?: SseOptions;
+}
+
+export function bookingRoutes(service: BookingService, options: BookingRouteOptions): Router {
+  const router = Router();
+  const { sse = {}, limiters } = options;
+  // The writes, per IP before a token is accepted (this limiter counts the 401s authenticate answers).
+  router.post(['/bookings', '/bookings/:id/cancel', '/bookings/:id/compensation/retry', '/bookings/:id/compensation/resolve'], limiters.anonymous);
+  // Every /bookings route: a bearer token first (401 before anything is read or written).
+  router.use('/bookings', authenticate(options.verifier));
+  // Then the writes per customer.
+  const write = (limiter: typeof limiters.bookings) => [limiter];
+
+  router.post('/bookings', ...write(limiters.bookings), async (req, res) => {
+    const caller = identityOf(res);
     const rawKey = req.get('Idempotency-Key');
     const key = rawKey === undefined ? undefined : parse(idempotencyKeySchema, rawKey, 'header.Idempotency-Key');
     const request = parse(bookingRequestSchema, req.body, 'body');
-    const { created, view } = await service.start(request, key);
+    // A customer books for themself; an operator may book on a customer's behalf.
+    if (request.customerId !== undefined && request.customerId !== caller.subject && !caller.operator) {
+      throw forbidden('customerId must be your own (the token\'s sub), or be left out');
+    }
+    const customerId = request.customerId ?? caller.subject;
+    const { created, view } = await service.start({ ...request, customerId }, key, caller.subject);
     tagBooking(req, res, view.bookingId);
     req.log?.info({ created }, created ? 'booking started' : 'idempotent repeat of a booking');
     res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(view);
   });
 
   router.get('/bookings', async (req, res) => {
-    res.json(await service.list(parse(bookingListQuerySchema, req.query, 'query')));
+    const caller = identityOf(res);
+    const query = parse(bookingListQuerySchema, req.query, 'query');
+    if (!caller.operator && query.customerId !== undefined && query.customerId !== caller.subject) {
+      throw forbidden('customerId filters other customers\' bookings: operators only');
+    }
+    res.json(await service.list({ ...query, ...(caller.operator ? {} : { customerId: caller.subject }) }));
   });
 
   router.get('/bookings/:id', async (req, res) => {
+    const caller = identityOf(res);
     const view = await service.get(bookingIdOf(req, res));
-    if (!view) throw notFound('booking');
+    if (!view || (!caller.operator && view.customerId !== caller.subject)) throw notFound('booking');
     res.json(view);
   });
 
   router.get('/bookings/:id/events', async (req, res) => {
+    const caller = identityOf(res);
     const id = bookingIdOf(req, res);
     const view = await service.get(id);
-    if (!view) throw notFound('booking');
+    if (!view || (!caller.operator && view.customerId !== caller.subject)) throw notFound('booking');
     await streamBookingEvents(service, id, view, req, res, sse);
   });
 
-  router.post('/bookings/:id/cancel', async (req, res) => {
+  router.post('/bookings/:id/cancel', ...write(limiters.actions), async (req, res) => {
+    const caller = identityOf(res);
     const id = bookingIdOf(req, res);
     const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
-    res.status(202).location(`/bookings/${id}`).json(await service.cancel(id, reason));
+    await requireVisible(service, id, caller);
+    res.status(202).location(`/bookings/${id}`).json(await service.cancel(id, reason, caller));
   });
 
-  router.post('/bookings/:id/compensation/retry', async (req, res) => {
+  router.post('/bookings/:id/compensation/retry', ...write(limiters.actions), async (req, res) => {
+    const caller = identityOf(res);
     const id = bookingIdOf(req, res);
+    requireOperator(caller);
     parse(emptyBodySchema, bodyOf(req), 'body');
-    res.status(202).location(`/bookings/${id}`).json(await service.retryCompensation(id));
+    res.status(202).location(`/bookings/${id}`).json(await service.retryCompensation(id, caller));
   });
 
-  router.post('/bookings/:id/compensation/resolve', async (req, res) => {
+  router.post('/bookings/:id/compensation/resolve', ...write(limiters.actions), async (req, res) => {
+    const caller = identityOf(res);
     const id = bookingIdOf(req, res);
+    requireOperator(caller);
     const { note } = parse(resolveRequestSchema, bodyOf(req), 'body');
-    res.status(202).location(`/bookings/${id}`).json(await service.resolveCompensation(id, note));
+    res.status(202).location(`/bookings/${id}`).json(await service.resolveCompensation(id, note, caller));
   });
 
   return router;

@@ -132,7 +132,11 @@ export function checkOutFor(checkIn: string, nights: number): string {
  */
 export const bookingRequestSchema = z
   .strictObject({
-    customerId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1–64 letters, digits or _ . @ -'),
+    customerId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1–64 letters, digits or _ . @ -')
+      .optional()
+      .meta({ description: "Optional: the customer is the bearer token's sub. A customer naming another customer gets 403; an operator may book on a customer's behalf." }),
     flight: z.strictObject({
       flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2–8 capital letters or digits'),
       date: travelDate,
@@ -217,7 +221,9 @@ export const bookingViewSchema = z
       .object({ amount: z.string().optional(), currency: z.string(), last4: z.string(), brand: z.string(), paymentId: z.string().optional() })
       .optional(),
     failure: z.object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() }).optional(),
-    resolution: z.object({ note: z.string(), at: z.string() }).optional(),
+    resolution: z.object({ note: z.string(), at: z.string(), by: z.string().optional() }).optional(),
+    cancelledBy: z.string().optional().meta({ description: 'Who cancelled (the caller\'s sub).' }),
+    retriedBy: z.array(z.string()).optional().meta({ description: 'Who retried the failed compensations, in order.' }),
     cancelRequested: z.boolean(),
     version: z.int().meta({ description: 'Grows with every change of the saga.' }),
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),

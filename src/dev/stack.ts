@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.ts';
+import { identityFor, type DevIssuer } from '../api/dev-issuer.ts';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import type { Config } from '../config.ts';
 import { connectClient, connectNative, TemporalConnectError } from '../connection.ts';
@@ -46,6 +47,8 @@ export interface Stack {
   embedded: { postgres: boolean; temporal: boolean };
   client: Client;
   db: Db;
+  /** The dev issuer, when no AUTH_JWKS_URL is set (POST /dev/token mints its tokens). */
+  devIssuer?: DevIssuer;
   stop(): Promise<void>;
 }
 
@@ -179,11 +182,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     const codec = codecEndpointFor(config);
     logger.info(`${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
+    // Identity: AUTH_* when set, else the dev issuer, its key kept under the data folder (a page's
+    // token survives a restart).
+    const identity = await identityFor(config, join(options.dataDir, 'dev-issuer-key.json'));
+    logger.info(`identity: ${identity.describe}`);
     const app = createApp({
       client,
       db,
       config: stackConfig,
       logger,
+      verifier: identity.verifier,
+      ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
+      rateLimits: config.rateLimits,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(codec ? { codec } : {}),
       ...(tracing ? { tracer: tracing.tracer } : {}),
@@ -216,6 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       embedded: { postgres: !config.databaseUrl, temporal: !config.temporalAddress },
       client,
       db,
+      ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
       stop,
     };
   } catch (error) {

@@ -97,8 +97,12 @@ export interface BookingState extends TripDetails {
   compensations: CompensationRecord[];
   failure?: BookingFailure;
   cancelRequested: boolean;
-  /** Operator notes: a resolve of a failed compensation. */
-  resolution?: { note: string; at: string };
+  /** Operator notes: a resolve of a failed compensation, and who resolved it (the caller's `sub`). */
+  resolution?: { note: string; at: string; by?: string };
+  /** Who asked for the cancel (the caller's `sub`). */
+  cancelledBy?: string;
+  /** Who asked for each retry of the failed compensations, in order. */
+  retriedBy?: string[];
   createdAt: string;
   updatedAt: string;
   /** Bumped on every change; the read model keeps only the newest. */

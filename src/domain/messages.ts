@@ -7,14 +7,22 @@ import type { BookingState } from './booking.ts';
 
 export const getBookingStateQuery = defineQuery<BookingState>('getBookingState');
 
-/** The user's cancel. Refused once the booking is terminal or already unwinding. */
-export const cancelBookingUpdate = defineUpdate<BookingState, [{ reason?: string }]>('cancelBooking');
+/**
+ * Who asked, as the API verified it: the bearer token's `sub`. Optional: histories recorded before
+ * the API had identities carry none.
+ */
+export interface Caller {
+  by?: string;
+}
 
-/** Operator: re-run the compensations that failed. Refused unless COMPENSATION_FAILED. */
-export const retryCompensationUpdate = defineUpdate<BookingState>('retryCompensation');
+/** The user's cancel. Refused once the booking is terminal or already unwinding. */
+export const cancelBookingUpdate = defineUpdate<BookingState, [{ reason?: string } & Caller]>('cancelBooking');
+
+/** Operator: re-run the compensations that failed. Refused unless COMPENSATION_FAILED. Histories from before identities carry no argument. */
+export const retryCompensationUpdate = defineUpdate<BookingState, [Caller]>('retryCompensation');
 
 /** Operator: a person fixed it by hand. Refused unless COMPENSATION_FAILED. */
-export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: string }]>('resolveCompensation');
+export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: string } & Caller]>('resolveCompensation');
 
 /**
  * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`

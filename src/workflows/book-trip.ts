@@ -60,7 +60,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay
   const state: BookingState = initialBookingState(input, now());
   const forward = new CancellationScope();
-  let operatorAction: { kind: 'retry' } | { kind: 'resolve'; note: string } | undefined;
+  let operatorAction: { kind: 'retry' } | { kind: 'resolve'; note: string; by?: string } | undefined;
 
   let publishedStatus: BookingStatus | undefined;
   /** Keeps the BookingStatus search attribute equal to the status (workflows started before it have none). */
@@ -96,10 +96,11 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     cancelBookingUpdate,
     (request) => {
       state.cancelRequested = true;
+      if (request?.by) state.cancelledBy = request.by;
       state.failure = {
         step: state.currentStep ?? STEP_NAMES[0]!,
         type: 'Cancelled',
-        message: request.reason ? `cancelled by the user: ${request.reason}` : 'cancelled by the user',
+        message: request?.reason ? `cancelled by the user: ${request.reason}` : 'cancelled by the user',
       };
       forward.cancel();
       changed();
@@ -130,16 +131,19 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   };
   setHandler(
     retryCompensationUpdate,
-    () => {
+    (request) => {
       operatorAction = { kind: 'retry' };
+      // Histories from before identities send no argument.
+      const by = (request as typeof request | undefined)?.by;
+      if (by) state.retriedBy = [...(state.retriedBy ?? []), by];
       return state;
     },
-    { validator: requireCompensationFailed, description: 'Run the failed compensations again.' },
+    { validator: (_request) => requireCompensationFailed(), description: 'Run the failed compensations again.' },
   );
   setHandler(
     resolveCompensationUpdate,
-    ({ note }) => {
-      operatorAction = { kind: 'resolve', note };
+    ({ note, by }) => {
+      operatorAction = { kind: 'resolve', note, ...(by ? { by } : {}) };
       return state;
     },
     {
@@ -203,7 +207,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       const action = operatorAction;
       operatorAction = undefined;
       if (action.kind === 'resolve') {
-        state.resolution = { note: action.note, at: now() };
+        state.resolution = { note: action.note, at: now(), ...(action.by ? { by: action.by } : {}) };
         break;
       }
       state.status = 'COMPENSATING';
@@ -239,6 +243,8 @@ function renderDetails(state: BookingState): string {
     lines.push(`- ${step.name}: ${step.state}${step.attempts ? ` (${step.attempts} attempt(s))` : ''}${error}${undo}`);
   }
   if (state.failure) lines.push('', `Reason: ${state.failure.type}: ${state.failure.message}`);
-  if (state.resolution) lines.push('', `Resolved by an operator: ${state.resolution.note}`);
+  if (state.cancelledBy) lines.push('', `Cancelled by ${state.cancelledBy}`);
+  if (state.retriedBy?.length) lines.push('', `Compensations retried by ${state.retriedBy.join(', ')}`);
+  if (state.resolution) lines.push('', `Resolved by ${state.resolution.by ?? 'an operator'}: ${state.resolution.note}`);
   return lines.join('\n');
 }

@@ -2,9 +2,11 @@
 // PostgreSQL. One environment, bundle and database per file; a fresh task queue per harness.
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
+import type { RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/app.ts';
 import { createTripWorker } from '../../src/temporal.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
+import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { createHarness, type Harness } from '../workflows/harness.ts';
 
@@ -13,7 +15,12 @@ export type ApiHarness = Harness;
 export const createApiHarness = createHarness;
 
 export interface RunningApi {
+  /** The app, called as an operator (DEFAULT_CALLER) when a request carries no Authorization header. */
   app: ReturnType<typeof createApp>;
+  /** The app itself: a request without a token is anonymous. */
+  rawApp: ReturnType<typeof createApp>;
+  /** The dev issuer this app trusts, and tokens of it. */
+  identity: TestIdentity;
   taskQueue: string;
   worker: Worker;
   /** Every log line the app wrote, as text. */
@@ -22,7 +29,11 @@ export interface RunningApi {
 }
 
 /** An app and a worker on a fresh task queue; the worker runs until stop(). */
-export async function startApi(h: ApiHarness, options: { faultInjection?: boolean; workerDeadlineMs?: number } = {}): Promise<RunningApi> {
+export async function startApi(
+  h: ApiHarness,
+  options: { faultInjection?: boolean; workerDeadlineMs?: number; rateLimits?: RateLimits; idempotencyKeyTtlMs?: number } = {},
+): Promise<RunningApi> {
+  const identity = await createTestIdentity();
   const taskQueue = `api-${randomUUID()}`;
   const { logger, text } = capturingLogger('debug');
   const config = {
@@ -30,12 +41,15 @@ export async function startApi(h: ApiHarness, options: { faultInjection?: boolea
     temporalNamespace: 'default',
     faultInjection: options.faultInjection ?? true,
     cardVaultKey: VAULT_KEY,
+    ...(options.idempotencyKeyTtlMs ? { idempotencyKeyTtlMs: options.idempotencyKeyTtlMs } : {}),
   };
   const app = createApp({
     client: h.env.client,
     db: h.tdb.db,
     config,
     logger,
+    verifier: identity.devIssuer.verifier,
+    rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
     taskQueue,
     sse: { pollMs: 50, keepAliveMs: 1_000 },
     ...(options.workerDeadlineMs ? { workerDeadlineMs: options.workerDeadlineMs } : {}),
@@ -50,7 +64,9 @@ export async function startApi(h: ApiHarness, options: { faultInjection?: boolea
   });
   const running = worker.run();
   return {
-    app,
+    app: callingAs(app, await identity.operator()),
+    rawApp: app,
+    identity,
     taskQueue,
     worker,
     logs: text,

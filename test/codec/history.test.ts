@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
+import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { ENCRYPTED_ENCODING, ENCRYPTED_FAILURES_CONVERTER_PATH, codecEndpointFor, dataConverterFor, payloadCodecFor } from '../../src/codec.ts';
 import { workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
@@ -62,7 +63,10 @@ beforeAll(async () => {
   raw = new Client({ connection: env.connection });
   const codec = codecEndpointFor(current);
   expect(codec).toBeDefined();
-  app = createApp({
+  const identity = await createTestIdentity();
+  app = callingAs(createApp({
+    verifier: identity.devIssuer.verifier,
+    rateLimits: TEST_RATE_LIMITS,
     client: env.client,
     db: tdb.db,
     config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
@@ -70,7 +74,7 @@ beforeAll(async () => {
     taskQueue,
     sse: { pollMs: 50, keepAliveMs: 1_000 },
     ...(codec ? { codec } : {}),
-  });
+  }), await identity.operator());
   worker = await createTripWorker({
     connection: env.nativeConnection,
     taskQueue,
@@ -352,6 +356,7 @@ describe('the codec endpoint (/codec)', () => {
 
   test('not mounted without a codec (encryption off, or no CODEC_AUTH_TOKEN): 404', async () => {
     const plainApp = createApp({
+      verifier: (await createTestIdentity()).devIssuer.verifier,
       client: env.client,
       db: tdb.db,
       config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },

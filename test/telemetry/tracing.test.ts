@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
+import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
 import { TRACING_WORKFLOW_MODULES, clientInterceptorsFor, startTracing, workerTracingOptions, type Tracing } from '../../src/telemetry.ts';
@@ -45,7 +46,11 @@ describe('tracing on', () => {
     const config = { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY };
     const client = new Client({ connection: env.connection, interceptors: clientInterceptorsFor(tracing) });
     const { logger, lines: logLines } = capturingLogger('info');
-    const app = createApp({ client, db: tdb.db, config, logger, taskQueue, tracer: tracing.tracer });
+    const identity = await createTestIdentity();
+    const app = callingAs(
+      createApp({ client, db: tdb.db, config, logger, taskQueue, tracer: tracing.tracer, verifier: identity.devIssuer.verifier, rateLimits: TEST_RATE_LIMITS }),
+      await identity.operator(),
+    );
     const worker = await createTripWorker({
       connection: env.nativeConnection,
       taskQueue,

@@ -63,7 +63,7 @@ describe('a compensation that fails for good', () => {
       expect((await handle.query(getBookingStateQuery)).status).toBe('COMPENSATION_FAILED');
 
       // A retry is accepted, runs the failed undo again, and it fails again.
-      const accepted = await handle.executeUpdate(retryCompensationUpdate);
+      const accepted = await handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] });
       expect(accepted.status).toBe('COMPENSATION_FAILED');
       state = await waitForState(booking, (s) => s.status === 'COMPENSATION_FAILED' && s.compensations.length === 4);
       expect(state.compensations.at(-1)).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED' });
@@ -90,7 +90,7 @@ describe('a compensation that fails for good', () => {
       expect(state.steps[1]).toMatchObject({ state: 'COMPENSATION_FAILED', undo: { error: { type: 'ServiceUnavailable' } } });
       expect(state.steps[0]!.state).toBe('COMPENSATED');
       await h.env.sleep('7h');
-      await handle.executeUpdate(retryCompensationUpdate);
+      await handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] });
       const error = await handle.result().then(() => undefined, (e: unknown) => e);
       expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
       state = await handle.query(getBookingStateQuery);
@@ -104,7 +104,7 @@ describe('a compensation that fails for good', () => {
     await withBooking(h, { faults: { chargePayment: 'outage:1h' } }, async (booking) => {
       const { handle } = booking;
       await waitForState(booking, (s) => s.steps[2]!.state === 'RUNNING');
-      expect(await updateError(handle.executeUpdate(retryCompensationUpdate))).toEqual(['NoFailedCompensation']);
+      expect(await updateError(handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] }))).toEqual(['NoFailedCompensation']);
       expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'x' }] }))).toEqual([
         'NoFailedCompensation',
       ]);

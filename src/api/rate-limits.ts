@@ -1,0 +1,43 @@
+// Limits on abuse (express-rate-limit, in this process's memory): POST /bookings and the actions
+// (cancel, retry, resolve) per customer (the token's sub); before a token is accepted, calls to
+// them per IP, counting only the ones refused with 401. Over a limit: 429, Retry-After and the
+// API's error shape. The limits come from the config (RATE_LIMIT_*).
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
+import type { RateLimits } from '../config.ts';
+import { ApiError } from './errors.ts';
+
+export interface Limiters {
+  /** Per IP, before authentication: counts only requests refused with 401. */
+  anonymous: RequestHandler;
+  /** POST /bookings per customer. */
+  bookings: RequestHandler;
+  /** Cancel, retry and resolve per customer. */
+  actions: RequestHandler;
+}
+
+export function createLimiters(limits: RateLimits): Limiters {
+  const common = (what: string): Partial<Options> => ({
+    windowMs: limits.windowMs,
+    standardHeaders: 'draft-6',
+    legacyHeaders: false,
+    handler: (_req, res, next, options) => {
+      // Retry-After is set by the limiter; the body is the API's error shape.
+      next(new ApiError(options.statusCode, 'rate_limited', `too many ${what}; retry after ${res.getHeader('Retry-After') ?? 'a while'} s`));
+    },
+  });
+  const bySubject: Options['keyGenerator'] = (req, res) => {
+    const subject = res.locals.identity?.subject;
+    return subject ? `sub:${subject}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
+  };
+  return {
+    anonymous: rateLimit({
+      ...common('requests without an accepted token'),
+      limit: limits.anonymous,
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    }),
+    bookings: rateLimit({ ...common('bookings'), limit: limits.bookings, keyGenerator: bySubject }),
+    actions: rateLimit({ ...common('booking actions'), limit: limits.actions, keyGenerator: bySubject }),
+  };
+}
