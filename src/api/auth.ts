@@ -48,8 +48,9 @@ export function verifierFor(keys: JWTVerifyGetKey, settings: IssuerSettings): Ve
 }
 
 /** A real identity provider: its JWKS is fetched, cached, and fetched again when a token names a new kid (rotation). */
-export function remoteVerifier(settings: IssuerSettings & { jwksUrl: string }): Verifier {
-  return verifierFor(createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 }), settings);
+export function remoteVerifier(settings: IssuerSettings & { jwksUrl: string }, options: { cooldownMs?: number } = {}): Verifier {
+  // cooldownDuration: at most one refetch for unknown kids per 30 s (a flood of forged kids cannot hammer the issuer).
+  return verifierFor(createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: options.cooldownMs ?? 30_000, cacheMaxAge: 600_000 }), settings);
 }
 
 export function localVerifier(jwks: JSONWebKeySet, settings: IssuerSettings): Verifier {

@@ -36,6 +36,19 @@ const commonErrors = {
   '500': error('Unexpected error (logged; no stack trace is returned).'),
 };
 
+const retryAfter = { 'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds until the limit resets.' } };
+/** Every /bookings operation: a bearer token, and what a caller without the right to it gets. */
+const secured = {
+  security: [{ bearerAuth: [] }],
+};
+const authErrors = {
+  '401': {
+    ...error('No bearer token, or one that is malformed, expired, from another issuer or audience, or signed by an unknown key.'),
+    headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer realm="bookings"[, error="invalid_token"]' } },
+  },
+};
+const rateLimited = { '429': { ...error('Too many requests from this customer (or, without an accepted token, this IP).'), headers: retryAfter } };
+
 /** What the JSON body parser may answer for any operation that takes a body. */
 const bodyErrors = {
   '413': error('Body larger than 16 kB.'),
@@ -101,16 +114,20 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
     delete request.properties.faults;
   }
 
-  const bookingAction = (summary: string, description: string, body?: { schema: string; required: boolean }) => ({
+  const bookingAction = (summary: string, description: string, body?: { schema: string; required: boolean }, operatorOnly = false) => ({
     summary,
     description,
     parameters: [bookingIdParameter],
     ...(body ? { requestBody: { required: body.required, content: { 'application/json': { schema: ref(body.schema) } } } } : {}),
+    ...secured,
     responses: {
       '202': json('Booking', 'Accepted by the workflow; the booking as it stands now.'),
       ...commonErrors,
       ...bodyErrors,
-      '404': error('No such booking.'),
+      ...authErrors,
+      ...(operatorOnly ? { '403': error('Only an operator (scope bookings:operate) may do this.') } : {}),
+      ...rateLimited,
+      '404': error('No such booking, or, for a customer, another customer\'s booking.'),
       '409': error('The booking is not in a state that allows this.'),
       '503': error('The workflow did not answer in time.'),
     },
@@ -122,12 +139,13 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       title: 'Trip booking saga API',
       version: '1.0.0',
       description:
-        'Starts bookTrip sagas on Temporal (flight → hotel → payment, compensated in reverse) and reads their live state.',
+        'Starts bookTrip sagas on Temporal (flight → hotel → payment, compensated in reverse) and reads their live state. Every /bookings route wants `Authorization: Bearer <JWT>`: a customer (the token\'s sub) sees and acts on their own bookings; an operator (scope bookings:operate) reads every booking and alone retries or resolves a failed compensation.',
     },
     servers: [{ url: '/' }],
     paths: {
       '/bookings': {
         post: {
+          ...secured,
           summary: 'Book a trip',
           description:
             'Validates the request, tokenizes the card at once (the number and CVC go nowhere else) and starts the bookTrip workflow with ID booking-<bookingId>. The stay is checkIn plus nights (the booking shows its checkOut). A request the document accepts is accepted: an unknown flight or hotel, a sold-out one or a declined card fails the booking (status FAILED), not the request.',
@@ -136,7 +154,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              description: 'Same key + same body: the same booking (200). Same key + another body: 422.',
+              description: 'Per caller, kept 24 h (IDEMPOTENCY_KEY_TTL): same key + same body: the same booking (200). Same key + another body: 422.',
               schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
             },
           ],
@@ -149,29 +167,42 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             '200': json('Booking', 'A repeat of an earlier request with the same Idempotency-Key.'),
             ...commonErrors,
             ...bodyErrors,
+            ...authErrors,
+            '403': error("customerId names another customer (only an operator may book on a customer's behalf)."),
+            '409': error("The Idempotency-Key's booking is no longer kept anywhere; book again with a new key."),
+            ...rateLimited,
             '422': error('The Idempotency-Key was used with another request body.'),
           },
         },
         get: {
-          summary: 'List bookings (read model), newest first',
+          ...secured,
+          summary: "List bookings (read model), newest first: a customer's own; an operator's, every customer's",
           parameters: queryParameters(bookingListQuerySchema),
-          responses: { '200': json('BookingList', 'A page of bookings.'), ...commonErrors },
+          responses: {
+            '200': json('BookingList', 'A page of bookings.'),
+            ...commonErrors,
+            ...authErrors,
+            '403': error('customerId names another customer: operators only.'),
+          },
         },
       },
       '/bookings/{id}': {
         get: {
+          ...secured,
           summary: 'A booking, live from its workflow (or the read model once it is closed)',
           parameters: [bookingIdParameter],
           responses: {
             '200': json('Booking', 'The booking and its per-step ledger.'),
             ...commonErrors,
-            '404': error('No such booking.'),
+            ...authErrors,
+            '404': error("No such booking, or, for a customer, another customer's booking."),
             '503': error('Running, but neither the workflow nor the read model answers.'),
           },
         },
       },
       '/bookings/{id}/events': {
         get: {
+          ...secured,
           summary: 'Server-sent events: one `booking` event per state change, then `end` at a terminal status',
           parameters: [bookingIdParameter],
           responses: {
@@ -181,7 +212,8 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
               content: { 'text/event-stream': { itemSchema: sseEventSchema } },
             },
             ...commonErrors,
-            '404': error('No such booking.'),
+            ...authErrors,
+            '404': error("No such booking, or, for a customer, another customer's booking."),
           },
         },
       },
@@ -192,13 +224,15 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
         }),
       },
       '/bookings/{id}/compensation/retry': {
-        post: bookingAction('Retry the failed compensations', 'Only while the booking is COMPENSATION_FAILED.'),
+        post: bookingAction('Retry the failed compensations (operators)', 'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).', undefined, true),
       },
       '/bookings/{id}/compensation/resolve': {
-        post: bookingAction('Resolve a failed compensation by hand', 'Records the note; the booking then ends FAILED or CANCELLED.', {
-          schema: 'ResolveRequest',
-          required: true,
-        }),
+        post: bookingAction(
+          'Resolve a failed compensation by hand (operators)',
+          'Records the note and the operator (resolution.by); the booking then ends FAILED or CANCELLED.',
+          { schema: 'ResolveRequest', required: true },
+          true,
+        ),
       },
       '/flights': {
         get: {
@@ -217,7 +251,18 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
         },
       },
     },
-    components: { schemas },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "An OAuth 2 access token (JWT) of the configured OIDC issuer (AUTH_ISSUER; `npm run dev`: POST /dev/token). `sub` is the customer; scope `bookings:operate` makes an operator.",
+        },
+      },
+    },
   };
   cache.clear(); // only today's documents
   cache.set(key, document);
