@@ -1,11 +1,14 @@
-// Idempotency-Key: one key, one booking, one workflow, however often and however concurrently the
-// request is repeated; the same key with another body is refused.
+// Idempotency-Key: one caller's key, one booking, one workflow, however often and however
+// concurrently the request is repeated, and after Temporal's retention deleted the workflow; the
+// same key with another body is refused; another caller's same key is another booking.
 import request from 'supertest';
+import { deleteExpiredKeys } from '../../src/api/idempotency.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
+import { bearer } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, pageOf, postBooking, seatsAvailable, waitForBooking } from './support.ts';
 
@@ -156,5 +159,38 @@ describe('Idempotency-Key', () => {
     const list = await request(api.app).get('/bookings').query({ customerId: 'idem-burst' });
     expect((pageOf(list).items as { bookingId: string }[]).map((i) => i.bookingId)).toEqual([id]);
     expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+});
+
+describe('Idempotency-Keys expire (the workflow deleted by retention: retention.test.ts)', () => {
+  const trip = (day: number) => {
+    const { customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 } });
+    return rest;
+  };
+  const post = (token: string, key: string, body: object) => request(api.rawApp).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
+
+  test('an expired key counts as absent (a new, separate booking) and the cleanup deletes expired keys', async () => {
+    const A = await api.identity.customer('exp-a');
+    const body = trip(34);
+    const first = await post(A, 'expiring-key', body);
+    expect(first.status).toBe(201);
+    const id = (first.body as BookingView).bookingId;
+    const row = await h.tdb.db.idempotencyKey.findUniqueOrThrow({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } } });
+    // Kept for IDEMPOTENCY_KEY_TTL: 24 h by default.
+    expect(Math.abs(row.expiresAt.getTime() - row.createdAt.getTime() - 86_400_000)).toBeLessThan(5_000);
+    expect(row.started).toBe(true);
+    await waitForBooking(api.app, id);
+    // The key's time runs out.
+    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const reused = await post(A, 'expiring-key', body);
+    expect(reused.status, reused.text).toBe(201);
+    const newId = (reused.body as BookingView).bookingId;
+    expect(newId).not.toBe(id);
+    await waitForBooking(api.app, newId);
+    expect(await rowsFor(newId)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
+    // The cleanup.
+    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await deleteExpiredKeys(h.tdb.db)).toBeGreaterThanOrEqual(1);
+    expect(await h.tdb.db.idempotencyKey.count({ where: { subject: 'exp-a' } })).toBe(0);
   });
 });
