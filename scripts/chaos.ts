@@ -1,4 +1,4 @@
-// npm run chaos [-- --bookings 50 --pg-outage-ms 10000 --worker-kills 3 --seed 42]
+// npm run chaos [-- --bookings 50 --workers 3 --pg-outage-ms 10000 --worker-kills 3 --seed 42]
 // Prints one summary line; exits non-zero on any violation.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -10,6 +10,7 @@ const { values } = parseArgs({
     bookings: { type: 'string', default: '50' },
     'pg-outage-ms': { type: 'string', default: '10000' },
     'worker-kills': { type: 'string', default: '3' },
+    workers: { type: 'string', default: '3' },
     'cancel-share': { type: 'string', default: '0.25' },
     seed: { type: 'string' },
   },
@@ -19,6 +20,7 @@ const report = await runChaos({
   bookings: Number(values.bookings),
   pgOutageMs: Number(values['pg-outage-ms']),
   workerKills: Number(values['worker-kills']),
+  workers: Number(values.workers),
   cancelShare: Number(values['cancel-share']),
   ...(values.seed ? { seed: Number(values.seed) } : {}),
   ...(process.env.DATABASE_URL ? { databaseServerUrl: databaseUrlFor(process.env.DATABASE_URL, 'postgres') } : {}),

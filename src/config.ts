@@ -90,6 +90,16 @@ const schema = z
      * grows with the machine's memory (thousands here).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
+    /** Worker Deployment Versioning: the deployment every worker of this app belongs to. */
+    WORKER_DEPLOYMENT_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -')
+      .default('trip-booking'),
+    /** This worker's build: required in production (e.g. the image tag or commit); in development derived from the workflow code. */
+    WORKER_BUILD_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, _ . or -')
+      .optional(),
     /** Key of the card vault's fingerprints. Required in production by the API (and `npm run dev`). */
     CARD_VAULT_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Encrypts workflow payloads: `<id>:<base64 32 bytes>,…`, current key first. Unset: no encryption. */
@@ -148,6 +158,10 @@ export interface Config {
   logLevel: string;
   workflowBundlePath?: string | undefined;
   workerMaxCachedWorkflows: number;
+  /** WORKER_DEPLOYMENT_NAME: the Worker Deployment of this app's workers. */
+  workerDeploymentName: string;
+  /** WORKER_BUILD_ID; undefined outside production: the worker derives one from the workflow code. */
+  workerBuildId: string | undefined;
   /** CARD_VAULT_KEY; in development and test a dev key when unset; in production '' when unset (the API refuses to start). */
   cardVaultKey: string;
   /** Keys of payload encryption, the current one first; empty: payloads are not encrypted. */
@@ -228,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
       }
     }
   }
+  if (service === 'worker' && production && !present.WORKER_BUILD_ID) {
+    problems.push('WORKER_BUILD_ID is required by npm run worker when NODE_ENV=production (the default): name the build, e.g. the image tag or commit (docs/deploy.md, rollouts)');
+  }
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
     problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
   }
@@ -259,6 +276,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     logLevel: e.LOG_LEVEL,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    workerDeploymentName: e.WORKER_DEPLOYMENT_NAME,
+    workerBuildId: e.WORKER_BUILD_ID,
     cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,

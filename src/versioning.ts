@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowService } from '@temporalio/client';
 import { toCanonicalString, type WorkerDeploymentVersion } from '@temporalio/common';
+import type { WorkerDeploymentOptions } from '@temporalio/worker';
 
 export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
 
@@ -34,8 +35,8 @@ export function buildIdFromCode(): string {
 }
 
 /** The worker's workerDeploymentOptions: this build, versioned, its workflows PINNED unless they say otherwise. */
-export function workerDeploymentOptions(version: WorkerDeploymentVersion) {
-  return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' as const };
+export function workerDeploymentOptions(version: WorkerDeploymentVersion): WorkerDeploymentOptions {
+  return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' };
 }
 
 export interface DeploymentTarget {
@@ -50,7 +51,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function waitForVersion({ service, namespace, deploymentName }: DeploymentTarget, buildId: string, timeoutMs = 30_000): Promise<void> {
   const wanted = toCanonicalString({ deploymentName, buildId });
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
+  let last: string;
   for (;;) {
     try {
       const { workerDeploymentInfo } = await service.describeWorkerDeployment({ namespace, deploymentName });
@@ -105,4 +106,16 @@ export async function openSagasOn({ service, namespace, deploymentName }: Deploy
     query: `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}" AND ExecutionStatus = "Running"`,
   });
   return Number(count ?? 0);
+}
+
+/**
+ * A deployment's first build becomes current by itself: with no current version, new sagas would
+ * have no worker to run on. Once a deployment has a current build, only a rollout changes it
+ * (`npm run rollout`), never a worker that starts. Returns whether it made `buildId` current.
+ */
+export async function promoteIfFirst(target: DeploymentTarget, buildId: string, timeoutMs?: number): Promise<boolean> {
+  await waitForVersion(target, buildId, timeoutMs);
+  if ((await describeDeployment(target)).current) return false;
+  await setCurrentVersion(target, buildId, timeoutMs);
+  return true;
 }

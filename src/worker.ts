@@ -16,6 +16,7 @@ import { createDb } from './db/client.ts';
 import { TASK_QUEUE } from './domain/booking.ts';
 import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
+import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
 let config: Config;
@@ -69,6 +70,8 @@ try {
   process.exit(1);
 }
 const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
+// Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
+const buildId = config.workerBuildId ?? buildIdFromCode();
 let exitCode = 0;
 try {
   const worker = await createTripWorker({
@@ -81,6 +84,8 @@ try {
     // Built ahead (npm run build:workflows): no bundler in this process.
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     worker: {
+      // A versioned worker: bookTrip is PINNED, so a saga finishes on the build that started it.
+      workerDeploymentOptions: workerDeploymentOptions({ deploymentName: config.workerDeploymentName, buildId }),
       maxCachedWorkflows: config.workerMaxCachedWorkflows,
       // SIGTERM: activities get this long, then they are cancelled (and retried on another worker);
       // past the force time the worker gives up on them and the process exits 1.
@@ -95,7 +100,18 @@ try {
       `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
   started = true;
-  await worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
+  const running = worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
+  const deployment = { service: connection.workflowService, namespace: config.temporalNamespace, deploymentName: config.workerDeploymentName };
+  promoteIfFirst(deployment, buildId).then(
+    (promoted) =>
+      logger.info(
+        promoted
+          ? `worker: build ${buildId} is the first of deployment ${config.workerDeploymentName}, so it is now current`
+          : `worker: build ${buildId} of deployment ${config.workerDeploymentName} is up; new sagas go to the current build (make this one current with \`npm run rollout -- current ${buildId}\`)`,
+      ),
+    (error: unknown) => logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
+  );
+  await running;
   logger.info('worker: drained and stopped');
 } catch (error) {
   exitCode = 1;

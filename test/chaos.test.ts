@@ -1,6 +1,7 @@
-// A smaller chaos run inside `npm test` (the full one is `npm run chaos`, also run by CI): worker
-// SIGKILLs, a Temporal dev server restart and a PostgreSQL outage while bookings run and some are
-// cancelled; afterwards every booking has ended and every invariant holds.
+// A smaller chaos run inside `npm test` (the full one is `npm run chaos`, also run by CI): three
+// worker processes share the task queue; worker SIGKILLs, a Temporal dev server restart and a
+// PostgreSQL outage while bookings run and some are cancelled; afterwards every booking has ended,
+// every invariant holds, and each worker ran some of the work.
 import { expect, inject, test } from 'vitest';
 import { runChaos, summary } from '../scripts/chaos/run.ts';
 
@@ -9,6 +10,7 @@ test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail m
     bookings: 16,
     pgOutageMs: 5_000,
     workerKills: 2,
+    workers: 3,
     cancelShare: 0.3,
     seed: 20261122,
     databaseServerUrl: inject('databaseServerUrl'),
@@ -19,4 +21,7 @@ test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail m
   expect(Object.values(report.byStatus).reduce((a, b) => a + b, 0)).toBe(16);
   expect(report.workerKills).toBe(2);
   expect(report.temporalRestarts).toBe(1);
+  // Each of the three workers ran some of the work (the run also reports a violation otherwise).
+  expect(report.tasksByWorker).toHaveLength(3);
+  for (const tasks of report.tasksByWorker) expect(tasks).toBeGreaterThan(0);
 }, 240_000);

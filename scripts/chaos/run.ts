@@ -3,12 +3,13 @@
 // through a TCP proxy. Then every booking must have ended, and every invariant must hold.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createApp } from '../../src/api/app.ts';
 import { createDevIssuer } from '../../src/api/dev-issuer.ts';
@@ -18,7 +19,7 @@ import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
-import { temporalCli } from '../../src/temporal.ts';
+import { WORKFLOW_BUNDLE_OPTIONS, temporalCli } from '../../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 
@@ -27,6 +28,8 @@ export interface ChaosOptions {
   /** How long PostgreSQL is unreachable. */
   pgOutageMs: number;
   workerKills: number;
+  /** Worker processes sharing the task queue (each kill hits one of them). Default 1. */
+  workers?: number;
   /** Share of bookings that the user cancels while they run. */
   cancelShare: number;
   /** PostgreSQL server URL; an embedded one when absent. */
@@ -40,6 +43,8 @@ export interface ChaosReport {
   byStatus: Record<string, number>;
   workerKills: number;
   temporalRestarts: number;
+  /** Workflow and activity tasks each worker slot completed (a slot keeps its number across restarts). */
+  tasksByWorker: number[];
   pgOutageMs: number;
   violations: string[];
   seconds: number;
@@ -73,7 +78,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = rng(options.seed ?? Date.now());
   const dir = await mkdtemp(join(tmpdir(), 'trip-chaos-'));
   const cleanups: (() => Promise<unknown>)[] = [];
-  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, pgOutageMs: options.pgOutageMs, violations: [], seconds: 0 };
+  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, tasksByWorker: [], pgOutageMs: options.pgOutageMs, violations: [], seconds: 0 };
   try {
     // PostgreSQL, and the proxy that the worker and the API reach it through.
     let serverUrl = options.databaseServerUrl;
@@ -120,37 +125,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await startTemporal();
     cleanups.push(stopTemporal);
 
-    // The worker, a separate process so that it can be SIGKILLed. Like a process supervisor
-    // (compose's `restart: unless-stopped`), the run restarts it if it ever exits on its own.
-    let worker: ChildProcess | undefined;
+    // The workers, separate processes sharing the task queue, so that one can be SIGKILLed. Like a
+    // process supervisor (compose's `restart: unless-stopped`), the run restarts one that exits on
+    // its own. Each slot's processes (a kill starts a new one) are known by their PIDs, which the
+    // workers' default identity (`<pid>@<host>`) puts in every task they complete.
+    // One workflow bundle for every worker process, as a deployment ships it: a restarted worker
+    // polls within a second instead of bundling again.
+    const bundlePath = join(dir, 'workflow-bundle.js');
+    await writeFile(bundlePath, (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code);
+    const slots = Array.from({ length: options.workers ?? 1 }, () => ({ process: undefined as ChildProcess | undefined, pids: new Set<number>(), killing: false }));
     let supervising = true;
-    const startWorker = () => {
+    const startWorker = (slot: (typeof slots)[number]) => {
       const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-        env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development' },
+        env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development', WORKFLOW_BUNDLE_PATH: bundlePath },
         stdio: 'ignore',
       });
-      worker = w;
+      slot.process = w;
+      if (w.pid) slot.pids.add(w.pid);
       w.once('exit', () => {
-        if (supervising && worker === w && !killing) {
-          log('chaos: the worker exited on its own; restarting it');
-          setTimeout(() => supervising && worker === w && startWorker(), 1_000);
+        if (supervising && slot.process === w && !slot.killing) {
+          log('chaos: a worker exited on its own; restarting it');
+          setTimeout(() => supervising && slot.process === w && startWorker(slot), 1_000);
         }
       });
     };
-    let killing = false;
-    const killWorker = async () => {
-      const w = worker;
+    const killWorker = async (slot: (typeof slots)[number]) => {
+      const w = slot.process;
       if (!w || w.exitCode !== null) return;
-      killing = true;
+      slot.killing = true;
       const exited = new Promise((resolve) => w.once('exit', resolve));
       w.kill('SIGKILL');
       await exited;
-      killing = false;
+      slot.killing = false;
     };
-    startWorker();
+    for (const slot of slots) startWorker(slot);
     cleanups.push(async () => {
       supervising = false;
-      await killWorker();
+      await Promise.all(slots.map(killWorker));
     });
 
     // The API, in this process, also through the proxy.
@@ -226,7 +237,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const pgAt = Math.floor(spread * 0.3);
       const temporalAt = Math.floor(spread * 0.6);
       const events = [
-        ...kills.map((at) => ({ at, run: async () => { await killWorker(); report.workerKills++; log(`chaos: worker SIGKILLed at ${at} ms`); await delay(500 + random() * 1500); startWorker(); } })),
+        ...kills.map((at) => ({
+          at,
+          run: async () => {
+            const slot = slots[Math.floor(random() * slots.length)]!;
+            await killWorker(slot);
+            report.workerKills++;
+            log(`chaos: worker ${slots.indexOf(slot) + 1} of ${slots.length} SIGKILLed at ${at} ms`);
+            await delay(500 + random() * 1500);
+            startWorker(slot);
+          },
+        })),
         { at: pgAt, run: async () => { log(`chaos: PostgreSQL unreachable for ${options.pgOutageMs} ms`); await proxy.cut(options.pgOutageMs); } },
         { at: temporalAt, run: async () => { log('chaos: Temporal dev server restarting'); await stopTemporal(); await startTemporal(); report.temporalRestarts++; } },
       ].sort((a, b) => a.at - b.at);
@@ -265,8 +286,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const handle = client.workflow.getHandle(workflowIdFor(id));
       await client.withDeadline(Date.now() + 30_000, () => handle.result()).catch(() => undefined);
       const description = await handle.describe();
+      for (const event of (await handle.fetchHistory()).events ?? []) {
+        const identity = event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
+        const pid = Number(identity?.split('@')[0]);
+        const slot = slots.findIndex((s) => s.pids.has(pid));
+        if (slot >= 0) report.tasksByWorker[slot] = (report.tasksByWorker[slot] ?? 0) + 1;
+      }
       const expectedWorkflow = row.status === 'FAILED' ? 'FAILED' : 'COMPLETED';
       if (description.status.name !== expectedWorkflow) report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
+    }
+    // Several workers share the work: each ran some of it.
+    report.tasksByWorker = slots.map((_, i) => report.tasksByWorker[i] ?? 0);
+    if (slots.length > 1) {
+      report.tasksByWorker.forEach((tasks, i) => tasks === 0 && report.violations.push(`worker ${i + 1} of ${slots.length} ran no task`));
     }
   } finally {
     // Each step may take 15 s at most: a hung shutdown must not hang the run.
@@ -279,5 +311,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
 export function summary(r: ChaosReport): string {
   const statuses = Object.entries(r.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
-  return `chaos: ${r.bookings} bookings (${statuses}); ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.violations.length} violation(s) in ${r.seconds} s`;
+  const workers = r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks ${r.tasksByWorker.join('/')})` : '';
+  return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.violations.length} violation(s) in ${r.seconds} s`;
 }

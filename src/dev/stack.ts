@@ -20,6 +20,7 @@ import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { registerSearchAttributes } from '../search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../domain/messages.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
+import { buildIdFromCode, setCurrentVersion, workerDeploymentOptions } from '../versioning.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
 /** A failure to start that the user can fix: one line, with the fix, never a stack trace. */
@@ -165,6 +166,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // 4. The worker and the API
     const stackConfig = { ...config, temporalUiUrl: uiUrl };
+    const buildId = config.workerBuildId ?? buildIdFromCode();
     const worker: Worker = await createTripWorker({
       connection: nativeConnection,
       namespace,
@@ -173,13 +175,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       faultInjection: config.faultInjection,
       dataConverter,
       ...(tracing ? { tracing } : {}),
-      worker: { shutdownGraceTime: '5s', maxCachedWorkflows: config.workerMaxCachedWorkflows },
+      worker: {
+        shutdownGraceTime: '5s',
+        maxCachedWorkflows: config.workerMaxCachedWorkflows,
+        workerDeploymentOptions: workerDeploymentOptions({ deploymentName: config.workerDeploymentName, buildId }),
+      },
     });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+    // On a developer's machine the code that runs is the current build: new sagas start on it.
+    // Sagas pinned to an earlier build wait for it (docs/deploy.md says how to move them).
+    await setCurrentVersion({ service: client.workflowService, namespace, deploymentName: config.workerDeploymentName }, buildId);
+    logger.info(`worker: build ${buildId} of deployment ${config.workerDeploymentName} is current`);
     const codec = codecEndpointFor(config);
     logger.info(`${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
     // Identity: AUTH_* when set, else the dev issuer, its key kept under the data folder (a page's

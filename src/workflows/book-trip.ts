@@ -13,6 +13,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   type ActivityOptions,
   type LocalActivityOptions,
@@ -55,6 +56,10 @@ const { syncBooking } = proxyActivities<Activities>(READ_MODEL_OPTIONS);
 const { syncBooking: syncBookingLocally } = proxyLocalActivities<Activities>(READ_MODEL_OPTIONS);
 
 // ---------- The workflow ----------
+
+// A saga finishes on the build that started it, however long it waits (payment retries for hours,
+// an operator for days): a new build takes new sagas only. See docs/deploy.md, rollouts.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, bookTrip);
 
 export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const now = () => new Date().toISOString(); // workflow time: deterministic on replay

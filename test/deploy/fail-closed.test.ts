@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/dev/postgres.ts';
 import { bookingBody } from '../api/support.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startTestIdp, type TestIdp } from '../helpers/identity.ts';
 import { poll } from '../helpers/poll.ts';
 import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
 
@@ -43,25 +44,36 @@ async function refusal(proc: Proc, script: 'worker' | 'api'): Promise<string> {
 }
 
 describe('without what they need, they refuse to start, naming each missing variable', () => {
-  test('nothing set: the worker names DATABASE_URL and TEMPORAL_ADDRESS, the API also CARD_VAULT_KEY', async () => {
+  test('nothing set: the worker names DATABASE_URL, TEMPORAL_ADDRESS and WORKER_BUILD_ID, the API also CARD_VAULT_KEY', async () => {
     const [worker, api] = [startProcess('worker', {}, dir), startProcess('api', {}, dir)];
     const [w, a] = await Promise.all([refusal(worker, 'worker'), refusal(api, 'api')]);
-    expect(w).toMatch(/^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\)/);
+    expect(w).toMatch(/^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\).*; WORKER_BUILD_ID is required by npm run worker/);
+    expect(a).not.toContain('WORKER_BUILD_ID'); // the API runs no workflow code
     expect(w).not.toContain('CARD_VAULT_KEY'); // the worker never sees card data
-    expect(a).toMatch(/^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production/);
+    expect(a).toMatch(/^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production.*; AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE required when NODE_ENV=production/);
+    expect(w).not.toContain('AUTH_'); // the worker serves no one
   });
 
   test.each([
     ['DATABASE_URL', 'worker'],
     ['TEMPORAL_ADDRESS', 'worker'],
+    ['WORKER_BUILD_ID', 'worker'],
     ['CARD_VAULT_KEY', 'api'],
     ['DATABASE_URL', 'api'],
     ['TEMPORAL_ADDRESS', 'api'],
+    ['AUTH_JWKS_URL', 'api'],
+    ['AUTH_AUDIENCE', 'api'],
   ] as const)('only %s missing: npm run %s names it alone', async (missing, script) => {
-    const env: Record<string, string> = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    const env: Record<string, string> = {
+      DATABASE_URL: tdb.url,
+      TEMPORAL_ADDRESS: temporal.address,
+      CARD_VAULT_KEY: VAULT_KEY,
+      WORKER_BUILD_ID: 'fail-closed-build',
+      ...{ AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json', AUTH_ISSUER: 'https://issuer.test.invalid/', AUTH_AUDIENCE: 'trip-booking-api' },
+    };
     delete env[missing];
     const line = await refusal(startProcess(script, env, dir), script);
-    expect(line).toMatch(new RegExp(`^invalid environment: ${missing} is required`));
+    expect(line).toMatch(new RegExp(`^invalid environment: ${missing} (is )?required`));
     expect(line.split('; ')).toHaveLength(1);
   });
 
@@ -87,13 +99,18 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
   let apiUrl: string;
   let connection: Connection;
   let client: Client;
+  let idp: TestIdp;
+  let auth: { authorization: string };
 
   beforeAll(async () => {
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
+    // Production trusts an identity provider: one of the test's own (a JWKS over HTTP).
+    idp = await startTestIdp();
+    auth = { authorization: `Bearer ${await idp.mint('prod-operator', 'bookings:operate')}` };
     const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
-    worker = startProcess('worker', env, dir);
-    api = startProcess('api', { ...env, PORT: String(port) }, dir);
+    worker = startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir);
+    api = startProcess('api', { ...env, ...idp.env, PORT: String(port) }, dir);
     await poll(
       () => fetch(`${apiUrl}/healthz`).then((r) => r.status),
       (status) => status === 200,
@@ -106,6 +123,7 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
   afterAll(async () => {
     await connection?.close();
     await Promise.all([stopProcess(worker?.child), stopProcess(api?.child)]);
+    await idp?.stop();
   });
 
   test('both say fault injection is off', () => {
@@ -116,7 +134,7 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
   test('a booking that asks for faults is a 400 that says so, and starts nothing; a plain booking goes through', async () => {
     const res = await fetch(`${apiUrl}/bookings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(bookingBody({ customerId: 'asks-for-faults', faults: { reserveHotel: 'fail' } })),
     });
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -130,13 +148,13 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
     // The same booking without faults: the production stack works.
     const plain = await fetch(`${apiUrl}/bookings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(bookingBody({ customerId: 'no-faults' })),
     });
     expect(plain.status).toBe(201);
     const { bookingId } = (await plain.json()) as { bookingId: string };
     const done = await poll(
-      async () => (await (await fetch(`${apiUrl}/bookings/${bookingId}`)).json()) as { status: string },
+      async () => (await (await fetch(`${apiUrl}/bookings/${bookingId}`, { headers: auth })).json()) as { status: string },
       (view) => ['CONFIRMED', 'FAILED'].includes(view.status),
       { timeoutMs: 30_000, what: `booking ${bookingId} to end` },
     );

@@ -75,6 +75,13 @@ async function startBuild(buildId: string): Promise<void> {
   workers.set(buildId, { worker, running: worker.run() });
 }
 
+/** `npm run rollout -- <args>` against this test's server and deployment. */
+function rollout(...args: string[]): Promise<{ stdout: string }> {
+  return run(process.execPath, ['--import', 'tsx', 'scripts/rollout.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_CONFIG_HOME: dir, TEMPORAL_ADDRESS: temporal.address, WORKER_DEPLOYMENT_NAME: deploymentName },
+  });
+}
+
 async function stopBuild(buildId: string): Promise<void> {
   const entry = workers.get(buildId)!;
   entry.worker.shutdown();
@@ -114,8 +121,9 @@ describe('a rollout while sagas wait', () => {
     const waiting = await Promise.all([0, 1].map(() => startBooking({ card: CARDS.declined, faults: { cancelHotel: 'fail' } })));
     for (const handle of waiting) await waitForStatus(handle, 'COMPENSATION_FAILED');
 
+    // The operator's way: `npm run rollout -- current v2` (it waits for v2's first poll).
     await startBuild('v2');
-    await setCurrentVersion(target, 'v2');
+    expect((await rollout('current', 'v2')).stdout).toContain('new sagas start on v2');
     expect((await describeDeployment(target)).current).toBe('v2');
 
     const fresh = await startBooking();
@@ -125,6 +133,7 @@ describe('a rollout while sagas wait', () => {
 
     // v1 still has open sagas: it may not go yet.
     await poll(() => openSagasOn(target, 'v1'), (n) => n === 2, { what: 'two open sagas on v1 in visibility' });
+    await expect(rollout('drained', 'v1')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('2 saga(s) still run on v1') as unknown });
 
     // The operator cancels each hotel by hand and resolves; they finish on v1, the build that started them.
     for (const handle of waiting) {
@@ -145,6 +154,7 @@ describe('a rollout while sagas wait', () => {
 
     // Drained: nothing runs on v1 any more, so its workers may stop.
     await poll(() => openSagasOn(target, 'v1'), (n) => n === 0, { what: 'v1 drained', timeoutMs: 30_000 });
+    expect((await rollout('drained', 'v1')).stdout).toContain('0 saga(s) still run on v1');
     await stopBuild('v1');
     expect(await invariantViolations(tdb.db)).toEqual([]);
   });

@@ -45,6 +45,7 @@ const env = () => ({
   DATABASE_URL: tdb.url,
   TEMPORAL_ADDRESS: temporal.address,
   CARD_VAULT_KEY: 'sigterm-vault-key-0123456789',
+  WORKER_BUILD_ID: 'sigterm-build',
   SHUTDOWN_GRACE_TIME: `${GRACE_MS}ms`,
   LOG_LEVEL: 'debug',
 });
