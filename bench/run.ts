@@ -207,6 +207,10 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     children.push(worker, bare, api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(() => fetch(`${apiUrl}/healthz`).then((r) => r.ok), 60_000, 'the API');
+    // Identity on: the API runs its dev issuer (NODE_ENV=development); the bench calls as an
+    // operator (it books for many customers), with limits high enough for its load (development's).
+    const tokenRes = await fetch(`${apiUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'bench-operator', scope: 'bookings:operate' }) });
+    const authorization = `Bearer ${((await tokenRes.json()) as { access_token: string }).access_token}`;
 
     const good = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.good);
     const declined = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.declined);
@@ -263,14 +267,14 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     const open = input(0, { payment: { token: declined.token, brand: declined.brand, last4: declined.last4 }, faults: { cancelHotel: 'fail' } });
     await client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(open.bookingId), args: [open] });
     await waitFor(
-      async () => ((await (await fetch(`${apiUrl}/bookings/${open.bookingId}`)).json()) as { status: string }).status === 'COMPENSATION_FAILED',
+      async () => ((await (await fetch(`${apiUrl}/bookings/${open.bookingId}`, { headers: { authorization } })).json()) as { status: string }).status === 'COMPENSATION_FAILED',
       60_000,
       'an open booking',
     );
     const post = await autocannon({
       url: `${apiUrl}/bookings`,
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body,
       connections: 10,
       overallRate: 100,
@@ -283,14 +287,14 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
       600_000,
       'the sagas the POSTs started to end',
     );
-    const get = await autocannon({ url: `${apiUrl}/bookings/${open.bookingId}`, connections: 10, overallRate: 100, duration: API_SECONDS });
+    const get = await autocannon({ url: `${apiUrl}/bookings/${open.bookingId}`, headers: { authorization }, connections: 10, overallRate: 100, duration: API_SECONDS });
 
     // 3. End to end: POST /bookings → CONFIRMED.
     log(`end to end: ${E2E_BOOKINGS} bookings, 5 at a time`);
     const e2e: number[] = [];
     await pool(E2E_BOOKINGS, 5, async () => {
       const started = performance.now();
-      const res = await fetch(`${apiUrl}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${apiUrl}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
       const { bookingId } = (await res.json()) as { bookingId: string };
       const state = (await client.workflow.getHandle(workflowIdFor(bookingId)).result()) as { status: string };
       if (state.status === 'CONFIRMED') e2e.push(performance.now() - started);

@@ -48,7 +48,12 @@ const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0,
 const apiUrl = stack.apiUrl.replace('localhost', '127.0.0.1');
 console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s, all checks`);
 
+// Identity on: schemathesis calls as an operator (every route reachable), with a dev-issuer token.
+const token = await stack.devIssuer!.mint('fuzz-operator', 'bookings:operate');
+
 const args = [
+  '--header',
+  `Authorization: Bearer ${token}`,
   '--config-file',
   here('./fuzz-api.toml'),
   'run',

@@ -36,8 +36,11 @@ const env: NodeJS.ProcessEnv = {
 };
 const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort: 0, logger: pino({ level: 'warn' }) });
 
+// Identity on: an operator's token from the stack's dev issuer (books for the scenarios' customers).
+const token = await stack.devIssuer!.mint('record-histories', 'bookings:operate');
+
 async function api(path: string, init?: RequestInit) {
-  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { 'content-type': 'application/json' }, ...init });
+  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, ...init });
   return (await res.json()) as { bookingId: string; status: string; steps: { name: string; state: string }[] };
 }
 

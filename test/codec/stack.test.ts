@@ -17,12 +17,13 @@ import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal.ts';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { CODEC_TOKEN, configWithKeys, expectAllEncrypted, parseJsonHistory, payloadDataText, payloadsIn, plainText } from './support.ts';
+import { fetchAs } from '../helpers/identity.ts';
 
 const run = promisify(execFile);
 const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
 
 async function http(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, init);
+  const res = await fetchAs(url, init);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

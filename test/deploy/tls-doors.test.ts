@@ -17,6 +17,7 @@ import { bookingBody } from '../api/support.ts';
 import { poll } from '../helpers/poll.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { makeCertificates, messages, startDoors, startProcess, startTemporalDevServer, stopProcess, type Certificates, type DevServer, type Doors } from './support.ts';
+import { fetchAs } from '../helpers/identity.ts';
 
 const API_KEY = `door-key-${randomBytes(8).toString('hex')}`;
 let dir: string;
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 async function bookThrough(apiUrl: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${apiUrl}/bookings`, {
+  const res = await fetchAs(`${apiUrl}/bookings`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(bookingBody({ customerId: 'door-customer' })),
@@ -46,7 +47,7 @@ async function bookThrough(apiUrl: string): Promise<Record<string, unknown>> {
   const created = (await res.json()) as { bookingId: string };
   expect(res.status, JSON.stringify(created)).toBe(201);
   return poll(
-    async () => (await (await fetch(`${apiUrl}/bookings/${created.bookingId}`)).json()) as Record<string, unknown>,
+    async () => (await (await fetchAs(`${apiUrl}/bookings/${created.bookingId}`)).json()) as Record<string, unknown>,
     (view) => ['CONFIRMED', 'FAILED', 'COMPENSATION_FAILED'].includes(view.status as string),
     { timeoutMs: 45_000, intervalMs: 100, what: `booking ${created.bookingId} to end` },
   );
@@ -105,7 +106,9 @@ describe('through each TLS door, the dev stack books a trip to CONFIRMED', () =>
 });
 
 describe('a refusal stops npm run worker and npm run api at once, in one line naming the variable', () => {
-  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: 'deploy-test-vault-key-0123', LOG_LEVEL: 'info', PORT: '0' });
+  // AUTH_*: an issuer production would trust (never contacted: the process stops before it serves).
+  const auth = { AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json', AUTH_ISSUER: 'https://issuer.test.invalid/', AUTH_AUDIENCE: 'trip-booking-api' };
+  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: 'deploy-test-vault-key-0123', LOG_LEVEL: 'info', PORT: '0', ...auth });
   const cases: [string, () => Record<string, string>, RegExp][] = [
     [
       'a wrong API key',

@@ -19,6 +19,7 @@ import { findOnPath } from '../../src/temporal.ts';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { activitySequence } from '../helpers/temporal.ts';
+import { fetchAs } from '../helpers/identity.ts';
 
 const run = promisify(execFile);
 const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
@@ -28,7 +29,7 @@ function bookingBody(card = CARDS.good) {
 }
 
 async function http(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, init);
+  const res = await fetchAs(url, init);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

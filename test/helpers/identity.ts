@@ -45,3 +45,67 @@ export function callingAs(app: express.Express, token: string): express.Express 
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** A token from a running stack's dev issuer (POST /dev/token), as the page and the docs get one. */
+export async function devToken(apiUrl: string, sub: string, scope?: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, ...(scope ? { scope } : {}) }) });
+  if (res.status !== 200) throw new Error(`POST /dev/token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+const originTokens = new Map<string, Promise<string>>();
+
+/**
+ * fetch, with an operator's dev-issuer token (POST /dev/token of the same server) on /bookings
+ * requests that carry no Authorization of their own: for tests of something else than identity.
+ */
+export async function fetchAs(url: string, init: RequestInit = {}): Promise<Response> {
+  const target = new URL(url);
+  const headers = new Headers(init.headers);
+  if (target.pathname.startsWith('/bookings') && !headers.has('authorization')) {
+    let token = originTokens.get(target.origin);
+    if (!token) {
+      token = devToken(target.origin, DEFAULT_CALLER, OPERATOR_SCOPE);
+      originTokens.set(target.origin, token);
+      token.catch(() => originTokens.delete(target.origin));
+    }
+    headers.set('authorization', `Bearer ${await token}`);
+  }
+  return fetch(url, { ...init, headers });
+}
+
+export interface TestIdp {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE for a process that trusts this provider. */
+  env: Record<string, string>;
+  mint(sub: string, scope?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** An OIDC-style identity provider of the test's own: an RS256 key made now, its JWKS served over HTTP on 127.0.0.1. */
+export async function startTestIdp(audience = 'trip-booking-api'): Promise<TestIdp> {
+  const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+  const { createServer } = await import('node:http');
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const kid = `test-${Date.now().toString(36)}`;
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] });
+  const server = createServer((req, res) => {
+    if (req.url === '/jwks.json') res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const issuer = `${base}/`;
+  const jwksUrl = `${base}/jwks.json`;
+  return {
+    jwksUrl,
+    issuer,
+    audience,
+    env: { AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience },
+    mint: (sub, scope) =>
+      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(privateKey),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
