@@ -10,23 +10,16 @@ import { existsSync } from 'node:fs';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { connectNative, describeTemporal, explainConnectError, explainIfConnectError, TemporalConnectError } from './connection.ts';
+import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './connection.ts';
 import { createDb } from './db/client.ts';
+import { configOrExit, connectOrExit } from './entrypoint.ts';
 import { TASK_QUEUE } from './domain/booking.ts';
 import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
 import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
-let config: Config;
-try {
-  config = loadConfig(process.env, { service: 'worker' }); // every bad or missing variable, named
-} catch (error) {
-  // No logger yet (LOG_LEVEL is among what failed): one plain line on stderr, as `npm run dev` says it.
-  console.error(`npm run worker: ${error instanceof ConfigError ? error.message : String(error)}`);
-  process.exit(1);
-}
+const config = configOrExit('worker');
 const logger = pino({ level: config.logLevel, base });
 if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
   logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
@@ -58,17 +51,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // Temporal may be starting (compose) or restarting: a server that does not answer is retried for
 // 30 s. A refusal (API key, client certificate, CA) is not: it fails now, in one line.
-let connection: NativeConnection;
-try {
-  connection = await connectNative(config.temporal, {
-    retryForMs: 30_000,
-    onRetry: (line, attempt) => logger.warn(`${line} (attempt ${attempt}; retrying for up to 30 s)`),
-  });
-} catch (error) {
-  logger.fatal(error instanceof TemporalConnectError ? error.line : explainConnectError(error, config.temporal).line);
-  await tracing?.shutdown();
-  process.exit(1);
-}
+const connection: NativeConnection = await connectOrExit(connectNative, config, logger, tracing);
 const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
 // Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
 const buildId = config.workerBuildId ?? buildIdFromCode();

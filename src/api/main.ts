@@ -7,22 +7,15 @@ import type { Connection } from '@temporalio/client';
 import { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { connectClient, describeTemporal, explainConnectError, TemporalConnectError } from '../connection.ts';
+import { connectClient, describeTemporal } from '../connection.ts';
+import { configOrExit, connectOrExit } from '../entrypoint.ts';
 import { createDb } from '../db/client.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { join } from 'node:path';
 import { createApp } from './app.ts';
 import { identityFor } from './dev-issuer.ts';
 
-let config: Config;
-try {
-  config = loadConfig(process.env, { service: 'api' }); // every bad or missing variable, named
-} catch (error) {
-  // No logger yet (LOG_LEVEL is among what failed): one plain line on stderr, as `npm run dev` says it.
-  console.error(`npm run api: ${error instanceof ConfigError ? error.message : String(error)}`);
-  process.exit(1);
-}
+const config = configOrExit('api');
 const logger = pino({ level: config.logLevel });
 // OTEL_EXPORTER_OTLP_ENDPOINT set: a server span per request, and the client's spans and headers
 // carry the trace into the workflow.
@@ -46,18 +39,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // Temporal may be starting (compose): a server that does not answer is retried for 30 s. A refusal
 // (API key, client certificate, CA) or a namespace that does not exist is not.
-let connection: Connection;
-try {
-  connection = await connectClient(config.temporal, {
-    retryForMs: 30_000,
-    checkNamespace: true,
-    onRetry: (line, attempt) => logger.warn(`${line} (attempt ${attempt}; retrying for up to 30 s)`),
-  });
-} catch (error) {
-  logger.fatal(error instanceof TemporalConnectError ? error.line : explainConnectError(error, config.temporal).line);
-  await tracing?.shutdown();
-  process.exit(1);
-}
+const connection: Connection = await connectOrExit(connectClient, config, logger, tracing, { checkNamespace: true });
 const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
 const interceptors = clientInterceptorsFor(tracing);
 const client = new Client({
