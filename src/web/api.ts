@@ -11,6 +11,7 @@ import type {
   hotelSchema,
 } from '../api/schemas.ts';
 import type { BookingStatus } from '../domain/booking.ts';
+import { authHeaders } from './session.ts';
 
 export type { BookingRequestBody, BookingView };
 export type Flight = z.infer<typeof flightSchema>;
@@ -49,7 +50,12 @@ async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: u
   try {
     res = await fetch(path, {
       method,
-      headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      headers: {
+        accept: 'application/json',
+        ...(path.startsWith('/bookings') ? authHeaders() : {}),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
   } catch {

@@ -5,10 +5,39 @@ import { createBookForm } from './book-form.ts';
 import { bookingHash, createBookingsList } from './bookings-list.ts';
 import { announce, byId } from './dom.ts';
 import { createLiveView } from './live-view.ts';
+import { currentSession, DEMO_CUSTOMER, signIn, type Session } from './session.ts';
 
 const BOOKING_HASH = /^#\/bookings\/([A-Za-z0-9_-]{1,64})$/;
 
+/** Who the page is: the stored session, or the demo customer; the form switches (and reloads the page). */
+async function identity(): Promise<Session | undefined> {
+  const session = currentSession() ?? (await signIn(DEMO_CUSTOMER, false).catch(() => undefined));
+  const status = byId('identity-status', HTMLParagraphElement);
+  const sub = byId('identity-sub', HTMLInputElement);
+  const operator = byId('identity-operator', HTMLInputElement);
+  if (session) {
+    status.textContent = `Signed in as ${session.sub} (${session.operator ? 'operator' : 'customer'})`;
+    status.dataset.sub = session.sub;
+    status.dataset.role = session.operator ? 'operator' : 'customer';
+    sub.value = session.sub;
+    operator.checked = session.operator;
+  } else {
+    status.textContent = 'Not signed in (this API has no dev issuer: use a token of your identity provider)';
+  }
+  byId('identity-form', HTMLFormElement).addEventListener('submit', (event) => {
+    event.preventDefault();
+    signIn(sub.value.trim(), operator.checked).then(
+      () => location.reload(),
+      (error: unknown) => {
+        status.textContent = `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`;
+      },
+    );
+  });
+  return session;
+}
+
 async function main(): Promise<void> {
+  const session = await identity();
   const health = await api.health().catch(() => undefined);
   if (health?.temporalUiUrl) {
     const uiLink = byId('ui-link', HTMLAnchorElement);
@@ -20,6 +49,7 @@ async function main(): Promise<void> {
   let refreshLater: ReturnType<typeof setTimeout> | undefined;
 
   const live = createLiveView({
+    operator: session?.operator ?? false,
     onStatus: () => void list.refresh(),
     onEnd: (view: BookingView | undefined) => {
       form.refreshInventory(); // called only after the form exists

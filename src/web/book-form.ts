@@ -32,7 +32,6 @@ export function createBookForm(options: BookFormOptions) {
   const checkIn = byId('check-in', HTMLInputElement);
   const checkOut = byId('check-out', HTMLInputElement);
   const rooms = byId('rooms', HTMLInputElement);
-  const customerId = byId('customer-id', HTMLInputElement);
   const scenarioField = byId('scenario-field', HTMLDivElement);
   const scenarioSelect = byId('scenario', HTMLSelectElement);
   const faultsSummary = byId('faults-summary', HTMLOutputElement);
@@ -155,7 +154,7 @@ export function createBookForm(options: BookFormOptions) {
   function requestBody(): BookingRequestBody {
     const hasFaults = options.faultInjection && Object.keys(faults).length > 0;
     return {
-      customerId: customerId.value.trim(),
+      // No customerId: the API books for the signed-in customer (the token's sub).
       flight: {
         flightNumber: flightSelect.value,
         date: flightDate.value,

@@ -132,11 +132,14 @@ export interface LiveViewOptions {
   onEnd: (view: BookingView | undefined) => void;
   /** The booking's status changed (the list may show it). */
   onStatus: (view: BookingView) => void;
+  /** The signed-in caller is an operator: the retry and resolve actions show. */
+  operator: boolean;
 }
 
 /** The booking's summary on the page: status, why it failed, prices, card, actions, history link. */
-function summaryElements() {
+function summaryElements(operator: boolean) {
   return {
+    operator,
     section: byId('live', HTMLElement),
     idEl: byId('booking-id', HTMLElement),
     statusEl: byId('booking-status', HTMLElement),
@@ -181,7 +184,8 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   setAttr(el.cardEl, 'data-last4', view.payment?.last4);
   el.cancelButton.hidden = !(view.status === 'PENDING' && !view.cancelRequested);
   el.cancelButton.disabled = busy;
-  const needsOperator = view.status === 'COMPENSATION_FAILED';
+  // The operator's actions: only an operator sees them (the API refuses them to a customer too).
+  const needsOperator = view.status === 'COMPENSATION_FAILED' && el.operator;
   el.retryButton.hidden = !needsOperator;
   el.retryButton.disabled = busy;
   el.resolveForm.hidden = !needsOperator;
@@ -200,7 +204,7 @@ function clearSummary(el: SummaryElements, id: string): void {
 }
 
 export function createLiveView(options: LiveViewOptions) {
-  const el = summaryElements();
+  const el = summaryElements(options.operator);
   const { section, statusEl, cancelButton, retryButton, resolveForm } = el;
   const title = byId('live-title', HTMLHeadingElement);
   const connection = byId('connection', HTMLSpanElement);

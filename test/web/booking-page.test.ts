@@ -60,9 +60,8 @@ describe('the booking page', () => {
       expect(unlabelled).toEqual([]);
       expect(await page.locator('[aria-live="polite"]').count()).toBeGreaterThan(0);
 
-      // Keyboard: Tab from the customer field reaches the scenario, then the Book button; Enter books.
-      await page.focus('#customer-id');
-      await page.fill('#customer-id', 'keyboard-user');
+      // Keyboard: Tab from the test card reaches the scenario, then the Book button; Enter books.
+      await page.focus('#card-good');
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
       await page.keyboard.press('Tab');
@@ -226,7 +225,7 @@ describe('the booking page', () => {
       expect(await noSideways()).toBe(true);
       const columns = await page.locator('main').evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(' ').length);
       expect(columns).toBe(1);
-      for (const id of ['#flight-date', '#flight', '#hotel', '#check-in', '#check-out', '#seats', '#rooms', '#customer-id', '#scenario', '#book-button']) {
+      for (const id of ['#flight-date', '#flight', '#hotel', '#check-in', '#check-out', '#seats', '#rooms', '#identity-sub', '#scenario', '#book-button']) {
         const box = await page.locator(id).boundingBox();
         expect(box, id).not.toBeNull();
         expect(box!.x, id).toBeGreaterThanOrEqual(0);

@@ -13,6 +13,7 @@ import {
   UPDATE_DOC_IMAGES,
   book,
   fillForm,
+  signInAs,
   getBooking,
   openPage,
   roomsLeft,
@@ -159,13 +160,20 @@ describe('the live view', () => {
     }
   });
 
-  test('a compensation that fails for good: the page offers the operator actions; a retry fails again, a resolve after a manual fix ends it FAILED', async () => {
+  test('a compensation that fails for good: the customer sees no operator actions; an operator does; a retry fails again, a resolve after a manual fix ends it FAILED, recorded as the operator', async () => {
     const { page, problems, close } = await openPage(h);
     try {
       await fillForm(page, { customerId: 'web-operator', date: daysFromNow(15), scenario: 'cancelHotel:fail' });
       const id = await book(page);
       expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
       expect(await stepStates(page)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATION_FAILED', payment: 'FAILED' });
+      // The customer who booked it: no operator actions.
+      expect(await page.locator('#retry-button').isVisible()).toBe(false);
+      expect(await page.locator('#resolve-form').isVisible()).toBe(false);
+      // Switched to an operator: the same booking (from the URL), with the operator's actions.
+      await signInAs(page, 'op-web', true);
+      expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
+      expect(await page.locator('#identity-status').textContent()).toBe('Signed in as op-web (operator)');
       expect(await page.locator('#retry-button').isVisible()).toBe(true);
       expect(await page.locator('#resolve-form').isVisible()).toBe(true);
       expect(await page.locator('#cancel-button').isVisible()).toBe(false);
@@ -181,7 +189,8 @@ describe('the live view', () => {
       await page.locator('#resolve-form button[type="submit"]').click();
       expect(await waitForStatus(page, ['FAILED', 'CANCELLED'])).toBe('FAILED');
       const view = await waitForClosed(h, id);
-      expect(view.resolution?.note).toBe('cancelled by phone with the hotel');
+      expect(view.resolution).toMatchObject({ note: 'cancelled by phone with the hotel', by: 'op-web' });
+      expect(view.retriedBy).toEqual(['op-web']);
       expect(await page.locator('#retry-button').isVisible()).toBe(false);
       expect(await invariantViolations(h.stack.db)).toEqual([]);
       await screenshot(page, 'operator-resolved');

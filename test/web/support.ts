@@ -17,6 +17,7 @@ import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { type BookingStatus, type StepState, TERMINAL_STATUSES } from '../../src/domain/booking.ts';
 import type { StepName } from '../../src/workflows/steps.ts';
 import { buildWeb } from '../../scripts/build-web.ts';
+import { fetchAs } from '../helpers/identity.ts';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 export const DOC_IMAGES = join(process.cwd(), 'docs', 'images');
@@ -154,11 +155,22 @@ export async function recordTransitions(page: Page): Promise<() => Promise<strin
   return () => page.evaluate(() => (window as unknown as { __transitions: string[] }).__transitions);
 }
 
-/** Fills the form: a scenario (when given) first, since it sets the card, flight and hotel. */
+/** Signs the page in through the identity form (the dev issuer): the page reloads as `sub`. */
+export async function signInAs(page: Page, sub: string, operator = false): Promise<void> {
+  await page.fill('#identity-sub', sub);
+  await page.setChecked('#identity-operator', operator);
+  await Promise.all([page.waitForEvent('load'), page.click('#identity-button')]);
+  await page.waitForSelector('body[data-ready="true"]');
+  await expect.poll(() => page.locator('#identity-status').getAttribute('data-sub')).toBe(sub);
+  expect(await page.locator('#identity-status').getAttribute('data-role')).toBe(operator ? 'operator' : 'customer');
+}
+
+/** Signs in as the customer, then fills the form: a scenario (when given) first, since it sets the card, flight and hotel. */
 export async function fillForm(
   page: Page,
   options: { customerId: string; scenario?: string; card?: 'good' | 'declined' | 'expired'; flightNumber?: string; hotelId?: string; date?: string },
 ): Promise<void> {
+  await signInAs(page, options.customerId);
   if (options.date) {
     await page.fill('#flight-date', options.date);
     await page.dispatchEvent('#flight-date', 'change');
@@ -170,7 +182,6 @@ export async function fillForm(
   if (options.hotelId) await page.selectOption('#hotel', options.hotelId);
   if (options.scenario) await page.selectOption('#scenario', options.scenario);
   if (options.card) await page.check(`#card-${options.card}`);
-  await page.fill('#customer-id', options.customerId);
 }
 
 /** Clicks Book and returns the booking ID the live view then shows (and the URL holds). */
@@ -188,8 +199,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 // ---------- The API, for what the screen cannot show ----------
 
+/** As an operator (a dev-issuer token), so every booking is readable. */
 export async function getJson<T>(h: WebHarness, path: string): Promise<T> {
-  const res = await fetch(new URL(path, h.url));
+  const res = await fetchAs(new URL(path, h.url).toString());
   expect(res.status, path).toBe(200);
   return (await res.json()) as T;
 }
