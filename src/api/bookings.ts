@@ -121,6 +121,8 @@ export function createBookingService(deps: BookingServiceDeps) {
         workflowId: workflowIdFor(bookingId),
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
+        memo: { requestHash },
         staticSummary: `Trip for ${request.customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
         staticDetails: [
           `**Booking** \`${bookingId}\` for customer \`${request.customerId}\``,

@@ -1,6 +1,6 @@
 // Encrypted payloads end to end on the time-skipping server: bookings through the API and the real
 // worker with the codec on; the raw history (read by a client WITHOUT the codec) holds only
-// binary/encrypted payloads and no customer data; idempotency (the memo) still works; keys
+// binary/encrypted payloads and no customer data; idempotency (idempotency_keys) still works; keys
 // rotate; the codec endpoint speaks Temporal's remote codec protocol.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -137,11 +137,11 @@ describe('a booking with encryption on', () => {
     expect(done).toMatchObject({ status: 'CONFIRMED', customerId, flight: { flightNumber: 'TB100' }, payment: { last4: '4242' } });
     expect((await getBooking(app, id)).status).toBe('CONFIRMED');
 
-    // The same key and body: 200, the same booking; the memo's request hash was decrypted and matched.
+    // The same key and body: 200, the same booking (answered from idempotency_keys; the memo holds the hash too, encrypted).
     const again = await request(app).post('/bookings').set('Idempotency-Key', 'enc-order-1').send(body);
     expect(again.status, again.text).toBe(200);
     expect((again.body as BookingView).bookingId).toBe(id);
-    // Another body with that key: 422, so the comparison really read the memo.
+    // Another body with that key: 422.
     const other = await request(app).post('/bookings').set('Idempotency-Key', 'enc-order-1').send(bookingBody({ customerId: 'someone-else' }));
     expectError(other, 422, 'idempotency_key_reused');
 
