@@ -9,6 +9,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { explainConnectError, resolveTemporal } from '../../src/connection.ts';
+import { buildIdFromCode } from '../../src/versioning.ts';
 
 let dir: string;
 let ca: string;
@@ -61,10 +62,22 @@ describe('fail closed', () => {
     expect(worker).toContain('DATABASE_URL is required by npm run worker');
     expect(worker).toContain('TEMPORAL_ADDRESS is required when NODE_ENV=production');
     expect(worker).not.toContain('CARD_VAULT_KEY');
+    expect(worker).toContain('WORKER_BUILD_ID is required by npm run worker'); // production names its builds
     const api = problem(() => loadConfig({}, { service: 'api' }));
+    expect(api).not.toContain('WORKER_BUILD_ID');
     for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'CARD_VAULT_KEY']) expect(api).toContain(name);
     // Everything set: it loads.
-    const ok = loadConfig({ DATABASE_URL: 'postgresql://db/trip', TEMPORAL_ADDRESS: 'temporal:7233', CARD_VAULT_KEY: 'a-real-key-0123456789' }, { service: 'api' });
+    const ok = loadConfig(
+      {
+        DATABASE_URL: 'postgresql://db/trip',
+        TEMPORAL_ADDRESS: 'temporal:7233',
+        CARD_VAULT_KEY: 'a-real-key-0123456789',
+        AUTH_JWKS_URL: 'https://issuer.example/.well-known/jwks.json',
+        AUTH_ISSUER: 'https://issuer.example/',
+        AUTH_AUDIENCE: 'trip-api',
+      },
+      { service: 'api' },
+    );
     expect(ok.temporal.address).toBe('temporal:7233');
     expect(ok.faultInjection).toBe(false);
   });
@@ -73,6 +86,16 @@ describe('fail closed', () => {
     const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: 'postgresql://db/trip' }, { service: 'api' });
     expect(config.temporalAddress).toBe('localhost:7233');
     expect(problem(() => loadConfig({ NODE_ENV: 'test' }, { service: 'worker' }))).toContain('DATABASE_URL is required');
+  });
+
+  test('worker versioning: deployment trip-booking by default; outside production the build follows the workflow code', () => {
+    const config = loadConfig({ NODE_ENV: 'development' });
+    expect(config).toMatchObject({ workerDeploymentName: 'trip-booking', workerBuildId: undefined });
+    expect(buildIdFromCode()).toMatch(/^dev-[0-9a-f]{12}$/);
+    expect(buildIdFromCode()).toBe(buildIdFromCode());
+    expect(loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'v2.1', WORKER_DEPLOYMENT_NAME: 'trips' })).toMatchObject({ workerBuildId: 'v2.1', workerDeploymentName: 'trips' });
+    expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_DEPLOYMENT_NAME: 'trip.booking' }))).toContain('WORKER_DEPLOYMENT_NAME');
+    expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'has space' }))).toContain('WORKER_BUILD_ID');
   });
 
   test('SHUTDOWN_GRACE_TIME: 10 s by default, a duration otherwise', () => {
@@ -135,7 +158,7 @@ describe("Temporal's settings, through @temporalio/envconfig", () => {
     // Without TEMPORAL_PROFILE, the default profile.
     expect(loadConfig({ TEMPORAL_CONFIG_FILE: file }).temporal.address).toBe('localhost:7233');
     // A profile's address is enough for the worker in production.
-    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', DATABASE_URL: 'postgresql://db/trip' }, { service: 'worker' }).temporalAddress).toBe('temporal.internal:7233');
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', DATABASE_URL: 'postgresql://db/trip', WORKER_BUILD_ID: 'v1' }, { service: 'worker' }).temporalAddress).toBe('temporal.internal:7233');
     expect(problem(() => loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' }))).toContain(`TEMPORAL_PROFILE "staging" is not a profile of ${file}`);
   });
 
