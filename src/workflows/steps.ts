@@ -158,7 +158,6 @@ export const TRIP_STEPS = [
       state.payment = {
         ...state.payment!,
         amountCents: (state.flight?.priceCents ?? 0) + (state.hotel?.priceCents ?? 0),
-        currency: 'USD',
       };
     },
     summary: ({ input, state }) =>
