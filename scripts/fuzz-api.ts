@@ -52,12 +52,12 @@ console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s, all checks`)
 const token = await stack.devIssuer!.mint('fuzz-operator', 'bookings:operate');
 
 const args = [
-  '--header',
-  `Authorization: Bearer ${token}`,
   '--config-file',
   here('./fuzz-api.toml'),
   'run',
   `${apiUrl}/openapi.json`,
+  '--header',
+  `Authorization: Bearer ${token}`,
   '--checks',
   'all',
   '--max-time',
