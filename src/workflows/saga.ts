@@ -25,17 +25,19 @@ export interface SagaContext<I, S> {
   state: S;
 }
 
+/** A step's undo, pushed before the step runs, with its own retry policy; a read-only step has none and the unwind skips it. */
+type StepUndo<A> = { undo: keyof A & string; undoOptions: ActivityOptions } | { undo?: undefined; undoOptions?: undefined };
+
 /** One row of a step table. `A` is the activities' interface; activities are named, never imported. */
-export interface SagaStep<A, I, S> {
+export type SagaStep<A, I, S> = StepUndo<A> & {
   name: string;
   /** How the page and the docs name it. */
   label: string;
   /** The forward activity, and its timeouts and retry policy. */
   activity: keyof A & string;
   options: ActivityOptions;
-  /** The undo, pushed before the step runs. None: a read-only step, skipped by the unwind. */
-  undo?: keyof A & string;
-  undoOptions?: ActivityOptions;
+  /** A step added after the first release: sagas whose history has not recorded this patch skip it. */
+  patch?: string;
   /** Before the step: what it needs from the steps before it (e.g. an amount from their prices). */
   prepare?: (ctx: SagaContext<I, S>) => void;
   /** The activity's summary in the Web UI. */
@@ -51,7 +53,7 @@ export interface SagaStep<A, I, S> {
   };
   /** What the result adds to the state; returns the service's reference for the ledger. */
   record: (ctx: SagaContext<I, S>, result: unknown, thenResult?: unknown) => string | undefined;
-}
+};
 
 /** A step's line in the ledger, as the runner keeps it. */
 export interface LedgerEntry {
@@ -155,15 +157,19 @@ export class Saga<A, I, S extends SagaLedger> {
   async #run(step: SagaStep<A, I, S>): Promise<void> {
     const { state } = this.#ctx;
     const entry = this.#entry(step.name);
+    // A step added later: a saga that started before it replays without it.
+    if (step.patch && !patched(step.patch)) {
+      entry.state = 'SKIPPED';
+      return;
+    }
     step.prepare?.(this.#ctx);
     // A cancel that came in between steps: the next step never starts.
     if (state.cancelRequested) throw new CancelledFailure('cancelled before this step started');
     // Register the undo *before* the call: a call that timed out may still have done its work.
     const undo = step.undo;
     if (undo) {
-      this.#stack.push(step, () =>
-        execute(undo, step.undoOptions ?? step.options, `Undo ${step.name}: ${undo}`, this.#args(undo, { bookingId: this.#options.sagaId })),
-      );
+      const options = step.undoOptions!; // a row with an undo has its options (StepUndo)
+      this.#stack.push(step, () => execute(undo, options, `Undo ${step.name}: ${undo}`, this.#args(undo, { bookingId: this.#options.sagaId })));
     }
     state.currentStep = step.name;
     entry.state = 'RUNNING';
@@ -230,7 +236,7 @@ export class Saga<A, I, S extends SagaLedger> {
     },
     onFailure: (step, undoError) => {
       const entry = this.#entry(step.name);
-      const failure = describeFailure(undoError, step.undoOptions ?? step.options);
+      const failure = describeFailure(undoError, step.undoOptions!);
       const error = { type: failure.type, message: failure.message };
       entry.state = 'COMPENSATION_FAILED';
       entry.undo = { activity: step.undo!, attempts: failure.attempts ?? 1, outcome: 'FAILED', error };

@@ -126,8 +126,10 @@ export const TRIP_STEPS = [
     },
     record: ({ input, state }, reserved, seats) => {
       const { seatNumbers } = (seats ?? {}) as { seatNumbers?: string[] };
-      const { priceCents, reservationId } = reserved as Awaited<ReturnType<Activities['reserveFlight']>>;
+      const { priceCents, currency, reservationId } = reserved as Awaited<ReturnType<Activities['reserveFlight']>>;
       state.flight = { ...input.flight, priceCents, reservationId, ...(seatNumbers ? { seatNumbers } : {}) };
+      // The trip is priced in the flight's currency.
+      state.payment = { ...state.payment!, currency };
       return reservationId;
     },
   },
@@ -155,10 +157,7 @@ export const TRIP_STEPS = [
     undoOptions: UNDO_OPTIONS,
     // The amount is computed here from the reserved prices, never taken from the client.
     prepare: ({ state }) => {
-      state.payment = {
-        ...state.payment!,
-        amountCents: (state.flight?.priceCents ?? 0) + (state.hotel?.priceCents ?? 0),
-      };
+      state.payment = { ...state.payment!, amountCents: reservedCents(state) };
     },
     summary: ({ input, state }) =>
       `Charge ${formatMoney(state.payment!.amountCents!, state.payment!.currency)} to ${input.payment.brand} •••• ${input.payment.last4}`,
@@ -179,7 +178,8 @@ export const TRIP_STEPS = [
 export type TripStepDefinition = (typeof TRIP_STEPS)[number];
 export type StepName = TripStepDefinition['name'];
 export type StepActivity = TripStepDefinition['activity'];
-export type UndoActivity = TripStepDefinition['undo'];
+/** The undos of the steps that have one (a read-only step has none). */
+export type UndoActivity = Extract<TripStepDefinition, { undo: string }>['undo'];
 
 export const STEP_NAMES: readonly StepName[] = TRIP_STEPS.map((s) => s.name);
 
@@ -189,10 +189,18 @@ export const STEP_BY_NAME = Object.fromEntries(TRIP_STEPS.map((s) => [s.name, s]
 /** Every step's forward activity and undo, forward ones first, then the undos in unwind order. */
 export const STEP_ACTIVITY_NAMES: readonly (StepActivity | UndoActivity)[] = [
   ...TRIP_STEPS.map((s) => s.activity),
-  ...TRIP_STEPS.map((s) => s.undo).reverse(),
+  ...TRIP_STEPS.flatMap((s): UndoActivity[] => ('undo' in s ? [s.undo] : [])).reverse(),
 ];
 
 /** The step a forward or undo activity (or a step's follow-up) belongs to. */
 export function stepOfActivity(activity: string): StepName | undefined {
-  return TRIP_STEPS.find((s) => s.activity === activity || s.undo === activity || ('then' in s && s.then.activity === activity))?.name;
+  return TRIP_STEPS.find((s) => s.activity === activity || ('undo' in s && s.undo === activity) || ('then' in s && s.then.activity === activity))?.name;
+}
+
+/** What the steps before the payment reserved, in cents: every step's `priceCents` in the booking. */
+function reservedCents(state: TripDetails): number {
+  return TRIP_STEPS.reduce((sum, step) => {
+    const details = (state as Record<string, { priceCents?: number } | undefined>)[step.name];
+    return step.name === 'payment' ? sum : sum + (details?.priceCents ?? 0);
+  }, 0);
 }

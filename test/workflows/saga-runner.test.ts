@@ -23,25 +23,45 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** step1..step6 and undo1..undo6: a step fails for good where the input says; an undo always works. */
-const activities = Object.fromEntries(
-  Array.from({ length: MAX_STEPS }, (_, i) => i + 1).flatMap((k) => [
-    [
-      `step${k}`,
-      async (input: { step: number; failAt: number }) => {
-        await Promise.resolve();
-        if (input.step === input.failAt) throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
-        return { attempt: 1 };
-      },
-    ],
-    [`undo${k}`, async () => Promise.resolve({ attempt: 1, outcome: 'UNDONE' })],
-  ]),
-);
+interface UndoFaults {
+  /** This step's undo finds nothing to undo (as a step that failed before it did anything). */
+  nothingToUndoAt?: number;
+  /** This step's undo fails on its first run (then the saga retries it). */
+  undoFailsOnceAt?: number;
+}
+
+/** step1..step6 and undo1..undo6: a step fails for good where the input says; an undo as `faults` says. */
+function activitiesFor(faults: UndoFaults) {
+  let undoFailed = false;
+  return Object.fromEntries(
+    Array.from({ length: MAX_STEPS }, (_, i) => i + 1).flatMap((k) => [
+      [
+        `step${k}`,
+        async (input: { step: number; failAt: number }) => {
+          await Promise.resolve();
+          if (input.step === input.failAt) throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
+          return { attempt: 1 };
+        },
+      ],
+      [
+        `undo${k}`,
+        async () => {
+          await Promise.resolve();
+          if (k === faults.undoFailsOnceAt && !undoFailed) {
+            undoFailed = true;
+            throw ApplicationFailure.create({ type: 'UndoFailed', message: `undo ${k} failed`, nonRetryable: true });
+          }
+          return { attempt: 1, outcome: k === faults.nothingToUndoAt ? 'NOTHING_TO_UNDO' : 'UNDONE' };
+        },
+      ],
+    ]),
+  );
+}
 
 /** Runs the fixture saga on a fresh task queue; returns its ledger and the activities in the order they were scheduled. */
-async function run(input: FixtureInput) {
+async function run(input: FixtureInput, faults: UndoFaults = {}) {
   const taskQueue = `saga-runner-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: activitiesFor(faults) });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof runFixtureSaga>('runFixtureSaga', {
       taskQueue,
@@ -58,15 +78,31 @@ const cases = range(1, MAX_STEPS).flatMap((n) => range(1, n).map((k) => [n, k] a
 
 describe('the saga runner, for every table size N (1..6) and failing step k', () => {
   test.each(cases)('N=%i, step %i fails: steps 1..k run, then undos k..1', async (n, k) => {
-    const { ledger, scheduled } = await run({ steps: n, failAt: k });
+    // The failed step's undo finds nothing: it stays FAILED; every step before it is COMPENSATED.
+    const { ledger, scheduled } = await run({ steps: n, failAt: k }, { nothingToUndoAt: k });
     expect(scheduled).toEqual([...range(1, k).map((i) => `step${i}`), ...range(1, k).reverse().map((i) => `undo${i}`)]);
     expect(ledger.steps.map((s) => s.state)).toEqual([
       ...range(1, k - 1).map(() => 'COMPENSATED'),
-      'COMPENSATED', // step k failed, but its undo was pushed first and it reported UNDONE
+      'FAILED',
       ...range(k + 1, n).map(() => 'SKIPPED'),
     ]);
     expect(ledger.steps[k - 1]!.error?.type).toBe('StepFailed');
-    expect(ledger.compensations.map((c) => c.activity)).toEqual(range(1, k).reverse().map((i) => `undo${i}`));
+    expect(ledger.steps[k - 1]!.undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
+    expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(
+      range(1, k).reverse().map((i) => `undo${i}:${i === k ? 'NOTHING_TO_UNDO' : 'UNDONE'}`),
+    );
+  });
+
+  test('a failed step whose undo did undo something (it had done its work) is COMPENSATED', async () => {
+    const { ledger } = await run({ steps: 3, failAt: 2 });
+    expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'SKIPPED']);
+  });
+
+  test('an undo that fails does not stop the others; retried, it runs again and the step ends COMPENSATED', async () => {
+    const { ledger, scheduled } = await run({ steps: 4, failAt: 4 }, { undoFailsOnceAt: 2 });
+    expect(scheduled).toEqual(['step1', 'step2', 'step3', 'step4', 'undo4', 'undo3', 'undo2', 'undo1', 'undo2']);
+    expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(['undo4:UNDONE', 'undo3:UNDONE', 'undo2:FAILED', 'undo1:UNDONE', 'undo2:UNDONE']);
+    expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'COMPENSATED']);
   });
 
   test('with no failing step, every step runs once and nothing is undone', async () => {
