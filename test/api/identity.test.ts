@@ -206,6 +206,8 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
       .set(bearer(A))
       .send(body(44, { faults: { reserveHotel: 'transient:9' } }));
     const id = (slow.body as BookingView).bookingId;
+    // Running (its worker answers Updates): the hotel step retries.
+    await waitForBooking(api.app, id, (v) => v.currentStep === 'hotel');
     expectError(await request(api.rawApp).post(`/bookings/${id}/cancel`).send({}), 401, 'unauthorized');
     const byB = await request(api.rawApp).post(`/bookings/${id}/cancel`).set(bearer(B)).send({});
     expectError(byB, 404, 'not_found');
