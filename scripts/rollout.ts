@@ -1,6 +1,6 @@
 // npm run rollout -- <command>: moves new sagas between builds of the worker deployment
 // (WORKER_DEPLOYMENT_NAME, default trip-booking) on the Temporal that TEMPORAL_ADDRESS (or a
-// temporal.toml profile) names, as the worker connects. Running sagas never move: bookTrip is PINNED.
+// temporal.toml profile, the default one included) names, as the worker connects. Running sagas never move: bookTrip is PINNED.
 //   status                 the current and ramping builds, each build's open sagas
 //   current <build>        new sagas start on <build> (waits for one of its workers to poll)
 //   ramp <build> <percent> <percent> of new sagas go to <build>, the rest to the current build
@@ -17,7 +17,7 @@ if (!command || (command !== 'status' && !buildId) || (command === 'ramp' && !(N
 }
 let config;
 try {
-  config = loadConfig({ NODE_ENV: 'development', ...process.env });
+  config = loadConfig(process.env, { service: 'rollout' }); // the worker's connection, its temporal.toml included
 } catch (error) {
   console.error(`npm run rollout: ${error instanceof ConfigError ? error.message : String(error)}`);
   process.exit(1);

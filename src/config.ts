@@ -204,12 +204,13 @@ const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
  *   In development and test the address falls back to localhost:7233.
  * - api: the same, and in production CARD_VAULT_KEY.
  * - dev (`npm run dev`): in production CARD_VAULT_KEY.
+ * - rollout (`npm run rollout`): a Temporal address, read as the worker reads it.
  * - unset (scripts, migrations, tests): only the format of what is set.
- * Only the worker and the API read the default temporal.toml (~/.config/temporalio), as the CLI
+ * Only the worker, the API and the rollout read the default temporal.toml (~/.config/temporalio), as the CLI
  * does; the others read one only when TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE names it, so that a
  * profile for a cloud namespace never takes over a dev stack or a script.
  */
-export type Service = 'worker' | 'api' | 'dev';
+export type Service = 'worker' | 'api' | 'dev' | 'rollout';
 
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const durationMs = (value: string) => {
@@ -223,14 +224,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   const present = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
   const parsed = schema.safeParse(present);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
-  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service === 'worker' || options.service === 'api' });
+  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service === 'worker' || options.service === 'api' || options.service === 'rollout' });
   problems.push(...resolved.problems.filter((p) => !(p.startsWith('TEMPORAL_ADDRESS ') && problems.some((q) => q.startsWith('TEMPORAL_ADDRESS ')))));
   const nodeEnv = parsed.data?.NODE_ENV ?? (present.NODE_ENV as Config['nodeEnv'] | undefined) ?? 'production';
   const production = nodeEnv === 'production';
   const { service } = options;
   const temporal = resolved.settings;
-  if (service === 'worker' || service === 'api') {
-    if (!present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`);
+  if (service === 'worker' || service === 'api' || service === 'rollout') {
+    if (service !== 'rollout' && !present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`);
     if (!temporal.address) {
       if (production) {
         problems.push(

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowService } from '@temporalio/client';
-import { toCanonicalString, type WorkerDeploymentVersion } from '@temporalio/common';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 
 export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
@@ -49,15 +49,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until a worker of `buildId` has polled (its version exists); throws, naming it, when time runs out. */
 export async function waitForVersion({ service, namespace, deploymentName }: DeploymentTarget, buildId: string, timeoutMs = 30_000): Promise<void> {
-  const wanted = toCanonicalString({ deploymentName, buildId });
+  const wanted = `${deploymentName}:${buildId}`;
   const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
     try {
       const { workerDeploymentInfo } = await service.describeWorkerDeployment({ namespace, deploymentName });
-      const versions = (workerDeploymentInfo?.versionSummaries ?? []).map((v) => v.version ?? '');
-      if (versions.includes(wanted)) return;
-      last = `versions: ${versions.join(', ') || 'none'}`;
+      const builds = (workerDeploymentInfo?.versionSummaries ?? []).map((v) => v.deploymentVersion?.buildId ?? '');
+      if (builds.includes(buildId)) return;
+      last = `builds: ${builds.join(', ') || 'none'}`;
     } catch (error) {
       last = (error as Error).message; // NotFound until the deployment's first worker polls
     }
@@ -66,10 +66,18 @@ export async function waitForVersion({ service, namespace, deploymentName }: Dep
   }
 }
 
-/** Makes `buildId` the current version: new sagas start on it. Waits for its first worker first. */
-export async function setCurrentVersion(target: DeploymentTarget, buildId: string, timeoutMs?: number): Promise<void> {
+/**
+ * Makes `buildId` the current version: new sagas start on it. Waits for its first worker first.
+ * With `conflictToken` (from a describe), the change is refused if the deployment changed since.
+ */
+export async function setCurrentVersion(target: DeploymentTarget, buildId: string, timeoutMs?: number, conflictToken?: Uint8Array): Promise<void> {
   await waitForVersion(target, buildId, timeoutMs);
-  await target.service.setWorkerDeploymentCurrentVersion({ namespace: target.namespace, deploymentName: target.deploymentName, buildId, ignoreMissingTaskQueues: true });
+  await target.service.setWorkerDeploymentCurrentVersion({
+    namespace: target.namespace,
+    deploymentName: target.deploymentName,
+    buildId,
+    ...(conflictToken ? { conflictToken } : {}),
+  });
 }
 
 /** Sends `percentage` of new sagas to `buildId` (the rest go to the current version); 0 with no build stops the ramp. */
@@ -80,7 +88,6 @@ export async function setRampingVersion(target: DeploymentTarget, buildId: strin
     deploymentName: target.deploymentName,
     buildId: buildId ?? '',
     percentage,
-    ignoreMissingTaskQueues: true,
   });
 }
 
@@ -115,7 +122,19 @@ export async function openSagasOn({ service, namespace, deploymentName }: Deploy
  */
 export async function promoteIfFirst(target: DeploymentTarget, buildId: string, timeoutMs?: number): Promise<boolean> {
   await waitForVersion(target, buildId, timeoutMs);
-  if ((await describeDeployment(target)).current) return false;
-  await setCurrentVersion(target, buildId, timeoutMs);
-  return true;
+  const { service, namespace, deploymentName } = target;
+  const { conflictToken, workerDeploymentInfo: info } = await service.describeWorkerDeployment({ namespace, deploymentName });
+  // Only a deployment that never had a current build: one made current and then set back to
+  // unversioned (a rollback) stays as its operator left it.
+  const everCurrent = (info?.versionSummaries ?? []).some((v) => v.currentSinceTime) || Boolean(info?.routingConfig?.currentDeploymentVersion);
+  if (everCurrent) return false;
+  try {
+    // The token from the same describe: if another build was made current meanwhile, this is refused.
+    await setCurrentVersion(target, buildId, timeoutMs, conflictToken);
+    return true;
+  } catch (error) {
+    // gRPC FAILED_PRECONDITION (9) or ABORTED (10): the token is stale, another build went first.
+    if ([9, 10].includes((error as { code?: number }).code ?? 0)) return false;
+    throw error;
+  }
 }

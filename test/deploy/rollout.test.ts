@@ -16,7 +16,7 @@ import { createHotelService } from '../../src/activities/hotels.ts';
 import { workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
 import { getBookingStateQuery, resolveCompensationUpdate } from '../../src/domain/messages.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, createTripWorker, temporalCli } from '../../src/temporal.ts';
-import { describeDeployment, openSagasOn, setCurrentVersion, setRampingVersion, workerDeploymentOptions, type DeploymentTarget } from '../../src/versioning.ts';
+import { describeDeployment, openSagasOn, promoteIfFirst, setCurrentVersion, setRampingVersion, workerDeploymentOptions, type DeploymentTarget } from '../../src/versioning.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';
@@ -63,16 +63,16 @@ afterAll(async () => {
 });
 
 /** A worker of one build, named after it so histories say which build did each task. */
-async function startBuild(buildId: string): Promise<void> {
+async function startBuild(buildId: string, deployment = deploymentName): Promise<void> {
   const worker = await createTripWorker({
     connection: nativeConnection,
-    taskQueue,
+    taskQueue: deployment === deploymentName ? taskQueue : `${taskQueue}-${deployment}`,
     workflowBundle: bundle,
     db: tdb.db,
     faultInjection: true,
-    worker: { identity: `worker-${buildId}`, shutdownGraceTime: '1s', workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId }) },
+    worker: { identity: `worker-${buildId}`, shutdownGraceTime: '1s', workerDeploymentOptions: workerDeploymentOptions({ deploymentName: deployment, buildId }) },
   });
-  workers.set(buildId, { worker, running: worker.run() });
+  workers.set(`${deployment}/${buildId}`, { worker, running: worker.run() });
 }
 
 /** `npm run rollout -- <args>` against this test's server and deployment. */
@@ -83,7 +83,7 @@ function rollout(...args: string[]): Promise<{ stdout: string }> {
 }
 
 async function stopBuild(buildId: string): Promise<void> {
-  const entry = workers.get(buildId)!;
+  const entry = workers.get(`${deploymentName}/${buildId}`)!;
   entry.worker.shutdown();
   await entry.running;
 }
@@ -110,6 +110,20 @@ async function identitiesIn(handle: WorkflowHandle): Promise<Set<string>> {
 
 const waitForStatus = (handle: WorkflowHandle<typeof bookTrip>, status: BookingState['status']) =>
   poll(() => handle.query(getBookingStateQuery), (s) => s.status === status, { what: `${handle.workflowId} ${status}`, timeoutMs: 30_000 });
+
+describe('a new deployment', () => {
+  test('its first build becomes current by itself, only one of two that start at once, and never again after that', async () => {
+    const fresh = { ...target, deploymentName: `${deploymentName}-first` };
+    await Promise.all([startBuild('a', fresh.deploymentName), startBuild('b', fresh.deploymentName)]);
+    const promoted = await Promise.all([promoteIfFirst(fresh, 'a'), promoteIfFirst(fresh, 'b')]);
+    expect(promoted.filter(Boolean)).toHaveLength(1);
+    const winner = promoted[0] ? 'a' : 'b';
+    expect((await describeDeployment(fresh)).current).toBe(winner);
+    // A worker of the other build that starts later changes nothing: only a rollout does.
+    expect(await promoteIfFirst(fresh, winner === 'a' ? 'b' : 'a')).toBe(false);
+    expect((await describeDeployment(fresh)).current).toBe(winner);
+  });
+});
 
 describe('a rollout while sagas wait', () => {
   test('new sagas go to the new build, waiting ones finish on the build that started them, and the old build drains before it is retired', async () => {
