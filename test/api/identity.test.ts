@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
 import { localVerifier, OPERATOR_SCOPE, remoteVerifier } from '../../src/api/auth.ts';
-import { DEV_AUDIENCE, DEV_ISSUER } from '../../src/api/dev-issuer.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, identityFor } from '../../src/api/dev-issuer.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { CARDS, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
@@ -344,5 +344,45 @@ describe('an identity provider of the test\'s own: a JWKS over HTTP, RS256 keys,
     const t3 = await token('k3', 'idp-customer');
     await poll(() => request(app).get('/bookings').set(bearer(t3)).then((r) => r.status), (s) => s === 200, { timeoutMs: 5_000, what: 'k3 accepted' });
     expectError(await request(app).get('/bookings').set(bearer(t1)), 401, 'invalid_token');
+  });
+});
+
+describe('the dev issuer exists only without a real issuer, and never in production', () => {
+  test('identityFor: AUTH_* configured → the remote JWKS, no /dev/token; production without them → refused', async () => {
+    const real = await identityFor({ nodeEnv: 'development', auth: { jwksUrl: 'http://127.0.0.1:9/jwks.json', issuer: 'https://i.example/', audience: 'a' } }, '/nonexistent/key.json');
+    expect(real.devIssuer).toBeUndefined();
+    await expect(identityFor({ nodeEnv: 'production', auth: undefined }, '/nonexistent/key.json')).rejects.toThrow(/AUTH_JWKS_URL/);
+    // An app without a dev issuer has no /dev/token.
+    expect((await request(api.rawApp).post('/dev/token').send({ sub: 'x' })).status).toBe(404);
+  });
+
+  test('POST /dev/token (when there is one) answers a token the app accepts; its key survives a restart (the key file)', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'dev-issuer-'));
+    try {
+      const first = await identityFor({ nodeEnv: 'development', auth: undefined }, join(dir, 'key.json'));
+      const app = createApp({
+        client: h.env.client,
+        db: h.tdb.db,
+        config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+        logger: capturingLogger('silent').logger,
+        verifier: first.verifier,
+        devIssuer: first.devIssuer!,
+        rateLimits: TEST_RATE_LIMITS,
+      });
+      const res = await request(app).post('/dev/token').send({ sub: 'page-user', scope: OPERATOR_SCOPE });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 28_800 });
+      const token = (res.body as { access_token: string }).access_token;
+      expect((await request(app).get('/bookings').set(bearer(token))).status).toBe(200);
+      expectError(await request(app).post('/dev/token').send({ sub: 'has space' }), 400, 'validation_failed');
+      // "Restarted": a new issuer from the same key file accepts the token handed out before.
+      const second = await identityFor({ nodeEnv: 'development', auth: undefined }, join(dir, 'key.json'));
+      expect(await second.verifier.verify(token)).toEqual({ subject: 'page-user', operator: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
