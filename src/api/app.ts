@@ -119,13 +119,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/docs/assets', express.static(swaggerUiDir, { index: false }));
 
+  // A documented path with an undeclared method: 405 and Allow, from the document's own paths, before
+  // anything else (a method no one may use is refused as such, token or not).
+  app.use(methodNotAllowed(allowedMethods(openApiDocument({ faultInjection: deps.config.faultInjection }))));
   if (deps.devIssuer) app.use(devTokenRoutes(deps.devIssuer));
   app.use(bookingRoutes(service, { verifier: deps.verifier, limiters: createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS), ...(deps.sse ? { sse: deps.sse } : {}) }));
   app.use(inventoryRoutes(deps.db));
   app.use(express.static(WEB_DIR, { index: 'index.html' }));
 
-  // A documented path with an undeclared method: 405 and Allow, from the document's own paths.
-  app.use(methodNotAllowed(allowedMethods(openApiDocument({ faultInjection: deps.config.faultInjection }))));
   app.use(unknownRoute);
   app.use(errorHandler);
   return app;

@@ -263,6 +263,8 @@ describe('the document says exactly what the API accepts', () => {
     const trace = await request(api.app).trace('/Bookings/');
     expectError(trace, 405, 'method_not_allowed');
     expect(trace.headers.allow).toBe('POST, GET, HEAD, OPTIONS');
+    // Without a token too: a method no one may use is refused as such, before any 401.
+    expectError(await request(api.rawApp).trace('/bookings'), 405, 'method_not_allowed');
     // A malformed ID on an undeclared method: the method is what is wrong.
     expect((await request(api.app).delete('/bookings/not.an.id')).status).toBe(405);
     // A path the document does not know is still a 404.
