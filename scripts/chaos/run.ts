@@ -135,19 +135,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await writeFile(bundlePath, (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code);
     const slots = Array.from({ length: options.workers ?? 1 }, () => ({ process: undefined as ChildProcess | undefined, pids: new Set<number>(), killing: false }));
     let supervising = true;
-    const startWorker = (slot: (typeof slots)[number]) => {
+    /** Starts a slot's worker; resolves once it says it runs (then it polls), like a readiness probe. */
+    const startWorker = (slot: (typeof slots)[number]): Promise<void> => {
       const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
         env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development', WORKFLOW_BUNDLE_PATH: bundlePath },
-        stdio: 'ignore',
+        stdio: ['ignore', 'pipe', 'ignore'],
       });
       slot.process = w;
       if (w.pid) slot.pids.add(w.pid);
+      const ready = new Promise<void>((resolve) => {
+        let output = '';
+        let started = false;
+        w.stdout.on('data', (chunk: Buffer) => {
+          if (started) return; // the rest of its log is drained and dropped
+          output += chunk.toString();
+          started = output.includes('worker: task queue');
+          if (started) resolve();
+        });
+        w.once('exit', () => resolve());
+      });
       w.once('exit', () => {
         if (supervising && slot.process === w && !slot.killing) {
           log('chaos: a worker exited on its own; restarting it');
-          setTimeout(() => supervising && slot.process === w && startWorker(slot), 1_000);
+          setTimeout(() => supervising && slot.process === w && void startWorker(slot), 1_000);
         }
       });
+      return ready;
     };
     const killWorker = async (slot: (typeof slots)[number]) => {
       const w = slot.process;
@@ -158,7 +171,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await exited;
       slot.killing = false;
     };
-    for (const slot of slots) startWorker(slot);
+    // Traffic starts once every worker runs, as in a deployment.
+    await Promise.race([Promise.all(slots.map(startWorker)), delay(60_000).then(() => Promise.reject(new Error('a worker did not start within 60 s')))]);
     cleanups.push(async () => {
       supervising = false;
       await Promise.all(slots.map(killWorker));
@@ -245,7 +259,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             report.workerKills++;
             log(`chaos: worker ${slots.indexOf(slot) + 1} of ${slots.length} SIGKILLed at ${at} ms`);
             await delay(500 + random() * 1500);
-            startWorker(slot);
+            await Promise.race([startWorker(slot), delay(60_000)]); // a supervisor waits for readiness
           },
         })),
         { at: pgAt, run: async () => { log(`chaos: PostgreSQL unreachable for ${options.pgOutageMs} ms`); await proxy.cut(options.pgOutageMs); } },

@@ -22,11 +22,11 @@ import { ApiError, notFound } from './errors.ts';
 import type { Identity } from './auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
 import { money, type BookingRequest, type BookingView } from './schemas.ts';
+import { DAY_MS } from '../domain/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
   Partial<Pick<Config, 'idempotencyKeyTtlMs'>>;
 
-const DAY_MS = 86_400_000;
 
 export interface BookingServiceDeps {
   client: Client;

@@ -1,22 +1,20 @@
 // The API's contract, in zod: these schemas validate requests, type the responses, and are the
 // one source of the OpenAPI document (src/api/openapi.ts).
 import { z } from 'zod';
+import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
 import { luhnValid } from '../payments/cards.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
 import { BOOKING_ID_PATTERN, BOOKING_STATUSES, STEP_STATES } from '../domain/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
 import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
 
-const DAY_MS = 86_400_000;
 export const MAX_DAYS_AHEAD = 365;
 export const MAX_NIGHTS = 30;
 
-function utcToday(nowMs = Date.now()): number {
-  const now = new Date(nowMs);
-  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-}
+/** Today's UTC midnight, in ms. */
+const utcToday = (nowMs = Date.now()): number => toDbDate(utcDay(0, new Date(nowMs))).getTime();
 
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const isoDay = (ms: number) => fromDbDate(new Date(ms));
 
 /** A real calendar date, YYYY-MM-DD, from 0001-01-01 on: JSON Schema's `format: date` (RFC 3339 full-date). */
 export const calendarDate = z

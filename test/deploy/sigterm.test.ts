@@ -14,6 +14,7 @@ import { TASK_QUEUE, workflowIdFor } from '../../src/domain/booking.ts';
 import { bookingBody } from '../api/support.ts';
 import { bookingInput, HOTEL } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { devToken } from '../helpers/identity.ts';
 import { poll } from '../helpers/poll.ts';
 import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
 
@@ -46,6 +47,7 @@ const env = () => ({
   TEMPORAL_ADDRESS: temporal.address,
   CARD_VAULT_KEY: 'sigterm-vault-key-0123456789',
   WORKER_BUILD_ID: 'sigterm-build',
+  DEV_DATA_DIR: dir, // the API's dev issuer keeps its key here
   SHUTDOWN_GRACE_TIME: `${GRACE_MS}ms`,
   LOG_LEVEL: 'debug',
 });
@@ -120,14 +122,18 @@ describe('npm run api', () => {
     const api = start('api', { PORT: String(port) });
     await poll(() => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status), (s) => s === 200, { timeoutMs: 60_000, what: 'the API' });
 
-    // A POST whose body is still on its way when SIGTERM arrives.
-    const body = JSON.stringify(bookingBody({ customerId: `drain-${randomUUID().slice(0, 8)}` }));
+    // A POST whose body is still on its way when SIGTERM arrives, from a customer of the API's dev issuer.
+    const customer = `drain-${randomUUID().slice(0, 8)}`;
+    const token = await devToken(`http://127.0.0.1:${port}`, customer);
+    const body = JSON.stringify(bookingBody({ customerId: customer }));
     const socket = connect(port, '127.0.0.1');
     let response = '';
     socket.on('data', (d: Buffer) => (response += d.toString()));
     const closed = new Promise((resolve) => socket.once('close', resolve));
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`POST /bookings HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(
+      `POST /bookings HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
     socket.write(body.slice(0, 20));
     await new Promise((resolve) => setTimeout(resolve, 300)); // the server reads the headers at once
 
