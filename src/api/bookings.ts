@@ -12,16 +12,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { tokenizeCard } from '../payments/vault.ts';
-import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../domain/booking.ts';
 import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
 import { TRIP_STEPS } from '../workflows/steps.ts';
 import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { listBookings, type BookingListQuery } from './booking-list.ts';
 import { ApiError, notFound } from './errors.ts';
 import type { Identity } from './auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
-import { money, type BookingRequest, type BookingView } from './schemas.ts';
+import type { BookingRequest, BookingView } from './schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
@@ -41,6 +41,24 @@ function updateFailureType(error: unknown): string | undefined {
   if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
   const cause = error.cause;
   return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+}
+
+/** What the Web UI shows of a booking before its first step: a summary for the list, details for its page. */
+function describeBooking(input: BookTripInput, card: { brand: string; last4: string }): { staticSummary: string; staticDetails: string } {
+  const { bookingId, customerId, flight, hotel, faults } = input;
+  return {
+    staticSummary: `Trip for ${customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
+    staticDetails: [
+      `**Booking** \`${bookingId}\` for customer \`${customerId}\``,
+      '',
+      `- Flight: ${flight.flightNumber} on ${flight.date}, ${flight.seats} seat(s)`,
+      `- Hotel: ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}, ${hotel.rooms} room(s)`,
+      `- Card: ${card.brand} •••• ${card.last4}`,
+      faults ? `- Injected faults: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
+      '',
+      `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
+    ].join('\n'),
+  };
 }
 
 export function createBookingService(deps: BookingServiceDeps) {
@@ -114,7 +132,6 @@ export function createBookingService(deps: BookingServiceDeps) {
       payment: { token: card.token, brand: card.brand, last4: card.last4 },
       ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
     };
-    const { flight, hotel } = request;
     try {
       await client.workflow.start<typeof bookTrip>('bookTrip', {
         taskQueue,
@@ -123,17 +140,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
         memo: { requestHash },
-        staticSummary: `Trip for ${request.customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
-        staticDetails: [
-          `**Booking** \`${bookingId}\` for customer \`${request.customerId}\``,
-          '',
-          `- Flight: ${flight.flightNumber} on ${flight.date}, ${flight.seats} seat(s)`,
-          `- Hotel: ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}, ${hotel.rooms} room(s)`,
-          `- Card: ${card.brand} •••• ${card.last4}`,
-          input.faults ? `- Injected faults: ${Object.entries(input.faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
-          '',
-          `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
-        ].join('\n'),
+        ...describeBooking(input, card),
       });
       if (idempotencyKey) await markStarted(db, bookingId);
       return { created: true, view: toView(initialBookingState(input, new Date().toISOString()), 'workflow') };
@@ -200,42 +207,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       ]),
 
     /** A page of the read model, newest first, with a keyset cursor. */
-    async list(query: { status?: BookingStatus; customerId?: string; limit: number; cursor?: string }) {
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
-      }
-      const rows = await db.booking.findMany({
-        where: {
-          ...(query.status ? { status: query.status } : {}),
-          ...(query.customerId ? { customerId: query.customerId } : {}),
-          ...(after
-            ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
-            : {}),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: query.limit + 1,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((row) => ({
-          bookingId: row.id,
-          customerId: row.customerId,
-          status: row.status,
-          currentStep: row.currentStep,
-          ...(row.failureStep && row.failureType
-            ? { failure: { step: row.failureStep, type: row.failureType, message: row.failureMessage ?? '' } }
-            : {}),
-          ...(row.totalCents === null ? {} : { total: money(row.totalCents) }),
-          currency: row.currency,
-          createdAt: row.createdAt.toISOString(),
-          updatedAt: row.updatedAt.toISOString(),
-        })),
-        nextCursor:
-          rows.length > query.limit && last ? encodeCursor(last) : null,
-      };
-    },
+    list: (query: BookingListQuery) => listBookings(db, query),
   };
 }
 

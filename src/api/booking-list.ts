@@ -1,0 +1,51 @@
+// GET /bookings: a page of the read model, newest first, with a keyset cursor. It reads PostgreSQL
+// only: listing never asks Temporal.
+import type { Db } from '../db/client.ts';
+import type { BookingStatus } from '../domain/booking.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { ApiError } from './errors.ts';
+import { money } from './schemas.ts';
+
+export interface BookingListQuery {
+  status?: BookingStatus;
+  customerId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** A page of the read model, newest first, with a keyset cursor. */
+export async function listBookings(db: Db, query: BookingListQuery) {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && !after) {
+    throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
+  }
+  const rows = await db.booking.findMany({
+    where: {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.customerId ? { customerId: query.customerId } : {}),
+      ...(after
+        ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((row) => ({
+      bookingId: row.id,
+      customerId: row.customerId,
+      status: row.status,
+      currentStep: row.currentStep,
+      ...(row.failureStep && row.failureType
+        ? { failure: { step: row.failureStep, type: row.failureType, message: row.failureMessage ?? '' } }
+        : {}),
+      ...(row.totalCents === null ? {} : { total: money(row.totalCents) }),
+      currency: row.currency,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    })),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
