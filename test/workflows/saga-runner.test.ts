@@ -1,15 +1,18 @@
 // The generic saga runner on the time-skipping server: for a table of N no-op steps where step k
 // fails, it runs steps 1..k and undoes exactly k..1, in that order, for every N and k; a step
-// with no undo (a read-only check) is skipped by the unwind.
+// with no undo (a read-only check) is skipped by the unwind; a step added later behind its patch is
+// run by new sagas and skipped by the replay of older ones.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { FixtureInput, runFixtureSaga } from '../fixtures/saga-runner-workflow/index.ts';
-import { createTimeSkippingEnv, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
+import { ADDED_STEP_PATCH, type FixtureInput, type runFixtureSaga } from '../fixtures/saga-runner-workflow/index.ts';
+import { createTimeSkippingEnv, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
-const WORKFLOWS_PATH = new URL('../fixtures/saga-runner-workflow/index.ts', import.meta.url).pathname;
+const fixturePath = (file: string) => new URL(`../fixtures/saga-runner-workflow/${file}`, import.meta.url).pathname;
+const WORKFLOWS_PATH = fixturePath('index.ts');
 const MAX_STEPS = 6;
 
 let env: TestWorkflowEnvironment;
@@ -59,9 +62,9 @@ function activitiesFor(faults: UndoFaults) {
 }
 
 /** Runs the fixture saga on a fresh task queue; returns its ledger and the activities in the order they were scheduled. */
-async function run(input: FixtureInput, faults: UndoFaults = {}) {
+async function run(input: FixtureInput, faults: UndoFaults = {}, workflowBundle = bundle) {
   const taskQueue = `saga-runner-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: activitiesFor(faults) });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: activitiesFor(faults) });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof runFixtureSaga>('runFixtureSaga', {
       taskQueue,
@@ -69,7 +72,8 @@ async function run(input: FixtureInput, faults: UndoFaults = {}) {
       args: [input],
     });
     const ledger = await handle.result();
-    return { ledger, scheduled: scheduledActivities(await handle.fetchHistory()) };
+    const history = await handle.fetchHistory();
+    return { ledger, history, scheduled: scheduledActivities(history) };
   });
 }
 
@@ -109,6 +113,23 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
     const { ledger, scheduled } = await run({ steps: MAX_STEPS, failAt: 0 });
     expect(scheduled).toEqual(range(1, MAX_STEPS).map((i) => `step${i}`));
     expect(ledger.steps.every((s) => s.state === 'DONE' && s.reference === `ref-${s.name.slice(1)}`)).toBe(true);
+  });
+
+  test('a step added later behind its patch: new sagas run it; a history from before it replays without it', async () => {
+    const input = { steps: 3, failAt: 0, addedAt: 2 };
+    // The release before the step: a saga of steps 1 and 3.
+    const before = await bundleWorkflowCode({ workflowsPath: fixturePath('before-step-added.ts'), logger: quietLogger });
+    const old = await run(input, {}, before);
+    expect(old.scheduled).toEqual(['step1', 'step3']);
+    // Its history replays on the current code: the added step is skipped, nothing else changes.
+    await Worker.runReplayHistory({ workflowBundle: bundle }, old.history);
+    // A new saga takes the step, behind its patch marker.
+    const current = await run(input);
+    expect(current.scheduled).toEqual(['step1', 'step2', 'step3']);
+    expect(patchesIn(current.history)).toEqual([ADDED_STEP_PATCH]);
+    // The same step added without its patch: the old history no longer replays.
+    const unpatched = await bundleWorkflowCode({ workflowsPath: fixturePath('added-without-patch.ts'), logger: quietLogger });
+    await expect(Worker.runReplayHistory({ workflowBundle: unpatched }, old.history)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 
   test('a read-only step (no undo) is skipped by the unwind; the steps around it are undone', async () => {
