@@ -3,6 +3,7 @@
 // the dev issuer's keys in development and tests, a test's own identity provider in its tests).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { CUSTOMER_ID_PATTERN } from '../domain/booking.ts';
 import { ApiError } from './errors.ts';
 
 /** The scope that makes a caller an operator. */
@@ -38,7 +39,7 @@ export function verifierFor(keys: JWTVerifyGetKey, settings: IssuerSettings): Ve
         requiredClaims: ['exp', 'sub'],
       });
       const subject = payload.sub;
-      if (typeof subject !== 'string' || !/^[A-Za-z0-9_.@:|-]{1,64}$/.test(subject)) {
+      if (typeof subject !== 'string' || !CUSTOMER_ID_PATTERN.test(subject)) {
         throw new errors.JWTClaimValidationFailed('the token has no usable "sub"', payload, 'sub', 'check_failed');
       }
       const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
@@ -94,7 +95,9 @@ export function authenticate(verifier: Verifier): RequestHandler {
         next();
       },
       (error: unknown) => {
-        if (error instanceof errors.JWKSTimeout) {
+        // The issuer's keys cannot be had (timeout, refused, not 200, not a key set): the issuer's
+        // trouble, not the caller's token. 503, so clients keep their tokens and retry.
+        if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error instanceof TypeError || (error as { code?: string })?.code === 'ERR_JOSE_GENERIC') {
           return next(new ApiError(503, 'temporarily_unavailable', "the identity provider's keys cannot be fetched now; retry shortly"));
         }
         req.log?.info({ reason: (error as Error)?.message }, 'bearer token refused');

@@ -139,7 +139,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         args: [input],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
-        memo: { requestHash },
+        memo: { requestHash, customerId },
         ...describeBooking(input, card),
       });
       if (idempotencyKey) await markStarted(db, bookingId);
@@ -187,7 +187,16 @@ export function createBookingService(deps: BookingServiceDeps) {
     async ownerOf(bookingId: string): Promise<string | undefined> {
       const row = await db.booking.findUnique({ where: { id: bookingId }, select: { customerId: true } });
       if (row) return row.customerId;
-      return (await get(bookingId))?.customerId;
+      // Not in the read model yet (its first write is the saga's first task): the workflow's memo says,
+      // from Temporal alone, so a slow worker reveals nothing about someone else's booking.
+      try {
+        const { memo } = await client.withDeadline(deadline(), () => handleFor(bookingId).describe());
+        if (typeof memo?.customerId === 'string') return memo.customerId;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw new ApiError(503, 'temporarily_unavailable', 'Temporal does not answer; retry shortly');
+      }
+      return (await get(bookingId))?.customerId; // started before its memo named the customer
     },
 
     cancel: (bookingId: string, reason: string | undefined, caller: Identity) =>

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { localVerifier, remoteVerifier, type Verifier } from './auth.ts';
 import { validationError } from './errors.ts';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from '../domain/booking.ts';
 
 export const DEV_ISSUER = 'urn:trip-saga:dev-issuer';
 export const DEV_AUDIENCE = 'trip-booking-api';
@@ -65,7 +66,7 @@ export async function createDevIssuer(options: { keyFile?: string } = {}): Promi
 }
 
 const tokenRequestSchema = z.strictObject({
-  sub: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1–64 letters, digits or _ . @ -'),
+  sub: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE),
   scope: z.string().regex(/^[A-Za-z0-9:_. -]{0,200}$/).optional(),
 });
 

@@ -33,10 +33,9 @@ export interface KeyClaim {
  * absent: the claim takes it over (a key reused after IDEMPOTENCY_KEY_TTL starts a new booking).
  */
 export async function claimKey(db: Db, claim: { subject: string; key: string; bookingId: string; requestHash: string; ttlMs: number }): Promise<KeyClaim> {
-  const expiresAt = new Date(Date.now() + claim.ttlMs);
   const rows = await db.$queryRaw<{ booking_id: string; request_hash: string; started: boolean }[]>`
     INSERT INTO idempotency_keys (subject, key, booking_id, request_hash, started, created_at, expires_at)
-    VALUES (${claim.subject}, ${claim.key}, ${claim.bookingId}, ${claim.requestHash}, false, now(), ${expiresAt})
+    VALUES (${claim.subject}, ${claim.key}, ${claim.bookingId}, ${claim.requestHash}, false, now(), now() + ${claim.ttlMs} * interval '1 millisecond')
     ON CONFLICT (subject, key) DO UPDATE
       SET booking_id = EXCLUDED.booking_id, request_hash = EXCLUDED.request_hash, started = false,
           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
@@ -54,7 +53,7 @@ export async function markStarted(db: Db, bookingId: string): Promise<void> {
   await db.idempotencyKey.updateMany({ where: { bookingId, started: false }, data: { started: true } });
 }
 
-/** Deletes keys past their expiry; returns how many. */
-export async function deleteExpiredKeys(db: Db, now = new Date()): Promise<number> {
-  return (await db.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } })).count;
+/** Deletes keys past their expiry, by the database's clock (the one claims use); returns how many. */
+export async function deleteExpiredKeys(db: Db): Promise<number> {
+  return db.$executeRaw`DELETE FROM idempotency_keys WHERE expires_at <= now()`;
 }

@@ -1,6 +1,6 @@
 // Limits on abuse (express-rate-limit, in this process's memory): POST /bookings and the actions
-// (cancel, retry, resolve) per customer (the token's sub); before a token is accepted, calls to
-// them per IP, counting only the ones refused with 401. Over a limit: 429, Retry-After and the
+// (cancel, retry, resolve) per customer (the token's sub); calls to any /bookings route whose token
+// is refused, per IP. Over a limit: 429, Retry-After and the
 // API's error shape. The limits come from the config (RATE_LIMIT_*).
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
@@ -8,7 +8,7 @@ import type { RateLimits } from '../config.ts';
 import { ApiError } from './errors.ts';
 
 export interface Limiters {
-  /** Per IP, before authentication: counts only requests refused with 401. */
+  /** Per IP, for calls whose token was refused (401): past the limit, 429. */
   anonymous: RequestHandler;
   /** POST /bookings per customer. */
   bookings: RequestHandler;
@@ -31,12 +31,8 @@ export function createLimiters(limits: RateLimits): Limiters {
     return subject ? `sub:${subject}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
   };
   return {
-    anonymous: rateLimit({
-      ...common('requests without an accepted token'),
-      limit: limits.anonymous,
-      skipSuccessfulRequests: true,
-      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    }),
+    // Sees only calls whose token was refused (src/api/routes.ts): each one counts.
+    anonymous: rateLimit({ ...common('requests without an accepted token'), limit: limits.anonymous }),
     bookings: rateLimit({ ...common('bookings'), limit: limits.bookings, keyGenerator: bySubject }),
     actions: rateLimit({ ...common('booking actions'), limit: limits.actions, keyGenerator: bySubject }),
   };

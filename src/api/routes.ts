@@ -1,5 +1,5 @@
 // The routes: thin, validated, and all errors passed to the one error handler.
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { fromDbDate, toDbDate } from '../domain/dates.ts';
@@ -7,7 +7,7 @@ import { workflowIdFor } from '../domain/booking.ts';
 import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
 import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';
-import { notFound, validationError } from './errors.ts';
+import { ApiError, notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';
 import {
   bookingIdSchema,
@@ -66,10 +66,14 @@ export interface BookingRouteOptions {
 export function bookingRoutes(service: BookingService, options: BookingRouteOptions): Router {
   const router = Router();
   const { sse = {}, limiters } = options;
-  // The writes, per IP before a token is accepted (this limiter counts the 401s authenticate answers).
-  router.post(['/bookings', '/bookings/:id/cancel', '/bookings/:id/compensation/retry', '/bookings/:id/compensation/resolve'], limiters.anonymous);
-  // Every /bookings route: a bearer token first (401 before anything is read or written).
-  router.use('/bookings', authenticate(options.verifier));
+  // Every /bookings route: a bearer token first (401 before anything is read or written). Refused
+  // calls count against their IP: past the limit they get 429 instead of 401. A valid token is
+  // never held up by someone else's bad ones from the same address.
+  router.use('/bookings', authenticate(options.verifier), (error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(error instanceof ApiError) || error.status !== 401) return next(error);
+    // The limiter answers 429 itself past the limit; under it, the 401 stands.
+    void limiters.anonymous(req, res, (limited?: unknown) => next(limited ?? error));
+  });
   // Then the writes per customer.
   const write = (limiter: typeof limiters.bookings) => [limiter];
 
@@ -98,9 +102,13 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     res.json(await service.list({ ...query, ...(caller.operator ? {} : { customerId: caller.subject }) }));
   });
 
+  // Someone else's booking is a 404 before anything of it is read: nothing (not even a slow worker's
+  // 503) tells a customer that it exists.
   router.get('/bookings/:id', async (req, res) => {
     const caller = identityOf(res);
-    const view = await service.get(bookingIdOf(req, res));
+    const id = bookingIdOf(req, res);
+    await requireVisible(service, id, caller);
+    const view = await service.get(id);
     if (!view || (!caller.operator && view.customerId !== caller.subject)) throw notFound('booking');
     res.json(view);
   });
@@ -108,6 +116,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
   router.get('/bookings/:id/events', async (req, res) => {
     const caller = identityOf(res);
     const id = bookingIdOf(req, res);
+    await requireVisible(service, id, caller);
     const view = await service.get(id);
     if (!view || (!caller.operator && view.customerId !== caller.subject)) throw notFound('booking');
     await streamBookingEvents(service, id, view, req, res, sse);

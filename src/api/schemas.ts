@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
 import { luhnValid } from '../payments/cards.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
-import { BOOKING_ID_PATTERN, BOOKING_STATUSES, STEP_STATES } from '../domain/booking.ts';
+import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, STEP_STATES } from '../domain/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
 import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
 
@@ -132,7 +132,7 @@ export const bookingRequestSchema = z
   .strictObject({
     customerId: z
       .string()
-      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1–64 letters, digits or _ . @ -')
+      .regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE)
       .optional()
       .meta({ description: "Optional: the customer is the bearer token's sub. A customer naming another customer gets 403; an operator may book on a customer's behalf." }),
     flight: z.strictObject({
@@ -240,7 +240,7 @@ const queryInt = (min: number, max: number, fallback: number) =>
 
 export const bookingListQuerySchema = z.strictObject({
   status: z.enum(BOOKING_STATUSES).optional(),
-  customerId: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).optional(),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE).optional(),
   limit: queryInt(1, 100, 20),
   cursor: z
     .string()

@@ -16,6 +16,10 @@ export function workflowIdFor(bookingId: string): string {
 
 export const BOOKING_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** A customer: a token's `sub` (e.g. `auth0|123`, `user@example.com`), everywhere the API takes one. */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9_.@:|-]{1,64}$/;
+export const CUSTOMER_ID_RULE = 'must be 1–64 letters, digits or _ . @ : | -';
+
 // ---------- Statuses ----------
 
 export const STEP_STATES = [

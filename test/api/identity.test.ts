@@ -12,7 +12,7 @@ import { DEV_AUDIENCE, DEV_ISSUER, identityFor } from '../../src/api/dev-issuer.
 import type { BookingView } from '../../src/api/schemas.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { CARDS, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
-import { bearer, TEST_RATE_LIMITS } from '../helpers/identity.ts';
+import { bearer, callingAs, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, pageOf, poll, readEvents, waitForBooking, writtenRows } from './support.ts';
@@ -50,14 +50,15 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     other = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
     devKid = (JSON.parse(Buffer.from(A.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
   });
-  const sign = (claims: Record<string, unknown>, o: { kid?: string; iss?: string; aud?: string; exp?: string | number; alg?: string } = {}) =>
-    new SignJWT(claims)
+  /** A token signed with `other`'s key; `exp: null` leaves the expiry out. */
+  const sign = (claims: Record<string, unknown>, o: { kid?: string; iss?: string; aud?: string; exp?: string | number | null; alg?: string } = {}) => {
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: o.alg ?? 'ES256', kid: o.kid ?? devKid })
       .setIssuer(o.iss ?? DEV_ISSUER)
       .setAudience(o.aud ?? DEV_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(o.exp ?? '1h')
-      .sign(other.privateKey);
+      .setIssuedAt();
+    return (o.exp === null ? jwt : jwt.setExpirationTime(o.exp ?? '1h')).sign(other.privateKey);
+  };
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
   const cases: [string, () => Promise<string | undefined> | string | undefined, boolean][] = [
@@ -69,7 +70,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     ['a signature of another token', () => `Bearer ${A.split('.').slice(0, 2).join('.')}.${B.split('.')[2]}`, true],
     ['alg none', () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'cust-a', iss: DEV_ISSUER, aud: DEV_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 })}.`, true],
     [
-      'HS256 signed with the public key as secret',
+      'HS256 (a shared secret)',
       async () => {
         const key = new TextEncoder().encode(JSON.stringify((await api.identity.devIssuer.mint('x')).split('.')[0]));
         const t = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: devKid }).setSubject('cust-a').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setExpirationTime('1h').sign(key);
@@ -97,7 +98,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     expect(await keyRows()).toBe(before.keys);
   });
 
-  test('other issuer, other audience, no sub, a bad sub: 401 each, by an app that trusts the signing key (a correct token passes)', async () => {
+  test('other issuer, other audience, no sub, a bad sub, expired, no exp, HS256 over the public key: 401 each, by an app that trusts the signing key (a correct token passes)', async () => {
     const trusting = createApp({
       client: h.env.client,
       db: h.tdb.db,
@@ -114,6 +115,17 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
       [await sign({}), /"sub"/],
       [await sign({ sub: 'a b/c' }), /"sub"/],
       [await sign({ sub: 'cust-a' }, { exp: Math.floor(Date.now() / 1000) - 60 }), /expired/],
+      [await sign({ sub: 'cust-a' }, { exp: null }), /"exp"/],
+      // Algorithm confusion: HS256 with the trusted public key as the shared secret.
+      [
+        await new SignJWT({ sub: 'cust-a' })
+          .setProtectedHeader({ alg: 'HS256', kid: devKid })
+          .setIssuer(DEV_ISSUER)
+          .setAudience(DEV_AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(new TextEncoder().encode(JSON.stringify({ ...other.jwk, kid: devKid, alg: 'ES256' }))),
+        /algorithm/,
+      ],
     ];
     for (const [token, reason] of wrong) {
       const res = await request(trusting).post('/bookings').set(bearer(token)).send(body(40));
@@ -122,6 +134,27 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     expect(await writtenRows(h.tdb.db)).toEqual(before);
     // The control: the same key with the right claims is accepted.
     expect((await request(trusting).get('/bookings').set(bearer(await sign({ sub: 'cust-a' })))).status).toBe(200);
+  });
+
+  test("an identity provider whose keys cannot be had (refused, not 200): 503, not 401, so clients keep their tokens", async () => {
+    const down = createServer((_req, res) => res.writeHead(500).end('oops'));
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    const port = (down.address() as { port: number }).port;
+    try {
+      for (const jwksUrl of [`http://127.0.0.1:${port}/jwks.json`, 'http://127.0.0.1:9/jwks.json']) {
+        const app = createApp({
+          client: h.env.client,
+          db: h.tdb.db,
+          config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+          logger: capturingLogger('silent').logger,
+          verifier: remoteVerifier({ jwksUrl, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }),
+          rateLimits: TEST_RATE_LIMITS,
+        });
+        expectError(await request(app).get('/bookings').set(bearer(A)), 503, 'temporarily_unavailable');
+      }
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+    }
   });
 });
 
@@ -176,7 +209,7 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
   });
 
   test('the SSE stream of a customer\'s own booking works with their token', async () => {
-    const own = await readEvents(api.app, aConfirmed); // as the operator (harness default)
+    const own = await readEvents(callingAs(api.rawApp, A), aConfirmed);
     expect(own.res.status).toBe(200);
     expect(own.events.at(-1)?.event).toBe('end');
   });
