@@ -36,16 +36,26 @@ export type StepState = (typeof STEP_STATES)[number];
 
 export const BOOKING_STATUSES = [
   'PENDING',
+  'HELD',
   'CONFIRMED',
   'COMPENSATING',
   'FAILED',
   'CANCELLED',
   'COMPENSATION_FAILED',
+  'EXPIRED',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
 /** Statuses after which the saga does nothing more on its own. */
-export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED'];
+export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+
+/**
+ * Statuses at which a caller that waits (Prefer: wait) gets its answer: the end, or a point where
+ * the saga waits for a person (the customer's confirm of a hold, an operator).
+ */
+export function isSettled(status: BookingStatus): boolean {
+  return isTerminal(status) || status === 'HELD' || status === 'COMPENSATION_FAILED';
+}
 
 export function isTerminal(status: BookingStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -107,6 +117,12 @@ export interface BookingState extends TripDetails {
   cancelledBy?: string;
   /** Who asked for each retry of the failed compensations, in order. */
   retriedBy?: string[];
+  /** A hold (hold-now-pay-later): until when the flight and hotel are held without a payment. */
+  holdExpiresAt?: string;
+  /** Who confirmed the hold with a card (the caller's `sub`), and when. */
+  confirmed?: { at: string; by?: string };
+  /** While the booking waits for an operator (COMPENSATION_FAILED): since when, and the reminders logged. */
+  operatorWait?: { since: string; reminders: number; lastReminderAt?: string };
   createdAt: string;
   updatedAt: string;
   /** Bumped on every change; the read model keeps only the newest. */
@@ -115,10 +131,21 @@ export interface BookingState extends TripDetails {
 
 // ---------- Workflow input ----------
 
-/** What the workflow starts from: who books, what each step needs (see TripRequest), and faults. */
+/** A hold: reserve flight and hotel now, pay within `minutes` (1–1440), or the hold expires. */
+export interface HoldRequest {
+  minutes: number;
+}
+
+export const MAX_HOLD_MINUTES = 1440;
+
+/**
+ * What the workflow starts from: who books, what each step needs (see TripRequest), and faults.
+ * With a `hold`, `payment` is absent until a confirm (an Update) brings the card's token.
+ */
 export interface BookTripInput extends TripRequest {
   bookingId: string;
   customerId: string;
+  hold?: HoldRequest;
   faults?: FaultPlan;
 }
 

@@ -4,6 +4,7 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { BookingState } from './booking.ts';
+import type { PaymentMethodRef } from '../workflows/steps.ts';
 
 export const getBookingStateQuery = defineQuery<BookingState>('getBookingState');
 
@@ -23,6 +24,18 @@ export const retryCompensationUpdate = defineUpdate<BookingState, [Caller]>('ret
 
 /** Operator: a person fixed it by hand. Refused unless COMPENSATION_FAILED. */
 export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: string } & Caller]>('resolveCompensation');
+
+/**
+ * The customer confirms a hold with a card (its token: the number never reaches the workflow); the
+ * payment step then runs. Refused unless HELD, and once the hold's expiry has begun.
+ */
+export const confirmHoldUpdate = defineUpdate<BookingState, [{ payment: PaymentMethodRef } & Caller]>('confirmHold');
+
+/**
+ * Answers once the booking is settled: ended, HELD (waiting for its confirm) or waiting for an
+ * operator. The API's `Prefer: wait` sends it with the start (Update-with-Start), and after a confirm.
+ */
+export const awaitSettledUpdate = defineUpdate<BookingState, []>('awaitSettled');
 
 /**
  * The booking's status as a search attribute (Keyword), so the Web UI and `temporal workflow list`

@@ -18,17 +18,20 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
+import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import { initialBookingState, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
+  awaitSettledUpdate,
   cancelBookingUpdate,
+  confirmHoldUpdate,
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
 } from '../domain/messages.ts';
 import { Saga } from './saga.ts';
-import { STEP_NAMES, TRIP_STEPS } from './steps.ts';
+import { STEP_NAMES, TRIP_STEPS, deadlineInWords } from './steps.ts';
 
 /** The read model's updates retry until PostgreSQL answers: every update is idempotent (versioned). */
 const READ_MODEL_OPTIONS: ActivityOptions & LocalActivityOptions = {
@@ -66,6 +69,9 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   const state: BookingState = initialBookingState(input, now());
   const forward = new CancellationScope();
   let operatorAction: { kind: 'retry' } | { kind: 'resolve'; note: string; by?: string } | undefined;
+  // A hold: the confirm the workflow accepted, and whether the expiry has begun (then no confirm is).
+  let confirmAccepted = false;
+  let holdExpired = false;
 
   let publishedStatus: BookingStatus | undefined;
   /** Keeps the BookingStatus search attribute equal to the status (workflows started before it have none). */
@@ -87,11 +93,36 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     );
   setCurrentDetails(renderDetails(state));
   publishStatus();
+  /**
+   * Hold now, pay later: before the payment step the booking is HELD until the customer's confirm
+   * (an Update) or the deadline, a timer with a summary. One winner, decided here: a confirm
+   * accepted before the timer's task (even in the same task) wins; once the expiry has begun, the
+   * validator refuses confirms. A cancel cancels the wait (the forward scope).
+   */
+  const awaitHold = async (step: string) => {
+    if (step !== 'payment' || !input.hold) return;
+    const expiresAt = new Date(Date.now() + input.hold.minutes * 60_000);
+    state.status = 'HELD';
+    state.holdExpiresAt = expiresAt.toISOString();
+    state.currentStep = null;
+    changed();
+    await sync();
+    await condition(() => confirmAccepted, expiresAt.getTime() - Date.now(), {
+      summary: `Hold until ${deadlineInWords(expiresAt, new Date())}`,
+    });
+    if (!confirmAccepted) {
+      holdExpired = true;
+      throw ApplicationFailure.create({ type: 'HoldExpired', message: `the hold expired at ${state.holdExpiresAt}`, nonRetryable: true });
+    }
+    await sync(); // the read model leaves HELD: the payment runs
+  };
   const saga = new Saga(TRIP_STEPS, input, state, {
     sagaId: input.bookingId,
     startedAt: state.createdAt,
     ...(input.faults ? { faults: input.faults } : {}),
     changed,
+    // Only a hold waits before a step: every other booking issues the commands it always did.
+    ...(input.hold ? { before: awaitHold } : {}),
   });
 
   // ---- Queries and updates ----
@@ -103,7 +134,8 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       state.cancelRequested = true;
       if (request?.by) state.cancelledBy = request.by;
       state.failure = {
-        step: state.currentStep ?? STEP_NAMES[0]!,
+        // During a hold nothing runs: the step that would have is the payment.
+        step: state.status === 'HELD' ? 'payment' : (state.currentStep ?? STEP_NAMES[0]!),
         type: 'Cancelled',
         message: request?.reason ? `cancelled by the user: ${request.reason}` : 'cancelled by the user',
       };
@@ -113,7 +145,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     },
     {
       validator: (_request) => {
-        if (state.status !== 'PENDING' || state.cancelRequested) {
+        if ((state.status !== 'PENDING' && state.status !== 'HELD') || state.cancelRequested) {
           throw ApplicationFailure.create({
             type: 'BookingNotCancellable',
             message: state.cancelRequested ? 'the booking is already being cancelled' : `the booking is ${state.status}`,
@@ -122,6 +154,50 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
         }
       },
       description: 'Cancel the booking: the saga unwinds every step that ran or was running.',
+    },
+  );
+
+  setHandler(
+    confirmHoldUpdate,
+    ({ payment, by }) => {
+      input.payment = payment; // the payment step's args read the token from the input
+      state.payment = { currency: 'USD', last4: payment.last4, brand: payment.brand };
+      state.confirmed = { at: now(), ...(by ? { by } : {}) };
+      confirmAccepted = true;
+      state.status = 'PENDING';
+      changed();
+      return state;
+    },
+    {
+      validator: (request) => {
+        // Past the deadline (workflow time) the expiry has begun, even if its timer's task has not run yet.
+        const pastDeadline = state.holdExpiresAt !== undefined && Date.now() >= Date.parse(state.holdExpiresAt);
+        if (!input.hold || state.status !== 'HELD' || confirmAccepted || holdExpired || pastDeadline || state.cancelRequested) {
+          throw ApplicationFailure.create({
+            type: 'BookingNotHeld',
+            message: holdExpired || pastDeadline ? `the hold expired at ${state.holdExpiresAt}` : `the booking is ${state.status}, not HELD`,
+            nonRetryable: true,
+          });
+        }
+        const p = request?.payment as Partial<NonNullable<BookTripInput['payment']>> | undefined;
+        if (typeof p?.token !== 'string' || typeof p.brand !== 'string' || typeof p.last4 !== 'string') {
+          throw ApplicationFailure.create({ type: 'InvalidPayment', message: 'a tokenized card is required', nonRetryable: true });
+        }
+      },
+      description: 'Confirm a HELD booking with a tokenized card: the payment step runs.',
+    },
+  );
+
+  setHandler(
+    awaitSettledUpdate,
+    async () => {
+      await condition(() => isSettled(state.status));
+      return state;
+    },
+    {
+      description: 'Answers once the booking has ended, is HELD, or waits for an operator (the API\'s Prefer: wait).',
+      // A caller that waits may give up; its Update need not finish before the workflow does.
+      unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON,
     },
   );
 
@@ -163,7 +239,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   );
 
   // ---- The saga, forward ----
-  let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
+  let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
   let error: unknown;
   // The read model knows the booking from its start: PENDING. Workflows that started before the
   // local first update replay their activity.
@@ -174,7 +250,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     outcome = state.cancelRequested ? 'CANCELLED' : 'CONFIRMED';
   } catch (err) {
     error = err;
-    outcome = state.cancelRequested || isCancellation(err) ? 'CANCELLED' : 'FAILED';
+    outcome = state.cancelRequested || isCancellation(err) ? 'CANCELLED' : holdExpired ? 'EXPIRED' : 'FAILED';
   }
 
   if (outcome === 'CONFIRMED') {
@@ -190,6 +266,9 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   if (outcome === 'CANCELLED' && !state.failure) {
     state.failure = { step: state.currentStep ?? STEP_NAMES[0]!, type: 'Cancelled', message: 'the workflow was cancelled' };
   }
+  if (outcome === 'EXPIRED') {
+    state.failure = { step: 'payment', type: 'HoldExpired', message: `no confirm before the hold expired at ${state.holdExpiresAt}` };
+  }
   saga.stop();
   await CancellationScope.nonCancellable(async () => {
     state.status = 'COMPENSATING';
@@ -201,16 +280,25 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     while (saga.failed.length > 0) {
       state.status = 'COMPENSATION_FAILED';
       state.currentStep = null;
+      // The wait is visible: since when, and how many reminders were logged (the page counts the days).
+      state.operatorWait = { since: now(), reminders: 0 };
       changed();
       await sync();
       while (!operatorAction) {
         const acted = await condition(() => operatorAction !== undefined, OPERATOR_REMINDER, {
           summary: `Waiting for an operator: retry or resolve ${saga.failed.join(', ')}`,
         });
-        if (!acted) log.warn(`booking ${input.bookingId} still waits for an operator: ${saga.failed.join(', ')}`);
+        if (!acted) {
+          const wait = state.operatorWait;
+          wait.reminders++;
+          wait.lastReminderAt = now();
+          changed();
+          log.warn(`booking ${input.bookingId} still waits for an operator (since ${wait.since}, reminder ${wait.reminders}): ${saga.failed.join(', ')}`);
+        }
       }
       const action = operatorAction;
       operatorAction = undefined;
+      delete state.operatorWait;
       if (action.kind === 'resolve') {
         state.resolution = { note: action.note, at: now(), ...(action.by ? { by: action.by } : {}) };
         break;
@@ -221,14 +309,14 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       await saga.retryFailed();
     }
 
-    state.status = outcome === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
+    state.status = outcome; // CANCELLED, EXPIRED or FAILED
     state.currentStep = null;
     changed();
     await sync();
   });
 
   if (workflowCancelled) throw error;
-  if (outcome === 'CANCELLED') return state;
+  if (outcome === 'CANCELLED' || outcome === 'EXPIRED') return state;
   const failure = state.failure!;
   throw ApplicationFailure.create({
     type: 'BookingFailed',
@@ -248,6 +336,8 @@ function renderDetails(state: BookingState): string {
     lines.push(`- ${step.name}: ${step.state}${step.attempts ? ` (${step.attempts} attempt(s))` : ''}${error}${undo}`);
   }
   if (state.failure) lines.push('', `Reason: ${state.failure.type}: ${state.failure.message}`);
+  if (state.holdExpiresAt) lines.push('', `Hold until ${state.holdExpiresAt}${state.confirmed ? `; confirmed ${state.confirmed.at}` : ''}`);
+  if (state.operatorWait) lines.push('', `Waiting for an operator since ${state.operatorWait.since} (${state.operatorWait.reminders} reminder(s))`);
   if (state.cancelledBy) lines.push('', `Cancelled by ${state.cancelledBy}`);
   if (state.retriedBy?.length) lines.push('', `Compensations retried by ${state.retriedBy.join(', ')}`);
   if (state.resolution) lines.push('', `Resolved by ${state.resolution.by ?? 'an operator'}: ${state.resolution.note}`);

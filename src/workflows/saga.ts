@@ -83,6 +83,12 @@ export interface SagaOptions {
   faults?: Partial<Record<string, string>>;
   /** Called after every change of the ledger. */
   changed: () => void;
+  /**
+   * Awaited before each step starts (e.g. a hold that waits for the customer's confirm before the
+   * payment). What it throws ends the forward run, as a failing step does, without touching the
+   * step's entry. Without it, the runner issues exactly the commands it always did.
+   */
+  before?: (step: string) => Promise<void>;
 }
 
 interface DescribedFailure extends StepError {
@@ -151,7 +157,11 @@ export class Saga<A, I, S extends SagaLedger> {
 
   /** Runs every step in order; throws the first failure, or a CancelledFailure once a cancel came in. */
   async forward(): Promise<void> {
-    for (const step of this.steps) await this.#run(step);
+    const before = this.#options.before;
+    for (const step of this.steps) {
+      if (before) await before(step.name);
+      await this.#run(step);
+    }
   }
 
   async #run(step: SagaStep<A, I, S>): Promise<void> {

@@ -44,7 +44,8 @@ export interface PaymentMethodRef {
 export interface TripRequest {
   flight: FlightRequest;
   hotel: HotelRequest;
-  payment: PaymentMethodRef;
+  /** Absent while a hold waits for its confirm, which fills it in before the payment step. */
+  payment?: PaymentMethodRef;
 }
 
 /** The booking state's part that belongs to the steps. */
@@ -64,7 +65,7 @@ export function initialTripDetails(input: TripRequest): TripDetails {
   return {
     flight: { ...input.flight },
     hotel: { ...input.hotel },
-    payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand },
+    ...(input.payment ? { payment: { currency: 'USD', last4: input.payment.last4, brand: input.payment.brand } } : {}),
   };
 }
 
@@ -77,10 +78,13 @@ const RESERVE_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 };
 
+/** The payment's retry budget: the provider may be down for a while; after this, compensate. */
+export const PAYMENT_RETRY_BUDGET_MS = 3 * 3_600_000;
+
 /** The payment provider may be down for a while: retry for up to three hours, then compensate. */
 const PAYMENT_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5s',
-  scheduleToCloseTimeout: '3h',
+  scheduleToCloseTimeout: PAYMENT_RETRY_BUDGET_MS,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 40 },
 };
 
@@ -99,6 +103,13 @@ export const SEAT_SELECTION_PATCH = 'seat-selection';
 
 function formatMoney(cents: number, currency: string): string {
   return `${(cents / 100).toFixed(2)} ${currency}`;
+}
+
+/** A moment as the Web UI's summaries name a deadline: "14:05 UTC", with its day when not today. */
+export function deadlineInWords(at: Date, now: Date): string {
+  const iso = at.toISOString();
+  const sameDay = iso.slice(0, 10) === now.toISOString().slice(0, 10);
+  return `${iso.slice(11, 16)} UTC${sameDay ? '' : ` on ${iso.slice(0, 10)}`}`;
 }
 
 /** A step of the trip: its activities are the worker's. */
@@ -159,11 +170,13 @@ export const TRIP_STEPS = [
     prepare: ({ state }) => {
       state.payment = { ...state.payment!, amountCents: reservedCents(state) };
     },
+    // The retry budget reads as a deadline in the history (workflow time: the same on replay).
     summary: ({ input, state }) =>
-      `Charge ${formatMoney(state.payment!.amountCents!, state.payment!.currency)} to ${input.payment.brand} •••• ${input.payment.last4}`,
+      `Charge ${formatMoney(state.payment!.amountCents!, state.payment!.currency)} to ${input.payment!.brand} •••• ${input.payment!.last4}` +
+      ` (retrying until ${deadlineInWords(new Date(Date.now() + PAYMENT_RETRY_BUDGET_MS), new Date())})`,
     args: ({ input, state }) => ({
       bookingId: input.bookingId,
-      token: input.payment.token,
+      token: input.payment!.token,
       amountCents: state.payment!.amountCents!,
       currency: state.payment!.currency,
     }),

@@ -30,17 +30,25 @@ export interface BookingOverrides {
   hotel?: Partial<HotelRequest>;
   card?: CardInput;
   faults?: FaultPlan;
+  /** Hold now, pay later: no payment in the input (a confirm brings it). */
+  hold?: { minutes: number };
 }
 
 export async function bookingInput(db: Db, overrides: BookingOverrides = {}): Promise<BookTripInput> {
   const customerId = overrides.customerId ?? `cust-${randomUUID().slice(0, 8)}`;
-  const card = await tokenizeCard(db, VAULT_KEY, customerId, overrides.card ?? CARDS.good);
-  return {
+  const base = {
     bookingId: overrides.bookingId ?? randomUUID(),
     customerId,
     flight: { ...FLIGHT, ...overrides.flight },
     hotel: { ...HOTEL, ...overrides.hotel },
-    payment: { token: card.token, brand: card.brand, last4: card.last4 },
     ...(overrides.faults ? { faults: overrides.faults } : {}),
   };
+  if (overrides.hold) return { ...base, hold: overrides.hold };
+  return { ...base, payment: await paymentRef(db, customerId, overrides.card ?? CARDS.good) };
+}
+
+/** A card tokenized for a customer, as the workflow sees it. */
+export async function paymentRef(db: Db, customerId: string, card: CardInput = CARDS.good) {
+  const { token, brand, last4 } = await tokenizeCard(db, VAULT_KEY, customerId, card);
+  return { token, brand, last4 };
 }

@@ -62,3 +62,13 @@ export const UNDO_ACTIVITIES = new Set<string>(TRIP_STEPS.map((s) => s.undo));
 export function compensationOrder(history: temporal.api.history.v1.IHistory): string[] {
   return scheduledActivities(history).filter((name) => UNDO_ACTIVITIES.has(name));
 }
+
+/** The summaries the workflow gave its timers and activities (the Web UI shows them), in order: "timer: Hold until …". */
+export function eventSummaries(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const data = e.userMetadata?.summary?.data;
+    if (!data) return [];
+    const kind = e.timerStartedEventAttributes ? 'timer' : e.activityTaskScheduledEventAttributes ? 'activity' : 'other';
+    return [`${kind}: ${JSON.parse(Buffer.from(data).toString('utf8')) as string}`];
+  });
+}
