@@ -3,17 +3,27 @@
 // actions to the workflow as Updates.
 import { randomUUID } from 'node:crypto';
 import {
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { tokenizeCard } from '../payments/vault.ts';
 import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../domain/booking.ts';
-import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../domain/messages.ts';
+import {
+  awaitSettledUpdate,
+  cancelBookingUpdate,
+  confirmHoldUpdate,
+  getBookingStateQuery,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+} from '../domain/messages.ts';
+import type { CardInput } from '../payments/vault.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
 import { TRIP_STEPS } from '../workflows/steps.ts';
 import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
@@ -44,8 +54,8 @@ function updateFailureType(error: unknown): string | undefined {
 }
 
 /** What the Web UI shows of a booking before its first step: a summary for the list, details for its page. */
-function describeBooking(input: BookTripInput, card: { brand: string; last4: string }): { staticSummary: string; staticDetails: string } {
-  const { bookingId, customerId, flight, hotel, faults } = input;
+function describeBooking(input: BookTripInput, card: { brand: string; last4: string } | undefined): { staticSummary: string; staticDetails: string } {
+  const { bookingId, customerId, flight, hotel, faults, hold } = input;
   return {
     staticSummary: `Trip for ${customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
     staticDetails: [
@@ -53,7 +63,7 @@ function describeBooking(input: BookTripInput, card: { brand: string; last4: str
       '',
       `- Flight: ${flight.flightNumber} on ${flight.date}, ${flight.seats} seat(s)`,
       `- Hotel: ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}, ${hotel.rooms} room(s)`,
-      `- Card: ${card.brand} •••• ${card.last4}`,
+      card ? `- Card: ${card.brand} •••• ${card.last4}` : `- Hold for ${hold?.minutes} minute(s), then a confirm pays (or it expires)`,
       faults ? `- Injected faults: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
       '',
       `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
@@ -91,6 +101,34 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
   }
 
+  /**
+   * Runs `fn` for at most `ms`: its answer, or undefined once the time is up (the gRPC calls in it
+   * are aborted; the workflow is not touched). A deadline on a wait is not a failure of the booking.
+   */
+  async function within<T>(ms: number, fn: () => Promise<T>): Promise<T | undefined> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ms);
+    try {
+      return await client.withAbortSignal(abort.signal, fn);
+    } catch (error) {
+      if (abort.signal.aborted) return undefined;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The booking once it settles (awaitSettled), within `waitMs`; else, or when the workflow is gone, undefined. */
+  async function settled(bookingId: string, waitMs: number): Promise<BookingState | undefined> {
+    try {
+      return await within(waitMs, () => handleFor(bookingId).executeUpdate(awaitSettledUpdate));
+    } catch (error) {
+      // Closed (or from a build without the Update): the caller gets the booking as it stands.
+      if (error instanceof WorkflowNotFoundError || error instanceof WorkflowUpdateFailedError) return undefined;
+      throw error;
+    }
+  }
+
   const ttlMs = config.idempotencyKeyTtlMs ?? DAY_MS;
   let lastCleanup = 0;
 
@@ -99,7 +137,12 @@ export function createBookingService(deps: BookingServiceDeps) {
    * a repeat of the same request by the same caller returns the same booking, for as long as the
    * key is kept (a row in idempotency_keys), even once Temporal's retention deleted the workflow.
    */
-  async function start(request: BookingRequest & { customerId: string }, idempotencyKey?: string, caller?: string): Promise<{ created: boolean; view: BookingView }> {
+  async function start(
+    request: BookingRequest & { customerId: string },
+    idempotencyKey?: string,
+    caller?: string,
+    waitMs?: number,
+  ): Promise<{ created: boolean; view: BookingView }> {
     if (request.faults && Object.keys(request.faults).length > 0 && !config.faultInjection) {
       throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
     }
@@ -117,43 +160,71 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (claim.requestHash !== requestHash) {
         throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
       }
-      if (claim.bookingId !== bookingId && claim.started) return answerRepeat(claim.bookingId);
+      if (claim.bookingId !== bookingId && claim.started) return answerRepeat(claim.bookingId, waitMs);
       // Ours, or a concurrent first request still starting it: start the same booking (the
       // workflow ID rejects a second start).
       bookingId = claim.bookingId;
     }
-    const card = await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card);
+    // A hold has no card yet: its confirm brings one.
+    const card = request.payment ? await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card) : undefined;
     // Each step's part of the request goes to the workflow as it is; the card only as its token.
-    const { customerId, payment: _card, faults, ...steps } = request;
+    const { customerId, payment: _card, faults, hold, ...steps } = request;
     const input: BookTripInput = {
       bookingId,
       customerId,
       ...steps,
-      payment: { token: card.token, brand: card.brand, last4: card.last4 },
+      ...(card ? { payment: { token: card.token, brand: card.brand, last4: card.last4 } } : {}),
+      ...(hold ? { hold } : {}),
       ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
     };
+    const options: WorkflowStartOptions<typeof bookTrip> = {
+      taskQueue,
+      workflowId: workflowIdFor(bookingId),
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
+      memo: { requestHash, customerId },
+      ...describeBooking(input, card),
+    };
     try {
-      await client.workflow.start<typeof bookTrip>('bookTrip', {
-        taskQueue,
-        workflowId: workflowIdFor(bookingId),
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
-        memo: { requestHash, customerId },
-        ...describeBooking(input, card),
+      const initial = () => toView(initialBookingState(input, new Date().toISOString()), 'workflow');
+      if (waitMs === undefined) {
+        await client.workflow.start<typeof bookTrip>('bookTrip', options);
+        if (idempotencyKey) await markStarted(db, bookingId);
+        return { created: true, view: initial() };
+      }
+      // Prefer: wait. Update-with-Start rather than waiting on the workflow's result: one call
+      // starts the saga and waits on it, and the Update answers when the booking settles, which
+      // includes HELD (a hold's result comes only after its confirm) and COMPENSATION_FAILED (an
+      // operator's wait may last days); a result would only come when the workflow closes.
+      // FAIL on a running workflow with the ID: the same duplicate rule as the plain start.
+      const operation = new WithStartWorkflowOperation<typeof bookTrip>('bookTrip', { ...options, workflowIdConflictPolicy: 'FAIL' });
+      const state = await within(waitMs, async () => {
+        const update = await client.workflow.startUpdateWithStart(awaitSettledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
+        if (idempotencyKey) await markStarted(db, bookingId);
+        return update.result();
       });
+      if (state) return { created: true, view: toView(state, 'workflow') };
+      // The time is up: the booking as it stands (started, unless Temporal never took the start).
+      const view = await get(bookingId);
+      if (!view) throw new ApiError(503, 'temporarily_unavailable', 'the booking could not be started in time; retry (with the same Idempotency-Key)');
       if (idempotencyKey) await markStarted(db, bookingId);
-      return { created: true, view: toView(initialBookingState(input, new Date().toISOString()), 'workflow') };
+      return { created: true, view };
     } catch (error) {
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
       await markStarted(db, bookingId);
-      return answerRepeat(bookingId);
+      return answerRepeat(bookingId, waitMs);
     }
   }
 
-  /** A repeat of a request whose booking was started: that booking, live or from the read model. */
-  async function answerRepeat(bookingId: string): Promise<{ created: false; view: BookingView }> {
+  /**
+   * A repeat of a request whose booking was started: that booking, live or from the read model.
+   * A repeat that asks to wait waits on that booking (its awaitSettled Update); it starts none.
+   */
+  async function answerRepeat(bookingId: string, waitMs?: number): Promise<{ created: false; view: BookingView }> {
+    const state = waitMs === undefined ? undefined : await settled(bookingId, waitMs);
+    if (state) return { created: false, view: toView(state, 'workflow') };
     const view = await get(bookingId);
     // Started, but neither Temporal nor the read model knows it any more: say so, never start again.
     if (!view) throw new ApiError(409, 'idempotency_key_booking_gone', `this Idempotency-Key's booking ${bookingId} is no longer kept; use a new key to book again`);
@@ -205,6 +276,27 @@ export function createBookingService(deps: BookingServiceDeps) {
         () => handleFor(bookingId).executeUpdate(cancelBookingUpdate, { args: [{ ...(reason ? { reason } : {}), by: caller.subject }] }),
         ['BookingNotCancellable'],
       ),
+
+    /**
+     * Confirms a HELD booking with a card: 409 unless HELD (before the card is tokenized), then the
+     * workflow's confirmHold Update decides (its validator refuses once the hold's expiry has begun).
+     * With `waitMs`, the answer waits for the outcome (or the time).
+     */
+    async confirm(bookingId: string, cardInput: CardInput, caller: Identity, waitMs?: number): Promise<BookingView> {
+      const current = await get(bookingId);
+      if (!current) throw notFound('booking');
+      if (current.status !== 'HELD') throw new ApiError(409, 'conflict', `the booking is ${current.status}, not HELD`);
+      const card = await tokenizeCard(db, config.cardVaultKey, current.customerId, cardInput);
+      const payment = { token: card.token, brand: card.brand, last4: card.last4 };
+      const accepted = await update(
+        bookingId,
+        () => handleFor(bookingId).executeUpdate(confirmHoldUpdate, { args: [{ payment, by: caller.subject }] }),
+        ['BookingNotHeld'],
+      );
+      if (waitMs === undefined) return accepted;
+      const state = await settled(bookingId, waitMs);
+      return state ? toView(state, 'workflow') : ((await get(bookingId)) ?? accepted);
+    },
 
     retryCompensation: (bookingId: string, caller: Identity) =>
       update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }), ['NoFailedCompensation']),

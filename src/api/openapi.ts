@@ -56,7 +56,18 @@ const bodyErrors = {
 };
 
 /** The request bodies: documented as a client sends them (zod's input side), not as they parse. */
-const REQUEST_SCHEMAS = new Set(['BookingRequest', 'CancelRequest', 'ResolveRequest']);
+const REQUEST_SCHEMAS = new Set(['BookingRequest', 'CancelRequest', 'ResolveRequest', 'ConfirmRequest']);
+
+/** Prefer: wait=N (RFC 7240), on the operations that can wait for the saga. */
+const preferParameter = {
+  name: 'Prefer',
+  in: 'header',
+  required: false,
+  description:
+    'wait=N (1–30): answer once the booking has settled (ended, HELD, or waiting for an operator), or after N seconds with the booking as it stands; the answer then carries Preference-Applied: wait=N. Anything else, or N out of range, is ignored.',
+  schema: { type: 'string', examples: ['wait=10'] },
+};
+const preferenceApplied = { 'Preference-Applied': { schema: { type: 'string' }, description: 'wait=N when Prefer: wait=N was honoured.' } };
 
 export interface DocumentOptions {
   /** Without fault injection, BookingRequest has no `faults` (the API refuses them). Default true. */
@@ -157,14 +168,15 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
               description: 'Per caller, kept 24 h (IDEMPOTENCY_KEY_TTL): same key + same body: the same booking (200). Same key + another body: 422.',
               schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
             },
+            preferParameter,
           ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('BookingRequest') } } },
           responses: {
             '201': {
-              ...json('Booking', 'Started; the saga runs on (status PENDING).'),
-              headers: { Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' } },
+              ...json('Booking', 'Started; the saga runs on (status PENDING). With Prefer: wait=N, the booking once settled (CONFIRMED, FAILED, HELD, …) or as it stands after N seconds.'),
+              headers: { Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' }, ...preferenceApplied },
             },
-            '200': json('Booking', 'A repeat of an earlier request with the same Idempotency-Key.'),
+            '200': { ...json('Booking', 'A repeat of an earlier request with the same Idempotency-Key (with Prefer: wait, it waits on that booking; it starts none).'), headers: preferenceApplied },
             ...commonErrors,
             ...bodyErrors,
             ...authErrors,
@@ -222,6 +234,24 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
           schema: 'CancelRequest',
           required: false,
         }),
+      },
+      '/bookings/{id}/confirm': {
+        post: (() => {
+          const action = bookingAction(
+            'Confirm a HELD booking with a card',
+            'Tokenizes the card and passes it to the workflow (confirmHold Update); the payment step runs, then CONFIRMED, or the usual unwind and FAILED. 409 unless HELD, or once the hold has expired (the expiry wins from its deadline on). A card that fails validation: 400, nothing written.',
+            { schema: 'ConfirmRequest', required: true },
+          );
+          return {
+            ...action,
+            parameters: [...action.parameters, preferParameter],
+            responses: {
+              ...action.responses,
+              '202': { ...action.responses['202'], description: 'Accepted: the payment runs (status PENDING).' },
+              '200': { ...json('Booking', 'With Prefer: wait=N: the outcome (CONFIRMED, FAILED) or the booking as it stands after N seconds.'), headers: preferenceApplied },
+            },
+          };
+        })(),
       },
       '/bookings/{id}/compensation/retry': {
         post: bookingAction('Retry the failed compensations (operators)', 'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).', undefined, true),

@@ -9,11 +9,13 @@ import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';
 import { ApiError, notFound, validationError } from './errors.ts';
 import { streamBookingEvents, type SseOptions } from './sse.ts';
+import { preferredWait } from './prefer.ts';
 import {
   bookingIdSchema,
   bookingListQuerySchema,
   bookingRequestSchema,
   cancelRequestSchema,
+  confirmRequestSchema,
   flightsQuerySchema,
   idempotencyKeySchema,
   money,
@@ -39,6 +41,15 @@ function bookingIdOf(req: Request, res: Response): string {
 }
 
 const emptyBodySchema = z.strictObject({});
+
+/** Prefer: wait=N, honoured (1–30 s) or ignored; when honoured, the answer says so (Preference-Applied). */
+function waitOf(req: Request, res: Response): number | undefined {
+  const seconds = preferredWait(req.get('Prefer'));
+  if (seconds === undefined) return undefined;
+  res.set('Preference-Applied', `wait=${seconds}`);
+  res.vary('Prefer');
+  return seconds * 1_000;
+}
 
 /** The body of an action that takes none may be empty or `{}`. */
 const bodyOf = (req: Request): unknown => (req.body === undefined ? {} : req.body);
@@ -87,7 +98,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
       throw forbidden('customerId must be your own (the token\'s sub), or be left out');
     }
     const customerId = request.customerId ?? caller.subject;
-    const { created, view } = await service.start({ ...request, customerId }, key, caller.subject);
+    const { created, view } = await service.start({ ...request, customerId }, key, caller.subject, waitOf(req, res));
     tagBooking(req, res, view.bookingId);
     req.log?.info({ created }, created ? 'booking started' : 'idempotent repeat of a booking');
     res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(view);
@@ -128,6 +139,18 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
     res.status(202).location(`/bookings/${id}`).json(await service.cancel(id, reason, caller));
+  });
+
+  router.post('/bookings/:id/confirm', ...write(limiters.actions), async (req, res) => {
+    const caller = identityOf(res);
+    const id = bookingIdOf(req, res);
+    // Validated first: a card that fails validation is refused with nothing written.
+    const { payment } = parse(confirmRequestSchema, bodyOf(req), 'body');
+    await requireVisible(service, id, caller);
+    const waitMs = waitOf(req, res);
+    const view = await service.confirm(id, payment.card, caller, waitMs);
+    // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
+    res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(view);
   });
 
   router.post('/bookings/:id/compensation/retry', ...write(limiters.actions), async (req, res) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
 import { luhnValid } from '../payments/cards.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
-import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, STEP_STATES } from '../domain/booking.ts';
+import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES, STEP_STATES } from '../domain/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
 import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
 
@@ -124,6 +124,26 @@ export function checkOutFor(checkIn: string, nights: number): string {
   return isoDay(Date.parse(`${checkIn}T00:00:00Z`) + nights * DAY_MS);
 }
 
+/** A card as a client sends it: tokenized at once, never stored or passed on. */
+const cardSchema = z.strictObject({
+  number: cardNumber,
+  expMonth: z.int().min(1).max(12),
+  expYear: z
+    .union([z.int().min(0).max(99), z.int().min(2000).max(2099)], { error: 'must be YY or YYYY' })
+    .meta({ description: 'YY or YYYY. An expired card is accepted here and declined by the payment step.' }),
+  cvc: z.string().regex(/^[0-9]{3,4}$/, 'must be 3 or 4 digits'),
+});
+
+const paymentSchema = z.strictObject({ card: cardSchema });
+
+export const holdSchema = z
+  .strictObject({
+    minutes: z.int().min(1, 'at least 1 minute').max(MAX_HOLD_MINUTES, `at most ${MAX_HOLD_MINUTES} minutes (a day)`),
+  })
+  .meta({
+    description: `Hold now, pay later: flight and hotel are reserved and held (status HELD, holdExpiresAt) for 1–${MAX_HOLD_MINUTES} minutes; POST /bookings/{id}/confirm with a card before then, or the hold expires (EXPIRED: hotel and flight released). Send either hold or payment.`,
+  });
+
 /**
  * POST /bookings. The body says `nights`; what it parses to says `checkOut`, the shape the
  * workflow's input has always had (recorded histories keep replaying).
@@ -142,19 +162,18 @@ export const bookingRequestSchema = z
       seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'For the seat-selection step (default any).' }),
     }),
     hotel: hotelStay.transform(({ hotelId, checkIn, nights, rooms }) => ({ hotelId, checkIn, checkOut: checkOutFor(checkIn, nights), rooms })),
-    payment: z.strictObject({
-      card: z.strictObject({
-        number: cardNumber,
-        expMonth: z.int().min(1).max(12),
-        expYear: z
-          .union([z.int().min(0).max(99), z.int().min(2000).max(2099)], { error: 'must be YY or YYYY' })
-          .meta({ description: 'YY or YYYY. An expired card is accepted here and declined by the payment step.' }),
-        cvc: z.string().regex(/^[0-9]{3,4}$/, 'must be 3 or 4 digits'),
-      }),
-    }),
+    payment: paymentSchema.optional().meta({ description: 'The card: required unless the booking is a hold.' }),
+    hold: holdSchema.optional(),
     faults: faultsSchema.optional(),
   })
+  .superRefine((body, ctx) => {
+    if (body.payment && body.hold) ctx.addIssue({ code: 'custom', path: ['hold'], message: 'a hold has no payment yet: send hold or payment, not both' });
+    if (!body.payment && !body.hold) ctx.addIssue({ code: 'custom', path: ['payment'], message: 'is required (or a hold)' });
+  })
   .meta({ id: 'BookingRequest' });
+
+/** POST /bookings/:id/confirm: the card that pays for a HELD booking. */
+export const confirmRequestSchema = z.strictObject({ payment: paymentSchema }).meta({ id: 'ConfirmRequest' });
 /** A request as the booking service takes it (the stay with its check-out day). */
 export type BookingRequest = z.output<typeof bookingRequestSchema>;
 /** A request body as a client sends it. */
@@ -222,6 +241,12 @@ export const bookingViewSchema = z
     resolution: z.object({ note: z.string(), at: z.string(), by: z.string().optional() }).optional(),
     cancelledBy: z.string().optional().meta({ description: 'Who cancelled (the caller\'s sub).' }),
     retriedBy: z.array(z.string()).optional().meta({ description: 'Who retried the failed compensations, in order.' }),
+    holdExpiresAt: z.string().optional().meta({ description: 'A hold: until when flight and hotel are held without a payment (HELD), after which it EXPIRES.' }),
+    confirmed: z.object({ at: z.string(), by: z.string().optional() }).optional().meta({ description: 'When, and by whom, a hold was confirmed with a card.' }),
+    operatorWait: z
+      .object({ since: z.string(), reminders: z.int(), lastReminderAt: z.string().optional() })
+      .optional()
+      .meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator, and the weekly reminders logged.' }),
     cancelRequested: z.boolean(),
     version: z.int().meta({ description: 'Grows with every change of the saga.' }),
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),

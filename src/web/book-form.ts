@@ -15,7 +15,7 @@ const DEFAULT_NIGHTS = 3;
 const DEFAULT_FLIGHT = 'TB100';
 const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';
 
-const CARDS: Record<CardChoice, BookingRequestBody['payment']['card']> = sampleCards();
+const CARDS: Record<CardChoice, NonNullable<BookingRequestBody['payment']>['card']> = sampleCards();
 
 export interface BookFormOptions {
   faultInjection: boolean;

@@ -169,7 +169,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       return state;
     },
     {
-      validator: (request) => {
+      validator: (request: { payment?: unknown } | undefined) => {
         // Past the deadline (workflow time) the expiry has begun, even if its timer's task has not run yet.
         const pastDeadline = state.holdExpiresAt !== undefined && Date.now() >= Date.parse(state.holdExpiresAt);
         if (!input.hold || state.status !== 'HELD' || confirmAccepted || holdExpired || pastDeadline || state.cancelRequested) {

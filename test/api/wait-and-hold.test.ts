@@ -1,0 +1,167 @@
+// Prefer: wait on POST /bookings (Update-with-Start), holds, and POST /bookings/:id/confirm,
+// through the real app, a real worker on the time-skipping server, and PostgreSQL.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BookingView } from '../../src/api/schemas.ts';
+import { CARDS, daysFromNow } from '../helpers/booking.ts';
+import { invariantViolations } from '../helpers/db.ts';
+import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
+import { bookingBody, expectConforms, expectError, waitForBooking, type BodyOverrides } from './support.ts';
+
+let h: ApiHarness;
+let api: RunningApi;
+beforeAll(async () => {
+  h = await createApiHarness('api_wait_hold');
+  api = await startApi(h);
+});
+afterAll(async () => {
+  await api?.stop();
+  await h?.close();
+});
+
+/** Each test books its own flight day, so seat counts are its own. */
+const trip = (day: number): Pick<BodyOverrides, 'flight' | 'hotel'> => ({
+  flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+  hotel: { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(day), nights: 2 },
+});
+
+function holdBody(day: number, minutes = 60) {
+  const { payment: _payment, ...body } = bookingBody({ customerId: `hold-${day}`, ...trip(day) });
+  return { ...body, hold: { minutes } };
+}
+
+async function post(body: object, headers: Record<string, string> = {}) {
+  const started = Date.now();
+  const res = await request(api.app).post('/bookings').set(headers).send(body);
+  return { res, ms: Date.now() - started, view: res.body as BookingView };
+}
+
+const confirm = (id: string, body: object, headers: Record<string, string> = {}) =>
+  request(api.app).post(`/bookings/${id}/confirm`).set(headers).send(body);
+
+describe('POST /bookings with Prefer: wait', () => {
+  test('a fast booking: 201 with its final status, and Preference-Applied', async () => {
+    const { res, view } = await post(bookingBody({ customerId: 'wait-fast', ...trip(11) }), { Prefer: 'wait=10' });
+    expect(res.status, res.text).toBe(201);
+    expect(res.headers['preference-applied']).toBe('wait=10');
+    expect(view).toMatchObject({ status: 'CONFIRMED', source: 'workflow' });
+    expect(view.payment?.amount).toMatch(/^[0-9]+\.[0-9]{2}$/);
+    expect(res.headers.location).toBe(`/bookings/${view.bookingId}`);
+    expectConforms(res, 'POST', '/bookings');
+  });
+
+  test('a failing booking: 201 with FAILED (a failed booking, not a failed request)', async () => {
+    const { res, view } = await post(bookingBody({ customerId: 'wait-declined', ...trip(12), card: CARDS.declined }), { Prefer: 'respond-async, wait=10' });
+    expect(res.status).toBe(201);
+    expect(res.headers['preference-applied']).toBe('wait=10');
+    expect(view).toMatchObject({ status: 'FAILED', failure: { step: 'payment', type: 'CardDeclined' } });
+  });
+
+  test('a slow booking: 201 PENDING after about N s, no longer; the saga runs on', async () => {
+    // The hotel answers too late once (5 s start-to-close), then works.
+    const { res, ms, view } = await post(bookingBody({ customerId: 'wait-slow', ...trip(13), faults: { reserveHotel: 'timeout' } }), { Prefer: 'wait=2' });
+    expect(res.status).toBe(201);
+    expect(res.headers['preference-applied']).toBe('wait=2');
+    expect(view.status).toBe('PENDING');
+    expect(ms).toBeGreaterThanOrEqual(1_900);
+    expect(ms).toBeLessThan(3_500);
+    expect((await waitForBooking(api.app, view.bookingId)).status).toBe('CONFIRMED');
+  });
+
+  test('an idempotent repeat that asks to wait waits on the same booking and starts none', async () => {
+    const body = bookingBody({ customerId: 'wait-repeat', ...trip(14), faults: { reserveHotel: 'timeout' } });
+    const first = await post(body, { 'Idempotency-Key': 'wait-repeat-1', Prefer: 'wait=1' });
+    expect(first.res.status).toBe(201);
+    expect(first.view.status).toBe('PENDING');
+    const repeat = await post(body, { 'Idempotency-Key': 'wait-repeat-1', Prefer: 'wait=20' });
+    expect(repeat.res.status, repeat.res.text).toBe(200);
+    expect(repeat.res.headers['preference-applied']).toBe('wait=20');
+    expect(repeat.view).toMatchObject({ bookingId: first.view.bookingId, status: 'CONFIRMED' });
+    expect(repeat.ms).toBeGreaterThan(1_000); // it waited for the hotel's retry
+    expectConforms(repeat.res, 'POST', '/bookings');
+    const list = await request(api.app).get('/bookings').query({ customerId: 'wait-repeat' });
+    expect((list.body as { items: unknown[] }).items).toHaveLength(1);
+  });
+
+  test.each(['wait=0', 'wait=31', 'wait=abc', 'wait', 'wait=-1', 'wait=1.5', 'wait=5, wait=6', '=;,', 'handling=strict', 'wait="x"'])(
+    'Prefer: %s is ignored: 201 PENDING at once, no Preference-Applied',
+    async (prefer) => {
+      const { res, ms, view } = await post(bookingBody({ customerId: 'wait-ignored', ...trip(15) }), { Prefer: prefer });
+      expect(res.status, res.text).toBe(201);
+      expect(res.headers['preference-applied']).toBeUndefined();
+      expect(view.status).toBe('PENDING');
+      expect(ms).toBeLessThan(1_000);
+    },
+  );
+
+  test('a hold with Prefer: wait answers once HELD, with its deadline', async () => {
+    const { res, view } = await post(holdBody(16, 90), { Prefer: 'wait=10' });
+    expect(res.status, res.text).toBe(201);
+    expect(view.status).toBe('HELD');
+    expect(Date.parse(view.holdExpiresAt!) - Date.parse(view.updatedAt)).toBe(90 * 60_000);
+    expect(view.payment).toBeUndefined();
+    expectConforms(res, 'POST', '/bookings');
+    await request(api.app).post(`/bookings/${view.bookingId}/cancel`).send({});
+  });
+});
+
+describe('holds and POST /bookings/:id/confirm', () => {
+  test('hold and payment together, or neither: 400', async () => {
+    const both = { ...bookingBody({ customerId: 'hold-both', ...trip(17) }), hold: { minutes: 10 } };
+    expectError((await post(both)).res, 400, 'validation_failed');
+    const { payment: _payment, ...neither } = bookingBody({ customerId: 'hold-neither', ...trip(17) });
+    expectError((await post(neither)).res, 400, 'validation_failed');
+    for (const minutes of [0, 1441, 1.5]) expectError((await post(holdBody(17, minutes))).res, 400, 'validation_failed');
+  });
+
+  test('confirm: 400 for a bad card with nothing written, 202 while HELD, then CONFIRMED; 409 once not HELD', async () => {
+    const { view: created } = await post(holdBody(18), { Prefer: 'wait=10' });
+    expect(created.status).toBe('HELD');
+    const id = created.bookingId;
+
+    const tokensBefore = await h.tdb.db.paymentMethod.count();
+    const bad = await confirm(id, { payment: { card: { ...CARDS.good, number: '4242424242424241' } } });
+    expectError(bad, 400, 'validation_failed');
+    expectConforms(bad, 'POST', '/bookings/{id}/confirm');
+    expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
+    expect((await request(api.app).get(`/bookings/${id}`)).body).toMatchObject({ status: 'HELD', version: created.version });
+
+    const accepted = await confirm(id, { payment: { card: CARDS.good } });
+    expect(accepted.status, accepted.text).toBe(202);
+    expectConforms(accepted, 'POST', '/bookings/{id}/confirm');
+    expect(accepted.body).toMatchObject({ status: 'PENDING', payment: { last4: '4242' }, confirmed: { by: 'test-operator' } });
+    expect((await waitForBooking(api.app, id)).status).toBe('CONFIRMED');
+
+    const again = await confirm(id, { payment: { card: CARDS.good } });
+    expectError(again, 409, 'conflict');
+    expectConforms(again, 'POST', '/bookings/{id}/confirm');
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+
+  test('confirm a booking that is no hold: 409, no card tokenized', async () => {
+    const { view } = await post(bookingBody({ customerId: 'not-held', ...trip(19), faults: { reserveHotel: 'timeout' } }));
+    const tokensBefore = await h.tdb.db.paymentMethod.count();
+    expectError(await confirm(view.bookingId, { payment: { card: CARDS.declined } }), 409, 'conflict');
+    expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
+  });
+
+  test('confirm with Prefer: wait: 200 with the outcome; a declined card unwinds to FAILED', async () => {
+    const { view: created } = await post(holdBody(20), { Prefer: 'wait=10' });
+    const res = await confirm(created.bookingId, { payment: { card: CARDS.declined } }, { Prefer: 'wait=10' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.headers['preference-applied']).toBe('wait=10');
+    expectConforms(res, 'POST', '/bookings/{id}/confirm');
+    const view = res.body as BookingView;
+    expect(view).toMatchObject({ status: 'FAILED', failure: { step: 'payment', type: 'CardDeclined' } });
+    expect(view.compensations.map((c) => c.activity)).toEqual(['refundPayment', 'cancelHotel', 'cancelFlight']);
+  });
+
+  test('a booking listed while HELD shows it, with its deadline in the view', async () => {
+    const { view } = await post(holdBody(21, 5), { Prefer: 'wait=10' });
+    const list = await request(api.app).get('/bookings').query({ status: 'HELD', customerId: 'hold-21' });
+    expect(list.status).toBe(200);
+    expect((list.body as { items: { bookingId: string }[] }).items.map((i) => i.bookingId)).toEqual([view.bookingId]);
+    await request(api.app).post(`/bookings/${view.bookingId}/cancel`).send({});
+    expect((await waitForBooking(api.app, view.bookingId)).status).toBe('CANCELLED');
+  });
+});
