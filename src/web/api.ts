@@ -21,6 +21,9 @@ export type BookingList = z.infer<typeof bookingListSchema>;
 export type BookingSummary = BookingList['items'][number];
 export type Step = BookingView['steps'][number];
 
+/** How long the Book button's request waits for the saga (Prefer: wait). */
+export const BOOK_WAIT_SECONDS = 5;
+
 export class ApiRequestError extends Error {
   /** The HTTP status; 0 when the server could not be reached. */
   readonly status: number;
@@ -81,8 +84,11 @@ export const api = {
   flight: (flightNumber: string, date: string) =>
     call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then((r) => r.items[0]),
   hotels: () => call<{ items: Hotel[] }>('GET', '/hotels'),
+  /** Waits up to BOOK_WAIT_SECONDS for the outcome (Prefer: wait): a quick booking answers with it. */
   book: (request: BookingRequestBody, idempotencyKey: string) =>
-    call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey } }),
+    call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey, Prefer: `wait=${BOOK_WAIT_SECONDS}` } }),
+  confirm: (id: string, card: NonNullable<BookingRequestBody['payment']>['card']) =>
+    call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/confirm`, { body: { payment: { card } } }),
   booking: (id: string) => call<BookingView>('GET', `/bookings/${encodeURIComponent(id)}`),
   bookings: (status?: BookingStatus) =>
     call<BookingList>('GET', `/bookings?${new URLSearchParams({ limit: '20', ...(status ? { status } : {}) }).toString()}`),

@@ -32,6 +32,8 @@ export function createBookForm(options: BookFormOptions) {
   const checkIn = byId('check-in', HTMLInputElement);
   const checkOut = byId('check-out', HTMLInputElement);
   const rooms = byId('rooms', HTMLInputElement);
+  const hold = byId('hold', HTMLInputElement);
+  const holdMinutes = byId('hold-minutes', HTMLInputElement);
   const scenarioField = byId('scenario-field', HTMLDivElement);
   const scenarioSelect = byId('scenario', HTMLSelectElement);
   const faultsSummary = byId('faults-summary', HTMLOutputElement);
@@ -163,7 +165,8 @@ export function createBookForm(options: BookFormOptions) {
       },
       // The API takes the stay as check-in + nights; the page keeps its check-out date picker.
       hotel: { hotelId: hotelSelect.value, checkIn: checkIn.value, nights: nightsBetween(checkIn.value, checkOut.value), rooms: Number(rooms.value) },
-      payment: { card: CARDS[selectedCard()] },
+      // A hold pays later (its confirm brings the card).
+      ...(hold.checked ? { hold: { minutes: Number(holdMinutes.value) } } : { payment: { card: CARDS[selectedCard()] } }),
       ...(hasFaults ? { faults } : {}),
     };
   }
@@ -176,9 +179,15 @@ export function createBookForm(options: BookFormOptions) {
   function setSubmitting(on: boolean): void {
     submitting = on;
     button.disabled = on;
-    setText(button, on ? 'Booking…' : 'Book trip');
+    setText(button, on ? 'Booking…' : hold.checked ? 'Hold trip' : 'Book trip');
     form.setAttribute('aria-busy', String(on));
   }
+
+  hold.addEventListener('change', () => {
+    holdMinutes.disabled = !hold.checked;
+    setText(button, hold.checked ? 'Hold trip' : 'Book trip');
+  });
+  holdMinutes.disabled = true;
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();

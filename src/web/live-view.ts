@@ -5,7 +5,10 @@ import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
 import { isTerminal } from '../domain/booking.ts';
 import { followBooking } from './event-stream.ts';
 import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
+import { sampleCards } from '../payments/cards.ts';
+import type { CardChoice } from '../domain/scenarios.ts';
 import {
+  dateTime,
   money,
   plural,
   stepAttempts,
@@ -29,6 +32,8 @@ const LIVE_POLL_MS = 500;
 
 const hasRunningActivity = (view: BookingView) =>
   !isTerminal(view.status) && view.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
+
+const CARDS = sampleCards();
 
 const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
 
@@ -149,6 +154,12 @@ function summaryElements(operator: boolean) {
     priceTotal: byId('price-total', HTMLElement),
     cardEl: byId('card-last4', HTMLElement),
     cancelButton: byId('cancel-button', HTMLButtonElement),
+    holdLine: byId('hold-line', HTMLParagraphElement),
+    holdDeadline: byId('hold-deadline', HTMLTimeElement),
+    holdCountdown: byId('hold-countdown', HTMLElement),
+    confirmForm: byId('confirm-form', HTMLFormElement),
+    confirmButton: byId('confirm-button', HTMLButtonElement),
+    operatorWait: byId('operator-wait', HTMLParagraphElement),
     retryButton: byId('retry-button', HTMLButtonElement),
     resolveForm: byId('resolve-form', HTMLFormElement),
     historyLink: byId('history-link', HTMLAnchorElement),
@@ -182,8 +193,21 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   setText(el.priceTotal, money(view.payment?.amount, currency));
   setText(el.cardEl, view.payment ? `${brandName(view.payment.brand)} •••• ${view.payment.last4}` : '—');
   setAttr(el.cardEl, 'data-last4', view.payment?.last4);
-  el.cancelButton.hidden = !(view.status === 'PENDING' && !view.cancelRequested);
+  el.cancelButton.hidden = !((view.status === 'PENDING' || view.status === 'HELD') && !view.cancelRequested);
   el.cancelButton.disabled = busy;
+  const held = view.status === 'HELD' && view.holdExpiresAt !== undefined;
+  el.holdLine.hidden = el.confirmForm.hidden = !held;
+  el.confirmButton.disabled = busy;
+  if (held) {
+    setText(el.holdDeadline, dateTime(view.holdExpiresAt!));
+    el.holdDeadline.dateTime = view.holdExpiresAt!;
+    renderCountdown(el, view.holdExpiresAt!);
+  }
+  el.operatorWait.hidden = !view.operatorWait;
+  if (view.operatorWait) {
+    const { since, reminders } = view.operatorWait;
+    setText(el.operatorWait, `Waiting for an operator for ${waitedFor(since)} (since ${dateTime(since)}; ${plural(reminders, 'reminder')} logged).`);
+  }
   // The operator's actions: only an operator sees them (the API refuses them to a customer too).
   const needsOperator = view.status === 'COMPENSATION_FAILED' && el.operator;
   el.retryButton.hidden = !needsOperator;
@@ -191,6 +215,27 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   el.resolveForm.hidden = !needsOperator;
   el.historyLink.href = view.links.history;
   el.historyLink.hidden = false;
+}
+
+/** "9 days", "3 hours", "12 minutes": how long since `since`. */
+export function waitedFor(since: string, now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+  if (minutes >= 2 * 1440) return plural(Math.floor(minutes / 1440), 'day');
+  if (minutes >= 120) return plural(Math.floor(minutes / 60), 'hour');
+  return plural(minutes, 'minute');
+}
+
+/** "1:02:03", "4:05": the time left until `deadline`, never negative. */
+export function countdown(deadline: string, now = Date.now()): string {
+  const total = Math.max(0, Math.ceil((Date.parse(deadline) - now) / 1_000));
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return hours > 0 ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${minutes}:${pad(seconds)}`;
+}
+
+function renderCountdown(el: SummaryElements, deadline: string): void {
+  setText(el.holdCountdown, countdown(deadline));
+  setAttr(el.holdCountdown, 'data-seconds-left', String(Math.max(0, Math.ceil((Date.parse(deadline) - Date.now()) / 1_000))));
 }
 
 /** Before a booking's first state arrives: its ID, and nothing else. */
@@ -201,11 +246,13 @@ function clearSummary(el: SummaryElements, id: string): void {
   setAttr(el.statusEl, 'data-state', undefined);
   el.failure.hidden = true;
   el.cancelButton.hidden = el.retryButton.hidden = el.resolveForm.hidden = el.historyLink.hidden = true;
+  el.holdLine.hidden = el.confirmForm.hidden = el.operatorWait.hidden = true;
 }
 
 export function createLiveView(options: LiveViewOptions) {
   const el = summaryElements(options.operator);
-  const { section, statusEl, cancelButton, retryButton, resolveForm } = el;
+  const { section, statusEl, cancelButton, retryButton, resolveForm, confirmForm } = el;
+  const confirmCard = byId('confirm-card', HTMLSelectElement);
   const title = byId('live-title', HTMLHeadingElement);
   const connection = byId('connection', HTMLSpanElement);
   const stepsList = byId('steps', HTMLOListElement);
@@ -324,6 +371,17 @@ export function createLiveView(options: LiveViewOptions) {
     const id = bookingId;
     if (id) void act(() => api.retryCompensation(id), 'Retry of the compensation');
   });
+  confirmForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = bookingId;
+    const card = CARDS[(confirmCard.value as CardChoice | undefined) ?? 'good'] ?? CARDS.good;
+    if (id) void act(() => api.confirm(id, card), 'Confirm');
+  });
+  // The countdown ticks while a hold is on screen.
+  setInterval(() => {
+    if (shown?.status === 'HELD' && shown.holdExpiresAt && !el.holdLine.hidden) renderCountdown(el, shown.holdExpiresAt);
+  }, 1_000);
+
   resolveForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const id = bookingId;

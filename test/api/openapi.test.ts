@@ -51,6 +51,7 @@ describe('the document', () => {
       '/bookings/{id}/cancel',
       '/bookings/{id}/compensation/resolve',
       '/bookings/{id}/compensation/retry',
+      '/bookings/{id}/confirm',
       '/bookings/{id}/events',
       '/flights',
       '/healthz',
@@ -60,7 +61,7 @@ describe('the document', () => {
 
   test('every response of every operation has content with a schema, and every $ref resolves', () => {
     const ops = operations(doc);
-    expect(ops.length).toBe(10);
+    expect(ops.length).toBe(11);
     const missing: string[] = [];
     const refs: string[] = [];
     for (const [path, method, op] of ops) {
@@ -351,7 +352,7 @@ describe('the document says exactly what the API accepts', () => {
     expect(card.expYear).toMatchObject({ anyOf: [{ minimum: 0, maximum: 99 }, { minimum: 2000, maximum: 2099 }] });
     expect(schemaAccepts('BookingRequest', bookingBody({ card: { number: '4242424242424241' } }))).toBe(false);
     const off = openApiDocument({ faultInjection: false }).components as { schemas: { BookingRequest: { properties: object } } };
-    expect(Object.keys(off.schemas.BookingRequest.properties)).toEqual(['customerId', 'flight', 'hotel', 'payment']);
+    expect(Object.keys(off.schemas.BookingRequest.properties)).toEqual(['customerId', 'flight', 'hotel', 'payment', 'hold']);
     expect(Object.keys(doc.components.schemas.BookingRequest!.properties as object)).toContain('faults');
   });
 });
