@@ -166,9 +166,12 @@ export const bookingRequestSchema = z
     hold: holdSchema.optional(),
     faults: faultsSchema.optional(),
   })
-  .superRefine((body, ctx) => {
-    if (body.payment && body.hold) ctx.addIssue({ code: 'custom', path: ['hold'], message: 'a hold has no payment yet: send hold or payment, not both' });
-    if (!body.payment && !body.hold) ctx.addIssue({ code: 'custom', path: ['payment'], message: 'is required (or a hold)' });
+  .refine((body) => !(body.payment && body.hold), { path: ['hold'], message: 'a hold has no payment yet: send hold or payment, not both' })
+  // Checked even when other fields failed, so that a body without a card says so at once.
+  .refine((body) => Boolean(body.payment ?? body.hold), {
+    path: ['payment'],
+    message: 'is required (or a hold)',
+    when: ({ value }) => typeof value === 'object' && value !== null && !Array.isArray(value),
   })
   .meta({ id: 'BookingRequest' });
 
