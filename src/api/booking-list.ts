@@ -1,7 +1,7 @@
 // GET /bookings: a page of the read model, newest first, with a keyset cursor. It reads PostgreSQL
 // only: listing never asks Temporal.
 import type { Db } from '../db/client.ts';
-import type { BookingStatus } from '../domain/booking.ts';
+import type { BookingState, BookingStatus } from '../domain/booking.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from './errors.ts';
 import { money } from './schemas.ts';
@@ -42,10 +42,20 @@ export async function listBookings(db: Db, query: BookingListQuery) {
         ? { failure: { step: row.failureStep, type: row.failureType, message: row.failureMessage ?? '' } }
         : {}),
       ...(row.totalCents === null ? {} : { total: money(row.totalCents) }),
+      // What the read model's state adds: a hold's deadline, an operator's wait.
+      ...waitsOf(row.status, row.state as unknown as BookingState | null),
       currency: row.currency,
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     })),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+/** A list item's deadline of a HELD booking, and since when a COMPENSATION_FAILED one waits for an operator. */
+function waitsOf(status: BookingStatus, state: BookingState | null): { holdExpiresAt?: string; operatorWaitSince?: string } {
+  return {
+    ...(status === 'HELD' && state?.holdExpiresAt ? { holdExpiresAt: state.holdExpiresAt } : {}),
+    ...(status === 'COMPENSATION_FAILED' && state?.operatorWait ? { operatorWaitSince: state.operatorWait.since } : {}),
   };
 }

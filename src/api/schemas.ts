@@ -285,6 +285,8 @@ export const bookingSummarySchema = z
     currentStep: z.string().nullable(),
     failure: z.object({ step: z.string(), type: z.string(), message: z.string() }).optional(),
     total: z.string().optional(),
+    holdExpiresAt: z.string().optional().meta({ description: 'HELD: until when the hold lasts.' }),
+    operatorWaitSince: z.string().optional().meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator.' }),
     currency: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -2,7 +2,7 @@
 // opens its live view through the URL (#/bookings/<id>).
 import { api, type BookingSummary } from './api.ts';
 import { byId, h, setText } from './dom.ts';
-import { dateTime, money, typeInWords } from './format.ts';
+import { dateTime, money, typeInWords, waitedFor } from './format.ts';
 import type { BookingStatus } from '../domain/booking.ts';
 
 export const bookingHash = (id: string) => `#/bookings/${encodeURIComponent(id)}`;
@@ -16,6 +16,11 @@ export function createBookingsList() {
 
   function item(b: BookingSummary): HTMLLIElement {
     const reason = b.failure ? ` · ${typeInWords(b.failure.type)} at ${b.failure.step}` : '';
+    const waits = b.operatorWaitSince
+      ? ` · waiting for an operator for ${waitedFor(b.operatorWaitSince)}`
+      : b.holdExpiresAt
+        ? ` · held until ${dateTime(b.holdExpiresAt)}`
+        : '';
     return h(
       'li',
       { 'data-booking-id': b.bookingId, 'data-status': b.status },
@@ -26,7 +31,7 @@ export function createBookingsList() {
         ' ',
         h('code', { class: 'booking-ref' }, b.bookingId),
       ),
-      h('span', { class: 'muted' }, ` ${b.customerId} · ${b.total ? `total ${money(b.total, b.currency)}` : 'no total'}${reason} · ${dateTime(b.createdAt)}`),
+      h('span', { class: 'muted' }, ` ${b.customerId} · ${b.total ? `total ${money(b.total, b.currency)}` : 'no total'}${reason}${waits} · ${dateTime(b.createdAt)}`),
     );
   }
 

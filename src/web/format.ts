@@ -92,3 +92,11 @@ function liveInWords(live: NonNullable<Step['live']>): string {
   if (live.nextAttemptAt) parts.push(`next attempt at ${clock(live.nextAttemptAt)}`);
   return parts.join(' · ');
 }
+
+/** "9 days", "3 hours", "12 minutes": how long since `since`. */
+export function waitedFor(since: string, now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
+  if (minutes >= 2 * 1440) return plural(Math.floor(minutes / 1440), 'day');
+  if (minutes >= 120) return plural(Math.floor(minutes / 60), 'hour');
+  return plural(minutes, 'minute');
+}

@@ -9,6 +9,7 @@ import { sampleCards } from '../payments/cards.ts';
 import type { CardChoice } from '../domain/scenarios.ts';
 import {
   dateTime,
+  waitedFor,
   money,
   plural,
   stepAttempts,
@@ -215,14 +216,6 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   el.resolveForm.hidden = !needsOperator;
   el.historyLink.href = view.links.history;
   el.historyLink.hidden = false;
-}
-
-/** "9 days", "3 hours", "12 minutes": how long since `since`. */
-export function waitedFor(since: string, now = Date.now()): string {
-  const minutes = Math.max(0, Math.floor((now - Date.parse(since)) / 60_000));
-  if (minutes >= 2 * 1440) return plural(Math.floor(minutes / 1440), 'day');
-  if (minutes >= 120) return plural(Math.floor(minutes / 60), 'hour');
-  return plural(minutes, 'minute');
 }
 
 /** "1:02:03", "4:05": the time left until `deadline`, never negative. */

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
+import { waitedFor } from '../../src/web/format.ts';
 import { book, fillForm, openPage, startWebHarness, stepStates, waitForClosed, waitForStatus, type WebHarness } from './support.ts';
 
 let h: WebHarness;
@@ -11,6 +12,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+});
+
+test('an operator wait in words: minutes, then hours, then days', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+  expect(waitedFor('2026-11-28T11:15:00Z', now)).toBe('45 minutes');
+  expect(waitedFor('2026-11-28T07:00:00Z', now)).toBe('5 hours');
+  expect(waitedFor('2026-11-19T10:00:00Z', now)).toBe('9 days');
 });
 
 describe('a hold on the page', () => {
