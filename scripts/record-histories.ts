@@ -15,7 +15,7 @@ import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
 import { isTerminal, workflowIdFor, type BookingStatus } from '../src/domain/booking.ts';
 import { temporalCli } from '../src/temporal.ts';
-import { SCENARIOS, bookingBody, type Scenario } from './scenarios.ts';
+import { HOLD_SCENARIOS, SCENARIOS, bookingBody, confirmBody, type Scenario } from './scenarios.ts';
 
 const set = process.argv[2];
 if (!set || !/^[a-z0-9-]+$/.test(set)) {
@@ -39,15 +39,25 @@ const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort:
 // Identity on: an operator's token from the stack's dev issuer (books for the scenarios' customers).
 const token = await stack.devIssuer!.mint('record-histories', 'bookings:operate');
 
-async function api(path: string, init?: RequestInit) {
-  const res = await fetch(`${stack.apiUrl}${path}`, { headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, ...init });
+async function api(path: string, init?: RequestInit & { prefer?: string }) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init?.prefer ? { prefer: init.prefer } : {}) };
+  const res = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
   return (await res.json()) as { bookingId: string; status: string; steps: { name: string; state: string }[] };
 }
 
 async function record(scenario: Scenario): Promise<void> {
-  const { bookingId } = await api('/bookings', { method: 'POST', body: JSON.stringify(bookingBody(scenario)) });
-  for (let i = 0; i < 600; i++) {
+  const wait = scenario.preferWait ? `wait=${scenario.preferWait}` : undefined;
+  const { bookingId } = await api('/bookings', { method: 'POST', body: JSON.stringify(bookingBody(scenario)), ...(wait ? { prefer: wait } : {}) });
+  for (let i = 0; i < 1200; i++) {
     const view = await api(`/bookings/${bookingId}`);
+    if (scenario.action === 'confirm-when-held' && view.status === 'HELD') {
+      await api(`/bookings/${bookingId}/confirm`, { method: 'POST', body: JSON.stringify(confirmBody(scenario)), ...(wait ? { prefer: wait } : {}) });
+      scenario = { ...scenario, action: undefined };
+    }
+    if (scenario.action === 'cancel-when-held' && view.status === 'HELD') {
+      await api(`/bookings/${bookingId}/cancel`, { method: 'POST', body: '{}' });
+      scenario = { ...scenario, action: undefined };
+    }
     if (scenario.action === 'cancel-during-hotel' && view.steps[1]?.state === 'RUNNING') {
       await api(`/bookings/${bookingId}/cancel`, { method: 'POST', body: '{}' });
       scenario = { ...scenario, action: undefined };
@@ -76,8 +86,10 @@ async function record(scenario: Scenario): Promise<void> {
   console.log(`recorded ${scenario.name}`);
 }
 
+// Holds and Prefer: wait exist from v4-hold on: only sets of that build or later record them.
+const withHolds = !/^v[123]-/.test(set);
 try {
-  await Promise.all(SCENARIOS.map(record));
+  await Promise.all([...SCENARIOS, ...(withHolds ? HOLD_SCENARIOS : [])].map(record));
 } finally {
   await stack.stop();
   await rm(dir, { recursive: true, force: true });

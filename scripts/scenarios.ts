@@ -8,9 +8,13 @@ import { sampleCards } from '../src/payments/cards.ts';
 export interface Scenario extends Pick<CatalogueScenario, 'card' | 'flightNumber' | 'hotelId' | 'faults'> {
   /** The history's file name. */
   name: string;
-  /** What the user or operator does while it runs. */
-  action?: 'cancel-during-hotel' | 'resolve-when-compensation-failed';
-  expected: 'CONFIRMED' | 'FAILED' | 'CANCELLED';
+  /** What the user or operator does while it runs (a hold's confirm pays with `card`). */
+  action?: 'cancel-during-hotel' | 'resolve-when-compensation-failed' | 'confirm-when-held' | 'cancel-when-held';
+  /** Hold now, pay later: minutes of the hold; the booking has no payment until its confirm. */
+  hold?: number;
+  /** POST /bookings with Prefer: wait=N (Update-with-Start of awaitSettled). */
+  preferWait?: number;
+  expected: 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 }
 
 /** A scenario of the catalogue, by its ID, under a history's name. */
@@ -40,6 +44,17 @@ export const SCENARIOS: Scenario[] = [
   recorded('user-cancel-during-hotel', 'reserveHotel:timeout', 'CANCELLED', 'cancel-during-hotel'),
 ];
 
+/** Holds (#15) and a caller that waits: recorded from the build that has them (v4-hold on). */
+export const HOLD_SCENARIOS: Scenario[] = [
+  { ...recorded('hold-confirmed', 'happy', 'CONFIRMED', 'confirm-when-held'), hold: 30 },
+  { ...recorded('hold-confirmed-card-declined', 'card-declined', 'FAILED', 'confirm-when-held'), hold: 30 },
+  { ...recorded('hold-cancelled', 'happy', 'CANCELLED', 'cancel-when-held'), hold: 30 },
+  // One minute of real time on the dev server: the hold's timer fires, hotel and flight are undone.
+  { ...recorded('hold-expired', 'happy', 'EXPIRED'), hold: 1 },
+  { ...recorded('prefer-wait-confirmed', 'happy', 'CONFIRMED'), preferWait: 10 },
+  { ...recorded('prefer-wait-hold-confirmed', 'happy', 'CONFIRMED', 'confirm-when-held'), hold: 30, preferWait: 10 },
+];
+
 /** The POST /bookings body of a scenario. */
 export function bookingBody(scenario: Scenario, customerId = `scenario-${scenario.name}`) {
   const card = sampleCards()[scenario.card ?? 'good'];
@@ -47,7 +62,13 @@ export function bookingBody(scenario: Scenario, customerId = `scenario-${scenari
     customerId,
     flight: { flightNumber: scenario.flightNumber ?? 'TB100', date: utcDay(7), seats: 1 },
     hotel: { hotelId: scenario.hotelId ?? 'HTL-TOKYO-SHINJUKU', checkIn: utcDay(7), nights: 3, rooms: 1 },
-    payment: { card },
+    // A hold pays at its confirm (confirmBody).
+    ...(scenario.hold ? { hold: { minutes: scenario.hold } } : { payment: { card } }),
     ...(scenario.faults && Object.keys(scenario.faults).length > 0 ? { faults: scenario.faults } : {}),
   };
+}
+
+/** The POST /bookings/:id/confirm body of a hold scenario: its card. */
+export function confirmBody(scenario: Scenario) {
+  return { payment: { card: sampleCards()[scenario.card ?? 'good'] } };
 }
