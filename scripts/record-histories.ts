@@ -50,6 +50,11 @@ async function record(scenario: Scenario): Promise<void> {
   const { bookingId } = await api('/bookings', { method: 'POST', body: JSON.stringify(bookingBody(scenario)), ...(wait ? { prefer: wait } : {}) });
   for (let i = 0; i < 1200; i++) {
     const view = await api(`/bookings/${bookingId}`);
+    // A busy machine: a query may time out (503); ask again.
+    if (!Array.isArray(view.steps)) {
+      await delay(200);
+      continue;
+    }
     if (scenario.action === 'confirm-when-held' && view.status === 'HELD') {
       await api(`/bookings/${bookingId}/confirm`, { method: 'POST', body: JSON.stringify(confirmBody(scenario)), ...(wait ? { prefer: wait } : {}) });
       scenario = { ...scenario, action: undefined };

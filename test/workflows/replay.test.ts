@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal.ts';
 import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
 import { SEAT_SELECTION_PATCH } from '../../src/workflows/steps.ts';
-import { activitySequence, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
+import { activitySequence, eventSummaries, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 describe('recorded histories', () => {
   test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update']) {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold']) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
       expect.arrayContaining([
@@ -71,6 +71,26 @@ describe('recorded histories', () => {
     expect(patchesIn(v3!.history)).toContain(LOCAL_READ_MODEL_PATCH);
   });
 
+  test('v4-hold covers holds and callers that wait; a booking without a hold has the same commands as in v3', async () => {
+    const names = (await loadHistories('v4-hold')).map((h) => h.workflowId.slice('v4-hold/'.length));
+    expect(names).toEqual(
+      expect.arrayContaining(['hold-confirmed', 'hold-confirmed-card-declined', 'hold-cancelled', 'hold-expired', 'prefer-wait-confirmed', 'prefer-wait-hold-confirmed']),
+    );
+    const [expired] = await loadHistories('v4-hold/hold-expired');
+    expect(eventSummaries(expired!.history).some((s) => s.startsWith('timer: Hold until '))).toBe(true);
+    expect(expired!.history.events?.some((e) => e.timerFiredEventAttributes)).toBe(true);
+    expect(scheduledActivities(expired!.history)).not.toContain('chargePayment');
+    const [confirmed] = await loadHistories('v4-hold/hold-confirmed');
+    expect(confirmed!.history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'confirmHold')).toBe(true);
+    const [waited] = await loadHistories('v4-hold/prefer-wait-confirmed');
+    expect(waited!.history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled')).toBe(true);
+    // Without a hold, v4 runs the activities v3 ran, in the same order (only the payment's summary names its deadline now).
+    const [v3] = await loadHistories('v3-local-first-read-model-update/confirmed');
+    const [v4] = await loadHistories('v4-hold/confirmed');
+    expect(activitySequence(v4!.history)).toEqual(activitySequence(v3!.history));
+    expect(eventSummaries(v4!.history).find((s) => s.startsWith('activity: Charge'))).toMatch(/\(retrying until \d\d:\d\d UTC/);
+  });
+
   test('all replay on the current workflow code: old runs skip the new step and keep their remote read-model updates, new runs take both changes', async () => {
     const results = await replayAll(current);
     expect(results.length).toBeGreaterThanOrEqual(51);
@@ -88,6 +108,7 @@ describe('recorded histories', () => {
     expect(failed.map((r) => r.workflowId)).toContain('v1-before-seat-selection/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v2-seat-selection/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v3-local-first-read-model-update/confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v4-hold/hold-expired');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
