@@ -21,8 +21,8 @@ export type BookingList = z.infer<typeof bookingListSchema>;
 export type BookingSummary = BookingList['items'][number];
 export type Step = BookingView['steps'][number];
 
-/** How long the Book button's request waits for the saga (Prefer: wait). */
-export const BOOK_WAIT_SECONDS = 5;
+/** How long the Book button's request waits for the saga (Prefer: wait): a quick booking answers with its outcome, a slow one shows its live view almost at once. */
+export const BOOK_WAIT_SECONDS = 1;
 
 export class ApiRequestError extends Error {
   /** The HTTP status; 0 when the server could not be reached. */

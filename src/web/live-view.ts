@@ -70,6 +70,23 @@ export function unwindFrames(prev: BookingView | undefined, next: BookingView): 
   return [...frames, next];
 }
 
+/**
+ * The booking as it stood when its unwind began: what ran is DONE (or FAILED), nothing undone yet.
+ * A Book answer that waited (Prefer: wait) may arrive already unwound; the page still plays the
+ * unwind from here, one undo at a time.
+ */
+export function beforeUnwind(view: BookingView): BookingView {
+  return {
+    ...view,
+    status: 'COMPENSATING',
+    compensations: [],
+    steps: view.steps.map((s): Step => {
+      const { live: _live, undo: _undo, ...rest } = s;
+      return s.state === 'COMPENSATED' || s.state === 'COMPENSATION_FAILED' ? { ...rest, state: s.error ? 'FAILED' : 'DONE' } : rest;
+    }),
+  };
+}
+
 interface Row {
   li: HTMLLIElement;
   state: HTMLElement;
@@ -408,6 +425,7 @@ export function createLiveView(options: LiveViewOptions) {
       setText(actionMessage, '');
       inventory.clear();
       section.hidden = false;
+      if (initial && initial.compensations.length > 1) receive(beforeUnwind(initial));
       if (initial) receive(initial);
       connect(id);
     },
