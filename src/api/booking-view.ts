@@ -78,6 +78,7 @@ export function toView(state: BookingState, source: BookingView['source'], histo
     ...(state.retriedBy?.length ? { retriedBy: state.retriedBy } : {}),
     ...(state.holdExpiresAt ? { holdExpiresAt: state.holdExpiresAt } : {}),
     ...(state.confirmed ? { confirmed: state.confirmed } : {}),
+    ...(state.holdExtended ? { holdExtended: state.holdExtended } : {}),
     ...(state.operatorWait ? { operatorWait: state.operatorWait } : {}),
     cancelRequested: state.cancelRequested,
     version: state.version,

@@ -19,6 +19,7 @@ import {
   awaitSettledUpdate,
   cancelBookingUpdate,
   confirmHoldUpdate,
+  extendHoldUpdate,
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
@@ -297,6 +298,9 @@ export function createBookingService(deps: BookingServiceDeps) {
       const state = await settled(bookingId, waitMs);
       return state ? toView(state, 'workflow') : ((await get(bookingId)) ?? accepted);
     },
+
+    extendHold: (bookingId: string, minutes: number, caller: Identity) =>
+      update(bookingId, () => handleFor(bookingId).executeUpdate(extendHoldUpdate, { args: [{ minutes, by: caller.subject }] }), ['HoldNotExtendable']),
 
     retryCompensation: (bookingId: string, caller: Identity) =>
       update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }), ['NoFailedCompensation']),

@@ -56,7 +56,7 @@ const bodyErrors = {
 };
 
 /** The request bodies: documented as a client sends them (zod's input side), not as they parse. */
-const REQUEST_SCHEMAS = new Set(['BookingRequest', 'CancelRequest', 'ResolveRequest', 'ConfirmRequest']);
+const REQUEST_SCHEMAS = new Set(['BookingRequest', 'CancelRequest', 'ResolveRequest', 'ConfirmRequest', 'ExtendHoldRequest']);
 
 /** Prefer: wait=N (RFC 7240), on the operations that can wait for the saga. */
 const preferParameter = {
@@ -252,6 +252,13 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             },
           };
         })(),
+      },
+      '/bookings/{id}/hold/extend': {
+        post: bookingAction(
+          'Extend a hold, once',
+          'Moves holdExpiresAt `minutes` later (the workflow restarts its timer). 409 unless HELD before its deadline, or once it was extended.',
+          { schema: 'ExtendHoldRequest', required: true },
+        ),
       },
       '/bookings/{id}/compensation/retry': {
         post: bookingAction('Retry the failed compensations (operators)', 'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).', undefined, true),

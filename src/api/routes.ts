@@ -16,6 +16,7 @@ import {
   bookingRequestSchema,
   cancelRequestSchema,
   confirmRequestSchema,
+  extendHoldRequestSchema,
   flightsQuerySchema,
   idempotencyKeySchema,
   money,
@@ -151,6 +152,14 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const view = await service.confirm(id, payment.card, caller, waitMs);
     // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
     res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(view);
+  });
+
+  router.post('/bookings/:id/hold/extend', ...write(limiters.actions), async (req, res) => {
+    const caller = identityOf(res);
+    const id = bookingIdOf(req, res);
+    const { minutes } = parse(extendHoldRequestSchema, bodyOf(req), 'body');
+    await requireVisible(service, id, caller);
+    res.status(202).location(`/bookings/${id}`).json(await service.extendHold(id, minutes, caller));
   });
 
   router.post('/bookings/:id/compensation/retry', ...write(limiters.actions), async (req, res) => {

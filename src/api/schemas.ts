@@ -175,6 +175,9 @@ export const bookingRequestSchema = z
   })
   .meta({ id: 'BookingRequest' });
 
+/** POST /bookings/:id/hold/extend: minutes more for a HELD booking, once. */
+export const extendHoldRequestSchema = z.strictObject({ minutes: holdSchema.shape.minutes }).meta({ id: 'ExtendHoldRequest' });
+
 /** POST /bookings/:id/confirm: the card that pays for a HELD booking. */
 export const confirmRequestSchema = z.strictObject({ payment: paymentSchema }).meta({ id: 'ConfirmRequest' });
 /** A request as the booking service takes it (the stay with its check-out day). */
@@ -245,6 +248,10 @@ export const bookingViewSchema = z
     cancelledBy: z.string().optional().meta({ description: 'Who cancelled (the caller\'s sub).' }),
     retriedBy: z.array(z.string()).optional().meta({ description: 'Who retried the failed compensations, in order.' }),
     holdExpiresAt: z.string().optional().meta({ description: 'A hold: until when flight and hotel are held without a payment (HELD), after which it EXPIRES.' }),
+    holdExtended: z
+      .object({ minutes: z.int(), at: z.string(), by: z.string().optional() })
+      .optional()
+      .meta({ description: 'A hold may be extended once: by how much, when and by whom.' }),
     confirmed: z.object({ at: z.string(), by: z.string().optional() }).optional().meta({ description: 'When, and by whom, a hold was confirmed with a card.' }),
     operatorWait: z
       .object({ since: z.string(), reminders: z.int(), lastReminderAt: z.string().optional() })

@@ -119,6 +119,8 @@ export interface BookingState extends TripDetails {
   retriedBy?: string[];
   /** A hold (hold-now-pay-later): until when the flight and hotel are held without a payment. */
   holdExpiresAt?: string;
+  /** The hold's one extension: by how much, when, and by whom. */
+  holdExtended?: { minutes: number; at: string; by?: string };
   /** Who confirmed the hold with a card (the caller's `sub`), and when. */
   confirmed?: { at: string; by?: string };
   /** While the booking waits for an operator (COMPENSATION_FAILED): since when, and the reminders logged. */

@@ -31,6 +31,9 @@ export const resolveCompensationUpdate = defineUpdate<BookingState, [{ note: str
  */
 export const confirmHoldUpdate = defineUpdate<BookingState, [{ payment: PaymentMethodRef } & Caller]>('confirmHold');
 
+/** The customer moves a HELD booking's deadline `minutes` later, once. Refused once the deadline has passed. */
+export const extendHoldUpdate = defineUpdate<BookingState, [{ minutes: number } & Caller]>('extendHold');
+
 /**
  * Answers once the booking is settled: ended, HELD (waiting for its confirm) or waiting for an
  * operator. The API's `Prefer: wait` sends it with the start (Update-with-Start), and after a confirm.

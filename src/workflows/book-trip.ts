@@ -20,12 +20,13 @@ import {
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import { initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { MAX_HOLD_MINUTES, initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
   cancelBookingUpdate,
   confirmHoldUpdate,
+  extendHoldUpdate,
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
@@ -72,6 +73,8 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // A hold: the confirm the workflow accepted, and whether the expiry has begun (then no confirm is).
   let confirmAccepted = false;
   let holdExpired = false;
+  /** The hold's deadline moved (extendHold): its timer starts again. */
+  let holdMoved = false;
 
   let publishedStatus: BookingStatus | undefined;
   /** Keeps the BookingStatus search attribute equal to the status (workflows started before it have none). */
@@ -107,9 +110,15 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     state.currentStep = null;
     changed();
     await sync();
-    await condition(() => confirmAccepted, expiresAt.getTime() - Date.now(), {
-      summary: `Hold until ${deadlineInWords(expiresAt, new Date())}`,
-    });
+    for (;;) {
+      const deadline = new Date(state.holdExpiresAt);
+      await condition(() => confirmAccepted || holdMoved, deadline.getTime() - Date.now(), {
+        summary: `Hold until ${deadlineInWords(deadline, new Date())}`,
+      });
+      if (confirmAccepted || !holdMoved) break;
+      holdMoved = false; // extended: a new timer to the new deadline, and the read model knows it
+      await sync();
+    }
     if (!confirmAccepted) {
       holdExpired = true;
       throw ApplicationFailure.create({ type: 'HoldExpired', message: `the hold expired at ${state.holdExpiresAt}`, nonRetryable: true });
@@ -185,6 +194,35 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
         }
       },
       description: 'Confirm a HELD booking with a tokenized card: the payment step runs.',
+    },
+  );
+
+  setHandler(
+    extendHoldUpdate,
+    ({ minutes, by }) => {
+      const expiresAt = new Date(Date.parse(state.holdExpiresAt!) + minutes * 60_000).toISOString();
+      state.holdExtended = { minutes, at: now(), ...(by ? { by } : {}) };
+      state.holdExpiresAt = expiresAt;
+      holdMoved = true;
+      changed();
+      return state;
+    },
+    {
+      validator: (request: { minutes?: unknown } | undefined) => {
+        const pastDeadline = state.holdExpiresAt !== undefined && Date.now() >= Date.parse(state.holdExpiresAt);
+        if (state.status !== 'HELD' || confirmAccepted || holdExpired || pastDeadline || state.cancelRequested || state.holdExtended) {
+          throw ApplicationFailure.create({
+            type: 'HoldNotExtendable',
+            message: state.holdExtended ? 'the hold was already extended once' : `the booking is ${state.status}, not HELD`,
+            nonRetryable: true,
+          });
+        }
+        const minutes = request?.minutes;
+        if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > MAX_HOLD_MINUTES) {
+          throw ApplicationFailure.create({ type: 'InvalidExtension', message: `minutes must be 1–${MAX_HOLD_MINUTES}`, nonRetryable: true });
+        }
+      },
+      description: 'Move a HELD booking\'s deadline later, once.',
     },
   );
 

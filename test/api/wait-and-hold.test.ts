@@ -6,7 +6,7 @@ import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, waitForBooking, type BodyOverrides } from './support.ts';
+import { bookingBody, expectConforms, expectError, poll, waitForBooking, type BodyOverrides } from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -156,10 +156,26 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expect(view.compensations.map((c) => c.activity)).toEqual(['refundPayment', 'cancelHotel', 'cancelFlight']);
   });
 
+  test('extend a hold once: 202 with the new deadline; again: 409; bad minutes: 400', async () => {
+    const { view } = await post(holdBody(22, 20), { Prefer: 'wait=10' });
+    const extend = (body: object) => request(api.app).post(`/bookings/${view.bookingId}/hold/extend`).send(body);
+    expectError(await extend({ minutes: 0 }), 400, 'validation_failed');
+    const res = await extend({ minutes: 15 });
+    expect(res.status, res.text).toBe(202);
+    expectConforms(res, 'POST', '/bookings/{id}/hold/extend');
+    expect(Date.parse((res.body as BookingView).holdExpiresAt!) - Date.parse(view.holdExpiresAt!)).toBe(15 * 60_000);
+    expectError(await extend({ minutes: 15 }), 409, 'conflict');
+    await request(api.app).post(`/bookings/${view.bookingId}/cancel`).send({});
+  });
+
   test('the list shows a HELD booking with its deadline', async () => {
     const { view } = await post(holdBody(21, 5), { Prefer: 'wait=10' });
-    const list = await request(api.app).get('/bookings').query({ status: 'HELD', customerId: 'hold-21' });
-    expect(list.status).toBe(200);
+    // The read model learns HELD just after the workflow says so (its update is an activity).
+    const list = await poll(
+      () => request(api.app).get('/bookings').query({ status: 'HELD', customerId: 'hold-21' }),
+      (res) => res.status === 200 && (res.body as { items: unknown[] }).items.length > 0,
+      { what: 'the HELD booking in the list' },
+    );
     expect((list.body as { items: { bookingId: string }[] }).items).toEqual([
       expect.objectContaining({ bookingId: view.bookingId, status: 'HELD', holdExpiresAt: view.holdExpiresAt }),
     ]);

@@ -3,7 +3,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingState } from '../../src/domain/booking.ts';
-import { cancelBookingUpdate, confirmHoldUpdate, getBookingStateQuery } from '../../src/domain/messages.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE, cancelBookingUpdate, confirmHoldUpdate, extendHoldUpdate, getBookingStateQuery } from '../../src/domain/messages.ts';
 import { CARDS, paymentRef } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { poll } from '../helpers/poll.ts';
@@ -64,7 +64,47 @@ describe('a hold', () => {
       const expiresAt = state.holdExpiresAt!;
       expect(eventSummaries(history)).toContain(`timer: Hold until ${expiresAt.slice(11, 16)} UTC on ${expiresAt.slice(0, 10)}`);
       expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('EXPIRED');
+      expect((await handle.describe()).typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('EXPIRED');
       expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    });
+  });
+
+  test('extended once: the deadline moves (a new timer), a second extension is refused, it expires at the new deadline', async () => {
+    await withBooking(h, { hold: { minutes: 60 } }, async (booking) => {
+      const { handle, input } = booking;
+      const state = await held(booking);
+      expect((await handle.describe()).typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('HELD');
+      const extended = await handle.executeUpdate(extendHoldUpdate, { args: [{ minutes: 30, by: 'cust' }] });
+      const newDeadline = Date.parse(state.holdExpiresAt!) + 30 * 60_000;
+      expect(Date.parse(extended.holdExpiresAt!)).toBe(newDeadline);
+      expect(extended.holdExtended).toMatchObject({ minutes: 30, by: 'cust' });
+      expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes: 10 }] }))).toEqual(['HoldNotExtendable']);
+      // Past the first deadline it is still held; the read model knows the new one.
+      await skipToDeadline(state, 60_000);
+      await poll(() => serviceRows(h.tdb.db, input.bookingId), (r) => (r.booking?.state as unknown as BookingState | undefined)?.holdExpiresAt === extended.holdExpiresAt, {
+        what: 'the read model with the new deadline',
+      });
+      expect((await handle.query(getBookingStateQuery)).status).toBe('HELD');
+      const result = await handle.result();
+      expect(result.status).toBe('EXPIRED');
+      const history = await handle.fetchHistory();
+      const timers = eventSummaries(history).filter((s) => s.startsWith('timer: Hold until'));
+      expect(timers).toEqual([`timer: Hold until ${state.holdExpiresAt!.slice(11, 16)} UTC`, `timer: Hold until ${extended.holdExpiresAt!.slice(11, 16)} UTC`].map((t) => expect.stringContaining(t) as unknown));
+      const firedAt = history.events?.filter((e) => e.timerFiredEventAttributes).map((e) => Number(e.eventTime?.seconds) * 1_000);
+      expect(firedAt).toHaveLength(1);
+      expect(Math.abs(firedAt![0]! - newDeadline)).toBeLessThan(1_000);
+    });
+  });
+
+  test('an extension with minutes outside 1–1440 is refused', async () => {
+    await withBooking(h, { hold: { minutes: 10 } }, async (booking) => {
+      const { handle } = booking;
+      await held(booking);
+      for (const minutes of [0, 1441, 2.5]) {
+        expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes }] }))).toEqual(['InvalidExtension']);
+      }
+      await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
+      expect((await handle.result()).status).toBe('CANCELLED');
     });
   });
 
