@@ -6,7 +6,7 @@ import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, poll, waitForBooking, type BodyOverrides } from './support.ts';
+import { bookingBody, expectConforms, expectError, poll, readEvents, waitForBooking, type BodyOverrides } from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -166,6 +166,25 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expect(Date.parse((res.body as BookingView).holdExpiresAt!) - Date.parse(view.holdExpiresAt!)).toBe(15 * 60_000);
     expectError(await extend({ minutes: 15 }), 409, 'conflict');
     await request(api.app).post(`/bookings/${view.bookingId}/cancel`).send({});
+  });
+
+  test('a hold that runs out: the event stream shows HELD, then the unwind, then ends EXPIRED; the list finds it', async () => {
+    const { view } = await post(holdBody(23, 1), { Prefer: 'wait=10' });
+    expect(view.status).toBe('HELD');
+    const stream = readEvents(api.app, view.bookingId);
+    await h.env.sleep('61s'); // the test server's clock: the hold's timer fires
+    const { res, events } = await stream;
+    expectConforms(res, 'GET', '/bookings/{id}/events');
+    const statuses = events.filter((e) => e.event === 'booking').map((e) => (JSON.parse(e.data) as BookingView).status);
+    expect(statuses[0]).toBe('HELD');
+    expect(statuses.at(-1)).toBe('EXPIRED');
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ status: 'EXPIRED' }) });
+    const done = await waitForBooking(api.app, view.bookingId);
+    expect(done).toMatchObject({ status: 'EXPIRED', source: 'read-model', failure: { step: 'payment', type: 'HoldExpired' } });
+    expect(done.compensations.map((c) => c.activity)).toEqual(['cancelHotel', 'cancelFlight']);
+    const list = await request(api.app).get('/bookings').query({ status: 'EXPIRED', customerId: 'hold-23' });
+    expect((list.body as { items: { bookingId: string }[] }).items.map((i) => i.bookingId)).toEqual([view.bookingId]);
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
   });
 
   test('the list shows a HELD booking with its deadline', async () => {
