@@ -119,16 +119,21 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
   }
 
-  /** The booking once it settles (awaitSettled), within `waitMs`; else, or when the workflow is gone, undefined. */
+  /**
+   * The booking once it settles (awaitSettled), within `waitMs`; else undefined: the workflow is
+   * closed, from a build without the Update, or does not answer. The caller then gets the booking
+   * as it stands (get), which knows what to say in each case.
+   */
   async function settled(bookingId: string, waitMs: number): Promise<BookingState | undefined> {
-    try {
-      return await within(waitMs, () => handleFor(bookingId).executeUpdate(awaitSettledUpdate));
-    } catch (error) {
-      // Closed (or from a build without the Update): the caller gets the booking as it stands.
-      if (error instanceof WorkflowNotFoundError || error instanceof WorkflowUpdateFailedError) return undefined;
-      throw error;
-    }
+    return within(waitMs, () => handleFor(bookingId).executeUpdate(awaitSettledUpdate)).catch(() => undefined);
   }
+
+  /** Whether Temporal has the booking's workflow (no worker needed). */
+  const exists = (bookingId: string) =>
+    client.withDeadline(deadline(), () => handleFor(bookingId).describe()).then(
+      () => true,
+      () => false,
+    );
 
   const ttlMs = config.idempotencyKeyTtlMs ?? DAY_MS;
   let lastCleanup = 0;
@@ -206,8 +211,9 @@ export function createBookingService(deps: BookingServiceDeps) {
         return update.result();
       });
       if (state) return { created: true, view: toView(state, 'workflow') };
-      // The time is up: the booking as it stands (started, unless Temporal never took the start).
-      const view = await get(bookingId);
+      // The time is up: the booking as it stands. Started, unless Temporal never took the start;
+      // started but with no worker answering yet (none polls, or none is current), as it began.
+      const view = (await get(bookingId).catch(() => undefined)) ?? ((await exists(bookingId)) ? initial() : undefined);
       if (!view) throw new ApiError(503, 'temporarily_unavailable', 'the booking could not be started in time; retry (with the same Idempotency-Key)');
       if (idempotencyKey) await markStarted(db, bookingId);
       return { created: true, view };

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
+import { createTripWorker } from '../../src/temporal.ts';
+import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, poll, readEvents, waitForBooking, type BodyOverrides } from './support.ts';
 
@@ -81,6 +83,37 @@ describe('POST /bookings with Prefer: wait', () => {
     expectConforms(repeat.res, 'POST', '/bookings');
     const list = await request(api.app).get('/bookings').query({ customerId: 'wait-repeat' });
     expect((list.body as { items: unknown[] }).items).toHaveLength(1);
+  });
+
+  test('no worker answers: 201 PENDING after about N s (the booking is started), not an error', async () => {
+    const idle = await startApi(h, { workerDeadlineMs: 500 });
+    await idle.stop(); // its task queue has no worker any more
+    try {
+      const started = Date.now();
+      const res = await request(idle.app).post('/bookings').set({ Prefer: 'wait=2', 'Idempotency-Key': 'no-worker-1' }).send(bookingBody({ customerId: 'wait-idle', ...trip(24) }));
+      const ms = Date.now() - started;
+      expect(res.status, res.text).toBe(201);
+      expect(res.headers['preference-applied']).toBe('wait=2');
+      expect((res.body as BookingView).status).toBe('PENDING');
+      expect(ms).toBeGreaterThanOrEqual(1_900);
+      expect(ms).toBeLessThan(4_000);
+      const handle = h.env.client.workflow.getHandle<typeof bookTrip>(`booking-${(res.body as BookingView).bookingId}`);
+      const description = await handle.describe();
+      expect(description.status.name).toBe('RUNNING');
+      expect(description.taskQueue).toBe(idle.taskQueue);
+      // A worker comes back: the same booking runs to its end (and the test server's clock is free again).
+      const worker = await createTripWorker({
+        connection: h.env.nativeConnection,
+        taskQueue: idle.taskQueue,
+        workflowBundle: h.bundle,
+        db: h.tdb.db,
+        faultInjection: true,
+        worker: { shutdownGraceTime: '1s' },
+      });
+      expect((await worker.runUntil(handle.result())).status).toBe('CONFIRMED');
+    } finally {
+      await idle.stop();
+    }
   });
 
   test.each(['wait=0', 'wait=31', 'wait=abc', 'wait', 'wait=-1', 'wait=1.5', 'wait=5, wait=6', '=;,', 'handling=strict', 'wait="x"'])(
