@@ -170,7 +170,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     confirmHoldUpdate,
     ({ payment, by }) => {
       input.payment = payment; // the payment step's args read the token from the input
-      state.payment = { currency: 'USD', last4: payment.last4, brand: payment.brand };
+      state.payment = { currency: state.flight?.currency ?? 'USD', last4: payment.last4, brand: payment.brand };
       state.confirmed = { at: now(), ...(by ? { by } : {}) };
       confirmAccepted = true;
       state.status = 'PENDING';

@@ -55,6 +55,8 @@ export interface TripDetails {
     reservationId?: string;
     /** Chosen by the seat selection (workflows started before it have none). */
     seatNumbers?: string[];
+    /** A hold's trip currency, until its confirm brings the payment. */
+    currency?: string;
   };
   hotel?: HotelRequest & { nights?: number; priceCents?: number; reservationId?: string };
   payment?: { amountCents?: number; currency: string; last4: string; brand: string; paymentId?: string };
@@ -138,9 +140,10 @@ export const TRIP_STEPS = [
     record: ({ input, state }, reserved, seats) => {
       const { seatNumbers } = (seats ?? {}) as { seatNumbers?: string[] };
       const { priceCents, currency, reservationId } = reserved as Awaited<ReturnType<Activities['reserveFlight']>>;
-      state.flight = { ...input.flight, priceCents, reservationId, ...(seatNumbers ? { seatNumbers } : {}) };
-      // The trip is priced in the flight's currency.
-      state.payment = { ...state.payment!, currency };
+      // The trip is priced in the flight's currency; a hold has no payment yet, so its flight keeps
+      // the currency for the confirm.
+      state.flight = { ...input.flight, priceCents, reservationId, ...(seatNumbers ? { seatNumbers } : {}), ...(state.payment ? {} : { currency }) };
+      if (state.payment) state.payment = { ...state.payment, currency };
       return reservationId;
     },
   },
