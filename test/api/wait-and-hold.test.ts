@@ -6,6 +6,7 @@ import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { createTripWorker } from '../../src/temporal.ts';
+import { createHotelService } from '../../src/activities/hotels.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, poll, readEvents, waitForBooking, type BodyOverrides } from './support.ts';
@@ -234,5 +235,33 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expectConforms(list, 'GET', '/bookings');
     await request(api.app).post(`/bookings/${view.bookingId}/cancel`).send({});
     expect((await waitForBooking(api.app, view.bookingId)).status).toBe('CANCELLED');
+  });
+});
+
+describe('a booking that waits for an operator', () => {
+  test('Prefer: wait answers at COMPENSATION_FAILED; the view and the list say since when; days later the reminders show', async () => {
+    const body = bookingBody({ customerId: 'op-wait', ...trip(25), card: CARDS.declined, faults: { cancelHotel: 'fail' } });
+    const { res, view } = await post(body, { Prefer: 'wait=10' });
+    expect(res.status, res.text).toBe(201);
+    expect(view).toMatchObject({ status: 'COMPENSATION_FAILED', operatorWait: { reminders: 0 } });
+    const since = view.operatorWait!.since;
+    const listed = await poll(
+      () => request(api.app).get('/bookings').query({ status: 'COMPENSATION_FAILED', customerId: 'op-wait' }),
+      (r) => (r.body as { items: unknown[] }).items.length > 0,
+      { what: 'the waiting booking in the list' },
+    );
+    expect((listed.body as { items: unknown[] }).items).toEqual([expect.objectContaining({ bookingId: view.bookingId, operatorWaitSince: since })]);
+    expectConforms(listed, 'GET', '/bookings');
+
+    await h.env.sleep('9 days');
+    const later = (await request(api.app).get(`/bookings/${view.bookingId}`)).body as BookingView;
+    expect(later).toMatchObject({ status: 'COMPENSATION_FAILED', operatorWait: { since, reminders: 1 } });
+
+    await createHotelService(h.tdb.db).cancelHotel({ bookingId: view.bookingId });
+    const resolved = await request(api.app).post(`/bookings/${view.bookingId}/compensation/resolve`).send({ note: 'released by phone' });
+    expect(resolved.status, resolved.text).toBe(202);
+    const done = await waitForBooking(api.app, view.bookingId);
+    expect(done.status).toBe('FAILED');
+    expect(done.operatorWait).toBeUndefined();
   });
 });
