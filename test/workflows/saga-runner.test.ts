@@ -73,7 +73,14 @@ async function run(input: FixtureInput, faults: UndoFaults = {}, workflowBundle 
     });
     const ledger = await handle.result();
     const history = await handle.fetchHistory();
-    return { ledger, history, scheduled: scheduledActivities(history) };
+    // Each timer, as the number of activities scheduled before it.
+    const timers: number[] = [];
+    let activities = 0;
+    for (const e of history.events ?? []) {
+      if (e.activityTaskScheduledEventAttributes) activities++;
+      if (e.timerStartedEventAttributes) timers.push(activities);
+    }
+    return { ledger, history, scheduled: scheduledActivities(history), timers };
   });
 }
 
@@ -130,6 +137,20 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
     // The same step added without its patch: the old history no longer replays.
     const unpatched = await bundleWorkflowCode({ workflowsPath: fixturePath('added-without-patch.ts'), logger: quietLogger });
     await expect(Worker.runReplayHistory({ workflowBundle: unpatched }, old.history)).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  test('a before hook waits before its step (a timer), then the run goes on', async () => {
+    const { ledger, scheduled, timers } = await run({ steps: 4, failAt: 0, pauseBefore: 3 });
+    expect(scheduled).toEqual(['step1', 'step2', 'step3', 'step4']);
+    expect(timers).toEqual([2]); // the timer started after the second step's activity
+    expect(ledger.steps.every((s) => s.state === 'DONE')).toBe(true);
+  });
+
+  test('a before hook that throws ends the forward run: its step and the rest are SKIPPED, what ran is undone', async () => {
+    const { ledger, scheduled } = await run({ steps: 4, failAt: 0, pauseBefore: 3, stopAtPause: true });
+    expect(scheduled).toEqual(['step1', 'step2', 'undo2', 'undo1']);
+    expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'SKIPPED', 'SKIPPED']);
+    expect(ledger.steps[2]!.error).toBeUndefined();
   });
 
   test('a read-only step (no undo) is skipped by the unwind; the steps around it are undone', async () => {
