@@ -117,6 +117,16 @@ describe('POST /bookings with Prefer: wait', () => {
     }
   });
 
+  test('concurrent first requests with one key that all wait: one booking started, every answer its outcome', async () => {
+    const body = bookingBody({ customerId: 'wait-race', ...trip(26) });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post(body, { 'Idempotency-Key': 'wait-race-1', Prefer: 'wait=15' })));
+    expect(answers.map((a) => a.res.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.view.bookingId)).size).toBe(1);
+    expect(answers.map((a) => a.view.status)).toEqual(Array(5).fill('CONFIRMED'));
+    const list = await request(api.app).get('/bookings').query({ customerId: 'wait-race' });
+    expect((list.body as { items: unknown[] }).items).toHaveLength(1);
+  });
+
   test.each(['wait=0', 'wait=31', 'wait=abc', 'wait', 'wait=-1', 'wait=1.5', 'wait=5, wait=6', '=;,', 'handling=strict', 'wait="x"'])(
     'Prefer: %s is ignored: 201 PENDING at once, no Preference-Applied',
     async (prefer) => {
