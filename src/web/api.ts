@@ -87,6 +87,7 @@ export const api = {
   /** Waits up to BOOK_WAIT_SECONDS for the outcome (Prefer: wait): a quick booking answers with it. */
   book: (request: BookingRequestBody, idempotencyKey: string) =>
     call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey, Prefer: `wait=${BOOK_WAIT_SECONDS}` } }),
+  extendHold: (id: string, minutes: number) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/hold/extend`, { body: { minutes } }),
   confirm: (id: string, card: NonNullable<BookingRequestBody['payment']>['card']) =>
     call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/confirm`, { body: { payment: { card } } }),
   booking: (id: string) => call<BookingView>('GET', `/bookings/${encodeURIComponent(id)}`),

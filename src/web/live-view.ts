@@ -177,6 +177,7 @@ function summaryElements(operator: boolean) {
     holdCountdown: byId('hold-countdown', HTMLElement),
     confirmForm: byId('confirm-form', HTMLFormElement),
     confirmButton: byId('confirm-button', HTMLButtonElement),
+    extendButton: byId('extend-button', HTMLButtonElement),
     operatorWait: byId('operator-wait', HTMLParagraphElement),
     retryButton: byId('retry-button', HTMLButtonElement),
     resolveForm: byId('resolve-form', HTMLFormElement),
@@ -215,7 +216,8 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   el.cancelButton.disabled = busy;
   const held = view.status === 'HELD' && view.holdExpiresAt !== undefined;
   el.holdLine.hidden = el.confirmForm.hidden = !held;
-  el.confirmButton.disabled = busy;
+  el.confirmButton.disabled = el.extendButton.disabled = busy;
+  el.extendButton.hidden = !held || view.holdExtended !== undefined; // once
   if (held) {
     setText(el.holdDeadline, dateTime(view.holdExpiresAt!));
     el.holdDeadline.dateTime = view.holdExpiresAt!;
@@ -386,6 +388,10 @@ export function createLiveView(options: LiveViewOptions) {
     const id = bookingId;
     const card = CARDS[(confirmCard.value as CardChoice | undefined) ?? 'good'] ?? CARDS.good;
     if (id) void act(() => api.confirm(id, card), 'Confirm');
+  });
+  el.extendButton.addEventListener('click', () => {
+    const id = bookingId;
+    if (id) void act(() => api.extendHold(id, 15), 'Extending the hold');
   });
   // The countdown ticks while a hold is on screen.
   setInterval(() => {

@@ -1,5 +1,5 @@
 // Hold now, pay later on the page, in a real browser against the whole stack: hold a trip, watch
-// the countdown run, confirm with a card, and see it CONFIRMED.
+// the countdown run, extend it once, confirm with a card, and see it CONFIRMED.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
@@ -22,7 +22,7 @@ test('an operator wait in words: minutes, then hours, then days', () => {
 });
 
 describe('a hold on the page', () => {
-  test('hold, watch the countdown, confirm, CONFIRMED', async () => {
+  test('hold, watch the countdown, extend once, confirm, CONFIRMED', async () => {
     const { page, problems, close } = await openPage(h);
     try {
       await fillForm(page, { customerId: 'web-hold', date: daysFromNow(9), flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
@@ -46,6 +46,12 @@ describe('a hold on the page', () => {
       expect(await page.locator('#hold-countdown').textContent()).toMatch(/^[12]:[0-5][0-9]$/);
       await expect.poll(secondsLeft, { timeout: 5_000 }).toBeLessThan(first);
       expect(await page.locator('#hold-deadline').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+      // Once, 15 minutes longer: the countdown jumps, and the button goes.
+      await page.click('#extend-button');
+      await expect.poll(secondsLeft, { timeout: 5_000 }).toBeGreaterThan(15 * 60);
+      await expect.poll(() => page.locator('#extend-button').isVisible()).toBe(false);
+      expect(await page.locator('#hold-countdown').textContent()).toMatch(/^1[67]:[0-5][0-9]$/);
 
       await page.selectOption('#confirm-card', 'good');
       await page.click('#confirm-button');
