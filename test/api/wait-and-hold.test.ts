@@ -134,7 +134,7 @@ describe('POST /bookings with Prefer: wait', () => {
       expect(res.status, res.text).toBe(201);
       expect(res.headers['preference-applied']).toBeUndefined();
       expect(view.status).toBe('PENDING');
-      expect(ms).toBeLessThan(1_000);
+      expect(ms).toBeLessThan(1_500); // no wait (the header check above is the exact one)
     },
   );
 
