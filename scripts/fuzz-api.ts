@@ -62,8 +62,9 @@ const args = [
   'all',
   '--max-time',
   String(SECONDS),
+  // Longer than the longest answer the document allows: `Prefer: wait=30` holds a POST for 30 s.
   '--request-timeout',
-  '10',
+  '35',
   '--generation-database',
   'none',
   '--no-color',

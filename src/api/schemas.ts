@@ -173,7 +173,8 @@ export const bookingRequestSchema = z
     message: 'is required (or a hold)',
     when: ({ value }) => typeof value === 'object' && value !== null && !Array.isArray(value),
   })
-  .meta({ id: 'BookingRequest' });
+  // The document says it too: exactly one of payment and hold.
+  .meta({ id: 'BookingRequest', oneOf: [{ required: ['payment'] }, { required: ['hold'] }] });
 
 /** POST /bookings/:id/hold/extend: minutes more for a HELD booking, once. */
 export const extendHoldRequestSchema = z.strictObject({ minutes: holdSchema.shape.minutes }).meta({ id: 'ExtendHoldRequest' });
@@ -306,7 +307,8 @@ export const bookingListSchema = z
 
 export const cancelRequestSchema = z.strictObject({ reason: z.string().max(200).optional() }).meta({ id: 'CancelRequest' });
 export const resolveRequestSchema = z
-  .strictObject({ note: z.string().trim().min(1, 'a note is required').max(1000) })
+  // A note with something in it: the document's pattern says what trim().min(1) checks.
+  .strictObject({ note: z.string().regex(/\S/, 'a note is required').trim().min(1, 'a note is required').max(1000) })
   .meta({ id: 'ResolveRequest' });
 
 export const flightsQuerySchema = z.strictObject({
