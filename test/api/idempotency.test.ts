@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
-import { invariantViolations } from '../helpers/db.ts';
+import { invariantViolations, rowCountsFor } from '../helpers/db.ts';
 import { bearer } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, pageOf, postBooking, seatsAvailable, waitForBooking } from './support.ts';
@@ -35,16 +35,7 @@ function startLogs(bookingId: string): { created: boolean }[] {
 }
 
 /** Everything the saga of one booking wrote: one of each, or the key was not honoured. */
-async function rowsFor(bookingId: string) {
-  const db = h.tdb.db;
-  const [bookings, flights, hotels, payments] = await Promise.all([
-    db.booking.count({ where: { id: bookingId } }),
-    db.flightReservation.count({ where: { bookingId } }),
-    db.hotelReservation.count({ where: { bookingId } }),
-    db.payment.count({ where: { bookingId } }),
-  ]);
-  return { bookings, flights, hotels, payments };
-}
+const rowsFor = (bookingId: string) => rowCountsFor(h.tdb.db, bookingId);
 
 /** The workflow's history: exactly one run, which scheduled each forward step once. */
 async function expectOneSaga(bookingId: string) {

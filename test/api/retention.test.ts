@@ -19,7 +19,7 @@ import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
-import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
 import { bearer } from '../helpers/identity.ts';
 import { bookingBody, expectConforms, expectError, poll } from './support.ts';
 
@@ -49,16 +49,7 @@ afterAll(async () => {
 
 const app = () => stack.apiUrl;
 
-async function rowsFor(bookingId: string) {
-  const db = stack.db;
-  const [bookings, flights, hotels, payments] = await Promise.all([
-    db.booking.count({ where: { id: bookingId } }),
-    db.flightReservation.count({ where: { bookingId } }),
-    db.hotelReservation.count({ where: { bookingId } }),
-    db.payment.count({ where: { bookingId } }),
-  ]);
-  return { bookings, flights, hotels, payments };
-}
+const rowsFor = (bookingId: string) => rowCountsFor(stack.db, bookingId);
 
 /** Until the booking is closed in the read model (as an operator, who reads every booking). */
 async function waitForBooking(id: string): Promise<BookingView> {

@@ -46,3 +46,14 @@ export async function serviceRows(db: Db, bookingId: string) {
   ]);
   return { flight, hotel, payment, booking };
 }
+
+/** How many rows the saga of one booking wrote in each service's table (and the read model). */
+export async function rowCountsFor(db: Db, bookingId: string) {
+  const [bookings, flights, hotels, payments] = await Promise.all([
+    db.booking.count({ where: { id: bookingId } }),
+    db.flightReservation.count({ where: { bookingId } }),
+    db.hotelReservation.count({ where: { bookingId } }),
+    db.payment.count({ where: { bookingId } }),
+  ]);
+  return { bookings, flights, hotels, payments };
+}
