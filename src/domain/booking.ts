@@ -167,8 +167,3 @@ export function initialBookingState(input: BookTripInput, now: string): BookingS
     version: 1,
   };
 }
-
-/** Cents as the API and the Web UI show an amount: 76000 → "760.00". */
-export function money(cents: number): string {
-  return (cents / 100).toFixed(2);
-}
