@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
@@ -23,6 +24,7 @@ if (!set || !/^[a-z0-9-]+$/.test(set)) {
   process.exit(2);
 }
 const OUT = new URL(`../test/histories/${set}/`, import.meta.url);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 await mkdir(OUT, { recursive: true });
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -87,7 +89,9 @@ async function record(scenario: Scenario): Promise<void> {
     ['workflow', 'show', '--workflow-id', workflowIdFor(bookingId), '--address', stack.temporalAddress, '--output', 'json'],
     { maxBuffer: 64 * 1024 * 1024 },
   );
-  await writeFile(new URL(`${scenario.name}.json`, OUT), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
+  // Stack traces name files: relative to the checkout, never this machine's paths.
+  const json = JSON.stringify(JSON.parse(stdout), null, 1).replaceAll(ROOT, './');
+  await writeFile(new URL(`${scenario.name}.json`, OUT), `${json}\n`);
   console.log(`recorded ${scenario.name}`);
 }
 

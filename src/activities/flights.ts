@@ -1,10 +1,12 @@
 // The flight service: seats on a flight (flight number + date).
-import type { Db } from '../db/client.ts';
+import type { Db, Prisma } from '../db/client.ts';
 import { toDbDate } from '../domain/dates.ts';
 import { businessFailure } from './failures.ts';
 import { cancel, reserve, type InventoryTables } from './reservations.ts';
 import type { SeatPreference } from '../workflows/steps.ts';
-import type { ReservationResult, ReserveFlightInput, SeatsResult, SelectSeatsInput, StepInput, UndoResult } from './types.ts';
+import type { FlightReservationResult, ReserveFlightInput, StepInput, UndoResult } from './types.ts';
+
+type Tx = Prisma.TransactionClient;
 
 const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const PREFERRED: Record<SeatPreference, string[]> = { window: ['A', 'F'], aisle: ['C', 'D'], any: [] };
@@ -39,23 +41,35 @@ const FLIGHTS: InventoryTables = {
   available: 'seats_available',
 };
 
+/** Seats on a flight are numbered 1A…1F, 2A… up to its capacity: those its reservations hold are taken. */
+async function takenSeats(tx: Tx, flightId: number): Promise<Set<string>> {
+  const taken = await tx.$queryRaw<{ seat: string }[]>`
+    SELECT unnest(seat_numbers) AS seat FROM flight_reservations WHERE flight_id = ${flightId} AND status = 'RESERVED'`;
+  return new Set(taken.map((t) => t.seat));
+}
+
 export function createFlightService(db: Db) {
   return {
-    reserveFlight: async (input: ReserveFlightInput): Promise<ReservationResult> => {
-      const { bookingId, flightNumber, date, seats } = input;
+    /**
+     * Reserves seats and assigns their numbers in one transaction, as an airline does: the flight
+     * row is locked, so two bookings never get one seat. Idempotent: a retried reserve returns the
+     * reservation, and the seats, it made the first time.
+     */
+    reserveFlight: async (input: ReserveFlightInput): Promise<FlightReservationResult> => {
+      const { bookingId, flightNumber, date, seats, seatPreference = 'any' } = input;
       if (!Number.isInteger(seats) || seats < 1 || seats > 9) {
         throw businessFailure('InvalidRequest', `a booking needs 1–9 seats (got ${seats})`);
       }
-      let flight: { id: number; priceCents: number; currency: string } | undefined;
+      let flight: { id: number; priceCents: number; currency: string; capacity: number } | undefined;
       return reserve(db, FLIGHTS, bookingId, {
         units: seats,
         lockInventory: async (tx) => {
-          const rows = await tx.$queryRaw<{ id: number; available: number; price_cents: number; currency: string }[]>`
-            SELECT id, seats_available AS available, price_cents, currency FROM flights
+          const rows = await tx.$queryRaw<{ id: number; available: number; price_cents: number; currency: string; capacity: number }[]>`
+            SELECT id, seats_available AS available, price_cents, currency, capacity FROM flights
             WHERE flight_number = ${flightNumber} AND date = ${toDbDate(date)} FOR UPDATE`;
           const row = rows[0];
           if (!row) return null;
-          flight = { id: row.id, priceCents: row.price_cents, currency: row.currency };
+          flight = { id: row.id, priceCents: row.price_cents, currency: row.currency, capacity: row.capacity };
           return row;
         },
         notFound: () => businessFailure('FlightNotFound', `no flight ${flightNumber} on ${date}`),
@@ -63,41 +77,21 @@ export function createFlightService(db: Db) {
           businessFailure('FlightSoldOut', `flight ${flightNumber} on ${date} has ${left} seat(s) left, ${seats} asked`),
         insert: async (tx, flightId) => {
           const priceCents = flight!.priceCents * seats;
+          const seatNumbers = chooseSeats(flight!.capacity, await takenSeats(tx, flight!.id), seats, seatPreference);
           const row = await tx.flightReservation.create({
-            data: { bookingId, flightId: Number(flightId), seats, priceCents, status: 'RESERVED' },
+            data: { bookingId, flightId: Number(flightId), seats, priceCents, status: 'RESERVED', seatNumbers },
           });
-          return { reservationId: row.id, priceCents, currency: flight!.currency };
+          return { reservationId: row.id, priceCents, currency: flight!.currency, seatNumbers };
         },
-        existing: ({ id, priceCents }) => ({ reservationId: id, priceCents, currency: flight?.currency ?? 'USD' }),
+        existing: async (tx, { id, priceCents }) => {
+          const [row] = await tx.$queryRaw<{ seat_numbers: string[] }[]>`SELECT seat_numbers FROM flight_reservations WHERE id = ${id}`;
+          return { reservationId: id, priceCents, currency: flight?.currency ?? 'USD', seatNumbers: row?.seat_numbers ?? [] };
+        },
       });
     },
 
     cancelFlight: async (input: StepInput): Promise<UndoResult> => {
       return cancel(db, FLIGHTS, input.bookingId);
-    },
-
-    /**
-     * Chooses seat numbers for a booking's reservation (rows of six, A–F; window A/F, aisle C/D).
-     * Idempotent: a reservation that has seats keeps them. Locks the flight row, as reserve does,
-     * so two bookings never get one seat.
-     */
-    selectSeats: async (input: SelectSeatsInput): Promise<SeatsResult> => {
-      const { bookingId, preference } = input;
-      return db.$transaction(async (tx) => {
-        const [reservation] = await tx.$queryRaw<{ flight_id: number | null; seats: number; status: string; seat_numbers: string[] }[]>`
-          SELECT flight_id, seats, status::text AS status, seat_numbers FROM flight_reservations WHERE booking_id = ${bookingId}`;
-        if (!reservation || reservation.status !== 'RESERVED' || reservation.flight_id === null) {
-          throw businessFailure('AlreadyCompensated', `booking ${bookingId} holds no flight reservation`);
-        }
-        if (reservation.seat_numbers.length > 0) return { seatNumbers: reservation.seat_numbers };
-        const [flight] = await tx.$queryRaw<{ capacity: number }[]>`
-          SELECT capacity FROM flights WHERE id = ${reservation.flight_id} FOR UPDATE`;
-        const taken = await tx.$queryRaw<{ seat: string }[]>`
-          SELECT unnest(seat_numbers) AS seat FROM flight_reservations WHERE flight_id = ${reservation.flight_id} AND status = 'RESERVED'`;
-        const seatNumbers = chooseSeats(flight!.capacity, new Set(taken.map((t) => t.seat)), reservation.seats, preference);
-        await tx.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${seatNumbers} WHERE booking_id = ${bookingId}`;
-        return { seatNumbers };
-      });
     },
   };
 }

@@ -53,7 +53,7 @@ export function createHotelService(db: Db) {
           });
           return { reservationId: row.id, nights, priceCents, currency };
         },
-        existing: ({ id, priceCents }) => ({ reservationId: id, nights, priceCents, currency }),
+        existing: (_tx, { id, priceCents }) => ({ reservationId: id, nights, priceCents, currency }),
       });
     },
 

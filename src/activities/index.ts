@@ -97,7 +97,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     reserveFlight: step('reserveFlight', faultInjection, flights.reserveFlight),
     cancelFlight: step('cancelFlight', faultInjection, flights.cancelFlight),
-    selectSeats: step('selectSeats', faultInjection, flights.selectSeats),
     reserveHotel: step('reserveHotel', faultInjection, hotels.reserveHotel),
     cancelHotel: step('cancelHotel', faultInjection, hotels.cancelHotel),
     chargePayment: step('chargePayment', faultInjection, payments.chargePayment),

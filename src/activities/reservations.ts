@@ -40,8 +40,8 @@ export interface ReserveSpec<R> {
   soldOut: (available: number) => Error;
   /** Inserts the reservation row, after the inventory was decremented. */
   insert: (tx: Tx, inventoryId: string | number) => Promise<R>;
-  /** The result for a reservation that already exists (a retried reserve). */
-  existing: (row: { id: string; priceCents: number }) => R;
+  /** The result for a reservation that already exists (a retried reserve), read in the same transaction. */
+  existing: (tx: Tx, row: { id: string; priceCents: number }) => R | Promise<R>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function reserve<R>(db: Db, t: InventoryTables, bookingId: string, 
         const inventory = await spec.lockInventory(tx);
         const existing = await lockReservation(tx, t, bookingId);
         if (existing?.status === 'RESERVED') {
-          return spec.existing({ id: existing.id, priceCents: existing.price_cents });
+          return spec.existing(tx, { id: existing.id, priceCents: existing.price_cents });
         }
         if (existing) {
           throw businessFailure(

@@ -19,14 +19,8 @@ export interface ReserveFlightInput extends StepInput {
   flightNumber: string;
   date: string;
   seats: number;
-}
-
-export interface SelectSeatsInput extends StepInput {
-  preference: SeatPreference;
-}
-
-export interface SeatsResult {
-  seatNumbers: string[];
+  /** Which seats to assign (default: any). */
+  seatPreference?: SeatPreference;
 }
 
 export interface ReserveHotelInput extends StepInput {
@@ -46,6 +40,11 @@ export interface ReservationResult {
   reservationId: string;
   priceCents: number;
   currency: string;
+}
+
+export interface FlightReservationResult extends ReservationResult {
+  /** Assigned with the reservation, in its transaction (e.g. 12A). */
+  seatNumbers: string[];
 }
 
 export interface HotelReservationResult extends ReservationResult {

@@ -13,9 +13,11 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { writeBookingRow } from '../db/read-model.ts';
 import { tokenizeCard } from '../payments/vault.ts';
 import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../domain/booking.ts';
 import {
+  BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
   cancelBookingUpdate,
   confirmHoldUpdate,
@@ -190,13 +192,23 @@ export function createBookingService(deps: BookingServiceDeps) {
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       // The request's keyed hash, for whoever reads the workflow (repeats are answered from idempotency_keys).
       memo: { requestHash, customerId },
+      // The Web UI can list bookings by status from their start; the workflow keeps it current.
+      typedSearchAttributes: [{ key: BOOKING_STATUS_SEARCH_ATTRIBUTE, value: 'PENDING' }],
       ...describeBooking(input, card),
     };
+    const initialState = initialBookingState(input, new Date().toISOString());
+    /**
+     * The booking is started: its key says so, and the read model has its PENDING row (written
+     * here, where the answer already is, instead of by a task of the saga). The row is best effort:
+     * never over what the workflow wrote, and the workflow writes it at its next status change.
+     */
+    const started = () =>
+      Promise.all([idempotencyKey ? markStarted(db, bookingId) : undefined, writeBookingRow(db, initialState, { ifAbsent: true }).catch(() => undefined)]);
     try {
-      const initial = () => toView(initialBookingState(input, new Date().toISOString()), 'workflow');
+      const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {
         await client.workflow.start<typeof bookTrip>('bookTrip', options);
-        if (idempotencyKey) await markStarted(db, bookingId);
+        await started();
         return { created: true, view: initial() };
       }
       // Prefer: wait. Update-with-Start rather than waiting on the workflow's result: one call
@@ -207,7 +219,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const operation = new WithStartWorkflowOperation<typeof bookTrip>('bookTrip', { ...options, workflowIdConflictPolicy: 'FAIL' });
       const state = await within(waitMs, async () => {
         const update = await client.workflow.startUpdateWithStart(awaitSettledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
-        if (idempotencyKey) await markStarted(db, bookingId);
+        await started();
         return update.result();
       });
       if (state) return { created: true, view: toView(state, 'workflow') };
@@ -215,7 +227,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       // started but with no worker answering yet (none polls, or none is current), as it began.
       const view = (await get(bookingId).catch(() => undefined)) ?? ((await exists(bookingId)) ? initial() : undefined);
       if (!view) throw new ApiError(503, 'temporarily_unavailable', 'the booking could not be started in time; retry (with the same Idempotency-Key)');
-      if (idempotencyKey) await markStarted(db, bookingId);
+      await started();
       return { created: true, view };
     } catch (error) {
       // Lost a race with a concurrent repeat of this request.
@@ -265,7 +277,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     async ownerOf(bookingId: string): Promise<string | undefined> {
       const row = await db.booking.findUnique({ where: { id: bookingId }, select: { customerId: true } });
       if (row) return row.customerId;
-      // Not in the read model yet (its first write is the saga's first task): the workflow's memo says,
+      // Not in the read model (yet: the API writes its row just after the start): the workflow's memo says,
       // from Temporal alone, so a slow worker reveals nothing about someone else's booking.
       try {
         const { memo } = await client.withDeadline(deadline(), () => handleFor(bookingId).describe());

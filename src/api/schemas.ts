@@ -159,7 +159,7 @@ export const bookingRequestSchema = z
       flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2–8 capital letters or digits'),
       date: travelDate,
       seats: count('seat'),
-      seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'For the seat-selection step (default any).' }),
+      seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'Which seats the flight reservation assigns (default any).' }),
     }),
     hotel: hotelStay.transform(({ hotelId, checkIn, nights, rooms }) => ({ hotelId, checkIn, checkOut: checkOutFor(checkIn, nights), rooms })),
     payment: paymentSchema.optional().meta({ description: 'The card: required unless the booking is a hold.' }),

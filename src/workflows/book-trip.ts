@@ -8,15 +8,13 @@ import {
   condition,
   isCancellation,
   log,
-  patched,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
   upsertSearchAttributes,
+  workflowInfo,
   type ActivityOptions,
-  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
@@ -35,34 +33,22 @@ import { Saga } from './saga.ts';
 import { STEP_NAMES, TRIP_STEPS, deadlineInWords } from './steps.ts';
 
 /** The read model's updates retry until PostgreSQL answers: every update is idempotent (versioned). */
-const READ_MODEL_OPTIONS: ActivityOptions & LocalActivityOptions = {
+const READ_MODEL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 };
-
-/** The BookingStatus search attribute, upserted at each status change; added after the first release. */
-export const STATUS_SEARCH_ATTRIBUTE_PATCH = 'booking-status-search-attribute';
-
-/**
- * The read model's first update (PENDING) runs as a local activity, inside the first workflow
- * task: one activity task and one workflow task less per booking (bench/README.md). Added later
- * still. Every later update stays a (remote) activity on purpose: a local activity's effect is
- * visible before its workflow task commits, and a task that fails (an update came in meanwhile)
- * runs again from the history, where the update may win. A read model that already said CONFIRMED
- * would then see the booking cancelled. The first update says only PENDING, which no rerun changes.
- */
-export const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
 
 const { syncBooking } = proxyActivities<Activities>(READ_MODEL_OPTIONS);
-const { syncBooking: syncBookingLocally } = proxyLocalActivities<Activities>(READ_MODEL_OPTIONS);
 
 // ---------- The workflow ----------
 
 // A saga finishes on the build that started it, however long it waits (payment retries for hours,
-// an operator for days): a new build takes new sagas only. See docs/deploy.md, rollouts.
+// an operator for days): a new build takes new sagas only. See docs/deploy.md, rollouts. So a change
+// ships as a new build, with no patched() markers in its histories; the histories of retired builds
+// replay on those builds' code (docs/replay.md).
 setWorkflowOptions({ versioningBehavior: 'PINNED' }, bookTrip);
 
 export async function bookTrip(input: BookTripInput): Promise<BookingState> {
@@ -76,10 +62,11 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   /** The hold's deadline moved (extendHold): its timer starts again. */
   let holdMoved = false;
 
-  let publishedStatus: BookingStatus | undefined;
-  /** Keeps the BookingStatus search attribute equal to the status (workflows started before it have none). */
+  // The API starts a booking with BookingStatus=PENDING; a start without it gets it here.
+  let publishedStatus = workflowInfo().typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE) as BookingStatus | undefined;
+  /** Keeps the BookingStatus search attribute equal to the status. */
   const publishStatus = () => {
-    if (state.status === publishedStatus || !patched(STATUS_SEARCH_ATTRIBUTE_PATCH)) return;
+    if (state.status === publishedStatus) return;
     upsertSearchAttributes([{ key: BOOKING_STATUS_SEARCH_ATTRIBUTE, value: state.status }]);
     publishedStatus = state.status;
   };
@@ -89,11 +76,16 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     setCurrentDetails(renderDetails(state));
     publishStatus();
   };
-  /** Writes the state to the read model; `local` only for the first update (see LOCAL_READ_MODEL_PATCH). */
-  const sync = (local = false) =>
-    CancellationScope.nonCancellable(() =>
-      (local ? syncBookingLocally : syncBooking).executeWithOptions({ summary: `Read model: ${state.status}` }, [state]),
-    );
+  /**
+   * Writes the state to the read model, from the task after the one that decided it: an activity,
+   * never a local one. A local activity's write is visible before its workflow task commits, and a
+   * task that fails (an Update came in meanwhile) runs again from the history, where the Update may
+   * win: a read model that had said CONFIRMED would then see the booking cancelled. The API writes
+   * the first row (PENDING) when it starts the booking; a booking on the happy path writes only its
+   * end (bench/README.md, the shape of the saga).
+   */
+  const sync = () =>
+    CancellationScope.nonCancellable(() => syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]));
   setCurrentDetails(renderDetails(state));
   publishStatus();
   /**
@@ -279,9 +271,6 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   // ---- The saga, forward ----
   let outcome: 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
   let error: unknown;
-  // The read model knows the booking from its start: PENDING. Workflows that started before the
-  // local first update replay their activity.
-  await sync(patched(LOCAL_READ_MODEL_PATCH));
   try {
     await forward.run(() => saga.forward());
     // A cancel accepted in the same task as the last step's completion still wins.

@@ -44,15 +44,8 @@ export type SagaStep<A, I, S> = StepUndo<A> & {
   summary: (ctx: SagaContext<I, S>) => string;
   /** The activity's input (the runner adds the saga's start and the step's injected fault). */
   args: (ctx: SagaContext<I, S>) => object;
-  /** A second activity of the same step, once the first has succeeded; behind `patch`, if it was added later. */
-  then?: {
-    activity: keyof A & string;
-    patch?: string;
-    summary: (ctx: SagaContext<I, S>) => string;
-    args: (ctx: SagaContext<I, S>) => object;
-  };
   /** What the result adds to the state; returns the service's reference for the ledger. */
-  record: (ctx: SagaContext<I, S>, result: unknown, thenResult?: unknown) => string | undefined;
+  record: (ctx: SagaContext<I, S>, result: unknown) => string | undefined;
 };
 
 /** A step's line in the ledger, as the runner keeps it. */
@@ -188,11 +181,9 @@ export class Saga<A, I, S extends SagaLedger> {
     log.info(`step ${step.name}: ${summary}`);
     try {
       const result = await execute(step.activity, step.options, summary, this.#args(step.activity, step.args(this.#ctx)));
-      const then = step.then && (!step.then.patch || patched(step.then.patch)) ? step.then : undefined;
-      const thenResult = then ? await execute(then.activity, step.options, then.summary(this.#ctx), then.args(this.#ctx)) : undefined;
       entry.state = 'DONE';
       entry.attempts = (result as Attempted).attempt;
-      const reference = step.record(this.#ctx, result, thenResult);
+      const reference = step.record(this.#ctx, result);
       if (reference !== undefined) entry.reference = reference;
       this.#options.changed();
     } catch (error) {

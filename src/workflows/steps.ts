@@ -22,7 +22,7 @@ export interface FlightRequest {
   /** YYYY-MM-DD */
   date: string;
   seats: number;
-  /** For the seat selection after the reservation (default: any). */
+  /** Which seats the reservation assigns (default: any). */
   seatPreference?: SeatPreference;
 }
 
@@ -53,7 +53,7 @@ export interface TripDetails {
   flight?: FlightRequest & {
     priceCents?: number;
     reservationId?: string;
-    /** Chosen by the seat selection (workflows started before it have none). */
+    /** Assigned with the reservation (sagas of builds before seat selection have none). */
     seatNumbers?: string[];
     /** A hold's trip currency, until its confirm brings the payment. */
     currency?: string;
@@ -100,9 +100,6 @@ export const UNDO_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m' },
 };
 
-/** The seat selection after the flight's reservation, added after the first release (see the replay tests). */
-export const SEAT_SELECTION_PATCH = 'seat-selection';
-
 function formatMoney(cents: number, currency: string): string {
   return `${(cents / 100).toFixed(2)} ${currency}`;
 }
@@ -127,22 +124,14 @@ export const TRIP_STEPS = [
     options: RESERVE_OPTIONS,
     undo: 'cancelFlight',
     undoOptions: UNDO_OPTIONS,
-    summary: ({ input: { flight } }) => `Reserve ${flight.seats} seat(s) on ${flight.flightNumber} ${flight.date}`,
+    summary: ({ input: { flight } }) => `Reserve ${flight.seats} ${flight.seatPreference ?? 'any'} seat(s) on ${flight.flightNumber} ${flight.date}`,
     args: ({ input }) => ({ bookingId: input.bookingId, ...input.flight }),
-    // The seats are chosen once the reservation holds; workflows that started before the seat
-    // selection replay without it.
-    then: {
-      activity: 'selectSeats',
-      patch: SEAT_SELECTION_PATCH,
-      summary: ({ input: { flight } }) => `Choose ${flight.seats} ${flight.seatPreference ?? 'any'} seat(s) on ${flight.flightNumber}`,
-      args: ({ input }) => ({ bookingId: input.bookingId, preference: input.flight.seatPreference ?? 'any' }),
-    },
-    record: ({ input, state }, reserved, seats) => {
-      const { seatNumbers } = (seats ?? {}) as { seatNumbers?: string[] };
-      const { priceCents, currency, reservationId } = reserved as Awaited<ReturnType<Activities['reserveFlight']>>;
+    // The seats are assigned in the reservation's own transaction (seatPreference, default any).
+    record: ({ input, state }, result) => {
+      const { priceCents, currency, reservationId, seatNumbers } = result as Awaited<ReturnType<Activities['reserveFlight']>>;
       // The trip is priced in the flight's currency; a hold has no payment yet, so its flight keeps
       // the currency for the confirm.
-      state.flight = { ...input.flight, priceCents, reservationId, ...(seatNumbers ? { seatNumbers } : {}), ...(state.payment ? {} : { currency }) };
+      state.flight = { ...input.flight, priceCents, reservationId, seatNumbers, ...(state.payment ? {} : { currency }) };
       if (state.payment) state.payment = { ...state.payment, currency };
       return reservationId;
     },
@@ -208,9 +197,9 @@ export const STEP_ACTIVITY_NAMES: readonly (StepActivity | UndoActivity)[] = [
   ...TRIP_STEPS.flatMap((s): UndoActivity[] => ('undo' in s ? [s.undo] : [])).reverse(),
 ];
 
-/** The step a forward or undo activity (or a step's follow-up) belongs to. */
+/** The step a forward or undo activity belongs to. */
 export function stepOfActivity(activity: string): StepName | undefined {
-  return TRIP_STEPS.find((s) => s.activity === activity || ('undo' in s && s.undo === activity) || ('then' in s && s.then.activity === activity))?.name;
+  return TRIP_STEPS.find((s) => s.activity === activity || ('undo' in s && s.undo === activity))?.name;
 }
 
 /** What the steps before the payment reserved, in cents: every step's `priceCents` in the booking. */

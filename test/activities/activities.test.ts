@@ -145,18 +145,34 @@ async function fillFlight(date: string, leave: number): Promise<void> {
 }
 
 describe('idempotency: one booking ID, one effect', () => {
-  test('reserveFlight twice returns the same reservation and takes the seats once', async () => {
+  test('reserveFlight twice returns the same reservation, with the same seats, and takes the seats once', async () => {
     const bookingId = randomUUID();
     const before = await seatsLeft();
     const first = await envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
     const second = await envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
-    expect(first).toEqual({ reservationId: first.reservationId, priceCents: 44_000, currency: 'USD', attempt: 1 });
+    expect(first).toEqual({ reservationId: first.reservationId, priceCents: 44_000, currency: 'USD', seatNumbers: first.seatNumbers, attempt: 1 });
     expect(first.reservationId).toMatch(UUID);
+    expect(first.seatNumbers).toHaveLength(2);
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await seatsLeft()).toBe(before - 2);
     const { flight } = await serviceRows(db, bookingId);
-    expect(flight).toMatchObject({ id: first.reservationId, status: 'RESERVED', seats: 2, priceCents: 44_000 });
+    expect(flight).toMatchObject({ id: first.reservationId, status: 'RESERVED', seats: 2, priceCents: 44_000, seatNumbers: first.seatNumbers });
     expect((await countRows(bookingId)).flights).toBe(1);
+  });
+
+  test('reserveFlight assigns seats with the reservation: preferred letters first, never a seat twice, even at once', async () => {
+    const date = daysFromNow(23);
+    const window = await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 2, seatPreference: 'window' }));
+    for (const seat of window.seatNumbers) expect(seat).toMatch(/^\d+[AF]$/);
+    const aisle = await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 2, seatPreference: 'aisle' }));
+    for (const seat of aisle.seatNumbers) expect(seat).toMatch(/^\d+[CD]$/);
+    // Eight bookings at once on the same flight: the flight row's lock gives each its own seats.
+    const concurrent = await Promise.all(
+      Array.from({ length: 8 }, () => envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 3 }))),
+    );
+    const all = [window, aisle, ...concurrent].flatMap((r) => r.seatNumbers);
+    expect(all).toHaveLength(4 + 24);
+    expect(new Set(all).size).toBe(all.length);
   });
 
   test('reserveHotel twice returns the same reservation and takes the rooms once', async () => {

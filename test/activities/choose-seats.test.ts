@@ -1,4 +1,4 @@
-// chooseSeats: the seat map walk behind selectSeats (pure: no database).
+// chooseSeats: the seat map walk behind reserveFlight's seat assignment (pure: no database).
 import { describe, expect, test } from 'vitest';
 import { chooseSeats } from '../../src/activities/flights.ts';
 import type { SeatPreference } from '../../src/workflows/steps.ts';

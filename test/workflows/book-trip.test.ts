@@ -4,10 +4,9 @@ import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';
-import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
-import { SEAT_SELECTION_PATCH, TRIP_STEPS } from '../../src/workflows/steps.ts';
+import { TRIP_STEPS } from '../../src/workflows/steps.ts';
 
 /** Each step's forward activity, from the step table. */
 const FORWARD_ACTIVITIES = TRIP_STEPS.map((s) => s.activity);
@@ -40,7 +39,7 @@ test('a booking that succeeds is CONFIRMED, charged the sum of the reserved pric
   expect(rows.booking).toMatchObject({ totalCents: EXPECTED_TOTAL_CENTS, flightCents: 22_000, hotelCents: 54_000 });
 });
 
-test('new runs take the seat-selection step (behind its patch marker): window seats, once', async () => {
+test('the flight reservation assigns the seats in its own transaction: window seats, once', async () => {
   const run = await runBooking(h, { flight: { seats: 2, seatPreference: 'window' } });
   expect(run.state.status).toBe('CONFIRMED');
   const seats = run.state.flight?.seatNumbers ?? [];
@@ -49,20 +48,20 @@ test('new runs take the seat-selection step (behind its patch marker): window se
   for (const seat of seats) expect(seat).toMatch(/^\d+[AF]$/);
   expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
   const history = await run.handle.fetchHistory();
-  expect(activitySequence(history).slice(0, 3)).toEqual(['syncBooking (local)', 'reserveFlight', 'selectSeats']);
-  expect(patchesIn(history)).toContain(SEAT_SELECTION_PATCH);
+  expect(activitySequence(history).slice(0, 2)).toEqual(['reserveFlight', 'reserveHotel']);
   expect(await invariantViolations(h.tdb.db)).toEqual([]);
 });
 
-test("new runs write the read model's first update (PENDING) with a local activity, behind its patch marker; the rest stay activities", async () => {
+test('a confirmed booking costs three service calls and one read-model write, with no markers', async () => {
   const run = await runBooking(h);
   expect(run.state.status).toBe('CONFIRMED');
   const history = await run.handle.fetchHistory();
-  expect(patchesIn(history)).toContain(LOCAL_READ_MODEL_PATCH);
-  // CONFIRMED reaches the read model only from a committed workflow task (see LOCAL_READ_MODEL_PATCH).
-  expect(activitySequence(history)).toEqual(['syncBooking (local)', 'reserveFlight', 'selectSeats', 'reserveHotel', 'chargePayment', 'syncBooking']);
-  // One workflow task per activity task, plus the first: the first update rides along with it.
-  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(6);
+  // CONFIRMED reaches the read model only from the task after the one that decided it (an activity).
+  expect(activitySequence(history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+  expect(patchesIn(history)).toEqual([]);
+  expect(history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
+  // One workflow task per activity task, plus the first.
+  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(5);
   expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: run.state.version });
 });
 

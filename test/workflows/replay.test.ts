@@ -1,5 +1,7 @@
 // Every recorded history (test/histories/, from `npm run record-histories` against a real dev
-// server) must replay on today's workflow code; a non-deterministic change must fail the replay.
+// server) must replay on the workflow code of the build it ran on: today's code for this build's
+// set, an archived bundle for a retired build's (bookTrip is PINNED, so its sagas never move to a
+// newer build). A non-deterministic change must fail the replay.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -7,14 +9,26 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal.ts';
-import { LOCAL_READ_MODEL_PATCH } from '../../src/workflows/book-trip.ts';
-import { SEAT_SELECTION_PATCH } from '../../src/workflows/steps.ts';
 import { activitySequence, eventSummaries, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 
+/** The patches of the builds before v5 (v5 and later ship as new PINNED builds, without patches). */
+const SEAT_SELECTION_PATCH = 'seat-selection';
+const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
+
+/** The sets recorded on this build: they replay on today's code. */
+const CURRENT_SETS = ['v5-one-call-per-step'];
+/** Retired builds: the sets recorded on them, and their archived workflow code (`npm run build:workflows -- --archive`). */
+const RETIRED_BUILDS = [
+  { bundle: fileURLToPath(new URL('../histories/builds/v4.js', import.meta.url)), sets: ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold'] },
+];
+
 /** Every history of every recorded set (one folder per workflow code version), as "set/scenario". */
-async function loadHistories(set?: string) {
+type Recorded = { workflowId: string; history: ReturnType<typeof historyFromJSON> };
+
+async function loadHistories(set?: string | string[]): Promise<Recorded[]> {
+  if (Array.isArray(set)) return (await Promise.all(set.map((one) => loadHistories(one)))).flat();
   const files = (await readdir(HISTORIES, { recursive: true }))
     .filter((f) => f.endsWith('.json') && (!set || f.startsWith(`${set}/`) || f === `${set}.json`))
     .sort();
@@ -26,22 +40,22 @@ async function loadHistories(set?: string) {
   );
 }
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap) {
+async function replayAll(bundle: WorkflowBundleWithSourceMap | { codePath: string }, sets?: string[]) {
   const results: { workflowId: string; error?: unknown }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'replay-test' }, await loadHistories())) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'replay-test' }, await loadHistories(sets))) {
     results.push({ workflowId: result.workflowId, ...(result.error ? { error: result.error } : {}) });
   }
   return results;
 }
 
-let current: WorkflowBundleWithSourceMap;
+let currentBundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
-  current = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  currentBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
 });
 
 describe('recorded histories', () => {
   test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold']) {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold', 'v5-one-call-per-step']) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
       expect.arrayContaining([
@@ -91,10 +105,33 @@ describe('recorded histories', () => {
     expect(eventSummaries(v4!.history).find((s) => s.startsWith('activity: Charge'))).toMatch(/\(retrying until \d\d:\d\d UTC/);
   });
 
-  test('all replay on the current workflow code: old runs skip the new step and keep their remote read-model updates, new runs take both changes', async () => {
-    const results = await replayAll(current);
-    expect(results.length).toBeGreaterThanOrEqual(51);
-    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
+  test('v5 (this build) costs three service calls and one read-model write, with no markers; seats come with the flight', async () => {
+    const names = (await loadHistories('v5-one-call-per-step')).map((h) => h.workflowId.slice('v5-one-call-per-step/'.length));
+    expect(names).toEqual(expect.arrayContaining(['confirmed', 'card-declined', 'user-cancel-during-hotel', 'hold-expired', 'cancel-hotel-fail-resolved']));
+    const [confirmed] = await loadHistories('v5-one-call-per-step/confirmed');
+    expect(activitySequence(confirmed!.history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+    expect(confirmed!.history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
+    // Before: a local PENDING write, seat selection and three patch markers (47 events); now 30.
+    const [v4] = await loadHistories('v4-hold/confirmed');
+    expect(v4!.history.events).toHaveLength(47);
+    expect(confirmed!.history.events).toHaveLength(30);
+  });
+
+  test('each set replays on the code of the build it ran on: today\'s for v5, the archived v4 build for v1–v4', async () => {
+    const current = await replayAll(currentBundle, CURRENT_SETS);
+    expect(current.length).toBeGreaterThanOrEqual(20);
+    expect(current.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
+    for (const { bundle, sets } of RETIRED_BUILDS) {
+      const retired = await replayAll({ codePath: bundle }, sets);
+      expect(retired.length).toBeGreaterThanOrEqual(51);
+      expect(retired.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
+    }
+  });
+
+  test('v4 histories do not replay on v5 code: the change ships as a new PINNED build, not a patch', async () => {
+    const results = await replayAll(currentBundle, ['v4-hold']);
+    const confirmed = results.find((r) => r.workflowId === 'v4-hold/confirmed');
+    expect(confirmed?.error).toBeInstanceOf(DeterminismViolationError);
   });
 
   test('a non-deterministic change (hotel before flight) fails the replay', async () => {
@@ -109,6 +146,7 @@ describe('recorded histories', () => {
     expect(failed.map((r) => r.workflowId)).toContain('v2-seat-selection/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v3-local-first-read-model-update/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v4-hold/hold-expired');
+    expect(failed.map((r) => r.workflowId)).toContain('v5-one-call-per-step/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
