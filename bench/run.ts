@@ -809,7 +809,7 @@ try {
     const out = new URL('./results/', import.meta.url);
     await writeFile(new URL('latest.json', out), json);
     await writeFile(new URL('latest.md', out), md);
-    const line = { when, machine, commit, options, ...Object.fromEntries(results.map((r) => [r.mode, { ratios: r.ratios, absolutes: r.absolutes, sagaPerSecond: r.throughput.sagaPerSecond, barePerSecond: r.throughput.barePerSecond }])) };
+    const line = { when, machine, commit, harness: 'v2: ratios against the bare workflow', options, ...Object.fromEntries(results.map((r) => [r.mode, { ratios: r.ratios, absolutes: r.absolutes, sagaPerSecond: r.throughput.sagaPerSecond, barePerSecond: r.throughput.barePerSecond }])) };
     await appendFile(new URL('history.jsonl', out), `${JSON.stringify(line)}\n`);
     console.log('wrote bench/results/latest.json and latest.md, and a line in history.jsonl');
   } else if (values.out) {
