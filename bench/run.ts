@@ -626,7 +626,8 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
         workerCpu: round(sagaCpu.worker / bareCpu.worker, 2),
         e2eP50: round(e2e.saga.p50 / e2e.bare.p50, 2),
         postP99: round(postLatency.p99 / bareStarts.p99, 2),
-        watchers: round(many.temporalCallsPerSecond / one.temporalCallsPerSecond, 2),
+        // No calls in either window (a watch path that only polls slowly): nothing grew, 1.
+        watchers: many.temporalCallsPerSecond === 0 && one.temporalCallsPerSecond === 0 ? 1 : round(many.temporalCallsPerSecond / one.temporalCallsPerSecond, 2),
       },
       absolutes: {
         getP99Ms: getLatency.p99,
