@@ -10,8 +10,10 @@ import { BOOKING_CHANGED_CHANNEL } from '../db/booking-changed.ts';
 export interface BookingChanges {
   /** Runs `handler` with the booking's ID at each change; returns a function that stops it. */
   onChange(handler: (bookingId: string) => void): () => void;
-  /** Runs `handler` each time the connection listens again after a drop (changes may have been missed). */
+  /** Runs `handler` each time the connection starts listening (again): changes may have been missed. */
   onReconnect(handler: () => void): () => void;
+  /** Resolves once the connection listens (the first time), or once closed. Never rejects. */
+  ready: Promise<void>;
   /** Closes the connection for good. */
   close(): Promise<void>;
 }
@@ -25,8 +27,12 @@ export interface BookingChangesOptions {
 
 const MAX_RECONNECT_MS = 30_000;
 
-/** Connects and LISTENs; resolves once listening (a first failure rejects: the API must not start deaf). */
-export async function listenForBookingChanges(options: BookingChangesOptions): Promise<BookingChanges> {
+/**
+ * Connects and LISTENs, and keeps listening: a connection that cannot be opened (the database is
+ * not up yet) or drops is opened again. Until it listens, watchers learn of changes from their
+ * safety poll only; once it does, every watcher reads once (the `reconnected` handlers).
+ */
+export function listenForBookingChanges(options: BookingChangesOptions): BookingChanges {
   const { databaseUrl, logger } = options;
   const firstPause = options.reconnectMs ?? 500;
   const changeHandlers = new Set<(bookingId: string) => void>();
@@ -35,6 +41,8 @@ export async function listenForBookingChanges(options: BookingChangesOptions): P
   let closed = false;
   let pause = firstPause;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
 
   async function open(): Promise<pg.Client> {
     const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'trip-api-listen' });
@@ -66,29 +74,36 @@ export async function listenForBookingChanges(options: BookingChangesOptions): P
     schedule();
   }
 
-  function schedule(): void {
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      if (closed) return;
-      open().then(
-        (c) => {
-          if (closed) return void c.end().catch(() => undefined);
-          client = c;
-          pause = firstPause;
-          logger?.info('booking changes: listening again');
-          for (const handler of reconnectHandlers) handler();
-        },
-        (error: unknown) => {
-          pause = Math.min(pause * 2, MAX_RECONNECT_MS);
-          logger?.warn({ err: error }, `booking changes: cannot listen yet; again in ${pause} ms`);
-          schedule();
-        },
-      );
-    }, pause);
+  function connect(first: boolean): void {
+    open().then(
+      (c) => {
+        if (closed) return void c.end().catch(() => undefined);
+        client = c;
+        pause = firstPause;
+        logger?.info(first ? 'booking changes: listening' : 'booking changes: listening again');
+        listening();
+        // What changed while it did not listen was not told: every watcher reads once.
+        for (const handler of reconnectHandlers) handler();
+      },
+      (error: unknown) => {
+        if (closed) return;
+        logger?.warn({ err: error }, `booking changes: cannot LISTEN yet; again in ${pause} ms`);
+        schedule(first);
+      },
+    );
   }
 
-  client = await open();
+  function schedule(first = false): void {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed) connect(first);
+    }, pause);
+    pause = Math.min(pause * 2, MAX_RECONNECT_MS);
+  }
+
+  connect(true);
   return {
+    ready,
     onChange(handler) {
       changeHandlers.add(handler);
       return () => changeHandlers.delete(handler);
@@ -99,6 +114,7 @@ export async function listenForBookingChanges(options: BookingChangesOptions): P
     },
     async close() {
       closed = true;
+      listening();
       clearTimeout(retryTimer);
       const c = client;
       client = undefined;

@@ -49,11 +49,9 @@ const client = new Client({
   dataConverter: dataConverterFor(config),
   ...(interceptors ? { interceptors } : {}),
 });
-// One LISTEN connection wakes the event streams' watchers when a booking changes (docs/api.md).
-const changes = await listenForBookingChanges({ databaseUrl: config.databaseUrl!, logger }).catch((error: unknown) => {
-  logger.fatal(`The API cannot LISTEN on the database: ${(error as Error).message}`);
-  process.exit(1);
-});
+// One LISTEN connection wakes the event streams' watchers when a booking changes (docs/api.md);
+// while the database cannot be reached it is retried, and the watchers poll slowly meanwhile.
+const changes = listenForBookingChanges({ databaseUrl: config.databaseUrl!, logger });
 const codec = codecEndpointFor(config);
 // AUTH_* in production (loadConfig refuses to go on without them); the dev issuer otherwise.
 const identity = await identityFor(config, join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'));

@@ -197,8 +197,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // token survives a restart).
     const identity = await identityFor(config, join(options.dataDir, 'dev-issuer-key.json'));
     logger.info(`identity: ${identity.describe}`);
-    const changes = await listenForBookingChanges({ databaseUrl, logger });
+    const changes = listenForBookingChanges({ databaseUrl, logger });
     stops.push(() => changes.close());
+    await changes.ready;
     const app = createApp({
       client,
       db,

@@ -248,3 +248,54 @@ describe('a booking that is not changing', () => {
     }
   });
 });
+
+describe('the LISTEN connection', () => {
+  let api: RunningApi;
+  let server: Awaited<ReturnType<typeof listening>>;
+  beforeAll(async () => {
+    // No safety poll within the test: a read is a notice's, or the refresh after a reconnect.
+    api = await startApi(h, { sse: { safetyPollMs: 60_000 } });
+    server = await listening(api);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await api?.stop();
+  });
+
+  const listenBackends = async () =>
+    (
+      await h.tdb.db.$queryRaw<{ pid: number }[]>`
+        SELECT pid FROM pg_stat_activity WHERE application_name = 'trip-api-listen' AND datname = current_database()`
+    ).map((r) => r.pid);
+
+  test('dropped: it listens again, every watcher reads its booking once, and later changes reach the streams', async () => {
+    const res = await postBooking(api.app, bookingBody({ customerId: 'watch-drop', card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
+    const id = (res.body as BookingView).bookingId;
+    await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
+    const stream = openStream(server.base, id, await api.identity.operator('op-drop'));
+    try {
+      expect(await stream.status).toBe(200);
+      await poll(() => stream.views().length, (n) => n === 1, { what: 'the first view' });
+      const [pid] = await listenBackends();
+      expect(pid).toBeDefined();
+      const before = api.temporalCalls();
+      await h.tdb.db.$queryRaw`SELECT pg_terminate_backend(${pid}::int)`;
+      await poll(listenBackends, (pids) => pids.length === 1 && pids[0] !== pid, { what: 'a new LISTEN connection' });
+      // The refresh: one query and one describe, for the one watcher.
+      await poll(() => watcherCallsSince(api, before), (n) => n >= 2, { what: 'the refresh after the reconnect', timeoutMs: 5_000 });
+      await delay(500);
+      expect(watcherCallsSince(api, before)).toBe(2);
+      // Listening again: an operator's retry (whose undo fails again) reaches the stream at once.
+      const retried = await request(api.app).post(`/bookings/${id}/compensation/retry`).send({});
+      expect(retried.status).toBe(202);
+      const views = await poll(
+        () => stream.views(),
+        (v) => v.length > 1 && v.at(-1)!.status === 'COMPENSATION_FAILED' && (v.at(-1)!.retriedBy?.length ?? 0) === 1,
+        { what: 'the retry in the stream', timeoutMs: 10_000 },
+      );
+      expect(views.at(-1)!.version).toBeGreaterThan(views[0]!.version);
+    } finally {
+      stream.close();
+    }
+  });
+});

@@ -66,7 +66,8 @@ export async function startApi(
     address: h.env.address,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), countingInterceptor(counts)],
   });
-  const changes = await listenForBookingChanges({ databaseUrl: h.tdb.url, logger, reconnectMs: 100 });
+  const changes = listenForBookingChanges({ databaseUrl: h.tdb.url, logger, reconnectMs: 100 });
+  await changes.ready;
   const app = createApp({
     client: new Client({ connection, namespace: 'default' }),
     changes,
