@@ -50,6 +50,8 @@ function formatMs(ms: number): string {
 
 /** How long after a failed attempt its watchers are told: by then Temporal has recorded the failure. */
 const FAILURE_NOTICE_DELAY_MS = 100;
+/** How long after an attempt's start-to-close timeout its watchers are told (Temporal times it out). */
+const TIMEOUT_NOTICE_DELAYS_MS = [300, 800] as const;
 
 /**
  * Tells the booking's watchers (the API's, over PostgreSQL NOTIFY) that an attempt started or
@@ -72,11 +74,20 @@ function step<I extends StepInput, R extends object>(
 ): (input: I) => Promise<R & Attempted> {
   return async (input: I) => {
     announce(input.bookingId);
+    // An attempt that outlives its start-to-close timeout has failed, though nothing here throws:
+    // Temporal times it out and schedules the retry. Its watchers are told then too (twice, in
+    // case the server's timer fires late), while the retry's wait shows.
+    const { startToCloseTimeoutMs } = Context.current().info;
+    const deadline = Date.now() + startToCloseTimeoutMs;
+    const overran = TIMEOUT_NOTICE_DELAYS_MS.map((ms) => setTimeout(() => announce(input.bookingId), startToCloseTimeoutMs + ms).unref());
     try {
       return await attemptStep(target, faultInjection, call, input);
     } catch (error) {
       announce(input.bookingId, FAILURE_NOTICE_DELAY_MS);
       throw error;
+    } finally {
+      // Done in time: no timeout to tell of. (Done too late: the notices still go.)
+      if (Date.now() < deadline) for (const timer of overran) clearTimeout(timer);
     }
   };
 }
