@@ -121,6 +121,15 @@ const schema = z
     RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).optional(),
     /** How long an Idempotency-Key is kept (its booking answers a repeat); then it is deleted. */
     IDEMPOTENCY_KEY_TTL: durationHm.default('24h'),
+    /**
+     * Event streams: how often a watched booking is read without a change notice (the safety poll
+     * of the one watcher per watched booking), and how many streams one caller may hold open.
+     */
+    SSE_SAFETY_POLL: z
+      .string()
+      .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 15s or 1m')
+      .default('15s'),
+    SSE_MAX_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(100_000).default(10),
     /** OTLP/HTTP collector, e.g. http://localhost:4318 (spans go to <it>/v1/traces). Unset: tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
     /** Service name of the spans. Default: trip-api, trip-worker or trip-dev. */
@@ -174,6 +183,8 @@ export interface Config {
   rateLimits: RateLimits;
   /** IDEMPOTENCY_KEY_TTL in milliseconds. */
   idempotencyKeyTtlMs: number;
+  /** SSE_SAFETY_POLL in milliseconds, and SSE_MAX_STREAMS_PER_CALLER. */
+  sse: { safetyPollMs: number; maxStreamsPerCaller: number };
   /** OTLP/HTTP endpoint of tracing; undefined: tracing is off. */
   otlpEndpoint?: string | undefined;
   /** Service name of the spans (OTEL_SERVICE_NAME); undefined: each process names itself. */
@@ -290,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
       anonymous: e.RATE_LIMIT_ANONYMOUS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].anonymous,
     },
     idempotencyKeyTtlMs: durationMs(e.IDEMPOTENCY_KEY_TTL),
+    sse: { safetyPollMs: durationMs(e.SSE_SAFETY_POLL), maxStreamsPerCaller: e.SSE_MAX_STREAMS_PER_CALLER },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
     prometheusBindAddress: e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),

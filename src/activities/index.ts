@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
+import { notifyBookingChanged } from '../db/booking-changed.ts';
 import { parseFault } from '../domain/faults.ts';
 import { businessFailure, transientFailure } from './failures.ts';
 import { createFlightService } from './flights.ts';
@@ -47,45 +48,87 @@ function formatMs(ms: number): string {
   return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.ceil(ms / 60_000)} min`;
 }
 
-/** Wraps a service call with failure injection and attempt numbers. */
+/** How long after a failed attempt its watchers are told: by then Temporal has recorded the failure. */
+const FAILURE_NOTICE_DELAY_MS = 100;
+/** How long after an attempt's start-to-close timeout its watchers are told (Temporal times it out). */
+const TIMEOUT_NOTICE_DELAYS_MS = [300, 800] as const;
+
+/**
+ * Tells the booking's watchers (the API's, over PostgreSQL NOTIFY) that an attempt started or
+ * failed: a retry changes no row, yet its attempt and last failure are news. Best effort and not
+ * awaited: a notice that cannot be sent never fails or slows the activity.
+ */
+function announcer(db: Db): (bookingId: string, delayMs?: number) => void {
+  return (bookingId, delayMs = 0) => {
+    if (delayMs === 0) return void notifyBookingChanged(db, bookingId);
+    setTimeout(() => void notifyBookingChanged(db, bookingId), delayMs).unref();
+  };
+}
+
+/** Wraps a service call with failure injection, attempt numbers and notices of each attempt. */
 function step<I extends StepInput, R extends object>(
   target: string,
   faultInjection: boolean,
+  announce: (bookingId: string, delayMs?: number) => void,
   call: (input: I) => Promise<R>,
 ): (input: I) => Promise<R & Attempted> {
   return async (input: I) => {
-    const context = Context.current();
-    const { attempt, startToCloseTimeoutMs, scheduledTimestampMs, currentAttemptScheduledTimestampMs } = context.info;
-    const fault = faultInjection && input.fault ? parseFault(input.fault) : undefined;
-    if (fault?.kind === 'fail') throw withAttempt(businessFailure('InjectedFailure', `${target}: injected failure`), attempt);
-    if (fault?.kind === 'transient' && attempt <= fault.failures) {
+    announce(input.bookingId);
+    // An attempt that outlives its start-to-close timeout has failed, though nothing here throws:
+    // Temporal times it out and schedules the retry. Its watchers are told then too (twice, in
+    // case the server's timer fires late), while the retry's wait shows.
+    const { startToCloseTimeoutMs } = Context.current().info;
+    const deadline = Date.now() + startToCloseTimeoutMs;
+    const overran = TIMEOUT_NOTICE_DELAYS_MS.map((ms) => setTimeout(() => announce(input.bookingId), startToCloseTimeoutMs + ms).unref());
+    try {
+      return await attemptStep(target, faultInjection, call, input);
+    } catch (error) {
+      announce(input.bookingId, FAILURE_NOTICE_DELAY_MS);
+      throw error;
+    } finally {
+      // Done in time: no timeout to tell of. (Done too late: the notices still go.)
+      if (Date.now() < deadline) for (const timer of overran) clearTimeout(timer);
+    }
+  };
+}
+
+async function attemptStep<I extends StepInput, R extends object>(
+  target: string,
+  faultInjection: boolean,
+  call: (input: I) => Promise<R>,
+  input: I,
+): Promise<R & Attempted> {
+  const context = Context.current();
+  const { attempt, startToCloseTimeoutMs, scheduledTimestampMs, currentAttemptScheduledTimestampMs } = context.info;
+  const fault = faultInjection && input.fault ? parseFault(input.fault) : undefined;
+  if (fault?.kind === 'fail') throw withAttempt(businessFailure('InjectedFailure', `${target}: injected failure`), attempt);
+  if (fault?.kind === 'transient' && attempt <= fault.failures) {
+    throw withAttempt(
+      transientFailure('InjectedTransientFault', `${target}: injected transient fault ${attempt} of ${fault.failures}`),
+      attempt,
+    );
+  }
+  if (fault?.kind === 'outage') {
+    const since = input.sagaStartedAt ? Date.parse(input.sagaStartedAt) : scheduledTimestampMs;
+    const left = fault.ms - (currentAttemptScheduledTimestampMs - since);
+    if (left > 0) {
       throw withAttempt(
-        transientFailure('InjectedTransientFault', `${target}: injected transient fault ${attempt} of ${fault.failures}`),
+        transientFailure('ServiceUnavailable', `${target}: service unavailable (injected outage, ${formatMs(left)} left)`),
         attempt,
       );
     }
-    if (fault?.kind === 'outage') {
-      const since = input.sagaStartedAt ? Date.parse(input.sagaStartedAt) : scheduledTimestampMs;
-      const left = fault.ms - (currentAttemptScheduledTimestampMs - since);
-      if (left > 0) {
-        throw withAttempt(
-          transientFailure('ServiceUnavailable', `${target}: service unavailable (injected outage, ${formatMs(left)} left)`),
-          attempt,
-        );
-      }
-    }
-    let result: R;
-    try {
-      result = await call(input);
-    } catch (error) {
-      throw withAttempt(error, attempt);
-    }
-    if (fault?.kind === 'timeout' && attempt <= fault.times) {
-      // The work is done and committed; the answer comes too late for the workflow.
-      await context.sleep(startToCloseTimeoutMs + 1_000);
-    }
-    return { ...result, attempt };
-  };
+  }
+  let result: R;
+  try {
+    result = await call(input);
+  } catch (error) {
+    throw withAttempt(error, attempt);
+  }
+  if (fault?.kind === 'timeout' && attempt <= fault.times) {
+    // The work is done and committed; the answer comes too late for the workflow.
+    await context.sleep(startToCloseTimeoutMs + 1_000);
+  }
+  return { ...result, attempt };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -94,13 +137,14 @@ export function createActivities(deps: ActivityDeps) {
   const hotels = createHotelService(db);
   const payments = createPaymentService(db, deps.now ?? (() => new Date()));
   const readModel = createReadModel(db);
+  const announce = announcer(db);
   return {
-    reserveFlight: step('reserveFlight', faultInjection, flights.reserveFlight),
-    cancelFlight: step('cancelFlight', faultInjection, flights.cancelFlight),
-    reserveHotel: step('reserveHotel', faultInjection, hotels.reserveHotel),
-    cancelHotel: step('cancelHotel', faultInjection, hotels.cancelHotel),
-    chargePayment: step('chargePayment', faultInjection, payments.chargePayment),
-    refundPayment: step('refundPayment', faultInjection, payments.refundPayment),
+    reserveFlight: step('reserveFlight', faultInjection, announce, flights.reserveFlight),
+    cancelFlight: step('cancelFlight', faultInjection, announce, flights.cancelFlight),
+    reserveHotel: step('reserveHotel', faultInjection, announce, hotels.reserveHotel),
+    cancelHotel: step('cancelHotel', faultInjection, announce, hotels.cancelHotel),
+    chargePayment: step('chargePayment', faultInjection, announce, payments.chargePayment),
+    refundPayment: step('refundPayment', faultInjection, announce, payments.refundPayment),
     syncBooking: readModel.syncBooking,
   };
 }

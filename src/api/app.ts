@@ -21,7 +21,10 @@ import { codecRoutes } from './codec-routes.ts';
 import { errorHandler, methodNotAllowed, unknownRoute } from './errors.ts';
 import { allowedMethods, openApiDocument } from './openapi.ts';
 import { bookingRoutes, inventoryRoutes } from './routes.ts';
-import type { SseOptions } from './sse.ts';
+import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from './sse.ts';
+import type { BookingChanges } from './booking-changes.ts';
+import { createBookingWatchers } from './booking-watchers.ts';
+import { notifyBookingChanged } from '../db/booking-changed.ts';
 
 export interface AppDeps {
   client: Client;
@@ -36,7 +39,14 @@ export interface AppDeps {
   logger?: Logger;
   /** The task queue bookings start on (tests use a fresh one). */
   taskQueue?: string;
+  /** Event streams: keep-alive, the watchers' safety poll and debounce, the per-caller cap. */
   sse?: SseOptions;
+  /**
+   * The LISTEN connection (booking-changes.ts) that wakes the watchers of changed bookings; the
+   * caller opens and closes it. Without it the watchers poll every `sse.safetyPollMs` (default then
+   * 250 ms, once per watched booking however many streams follow it).
+   */
+  changes?: BookingChanges;
   workerDeadlineMs?: number;
   /** The remote codec endpoint (/codec) for the Web UI; only when payloads are encrypted and a token is set. */
   codec?: { codec: PayloadCodec; authToken: string };
@@ -123,7 +133,25 @@ export function createApp(deps: AppDeps): express.Express {
   // anything else (a method no one may use is refused as such, token or not).
   app.use(methodNotAllowed(allowedMethods(openApiDocument({ faultInjection: deps.config.faultInjection }))));
   if (deps.devIssuer) app.use(devTokenRoutes(deps.devIssuer));
-  app.use(bookingRoutes(service, { verifier: deps.verifier, limiters: createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS), ...(deps.sse ? { sse: deps.sse } : {}) }));
+  const sse = deps.sse ?? {};
+  const watchers = createBookingWatchers({
+    read: (bookingId) => service.get(bookingId),
+    safetyPollMs: sse.safetyPollMs ?? (deps.changes ? undefined : 250),
+    ...(sse.debounceMs === undefined ? {} : { debounceMs: sse.debounceMs }),
+    logger,
+  });
+  deps.changes?.onChange((bookingId) => watchers.wake(bookingId));
+  deps.changes?.onReconnect(() => watchers.wakeAll());
+  app.use(
+    bookingRoutes(service, {
+      verifier: deps.verifier,
+      limiters: createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS),
+      watchers,
+      streams: createStreamCounter(sse.maxStreamsPerCaller ?? DEFAULT_MAX_STREAMS_PER_CALLER),
+      ...(sse.keepAliveMs ? { keepAliveMs: sse.keepAliveMs } : {}),
+      announce: (bookingId) => notifyBookingChanged(deps.db, bookingId),
+    }),
+  );
   app.use(inventoryRoutes(deps.db));
   app.use(express.static(WEB_DIR, { index: 'index.html' }));
 

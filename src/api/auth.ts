@@ -16,6 +16,8 @@ export interface Identity {
   /** The token's `sub`: the customer (or the operator's own name). */
   subject: string;
   operator: boolean;
+  /** When the token expires (its `exp`, ms since the epoch): an event stream ends then. */
+  expiresAt?: number;
 }
 
 export interface Verifier {
@@ -43,7 +45,7 @@ export function verifierFor(keys: JWTVerifyGetKey, settings: IssuerSettings): Ve
         throw new errors.JWTClaimValidationFailed('the token has no usable "sub"', payload, 'sub', 'check_failed');
       }
       const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-      return { subject, operator: scope.includes(OPERATOR_SCOPE) };
+      return { subject, operator: scope.includes(OPERATOR_SCOPE), ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}) };
     },
   };
 }

@@ -13,6 +13,7 @@ import { createDb } from '../db/client.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { join } from 'node:path';
 import { createApp } from './app.ts';
+import { listenForBookingChanges } from './booking-changes.ts';
 import { identityFor } from './dev-issuer.ts';
 
 const config = configOrExit('api');
@@ -48,6 +49,9 @@ const client = new Client({
   dataConverter: dataConverterFor(config),
   ...(interceptors ? { interceptors } : {}),
 });
+// One LISTEN connection wakes the event streams' watchers when a booking changes (docs/api.md);
+// while the database cannot be reached it is retried, and the watchers poll slowly meanwhile.
+const changes = listenForBookingChanges({ databaseUrl: config.databaseUrl!, logger });
 const codec = codecEndpointFor(config);
 // AUTH_* in production (loadConfig refuses to go on without them); the dev issuer otherwise.
 const identity = await identityFor(config, join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'));
@@ -59,6 +63,8 @@ const app = createApp({
   verifier: identity.verifier,
   ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
   rateLimits: config.rateLimits,
+  changes,
+  sse: config.sse,
   ...(codec ? { codec } : {}),
   ...(tracing ? { tracer: tracing.tracer } : {}),
 });
@@ -87,7 +93,7 @@ function drain(signal: string): void {
   server.close(() => {
     clearInterval(idle);
     clearTimeout(cut);
-    void Promise.allSettled([connection.close(), db.$disconnect(), tracing?.shutdown()]).then(() => {
+    void Promise.allSettled([connection.close(), db.$disconnect(), changes.close(), tracing?.shutdown()]).then(() => {
       logger.info('API: stopped');
       process.exit(0);
     });

@@ -90,6 +90,15 @@ const sseEventSchema = {
       },
       required: ['event', 'data'],
     },
+    {
+      type: 'object',
+      properties: {
+        event: { const: 'expired' },
+        data: jsonData({ type: 'object', properties: { message: { type: 'string' } }, required: ['message'] }),
+        ...sseFields,
+      },
+      required: ['event', 'data'],
+    },
   ],
 };
 
@@ -219,13 +228,19 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
           parameters: [bookingIdParameter],
           responses: {
             '200': {
-              description: 'An event stream: a `booking` event (a Booking as JSON) per change, then `end` (the terminal status) at a terminal status.',
+              description:
+                'An event stream: a `booking` event (a Booking as JSON) at once, then one per change (a new version, or a running step\'s live attempt or last failure), then `end` (the terminal status) at a terminal status. When the token expires the stream ends with `expired`: open it again with a fresh token. Comments (`: keep-alive`) keep an idle stream open.',
               // OpenAPI 3.2's itemSchema: one parsed event ({ event, data, id, retry }) each.
               content: { 'text/event-stream': { itemSchema: sseEventSchema } },
             },
             ...commonErrors,
             ...authErrors,
             '404': error("No such booking, or, for a customer, another customer's booking."),
+            '429': {
+              ...error('The caller (token `sub`) holds as many event streams open as it may (SSE_MAX_STREAMS_PER_CALLER): close one first.'),
+              headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds after which to try again.' } },
+            },
+            '503': error('Running, but neither the workflow nor the read model answers.'),
           },
         },
       },

@@ -8,7 +8,8 @@ import { authenticate, forbidden, identityOf, type Identity, type Verifier } fro
 import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';
 import { ApiError, notFound, validationError } from './errors.ts';
-import { streamBookingEvents, type SseOptions } from './sse.ts';
+import type { BookingWatchers } from './booking-watchers.ts';
+import { bookingEventStream, type StreamCounter } from './sse.ts';
 import { preferredWait } from './prefer.ts';
 import {
   bookingIdSchema,
@@ -72,12 +73,23 @@ const requireOperator = (caller: Identity) => {
 export interface BookingRouteOptions {
   verifier: Verifier;
   limiters: Limiters;
-  sse?: SseOptions;
+  /** The shared watchers the event streams subscribe to. */
+  watchers: BookingWatchers;
+  /** Open event streams per caller. */
+  streams: StreamCounter;
+  keepAliveMs?: number;
+  /** Tells every API process's watchers that the booking changed (an Update changes no row). */
+  announce?: (bookingId: string) => Promise<void>;
 }
 
 export function bookingRoutes(service: BookingService, options: BookingRouteOptions): Router {
   const router = Router();
-  const { sse = {}, limiters } = options;
+  const { limiters, watchers, streams } = options;
+  /** An accepted action changed the workflow's state: its watchers read it now, not at their next poll. */
+  const changed = <T>(id: string, answer: T): T => {
+    void options.announce?.(id);
+    return answer;
+  };
   // Every /bookings route: a bearer token first (401 before anything is read or written). Refused
   // calls count against their IP: past the limit they get 429 instead of 401. A valid token is
   // never held up by someone else's bad ones from the same address.
@@ -125,13 +137,27 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     res.json(view);
   });
 
+  // Each stream subscribes to the booking's one shared watcher: the first stream's view is read
+  // for it, later ones get the watcher's at once, and each change is read once for all of them.
   router.get('/bookings/:id/events', async (req, res) => {
     const caller = identityOf(res);
     const id = bookingIdOf(req, res);
-    await requireVisible(service, id, caller);
-    const view = await service.get(id);
-    if (!view) throw notFound('booking');
-    await streamBookingEvents(service, id, view, req, res, sse);
+    const release = streams.acquire(caller.subject);
+    if (!release) {
+      res.set('Retry-After', '5');
+      throw new ApiError(429, 'too_many_streams', `at most ${streams.max} event streams may be open at once per caller; close one first`);
+    }
+    res.on('close', release);
+    try {
+      await requireVisible(service, id, caller);
+      const stream = bookingEventStream(req, res, { ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}), ...(caller.expiresAt ? { expiresAt: caller.expiresAt } : {}) });
+      const subscription = await watchers.subscribe(id, stream.listener);
+      if (!subscription) throw notFound('booking');
+      stream.start(subscription);
+    } catch (error) {
+      release();
+      throw error;
+    }
   });
 
   router.post('/bookings/:id/cancel', ...write(limiters.actions), async (req, res) => {
@@ -139,7 +165,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
-    res.status(202).location(`/bookings/${id}`).json(await service.cancel(id, reason, caller));
+    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.cancel(id, reason, caller)));
   });
 
   router.post('/bookings/:id/confirm', ...write(limiters.actions), async (req, res) => {
@@ -149,7 +175,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const { payment } = parse(confirmRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
     const waitMs = waitOf(req, res);
-    const view = await service.confirm(id, payment.card, caller, waitMs);
+    const view = changed(id, await service.confirm(id, payment.card, caller, waitMs));
     // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
     res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(view);
   });
@@ -159,7 +185,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     const { minutes } = parse(extendHoldRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
-    res.status(202).location(`/bookings/${id}`).json(await service.extendHold(id, minutes, caller));
+    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.extendHold(id, minutes, caller)));
   });
 
   router.post('/bookings/:id/compensation/retry', ...write(limiters.actions), async (req, res) => {
@@ -167,7 +193,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     requireOperator(caller);
     parse(emptyBodySchema, bodyOf(req), 'body');
-    res.status(202).location(`/bookings/${id}`).json(await service.retryCompensation(id, caller));
+    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.retryCompensation(id, caller)));
   });
 
   router.post('/bookings/:id/compensation/resolve', ...write(limiters.actions), async (req, res) => {
@@ -175,7 +201,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     requireOperator(caller);
     const { note } = parse(resolveRequestSchema, bodyOf(req), 'body');
-    res.status(202).location(`/bookings/${id}`).json(await service.resolveCompensation(id, note, caller));
+    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.resolveCompensation(id, note, caller)));
   });
 
   return router;

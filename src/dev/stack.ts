@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app.ts';
+import { listenForBookingChanges } from '../api/booking-changes.ts';
 import { identityFor, type DevIssuer } from '../api/dev-issuer.ts';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
 import type { Config } from '../config.ts';
@@ -196,9 +197,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // token survives a restart).
     const identity = await identityFor(config, join(options.dataDir, 'dev-issuer-key.json'));
     logger.info(`identity: ${identity.describe}`);
+    const changes = listenForBookingChanges({ databaseUrl, logger });
+    stops.push(() => changes.close());
+    await changes.ready;
     const app = createApp({
       client,
       db,
+      changes,
+      sse: config.sse,
       config: stackConfig,
       logger,
       verifier: identity.verifier,

@@ -1,7 +1,8 @@
 // One booking's server-sent events (GET /bookings/:id/events), followed until the stream ends. Read
 // with fetch, not EventSource: EventSource cannot send the Authorization header, and a token must
 // never go into a URL. A dropped or refused stream is opened again, unless the booking does not
-// exist (404) or the caller is not signed in (401).
+// exist (404) or the caller is not signed in (401). The stream carries every change, a running
+// step's retries too: nothing else is polled.
 import { api, type BookingView } from './api.ts';
 import { authHeaders } from './session.ts';
 
@@ -84,6 +85,11 @@ export function followBooking(id: string, handlers: StreamHandlers): { close(): 
           buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
           const event = parseBlock(block);
           if (event?.event === 'booking') handlers.onView(JSON.parse(event.data) as BookingView);
+          if (event?.event === 'expired') {
+            // The token the stream was opened with has expired: open it again with the current one.
+            abort.abort();
+            return again('session expired; reconnecting…');
+          }
           if (event?.event === 'end') {
             abort.abort();
             handlers.onConnection('finished');

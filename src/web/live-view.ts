@@ -1,8 +1,8 @@
-// The live view of one booking, driven by GET /bookings/:id/events (server-sent events): a row
-// per step with its compensation beside it, the status, the reason of a failure, the prices, and
-// the actions (cancel; retry or resolve a failed compensation).
+// The live view of one booking, driven by GET /bookings/:id/events (server-sent events) alone: a
+// row per step with its compensation beside it, the status, the reason of a failure, the prices,
+// and the actions (cancel; retry or resolve a failed compensation). The stream also sends a
+// running step's live attempt and last failure as they change (a retry), so nothing is polled.
 import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
-import { isTerminal } from '../domain/booking.ts';
 import { followBooking } from './event-stream.ts';
 import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
 import { sampleCards } from '../payments/cards.ts';
@@ -24,16 +24,6 @@ import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../workflows/steps.ts';
 
 /** How long each replayed stage of an unwind stays on screen. */
 const FRAME_MS = 300;
-/**
- * While an activity runs, how often GET /bookings/:id is read for its live attempt and last
- * failure: the event stream sends a view only when its version changes, and a retry alone does
- * not change the version.
- */
-const LIVE_POLL_MS = 500;
-
-const hasRunningActivity = (view: BookingView) =>
-  !isTerminal(view.status) && view.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
-
 const CARDS = sampleCards();
 
 const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
@@ -280,8 +270,6 @@ export function createLiveView(options: LiveViewOptions) {
   const queue: BookingView[] = [];
   let playing = false;
   let busy = false;
-  let pollPending = false;
-  let pollGeneration = 0;
   const rows = new Map<StepName, Row>();
 
   function render(view: BookingView): void {
@@ -316,30 +304,6 @@ export function createLiveView(options: LiveViewOptions) {
     latest = view;
     if (changed) inventory.refresh(view);
     if (!playing) void play();
-    schedulePoll();
-  }
-
-  function schedulePoll(): void {
-    const id = bookingId;
-    if (pollPending || !id || !latest || !hasRunningActivity(latest)) return;
-    pollPending = true;
-    const generation = pollGeneration;
-    setTimeout(() => {
-      if (generation !== pollGeneration) return;
-      api
-        .booking(id)
-        .then(receive, () => undefined) // the event stream carries on regardless
-        .finally(() => {
-          if (generation !== pollGeneration) return;
-          pollPending = false;
-          schedulePoll();
-        });
-    }, LIVE_POLL_MS);
-  }
-
-  function stopPolling(): void {
-    pollGeneration++;
-    pollPending = false;
   }
 
   function connect(id: string): void {
@@ -416,7 +380,6 @@ export function createLiveView(options: LiveViewOptions) {
     open(id: string, initial?: BookingView): void {
       if (id === bookingId) return;
       bookingId = id;
-      stopPolling();
       latest = shown = undefined;
       queue.length = 0;
       rows.clear();
@@ -437,7 +400,6 @@ export function createLiveView(options: LiveViewOptions) {
     },
     close(): void {
       bookingId = undefined;
-      stopPolling();
       stream?.close();
       stream = undefined;
       section.hidden = true;

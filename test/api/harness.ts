@@ -1,9 +1,12 @@
 // The API under test: createApp over a real worker on the time-skipping environment and a real
 // PostgreSQL. One environment, bundle and database per file; a fresh task queue per harness.
 import { randomUUID } from 'node:crypto';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/app.ts';
+import { listenForBookingChanges } from '../../src/api/booking-changes.ts';
+import type { SseOptions } from '../../src/api/sse.ts';
 import { createTripWorker } from '../../src/temporal.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
@@ -25,13 +28,27 @@ export interface RunningApi {
   worker: Worker;
   /** Every log line the app wrote, as text. */
   logs: () => string;
+  /** The gRPC calls the app made to Temporal so far, by method (e.g. QueryWorkflow), counted on its own connection. */
+  temporalCalls: () => Record<string, number>;
   stop(): Promise<void>;
+}
+
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+/** Counts each call by its method's name; the SDK's retries stay (a retried call counts each time). */
+function countingInterceptor(counts: Map<string, number>): GrpcInterceptor {
+  return (options, nextCall) => {
+    const method = options.method_definition.path.split('/').at(-1)!;
+    counts.set(method, (counts.get(method) ?? 0) + 1);
+    // grpc-js's next call is an InterceptingCall, typed as its interface.
+    return nextCall(options) as ReturnType<GrpcInterceptor>;
+  };
 }
 
 /** An app and a worker on a fresh task queue; the worker runs until stop(). */
 export async function startApi(
   h: ApiHarness,
-  options: { faultInjection?: boolean; workerDeadlineMs?: number; rateLimits?: RateLimits; idempotencyKeyTtlMs?: number } = {},
+  options: { faultInjection?: boolean; workerDeadlineMs?: number; rateLimits?: RateLimits; idempotencyKeyTtlMs?: number; sse?: SseOptions } = {},
 ): Promise<RunningApi> {
   const identity = await createTestIdentity();
   const taskQueue = `api-${randomUUID()}`;
@@ -43,15 +60,24 @@ export async function startApi(
     cardVaultKey: VAULT_KEY,
     ...(options.idempotencyKeyTtlMs ? { idempotencyKeyTtlMs: options.idempotencyKeyTtlMs } : {}),
   };
+  // The app's own connection to the test server, whose calls are counted; and its LISTEN connection.
+  const counts = new Map<string, number>();
+  const connection = await Connection.connect({
+    address: h.env.address,
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), countingInterceptor(counts)],
+  });
+  const changes = listenForBookingChanges({ databaseUrl: h.tdb.url, logger, reconnectMs: 100 });
+  await changes.ready;
   const app = createApp({
-    client: h.env.client,
+    client: new Client({ connection, namespace: 'default' }),
+    changes,
     db: h.tdb.db,
     config,
     logger,
     verifier: identity.devIssuer.verifier,
     rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
     taskQueue,
-    sse: { pollMs: 50, keepAliveMs: 1_000 },
+    sse: { keepAliveMs: 1_000, safetyPollMs: 2_000, maxStreamsPerCaller: 200, ...options.sse },
     ...(options.workerDeadlineMs ? { workerDeadlineMs: options.workerDeadlineMs } : {}),
   });
   const worker = await createTripWorker({
@@ -70,9 +96,11 @@ export async function startApi(
     taskQueue,
     worker,
     logs: text,
+    temporalCalls: () => Object.fromEntries(counts),
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await changes.close();
     },
   };
 }

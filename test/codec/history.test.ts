@@ -72,7 +72,7 @@ beforeAll(async () => {
     config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
     logger: pino({ level: 'silent' }),
     taskQueue,
-    sse: { pollMs: 50, keepAliveMs: 1_000 },
+    sse: { keepAliveMs: 1_000 },
     ...(codec ? { codec } : {}),
   }), await identity.operator());
   worker = await createTripWorker({
