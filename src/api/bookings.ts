@@ -93,10 +93,16 @@ export function createBookingService(deps: BookingServiceDeps) {
     if (stored && isTerminal(stored.status)) return toView(stored, 'read-model');
     const handle = handleFor(bookingId);
     try {
-      const [state, description] = await client.withDeadline(deadline(), () =>
-        Promise.all([handle.query(getBookingStateQuery), handle.describe()]),
-      );
-      return toView(state, 'workflow', liveSteps(description));
+      // Live attempts come from describe, and only a running step or undo has them. A booking that
+      // waits (HELD, or for an operator) is queried alone, and described only if a step runs after all.
+      const waiting = stored?.status === 'HELD' || stored?.status === 'COMPENSATION_FAILED';
+      const [state, description] = await client.withDeadline(deadline(), async () => {
+        if (!waiting) return Promise.all([handle.query(getBookingStateQuery), handle.describe()]);
+        const queried = await handle.query(getBookingStateQuery);
+        const running = queried.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
+        return [queried, running ? await handle.describe() : undefined] as const;
+      });
+      return toView(state, 'workflow', description ? liveSteps(description) : {});
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return stored ? toView(stored, 'read-model') : undefined;
       if (stored) return toView(stored, 'read-model'); // the worker or Temporal is unreachable
