@@ -73,11 +73,14 @@ function step<I extends StepInput, R extends object>(
   call: (input: I) => Promise<R>,
 ): (input: I) => Promise<R & Attempted> {
   return async (input: I) => {
-    announce(input.bookingId);
+    const { attempt, startToCloseTimeoutMs } = Context.current().info;
+    // The first attempt's start shows the step running. A retry's start is no news: the failure
+    // before it already showed its attempt number (describe names the next attempt), and a read
+    // for it would find nothing new.
+    if (attempt === 1) announce(input.bookingId);
     // An attempt that outlives its start-to-close timeout has failed, though nothing here throws:
     // Temporal times it out and schedules the retry. Its watchers are told then too (twice, in
     // case the server's timer fires late), while the retry's wait shows.
-    const { startToCloseTimeoutMs } = Context.current().info;
     const deadline = Date.now() + startToCloseTimeoutMs;
     const overran = TIMEOUT_NOTICE_DELAYS_MS.map((ms) => setTimeout(() => announce(input.bookingId), startToCloseTimeoutMs + ms).unref());
     try {
