@@ -78,6 +78,8 @@ const API_SECONDS = Number(values['api-seconds']);
 const E2E_BOOKINGS = Number(values['e2e-bookings']);
 const WATCHERS = Number(values.watchers);
 const WATCH_SECONDS = Number(values['watch-seconds']);
+/** The saga and the bare workflow take turns in this many rounds (throughput, end to end). */
+const ROUNDS = 4;
 /** The scale phase's steps: sagas held open, ending at --open-sagas. */
 const SCALE_STEPS = [...new Set([...values.scale.split(',').map(Number).filter((n) => n > 0 && n < OPEN_SAGAS), OPEN_SAGAS])].sort((a, b) => a - b);
 /** Watchers of one changing booking: 1 and --watchers give the ratio; 10 is the scale's middle step. */
@@ -470,45 +472,68 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     await (await startBare(bareId)).result();
     const bareHistory = await historyOf(client, bareId);
 
-    // 2. Throughput, and the CPU each process spends per workflow.
-    log(`throughput: ${BOOKINGS} sagas at concurrency ${CONCURRENCY}`);
+    // 2. Throughput, and the CPU each process spends per workflow. The saga and the bare workflow
+    // take turns, in ROUNDS rounds of a share each: a machine whose speed drifts during the run
+    // (a shared host) slows both alike, and the ratio stays the ratio.
+    log(`throughput: ${BOOKINGS} sagas and ${BOOKINGS} bare workflows at concurrency ${CONCURRENCY}, in ${ROUNDS} alternating rounds`);
     const statuses: Record<string, number> = {};
-    let t0 = performance.now();
-    const sagaCpu = await cpuDuring(pids(), BOOKINGS, () =>
-      pool(BOOKINGS, CONCURRENCY, async (i) => {
-        const b = input(i);
-        const result = await client.workflow
-          .execute('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] })
-          .then((s: { status: string }) => s.status, () => 'FAILED');
-        statuses[result] = (statuses[result] ?? 0) + 1;
-      }),
-    );
-    const sagaPerSecond = BOOKINGS / ((performance.now() - t0) / 1000);
-    log(`throughput: ${BOOKINGS} bare workflows at concurrency ${CONCURRENCY}`);
-    t0 = performance.now();
-    // The bare worker's CPU is counted as the worker's here.
-    const bareCpu = await cpuDuring(pids(bare), BOOKINGS, () =>
-      pool(BOOKINGS, CONCURRENCY, async () => {
-        await client.workflow.execute('bareWorkflow', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}` });
-      }),
-    );
-    const barePerSecond = BOOKINGS / ((performance.now() - t0) / 1000);
+    const sagaRun = { seconds: 0, cpu: undefined as CpuShare | undefined };
+    const bareRun = { seconds: 0, cpu: undefined as CpuShare | undefined };
+    const addCpu = (total: CpuShare | undefined, more: CpuShare): CpuShare =>
+      total ? (Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v + more[k as keyof CpuShare]])) as CpuShare) : more;
+    for (let round = 0; round < ROUNDS; round++) {
+      const share = Math.floor(BOOKINGS / ROUNDS) + (round < BOOKINGS % ROUNDS ? 1 : 0);
+      let t0 = performance.now();
+      sagaRun.cpu = addCpu(
+        sagaRun.cpu,
+        await cpuDuring(pids(), 1, () =>
+          pool(share, CONCURRENCY, async (i) => {
+            const b = input(round * BOOKINGS + i);
+            const result = await client.workflow
+              .execute('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] })
+              .then((s: { status: string }) => s.status, () => 'FAILED');
+            statuses[result] = (statuses[result] ?? 0) + 1;
+          }),
+        ),
+      );
+      sagaRun.seconds += (performance.now() - t0) / 1000;
+      t0 = performance.now();
+      // The bare worker's CPU is counted as the worker's here.
+      bareRun.cpu = addCpu(
+        bareRun.cpu,
+        await cpuDuring(pids(bare), 1, () =>
+          pool(share, CONCURRENCY, async () => {
+            await client.workflow.execute('bareWorkflow', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}` });
+          }),
+        ),
+      );
+      bareRun.seconds += (performance.now() - t0) / 1000;
+    }
+    const perWorkflow = (cpu: CpuShare) => Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / BOOKINGS)])) as CpuShare;
+    const sagaCpu = perWorkflow(sagaRun.cpu!);
+    const bareCpu = perWorkflow(bareRun.cpu!);
+    const sagaPerSecond = BOOKINGS / sagaRun.seconds;
+    const barePerSecond = BOOKINGS / bareRun.seconds;
 
-    // 3. End to end, 5 at a time: POST /bookings → CONFIRMED, and the bare workflow's start → result.
-    log(`end to end: ${E2E_BOOKINGS} bookings and ${E2E_BOOKINGS} bare workflows, 5 at a time`);
+    // 3. End to end, 5 at a time: POST /bookings → CONFIRMED, and the bare workflow's start →
+    // result, taking turns in ROUNDS rounds as above.
+    log(`end to end: ${E2E_BOOKINGS} bookings and ${E2E_BOOKINGS} bare workflows, 5 at a time, in ${ROUNDS} alternating rounds`);
     const e2eSaga: number[] = [];
-    const e2eBody = bodyFor('bench-e2e');
-    await pool(E2E_BOOKINGS, 5, async () => {
-      const started = performance.now();
-      const status = await resultOf(await postBooking(e2eBody));
-      if (status === 'CONFIRMED') e2eSaga.push(performance.now() - started);
-    });
     const e2eBare: number[] = [];
-    await pool(E2E_BOOKINGS, 5, async () => {
-      const started = performance.now();
-      await (await startBare()).result();
-      e2eBare.push(performance.now() - started);
-    });
+    const e2eBody = bodyFor('bench-e2e');
+    for (let round = 0; round < ROUNDS; round++) {
+      const share = Math.floor(E2E_BOOKINGS / ROUNDS) + (round < E2E_BOOKINGS % ROUNDS ? 1 : 0);
+      await pool(share, 5, async () => {
+        const started = performance.now();
+        const status = await resultOf(await postBooking(e2eBody));
+        if (status === 'CONFIRMED') e2eSaga.push(performance.now() - started);
+      });
+      await pool(share, 5, async () => {
+        const started = performance.now();
+        await (await startBare()).result();
+        e2eBare.push(performance.now() - started);
+      });
+    }
 
     // 4. At a fixed rate, half the saga throughput just measured: POST /bookings, a bare
     // client.workflow.start, then GET /bookings/:id of a running booking (read live).
