@@ -63,7 +63,7 @@ export const WEB_DIR = fileURLToPath(new URL('../web/public/', import.meta.url))
 
 export function createApp(deps: AppDeps): express.Express {
   const logger = deps.logger ?? pino({ level: 'info' });
-  const service = createBookingService(deps);
+  const service = createBookingService({ ...deps, logger });
   const app = express();
   app.disable('x-powered-by');
   const tracing = deps.tracer ? httpTracing(deps.tracer) : undefined;

@@ -11,6 +11,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
@@ -48,6 +49,8 @@ export interface BookingServiceDeps {
   taskQueue?: string;
   /** How long a query or update may wait for the worker before the read model answers instead. */
   workerDeadlineMs?: number;
+  /** Where a best-effort write that failed is told (the read model's PENDING row). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 function updateFailureType(error: unknown): string | undefined {
@@ -209,7 +212,12 @@ export function createBookingService(deps: BookingServiceDeps) {
      * never over what the workflow wrote, and the workflow writes it at its next status change.
      */
     const started = () =>
-      Promise.all([idempotencyKey ? markStarted(db, bookingId) : undefined, writeBookingRow(db, initialState, { ifAbsent: true }).catch(() => undefined)]);
+      Promise.all([
+        idempotencyKey ? markStarted(db, bookingId) : undefined,
+        writeBookingRow(db, initialState, { ifAbsent: true }).catch((error: unknown) =>
+          deps.logger?.warn({ err: error, bookingId }, 'the read model\'s PENDING row was not written; the workflow writes the row at its next status change'),
+        ),
+      ]);
     try {
       const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {

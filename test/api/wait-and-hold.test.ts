@@ -1,6 +1,7 @@
 // Prefer: wait on POST /bookings (Update-with-Start), holds, and POST /bookings/:id/confirm,
 // through the real app, a real worker on the time-skipping server, and PostgreSQL.
 import request from 'supertest';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../../src/domain/messages.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
@@ -102,6 +103,11 @@ describe('POST /bookings with Prefer: wait', () => {
       const description = await handle.describe();
       expect(description.status.name).toBe('RUNNING');
       expect(description.taskQueue).toBe(idle.taskQueue);
+      // No workflow task has run, yet the booking is in the read model and findable by status: the
+      // API wrote its PENDING row and started it with BookingStatus=PENDING.
+      const bookingId = (res.body as BookingView).bookingId;
+      expect(description.typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('PENDING');
+      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ status: 'PENDING', version: 1, customerId: 'wait-idle' });
       // A worker comes back: the same booking runs to its end (and the test server's clock is free again).
       const worker = await createTripWorker({
         connection: h.env.nativeConnection,
@@ -112,6 +118,8 @@ describe('POST /bookings with Prefer: wait', () => {
         worker: { shutdownGraceTime: '1s' },
       });
       expect((await worker.runUntil(handle.result())).status).toBe('CONFIRMED');
+      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ status: 'CONFIRMED' });
+      expect((await handle.describe()).typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('CONFIRMED');
     } finally {
       await idle.stop();
     }
