@@ -321,6 +321,8 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
           wait.lastReminderAt = now();
           changed();
           log.warn(`booking ${input.bookingId} still waits for an operator (since ${wait.since}, reminder ${wait.reminders}): ${saga.failed.join(', ')}`);
+          // The list and the booking's watchers see the reminder too (one write a week).
+          await sync();
         }
       }
       const action = operatorAction;

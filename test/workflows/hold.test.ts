@@ -204,6 +204,13 @@ describe('a booking that waits for an operator', () => {
       const waitedMs = Date.parse(later.operatorWait!.lastReminderAt!) - Date.parse(later.operatorWait!.since);
       expect(waitedMs).toBeGreaterThanOrEqual(14 * 86_400_000);
       expect(waitedMs).toBeLessThan(14 * 86_400_000 + 60_000);
+      // Each reminder reaches the read model (the list, and the watchers through its notice).
+      const remembered = await poll(
+        async () => ((await serviceRows(h.tdb.db, input.bookingId)).booking?.state as unknown as BookingState | undefined)?.operatorWait?.reminders,
+        (n) => n === 2,
+        { what: 'the reminders in the read model' },
+      );
+      expect(remembered).toBe(2);
       await handle.terminate('test over');
     });
   });
