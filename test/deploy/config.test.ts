@@ -104,6 +104,14 @@ describe('fail closed', () => {
     expect(loadConfig({ SHUTDOWN_GRACE_TIME: '1m' }).shutdownGraceMs).toBe(60_000);
     expect(problem(() => loadConfig({ SHUTDOWN_GRACE_TIME: 'soon' }))).toContain('SHUTDOWN_GRACE_TIME must be a duration');
   });
+
+  test('event streams: a 15-s safety poll and 10 streams per caller by default; bad values are named', () => {
+    expect(loadConfig({}).sse).toEqual({ safetyPollMs: 15_000, maxStreamsPerCaller: 10 });
+    expect(loadConfig({ SSE_SAFETY_POLL: '500ms', SSE_MAX_STREAMS_PER_CALLER: '3' }).sse).toEqual({ safetyPollMs: 500, maxStreamsPerCaller: 3 });
+    expect(loadConfig({ SSE_SAFETY_POLL: '1m' }).sse.safetyPollMs).toBe(60_000);
+    expect(problem(() => loadConfig({ SSE_SAFETY_POLL: 'often' }))).toContain('SSE_SAFETY_POLL must be a duration');
+    expect(problem(() => loadConfig({ SSE_MAX_STREAMS_PER_CALLER: '0' }))).toContain('SSE_MAX_STREAMS_PER_CALLER');
+  });
 });
 
 describe("Temporal's settings, through @temporalio/envconfig", () => {
