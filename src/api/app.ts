@@ -39,6 +39,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The task queue bookings start on (tests use a fresh one). */
   taskQueue?: string;
+  /** A client on a worker's NativeConnection in this process (npm run dev): plain starts ask for eager dispatch. */
+  eagerStarter?: Client;
   /** Event streams: keep-alive, the watchers' safety poll and debounce, the per-caller cap. */
   sse?: SseOptions;
   /**

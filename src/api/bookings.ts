@@ -49,6 +49,12 @@ export interface BookingServiceDeps {
   taskQueue?: string;
   /** How long a query or update may wait for the worker before the read model answers instead. */
   workerDeadlineMs?: number;
+  /**
+   * A client on the NativeConnection of a worker in this process (npm run dev), for plain starts
+   * only: they ask for eager dispatch (the server hands the first workflow task back with its
+   * answer, straight to that worker). Every other call goes through `client`.
+   */
+  eagerStarter?: Client;
   /** Where a best-effort write that failed is told (the read model's PENDING row). */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -159,7 +165,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     idempotencyKey?: string,
     caller?: string,
     waitMs?: number,
-  ): Promise<{ created: boolean; view: BookingView }> {
+  ): Promise<{ created: boolean; view: BookingView; eagerlyStarted?: boolean }> {
     if (request.faults && Object.keys(request.faults).length > 0 && !config.faultInjection) {
       throw new ApiError(400, 'fault_injection_disabled', 'faults are only honoured with FAULT_INJECTION=on');
     }
@@ -221,9 +227,11 @@ export function createBookingService(deps: BookingServiceDeps) {
     try {
       const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {
-        await client.workflow.start<typeof bookTrip>('bookTrip', options);
+        const handle = deps.eagerStarter
+          ? await deps.eagerStarter.workflow.start<typeof bookTrip>('bookTrip', { ...options, requestEagerStart: true })
+          : await client.workflow.start<typeof bookTrip>('bookTrip', options);
         await started();
-        return { created: true, view: initial() };
+        return { created: true, view: initial(), ...(handle.eagerlyStarted ? { eagerlyStarted: true } : {}) };
       }
       // Prefer: wait. Update-with-Start rather than waiting on the workflow's result: one call
       // starts the saga and waits on it, and the Update answers when the booking settles, which

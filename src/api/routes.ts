@@ -111,9 +111,9 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
       throw forbidden('customerId must be your own (the token\'s sub), or be left out');
     }
     const customerId = request.customerId ?? caller.subject;
-    const { created, view } = await service.start({ ...request, customerId }, key, caller.subject, waitOf(req, res));
+    const { created, view, eagerlyStarted } = await service.start({ ...request, customerId }, key, caller.subject, waitOf(req, res));
     tagBooking(req, res, view.bookingId);
-    req.log?.info({ created }, created ? 'booking started' : 'idempotent repeat of a booking');
+    req.log?.info({ created, ...(eagerlyStarted ? { eagerlyStarted } : {}) }, created ? 'booking started' : 'idempotent repeat of a booking');
     res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(view);
   });
 

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack } from '../../src/dev/stack.ts';
+import { capturingLogger } from '../helpers/log.ts';
 import { findOnPath } from '../../src/temporal.ts';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
@@ -90,12 +90,16 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_URL: `http://localhost:${uiPort}`,
     });
-    const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger: pino({ level: 'silent' }) });
+    const log = capturingLogger('info');
+    const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger: log.logger });
     try {
       expect(stack.embedded).toEqual({ postgres: false, temporal: false });
       const created = await post(stack.apiUrl, bookingBody());
       expect(created.status).toBe(201);
       const id = created.body.bookingId as string;
+      // The API and the worker share a NativeConnection here: the start was dispatched eagerly.
+      const started = log.lines().map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean }).filter((l) => l.msg === 'booking started');
+      expect(started).toEqual([expect.objectContaining({ eagerlyStarted: true })]);
       const done = await waitForStatus(stack.apiUrl, id, ['CONFIRMED', 'FAILED']);
       expect(done.status).toBe('CONFIRMED');
       expect((done.links as { history: string }).history).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/booking-${id}`);
