@@ -286,7 +286,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // Checks: the invariants, and each booking's status against its ledger, its workflow and its scenario.
     report.violations.push(...(await invariantViolations(direct)));
-    const client = new Client({ connection });
+    // A connection of its own for the checks: the API's lived through the server's restart, and its
+    // channel may still be backing off from it (grpc's reconnect backoff grows while the server is
+    // down), so a describe on it could fail to connect before its deadline.
+    const checkConnection = await Connection.connect({ address });
+    cleanups.push(() => checkConnection.close());
+    const client = new Client({ connection: checkConnection });
     for (const { id, scenario, cancelled } of bookingIds) {
       const row = await direct.booking.findUniqueOrThrow({ where: { id } });
       const state = row.state as unknown as BookingState;
