@@ -24,6 +24,9 @@ export function liveSteps(description: WorkflowExecutionDescription): LiveSteps 
   return live;
 }
 
+/** A step whose activity (or undo) runs now: only such a step has live attempts. */
+export const isRunning = (step: { state: string }): boolean => step.state === 'RUNNING' || step.state === 'COMPENSATING';
+
 export function toView(state: BookingState, source: BookingView['source'], historyUrlOf: (workflowId: string) => string, live: LiveSteps = {}): BookingView {
   const self = `/bookings/${state.bookingId}`;
   return {
@@ -33,7 +36,7 @@ export function toView(state: BookingState, source: BookingView['source'], histo
     currentStep: state.currentStep,
     steps: state.steps.map((s) => ({
       ...s,
-      ...(live[s.name] && (s.state === 'RUNNING' || s.state === 'COMPENSATING') ? { live: live[s.name] } : {}),
+      ...(live[s.name] && isRunning(s) ? { live: live[s.name] } : {}),
     })),
     compensations: state.compensations,
     ...(state.flight

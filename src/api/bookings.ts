@@ -30,7 +30,7 @@ import {
 import type { CardInput } from '../payments/vault.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
 import { TRIP_STEPS } from '../workflows/steps.ts';
-import { liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
+import { isRunning, liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
 import { listBookings, type BookingListQuery } from './booking-list.ts';
 import { ApiError, notFound } from './errors.ts';
 import type { Identity } from './auth.ts';
@@ -108,7 +108,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const [state, description] = await client.withDeadline(deadline(), async () => {
         if (!waiting) return Promise.all([handle.query(getBookingStateQuery), handle.describe()]);
         const queried = await handle.query(getBookingStateQuery);
-        const running = queried.steps.some((s) => s.state === 'RUNNING' || s.state === 'COMPENSATING');
+        const running = queried.steps.some(isRunning);
         return [queried, running ? await handle.describe() : undefined] as const;
       });
       return toView(state, 'workflow', description ? liveSteps(description) : {});
