@@ -82,6 +82,22 @@ function watcherCallsSince(api: RunningApi, before: Record<string, number>): num
   return WATCHER_CALLS.reduce((sum, m) => sum + (now[m] ?? 0) - (before[m] ?? 0), 0);
 }
 
+/** Resolves once the app has made no watcher call for `ms` (reads woken earlier are done). */
+async function quiet(api: RunningApi, ms = 500): Promise<void> {
+  let last = watcherCallsSince(api, {});
+  await poll(
+    async () => {
+      await delay(ms);
+      const now = watcherCallsSince(api, {});
+      const still = now === last;
+      last = now;
+      return still;
+    },
+    (still) => still,
+    { what: `${ms} ms without a watcher call`, timeoutMs: 10_000 },
+  );
+}
+
 const livePayment = (v: BookingView) => v.steps.find((s) => s.name === 'payment')?.live;
 
 describe('many streams of one running booking cost what one costs', () => {
@@ -278,6 +294,14 @@ describe('the LISTEN connection', () => {
     try {
       expect(await stream.status).toBe(200);
       await poll(() => stream.views().length, (n) => n === 1, { what: 'the first view' });
+      // The workflow writes COMPENSATION_FAILED to the read model after its query shows it; that
+      // write's notice wakes the watcher too. Cut the connection only once it was told and read.
+      await poll(
+        () => h.tdb.db.booking.findUnique({ where: { id } }),
+        (row) => row?.status === 'COMPENSATION_FAILED',
+        { what: 'COMPENSATION_FAILED in the read model' },
+      );
+      await quiet(api);
       const [pid] = await listenBackends();
       expect(pid).toBeDefined();
       const before = api.temporalCalls();
