@@ -185,6 +185,10 @@ describe('a booking that is not changing', () => {
     const res = await postBooking(api.app, bookingBody({ customerId: 'watch-stuck', card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
     stuck = (res.body as BookingView).bookingId;
     await waitForBooking(api.app, stuck, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
+    // And its own read-model write (after the query shows the status) is done: no late notice.
+    await poll(() => h.tdb.db.booking.findUnique({ where: { id: stuck } }), (row) => row?.status === 'COMPENSATION_FAILED', {
+      what: 'COMPENSATION_FAILED in the read model',
+    });
   });
   afterAll(async () => {
     await server?.close();
