@@ -85,6 +85,21 @@ describe('recorded histories', () => {
     expect(patchesIn(v3!.history)).toContain(LOCAL_READ_MODEL_PATCH);
   });
 
+  test("name no machine's paths: stack traces point into the checkout relative to it (./src/…)", async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const files = (await readdir(HISTORIES, { recursive: true })).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(90);
+    const absolute = /"[^"]*?(?:\/(?:home|root|tmp|Users|work)\/[^"\s]*?(?:node_modules|src)\/)/;
+    const named: string[] = [];
+    for (const file of files) {
+      const text = await readFile(`${HISTORIES}${file}`, 'utf8');
+      if (text.includes(root) || absolute.test(text)) named.push(file);
+    }
+    expect(named).toEqual([]);
+    // What the stack traces say instead.
+    expect(await readFile(`${HISTORIES}v1-before-seat-selection/card-declined.json`, 'utf8')).toContain('(./src/activities/index.ts:');
+  });
+
   test('v4-hold covers holds and callers that wait; a booking without a hold has the same commands as in v3', async () => {
     const names = (await loadHistories('v4-hold')).map((h) => h.workflowId.slice('v4-hold/'.length));
     expect(names).toEqual(
