@@ -8,11 +8,19 @@ import { money, type BookingView } from './schemas.ts';
 /** Pending activity facts from DescribeWorkflowExecution, keyed by step. */
 export type LiveSteps = Partial<Record<StepName, { attempt: number; lastFailure?: string; nextAttemptAt?: string }>>;
 
+/**
+ * Activities of retired builds, by the step they ran in: a saga runs to its end on the build that
+ * started it (bookTrip is PINNED), so the API shows sagas of builds whose steps are gone. v4 chose
+ * the seats in an activity of the flight step of its own.
+ */
+const RETIRED_STEP_ACTIVITIES: Readonly<Record<string, StepName>> = { selectSeats: 'flight' };
+
 /** The attempts, last failure and next attempt of each step's running activity (or undo). */
 export function liveSteps(description: WorkflowExecutionDescription): LiveSteps {
   const live: LiveSteps = {};
   for (const pending of description.raw.pendingActivities ?? []) {
-    const step = stepOfActivity(pending.activityType?.name ?? '');
+    const activity = pending.activityType?.name ?? '';
+    const step = stepOfActivity(activity) ?? RETIRED_STEP_ACTIVITIES[activity];
     if (!step) continue;
     const next = pending.nextAttemptScheduleTime?.seconds;
     live[step] = {
