@@ -98,6 +98,21 @@ async function quiet(api: RunningApi, ms = 500): Promise<void> {
   );
 }
 
+/**
+ * Books a payment that is declined and a hotel undo that fails for good, and returns once the saga
+ * waits for an operator with that status in the read model too: the workflow's query shows it
+ * before its own read-model write, whose notice would wake a watcher once more.
+ */
+async function bookingWaitingForOperator(api: RunningApi, customerId: string): Promise<string> {
+  const res = await postBooking(api.app, bookingBody({ customerId, card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
+  const id = (res.body as BookingView).bookingId;
+  await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
+  await poll(() => h.tdb.db.booking.findUnique({ where: { id } }), (row) => row?.status === 'COMPENSATION_FAILED', {
+    what: 'COMPENSATION_FAILED in the read model',
+  });
+  return id;
+}
+
 const livePayment = (v: BookingView) => v.steps.find((s) => s.name === 'payment')?.live;
 
 describe('many streams of one running booking cost what one costs', () => {
@@ -181,14 +196,7 @@ describe('a booking that is not changing', () => {
   beforeAll(async () => {
     api = await startApi(h, { sse: { safetyPollMs: SAFETY_POLL_MS, maxStreamsPerCaller: 3 } });
     server = await listening(api);
-    // Payment declined, and the hotel's undo fails for good: the saga waits for an operator.
-    const res = await postBooking(api.app, bookingBody({ customerId: 'watch-stuck', card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
-    stuck = (res.body as BookingView).bookingId;
-    await waitForBooking(api.app, stuck, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
-    // And its own read-model write (after the query shows the status) is done: no late notice.
-    await poll(() => h.tdb.db.booking.findUnique({ where: { id: stuck } }), (row) => row?.status === 'COMPENSATION_FAILED', {
-      what: 'COMPENSATION_FAILED in the read model',
-    });
+    stuck = await bookingWaitingForOperator(api, 'watch-stuck');
   });
   afterAll(async () => {
     await server?.close();
@@ -291,20 +299,12 @@ describe('the LISTEN connection', () => {
     ).map((r) => r.pid);
 
   test('dropped: it listens again, every watcher reads its booking once, and later changes reach the streams', async () => {
-    const res = await postBooking(api.app, bookingBody({ customerId: 'watch-drop', card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
-    const id = (res.body as BookingView).bookingId;
-    await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
+    const id = await bookingWaitingForOperator(api, 'watch-drop');
     const stream = openStream(server.base, id, await api.identity.operator('op-drop'));
     try {
       expect(await stream.status).toBe(200);
       await poll(() => stream.views().length, (n) => n === 1, { what: 'the first view' });
-      // The workflow writes COMPENSATION_FAILED to the read model after its query shows it; that
-      // write's notice wakes the watcher too. Cut the connection only once it was told and read.
-      await poll(
-        () => h.tdb.db.booking.findUnique({ where: { id } }),
-        (row) => row?.status === 'COMPENSATION_FAILED',
-        { what: 'COMPENSATION_FAILED in the read model' },
-      );
+      // Cut the connection only once the watcher has nothing left to read.
       await quiet(api);
       const [pid] = await listenBackends();
       expect(pid).toBeDefined();
