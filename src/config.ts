@@ -119,6 +119,14 @@ const schema = z
     RATE_LIMIT_BOOKINGS: z.coerce.number().int().min(1).max(1_000_000).optional(),
     RATE_LIMIT_ACTIONS: z.coerce.number().int().min(1).max(1_000_000).optional(),
     RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    RATE_LIMIT_READS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    /**
+     * Holds (no card, up to a day, extendable): what one customer may hold at once. Seats and rooms
+     * are summed over their active holds; one booking asks at most 9 of each.
+     */
+    HOLD_MAX_ACTIVE: z.coerce.number().int().min(1).max(1_000).default(3),
+    HOLD_MAX_SEATS: z.coerce.number().int().min(1).max(10_000).default(9),
+    HOLD_MAX_ROOMS: z.coerce.number().int().min(1).max(10_000).default(6),
     /** How long an Idempotency-Key is kept (its booking answers a repeat); then it is deleted. */
     IDEMPOTENCY_KEY_TTL: durationHm.default('24h'),
     /**
@@ -179,8 +187,10 @@ export interface Config {
   codecAuthToken: string | undefined;
   /** The OIDC issuer of bearer tokens; undefined (development and test only): the dev issuer. */
   auth: { jwksUrl: string; issuer: string; audience: string } | undefined;
-  /** Per-customer limits per window: POST /bookings, the actions, and calls without an accepted token (per IP). */
+  /** Per-customer limits per window: POST /bookings, the actions, the reads, and calls without an accepted token (per IP). */
   rateLimits: RateLimits;
+  /** What one customer may hold at once (HOLD_MAX_*): active holds, and the seats and rooms they hold. */
+  holdLimits: HoldLimits;
   /** IDEMPOTENCY_KEY_TTL in milliseconds. */
   idempotencyKeyTtlMs: number;
   /** SSE_SAFETY_POLL in milliseconds, and SSE_MAX_STREAMS_PER_CALLER. */
@@ -198,10 +208,24 @@ export interface RateLimits {
   bookings: number;
   actions: number;
   anonymous: number;
+  /** GET /bookings, GET /bookings/:id and event stream opens, per customer. */
+  reads: number;
+}
+
+export interface HoldLimits {
+  /** Holds not yet confirmed or ended (PENDING or HELD). */
+  active: number;
+  /** Seats summed over those holds, this one included. */
+  seats: number;
+  /** Rooms summed over those holds, this one included. */
+  rooms: number;
 }
 
 /** Production's limits, per customer per minute; development and test allow their own load (tests, chaos, bench). */
-const RATE_LIMIT_DEFAULTS = { production: { bookings: 10, actions: 30, anonymous: 30 }, other: { bookings: 100_000, actions: 100_000, anonymous: 100_000 } };
+const RATE_LIMIT_DEFAULTS = {
+  production: { bookings: 10, actions: 30, anonymous: 30, reads: 120 },
+  other: { bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 },
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -299,7 +323,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
       bookings: e.RATE_LIMIT_BOOKINGS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].bookings,
       actions: e.RATE_LIMIT_ACTIONS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].actions,
       anonymous: e.RATE_LIMIT_ANONYMOUS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].anonymous,
+      reads: e.RATE_LIMIT_READS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].reads,
     },
+    holdLimits: { active: e.HOLD_MAX_ACTIVE, seats: e.HOLD_MAX_SEATS, rooms: e.HOLD_MAX_ROOMS },
     idempotencyKeyTtlMs: durationMs(e.IDEMPOTENCY_KEY_TTL),
     sse: { safetyPollMs: durationMs(e.SSE_SAFETY_POLL), maxStreamsPerCaller: e.SSE_MAX_STREAMS_PER_CALLER },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,

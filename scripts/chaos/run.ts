@@ -188,7 +188,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const issuer = await createDevIssuer();
     const app = createApp({
       verifier: issuer.verifier,
-      rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000 },
+      rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 },
       client: new Client({ connection }),
       db: apiDb,
       config: { temporalUiUrl: `http://localhost:${uiPort}`, temporalNamespace: 'default', faultInjection: true, cardVaultKey: 'chaos-vault-key-0123456789' },

@@ -56,7 +56,7 @@ export interface AppDeps {
   tracer?: Tracer;
 }
 
-const PRODUCTION_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 10, actions: 30, anonymous: 30 };
+const PRODUCTION_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 10, actions: 30, anonymous: 30, reads: 120 };
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();

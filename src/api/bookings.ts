@@ -35,11 +35,12 @@ import { listBookings, type BookingListQuery } from './booking-list.ts';
 import { ApiError, notFound } from './errors.ts';
 import type { Identity } from './auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
+import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
 import type { BookingRequest, BookingView } from './schemas.ts';
 import { DAY_MS } from '../domain/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
-  Partial<Pick<Config, 'idempotencyKeyTtlMs'>>;
+  Partial<Pick<Config, 'idempotencyKeyTtlMs' | 'holdLimits'>>;
 
 
 export interface BookingServiceDeps {
@@ -224,6 +225,8 @@ export function createBookingService(deps: BookingServiceDeps) {
           deps.logger?.warn({ err: error, bookingId }, 'the read model\'s PENDING row was not written; the workflow writes the row at its next status change'),
         ),
       ]);
+    // A hold first passes its customer's limits, which writes its PENDING row (hold-limits.ts).
+    if (hold) await admitHold(db, config.holdLimits ?? DEFAULT_HOLD_LIMITS, initialState);
     try {
       const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {
@@ -252,6 +255,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       await started();
       return { created: true, view };
     } catch (error) {
+      // An admitted hold that never started gives its place back.
+      if (hold && !(error instanceof WorkflowExecutionAlreadyStartedError) && !(await exists(bookingId))) await withdrawHold(db, bookingId);
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
       await markStarted(db, bookingId);

@@ -190,9 +190,12 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             ...bodyErrors,
             ...authErrors,
             '403': error("customerId names another customer (only an operator may book on a customer's behalf)."),
-            '409': error("The Idempotency-Key's booking is no longer kept anywhere; book again with a new key."),
+            '409': error(
+              "`hold_limit_reached`: a hold past what its customer may hold at once (HOLD_MAX_ACTIVE holds, HOLD_MAX_SEATS seats, HOLD_MAX_ROOMS rooms, counted over their holds not yet confirmed or ended; an operator's holds count for the customer they are for): the message names the limit and the current count, `details` has one entry `limits.holds`, `limits.seats` or `limits.rooms` with `<current> of <max>`; nothing is started or written. `idempotency_key_booking_gone`: the Idempotency-Key's booking is no longer kept anywhere; book again with a new key.",
+            ),
             ...rateLimited,
             '422': error('The Idempotency-Key was used with another request body.'),
+            '503': error('The start was not taken in time (Prefer: wait), or a hold could not be admitted in time (its customer\'s other holds were being admitted): retry with the same Idempotency-Key.'),
           },
         },
         get: {
@@ -204,6 +207,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             ...commonErrors,
             ...authErrors,
             '403': error('customerId names another customer: operators only.'),
+            ...rateLimited,
           },
         },
       },
@@ -217,6 +221,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             ...commonErrors,
             ...authErrors,
             '404': error("No such booking, or, for a customer, another customer's booking."),
+            ...rateLimited,
             '503': error('Running, but neither the workflow nor the read model answers.'),
           },
         },
@@ -237,7 +242,9 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             ...authErrors,
             '404': error("No such booking, or, for a customer, another customer's booking."),
             '429': {
-              ...error('The caller (token `sub`) holds as many event streams open as it may (SSE_MAX_STREAMS_PER_CALLER): close one first.'),
+              ...error(
+                '`rate_limited`: too many reads from this customer (RATE_LIMIT_READS: GET /bookings, GET /bookings/{id} and stream opens share it). `too_many_streams`: the caller (token `sub`) holds as many event streams open as it may (SSE_MAX_STREAMS_PER_CALLER): close one first.',
+              ),
               headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds after which to try again.' } },
             },
             '503': error('Running, but neither the workflow nor the read model answers.'),

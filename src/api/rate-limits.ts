@@ -1,5 +1,6 @@
-// Limits on abuse (express-rate-limit, in this process's memory): POST /bookings and the actions
-// (cancel, retry, resolve) per customer (the token's sub); calls to any /bookings route whose token
+// Limits on abuse (express-rate-limit, in this process's memory): POST /bookings, the actions
+// (cancel, retry, resolve) and the reads (a GET of a running booking costs a Temporal query) per
+// customer (the token's sub); calls to any /bookings route whose token
 // is refused, per IP. Over a limit: 429, Retry-After and the
 // API's error shape. The limits come from the config (RATE_LIMIT_*).
 import type { RequestHandler } from 'express';
@@ -14,6 +15,8 @@ export interface Limiters {
   bookings: RequestHandler;
   /** Cancel, retry and resolve per customer. */
   actions: RequestHandler;
+  /** GET /bookings, GET /bookings/:id and event stream opens per customer. */
+  reads: RequestHandler;
 }
 
 export function createLimiters(limits: RateLimits): Limiters {
@@ -35,5 +38,6 @@ export function createLimiters(limits: RateLimits): Limiters {
     anonymous: rateLimit({ ...common('requests without an accepted token'), limit: limits.anonymous }),
     bookings: rateLimit({ ...common('bookings'), limit: limits.bookings, keyGenerator: bySubject }),
     actions: rateLimit({ ...common('booking actions'), limit: limits.actions, keyGenerator: bySubject }),
+    reads: rateLimit({ ...common('reads'), limit: limits.reads, keyGenerator: bySubject }),
   };
 }

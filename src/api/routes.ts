@@ -98,8 +98,9 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     // The limiter answers 429 itself past the limit; under it, the 401 stands.
     void limiters.anonymous(req, res, (limited?: unknown) => next(limited ?? error));
   });
-  // Then the writes per customer.
+  // Then the writes and the reads per customer.
   const write = (limiter: typeof limiters.bookings) => [limiter];
+  const read = [limiters.reads];
 
   router.post('/bookings', ...write(limiters.bookings), async (req, res) => {
     const caller = identityOf(res);
@@ -117,7 +118,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(view);
   });
 
-  router.get('/bookings', async (req, res) => {
+  router.get('/bookings', ...read, async (req, res) => {
     const caller = identityOf(res);
     const query = parse(bookingListQuerySchema, req.query, 'query');
     if (!caller.operator && query.customerId !== undefined && query.customerId !== caller.subject) {
@@ -128,7 +129,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
 
   // Someone else's booking is a 404 before anything of it is read: nothing (not even a slow worker's
   // 503) tells a customer that it exists.
-  router.get('/bookings/:id', async (req, res) => {
+  router.get('/bookings/:id', ...read, async (req, res) => {
     const caller = identityOf(res);
     const id = bookingIdOf(req, res);
     await requireVisible(service, id, caller);
@@ -139,7 +140,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
 
   // Each stream subscribes to the booking's one shared watcher: the first stream's view is read
   // for it, later ones get the watcher's at once, and each change is read once for all of them.
-  router.get('/bookings/:id/events', async (req, res) => {
+  router.get('/bookings/:id/events', ...read, async (req, res) => {
     const caller = identityOf(res);
     const id = bookingIdOf(req, res);
     const release = streams.acquire(caller.subject);

@@ -7,9 +7,9 @@ import { Prisma, type Db } from './client.ts';
 /**
  * Writes the booking's row. `ifAbsent`: only when there is none yet (the API's PENDING row, which
  * never overwrites what the workflow wrote); otherwise an update older than the stored one (a lower
- * version) is ignored.
+ * version) is ignored. `db` may be a transaction's client.
  */
-export async function writeBookingRow(db: Db, state: BookingState, { ifAbsent = false } = {}): Promise<void> {
+export async function writeBookingRow(db: Pick<Db, '$executeRaw'>, state: BookingState, { ifAbsent = false } = {}): Promise<void> {
   const flightCents = state.flight?.priceCents ?? null;
   const hotelCents = state.hotel?.priceCents ?? null;
   const totalCents = state.payment?.amountCents ?? null;

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import type { RateLimits } from '../../src/config.ts';
+import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/app.ts';
 import { listenForBookingChanges } from '../../src/api/booking-changes.ts';
 import type { SseOptions } from '../../src/api/sse.ts';
@@ -48,7 +48,15 @@ function countingInterceptor(counts: Map<string, number>): GrpcInterceptor {
 /** An app and a worker on a fresh task queue; the worker runs until stop(). */
 export async function startApi(
   h: ApiHarness,
-  options: { faultInjection?: boolean; workerDeadlineMs?: number; rateLimits?: RateLimits; idempotencyKeyTtlMs?: number; sse?: SseOptions } = {},
+  options: {
+    faultInjection?: boolean;
+    workerDeadlineMs?: number;
+    rateLimits?: RateLimits;
+    idempotencyKeyTtlMs?: number;
+    /** What one customer may hold at once; default the shop's (DEFAULT_HOLD_LIMITS). */
+    holdLimits?: HoldLimits;
+    sse?: SseOptions;
+  } = {},
 ): Promise<RunningApi> {
   const identity = await createTestIdentity();
   const taskQueue = `api-${randomUUID()}`;
@@ -59,6 +67,7 @@ export async function startApi(
     faultInjection: options.faultInjection ?? true,
     cardVaultKey: VAULT_KEY,
     ...(options.idempotencyKeyTtlMs ? { idempotencyKeyTtlMs: options.idempotencyKeyTtlMs } : {}),
+    ...(options.holdLimits ? { holdLimits: options.holdLimits } : {}),
   };
   // The app's own connection to the test server, whose calls are counted; and its LISTEN connection.
   const counts = new Map<string, number>();

@@ -1,5 +1,5 @@
-// Limits on abuse: POST /bookings and the actions per customer, refused calls per IP; over a limit
-// a 429 with Retry-After and the API's error shape, and nothing done.
+// Limits on abuse: POST /bookings, the actions and the reads per customer, refused calls per IP;
+// over a limit a 429 with Retry-After and the API's error shape, and nothing done.
 import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +11,7 @@ let h: ApiHarness;
 let api: RunningApi;
 beforeAll(async () => {
   h = await createApiHarness('api_rate_limits');
-  api = await startApi(h, { rateLimits: { windowMs: 60_000, bookings: 2, actions: 2, anonymous: 3 } });
+  api = await startApi(h, { rateLimits: { windowMs: 60_000, bookings: 2, actions: 2, anonymous: 3, reads: 6 } });
 });
 afterAll(async () => {
   await api?.stop();
@@ -34,7 +34,7 @@ describe('rate limits', () => {
     await delay(500);
     expect(await h.tdb.db.booking.count({ where: { customerId: 'limited-a' } })).toBe(2);
     expect((await request(api.rawApp).post('/bookings').set(bearer(B)).send(body)).status).toBe(201);
-    // Reads are not limited.
+    // Reads are counted apart from bookings.
     for (let i = 0; i < 5; i++) expect((await request(api.rawApp).get('/bookings').set(bearer(A))).status).toBe(200);
   });
 
@@ -47,6 +47,28 @@ describe('rate limits', () => {
     expectConforms(over, 'POST', '/bookings/{id}/cancel');
     // Another customer's actions are counted apart.
     expectError(await request(api.rawApp).post(`/bookings/${ghost}/cancel`).set(bearer(await api.identity.customer('limited-d'))).send({}), 404, 'not_found');
+  });
+
+  test('reads: GET of a booking, the list and stream opens share one budget per customer; past it 429, no Temporal call', async () => {
+    const [R, S] = await Promise.all([api.identity.customer('limited-reads'), api.identity.customer('limited-reads-other')]);
+    const created = await request(api.rawApp).post('/bookings').set(bearer(R)).set('Prefer', 'wait=10').send(body);
+    expect(created.status, created.text).toBe(201);
+    const id = (created.body as { bookingId: string }).bookingId;
+    const get = () => request(api.rawApp).get(`/bookings/${id}`).set(bearer(R));
+    const events = () => request(api.rawApp).get(`/bookings/${id}/events`).set(bearer(R)).timeout(10_000);
+    const list = () => request(api.rawApp).get('/bookings').set(bearer(R));
+    // Six reads in the window: two of each kind (the booking is CONFIRMED: each stream ends at once).
+    for (const read of [get, list, events, get, list, events]) expect((await read()).status).toBe(200);
+    const calls = JSON.stringify(api.temporalCalls());
+    for (const [read, path] of [[get, '/bookings/{id}'], [list, '/bookings'], [events, '/bookings/{id}/events']] as const) {
+      const over = await read();
+      expectError(over, 429, 'rate_limited');
+      expectConforms(over, 'GET', path);
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(JSON.stringify(api.temporalCalls())).toBe(calls);
+    // Another customer's reads are counted apart.
+    expect((await request(api.rawApp).get('/bookings').set(bearer(S))).status).toBe(200);
   });
 
   test('without an accepted token: refused calls count per IP, the fourth is 429; a valid token from the same address still passes', async () => {

@@ -112,6 +112,21 @@ describe('fail closed', () => {
     expect(problem(() => loadConfig({ SSE_SAFETY_POLL: 'often' }))).toContain('SSE_SAFETY_POLL must be a duration');
     expect(problem(() => loadConfig({ SSE_MAX_STREAMS_PER_CALLER: '0' }))).toContain('SSE_MAX_STREAMS_PER_CALLER');
   });
+
+  test('hold limits: 3 holds, 9 seats, 6 rooms by default in every NODE_ENV; set or refused by name', () => {
+    const defaults = { active: 3, seats: 9, rooms: 6 };
+    for (const NODE_ENV of ['production', 'development', 'test']) expect(loadConfig({ NODE_ENV }).holdLimits).toEqual(defaults);
+    expect(loadConfig({ HOLD_MAX_ACTIVE: '1', HOLD_MAX_SEATS: '4', HOLD_MAX_ROOMS: '2' }).holdLimits).toEqual({ active: 1, seats: 4, rooms: 2 });
+    const named = problem(() => loadConfig({ HOLD_MAX_ACTIVE: '0', HOLD_MAX_SEATS: 'many', HOLD_MAX_ROOMS: '1.5' }));
+    for (const name of ['HOLD_MAX_ACTIVE', 'HOLD_MAX_SEATS', 'HOLD_MAX_ROOMS']) expect(named).toContain(name);
+  });
+
+  test('reads are rate limited: 120 per customer per window in production, high elsewhere; RATE_LIMIT_READS sets it', () => {
+    expect(loadConfig({}).rateLimits.reads).toBe(120);
+    expect(loadConfig({ NODE_ENV: 'test' }).rateLimits.reads).toBe(100_000);
+    expect(loadConfig({ RATE_LIMIT_READS: '7' }).rateLimits.reads).toBe(7);
+    expect(problem(() => loadConfig({ RATE_LIMIT_READS: '0' }))).toContain('RATE_LIMIT_READS');
+  });
 });
 
 describe("Temporal's settings, through @temporalio/envconfig", () => {

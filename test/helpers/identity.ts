@@ -6,7 +6,7 @@ import { OPERATOR_SCOPE } from '../../src/api/auth.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/api/dev-issuer.ts';
 
 /** Limits high enough for a test's own load (dozens of concurrent POSTs from one caller). */
-export const TEST_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000 };
+export const TEST_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 };
 
 /** The identity the existing API tests call as: an operator, who may book on any customer's behalf. */
 export const DEFAULT_CALLER = 'test-operator';
