@@ -24,6 +24,9 @@ export const SEED_HOTELS = [
 ] as const;
 
 
+/** Seeding writes a few hundred rows in one transaction: Prisma's default 5 s is too short on a busy machine. */
+const SEED_TRANSACTION = { maxWait: 30_000, timeout: 120_000 };
+
 export async function seed(db: Db, today = new Date()): Promise<{ flights: number; hotels: number }> {
   return db.$transaction(async (tx) => {
     const flights = await tx.flight.createMany({
@@ -80,5 +83,5 @@ export async function seed(db: Db, today = new Date()): Promise<{ flights: numbe
       ],
     });
     return { flights: flights.count, hotels: hotels.count };
-  });
+  }, SEED_TRANSACTION);
 }
