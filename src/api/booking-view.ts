@@ -91,6 +91,7 @@ export function toView(state: BookingState, source: BookingView['source'], histo
     ...(state.confirmed ? { confirmed: state.confirmed } : {}),
     ...(state.holdExtended ? { holdExtended: state.holdExtended } : {}),
     ...(state.operatorWait ? { operatorWait: state.operatorWait } : {}),
+    ...(state.readModelLag ? { readModelLag: state.readModelLag } : {}),
     cancelRequested: state.cancelRequested,
     version: state.version,
     source,

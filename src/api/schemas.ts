@@ -258,6 +258,14 @@ export const bookingViewSchema = z
       .object({ since: z.string(), reminders: z.int(), lastReminderAt: z.string().optional() })
       .optional()
       .meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator, and the weekly reminders logged.' }),
+    readModelLag: z
+      .object({ since: z.string(), version: z.int(), reason: z.string() })
+      .optional()
+      .meta({
+        description:
+          'The read model refused this booking\'s state (PostgreSQL found its data invalid): since when, the version it refused, and why. ' +
+          'The saga went on regardless; lists show an older state of the booking until a later write succeeds.',
+      }),
     cancelRequested: z.boolean(),
     version: z.int().meta({ description: 'Grows with every change of the saga.' }),
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),

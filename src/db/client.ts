@@ -21,6 +21,16 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
+ * PostgreSQL's SQLSTATE of a failed statement (e.g. 22021 for a NUL in a text), as the pg driver
+ * adapter reports it; undefined for any other error.
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } } | undefined)?.driverAdapterError?.cause;
+  return typeof cause?.originalCode === 'string' ? cause.originalCode : undefined;
+}
+
+/**
  * Runs `fn` again when it lost a race on a unique index: two concurrent calls with one
  * idempotency key both insert, one wins, and the loser's retry finds the winner's row.
  */

@@ -125,6 +125,12 @@ export interface BookingState extends TripDetails {
   confirmed?: { at: string; by?: string };
   /** While the booking waits for an operator (COMPENSATION_FAILED): since when, and the reminders logged. */
   operatorWait?: { since: string; reminders: number; lastReminderAt?: string };
+  /**
+   * The read model refused a write of this booking (PostgreSQL said the data is invalid, e.g. a
+   * control character that bypassed the API): since when, the version it refused, and why. Lists
+   * and closed bookings read from it show an older state until a later write succeeds.
+   */
+  readModelLag?: { since: string; version: number; reason: string };
   createdAt: string;
   updatedAt: string;
   /** Bumped on every change; the read model keeps only the newest. */

@@ -8,16 +8,13 @@ import {
   condition,
   isCancellation,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
-import type { Activities } from '../activities/index.ts';
 import { MAX_HOLD_MINUTES, initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
@@ -29,19 +26,12 @@ import {
   resolveCompensationUpdate,
   retryCompensationUpdate,
 } from '../domain/messages.ts';
+import { readModelWriter } from './read-model-writer.ts';
 import { Saga } from './saga.ts';
 import { STEP_NAMES, TRIP_STEPS, deadlineInWords } from './steps.ts';
 
-/** The read model's updates retry until PostgreSQL answers: every update is idempotent (versioned). */
-const READ_MODEL_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-};
-
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
-
-const { syncBooking } = proxyActivities<Activities>(READ_MODEL_OPTIONS);
 
 // ---------- The workflow ----------
 
@@ -77,15 +67,15 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     publishStatus();
   };
   /**
-   * Writes the state to the read model, from the task after the one that decided it: an activity,
-   * never a local one. A local activity's write is visible before its workflow task commits, and a
-   * task that fails (an Update came in meanwhile) runs again from the history, where the Update may
-   * win: a read model that had said CONFIRMED would then see the booking cancelled. The API writes
-   * the first row (PENDING) when it starts the booking; a booking on the happy path writes only its
-   * end (bench/README.md, the shape of the saga).
+   * Asks for a write of the state to the read model, beside the saga (read-model-writer.ts): the
+   * saga never waits for it. An activity, never a local one: a local activity's write is visible
+   * before its workflow task commits, and a task that fails (an Update came in meanwhile) runs
+   * again from the history, where the Update may win: a read model that had said CONFIRMED would
+   * then see the booking cancelled. The API writes the first row (PENDING) when it starts the
+   * booking; a booking on the happy path writes only its end (bench/README.md, the shape of the saga).
    */
-  const sync = () =>
-    CancellationScope.nonCancellable(() => syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]));
+  const readModel = readModelWriter(state, now, changed);
+  const sync = () => readModel.write();
   setCurrentDetails(renderDetails(state));
   publishStatus();
   /**
@@ -101,7 +91,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     state.holdExpiresAt = expiresAt.toISOString();
     state.currentStep = null;
     changed();
-    await sync();
+    sync();
     for (;;) {
       const deadline = new Date(state.holdExpiresAt);
       await condition(() => confirmAccepted || holdMoved, deadline.getTime() - Date.now(), {
@@ -109,13 +99,13 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       });
       if (confirmAccepted || !holdMoved) break;
       holdMoved = false; // extended: a new timer to the new deadline, and the read model knows it
-      await sync();
+      sync();
     }
     if (!confirmAccepted) {
       holdExpired = true;
       throw ApplicationFailure.create({ type: 'HoldExpired', message: `the hold expired at ${state.holdExpiresAt}`, nonRetryable: true });
     }
-    await sync(); // the read model leaves HELD: the payment runs
+    sync(); // the read model leaves HELD: the payment runs
   };
   const saga = new Saga(TRIP_STEPS, input, state, {
     sagaId: input.bookingId,
@@ -284,7 +274,8 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     state.status = 'CONFIRMED';
     state.currentStep = null;
     changed();
-    await sync();
+    sync();
+    await readModel.settled(); // the read model has the end before the workflow does
     return state;
   }
 
@@ -300,7 +291,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
   await CancellationScope.nonCancellable(async () => {
     state.status = 'COMPENSATING';
     changed();
-    await sync();
+    sync(); // beside the unwind, never before it: a write that cannot succeed holds up no undo
     await saga.unwind();
 
     // A compensation that failed for good waits, durably, for an operator.
@@ -310,7 +301,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       // The wait is visible: since when, and how many reminders were logged (the page counts the days).
       state.operatorWait = { since: now(), reminders: 0 };
       changed();
-      await sync();
+      sync();
       while (!operatorAction) {
         const acted = await condition(() => operatorAction !== undefined, OPERATOR_REMINDER, {
           summary: `Waiting for an operator: retry or resolve ${saga.failed.join(', ')}`,
@@ -322,7 +313,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
           changed();
           log.warn(`booking ${input.bookingId} still waits for an operator (since ${wait.since}, reminder ${wait.reminders}): ${saga.failed.join(', ')}`);
           // The list and the booking's watchers see the reminder too (one write a week).
-          await sync();
+          sync();
         }
       }
       const action = operatorAction;
@@ -334,14 +325,15 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
       }
       state.status = 'COMPENSATING';
       changed();
-      await sync();
+      sync();
       await saga.retryFailed();
     }
 
     state.status = outcome; // CANCELLED, EXPIRED or FAILED
     state.currentStep = null;
     changed();
-    await sync();
+    sync();
+    await readModel.settled();
   });
 
   if (workflowCancelled) throw error;

@@ -18,10 +18,11 @@ const SEAT_SELECTION_PATCH = 'seat-selection';
 const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 
 /** The sets recorded on this build: they replay on today's code. */
-const CURRENT_SETS = ['v5-one-call-per-step'];
+const CURRENT_SETS = ['v6-read-model-beside-the-saga'];
 /** Retired builds: the sets recorded on them, and their archived workflow code (`npm run build:workflows -- --archive`). */
 const RETIRED_BUILDS = [
   { bundle: fileURLToPath(new URL('../histories/builds/v4.js', import.meta.url)), sets: ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold'] },
+  { bundle: fileURLToPath(new URL('../histories/builds/v5.js', import.meta.url)), sets: ['v5-one-call-per-step'] },
 ];
 
 /** Every history of every recorded set (one folder per workflow code version), as "set/scenario". */
@@ -55,7 +56,7 @@ beforeAll(async () => {
 
 describe('recorded histories', () => {
   test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold', 'v5-one-call-per-step']) {
+    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold', 'v5-one-call-per-step', 'v6-read-model-beside-the-saga']) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
       expect.arrayContaining([
@@ -120,7 +121,7 @@ describe('recorded histories', () => {
     expect(eventSummaries(v4!.history).find((s) => s.startsWith('activity: Charge'))).toMatch(/\(retrying until \d\d:\d\d UTC/);
   });
 
-  test('v5 (this build) costs three service calls and one read-model write, with no markers; seats come with the flight', async () => {
+  test('v5 costs three service calls and one read-model write, with no markers; seats come with the flight', async () => {
     const names = (await loadHistories('v5-one-call-per-step')).map((h) => h.workflowId.slice('v5-one-call-per-step/'.length));
     expect(names).toEqual(expect.arrayContaining(['confirmed', 'card-declined', 'user-cancel-during-hotel', 'hold-expired', 'cancel-hotel-fail-resolved']));
     const [confirmed] = await loadHistories('v5-one-call-per-step/confirmed');
@@ -132,21 +133,39 @@ describe('recorded histories', () => {
     expect(confirmed!.history.events).toHaveLength(30);
   });
 
-  test('each set replays on the code of the build it ran on: today\'s for v5, the archived v4 build for v1–v4', async () => {
+  test('v6 (this build) writes the read model beside the saga: the unwind and the operator\'s wait start in the task that asked for the write', async () => {
+    // A confirmed booking is what it was in v5: three steps, then its one write, 30 events.
+    const [confirmed] = await loadHistories('v6-read-model-beside-the-saga/confirmed');
+    expect(activitySequence(confirmed!.history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+    expect(confirmed!.history.events).toHaveLength(30);
+    // A declined card: the COMPENSATING write and the first undo leave in one workflow task (v5: the undo waited for the write).
+    const firstUndoTask = async (set: string) => {
+      const [declined] = await loadHistories(`${set}/card-declined`);
+      const events = declined!.history.events ?? [];
+      const undo = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'refundPayment');
+      const write = events.findLastIndex((e, i) => i < undo && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBooking');
+      return events.slice(write, undo).some((e) => e.activityTaskCompletedEventAttributes) ? 'after the write' : 'beside the write';
+    };
+    expect(await firstUndoTask('v5-one-call-per-step')).toBe('after the write');
+    expect(await firstUndoTask('v6-read-model-beside-the-saga')).toBe('beside the write');
+  });
+
+  test('each set replays on the code of the build it ran on: today\'s for v6, the archived v5 and v4 builds for the others', async () => {
     const current = await replayAll(currentBundle, CURRENT_SETS);
     expect(current.length).toBeGreaterThanOrEqual(20);
     expect(current.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
     for (const { bundle, sets } of RETIRED_BUILDS) {
       const retired = await replayAll({ codePath: bundle }, sets);
-      expect(retired.length).toBeGreaterThanOrEqual(51);
+      expect(retired.length).toBeGreaterThanOrEqual(20);
       expect(retired.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
     }
   });
 
-  test('v4 histories do not replay on v5 code: the change ships as a new PINNED build, not a patch', async () => {
-    const results = await replayAll(currentBundle, ['v4-hold']);
-    const confirmed = results.find((r) => r.workflowId === 'v4-hold/confirmed');
-    expect(confirmed?.error).toBeInstanceOf(DeterminismViolationError);
+  test('v4 and v5 histories do not replay on today\'s code: each change shipped as a new PINNED build, not a patch', async () => {
+    const results = await replayAll(currentBundle, ['v4-hold', 'v5-one-call-per-step']);
+    expect(results.find((r) => r.workflowId === 'v4-hold/confirmed')?.error).toBeInstanceOf(DeterminismViolationError);
+    // v6 sends v5's commands sooner: where an Update completes meanwhile (a caller waiting on a hold), the order differs.
+    expect(results.find((r) => r.workflowId === 'v5-one-call-per-step/prefer-wait-hold-confirmed')?.error).toBeInstanceOf(DeterminismViolationError);
   });
 
   test('a non-deterministic change (hotel before flight) fails the replay', async () => {
@@ -162,6 +181,7 @@ describe('recorded histories', () => {
     expect(failed.map((r) => r.workflowId)).toContain('v3-local-first-read-model-update/confirmed');
     expect(failed.map((r) => r.workflowId)).toContain('v4-hold/hold-expired');
     expect(failed.map((r) => r.workflowId)).toContain('v5-one-call-per-step/confirmed');
+    expect(failed.map((r) => r.workflowId)).toContain('v6-read-model-beside-the-saga/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
   });
