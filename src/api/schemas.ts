@@ -267,7 +267,7 @@ export const bookingViewSchema = z
           'The saga went on regardless; lists show an older state of the booking until a later write succeeds.',
       }),
     cancelRequested: z.boolean(),
-    version: z.int().meta({ description: 'Grows with every change of the saga.' }),
+    version: z.int().meta({ description: 'Grows with every change of the saga, across the runs of a reset too (at least the change\'s time in epoch ms).' }),
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -133,7 +133,11 @@ export interface BookingState extends TripDetails {
   readModelLag?: { since: string; version: number; reason: string };
   createdAt: string;
   updatedAt: string;
-  /** Bumped on every change; the read model keeps only the newest. */
+  /**
+   * Grows with every change, and across runs: at least the workflow time (epoch ms) of the
+   * change, so a reset's new run, whose counter starts again, still writes newer versions than the
+   * run it replaced. The read model keeps only the newest.
+   */
   version: number;
 }
 

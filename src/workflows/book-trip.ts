@@ -61,7 +61,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     publishedStatus = state.status;
   };
   const changed = () => {
-    state.version++;
+    state.version = Math.max(state.version + 1, Date.now());
     state.updatedAt = now();
     setCurrentDetails(renderDetails(state));
     publishStatus();

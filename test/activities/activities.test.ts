@@ -794,25 +794,25 @@ describe('syncBooking', () => {
   test('an older version never overwrites a newer one', async () => {
     const bookingId = randomUUID();
     await activities.syncBooking(state(bookingId, 1, 'PENDING'));
-    expect(await db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ version: 1, status: 'PENDING' });
+    expect(await db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ version: 1n, status: 'PENDING' });
 
     await activities.syncBooking(state(bookingId, 3, 'COMPENSATING'));
     await activities.syncBooking(state(bookingId, 2, 'PENDING'));
     const row = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
-    expect(row).toMatchObject({ version: 3, status: 'COMPENSATING', currentStep: null });
+    expect(row).toMatchObject({ version: 3n, status: 'COMPENSATING', currentStep: null });
     expect((row.state as unknown as BookingState).version).toBe(3);
     expect(row.updatedAt.toISOString()).toBe(new Date(T0 + 3_000).toISOString());
 
     // The same version again changes nothing either.
     await activities.syncBooking({ ...state(bookingId, 3, 'PENDING') });
     expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
-      version: 3,
+      version: 3n,
       status: 'COMPENSATING',
     });
 
     await activities.syncBooking(state(bookingId, 4, 'COMPENSATION_FAILED'));
     expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
-      version: 4,
+      version: 4n,
       status: 'COMPENSATION_FAILED',
     });
     expect(await db.booking.count({ where: { id: bookingId } })).toBe(1);
@@ -823,7 +823,7 @@ describe('syncBooking', () => {
     const versions = [5, 2, 7, 1, 6, 3];
     await Promise.all(versions.map((v) => activities.syncBooking(state(bookingId, v, v === 7 ? 'COMPENSATING' : 'PENDING'))));
     expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
-      version: 7,
+      version: 7n,
       status: 'COMPENSATING',
     });
   });

@@ -107,7 +107,7 @@ describe('POST /bookings with Prefer: wait', () => {
       // API wrote its PENDING row and started it with BookingStatus=PENDING.
       const bookingId = (res.body as BookingView).bookingId;
       expect(description.typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('PENDING');
-      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ status: 'PENDING', version: 1, customerId: 'wait-idle' });
+      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ status: 'PENDING', version: 1n, customerId: 'wait-idle' });
       // A worker comes back: the same booking runs to its end (and the test server's clock is free again).
       const worker = await createTripWorker({
         connection: h.env.nativeConnection,

@@ -62,7 +62,7 @@ test('a confirmed booking costs three service calls and one read-model write, wi
   expect(history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
   // One workflow task per activity task, plus the first.
   expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(5);
-  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: run.state.version });
+  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: BigInt(run.state.version) });
 });
 
 describe('business failures unwind the stack', () => {
