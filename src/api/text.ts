@@ -10,12 +10,14 @@ import { z } from 'zod';
  * surrogates (half of a UTF-16 pair: not a character, and not valid in UTF-8 or jsonb). A whole
  * pair, an emoji, is one character and passes. The `u` flag makes the class see code points.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const ONE_LINE_TEXT = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]*$/u;
 
 /**
  * Multi-line text may also hold a line feed and a tab (a note of a few lines), nothing else of the
  * above: a carriage return alone rewrites a terminal's line, so a line break is `\n`.
  */
+// eslint-disable-next-line no-control-regex -- as above
 export const MULTI_LINE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]*$/u;
 
 export interface PersonTextOptions {
