@@ -37,6 +37,7 @@ import type { Identity } from './auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
 import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
 import type { BookingRequest, BookingView } from './schemas.ts';
+import { createSharedWaits, settleWaitId, type SettleMark } from './shared-waits.ts';
 import { DAY_MS } from '../domain/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
@@ -140,11 +141,11 @@ export function createBookingService(deps: BookingServiceDeps) {
   /**
    * The booking once it settles (awaitSettled), within `waitMs`; else undefined: the workflow is
    * closed, from a build without the Update, or does not answer. The caller then gets the booking
-   * as it stands (get), which knows what to say in each case.
+   * as it stands (get), which knows what to say in each case. One wait per booking, shared by
+   * every caller that waits on it (shared-waits.ts).
    */
-  async function settled(bookingId: string, waitMs: number): Promise<BookingState | undefined> {
-    return within(waitMs, () => handleFor(bookingId).executeUpdate(awaitSettledUpdate)).catch(() => undefined);
-  }
+  const waits = createSharedWaits(client, handleFor);
+  const settled = (bookingId: string, waitMs: number, known?: SettleMark) => waits.settled(bookingId, waitMs, known);
 
   /** Whether Temporal has the booking's workflow (no worker needed). */
   const exists = (bookingId: string) =>
@@ -243,7 +244,12 @@ export function createBookingService(deps: BookingServiceDeps) {
       // FAIL on a running workflow with the ID: the same duplicate rule as the plain start.
       const operation = new WithStartWorkflowOperation<typeof bookTrip>('bookTrip', { ...options, workflowIdConflictPolicy: 'FAIL' });
       const state = await within(waitMs, async () => {
-        const update = await client.workflow.startUpdateWithStart(awaitSettledUpdate, { waitForStage: 'ACCEPTED', startWorkflowOperation: operation });
+        // The first stretch's ID: a waiting repeat attaches to this Update instead of adding one.
+        const update = await client.workflow.startUpdateWithStart(awaitSettledUpdate, {
+          updateId: settleWaitId(initialState),
+          waitForStage: 'ACCEPTED',
+          startWorkflowOperation: operation,
+        });
         await started();
         return update.result();
       });
@@ -340,7 +346,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         ['BookingNotHeld'],
       );
       if (waitMs === undefined) return accepted;
-      const state = await settled(bookingId, waitMs);
+      const state = await settled(bookingId, waitMs, accepted);
       return state ? toView(state, 'workflow') : ((await get(bookingId)) ?? accepted);
     },
 

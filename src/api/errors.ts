@@ -19,6 +19,13 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
+/**
+ * A path parameter whose percent-encoding is not UTF-8 (a lone surrogate's bytes, say): the router
+ * fails to decode it (a URIError) before any route runs. It is a malformed value, named as one.
+ */
+export const undecodablePath = (where: string) =>
+  new ApiError(400, 'validation_failed', `invalid request ${where}`, [{ path: where, message: 'is not percent-encoded UTF-8' }]);
+
 /** zod issues as `{ path, message }`, so a client sees each failing field. */
 export function validationError(error: z.ZodError, where = 'body'): ApiError {
   const details = error.issues.map((issue) => ({
@@ -61,6 +68,8 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     apiError = err;
   } else if (err instanceof z.ZodError) {
     apiError = validationError(err);
+  } else if (err instanceof URIError) {
+    apiError = undecodablePath('path');
   } else {
     const e = err as HttpishError;
     const status = e?.status ?? e?.statusCode;

@@ -7,7 +7,7 @@ import { workflowIdFor } from '../domain/booking.ts';
 import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
 import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';
-import { ApiError, notFound, validationError } from './errors.ts';
+import { ApiError, notFound, undecodablePath, validationError } from './errors.ts';
 import type { BookingWatchers } from './booking-watchers.ts';
 import { bookingEventStream, type StreamCounter } from './sse.ts';
 import { preferredWait } from './prefer.ts';
@@ -203,6 +203,11 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     requireOperator(caller);
     const { note } = parse(resolveRequestSchema, bodyOf(req), 'body');
     res.status(202).location(`/bookings/${id}`).json(changed(id, await service.resolveCompensation(id, note, caller)));
+  });
+
+  // Every :id above is a booking ID: one that does not even decode is named as a malformed one.
+  router.use('/bookings', (error: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    next(error instanceof URIError ? undecodablePath('path.id') : error);
   });
 
   return router;

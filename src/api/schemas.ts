@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
 import { luhnValid } from '../payments/cards.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
+import { personText } from './text.ts';
 import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES, STEP_STATES } from '../domain/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
 import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
@@ -313,10 +314,22 @@ export const bookingListSchema = z
   .object({ items: z.array(bookingSummarySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'BookingList' });
 
-export const cancelRequestSchema = z.strictObject({ reason: z.string().max(200).optional() }).meta({ id: 'CancelRequest' });
+export const cancelRequestSchema = z
+  .strictObject({
+    reason: personText({ max: 200 })
+      .optional()
+      .meta({ description: 'One line of up to 200 characters, without control characters or lone surrogates (the pattern says which).' }),
+  })
+  .meta({ id: 'CancelRequest' });
 export const resolveRequestSchema = z
-  // A note with something in it: the document's pattern says what trim().min(1) checks.
-  .strictObject({ note: z.string().regex(/\S/, 'a note is required').trim().min(1, 'a note is required').max(1000) })
+  .strictObject({
+    // A note with something in it: the document's pattern says what trim().min(1) checks.
+    note: personText({ max: 1000, multiline: true })
+      .regex(/\S/, 'a note is required')
+      .trim()
+      .min(1, 'a note is required')
+      .meta({ description: 'Up to 1000 characters; line feeds and tabs are allowed, other control characters and lone surrogates are not (the pattern says which).' }),
+  })
   .meta({ id: 'ResolveRequest' });
 
 export const flightsQuerySchema = z.strictObject({
