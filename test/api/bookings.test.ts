@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
-import { CARDS, FLIGHT, HOTEL, daysFromNow } from '../helpers/booking.ts';
+import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
@@ -39,7 +39,7 @@ const made: Record<string, string> = {};
 describe('POST /bookings and GET /bookings/:id', () => {
   test('a good card: 201 PENDING with Location and links, live from the workflow while it runs, CONFIRMED from the read model at the end', async () => {
     const seatsBefore = await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date);
-    const roomsBefore = await roomsAvailable(api.app, HOTEL.hotelId);
+    const roomsBefore = await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY);
     // One transient payment failure keeps the saga running for a second (the first retry waits 1 s).
     const res = await postBooking(api.app, bookingBody({ customerId: 'alice', faults: { chargePayment: 'transient:1' } }));
     expectConforms(res, 'POST', '/bookings');
@@ -88,7 +88,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(live.payment).toMatchObject({ amount: '760.00' });
     // The seat and the room are held while the payment is retried.
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, HOTEL.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY)).toBe(roomsBefore - 1);
 
     const done = await waitForBooking(api.app, created.bookingId);
     const final = await request(api.app).get(`/bookings/${created.bookingId}`);
@@ -115,7 +115,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: 76_000 });
     expect(rows.booking).toMatchObject({ status: 'CONFIRMED', totalCents: 76_000 });
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, HOTEL.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY)).toBe(roomsBefore - 1);
     expect(await invariantViolations(h.tdb.db)).toEqual([]);
   });
 
@@ -123,7 +123,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const flight = { flightNumber: 'TB300', date: daysFromNow(14) };
     const hotel = { hotelId: 'HTL-SF-UNION', checkIn: daysFromNow(14), nights: 2 };
     const seatsBefore = await seatsAvailable(api.app, flight.flightNumber, flight.date);
-    const roomsBefore = await roomsAvailable(api.app, hotel.hotelId);
+    const roomsBefore = await roomsAvailable(api.app, hotel.hotelId, hotel);
     const res = await postBooking(
       api.app,
       bookingBody({ customerId: 'bob', flight, hotel, card: CARDS.expired, faults: { chargePayment: 'transient:1' } }),
@@ -133,7 +133,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     // Held while the payment is retried...
     await waitForBooking(api.app, id, (v) => v.steps[2]!.state === 'RUNNING');
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, hotel.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore - 1);
 
     const done = await waitForBooking(api.app, id);
     expect(done).toMatchObject({ status: 'FAILED', source: 'read-model', currentStep: null, cancelRequested: false });
@@ -145,7 +145,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expectConforms(await request(api.app).get(`/bookings/${id}`), 'GET', '/bookings/{id}');
     // ...and given back by the compensations.
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore);
-    expect(await roomsAvailable(api.app, hotel.hotelId)).toBe(roomsBefore);
+    expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore);
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');

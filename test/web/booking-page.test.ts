@@ -131,7 +131,7 @@ describe('the booking page', () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(9);
-      const before = { seats: await seatsLeft(h, 'TB300', date), rooms: await roomsLeft(h, 'HTL-SF-UNION') };
+      const before = { seats: await seatsLeft(h, 'TB300', date), rooms: await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 }) };
       await fillForm(page, { customerId: 'web-expired', date, flightNumber: 'TB300', hotelId: 'HTL-SF-UNION', scenario: 'card-expired' });
       expect(await page.isChecked('#card-expired')).toBe(true);
       const transitions = await recordTransitions(page);
@@ -162,7 +162,7 @@ describe('the booking page', () => {
       await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(before.rooms));
       await waitForClosed(h, id);
       expect(await seatsLeft(h, 'TB300', date)).toBe(before.seats);
-      expect(await roomsLeft(h, 'HTL-SF-UNION')).toBe(before.rooms);
+      expect(await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 })).toBe(before.rooms);
       const view = await getBooking(h, id);
       expect(view.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual([
         'refundPayment:NOTHING_TO_UNDO',
