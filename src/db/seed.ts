@@ -10,6 +10,9 @@ type Tx = Prisma.TransactionClient;
 
 export const SEED_DAYS = 60;
 
+/** A one-off batch of a few hundred rows: on a loaded machine it may outlast Prisma's default 5 s. */
+const SEED_TRANSACTION = { maxWait: 30_000, timeout: 60_000 };
+
 export const SEED_ROUTES = [
   { flightNumber: 'TB100', origin: 'ICN', destination: 'NRT', priceCents: 22_000, capacity: 120 },
   { flightNumber: 'TB200', origin: 'NRT', destination: 'ICN', priceCents: 21_000, capacity: 120 },
@@ -87,5 +90,5 @@ export async function seed(db: Db, today = new Date()): Promise<{ flights: numbe
       await bookGroupOnFreeNights(tx, hotel.id, utcDay(0, today), utcDay(SEED_DAYS, today));
     }
     return { flights: flights.count, hotels: hotels.count };
-  });
+  }, SEED_TRANSACTION);
 }

@@ -14,7 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from '
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { createDb, type Db } from '../../src/db/client.ts';
 import { MIGRATIONS_DIR, ensureDatabase, migrate } from '../../src/db/migrate.ts';
+import { SEED_DAYS, seed } from '../../src/db/seed.ts';
 import { fromDbDate } from '../../src/domain/dates.ts';
+import { SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { databaseUrlFor } from '../../src/dev/postgres.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, roomsFree, type TestDatabase } from '../helpers/db.ts';
@@ -181,6 +183,20 @@ describe('cancel', () => {
     expect(await roomsTaken(hotelId)).toEqual(after);
     // The night it gave back sells again, in full.
     await reserve(stay(hotelId, 50, 1, 3));
+  });
+});
+
+// ---------- the seed ----------
+
+describe('the seed', () => {
+  test('fills the sold-out hotel night by night; run again days later, it fills only the new nights', async () => {
+    const full = (day: number, nights = 1) => roomsFree(db, { hotelId: SOLD_OUT_HOTEL, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
+    expect([await full(0, SEED_DAYS), await full(SEED_DAYS)]).toEqual([0, 3]);
+    const groups = () => db.hotelReservation.count({ where: { hotelId: SOLD_OUT_HOTEL, status: 'RESERVED' } });
+    const before = await groups();
+    await seed(db, new Date(Date.now() + 5 * 86_400_000));
+    expect([await full(0, SEED_DAYS + 5), await full(SEED_DAYS + 5)]).toEqual([0, 3]);
+    expect(await groups()).toBe(before + 5);
   });
 });
 
