@@ -3,6 +3,8 @@
 // no CSP violations, and a phone-width screen.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
+import { SEED_DAYS } from '../../src/db/seed.ts';
+import { SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import {
@@ -121,6 +123,38 @@ describe('the booking page', () => {
       expect(await waitForStatus(page, 'CONFIRMED')).toBe('CONFIRMED');
       expect(await page.locator('#booking-id').textContent()).toBe(id);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('live-title');
+      expect(await problems()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('the hotel picker and the inventory panel show the rooms free for the chosen stay, night by night', async () => {
+    const { page, problems, close } = await openPage(h);
+    try {
+      const jeju = page.locator(`#hotel option[value="${SOLD_OUT_HOTEL}"]`);
+      const setStay = async (checkIn: string, checkOut: string) => {
+        await page.fill('#check-in', checkIn);
+        await page.dispatchEvent('#check-in', 'change');
+        await page.fill('#check-out', checkOut);
+        await page.dispatchEvent('#check-out', 'change');
+      };
+      // The sold-out hotel is full on every seeded night, and free on the nights after them.
+      await expect.poll(() => jeju.textContent()).toContain('fully booked these nights');
+      await setStay(daysFromNow(SEED_DAYS), daysFromNow(SEED_DAYS + 2));
+      await expect.poll(() => jeju.textContent()).toContain('3 rooms left these nights');
+      await setStay(daysFromNow(SEED_DAYS - 1), daysFromNow(SEED_DAYS + 2));
+      await expect.poll(() => jeju.textContent()).toContain('fully booked these nights');
+
+      // A booked stay: the panel counts the rooms free on its nights, not tonight's.
+      const date = daysFromNow(15);
+      await fillForm(page, { customerId: 'web-stay', date, flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
+      await book(page);
+      expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'])).toBe('CONFIRMED');
+      const forStay = await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: date, nights: 3 });
+      expect(forStay).toBeLessThan(await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: daysFromNow(0), nights: 1 }));
+      await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(forStay));
+      expect(await page.locator('#inventory-hotel').textContent()).toContain(`${date} → ${daysFromNow(18)}`);
       expect(await problems()).toEqual([]);
     } finally {
       await close();
