@@ -186,6 +186,27 @@ describe('cancel', () => {
   });
 });
 
+// ---------- the invariants ----------
+
+describe('the invariants', () => {
+  test('name the hotel and night whose rooms taken differ from the RESERVED stays covering it', async () => {
+    const hotelId = await smallHotel(3);
+    const booked = stay(hotelId, 35, 2);
+    await reserve(booked);
+    const night = daysFromNow(36);
+    await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
+    expect(await invariantViolations(db)).toEqual([`hotel ${hotelId} on the night of ${night}: 2 room(s) taken <> 1 in RESERVED stays`]);
+    // A stay marked cancelled without giving its nights back is caught on each of its nights.
+    await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken - 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
+    await db.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'CANCELLED' } });
+    expect((await invariantViolations(db)).sort()).toEqual([
+      `hotel ${hotelId} on the night of ${daysFromNow(35)}: 1 room(s) taken <> 0 in RESERVED stays`,
+      `hotel ${hotelId} on the night of ${night}: 1 room(s) taken <> 0 in RESERVED stays`,
+    ]);
+    await db.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'RESERVED' } });
+  });
+});
+
 // ---------- the seed ----------
 
 describe('the seed', () => {
