@@ -297,7 +297,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
         get: {
           summary: 'Hotels with the rooms free for a stay',
           description:
-            'Rooms are sold per night: a stay takes a room on each night from checkIn to the night before check-out. roomsAvailable is the fewest rooms free on any night of the stay (checkIn and nights; neither: tonight, UTC, one night). 400 when only one of the two is given.',
+            'Rooms are sold per night: a stay takes a room on each night from checkIn to the night before check-out. roomsAvailable is the fewest rooms free on any night of the stay (checkIn, tonight in UTC when absent; nights, one when absent); the stay in the answer says which.',
           parameters: queryParameters(hotelsQuerySchema),
           responses: { '200': json('HotelList', 'Hotels, with the stay they answer for.'), ...commonErrors },
         },

@@ -329,17 +329,11 @@ export const flightSchema = z
   })
   .meta({ id: 'Flight' });
 
-/** The stay GET /hotels answers for: checkIn and nights together, or neither (tonight, one night). */
-export const hotelsQuerySchema = z
-  .strictObject({
-    checkIn: calendarDate.optional().meta({ description: 'The first night of the stay (UTC), with nights. Neither: tonight, one night.' }),
-    nights: queryIntIn(1, MAX_NIGHTS).optional().meta({ description: `Nights of the stay (1–${MAX_NIGHTS}), with checkIn.` }),
-  })
-  .superRefine((query, ctx) => {
-    if ((query.checkIn === undefined) === (query.nights === undefined)) return;
-    const missing = query.checkIn === undefined ? 'checkIn' : 'nights';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'checkIn and nights go together: give both or neither' });
-  });
+/** The stay GET /hotels answers for; each part has a default, so any combination is one. */
+export const hotelsQuerySchema = z.strictObject({
+  checkIn: calendarDate.optional().meta({ description: 'The first night of the stay (UTC); tonight when absent.' }),
+  nights: queryIntIn(1, MAX_NIGHTS).optional().meta({ description: `Nights of the stay (1–${MAX_NIGHTS}); one when absent.` }),
+});
 
 export const hotelSchema = z
   .object({
