@@ -400,7 +400,7 @@ async function runMode(mode: Mode, serverUrl: string, dir: string, bundlePath: s
     const db: Db = createDb(databaseUrl, { max: 4 });
     await seed(db);
     await db.$executeRaw`UPDATE flights SET capacity = 100000, seats_available = 100000 WHERE flight_number <> 'TB404'`;
-    await db.$executeRaw`UPDATE hotels SET capacity = 100000, rooms_available = 100000 WHERE id <> 'HTL-JEJU-FULL'`;
+    await db.$executeRaw`UPDATE hotels SET capacity = 100000 WHERE id <> 'HTL-JEJU-FULL'`; // its nights are made on demand, with this capacity
 
     // The saga's worker, the bare worker and the API: processes of their own.
     const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', CARD_VAULT_KEY: VAULT_KEY };

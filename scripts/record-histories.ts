@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
+import { createHotelService } from '../src/activities/hotels.ts';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
@@ -70,8 +71,7 @@ async function record(scenario: Scenario): Promise<void> {
       scenario = { ...scenario, action: undefined };
     }
     if (scenario.action === 'resolve-when-compensation-failed' && view.status === 'COMPENSATION_FAILED') {
-      await stack.db.hotelReservation.updateMany({ where: { bookingId }, data: { status: 'CANCELLED' } }); // "by hand"
-      await stack.db.hotel.update({ where: { id: 'HTL-TOKYO-SHINJUKU' }, data: { roomsAvailable: { increment: 1 } } });
+      await createHotelService(stack.db).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
       await api(`/bookings/${bookingId}/compensation/resolve`, { method: 'POST', body: JSON.stringify({ note: 'fixed by hand' }) });
       scenario = { ...scenario, action: undefined };
     }

@@ -1,9 +1,10 @@
 // A smaller chaos run inside `npm test` (the full one is `npm run chaos`, also run by CI): three
 // worker processes share the task queue; worker SIGKILLs, a Temporal dev server restart and a
 // PostgreSQL outage while bookings run and some are cancelled; afterwards every booking has ended,
-// every invariant holds, and each worker ran some of the work.
+// every invariant holds (room-nights included: the stays overlap), and each worker ran some of the work.
 import { expect, inject, test } from 'vitest';
 import { runChaos, summary } from '../scripts/chaos/run.ts';
+import { SEED_DAYS } from '../src/db/seed.ts';
 
 test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail mid-saga', async () => {
   const report = await runChaos({
@@ -21,6 +22,8 @@ test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail m
   expect(Object.values(report.byStatus).reduce((a, b) => a + b, 0)).toBe(16);
   expect(report.workerKills).toBe(2);
   expect(report.temporalRestarts).toBe(1);
+  // The stays took nights beyond the seed's, and each night's rooms were checked against them.
+  expect(report.hotelNights).toBeGreaterThan(SEED_DAYS);
   // Each of the three workers ran some of the work (the run also reports a violation otherwise).
   expect(report.tasksByWorker).toHaveLength(3);
   for (const tasks of report.tasksByWorker) expect(tasks).toBeGreaterThan(0);

@@ -19,6 +19,7 @@ import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
+import { utcDay } from '../../src/domain/dates.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, temporalCli } from '../../src/temporal.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
@@ -46,6 +47,8 @@ export interface ChaosReport {
   /** Workflow and activity tasks each worker slot completed (a slot keeps its number across restarts). */
   tasksByWorker: number[];
   pgOutageMs: number;
+  /** Hotel nights whose rooms taken the invariants checked against the stays that cover them. */
+  hotelNights: number;
   violations: string[];
   seconds: number;
 }
@@ -78,7 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = rng(options.seed ?? Date.now());
   const dir = await mkdtemp(join(tmpdir(), 'trip-chaos-'));
   const cleanups: (() => Promise<unknown>)[] = [];
-  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, tasksByWorker: [], pgOutageMs: options.pgOutageMs, violations: [], seconds: 0 };
+  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, tasksByWorker: [], pgOutageMs: options.pgOutageMs, hotelNights: 0, violations: [], seconds: 0 };
   try {
     // PostgreSQL, and the proxy that the worker and the API reach it through.
     let serverUrl = options.databaseServerUrl;
@@ -224,6 +227,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const planned = Array.from({ length: options.bookings }, (_, i) => ({
       scenario: MIX[Math.floor(random() * MIX.length)]!,
       cancelAfterMs: random() < options.cancelShare ? 200 + Math.floor(random() * 3000) : undefined,
+      // Stays of 1 to 4 nights from 5 to 9 days ahead: they overlap on some nights and not others.
+      stay: { checkIn: utcDay(5 + Math.floor(random() * 5)), nights: 1 + Math.floor(random() * 4) },
       key: `chaos-${runId}-${i}`,
     }));
     const bookingIds: { id: string; scenario: Scenario; cancelled: boolean }[] = [];
@@ -231,7 +236,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       planned.map(async (plan, i) => {
         await delay(i * 150);
         const token = await issuer.mint(`chaos-${i}`);
-        const created = await call('/bookings', token, bookingBody(plan.scenario, `chaos-${i}`), plan.key);
+        const body = bookingBody(plan.scenario, `chaos-${i}`);
+        const created = await call('/bookings', token, { ...body, hotel: { ...body.hotel, ...plan.stay } }, plan.key);
         if (created.status !== 201 && created.status !== 200) throw new Error(`booking ${i}: ${created.status} ${JSON.stringify(created.json)}`);
         const entry = { id: created.json.bookingId as string, scenario: plan.scenario, cancelled: false };
         bookingIds.push(entry);
@@ -286,6 +292,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // Checks: the invariants, and each booking's status against its ledger, its workflow and its scenario.
     report.violations.push(...(await invariantViolations(direct)));
+    report.hotelNights = await direct.hotelNight.count();
     // A connection of its own for the checks: the API's lived through the server's restart, and its
     // channel may still be backing off from it (grpc's reconnect backoff grows while the server is
     // down), so a describe on it could fail to connect before its deadline.
@@ -331,5 +338,5 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 export function summary(r: ChaosReport): string {
   const statuses = Object.entries(r.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
   const workers = r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks ${r.tasksByWorker.join('/')})` : '';
-  return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.violations.length} violation(s) in ${r.seconds} s`;
+  return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.hotelNights} hotel nights checked; ${r.violations.length} violation(s) in ${r.seconds} s`;
 }

@@ -1,20 +1,24 @@
-// The hotel service: rooms at a hotel for a stay.
+// The hotel service: rooms at a hotel for a stay, taken per night (src/db/room-nights.ts).
 import type { Db } from '../db/client.ts';
+import { giveBackRoomNights, lockReservationNights, lockStayNights, takeRoomNights, type LockedStay } from '../db/room-nights.ts';
 import { nightsBetween, toDbDate } from '../domain/dates.ts';
 import { businessFailure } from './failures.ts';
-import { cancel, reserve, type InventoryTables } from './reservations.ts';
+import { cancelOnce, reserveOnce, type ReservationTable } from './reservations.ts';
 import type { HotelReservationResult, ReserveHotelInput, StepInput, UndoResult } from './types.ts';
 
-const HOTELS: InventoryTables = {
+const HOTEL_RESERVATIONS: ReservationTable = {
   reservations: 'hotel_reservations',
-  inventory: 'hotels',
   inventoryId: 'hotel_id',
   units: 'rooms',
-  available: 'rooms_available',
 };
 
 export function createHotelService(db: Db) {
   return {
+    /**
+     * Reserves `rooms` rooms on every night of the stay, or none: the stay's nights are locked in
+     * night order, each is checked, and the first night without the rooms refuses the stay.
+     * Idempotent: a retried reserve returns the reservation it made the first time.
+     */
     reserveHotel: async (input: ReserveHotelInput): Promise<HotelReservationResult> => {
       const { bookingId, hotelId, checkIn, checkOut, rooms } = input;
       const nights = nightsBetween(checkIn, checkOut);
@@ -22,27 +26,26 @@ export function createHotelService(db: Db) {
         throw businessFailure('InvalidRequest', `a stay needs 1–30 nights and 1–9 rooms (got ${nights} night(s), ${rooms} room(s))`);
       }
       let currency = 'USD';
-      let nightly = 0;
-      return reserve(db, HOTELS, bookingId, {
-        units: rooms,
+      return reserveOnce<LockedStay, HotelReservationResult>(db, HOTEL_RESERVATIONS, bookingId, {
         lockInventory: async (tx) => {
-          const rows = await tx.$queryRaw<{ id: string; available: number; nightly: number; currency: string }[]>`
-            SELECT id, rooms_available AS available, nightly_price_cents AS nightly, currency FROM hotels
-            WHERE id = ${hotelId} FOR UPDATE`;
-          const row = rows[0];
-          if (!row) return null;
-          currency = row.currency;
-          nightly = row.nightly;
-          return row;
+          const stay = await lockStayNights(tx, hotelId, checkIn, checkOut);
+          if (stay) currency = stay.currency;
+          return stay;
         },
         notFound: () => businessFailure('HotelNotFound', `no hotel ${hotelId}`),
-        soldOut: (left) => businessFailure('HotelSoldOut', `hotel ${hotelId} has ${left} room(s) left, ${rooms} asked`),
-        insert: async (tx, id) => {
-          const priceCents = nightly * nights * rooms;
+        take: async (tx, stay) => {
+          const full = stay.nights.find((n) => n.free < rooms);
+          if (full) {
+            throw businessFailure('HotelSoldOut', `hotel ${hotelId} has ${full.free} room(s) left on the night of ${full.night}, ${rooms} asked`);
+          }
+          await takeRoomNights(tx, hotelId, checkIn, checkOut, rooms);
+        },
+        insert: async (tx, stay) => {
+          const priceCents = stay.nightlyPriceCents * nights * rooms;
           const row = await tx.hotelReservation.create({
             data: {
               bookingId,
-              hotelId: String(id),
+              hotelId,
               rooms,
               checkIn: toDbDate(checkIn),
               checkOut: toDbDate(checkOut),
@@ -57,8 +60,12 @@ export function createHotelService(db: Db) {
       });
     },
 
+    /** Gives back exactly the nights the reservation took; a retried cancel gives back nothing more. */
     cancelHotel: async (input: StepInput): Promise<UndoResult> => {
-      return cancel(db, HOTELS, input.bookingId);
+      return cancelOnce(db, HOTEL_RESERVATIONS, input.bookingId, {
+        lockInventory: lockReservationNights,
+        giveBack: (tx, row) => giveBackRoomNights(tx, row.id),
+      });
     },
   };
 }

@@ -2,7 +2,7 @@
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
 import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../domain/booking.ts';
-import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, travelDate, travelWindow } from './schemas.ts';
+import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, hotelsQuerySchema, travelDate, travelWindow } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -301,7 +301,13 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
         },
       },
       '/hotels': {
-        get: { summary: 'Hotels with rooms available', responses: { '200': json('HotelList', 'Hotels.'), '500': commonErrors['500'] } },
+        get: {
+          summary: 'Hotels with the rooms free for a stay',
+          description:
+            'Rooms are sold per night: a stay takes a room on each night from checkIn to the night before check-out. roomsAvailable is the fewest rooms free on any night of the stay (checkIn, tonight in UTC when absent; nights, one when absent); the stay in the answer says which.',
+          parameters: queryParameters(hotelsQuerySchema),
+          responses: { '200': json('HotelList', 'Hotels, with the stay they answer for.'), ...commonErrors },
+        },
       },
       '/healthz': {
         get: {

@@ -2,7 +2,8 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { fromDbDate, toDbDate } from '../domain/dates.ts';
+import { freeRoomsForStay } from '../db/room-nights.ts';
+import { fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
 import { workflowIdFor } from '../domain/booking.ts';
 import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
 import type { BookingService } from './bookings.ts';
@@ -16,9 +17,11 @@ import {
   bookingListQuerySchema,
   bookingRequestSchema,
   cancelRequestSchema,
+  checkOutFor,
   confirmRequestSchema,
   extendHoldRequestSchema,
   flightsQuerySchema,
+  hotelsQuerySchema,
   idempotencyKeySchema,
   money,
   resolveRequestSchema,
@@ -241,15 +244,19 @@ export function inventoryRoutes(db: Db): Router {
     });
   });
 
-  router.get('/hotels', async (_req, res) => {
-    const hotels = await db.hotel.findMany({ orderBy: { id: 'asc' } });
+  router.get('/hotels', async (req, res) => {
+    const query = parse(hotelsQuerySchema, req.query, 'query');
+    const stay = { checkIn: query.checkIn ?? utcDay(0), nights: query.nights ?? 1 };
+    const [hotels, free] = await Promise.all([db.hotel.findMany({ orderBy: { id: 'asc' } }), freeRoomsForStay(db, stay.checkIn, stay.nights)]);
     res.json({
+      stay: { ...stay, checkOut: checkOutFor(stay.checkIn, stay.nights) },
       items: hotels.map((h) => ({
         hotelId: h.id,
         name: h.name,
         city: h.city,
         capacity: h.capacity,
-        roomsAvailable: h.roomsAvailable,
+        // A hotel added between the two reads has nothing taken yet.
+        roomsAvailable: free.get(h.id) ?? h.capacity,
         nightlyPrice: money(h.nightlyPriceCents)!,
         currency: h.currency,
       })),

@@ -278,10 +278,9 @@ export const bookingViewSchema = z
 export type BookingView = z.infer<typeof bookingViewSchema>;
 
 /** An integer query parameter: only its canonical decimal spelling ("05", "1e1", " 5" are not integers here). */
-const queryInt = (min: number, max: number, fallback: number) =>
-  z
-    .preprocess((v) => (typeof v === 'string' && /^(?:0|-?[1-9][0-9]{0,15})$/.test(v) ? Number(v) : v), z.int().min(min).max(max))
-    .default(fallback);
+const queryIntIn = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^(?:0|-?[1-9][0-9]{0,15})$/.test(v) ? Number(v) : v), z.int().min(min).max(max));
+const queryInt = (min: number, max: number, fallback: number) => queryIntIn(min, max).default(fallback);
 
 export const bookingListQuerySchema = z.strictObject({
   status: z.enum(BOOKING_STATUSES).optional(),
@@ -351,20 +350,33 @@ export const flightSchema = z
   })
   .meta({ id: 'Flight' });
 
+/** The stay GET /hotels answers for; each part has a default, so any combination is one. */
+export const hotelsQuerySchema = z.strictObject({
+  checkIn: calendarDate.optional().meta({ description: 'The first night of the stay (UTC); tonight when absent.' }),
+  nights: queryIntIn(1, MAX_NIGHTS).optional().meta({ description: `Nights of the stay (1–${MAX_NIGHTS}); one when absent.` }),
+});
+
 export const hotelSchema = z
   .object({
     hotelId: z.string(),
     name: z.string(),
     city: z.string(),
     capacity: z.int(),
-    roomsAvailable: z.int(),
+    roomsAvailable: z.int().meta({ description: 'Rooms free on every night of the stay: the fewest free on any of its nights.' }),
     nightlyPrice: z.string(),
     currency: z.string(),
   })
   .meta({ id: 'Hotel' });
 
 export const flightListSchema = z.object({ items: z.array(flightSchema) }).meta({ id: 'FlightList' });
-export const hotelListSchema = z.object({ items: z.array(hotelSchema) }).meta({ id: 'HotelList' });
+export const hotelListSchema = z
+  .object({
+    stay: z
+      .object({ checkIn: z.string(), nights: z.int(), checkOut: z.string() })
+      .meta({ description: 'The stay roomsAvailable counts for: its nights run from checkIn to the night before checkOut.' }),
+    items: z.array(hotelSchema),
+  })
+  .meta({ id: 'HotelList' });
 
 export const healthSchema = z
   .object({

@@ -3,7 +3,9 @@ import type { Db } from './client.ts';
 
 /**
  * The invariants that always hold; returns every violation found (empty when all hold):
- * - seats available + seats in active reservations = capacity, for every flight; rooms likewise;
+ * - seats available + seats in active reservations = capacity, for every flight;
+ * - for every hotel and night, the rooms taken = the rooms of the RESERVED stays that cover the
+ *   night, and never more than the night's capacity;
  * - no booking has two active reservations for one step, nor two payments; no seat is sold twice;
  * - every closed booking in the read model matches the services' rows.
  */
@@ -14,10 +16,21 @@ export async function invariantViolations(db: Db): Promise<string[]> {
     FROM flights f LEFT JOIN flight_reservations r ON r.flight_id = f.id
     GROUP BY f.id HAVING f.seats_available + COALESCE(SUM(r.seats) FILTER (WHERE r.status = 'RESERVED'), 0) <> f.capacity
     UNION ALL
-    SELECT 'hotel ' || h.id || ': ' || h.rooms_available || ' available + '
-           || COALESCE(SUM(r.rooms) FILTER (WHERE r.status = 'RESERVED'), 0) || ' reserved <> ' || h.capacity
-    FROM hotels h LEFT JOIN hotel_reservations r ON r.hotel_id = h.id
-    GROUP BY h.id HAVING h.rooms_available + COALESCE(SUM(r.rooms) FILTER (WHERE r.status = 'RESERVED'), 0) <> h.capacity
+    SELECT 'hotel ' || COALESCE(n.hotel_id, r.hotel_id) || ' on the night of ' || COALESCE(n.night, r.night) || ': '
+           || COALESCE(n.rooms_taken, 0) || ' room(s) taken <> ' || COALESCE(r.rooms, 0) || ' in RESERVED stays'
+    FROM hotel_nights n
+    FULL JOIN (
+      SELECT hotel_id, check_in + i AS night, SUM(rooms) AS rooms
+      FROM hotel_reservations CROSS JOIN LATERAL generate_series(0, check_out - check_in - 1) AS i
+      WHERE status = 'RESERVED' GROUP BY hotel_id, check_in + i
+    ) r ON r.hotel_id = n.hotel_id AND r.night = n.night
+    WHERE COALESCE(n.rooms_taken, 0) <> COALESCE(r.rooms, 0)
+    UNION ALL
+    SELECT 'hotel ' || hotel_id || ' on the night of ' || night || ': ' || rooms_taken || ' room(s) taken of ' || capacity
+    FROM hotel_nights WHERE rooms_taken > capacity OR rooms_taken < 0
+    UNION ALL
+    SELECT 'hotel reservation ' || id || ' is RESERVED without a stay'
+    FROM hotel_reservations WHERE status = 'RESERVED' AND NOT COALESCE(check_out > check_in, false)
     UNION ALL
     SELECT 'booking ' || booking_id || ' has ' || COUNT(*) || ' flight reservations'
     FROM flight_reservations GROUP BY booking_id HAVING COUNT(*) > 1

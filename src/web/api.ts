@@ -8,6 +8,7 @@ import type {
   bookingListSchema,
   flightSchema,
   healthSchema,
+  hotelListSchema,
   hotelSchema,
 } from '../api/schemas.ts';
 import type { BookingStatus } from '../domain/booking.ts';
@@ -16,6 +17,7 @@ import { authHeaders } from './session.ts';
 export type { BookingRequestBody, BookingView };
 export type Flight = z.infer<typeof flightSchema>;
 export type Hotel = z.infer<typeof hotelSchema>;
+export type HotelList = z.infer<typeof hotelListSchema>;
 export type Health = z.infer<typeof healthSchema>;
 export type BookingList = z.infer<typeof bookingListSchema>;
 export type BookingSummary = BookingList['items'][number];
@@ -83,7 +85,9 @@ export const api = {
   flights: (date: string) => call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ date, limit: '100' }).toString()}`),
   flight: (flightNumber: string, date: string) =>
     call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then((r) => r.items[0]),
-  hotels: () => call<{ items: Hotel[] }>('GET', '/hotels'),
+  /** Each hotel's rooms free on every night of the stay. */
+  hotels: (checkIn: string, nights: number) =>
+    call<HotelList>('GET', `/hotels?${new URLSearchParams({ checkIn, nights: String(nights) }).toString()}`),
   /** Waits up to BOOK_WAIT_SECONDS for the outcome (Prefer: wait): a quick booking answers with it. */
   book: (request: BookingRequestBody, idempotencyKey: string) =>
     call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey, Prefer: `wait=${BOOK_WAIT_SECONDS}` } }),

@@ -12,6 +12,8 @@ import type { SeatPreference } from '../workflows/steps.ts';
 /** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
 const SEEDED_DAYS = 60;
 const DEFAULT_NIGHTS = 3;
+/** The longest stay the API takes (src/api/schemas.ts: MAX_NIGHTS). */
+const MAX_NIGHTS = 30;
 const DEFAULT_FLIGHT = 'TB100';
 const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';
 
@@ -45,6 +47,7 @@ export function createBookForm(options: BookFormOptions) {
   /** The last submission that did not get an answer: a retry of the same request reuses its key. */
   let unanswered: { body: string; key: string } | undefined;
   let flightsRequest = 0;
+  let hotelsRequest = 0;
 
   // ---- Dates ----
   const today = utcDay(0);
@@ -63,8 +66,9 @@ export function createBookForm(options: BookFormOptions) {
     return `${f.flightNumber} · ${f.origin} → ${f.destination} · ${f.date} · ${seatsLeft} · ${money(f.price, f.currency)}`;
   }
 
+  /** Rooms left for the chosen stay: a room on every one of its nights. */
   function hotelLabel(hotel: Hotel): string {
-    const roomsLeft = hotel.roomsAvailable === 0 ? 'fully booked' : `${plural(hotel.roomsAvailable, 'room')} left`;
+    const roomsLeft = hotel.roomsAvailable === 0 ? 'fully booked these nights' : `${plural(hotel.roomsAvailable, 'room')} left these nights`;
     return `${hotel.name}, ${hotel.city} · ${roomsLeft} · ${money(hotel.nightlyPrice, hotel.currency)} a night`;
   }
 
@@ -91,9 +95,19 @@ export function createBookForm(options: BookFormOptions) {
     }
   }
 
+  /** The stay the form names, when its dates make one (1–30 nights). */
+  function chosenStay(): { checkIn: string; nights: number } | undefined {
+    const nights = checkIn.value && checkOut.value ? nightsBetween(checkIn.value, checkOut.value) : 0;
+    return nights >= 1 && nights <= MAX_NIGHTS ? { checkIn: checkIn.value, nights } : undefined;
+  }
+
   async function loadHotels(): Promise<void> {
+    const request = ++hotelsRequest;
+    const stay = chosenStay();
+    if (!stay) return;
     try {
-      const { items } = await api.hotels();
+      const { items } = await api.hotels(stay.checkIn, stay.nights);
+      if (request !== hotelsRequest) return; // other dates were picked meanwhile
       fillSelect(hotelSelect, items, (x) => x.hotelId, hotelLabel, [DEFAULT_HOTEL]);
     } catch (error) {
       showErrors([`Hotels could not be loaded: ${(error as Error).message}`]);
@@ -108,7 +122,10 @@ export function createBookForm(options: BookFormOptions) {
       checkOut.value = utcDay(nights, flightDate.value);
     }
     void loadFlights();
+    void loadHotels();
   });
+  // Rooms are sold per night: what is left depends on the stay.
+  for (const input of [checkIn, checkOut]) input.addEventListener('change', () => void loadHotels());
 
   // ---- Scenarios ----
   /** A flight that is not in the schedule (the FlightNotFound scenario) gets an option of its own. */

@@ -1,6 +1,7 @@
-// The inventory panel: seats left on the booked flight and rooms left at the booked hotel, read
-// again on every event of the booking, so seats and rooms visibly go and come back.
+// The inventory panel: seats left on the booked flight and rooms left at the booked hotel for the
+// booked stay, read again on every event of the booking, so seats and rooms visibly go and come back.
 import { api, type BookingView } from './api.ts';
+import { nightsBetween } from '../domain/dates.ts';
 import { byId, setAttr, setText } from './dom.ts';
 import { plural } from './format.ts';
 
@@ -15,7 +16,7 @@ export function createInventoryPanel() {
   async function read(view: BookingView): Promise<void> {
     const [flight, hotels] = await Promise.all([
       view.flight ? api.flight(view.flight.flightNumber, view.flight.date) : Promise.resolve(undefined),
-      view.hotel ? api.hotels() : Promise.resolve(undefined),
+      view.hotel ? api.hotels(view.hotel.checkIn, nightsBetween(view.hotel.checkIn, view.hotel.checkOut)) : Promise.resolve(undefined),
     ]);
     if (view.bookingId !== current) return;
     if (flight) {
@@ -23,8 +24,9 @@ export function createInventoryPanel() {
       setAttr(flightLine, 'data-seats-available', String(flight.seatsAvailable));
     }
     const hotel = hotels?.items.find((x) => x.hotelId === view.hotel?.hotelId);
-    if (hotel) {
-      setText(hotelLine, `${hotel.name}: ${plural(hotel.roomsAvailable, 'room')} left of ${hotel.capacity}`);
+    if (hotels && hotel) {
+      const stay = `${hotels.stay.checkIn} → ${hotels.stay.checkOut}`;
+      setText(hotelLine, `${hotel.name}, ${stay}: ${plural(hotel.roomsAvailable, 'room')} left of ${hotel.capacity}`);
       setAttr(hotelLine, 'data-rooms-available', String(hotel.roomsAvailable));
     }
   }

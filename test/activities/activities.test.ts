@@ -14,7 +14,7 @@ import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { tokenizeCard } from '../../src/payments/vault.ts';
 import type { BookingState } from '../../src/domain/booking.ts';
 import { CARDS, FLIGHT, HOTEL, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
-import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, invariantViolations, roomsFree, serviceRows, type TestDatabase } from '../helpers/db.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -122,8 +122,9 @@ async function seatsLeft(flightNumber = FLIGHT.flightNumber, date = FLIGHT.date)
   return flight.seatsAvailable;
 }
 
-async function roomsLeft(hotelId = HOTEL.hotelId): Promise<number> {
-  return (await db.hotel.findUniqueOrThrow({ where: { id: hotelId } })).roomsAvailable;
+/** Rooms free on every night of a stay (HOTEL's by default). */
+async function roomsLeft(stay: { hotelId?: string; checkIn?: string; checkOut?: string } = {}): Promise<number> {
+  return roomsFree(db, { ...HOTEL, ...stay });
 }
 
 async function countRows(bookingId: string) {
@@ -538,10 +539,10 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('HotelSoldOut: the seeded fully booked hotel, rooms unchanged', async () => {
     const bookingId = randomUUID();
-    expect(await roomsLeft(SOLD_OUT_HOTEL)).toBe(0);
+    expect(await roomsLeft({ hotelId: SOLD_OUT_HOTEL })).toBe(0);
     const failure = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: SOLD_OUT_HOTEL })));
     expectFailure(failure, { type: 'HotelSoldOut', nonRetryable: true, attempt: 1 });
-    expect(await roomsLeft(SOLD_OUT_HOTEL)).toBe(0);
+    expect(await roomsLeft({ hotelId: SOLD_OUT_HOTEL })).toBe(0);
     expect((await countRows(bookingId)).hotels).toBe(0);
   });
 

@@ -3,8 +3,10 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
+import { SEED_DAYS } from '../../src/db/seed.ts';
+import { utcDay } from '../../src/domain/dates.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
-import { CARDS, FLIGHT, HOTEL, daysFromNow } from '../helpers/booking.ts';
+import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
@@ -39,7 +41,7 @@ const made: Record<string, string> = {};
 describe('POST /bookings and GET /bookings/:id', () => {
   test('a good card: 201 PENDING with Location and links, live from the workflow while it runs, CONFIRMED from the read model at the end', async () => {
     const seatsBefore = await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date);
-    const roomsBefore = await roomsAvailable(api.app, HOTEL.hotelId);
+    const roomsBefore = await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY);
     // One transient payment failure keeps the saga running for a second (the first retry waits 1 s).
     const res = await postBooking(api.app, bookingBody({ customerId: 'alice', faults: { chargePayment: 'transient:1' } }));
     expectConforms(res, 'POST', '/bookings');
@@ -88,7 +90,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(live.payment).toMatchObject({ amount: '760.00' });
     // The seat and the room are held while the payment is retried.
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, HOTEL.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY)).toBe(roomsBefore - 1);
 
     const done = await waitForBooking(api.app, created.bookingId);
     const final = await request(api.app).get(`/bookings/${created.bookingId}`);
@@ -115,7 +117,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: 76_000 });
     expect(rows.booking).toMatchObject({ status: 'CONFIRMED', totalCents: 76_000 });
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, HOTEL.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY)).toBe(roomsBefore - 1);
     expect(await invariantViolations(h.tdb.db)).toEqual([]);
   });
 
@@ -123,7 +125,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const flight = { flightNumber: 'TB300', date: daysFromNow(14) };
     const hotel = { hotelId: 'HTL-SF-UNION', checkIn: daysFromNow(14), nights: 2 };
     const seatsBefore = await seatsAvailable(api.app, flight.flightNumber, flight.date);
-    const roomsBefore = await roomsAvailable(api.app, hotel.hotelId);
+    const roomsBefore = await roomsAvailable(api.app, hotel.hotelId, hotel);
     const res = await postBooking(
       api.app,
       bookingBody({ customerId: 'bob', flight, hotel, card: CARDS.expired, faults: { chargePayment: 'transient:1' } }),
@@ -133,7 +135,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     // Held while the payment is retried...
     await waitForBooking(api.app, id, (v) => v.steps[2]!.state === 'RUNNING');
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);
-    expect(await roomsAvailable(api.app, hotel.hotelId)).toBe(roomsBefore - 1);
+    expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore - 1);
 
     const done = await waitForBooking(api.app, id);
     expect(done).toMatchObject({ status: 'FAILED', source: 'read-model', currentStep: null, cancelRequested: false });
@@ -145,7 +147,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expectConforms(await request(api.app).get(`/bookings/${id}`), 'GET', '/bookings/{id}');
     // ...and given back by the compensations.
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore);
-    expect(await roomsAvailable(api.app, hotel.hotelId)).toBe(roomsBefore);
+    expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore);
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');
@@ -286,7 +288,7 @@ describe('inventory, health and unknown routes', () => {
     expectValidation(await request(api.app).get('/flights').query({ limit: 501 }), { 'query.limit': undefined });
     expectConforms(await request(api.app).get('/flights').query({ seats: 2 }), 'GET', '/flights');
 
-    const hotels = await request(api.app).get('/hotels');
+    const hotels = await request(api.app).get('/hotels').query({ checkIn: HOTEL_STAY.checkIn, nights: HOTEL_STAY.nights });
     expectConforms(hotels, 'GET', '/hotels');
     const items = pageOf(hotels).items as { hotelId: string; roomsAvailable: number; capacity: number; nightlyPrice: string }[];
     expect(items.map((x) => x.hotelId)).toEqual(['HTL-JEJU-FULL', 'HTL-SEOUL-MYEONGDONG', 'HTL-SF-UNION', 'HTL-TOKYO-SHINJUKU']);
@@ -294,6 +296,40 @@ describe('inventory, health and unknown routes', () => {
     // Three confirmed stays hold three rooms; bob's compensated stay at Union Square gave its room back.
     expect(items.find((x) => x.hotelId === HOTEL.hotelId)).toMatchObject({ capacity: 40, roomsAvailable: 37, nightlyPrice: '180.00' });
     expect(items.find((x) => x.hotelId === 'HTL-SF-UNION')).toMatchObject({ capacity: 25, roomsAvailable: 25 });
+  });
+
+  test('GET /hotels?checkIn=&nights= answers the rooms free on every night of that stay (tonight and one night by default)', async () => {
+    /** roomsAvailable by hotel for a stay, checking the answer against the document and its stay. */
+    async function free(query: { checkIn?: string; nights?: number } = {}): Promise<Record<string, number>> {
+      const res = await request(api.app).get('/hotels').query(query);
+      expectConforms(res, 'GET', '/hotels');
+      const body = res.body as { stay: { checkIn: string; nights: number; checkOut: string }; items: { hotelId: string; roomsAvailable: number }[] };
+      const checkIn = query.checkIn ?? daysFromNow(0);
+      const nights = query.nights ?? 1;
+      expect(body.stay).toEqual({ checkIn, nights, checkOut: utcDay(nights, checkIn) });
+      return Object.fromEntries(body.items.map((x) => [x.hotelId, x.roomsAvailable]));
+    }
+    // alice's three confirmed stays at Shinjuku take a room on the nights of days 7, 8 and 9.
+    expect((await free({ checkIn: daysFromNow(9), nights: 2 }))[HOTEL.hotelId]).toBe(37);
+    expect((await free({ checkIn: daysFromNow(10), nights: 2 }))[HOTEL.hotelId]).toBe(40); // their check-out day
+    expect((await free({ checkIn: daysFromNow(5), nights: 2 }))[HOTEL.hotelId]).toBe(40);
+    // By default tonight, and one night.
+    expect(await free()).toMatchObject({ [HOTEL.hotelId]: 40, [SOLD_OUT_HOTEL]: 0 });
+    expect((await free({ checkIn: daysFromNow(9) }))[HOTEL.hotelId]).toBe(37);
+    expect((await free({ checkIn: daysFromNow(SEED_DAYS) }))[SOLD_OUT_HOTEL]).toBe(3);
+    expect((await free({ nights: 30 }))[SOLD_OUT_HOTEL]).toBe(0);
+    // The group fills the sold-out hotel on the seeded nights only: the night after them sells.
+    expect((await free({ checkIn: daysFromNow(SEED_DAYS), nights: 1 }))[SOLD_OUT_HOTEL]).toBe(3);
+    expect((await free({ checkIn: daysFromNow(SEED_DAYS - 1), nights: 3 }))[SOLD_OUT_HOTEL]).toBe(0);
+
+    const refused = async (query: Record<string, string | number>, path: string) => {
+      const res = await request(api.app).get('/hotels').query(query);
+      expectValidation(res, { [path]: undefined });
+      expectConforms(res, 'GET', '/hotels');
+    };
+    for (const nights of [0, 31, '2.5', '02']) await refused({ checkIn: daysFromNow(7), nights }, 'query.nights');
+    await refused({ checkIn: '2027-02-30', nights: 2 }, 'query.checkIn');
+    await refused({ checkIn: daysFromNow(7), nights: 2, rooms: 1 }, 'query');
   });
 
   // A date that matches YYYY-MM-DD but is no calendar day (month 13, 30 February) must not reach

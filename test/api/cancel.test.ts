@@ -50,7 +50,7 @@ function trip(day: number, hotelId = 'HTL-TOKYO-SHINJUKU'): Pick<BodyOverrides, 
 async function inventory(t: ReturnType<typeof trip>) {
   return {
     seats: await seatsAvailable(api.app, t.flight!.flightNumber!, t.flight!.date!),
-    rooms: await roomsAvailable(api.app, t.hotel!.hotelId!),
+    rooms: await roomsAvailable(api.app, t.hotel!.hotelId!, { checkIn: t.hotel!.checkIn!, nights: t.hotel!.nights! }),
   };
 }
 

@@ -77,8 +77,9 @@ export async function seatsAvailable(app: Express, flightNumber: string, date: s
   return items[0]!.seatsAvailable;
 }
 
-export async function roomsAvailable(app: Express, hotelId: string): Promise<number> {
-  const res = await request(app).get('/hotels');
+/** Rooms free at a hotel for a stay, as GET /hotels answers. */
+export async function roomsAvailable(app: Express, hotelId: string, stay: { checkIn: string; nights: number }): Promise<number> {
+  const res = await request(app).get('/hotels').query({ checkIn: stay.checkIn, nights: stay.nights });
   expect(res.status).toBe(200);
   const hotel = (res.body as { items: { hotelId: string; roomsAvailable: number }[] }).items.find((x) => x.hotelId === hotelId);
   expect(hotel, hotelId).toBeDefined();

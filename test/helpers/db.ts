@@ -8,6 +8,8 @@ import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 export { invariantViolations } from '../../src/db/invariants.ts';
 import { databaseUrlFor } from '../../src/dev/postgres.ts';
+import { freeRoomsForStay } from '../../src/db/room-nights.ts';
+import { nightsBetween } from '../../src/domain/dates.ts';
 
 export interface TestDatabase {
   url: string;
@@ -56,4 +58,11 @@ export async function rowCountsFor(db: Db, bookingId: string) {
     db.payment.count({ where: { bookingId } }),
   ]);
   return { bookings, flights, hotels, payments };
+}
+
+/** Rooms a hotel has free on every night of a stay (check-in to the night before check-out). */
+export async function roomsFree(db: Db, stay: { hotelId: string; checkIn: string; checkOut: string }): Promise<number> {
+  const free = (await freeRoomsForStay(db, stay.checkIn, nightsBetween(stay.checkIn, stay.checkOut))).get(stay.hotelId);
+  if (free === undefined) throw new Error(`no hotel ${stay.hotelId}`);
+  return free;
 }

@@ -3,6 +3,8 @@
 // no CSP violations, and a phone-width screen.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
+import { SEED_DAYS } from '../../src/db/seed.ts';
+import { SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import {
@@ -127,11 +129,43 @@ describe('the booking page', () => {
     }
   });
 
+  test('the hotel picker and the inventory panel show the rooms free for the chosen stay, night by night', async () => {
+    const { page, problems, close } = await openPage(h);
+    try {
+      const jeju = page.locator(`#hotel option[value="${SOLD_OUT_HOTEL}"]`);
+      const setStay = async (checkIn: string, checkOut: string) => {
+        await page.fill('#check-in', checkIn);
+        await page.dispatchEvent('#check-in', 'change');
+        await page.fill('#check-out', checkOut);
+        await page.dispatchEvent('#check-out', 'change');
+      };
+      // The sold-out hotel is full on every seeded night, and free on the nights after them.
+      await expect.poll(() => jeju.textContent()).toContain('fully booked these nights');
+      await setStay(daysFromNow(SEED_DAYS), daysFromNow(SEED_DAYS + 2));
+      await expect.poll(() => jeju.textContent()).toContain('3 rooms left these nights');
+      await setStay(daysFromNow(SEED_DAYS - 1), daysFromNow(SEED_DAYS + 2));
+      await expect.poll(() => jeju.textContent()).toContain('fully booked these nights');
+
+      // A booked stay: the panel counts the rooms free on its nights, not tonight's.
+      const date = daysFromNow(15);
+      await fillForm(page, { customerId: 'web-stay', date, flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
+      await book(page);
+      expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'])).toBe('CONFIRMED');
+      const forStay = await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: date, nights: 3 });
+      expect(forStay).toBeLessThan(await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: daysFromNow(0), nights: 1 }));
+      await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(forStay));
+      expect(await page.locator('#inventory-hotel').textContent()).toContain(`${date} → ${daysFromNow(18)}`);
+      expect(await problems()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('an expired card: payment FAILED, then hotel and flight COMPENSATED in that order; seats and rooms come back', async () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(9);
-      const before = { seats: await seatsLeft(h, 'TB300', date), rooms: await roomsLeft(h, 'HTL-SF-UNION') };
+      const before = { seats: await seatsLeft(h, 'TB300', date), rooms: await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 }) };
       await fillForm(page, { customerId: 'web-expired', date, flightNumber: 'TB300', hotelId: 'HTL-SF-UNION', scenario: 'card-expired' });
       expect(await page.isChecked('#card-expired')).toBe(true);
       const transitions = await recordTransitions(page);
@@ -162,7 +196,7 @@ describe('the booking page', () => {
       await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(before.rooms));
       await waitForClosed(h, id);
       expect(await seatsLeft(h, 'TB300', date)).toBe(before.seats);
-      expect(await roomsLeft(h, 'HTL-SF-UNION')).toBe(before.rooms);
+      expect(await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 })).toBe(before.rooms);
       const view = await getBooking(h, id);
       expect(view.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual([
         'refundPayment:NOTHING_TO_UNDO',

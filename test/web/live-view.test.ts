@@ -41,7 +41,7 @@ describe('the live view', () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(13);
-      const before = { seats: await seatsLeft(h, 'TB200', date), rooms: await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG') };
+      const before = { seats: await seatsLeft(h, 'TB200', date), rooms: await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG', { checkIn: date, nights: 3 }) };
       await fillForm(page, { customerId: 'web-cancel', date, flightNumber: 'TB200', hotelId: 'HTL-SEOUL-MYEONGDONG', scenario: 'reserveHotel:timeout' });
       expect(await page.locator('#faults-summary').textContent()).toBe('injected faults: reserveHotel=timeout');
       const id = await book(page);
@@ -64,7 +64,7 @@ describe('the live view', () => {
       expect(view.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(['cancelHotel:UNDONE', 'cancelFlight:UNDONE']);
       await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(before.rooms));
       expect(await seatsLeft(h, 'TB200', date)).toBe(before.seats);
-      expect(await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG')).toBe(before.rooms);
+      expect(await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG', { checkIn: date, nights: 3 })).toBe(before.rooms);
       await screenshot(page, 'cancelled');
 
       // A cancel the API refuses (409: here, the booking is already over) is explained, not thrown.

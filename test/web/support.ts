@@ -224,7 +224,8 @@ export async function seatsLeft(h: WebHarness, flightNumber: string, date: strin
   return items[0]!.seatsAvailable;
 }
 
-export async function roomsLeft(h: WebHarness, hotelId: string): Promise<number> {
-  const { items } = await getJson<{ items: { hotelId: string; roomsAvailable: number }[] }>(h, '/hotels');
+/** Rooms free at a hotel for a stay (check-in and nights), as GET /hotels answers. */
+export async function roomsLeft(h: WebHarness, hotelId: string, stay: { checkIn: string; nights: number }): Promise<number> {
+  const { items } = await getJson<{ items: { hotelId: string; roomsAvailable: number }[] }>(h, `/hotels?checkIn=${stay.checkIn}&nights=${stay.nights}`);
   return items.find((x) => x.hotelId === hotelId)!.roomsAvailable;
 }

@@ -1,8 +1,8 @@
 // bookTrip on the time-skipping test server with the real activities and a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
-import { CARDS, EXPECTED_TOTAL_CENTS } from '../helpers/booking.ts';
-import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { CARDS, EXPECTED_TOTAL_CENTS, HOTEL } from '../helpers/booking.ts';
+import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
@@ -215,7 +215,7 @@ async function seatsLeft(): Promise<number> {
 }
 
 async function roomsLeft(): Promise<number> {
-  return (await h.tdb.db.hotel.findUniqueOrThrow({ where: { id: 'HTL-TOKYO-SHINJUKU' } })).roomsAvailable;
+  return roomsFree(h.tdb.db, HOTEL);
 }
 
 describe('the BookingStatus search attribute', () => {
