@@ -11,20 +11,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowNotFoundError, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { loadConfig } from '../../src/config.ts';
-import { databaseUrlFor } from '../../src/dev/postgres.ts';
+import { createDb } from '../../src/db/client.ts';
+import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { reconcileScheduleId } from '../../src/reconcile-schedule.ts';
+import { createTripWorker } from '../../src/temporal.ts';
+import { describeDeployment, workerDeploymentOptions } from '../../src/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
+import { capturingLogger } from '../helpers/log.ts';
 import { poll } from '../helpers/poll.ts';
 import { parseSse } from '../api/support.ts';
 import { startTemporalDevServer, type DevServer } from './support.ts';
@@ -37,6 +41,7 @@ const taskQueue = `operations-${randomUUID()}`;
 let dir: string;
 let temporal: DevServer;
 let stack: Stack;
+const log = capturingLogger('info');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trip-operations-'));
@@ -51,7 +56,7 @@ beforeAll(async () => {
     RECONCILE_INTERVAL: '2s',
   });
   // A deleted workflow's row counts as gone at once here (1 minute by default).
-  stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, taskQueue, reconcileGoneAfterMs: 0, logger: pino({ level: 'silent' }) });
+  stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, taskQueue, reconcileGoneAfterMs: 0, logger: log.logger });
 });
 
 afterAll(async () => {
@@ -127,6 +132,7 @@ function streamOf(id: string): { ended: Promise<ReturnType<typeof parseSse>>; op
     }
     return parseSse(text);
   })();
+  ended.catch(() => undefined); // awaited by the test; a stream cut when the stack stops is no second failure
   return { ended, opened: open };
 }
 
@@ -245,4 +251,108 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const listed = await temporalCli('schedule', 'describe', '--schedule-id', reconcileScheduleId(taskQueue), '-o', 'json');
     expect(listed).toContain('reconcileBookings');
   });
+});
+
+/** The pending activity of a step, as describe has it: its ID (for the CLI), attempt and whether it is paused. */
+async function pendingActivity(handle: WorkflowHandle, type: string) {
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  const activity = pending.find((a) => a.activityType?.name === type);
+  return activity ? { activityId: activity.activityId ?? '', attempt: activity.attempt ?? 0, paused: Boolean(activity.paused) } : undefined;
+}
+
+describe('temporal activity pause, update-options, unpause: a failing step during an outage', () => {
+  test('paused, the payment makes no attempt and the booking waits PENDING; with a shorter retry interval and unpaused, it goes on to CONFIRMED', async () => {
+    // The payment provider fails five times (attempts 1 to 5 at 0, 1, 3, 7, 15 s), then answers.
+    const id = await book({ day: 42, hotelId: 'HTL-SEOUL-MYEONGDONG', faults: { chargePayment: 'transient:5' } });
+    const handle = stack.client.workflow.getHandle(workflowIdFor(id));
+    const failing = await poll(() => pendingActivity(handle, 'chargePayment'), (a) => (a?.attempt ?? 0) >= 2, { what: 'the payment retrying', timeoutMs: 30_000 });
+    await temporalCli('activity', 'pause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId, '--reason', 'payment provider outage');
+    const paused = await poll(() => pendingActivity(handle, 'chargePayment'), (a) => a?.paused === true, { what: 'the payment paused' });
+    // Paused for longer than its backoff: no new attempt, and the booking still runs.
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    expect(await pendingActivity(handle, 'chargePayment')).toMatchObject({ paused: true, attempt: paused!.attempt });
+    expect(await view(id)).toMatchObject({ status: 'PENDING', steps: [{ state: 'DONE' }, { state: 'DONE' }, { state: 'RUNNING' }] });
+
+    // The provider is back: retry every second from now on, and go.
+    await temporalCli('activity', 'update-options', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId, '--retry-initial-interval', '1s', '--retry-maximum-interval', '1s');
+    await temporalCli('activity', 'unpause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId);
+    const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 30_000);
+    expect(done.steps[2]).toMatchObject({ state: 'DONE', attempts: 6 });
+    expect((await serviceRows(stack.db, id)).payment?.status).toBe('CAPTURED');
+  }, 120_000);
+});
+
+/** The build a saga runs on, as describe's versioningInfo says (once its first workflow task is done). */
+function buildOf(id: string): Promise<string | undefined> {
+  const read = async () => (await stack.client.workflow.getHandle(workflowIdFor(id)).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? undefined;
+  return poll(read, (b) => b !== undefined, { what: `the build of ${id}` });
+}
+
+describe('a bad deploy: eager starts follow the current build, and temporal workflow reset --type BuildId moves stuck sagas back', () => {
+  let bad: { worker: Worker; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> } | undefined;
+  afterAll(async () => {
+    if (bad?.worker.getState() === 'RUNNING') bad.worker.shutdown();
+    await bad?.running.catch(() => undefined);
+    await bad?.connection.close();
+    await bad?.db.$disconnect();
+  });
+
+  test('with v1 current the dev stack starts eagerly on v1; with build "bad" current new bookings run on "bad", not v1; reset onto v1, they confirm', async () => {
+    const started = () => log.lines().map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean }).filter((l) => l.msg === 'booking started');
+    const eagerBefore = started().filter((l) => l.eagerlyStarted).length;
+    const first = await book({ day: 43, hotelId: 'HTL-SEOUL-MYEONGDONG' });
+    expect(started().filter((l) => l.eagerlyStarted).length).toBe(eagerBefore + 1);
+    expect(await buildOf(first)).toBe('v1');
+
+    // Build "bad" cannot reach its database: every step it runs fails and is retried.
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    const db = createDb(`postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`);
+    const worker = await createTripWorker({
+      connection,
+      taskQueue,
+      db,
+      faultInjection: true,
+      worker: { identity: 'worker-bad', shutdownGraceTime: '1s', workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId: 'bad' }) },
+    });
+    bad = { worker, running: worker.run(), connection, db };
+    // Refused until the new build's worker has polled the task queue.
+    await poll(() => temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'bad', '--yes'), () => true, {
+      what: '"bad" made current',
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    await poll(() => describeDeployment({ service: stack.client.workflowService, namespace: 'default', deploymentName }), (d) => d.current === 'bad', { what: '"bad" current' });
+
+    // New bookings go to the current build, though the API's process runs a v1 worker: no eager start.
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // the API's cached answer expires
+    const eager = started().filter((l) => l.eagerlyStarted).length;
+    const stuck = [await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' }), await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' })];
+    expect(started().filter((l) => l.eagerlyStarted).length).toBe(eager);
+    for (const id of stuck) {
+      await poll(() => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'), (a) => (a?.attempt ?? 0) >= 2, { what: `${id} stuck on "bad"`, timeoutMs: 30_000 });
+      expect(await buildOf(id)).toBe('bad');
+    }
+
+    // The operator rolls back (v1 current again) and resets each stuck saga to before "bad" touched it.
+    await temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--yes');
+    // One batch reset of every saga the bad build ran (visibility may trail the start by a moment).
+    const touched = `WorkflowType = 'bookTrip' AND ExecutionStatus = 'Running' AND TemporalWorkerDeploymentVersion = '${deploymentName}:bad'`;
+    await poll(() => stack.client.workflow.count(touched), (c) => c.count === stuck.length, { what: 'the stuck sagas in visibility' });
+    await temporalCli('workflow', 'reset', '--query', touched, '--type', 'BuildId', '--build-id', 'bad', '--reason', 'bad deploy rolled back', '--yes');
+    for (const id of stuck) {
+      const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
+      expect(done.steps.map((s) => s.state)).toEqual(['DONE', 'DONE', 'DONE']);
+      expect(await buildOf(id)).toBe('v1');
+      const rows = await serviceRows(stack.db, id);
+      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual(['RESERVED', 'RESERVED', 'CAPTURED']);
+    }
+    // The reset terminated each stuck run: the reconciler leaves the saga's new run alone.
+    const runs = await Promise.all(stuck.map(async (id) => {
+      const statuses: string[] = [];
+      for await (const e of stack.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(id)}'` })) statuses.push(e.status.name);
+      return statuses.sort();
+    }));
+    expect(runs).toEqual([['COMPLETED', 'TERMINATED'], ['COMPLETED', 'TERMINATED']]);
+    expect(await invariantViolations(stack.db)).toEqual([]);
+  }, 180_000);
 });
