@@ -318,7 +318,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     // Refused until the new build's worker has polled the task queue.
     await poll(() => temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'bad', '--yes'), () => true, {
       what: '"bad" made current',
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       intervalMs: 500,
     });
     await poll(() => describeDeployment({ service: stack.client.workflowService, namespace: 'default', deploymentName }), (d) => d.current === 'bad', { what: '"bad" current' });
@@ -329,7 +329,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     const stuck = [await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' }), await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' })];
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eager);
     for (const id of stuck) {
-      await poll(() => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'), (a) => (a?.attempt ?? 0) >= 2, { what: `${id} stuck on "bad"`, timeoutMs: 30_000 });
+      await poll(() => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'), (a) => (a?.attempt ?? 0) >= 2, { what: `${id} stuck on "bad"`, timeoutMs: 60_000 });
       expect(await buildOf(id)).toBe('bad');
     }
 
@@ -337,7 +337,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     await temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--yes');
     // One batch reset of every saga the bad build ran (visibility may trail the start by a moment).
     const touched = `WorkflowType = 'bookTrip' AND ExecutionStatus = 'Running' AND TemporalWorkerDeploymentVersion = '${deploymentName}:bad'`;
-    await poll(() => stack.client.workflow.count(touched), (c) => c.count === stuck.length, { what: 'the stuck sagas in visibility' });
+    await poll(() => stack.client.workflow.count(touched), (c) => c.count === stuck.length, { what: 'the stuck sagas in visibility', timeoutMs: 60_000 });
     await temporalCli('workflow', 'reset', '--query', touched, '--type', 'BuildId', '--build-id', 'bad', '--reason', 'bad deploy rolled back', '--yes');
     for (const id of stuck) {
       const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
@@ -354,5 +354,5 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     }));
     expect(runs).toEqual([['COMPLETED', 'TERMINATED'], ['COMPLETED', 'TERMINATED']]);
     expect(await invariantViolations(stack.db)).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });
