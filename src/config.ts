@@ -138,6 +138,17 @@ const schema = z
       .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 15s or 1m')
       .default('15s'),
     SSE_MAX_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(100_000).default(10),
+    /**
+     * The reconciler (a Temporal Schedule the worker and npm run dev ensure): how often a pass looks
+     * for bookings whose workflow closed without unwinding (terminated, timed out, gone), and how many
+     * one pass gives back at most.
+     */
+    RECONCILE_INTERVAL: z
+      .string()
+      .regex(/^\d{1,6}(s|m|h)$/, 'must be a duration such as 30s, 1m or 1h')
+      .refine((v) => durationMs(v) >= 1_000, 'must be at least 1s')
+      .default('1m'),
+    RECONCILE_BATCH: z.coerce.number().int().min(1).max(1_000).default(20),
     /** OTLP/HTTP collector, e.g. http://localhost:4318 (spans go to <it>/v1/traces). Unset: tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
     /** Service name of the spans. Default: trip-api, trip-worker or trip-dev. */
@@ -195,6 +206,8 @@ export interface Config {
   idempotencyKeyTtlMs: number;
   /** SSE_SAFETY_POLL in milliseconds, and SSE_MAX_STREAMS_PER_CALLER. */
   sse: { safetyPollMs: number; maxStreamsPerCaller: number };
+  /** RECONCILE_INTERVAL in milliseconds, and RECONCILE_BATCH. */
+  reconcile: { intervalMs: number; batch: number };
   /** OTLP/HTTP endpoint of tracing; undefined: tracing is off. */
   otlpEndpoint?: string | undefined;
   /** Service name of the spans (OTEL_SERVICE_NAME); undefined: each process names itself. */
@@ -328,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     holdLimits: { active: e.HOLD_MAX_ACTIVE, seats: e.HOLD_MAX_SEATS, rooms: e.HOLD_MAX_ROOMS },
     idempotencyKeyTtlMs: durationMs(e.IDEMPOTENCY_KEY_TTL),
     sse: { safetyPollMs: durationMs(e.SSE_SAFETY_POLL), maxStreamsPerCaller: e.SSE_MAX_STREAMS_PER_CALLER },
+    reconcile: { intervalMs: durationMs(e.RECONCILE_INTERVAL), batch: e.RECONCILE_BATCH },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
     prometheusBindAddress: e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),

@@ -138,3 +138,21 @@ export async function promoteIfFirst(target: DeploymentTarget, buildId: string, 
     throw error;
   }
 }
+
+/**
+ * Whether `buildId` is the deployment's current build and nothing is ramping, as the server says,
+ * remembered for `ttlMs`: the dev stack starts a saga eagerly (on its own worker, which pins it to
+ * this build) only then. A server that does not answer: no (a plain start goes to the current build).
+ */
+export function localBuildIsCurrent(target: DeploymentTarget, buildId: string, ttlMs = 2_000): () => Promise<boolean> {
+  let cached: { until: number; answer: Promise<boolean> } | undefined;
+  return () => {
+    if (cached && Date.now() < cached.until) return cached.answer;
+    const answer = describeDeployment(target).then(
+      ({ current, ramping }) => current === buildId && !ramping,
+      () => false,
+    );
+    cached = { until: Date.now() + ttlMs, answer };
+    return answer;
+  };
+}

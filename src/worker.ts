@@ -7,6 +7,7 @@
 // METRICS_PORT (or PROMETHEUS_BIND_ADDRESS) serves the SDK's metrics for Prometheus at /metrics;
 // OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on.
 import { existsSync } from 'node:fs';
+import { Client } from '@temporalio/client';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './codec.ts';
@@ -14,6 +15,7 @@ import { connectNative, describeTemporal, explainIfConnectError, TemporalConnect
 import { createDb } from './db/client.ts';
 import { configOrExit, connectOrExit } from './entrypoint.ts';
 import { TASK_QUEUE } from './domain/booking.ts';
+import { ensureReconcileSchedule } from './reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './telemetry.ts';
 import { createTripWorker } from './temporal.ts';
 import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './versioning.ts';
@@ -55,6 +57,9 @@ const connection: NativeConnection = await connectOrExit(connectNative, config, 
 const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
 // Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
 const buildId = config.workerBuildId ?? buildIdFromCode();
+const dataConverter = dataConverterFor(config);
+// The reconciler's activities read visibility and describe bookings through this client.
+const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
 let exitCode = 0;
 try {
   const worker = await createTripWorker({
@@ -62,7 +67,8 @@ try {
     namespace: config.temporalNamespace,
     db,
     faultInjection: config.faultInjection,
-    dataConverter: dataConverterFor(config),
+    dataConverter,
+    reconcile: { client },
     ...(tracing ? { tracing } : {}),
     // Built ahead (npm run build:workflows): no bundler in this process.
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
@@ -93,6 +99,10 @@ try {
           : `worker: build ${buildId} of deployment ${config.workerDeploymentName} is up; new sagas go to the current build (make this one current with \`npm run rollout -- current ${buildId}\`)`,
       ),
     (error: unknown) => logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
+  );
+  ensureReconcileSchedule(client, config.reconcile).then(
+    (how) => logger.info(`worker: reconciler schedule ${how}: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`),
+    (error: unknown) => logger.warn(`worker: could not ensure the reconciler schedule: ${(error as Error).message}`),
   );
   await running;
   logger.info('worker: drained and stopped');

@@ -10,6 +10,7 @@ import { createFlightService } from './flights.ts';
 import { createHotelService } from './hotels.ts';
 import { createPaymentService } from './payments.ts';
 import { createReadModel } from './read-model.ts';
+import { createReconciler, type ReconcileDeps } from './reconcile.ts';
 import type { Attempted, StepInput } from './types.ts';
 
 export interface ActivityDeps {
@@ -18,6 +19,11 @@ export interface ActivityDeps {
   faultInjection: boolean;
   /** The clock for card expiry. */
   now?: () => Date;
+  /**
+   * The reconciler's Temporal client (visibility, describe) and its tuning: the worker and the dev
+   * stack hand in one; a worker without it fails the reconciler's activities (ReconcilerNotConfigured).
+   */
+  reconcile?: Omit<ReconcileDeps, 'db'>;
 }
 
 const MAX_MESSAGE = 500;
@@ -140,6 +146,7 @@ export function createActivities(deps: ActivityDeps) {
   const hotels = createHotelService(db);
   const payments = createPaymentService(db, deps.now ?? (() => new Date()));
   const readModel = createReadModel(db);
+  const reconciler = createReconciler({ db, ...deps.reconcile });
   const announce = announcer(db);
   return {
     reserveFlight: step('reserveFlight', faultInjection, announce, flights.reserveFlight),
@@ -149,6 +156,8 @@ export function createActivities(deps: ActivityDeps) {
     chargePayment: step('chargePayment', faultInjection, announce, payments.chargePayment),
     refundPayment: step('refundPayment', faultInjection, announce, payments.refundPayment),
     syncBooking: readModel.syncBooking,
+    findUnwoundBookings: reconciler.findUnwoundBookings,
+    markTerminated: reconciler.markTerminated,
   };
 }
 

@@ -41,6 +41,8 @@ export interface AppDeps {
   taskQueue?: string;
   /** A client on a worker's NativeConnection in this process (npm run dev): plain starts ask for eager dispatch. */
   eagerStarter?: Client;
+  /** Whether a start may be eager now (the local build is current); default: always, with an eagerStarter. */
+  eagerWhen?: () => Promise<boolean>;
   /** Event streams: keep-alive, the watchers' safety poll and debounce, the per-caller cap. */
   sse?: SseOptions;
   /**

@@ -57,6 +57,12 @@ export interface BookingServiceDeps {
    * answer, straight to that worker). Every other call goes through `client`.
    */
   eagerStarter?: Client;
+  /**
+   * Whether a plain start may be eager now. An eager start runs on the local worker, whose build it
+   * pins the saga to, whatever the deployment's current build: so only while the local build is the
+   * current one (src/versioning.ts, localBuildIsCurrent). Default: always, with an eagerStarter.
+   */
+  eagerWhen?: () => Promise<boolean>;
   /** Where a best-effort write that failed is told (the read model's PENDING row). */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -231,8 +237,9 @@ export function createBookingService(deps: BookingServiceDeps) {
     try {
       const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {
-        const handle = deps.eagerStarter
-          ? await deps.eagerStarter.workflow.start<typeof bookTrip>('bookTrip', { ...options, requestEagerStart: true })
+        const eager = deps.eagerStarter && (await (deps.eagerWhen?.() ?? true)) ? deps.eagerStarter : undefined;
+        const handle = eager
+          ? await eager.workflow.start<typeof bookTrip>('bookTrip', { ...options, requestEagerStart: true })
           : await client.workflow.start<typeof bookTrip>('bookTrip', options);
         await started();
         return { created: true, view: initial(), ...(handle.eagerlyStarted ? { eagerlyStarted: true } : {}) };

@@ -245,7 +245,13 @@ export const bookingViewSchema = z
     payment: z
       .object({ amount: z.string().optional(), currency: z.string(), last4: z.string(), brand: z.string(), paymentId: z.string().optional() })
       .optional(),
-    failure: z.object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() }).optional(),
+    failure: z
+      .object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() })
+      .optional()
+      .meta({
+        description:
+          'Why the booking failed, was cancelled or expired. TERMINATED: its workflow closed without unwinding (type WorkflowTerminated, WorkflowTimedOut or WorkflowGone), and the message says what the reconciler gave back.',
+      }),
     resolution: z.object({ note: z.string(), at: z.string(), by: z.string().optional() }).optional(),
     cancelledBy: z.string().optional().meta({ description: 'Who cancelled (the caller\'s sub).' }),
     retriedBy: z.array(z.string()).optional().meta({ description: 'Who retried the failed compensations, in order.' }),

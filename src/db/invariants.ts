@@ -46,7 +46,7 @@ export async function invariantViolations(db: Db): Promise<string[]> {
     FROM payments WHERE status IN ('CAPTURED', 'REFUNDED') GROUP BY booking_id HAVING COUNT(*) > 1
     UNION ALL
     SELECT 'booking ' || b.id || ' is ' || b.status || ' but holds a reservation or a payment'
-    FROM bookings b WHERE b.status IN ('FAILED', 'CANCELLED', 'EXPIRED') AND (
+    FROM bookings b WHERE b.status IN ('FAILED', 'CANCELLED', 'EXPIRED', 'TERMINATED') AND (
       EXISTS (SELECT 1 FROM flight_reservations r WHERE r.booking_id = b.id AND r.status = 'RESERVED') OR
       EXISTS (SELECT 1 FROM hotel_reservations r WHERE r.booking_id = b.id AND r.status = 'RESERVED') OR
       EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = b.id AND p.status = 'CAPTURED'))

@@ -7,7 +7,9 @@ import { Prisma, type Db } from './client.ts';
 /**
  * Writes the booking's row. `ifAbsent`: only when there is none yet (the API's PENDING row, which
  * never overwrites what the workflow wrote); otherwise an update older than the stored one (a lower
- * version) is ignored. `db` may be a transaction's client.
+ * version) is ignored, and so is any update of a TERMINATED row: the reconciler wrote it after the
+ * workflow was closed, and a write of that workflow still in flight then must not bring it back.
+ * `db` may be a transaction's client.
  */
 export async function writeBookingRow(db: Pick<Db, '$executeRaw'>, state: BookingState, { ifAbsent = false } = {}): Promise<void> {
   const flightCents = state.flight?.priceCents ?? null;
@@ -31,5 +33,5 @@ export async function writeBookingRow(db: Pick<Db, '$executeRaw'>, state: Bookin
       failure_message = EXCLUDED.failure_message, flight_cents = EXCLUDED.flight_cents,
       hotel_cents = EXCLUDED.hotel_cents, total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency,
       state = EXCLUDED.state, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
-    WHERE bookings.version < EXCLUDED.version`;
+    WHERE bookings.version < EXCLUDED.version AND bookings.status <> 'TERMINATED'`;
 }

@@ -20,8 +20,9 @@ import { seed } from '../db/seed.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
 import { registerSearchAttributes } from '../search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../domain/messages.ts';
+import { ensureReconcileSchedule } from '../reconcile-schedule.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
-import { buildIdFromCode, setCurrentVersion, workerDeploymentOptions } from '../versioning.ts';
+import { buildIdFromCode, localBuildIsCurrent, setCurrentVersion, workerDeploymentOptions } from '../versioning.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
 /** A failure to start that the user can fix: one line, with the fix, never a stack trace. */
@@ -37,6 +38,8 @@ export interface StackOptions {
   apiPort: number;
   /** Task queue (tests may use their own). */
   taskQueue?: string;
+  /** How long an open booking's row must be quiet before the reconciler checks whether its workflow is gone (ms; tests). */
+  reconcileGoneAfterMs?: number;
   logger: Logger;
 }
 
@@ -181,6 +184,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       db,
       faultInjection: config.faultInjection,
       dataConverter,
+      reconcile: { client, ...(options.reconcileGoneAfterMs === undefined ? {} : { goneAfterMs: options.reconcileGoneAfterMs }) },
       ...(tracing ? { tracing } : {}),
       worker: {
         shutdownGraceTime: '5s',
@@ -195,8 +199,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     // On a developer's machine the code that runs is the current build: new sagas start on it.
     // Sagas pinned to an earlier build wait for it (docs/deploy.md says how to move them).
-    await setCurrentVersion({ service: client.workflowService, namespace, deploymentName: config.workerDeploymentName }, buildId);
+    const deployment = { service: client.workflowService, namespace, deploymentName: config.workerDeploymentName };
+    await setCurrentVersion(deployment, buildId);
     logger.info(`worker: build ${buildId} of deployment ${config.workerDeploymentName} is current`);
+    // What a terminated (or timed-out, or gone) saga held is given back by the reconciler's passes.
+    await ensureReconcileSchedule(client, { ...config.reconcile, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) });
+    logger.info(`reconciler: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`);
     const codec = codecEndpointFor(config);
     logger.info(`${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
     // Identity: AUTH_* when set, else the dev issuer, its key kept under the data folder (a page's
@@ -209,6 +217,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const app = createApp({
       client,
       eagerStarter,
+      // Eager dispatch pins a saga to this worker's build: only while that build is the current one.
+      eagerWhen: localBuildIsCurrent(deployment, buildId),
       db,
       changes,
       sse: config.sse,

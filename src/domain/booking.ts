@@ -43,11 +43,16 @@ export const BOOKING_STATUSES = [
   'CANCELLED',
   'COMPENSATION_FAILED',
   'EXPIRED',
+  'TERMINATED',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
-/** Statuses after which the saga does nothing more on its own. */
-export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+/**
+ * Statuses after which the saga does nothing more on its own. TERMINATED is never the workflow's:
+ * its workflow was closed without unwinding (terminated, timed out, or gone), and the reconciler
+ * (src/workflows/reconcile.ts) gave back what it held.
+ */
+export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'TERMINATED'];
 
 /**
  * Statuses at which a caller that waits (Prefer: wait) gets its answer: the end, or a point where

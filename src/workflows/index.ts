@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry point.
 export { bookTrip } from './book-trip.ts';
+export { reconcileBookings } from './reconcile.ts';
