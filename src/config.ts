@@ -6,6 +6,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { resolveTemporal, type TemporalSettings } from './connection.ts';
+import { publishedSecretProblems } from './published-secrets.ts';
 
 const onOff = z.enum(['on', 'off']);
 
@@ -270,6 +271,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
     problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
   }
+  // A key, token or password that this repository publishes protects nothing.
+  if (production) problems.push(...publishedSecretProblems(present));
   const authVars = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'];
   const authSet = authVars.filter((v) => present[v]);
   if ((service === 'api' || service === 'dev') && production && authSet.length < 3) {
