@@ -6,6 +6,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { resolveTemporal, type TemporalSettings } from './connection.ts';
+import { publishedSecretProblems } from './published-secrets.ts';
 
 const onOff = z.enum(['on', 'off']);
 
@@ -80,6 +81,14 @@ const schema = z
       .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 10s or 1m')
       .default('10s'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * The address `npm run dev` serves the API (and its dev token issuer) on: loopback unless told
+     * otherwise (0.0.0.0: every interface, and so anyone who reaches this machine).
+     */
+    DEV_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0')
+      .default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** A workflow bundle built by `npm run build:workflows`: the worker then runs no bundler. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
@@ -183,6 +192,8 @@ export interface Config {
   /** SHUTDOWN_GRACE_TIME in milliseconds. */
   shutdownGraceMs: number;
   port: number;
+  /** DEV_HOST: where `npm run dev` listens (127.0.0.1 by default). */
+  devHost: string;
   logLevel: string;
   workflowBundlePath?: string | undefined;
   workerMaxCachedWorkflows: number;
@@ -297,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
     problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
   }
+  // A key, token or password that this repository publishes protects nothing.
+  if (production) problems.push(...publishedSecretProblems(present));
   const authVars = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'];
   const authSet = authVars.filter((v) => present[v]);
   if ((service === 'api' || service === 'dev') && production && authSet.length < 3) {
@@ -322,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     faultInjection: e.FAULT_INJECTION === 'on',
     shutdownGraceMs: Number(grace[1]) * DURATION_MS[grace[2]!]!,
     port: e.PORT,
+    devHost: e.DEV_HOST,
     logLevel: e.LOG_LEVEL,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

@@ -32,6 +32,16 @@ export function liveSteps(description: WorkflowExecutionDescription): LiveSteps 
   return live;
 }
 
+/**
+ * The view as its caller may see it: the link to the Temporal Web UI only for an operator. The Web
+ * UI shows every booking and can terminate any, so a customer's view does not point there.
+ */
+export function viewFor(view: BookingView, operator: boolean): BookingView {
+  if (operator || view.links.history === undefined) return view;
+  const { history: _history, ...links } = view.links;
+  return { ...view, links };
+}
+
 /** A step whose activity (or undo) runs now: only such a step has live attempts. */
 export const isRunning = (step: { state: string }): boolean => step.state === 'RUNNING' || step.state === 'COMPENSATING';
 

@@ -183,7 +183,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     if (idempotencyKey) {
       if (Date.now() - lastCleanup > 600_000) {
         lastCleanup = Date.now();
-        void deleteExpiredKeys(db).catch(() => undefined);
+        void deleteExpiredKeys(db, ttlMs).catch(() => undefined);
       }
       // The key is claimed before anything else is written (not even a card token): one row per
       // caller and key; the first request's booking ID and hash win every race.

@@ -10,6 +10,7 @@ import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';
 import { ApiError, notFound, undecodablePath, validationError } from './errors.ts';
 import type { BookingWatchers } from './booking-watchers.ts';
+import { viewFor } from './booking-view.ts';
 import { bookingEventStream, type StreamCounter } from './sse.ts';
 import { preferredWait } from './prefer.ts';
 import {
@@ -25,6 +26,7 @@ import {
   idempotencyKeySchema,
   money,
   resolveRequestSchema,
+  type BookingView,
 } from './schemas.ts';
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
@@ -46,6 +48,9 @@ function bookingIdOf(req: Request, res: Response): string {
 }
 
 const emptyBodySchema = z.strictObject({});
+
+/** A booking as `caller` sees it (the Web UI link is an operator's). */
+const shown = (view: BookingView, caller: Identity): BookingView => viewFor(view, caller.operator);
 
 /** Prefer: wait=N, honoured (1–30 s) or ignored; when honoured, the answer says so (Preference-Applied). */
 function waitOf(req: Request, res: Response): number | undefined {
@@ -118,7 +123,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const { created, view, eagerlyStarted } = await service.start({ ...request, customerId }, key, caller.subject, waitOf(req, res));
     tagBooking(req, res, view.bookingId);
     req.log?.info({ created, ...(eagerlyStarted ? { eagerlyStarted } : {}) }, created ? 'booking started' : 'idempotent repeat of a booking');
-    res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(view);
+    res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(shown(view, caller));
   });
 
   router.get('/bookings', ...read, async (req, res) => {
@@ -138,7 +143,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     await requireVisible(service, id, caller);
     const view = await service.get(id);
     if (!view) throw notFound('booking');
-    res.json(view);
+    res.json(shown(view, caller));
   });
 
   // Each stream subscribes to the booking's one shared watcher: the first stream's view is read
@@ -154,7 +159,11 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     res.on('close', release);
     try {
       await requireVisible(service, id, caller);
-      const stream = bookingEventStream(req, res, { ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}), ...(caller.expiresAt ? { expiresAt: caller.expiresAt } : {}) });
+      const stream = bookingEventStream(req, res, {
+        ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
+        ...(caller.expiresAt ? { expiresAt: caller.expiresAt } : {}),
+        present: (view) => shown(view, caller),
+      });
       const subscription = await watchers.subscribe(id, stream.listener);
       if (!subscription) throw notFound('booking');
       stream.start(subscription);
@@ -169,7 +178,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
-    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.cancel(id, reason, caller)));
+    res.status(202).location(`/bookings/${id}`).json(shown(changed(id, await service.cancel(id, reason, caller)), caller));
   });
 
   router.post('/bookings/:id/confirm', ...write(limiters.actions), async (req, res) => {
@@ -181,7 +190,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const waitMs = waitOf(req, res);
     const view = changed(id, await service.confirm(id, payment.card, caller, waitMs));
     // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
-    res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(view);
+    res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(shown(view, caller));
   });
 
   router.post('/bookings/:id/hold/extend', ...write(limiters.actions), async (req, res) => {
@@ -189,7 +198,7 @@ export function bookingRoutes(service: BookingService, options: BookingRouteOpti
     const id = bookingIdOf(req, res);
     const { minutes } = parse(extendHoldRequestSchema, bodyOf(req), 'body');
     await requireVisible(service, id, caller);
-    res.status(202).location(`/bookings/${id}`).json(changed(id, await service.extendHold(id, minutes, caller)));
+    res.status(202).location(`/bookings/${id}`).json(shown(changed(id, await service.extendHold(id, minutes, caller)), caller));
   });
 
   router.post('/bookings/:id/compensation/retry', ...write(limiters.actions), async (req, res) => {

@@ -278,7 +278,14 @@ export const bookingViewSchema = z
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),
     createdAt: z.string(),
     updatedAt: z.string(),
-    links: z.object({ self: z.string(), events: z.string(), history: z.string() }),
+    links: z.object({
+      self: z.string(),
+      events: z.string(),
+      history: z
+        .string()
+        .optional()
+        .meta({ description: "The booking's history in the Temporal Web UI: operators' views only (the Web UI shows every booking and can terminate any)." }),
+    }),
   })
   .meta({ id: 'Booking' });
 export type BookingView = z.infer<typeof bookingViewSchema>;

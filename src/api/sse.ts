@@ -55,7 +55,12 @@ export interface StreamSink {
  * is made); `start` it with the subscription. It ends at a terminal status (`event: end`), when the
  * client goes away, or when the caller's token expires (`event: expired`: reconnect with a fresh one).
  */
-export function bookingEventStream(req: Request, res: Response, options: { keepAliveMs?: number; expiresAt?: number } = {}): StreamSink {
+export function bookingEventStream(
+  req: Request,
+  res: Response,
+  options: { keepAliveMs?: number; expiresAt?: number; present?: (view: BookingView) => BookingView } = {},
+): StreamSink {
+  const present = options.present ?? ((view: BookingView) => view);
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   let sent: BookingView | undefined;
   let queued: BookingView | undefined;
@@ -77,7 +82,7 @@ export function bookingEventStream(req: Request, res: Response, options: { keepA
   function send(view: BookingView): void {
     if (ended || !isNews(sent, view)) return;
     sent = view;
-    res.write(`id: ${view.version}\nevent: booking\ndata: ${JSON.stringify(view)}\n\n`);
+    res.write(`id: ${view.version}\nevent: booking\ndata: ${JSON.stringify(present(view))}\n\n`);
     lastWrite = Date.now();
     if (isTerminal(view.status)) {
       res.write(`event: end\ndata: ${JSON.stringify({ status: view.status })}\n\n`);

@@ -23,6 +23,7 @@ import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../domain/messages.ts';
 import { ensureReconcileSchedule } from '../reconcile-schedule.ts';
 import { createTripWorker, temporalCli } from '../temporal.ts';
 import { buildIdFromCode, localBuildIsCurrent, setCurrentVersion, workerDeploymentOptions } from '../versioning.ts';
+import { devServerFailure, portInUse } from './dev-server-failure.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
 /** A failure to start that the user can fix: one line, with the fix, never a stack trace. */
@@ -36,6 +37,8 @@ export interface StackOptions {
   dataDir: string;
   /** Port of the API (0: any free port). */
   apiPort: number;
+  /** Address the API listens on; default: the config's DEV_HOST (127.0.0.1). */
+  apiHost?: string;
   /** Task queue (tests may use their own). */
   taskQueue?: string;
   /** How long an open booking's row must be quiet before the reconciler checks whether its workflow is gone (ms; tests). */
@@ -45,6 +48,8 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** The address the API listens on, as the OS says (127.0.0.1 unless DEV_HOST says otherwise). */
+  apiAddress: string;
   databaseUrl: string;
   temporalAddress: string;
   /** The Web UI, when this stack started the dev server (or TEMPORAL_UI_URL). */
@@ -56,6 +61,8 @@ export interface Stack {
   devIssuer?: DevIssuer;
   stop(): Promise<void>;
 }
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 function describeConnectError(error: unknown): string {
   const e = error as { code?: string; message?: string };
@@ -128,6 +135,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const port = config.temporalDevPort;
       const uiPort = config.temporalUiPort;
       const executable = temporalCli();
+      // A taken port is said at once (the dev server would wait for it to come free).
+      const taken = await portInUse({ port, uiPort });
+      if (taken) throw new StackError(taken);
       logger.info(`Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`);
       let env: TestWorkflowEnvironment;
       try {
@@ -146,10 +156,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           client: { dataConverter },
         });
       } catch (error) {
-        throw new StackError(
-          `Cannot start the Temporal dev server on :${port}: ${describeConnectError(error)}. ` +
-            `Fix: free port ${port}, or point TEMPORAL_ADDRESS at a running server (e.g. TEMPORAL_ADDRESS=localhost:${port}).`,
-        );
+        throw new StackError(await devServerFailure(error, { port, uiPort, executable }));
       }
       stops.push(() => env.teardown());
       client = env.client;
@@ -231,14 +238,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(codec ? { codec } : {}),
       ...(tracing ? { tracer: tracing.tracer } : {}),
     });
+    // Loopback unless told otherwise: the dev issuer hands operator tokens to anyone who reaches it.
+    const apiHost = options.apiHost ?? config.devHost;
+    if (!isLoopback(apiHost)) logger.warn(`the API listens on ${apiHost} (DEV_HOST): anyone who reaches it can mint tokens of the dev issuer, operators' included`);
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.apiPort, () => resolve(s));
+      const s = app.listen(options.apiPort, apiHost, () => resolve(s));
       s.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           new StackError(
             error.code === 'EADDRINUSE'
               ? `Port ${options.apiPort} is in use. Fix: stop what uses it, or set PORT to another port.`
-              : `The API cannot listen on ${options.apiPort}: ${error.message}`,
+              : `The API cannot listen on ${apiHost}:${options.apiPort}: ${error.message}`,
           ),
         ),
       );
@@ -250,9 +260,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           server.closeAllConnections();
         }),
     );
-    const apiPort = (server.address() as { port: number }).port;
+    const { port: apiPort, address: apiAddress } = server.address() as { port: number; address: string };
     return {
       apiUrl: `http://localhost:${apiPort}`,
+      apiAddress,
       databaseUrl,
       temporalAddress,
       uiUrl,

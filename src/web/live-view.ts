@@ -223,8 +223,9 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   el.retryButton.hidden = !needsOperator;
   el.retryButton.disabled = busy;
   el.resolveForm.hidden = !needsOperator;
-  el.historyLink.href = view.links.history;
-  el.historyLink.hidden = false;
+  // Only an operator's view links to the Web UI (it shows every booking and can terminate any).
+  if (view.links.history) el.historyLink.href = view.links.history;
+  el.historyLink.hidden = !view.links.history;
 }
 
 /** "1:02:03", "4:05": the time left until `deadline`, never negative. */

@@ -8,6 +8,7 @@ import { utcDay } from '../../src/domain/dates.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
 import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { callingAs } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
   bookingBody,
@@ -18,6 +19,7 @@ import {
   expectValidation,
   pageOf,
   postBooking,
+  readEvents,
   roomsAvailable,
   seatsAvailable,
   stepStates,
@@ -400,5 +402,59 @@ describe('when the worker does not answer', () => {
     const cancelled = await request(down.app).post(`/bookings/${id}/cancel`).send({});
     expectError(cancelled, 503, 'temporarily_unavailable');
     expectConforms(cancelled, 'POST', '/bookings/{id}/cancel');
+  });
+});
+
+describe('the link to the Temporal Web UI (it shows every booking and can terminate any): operators only', () => {
+  const hold = (day: number) => {
+    const { payment: _card, customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 } });
+    return { ...rest, hold: { minutes: 60 } };
+  };
+  const history = (view: BookingView) => view.links.history;
+
+  test('a customer\'s views carry none (POST, GET, list, event stream, cancel, extend, confirm); an operator\'s carry it', async () => {
+    const customer = callingAs(api.rawApp, await api.identity.customer('link-cust'));
+    const operator = api.app;
+    const held = await request(customer).post('/bookings').set('Prefer', 'wait=10').send(hold(40));
+    expect(held.status, held.text).toBe(201);
+    expectConforms(held, 'POST', '/bookings');
+    const view = held.body as BookingView;
+    expect(view.status).toBe('HELD');
+    expect(view.links).toEqual({ self: `/bookings/${view.bookingId}`, events: `/bookings/${view.bookingId}/events` });
+    const id = view.bookingId;
+    const url = `http://localhost:8233/namespaces/default/workflows/booking-${id}`;
+
+    const mine = await request(customer).get(`/bookings/${id}`);
+    expectConforms(mine, 'GET', '/bookings/{id}');
+    expect(history(mine.body as BookingView)).toBeUndefined();
+    expect(history(await request(operator).get(`/bookings/${id}`).then((r) => r.body as BookingView))).toBe(url);
+
+    const extended = await request(customer).post(`/bookings/${id}/hold/extend`).send({ minutes: 30 });
+    expect(extended.status, extended.text).toBe(202);
+    expect(history(extended.body as BookingView)).toBeUndefined();
+    const confirmed = await request(customer).post(`/bookings/${id}/confirm`).set('Prefer', 'wait=10').send({ payment: { card: CARDS.good } });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(history(confirmed.body as BookingView)).toBeUndefined();
+    await waitForBooking(operator, id);
+
+    // The stream: each event of a customer's has no link; an operator's has it.
+    const [theirs, ours] = await Promise.all([readEvents(customer, id), readEvents(operator, id)]);
+    const views = (events: { event: string; data: string }[]) => events.filter((e) => e.event === 'booking').map((e) => JSON.parse(e.data) as BookingView);
+    expect(views(theirs.events).length).toBeGreaterThan(0);
+    expect(views(theirs.events).map(history)).toEqual(views(theirs.events).map(() => undefined));
+    expect(views(ours.events).map(history)).toEqual(views(ours.events).map(() => url));
+
+    const list = await request(customer).get('/bookings');
+    expect(list.status).toBe(200);
+    expect(list.text).toContain(id);
+    expect(list.text).not.toContain('8233');
+
+    const other = await request(customer).post('/bookings').set('Prefer', 'wait=10').send(hold(41));
+    const otherId = (other.body as BookingView).bookingId;
+    const cancelled = await request(customer).post(`/bookings/${otherId}/cancel`).send({});
+    expect(cancelled.status, cancelled.text).toBe(202);
+    expectConforms(cancelled, 'POST', '/bookings/{id}/cancel');
+    expect(history(cancelled.body as BookingView)).toBeUndefined();
+    await waitForBooking(operator, otherId);
   });
 });

@@ -6,6 +6,7 @@ import { deleteExpiredKeys } from '../../src/api/idempotency.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
+import { DAY_MS } from '../../src/domain/dates.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, rowCountsFor } from '../helpers/db.ts';
 import { bearer } from '../helpers/identity.ts';
@@ -95,7 +96,7 @@ describe('Idempotency-Key', () => {
     for (const other of [
       { ...body, flight: { ...body.flight, seats: 2 } },
       { ...body, customerId: 'idem-2b' },
-      { ...body, payment: { card: { ...body.payment.card, cvc: '999' } } },
+      { ...body, payment: { card: { ...body.payment.card, expMonth: 11 } } },
       { ...body, faults: { reserveFlight: 'fail' } },
     ]) {
       const res = await request(api.app).post('/bookings').set('Idempotency-Key', 'order-2').send(other);
@@ -160,6 +161,66 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
   };
   const post = (token: string, key: string, body: object) => request(api.rawApp).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
 
+  /** The booking's read-model row says it ended over a day ago (IDEMPOTENCY_KEY_TTL, 24 h by default). */
+  const endedLongAgo = (bookingId: string) => h.tdb.db.$executeRaw`UPDATE bookings SET updated_at = now() - interval '25 hours' WHERE id = ${bookingId}`;
+  const keyRow = (subject: string, key: string) => h.tdb.db.idempotencyKey.findUnique({ where: { subject_key: { subject, key } } });
+
+  test('a key is kept while its booking is open, past its TTL (a hold), and then for its TTL from the booking\'s end', async () => {
+    const { payment: _card, ...rest } = trip(35);
+    const hold = { ...rest, hold: { minutes: 600 } };
+    // A TTL of 1 ms: the key's time since its first use runs out at once; its booking is open.
+    const shortLived = await startApi(h, { idempotencyKeyTtlMs: 1 });
+    try {
+      const short = await shortLived.identity.customer('keep-a');
+      const postShort = () => request(shortLived.rawApp).post('/bookings').set(bearer(short)).set('Idempotency-Key', 'open-key').send(hold);
+      const first = await postShort();
+      expect(first.status, first.text).toBe(201);
+      const id = (first.body as BookingView).bookingId;
+      await waitForBooking(shortLived.app, id, (v) => v.status === 'HELD' && v.source === 'workflow');
+      const row = await keyRow('keep-a', 'open-key');
+      expect(row!.expiresAt.getTime()).toBeLessThan(Date.now());
+      // HELD: the repeat is the same booking, and the cleanup keeps the key.
+      const repeat = await postShort();
+      expect(repeat.status, repeat.text).toBe(200);
+      expect((repeat.body as BookingView).bookingId).toBe(id);
+      await deleteExpiredKeys(h.tdb.db, 1);
+      expect(await keyRow('keep-a', 'open-key')).toMatchObject({ bookingId: id, started: true });
+      expect(await rowsFor(id)).toMatchObject({ bookings: 1, flights: 1, hotels: 1 });
+      // Ended: from then its TTL (1 ms) counts, so the same key is a new booking now.
+      const cancelled = await request(shortLived.app).post(`/bookings/${id}/cancel`).send({});
+      expect(cancelled.status, cancelled.text).toBe(202);
+      await waitForBooking(shortLived.app, id);
+      const after = await postShort();
+      expect(after.status, after.text).toBe(201);
+      const newId = (after.body as BookingView).bookingId;
+      expect(newId).not.toBe(id);
+      await waitForBooking(shortLived.app, newId, (v) => v.status === 'HELD');
+      expect((await request(shortLived.app).post(`/bookings/${newId}/cancel`).send({})).status).toBe(202);
+      await waitForBooking(shortLived.app, newId);
+    } finally {
+      await shortLived.stop();
+    }
+
+    // With the default TTL (24 h): a key a day past its first use whose booking ended a moment ago
+    // is kept; a day after the booking's end it is gone.
+    const A = await api.identity.customer('keep-a');
+    const body = trip(36);
+    const first = await post(A, 'ended-key', body);
+    expect(first.status, first.text).toBe(201);
+    const id = (first.body as BookingView).bookingId;
+    await waitForBooking(api.app, id);
+    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'keep-a', key: 'ended-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const kept = await post(A, 'ended-key', body);
+    expect(kept.status, kept.text).toBe(200);
+    expect((kept.body as BookingView).bookingId).toBe(id);
+    await deleteExpiredKeys(h.tdb.db, DAY_MS);
+    expect(await keyRow('keep-a', 'ended-key')).toMatchObject({ bookingId: id });
+    await endedLongAgo(id);
+    expect(await deleteExpiredKeys(h.tdb.db, DAY_MS)).toBeGreaterThanOrEqual(1);
+    expect(await keyRow('keep-a', 'ended-key')).toBeNull();
+    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  });
+
   test('an expired key counts as absent (a new, separate booking) and the cleanup deletes expired keys', async () => {
     const A = await api.identity.customer('exp-a');
     const body = trip(34);
@@ -171,8 +232,9 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     expect(Math.abs(row.expiresAt.getTime() - row.createdAt.getTime() - 86_400_000)).toBeLessThan(5_000);
     expect(row.started).toBe(true);
     await waitForBooking(api.app, id);
-    // The key's time runs out.
+    // The key's time runs out: a day since its first use, and since its booking ended.
     await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await endedLongAgo(id);
     const reused = await post(A, 'expiring-key', body);
     expect(reused.status, reused.text).toBe(201);
     const newId = (reused.body as BookingView).bookingId;
@@ -181,7 +243,8 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     expect(await rowsFor(newId)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
     // The cleanup.
     await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect(await deleteExpiredKeys(h.tdb.db)).toBeGreaterThanOrEqual(1);
+    await endedLongAgo(newId);
+    expect(await deleteExpiredKeys(h.tdb.db, DAY_MS)).toBeGreaterThanOrEqual(1);
     expect(await h.tdb.db.idempotencyKey.count({ where: { subject: 'exp-a' } })).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
 // The card number and the CVC go to the vault and nowhere else: not the database, not the logs,
 // not the workflow history. And every log line of a request carries its request ID and booking.
 import request from 'supertest';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
@@ -66,7 +67,8 @@ beforeAll(async () => {
   expectNoCardData(rejected.text, 'a 400');
   const repeat = await postBooking(api.app, bookingBody({ customerId: 'secret-2', card: { ...CARDS.good, cvc: CVC } }), 'secret-key');
   bookings.push({ id: (repeat.body as BookingView).bookingId, requestId: repeat.headers['x-request-id'] as string, number: CARDS.good.number });
-  const again = await request(api.app).post('/bookings').set('Idempotency-Key', 'secret-key').send(bookingBody({ customerId: 'secret-2', card: { ...CARDS.good, cvc: '000' } }));
+  // Another card with the same key: 422, and it says nothing of either card.
+  const again = await request(api.app).post('/bookings').set('Idempotency-Key', 'secret-key').send(bookingBody({ customerId: 'secret-2', card: { ...CARDS.declined, cvc: CVC } }));
   expect(again.status).toBe(422);
   expectNoCardData(again.text, 'a 422');
 
@@ -157,4 +159,62 @@ test('every log line of a request carries the request ID; those about a booking 
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(api.logs()).not.toContain('evil');
     });
+});
+
+describe('a CVC leaves no trace in anything stored', () => {
+  const body = (cvc: string) => bookingBody({ customerId: 'secret-cvc', card: { ...CARDS.good, cvc } });
+  const keyRow = (key: string) => h.tdb.db.idempotencyKey.findFirstOrThrow({ where: { key } });
+
+  /** What the API gave Temporal at the start: input, memo, search attributes, summary and details; the booking ID masked. */
+  async function started(bookingId: string): Promise<string> {
+    const handle = h.env.client.workflow.getHandle(workflowIdFor(bookingId));
+    const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
+    const start = history.events![0]!;
+    const attributes = start.workflowExecutionStartedEventAttributes!;
+    const text = (p: { data?: Uint8Array | null } | null | undefined) => (p?.data ? Buffer.from(p.data).toString('utf8') : null);
+    return JSON.stringify({
+      input: (attributes.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)),
+      memo: description.memo,
+      searchAttributes: description.typedSearchAttributes,
+      summary: text(start.userMetadata?.summary),
+      details: text(start.userMetadata?.details),
+    }).replaceAll(bookingId, '<bookingId>');
+  }
+
+  test('two requests that differ only in the CVC: the same request hash, card token, workflow start and payment; a repeat with another CVC is the same request', async () => {
+    const first = await postBooking(api.app, body('123'), 'cvc-first');
+    const second = await postBooking(api.app, body('987'), 'cvc-second');
+    const [a, b] = [(first.body as BookingView).bookingId, (second.body as BookingView).bookingId];
+    const done = await Promise.all([waitForBooking(api.app, a), waitForBooking(api.app, b)]);
+    expect(done.map((v) => v.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+
+    // The idempotency table: the same keyed hash for both.
+    const [rowA, rowB] = await Promise.all([keyRow('cvc-first'), keyRow('cvc-second')]);
+    expect(rowB.requestHash).toBe(rowA.requestHash);
+    // The vault: one card, one token.
+    const methods = await h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } });
+    expect(methods).toHaveLength(1);
+    // Temporal: the same input (the token), memo (the hash), search attributes, summary and details.
+    expect(await started(b)).toBe(await started(a));
+    expect(await started(a)).toContain(methods[0]!.token);
+    // The read model and the payments service: the same token, charged the same amount.
+    const payments = await h.tdb.db.payment.findMany({ where: { bookingId: { in: [a, b] } }, orderBy: { createdAt: 'asc' } });
+    expect(payments.map((p) => [p.paymentMethodToken, p.amountCents])).toEqual([
+      [methods[0]!.token, payments[0]!.amountCents],
+      [methods[0]!.token, payments[0]!.amountCents],
+    ]);
+    const states = await h.tdb.db.booking.findMany({ where: { id: { in: [a, b] } }, select: { state: true } });
+    const paid = states.map(({ state }) => {
+      const { paymentId: _id, ...payment } = (state as { payment: Record<string, unknown> }).payment;
+      return payment;
+    });
+    expect(paid[1]).toEqual(paid[0]);
+
+    // The same key with only the CVC changed: the same request, the first booking, nothing written.
+    const before = await Promise.all([keyRow('cvc-first'), h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } })]);
+    const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'cvc-first').send(body('555'));
+    expect(repeat.status, repeat.text).toBe(200);
+    expect((repeat.body as BookingView).bookingId).toBe(a);
+    expect(await Promise.all([keyRow('cvc-first'), h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } })])).toEqual(before);
+  });
 });

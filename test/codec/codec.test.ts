@@ -15,6 +15,8 @@ import {
   payloadCodecFor,
 } from '../../src/codec.ts';
 
+/** A token of this run only: production (the default NODE_ENV) refuses every token the repository publishes. */
+const CODEC_TOKEN = randomBytes(18).toString('hex');
 const b64 = (bytes: Buffer) => bytes.toString('base64');
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
@@ -134,7 +136,7 @@ describe('configuration', () => {
   });
 
   test('unset (or empty): no encryption, no codec, no endpoint; behaviour unchanged', () => {
-    for (const env of [{}, { PAYLOAD_ENCRYPTION_KEYS: '', CODEC_AUTH_TOKEN: 'a-long-enough-token' }]) {
+    for (const env of [{}, { PAYLOAD_ENCRYPTION_KEYS: '', CODEC_AUTH_TOKEN: CODEC_TOKEN }]) {
       const config = loadConfig(env);
       expect(config.payloadEncryptionKeys).toEqual([]);
       expect(payloadCodecFor(config)).toBeUndefined();
@@ -147,7 +149,7 @@ describe('configuration', () => {
     const withKeys = loadConfig({ PAYLOAD_ENCRYPTION_KEYS: `k1:${b64(K1)}` });
     expect(dataConverterFor(withKeys).payloadCodecs).toHaveLength(1);
     expect(codecEndpointFor(withKeys)).toBeUndefined();
-    const both = loadConfig({ PAYLOAD_ENCRYPTION_KEYS: `k1:${b64(K1)}`, CODEC_AUTH_TOKEN: 'a-long-enough-token' });
-    expect(codecEndpointFor(both)).toMatchObject({ authToken: 'a-long-enough-token' });
+    const both = loadConfig({ PAYLOAD_ENCRYPTION_KEYS: `k1:${b64(K1)}`, CODEC_AUTH_TOKEN: CODEC_TOKEN });
+    expect(codecEndpointFor(both)).toMatchObject({ authToken: CODEC_TOKEN });
   });
 });

@@ -2,6 +2,7 @@
 // NODE_ENV: production is the default) refuse to start without what they need, naming each
 // variable; with everything set but FAULT_INJECTION, a booking that asks for faults is a 400 that
 // says so, and no workflow starts, while a plain booking still goes through.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import { startTestIdp, type TestIdp } from '../helpers/identity.ts';
 import { poll } from '../helpers/poll.ts';
 import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
 
-const VAULT_KEY = 'fail-closed-vault-key-0123456789';
+/** A key of this run only: production refuses every key the repository publishes. */
+const VAULT_KEY = randomBytes(24).toString('base64');
 let dir: string;
 let temporal: DevServer;
 let tdb: TestDatabase;

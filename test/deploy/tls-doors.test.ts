@@ -108,7 +108,7 @@ describe('through each TLS door, the dev stack books a trip to CONFIRMED', () =>
 describe('a refusal stops npm run worker and npm run api at once, in one line naming the variable', () => {
   // AUTH_*: an issuer production would trust (never contacted: the process stops before it serves).
   const auth = { AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json', AUTH_ISSUER: 'https://issuer.test.invalid/', AUTH_AUDIENCE: 'trip-booking-api' };
-  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: 'deploy-test-vault-key-0123', WORKER_BUILD_ID: 'tls-build', LOG_LEVEL: 'info', PORT: '0', ...auth });
+  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: randomBytes(24).toString('base64'), WORKER_BUILD_ID: 'tls-build', LOG_LEVEL: 'info', PORT: '0', ...auth });
   const cases: [string, () => Record<string, string>, RegExp][] = [
     [
       'a wrong API key',

