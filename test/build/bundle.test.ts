@@ -93,18 +93,38 @@ const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).
  * every scheduled activity, the SDK flags of every workflow task, the workflow failure's message
  * and whether its attributes are encoded.
  */
+/**
+ * What the workflow decided: its commands in order (the events they wrote), each activity's
+ * headers, the SDK flags its tasks used, and its failure. Not the events that answer a command: a
+ * read-model write runs beside the saga's next activity, and which of the two completes first is
+ * the machine's timing, not the bundle's.
+ */
 function shape(history: History) {
-  return (history.events ?? []).map((e) => ({
-    type: e.eventType,
-    headers: Object.keys(e.activityTaskScheduledEventAttributes?.header?.fields ?? {}),
-    sdkFlags: e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? [],
-    failure: e.workflowExecutionFailedEventAttributes
-      ? {
-          message: e.workflowExecutionFailedEventAttributes.failure?.message,
-          encoded: Boolean(e.workflowExecutionFailedEventAttributes.failure?.encodedAttributes),
-        }
-      : undefined,
-  }));
+  const events = history.events ?? [];
+  const commands = events
+    .filter((e) =>
+      [
+        e.activityTaskScheduledEventAttributes,
+        e.timerStartedEventAttributes,
+        e.markerRecordedEventAttributes,
+        e.upsertWorkflowSearchAttributesEventAttributes,
+        e.workflowExecutionCompletedEventAttributes,
+        e.workflowExecutionFailedEventAttributes,
+      ].some(Boolean),
+    )
+    .map((e) => ({
+      type: e.eventType,
+      activity: e.activityTaskScheduledEventAttributes?.activityType?.name,
+      headers: Object.keys(e.activityTaskScheduledEventAttributes?.header?.fields ?? {}),
+      failure: e.workflowExecutionFailedEventAttributes
+        ? {
+            message: e.workflowExecutionFailedEventAttributes.failure?.message,
+            encoded: Boolean(e.workflowExecutionFailedEventAttributes.failure?.encodedAttributes),
+          }
+        : undefined,
+    }));
+  const sdkFlags = [...new Set(events.flatMap((e) => e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? []))].sort();
+  return { commands, sdkFlags };
 }
 
 const headersOf = (history: History) => (history.events ?? []).flatMap((e) => Object.keys(e.activityTaskScheduledEventAttributes?.header?.fields ?? {}));
