@@ -47,6 +47,9 @@ export interface DeploymentTarget {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** gRPC's status code 9. */
+const GRPC_FAILED_PRECONDITION = 9;
+
 /** Waits until a worker of `buildId` has polled (its version exists); throws, naming it, when time runs out. */
 export async function waitForVersion({ service, namespace, deploymentName }: DeploymentTarget, buildId: string, timeoutMs = 30_000): Promise<void> {
   const wanted = `${deploymentName}:${buildId}`;
@@ -72,23 +75,46 @@ export async function waitForVersion({ service, namespace, deploymentName }: Dep
  */
 export async function setCurrentVersion(target: DeploymentTarget, buildId: string, timeoutMs?: number, conflictToken?: Uint8Array): Promise<void> {
   await waitForVersion(target, buildId, timeoutMs);
-  await target.service.setWorkerDeploymentCurrentVersion({
-    namespace: target.namespace,
-    deploymentName: target.deploymentName,
-    buildId,
-    ...(conflictToken ? { conflictToken } : {}),
-  });
+  await whileRegistering(timeoutMs, () =>
+    target.service.setWorkerDeploymentCurrentVersion({
+      namespace: target.namespace,
+      deploymentName: target.deploymentName,
+      buildId,
+      ...(conflictToken ? { conflictToken } : {}),
+    }),
+  );
+}
+
+/**
+ * Runs `call` again while the server refuses it because the version's workers have polled some of
+ * the current version's task queues but not yet all of them (each queue and kind registers on its
+ * own first poll: a version exists a moment before it is complete), until `timeoutMs`.
+ */
+async function whileRegistering<T>(timeoutMs = 30_000, call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const e = error as { code?: number; details?: string; message?: string };
+      const registering = e.code === GRPC_FAILED_PRECONDITION && /missing active task queues/i.test(e.details ?? e.message ?? '');
+      if (!registering || Date.now() > deadline) throw error;
+      await pause(250);
+    }
+  }
 }
 
 /** Sends `percentage` of new sagas to `buildId` (the rest go to the current version); 0 with no build stops the ramp. */
 export async function setRampingVersion(target: DeploymentTarget, buildId: string | undefined, percentage: number, timeoutMs?: number): Promise<void> {
   if (buildId) await waitForVersion(target, buildId, timeoutMs);
-  await target.service.setWorkerDeploymentRampingVersion({
-    namespace: target.namespace,
-    deploymentName: target.deploymentName,
-    buildId: buildId ?? '',
-    percentage,
-  });
+  await whileRegistering(timeoutMs, () =>
+    target.service.setWorkerDeploymentRampingVersion({
+      namespace: target.namespace,
+      deploymentName: target.deploymentName,
+      buildId: buildId ?? '',
+      percentage,
+    }),
+  );
 }
 
 /** The current and ramping builds of the deployment, and the builds it knows with their status. */
