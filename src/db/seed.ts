@@ -24,61 +24,66 @@ export const SEED_HOTELS = [
 ] as const;
 
 
+/**
+ * One statement at a time, each atomic and idempotent (ON CONFLICT DO NOTHING), and no transaction
+ * around them: Prisma holds every transaction (interactive or batch) to a wall-clock lease, 5 s by
+ * default, and a seed on a loaded machine outlasted it, failing the start it was part of. A seed
+ * that stops half-way leaves what it wrote, and the next one (every start seeds) adds the rest; the
+ * reservations come after the inventory they hold.
+ */
 export async function seed(db: Db, today = new Date()): Promise<{ flights: number; hotels: number }> {
-  return db.$transaction(async (tx) => {
-    const flights = await tx.flight.createMany({
-      skipDuplicates: true,
-      data: SEED_ROUTES.flatMap((route) =>
-        Array.from({ length: SEED_DAYS }, (_, day) => ({
-          flightNumber: route.flightNumber,
-          date: toDbDate(utcDay(day, today)),
-          origin: route.origin,
-          destination: route.destination,
-          capacity: route.capacity,
-          seatsAvailable: 'soldOut' in route ? 0 : route.capacity,
-          priceCents: route.priceCents,
-        })),
-      ),
-    });
-    const hotels = await tx.hotel.createMany({
-      skipDuplicates: true,
-      data: SEED_HOTELS.map(({ id, name, city, nightlyPriceCents, capacity, ...rest }) => ({
-        id,
-        name,
-        city,
-        nightlyPriceCents,
-        capacity,
-        roomsAvailable: 'soldOut' in rest ? 0 : capacity,
+  const full = SEED_HOTELS.find((h) => h.id === SOLD_OUT_HOTEL)!;
+  const flights = await db.flight.createMany({
+    skipDuplicates: true,
+    data: SEED_ROUTES.flatMap((route) =>
+      Array.from({ length: SEED_DAYS }, (_, day) => ({
+        flightNumber: route.flightNumber,
+        date: toDbDate(utcDay(day, today)),
+        origin: route.origin,
+        destination: route.destination,
+        capacity: route.capacity,
+        seatsAvailable: 'soldOut' in route ? 0 : route.capacity,
+        priceCents: route.priceCents,
       })),
-    });
-    // Whoever holds the sold-out inventory holds it as real reservations, so seats and rooms add up.
-    const soldOutFlights = await tx.flight.findMany({ where: { flightNumber: SOLD_OUT_FLIGHT, seatsAvailable: 0 } });
-    await tx.flightReservation.createMany({
-      skipDuplicates: true,
-      data: soldOutFlights.map((f) => ({
-        bookingId: `seed-charter-${f.flightNumber}-${fromDbDate(f.date)}`,
-        flightId: f.id,
-        seats: f.capacity,
-        priceCents: f.capacity * f.priceCents,
-        status: 'RESERVED' as const,
-      })),
-    });
-    const full = SEED_HOTELS.find((h) => h.id === SOLD_OUT_HOTEL)!;
-    await tx.hotelReservation.createMany({
-      skipDuplicates: true,
-      data: [
-        {
-          bookingId: `seed-group-${SOLD_OUT_HOTEL}`,
-          hotelId: SOLD_OUT_HOTEL,
-          rooms: full.capacity,
-          checkIn: toDbDate(utcDay(0, today)),
-          checkOut: toDbDate(utcDay(SEED_DAYS, today)),
-          nights: SEED_DAYS,
-          priceCents: full.capacity * SEED_DAYS * full.nightlyPriceCents,
-          status: 'RESERVED' as const,
-        },
-      ],
-    });
-    return { flights: flights.count, hotels: hotels.count };
+    ),
   });
+  const hotels = await db.hotel.createMany({
+    skipDuplicates: true,
+    data: SEED_HOTELS.map(({ id, name, city, nightlyPriceCents, capacity, ...rest }) => ({
+      id,
+      name,
+      city,
+      nightlyPriceCents,
+      capacity,
+      roomsAvailable: 'soldOut' in rest ? 0 : capacity,
+    })),
+  });
+  // Whoever holds the sold-out inventory holds it as real reservations, so seats and rooms add up.
+  await db.hotelReservation.createMany({
+    skipDuplicates: true,
+    data: [
+      {
+        bookingId: `seed-group-${SOLD_OUT_HOTEL}`,
+        hotelId: SOLD_OUT_HOTEL,
+        rooms: full.capacity,
+        checkIn: toDbDate(utcDay(0, today)),
+        checkOut: toDbDate(utcDay(SEED_DAYS, today)),
+        nights: SEED_DAYS,
+        priceCents: full.capacity * SEED_DAYS * full.nightlyPriceCents,
+        status: 'RESERVED' as const,
+      },
+    ],
+  });
+  const soldOutFlights = await db.flight.findMany({ where: { flightNumber: SOLD_OUT_FLIGHT, seatsAvailable: 0 } });
+  await db.flightReservation.createMany({
+    skipDuplicates: true,
+    data: soldOutFlights.map((f) => ({
+      bookingId: `seed-charter-${f.flightNumber}-${fromDbDate(f.date)}`,
+      flightId: f.id,
+      seats: f.capacity,
+      priceCents: f.capacity * f.priceCents,
+      status: 'RESERVED' as const,
+    })),
+  });
+  return { flights: flights.count, hotels: hotels.count };
 }
