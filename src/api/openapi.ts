@@ -102,6 +102,23 @@ const sseEventSchema = {
   ],
 };
 
+/**
+ * From the booking in POST /bookings' answer to every operation that takes its ID (OpenAPI links):
+ * what a client does next, and what a stateful fuzzer follows to act on real bookings.
+ */
+const BOOKING_LINKS: Record<string, { operationId: string; description: string }> = {
+  GetBooking: { operationId: 'getBooking', description: 'The booking, live.' },
+  GetBookingEvents: { operationId: 'getBookingEvents', description: "The booking's event stream." },
+  CancelBooking: { operationId: 'cancelBooking', description: 'Cancel it.' },
+  ConfirmBooking: { operationId: 'confirmBooking', description: 'Confirm it, once HELD.' },
+  ExtendHold: { operationId: 'extendHold', description: 'Extend its hold, once HELD.' },
+  RetryCompensation: { operationId: 'retryCompensation', description: 'Retry its failed compensations (operators).' },
+  ResolveCompensation: { operationId: 'resolveCompensation', description: 'Resolve its failed compensation by hand (operators).' },
+};
+const bookingLinks = Object.fromEntries(
+  Object.entries(BOOKING_LINKS).map(([name, link]) => [name, { ...link, parameters: { id: '$response.body#/bookingId' } }]),
+);
+
 const cache = new Map<string, JsonSchema>();
 
 /**
@@ -134,7 +151,8 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
     delete request.properties.faults;
   }
 
-  const bookingAction = (summary: string, description: string, body?: { schema: string; required: boolean }, operatorOnly = false) => ({
+  const bookingAction = (operationId: string, summary: string, description: string, body?: { schema: string; required: boolean }, operatorOnly = false) => ({
+    operationId,
     summary,
     description,
     parameters: [bookingIdParameter],
@@ -165,6 +183,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
     paths: {
       '/bookings': {
         post: {
+          operationId: 'createBooking',
           ...secured,
           summary: 'Book a trip',
           description:
@@ -184,8 +203,13 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
             '201': {
               ...json('Booking', 'Started; the saga runs on (status PENDING). With Prefer: wait=N, the booking once settled (CONFIRMED, FAILED, HELD, …) or as it stands after N seconds.'),
               headers: { Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' }, ...preferenceApplied },
+              links: bookingLinks,
             },
-            '200': { ...json('Booking', 'A repeat of an earlier request with the same Idempotency-Key (with Prefer: wait, it waits on that booking; it starts none).'), headers: preferenceApplied },
+            '200': {
+              ...json('Booking', 'A repeat of an earlier request with the same Idempotency-Key (with Prefer: wait, it waits on that booking; it starts none).'),
+              headers: preferenceApplied,
+              links: bookingLinks,
+            },
             ...commonErrors,
             ...bodyErrors,
             ...authErrors,
@@ -199,6 +223,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
           },
         },
         get: {
+          operationId: 'listBookings',
           ...secured,
           summary: "List bookings (read model), newest first: a customer's own; an operator's, every customer's",
           parameters: queryParameters(bookingListQuerySchema),
@@ -213,6 +238,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/bookings/{id}': {
         get: {
+          operationId: 'getBooking',
           ...secured,
           summary: 'A booking, live from its workflow (or the read model once it is closed)',
           parameters: [bookingIdParameter],
@@ -228,6 +254,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/bookings/{id}/events': {
         get: {
+          operationId: 'getBookingEvents',
           ...secured,
           summary: 'Server-sent events: one `booking` event per state change, then `end` at a terminal status',
           parameters: [bookingIdParameter],
@@ -252,7 +279,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
         },
       },
       '/bookings/{id}/cancel': {
-        post: bookingAction('Cancel a booking', 'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal. The body is optional.', {
+        post: bookingAction('cancelBooking', 'Cancel a booking', 'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal. The body is optional.', {
           schema: 'CancelRequest',
           required: false,
         }),
@@ -260,6 +287,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       '/bookings/{id}/confirm': {
         post: (() => {
           const action = bookingAction(
+            'confirmBooking',
             'Confirm a HELD booking with a card',
             'Tokenizes the card and passes it to the workflow (confirmHold Update); the payment step runs, then CONFIRMED, or the usual unwind and FAILED. 409 unless HELD, or once the hold has expired (the expiry wins from its deadline on). A card that fails validation: 400, nothing written.',
             { schema: 'ConfirmRequest', required: true },
@@ -277,16 +305,18 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/bookings/{id}/hold/extend': {
         post: bookingAction(
+          'extendHold',
           'Extend a hold, once',
           'Moves holdExpiresAt `minutes` later (the workflow restarts its timer). 409 unless HELD before its deadline, or once it was extended.',
           { schema: 'ExtendHoldRequest', required: true },
         ),
       },
       '/bookings/{id}/compensation/retry': {
-        post: bookingAction('Retry the failed compensations (operators)', 'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).', undefined, true),
+        post: bookingAction('retryCompensation', 'Retry the failed compensations (operators)', 'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).', undefined, true),
       },
       '/bookings/{id}/compensation/resolve': {
         post: bookingAction(
+          'resolveCompensation',
           'Resolve a failed compensation by hand (operators)',
           'Records the note and the operator (resolution.by); the booking then ends FAILED or CANCELLED.',
           { schema: 'ResolveRequest', required: true },
@@ -295,6 +325,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/flights': {
         get: {
+          operationId: 'listFlights',
           summary: 'Flights with seats available',
           parameters: queryParameters(flightsQuerySchema),
           responses: { '200': json('FlightList', 'Flights.'), ...commonErrors },
@@ -302,6 +333,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/hotels': {
         get: {
+          operationId: 'listHotels',
           summary: 'Hotels with the rooms free for a stay',
           description:
             'Rooms are sold per night: a stay takes a room on each night from checkIn to the night before check-out. roomsAvailable is the fewest rooms free on any night of the stay (checkIn, tonight in UTC when absent; nights, one when absent); the stay in the answer says which.',
@@ -311,6 +343,7 @@ export function openApiDocument(options: DocumentOptions = {}): JsonSchema {
       },
       '/healthz': {
         get: {
+          operationId: 'getHealth',
           summary: 'Checks Temporal and the database',
           responses: { '200': json('Health', 'Both answer.'), '503': json('Health', 'One of them does not.') },
         },

@@ -140,7 +140,8 @@ describe('Idempotency-Key', () => {
     }
 
     const done = await waitForBooking(api.app, id);
-    expect(done.status).toBe('CONFIRMED');
+    // Why, when it is not: the step that failed and its last error.
+    expect(done.status, JSON.stringify(done.failure)).toBe('CONFIRMED');
     expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
     expect(await h.tdb.db.paymentMethod.count({ where: { customerId: 'idem-burst' } })).toBe(1);
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);

@@ -122,6 +122,57 @@ describe('the document', () => {
   });
 });
 
+describe("links from POST /bookings' answer to the operations that take its ID", () => {
+  type Link = { operationId: string; parameters: Record<string, string> };
+  const byOperationId = () => new Map(operations(doc).map(([path, method, op]) => [(op as { operationId?: string }).operationId, { path, method }]));
+  const linksOf = (status: string) =>
+    (doc.paths['/bookings']!.post!.responses[status] as unknown as { links?: Record<string, Link> }).links ?? {};
+  const takesAnId = operations(doc).filter(([path]) => path.includes('{id}')).map(([path, method]) => `${method} ${path}`);
+
+  test('201 and 200 each link to every operation on /bookings/{id}, by an operationId the document declares, with id from the body', () => {
+    const ids = operations(doc).map(([, , op]) => (op as { operationId?: string }).operationId);
+    expect(ids.filter(Boolean).length).toBe(new Set(ids.filter(Boolean)).size); // unique
+    const targets = byOperationId();
+    for (const status of ['201', '200']) {
+      const links = Object.values(linksOf(status));
+      const reached = links.map((link) => {
+        const target = targets.get(link.operationId);
+        expect(target, `${status} → ${link.operationId}`).toBeDefined();
+        expect(link.parameters).toEqual({ id: '$response.body#/bookingId' });
+        return `${target!.method} ${target!.path}`;
+      });
+      expect(reached.sort(), status).toEqual([...takesAnId].sort());
+    }
+    // The expression names a field every Booking has.
+    expect((doc.components.schemas.Booking as { required: string[] }).required).toContain('bookingId');
+  });
+
+  test('followed on a real answer, every link reaches its operation\'s logic (no 404)', async () => {
+    const created = await postBooking(api.app, bookingBody({ customerId: 'doc-links' }));
+    const answer = created.body as Record<string, unknown>;
+    await waitForBooking(api.app, answer.bookingId as string);
+    const targets = byOperationId();
+    const bodies: Record<string, object> = {
+      confirmBooking: { payment: { card: CARDS.good } },
+      extendHold: { minutes: 30 },
+      resolveCompensation: { note: 'links' },
+      cancelBooking: {},
+    };
+    const links = Object.values(linksOf('201'));
+    expect(links).toHaveLength(takesAnId.length);
+    for (const link of links) {
+      // '$response.body#/bookingId': a JSON pointer into the answer's body.
+      const id = answer[link.parameters.id!.split('#/')[1]!] as string;
+      const { path, method } = targets.get(link.operationId)!;
+      const url = path.replace('{id}', id);
+      const res = method === 'get' ? await request(api.app).get(url).timeout(10_000) : await request(api.app).post(url).send(bodies[link.operationId]);
+      // A CONFIRMED booking: read, streamed to its end, and every action refused as the state says.
+      expect(res.status, `${link.operationId} ${url}: ${JSON.stringify(res.body)}`).toBe(method === 'get' ? 200 : 409);
+      expectConforms(res, method.toUpperCase(), path);
+    }
+  });
+});
+
 describe('real responses validate against the document', () => {
   test('bookings: 201, 200, 202, 400, 404, 409, 413, 422; list, events', async () => {
     const body = bookingBody({ customerId: 'doc' });

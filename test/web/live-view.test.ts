@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHotelService } from '../../src/activities/hotels.ts';
 import { daysFromNow } from '../helpers/booking.ts';
+import { poll } from '../helpers/poll.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import {
   DOC_IMAGES,
@@ -93,11 +94,22 @@ describe('the live view', () => {
         if (streams === 1) await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'retry: 1500\n\n' });
         else await route.continue();
       });
+      // Every text the connection status takes, recorded in the page as it changes: the
+      // 'reconnecting' one lasts a second, and a poll from outside can miss it on a busy machine.
+      await page.addInitScript(() => {
+        const seen: string[] = [];
+        (window as unknown as { connectionTexts: string[] }).connectionTexts = seen;
+        new MutationObserver(() => {
+          const text = document.getElementById('connection')?.textContent ?? '';
+          if (seen.at(-1) !== text) seen.push(text);
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
       await page.reload({ waitUntil: 'load' });
       await page.waitForSelector('body[data-ready="true"]');
       expect(new URL(page.url()).hash).toBe(`#/bookings/${id}`);
       expect(await page.locator('#booking-id').textContent()).toBe(id);
-      await expect.poll(() => page.locator('#connection').textContent(), { timeout: 5_000, interval: 50 }).toMatch(/reconnecting/);
+      const connectionTexts = () => page.evaluate(() => (window as unknown as { connectionTexts: string[] }).connectionTexts);
+      await poll(connectionTexts, (texts) => texts.some((t) => /reconnecting/.test(t)), { what: "the stream's drop on screen", timeoutMs: 10_000 });
 
       // EventSource reconnects by itself, and the view is the same as before the reload.
       await waitForStepState(page, 'hotel', 'RUNNING', 5_000);
