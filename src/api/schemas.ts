@@ -330,7 +330,7 @@ export const cancelRequestSchema = z
   .strictObject({
     reason: personText({ max: 200 })
       .optional()
-      .meta({ description: 'One line of up to 200 characters, without control characters or lone surrogates (the pattern says which).' }),
+      .meta({ description: 'One line of up to 200 characters, without control characters (the pattern says which) or lone surrogates (half of a UTF-16 pair; refused with 400 too).' }),
   })
   .meta({ id: 'CancelRequest' });
 export const resolveRequestSchema = z
@@ -340,7 +340,7 @@ export const resolveRequestSchema = z
       .regex(/\S/, 'a note is required')
       .trim()
       .min(1, 'a note is required')
-      .meta({ description: 'Up to 1000 characters; line feeds and tabs are allowed, other control characters and lone surrogates are not (the pattern says which).' }),
+      .meta({ description: 'Up to 1000 characters; line feeds and tabs are allowed, other control characters (the pattern says which) and lone surrogates (half of a UTF-16 pair) are refused with 400.' }),
   })
   .meta({ id: 'ResolveRequest' });
 

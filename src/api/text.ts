@@ -6,19 +6,22 @@ import { z } from 'zod';
 
 /**
  * Refused in every text field: the C0 controls (NUL included), DEL, the C1 controls (U+0085 NEL
- * among them), U+2028 and U+2029 (line breaks that most screens do not show as one), and lone
- * surrogates (half of a UTF-16 pair: not a character, and not valid in UTF-8 or jsonb). A whole
- * pair, an emoji, is one character and passes. The `u` flag makes the class see code points.
+ * among them) and U+2028 and U+2029 (line breaks that most screens do not show as one), by this
+ * pattern, which the OpenAPI document carries; and lone surrogates (half of a UTF-16 pair: not a
+ * character, and not valid in UTF-8 or jsonb), by `isWellFormed()`, which the document states in
+ * words: a pattern cannot say it in a form both JavaScript and a fuzzer's Python take (a class of
+ * surrogates needs the `u` flag, which JSON Schema patterns do not have). A whole pair, an emoji,
+ * is one character and passes.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const ONE_LINE_TEXT = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]*$/u;
+export const ONE_LINE_TEXT = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 
 /**
  * Multi-line text may also hold a line feed and a tab (a note of a few lines), nothing else of the
  * above: a carriage return alone rewrites a terminal's line, so a line break is `\n`.
  */
 // eslint-disable-next-line no-control-regex -- as above
-export const MULTI_LINE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]*$/u;
+export const MULTI_LINE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]*$/;
 
 export interface PersonTextOptions {
   /** Most characters (UTF-16 code units, as JSON Schema's maxLength counts them in JavaScript). */
@@ -33,5 +36,6 @@ export function personText({ max, multiline = false }: PersonTextOptions) {
   return z
     .string()
     .max(max)
-    .regex(multiline ? MULTI_LINE_TEXT : ONE_LINE_TEXT, `must not hold control characters or lone surrogates (${allowed})`);
+    .regex(multiline ? MULTI_LINE_TEXT : ONE_LINE_TEXT, `must not hold control characters or lone surrogates (${allowed})`)
+    .refine((text) => text.isWellFormed(), `must not hold control characters or lone surrogates (${allowed})`);
 }
