@@ -26,6 +26,24 @@ import { buildIdFromCode, localBuildIsCurrent, setCurrentVersion, workerDeployme
 import { devServerFailure, portInUse } from './dev-server-failure.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
+/** How often a dev server that did not answer in the SDK's fixed 5 s is started again. */
+const DEV_SERVER_STARTS = 3;
+
+/**
+ * TestWorkflowEnvironment.createLocal, started again when the server did not answer within the
+ * SDK's fixed 5 s (the SDK has already killed it): a loaded machine (the suite beside a busy loop)
+ * can take longer to start one; the download failing or a port taken is no reason to try again.
+ */
+async function startDevServer(options: Parameters<typeof TestWorkflowEnvironment.createLocal>[0]): Promise<TestWorkflowEnvironment> {
+  for (let start = 1; ; start++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal(options);
+    } catch (error) {
+      if (start >= DEV_SERVER_STARTS || !/did not start within/.test(String((error as Error)?.message ?? error))) throw error;
+    }
+  }
+}
+
 /** A failure to start that the user can fix: one line, with the fix, never a stack trace. */
 export class StackError extends Error {
   override name = 'StackError';
@@ -141,7 +159,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logger.info(`Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`);
       let env: TestWorkflowEnvironment;
       try {
-        env = await TestWorkflowEnvironment.createLocal({
+        env = await startDevServer({
           server: {
             ...(executable ? { executable } : {}),
             ip: '127.0.0.1',
