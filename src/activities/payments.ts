@@ -1,5 +1,5 @@
 // The payment service: charge a tokenized card once per booking, refund it once.
-import { retryOnUniqueViolation, type Db } from '../db/client.ts';
+import { STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../db/client.ts';
 import { isExpired } from '../payments/cards.ts';
 import { businessFailure } from './failures.ts';
 import type { ChargePaymentInput, PaymentResult, StepInput, UndoResult } from './types.ts';
@@ -46,7 +46,7 @@ export function createPaymentService(db: Db, now: () => Date) {
             data: { bookingId, paymentMethodToken: token, amountCents, currency, status: 'CAPTURED' },
           });
           return { paymentId: payment.id, amountCents, currency };
-        }),
+        }, STEP_TRANSACTION),
       );
     },
 
@@ -66,7 +66,7 @@ export function createPaymentService(db: Db, now: () => Date) {
           await tx.$executeRaw`UPDATE payments SET status = 'REFUNDED', refunded_at = now() WHERE id = ${row.id}`;
         }
         return { outcome: 'UNDONE', reference: row.id };
-      });
+      }, STEP_TRANSACTION);
     },
   };
 }

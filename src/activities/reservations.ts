@@ -3,7 +3,7 @@
 // before their step. Both lock the inventory first and the reservation row second, so a retried
 // reserve racing its cancel cannot deadlock. Flights keep one counter per flight (`reserve`,
 // `cancel`); hotels bring their own inventory, a counter per night (`reserveOnce`, `cancelOnce`).
-import { Prisma, retryOnUniqueViolation, type Db } from '../db/client.ts';
+import { Prisma, STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../db/client.ts';
 import { businessFailure } from './failures.ts';
 import type { UndoResult } from './types.ts';
 
@@ -73,7 +73,7 @@ export async function reserveOnce<I, R>(db: Db, t: ReservationTable, bookingId: 
       if (!inventory) throw steps.notFound();
       await steps.take(tx, inventory);
       return steps.insert(tx, inventory);
-    }),
+    }, STEP_TRANSACTION),
   );
 }
 
@@ -104,7 +104,7 @@ export async function cancelOnce(db: Db, t: ReservationTable, bookingId: string,
     await tx.$executeRaw`
       UPDATE ${Prisma.raw(t.reservations)} SET status = 'CANCELLED', cancelled_at = now() WHERE id = ${row.id}`;
     return { outcome: 'UNDONE', reference: row.id };
-  });
+  }, STEP_TRANSACTION);
 }
 
 // ---------- One counter per inventory row (flights) ----------

@@ -15,6 +15,14 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   return new PrismaClient({ adapter });
 }
 
+/**
+ * A step's transaction (a reserve, a cancel, a charge, a refund) may wait for a pooled connection,
+ * and run, for about as long as the step's attempt may (a 5 s start-to-close timeout, steps.ts),
+ * instead of Prisma's defaults of 2 s and 5 s: a busy pool then fails an attempt only when the
+ * attempt would have timed out anyway.
+ */
+export const STEP_TRANSACTION = { maxWait: 4_000, timeout: 5_000 } as const;
+
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
