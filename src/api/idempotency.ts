@@ -43,17 +43,27 @@ export interface KeyClaim {
 }
 
 /**
+ * How long a claimed key may wait for its booking's start (its workflow, then the read model's
+ * row) before "never started" is believed: a start in flight is not an abandoned key, however
+ * short the TTL.
+ */
+const START_GRACE_MS = 60_000;
+
+/**
  * Whether the row `idempotency_keys` is past its time: its first use older than the TTL
  * (expires_at), and its booking ended longer than the TTL ago in the read model. A booking that is
  * still open (or has no read-model row yet) keeps its key however long it lasts: a hold, an
- * operator's wait. A key whose booking never started and left no row expires with its TTL.
+ * operator's wait. A key whose booking never started and left no row expires with its TTL, and
+ * never within START_GRACE_MS of its first use (the cleanup, or a repeat, would otherwise race the
+ * start: seen with a 1 ms TTL).
  */
 function expired(ttlMs: number): Prisma.Sql {
   return Prisma.sql`(idempotency_keys.expires_at <= now() AND (
     EXISTS (SELECT 1 FROM bookings b WHERE b.id = idempotency_keys.booking_id
               AND b.status::text = ANY(${[...TERMINAL_STATUSES]}::text[])
               AND b.updated_at <= now() - ${ttlMs} * interval '1 millisecond')
-    OR (NOT idempotency_keys.started AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = idempotency_keys.booking_id))))`;
+    OR (NOT idempotency_keys.started AND idempotency_keys.created_at <= now() - ${START_GRACE_MS} * interval '1 millisecond'
+        AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.id = idempotency_keys.booking_id))))`;
 }
 
 /**

@@ -222,6 +222,19 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     expect(await invariantViolations(h.tdb.db)).toEqual([]);
   });
 
+  test('a key whose start is in flight (claimed, not started, no row yet) outlives even a 1 ms TTL; abandoned a minute, it expires', async () => {
+    const claimed = { subject: 'keep-start', requestHash: 'h', started: false };
+    await h.tdb.db.idempotencyKey.createMany({
+      data: [
+        { ...claimed, key: 'starting', bookingId: `starting-${Date.now()}`, expiresAt: new Date(Date.now() - 1000) },
+        { ...claimed, key: 'abandoned', bookingId: `abandoned-${Date.now()}`, expiresAt: new Date(Date.now() - 1000), createdAt: new Date(Date.now() - 120_000) },
+      ],
+    });
+    await deleteExpiredKeys(h.tdb.db, 1);
+    const left = await h.tdb.db.idempotencyKey.findMany({ where: { subject: 'keep-start' }, select: { key: true } });
+    expect(left.map((k) => k.key)).toEqual(['starting']);
+  });
+
   test('an expired key counts as absent (a new, separate booking) and the cleanup deletes expired keys', async () => {
     const A = await api.identity.customer('exp-a');
     const body = trip(34);
