@@ -3,48 +3,27 @@
 // never by a new saga; the same key from another customer is a booking of its own. On the dev
 // stack (a real `temporal server start-dev`): the time-skipping test server does not implement
 // DeleteWorkflowExecution.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import pg from 'pg';
-import { pino } from 'pino';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { loadConfig } from '../../src/config.ts';
-import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
-import { startStack, type Stack } from '../../src/dev/stack.ts';
+import type { Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
+import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';
 import { bearer } from '../helpers/identity.ts';
 import { bookingBody, expectConforms, expectError, poll } from './support.ts';
 
 let stack: Stack;
-let dataDir: string;
-const serverUrl = inject('databaseServerUrl');
-const database = `trip_retention_${randomBytes(4).toString('hex')}`;
+let testStack: TestStack | undefined;
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'trip-retention-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    FAULT_INJECTION: 'on',
-    DATABASE_URL: databaseUrlFor(serverUrl, database),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-  });
-  stack = await startStack({ config, dataDir, apiPort: 0, logger: pino({ level: 'silent' }) });
+  testStack = await startTestStack('retention');
+  stack = testStack.stack;
 });
 afterAll(async () => {
-  await stack?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  await testStack?.stop();
 });
 
 const app = () => stack.apiUrl;

@@ -4,43 +4,30 @@
 // are newer than the replaced run's (a booking's version never goes back), so the list and GET
 // show the run that now stands.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { loadConfig } from '../../src/config.ts';
-import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
-import { startStack, type Stack } from '../../src/dev/stack.ts';
+import type { Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/domain/booking.ts';
 import { temporalCli } from '../../src/temporal.ts';
 import { bookingBody } from '../api/support.ts';
 import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
+import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';
 import { poll } from '../helpers/poll.ts';
 import { activitySequence } from '../helpers/temporal.ts';
 
 const run = promisify(execFile);
 
 let stack: Stack;
-let dir: string;
+let testStack: TestStack | undefined;
 let token: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'trip-reset-'));
-  const env = {
-    NODE_ENV: 'development',
-    DATABASE_URL: databaseUrlFor(inject('databaseServerUrl'), `trip_test_reset_${randomBytes(4).toString('hex')}`),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-  };
-  stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort: 0, logger: pino({ level: 'warn' }) });
+  testStack = await startTestStack('reset');
+  stack = testStack.stack;
   token = await stack.devIssuer!.mint('op-reset', 'bookings:operate');
 });
 afterAll(async () => {
-  await stack?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await testStack?.stop();
 });
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
