@@ -44,6 +44,19 @@ export function activityTimeline(history: History): string[] {
   return line;
 }
 
+/** Activity types in the order they completed (neither failed nor cancelled). */
+export function completedActivities(history: History): string[] {
+  const names = new Map<string, string>();
+  const done: string[] = [];
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) names.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) done.push(names.get(String(completed.scheduledEventId)) ?? '?');
+  }
+  return done;
+}
+
 /** The IDs of the patch markers (patched()) in a history. */
 export function patchesIn(history: History): string[] {
   return (history.events ?? []).flatMap((e) => {

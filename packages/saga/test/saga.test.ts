@@ -10,7 +10,7 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import { ApplicationFailure, CancelledFailure, DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ADDED_STEP_PATCH, type FixtureInput, type runFixtureSaga } from './fixtures/index.ts';
-import { activityTimeline, createTimeSkippingEnv, patchesIn, poll, quietLogger, scheduledActivities } from './helpers.ts';
+import { activityTimeline, completedActivities, createTimeSkippingEnv, patchesIn, poll, quietLogger, scheduledActivities } from './helpers.ts';
 
 const fixturePath = (file: string) => new URL(`./fixtures/${file}`, import.meta.url).pathname;
 const WORKFLOWS_PATH = fixturePath('index.ts');
@@ -32,6 +32,8 @@ interface UndoFaults {
   nothingToUndoAt?: number;
   /** These steps' undos fail on their first run (then the saga retries them). */
   undoFailsOnce?: number[];
+  /** This step's undo says it started, then waits for the test to release it. */
+  gate?: { at: number; started: () => void; released: Promise<void> };
 }
 
 /** step1..step6 and undo1..undo6: a step fails for good where the input says; an undo as `faults` says. */
@@ -51,6 +53,10 @@ function activitiesFor(faults: UndoFaults) {
         `undo${k}`,
         async () => {
           await Promise.resolve();
+          if (faults.gate?.at === k) {
+            faults.gate.started();
+            await faults.gate.released;
+          }
           if (faults.undoFailsOnce?.includes(k) && !undoFailed.has(k)) {
             undoFailed.add(k);
             throw ApplicationFailure.create({ type: 'UndoFailed', message: `undo ${k} failed`, nonRetryable: true });
@@ -88,7 +94,7 @@ async function runWith<T>(input: FixtureInput, faults: UndoFaults, workflowBundl
       if (e.activityTaskScheduledEventAttributes) activities++;
       if (e.timerStartedEventAttributes) timers.push(activities);
     }
-    return { ledger, history, scheduled: scheduledActivities(history), timeline: activityTimeline(history), timers };
+    return { ledger, history, scheduled: scheduledActivities(history), completed: completedActivities(history), timeline: activityTimeline(history), timers };
   });
 }
 
@@ -183,7 +189,7 @@ function ranBefore(timeline: string[], first: string, then: string): boolean {
 
 describe('the saga runner, cancelled', () => {
   test('a workflow cancelled mid-run still undoes what ran: the unwind is non-cancellable', async () => {
-    const { scheduled } = await runWith({ steps: 4, failAt: 0, pauseBefore: 3 }, {}, bundle, async (handle) => {
+    const { scheduled, completed, history } = await runWith({ steps: 4, failAt: 0, pauseBefore: 3 }, {}, bundle, async (handle) => {
       await poll('the pause before step 3', async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes) || undefined);
       await handle.cancel();
       const error = await handle.result().catch((e: unknown) => e);
@@ -192,6 +198,26 @@ describe('the saga runner, cancelled', () => {
       return undefined;
     });
     expect(scheduled).toEqual(['step1', 'step2', 'undo2', 'undo1']);
+    expect(completed).toEqual(['step1', 'step2', 'undo2', 'undo1']);
+    expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+  });
+
+  test('a cancel that comes in while an undo runs does not cancel it: the unwind is non-cancellable', async () => {
+    let started!: () => void;
+    let release!: () => void;
+    const undoStarted = new Promise<void>((resolve) => (started = resolve));
+    const gate = { at: 2, started, released: new Promise<void>((resolve) => (release = resolve)) };
+    const { ledger, completed, history } = await runWith({ steps: 3, failAt: 3 }, { gate }, bundle, async (handle) => {
+      await undoStarted;
+      await handle.cancel();
+      await poll('the cancel in the history', async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes) || undefined);
+      release();
+      return handle.result();
+    });
+    expect(completed).toEqual(['step1', 'step2', 'undo3', 'undo2', 'undo1']);
+    expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+    expect(ledger.afterUnwind).toEqual({ failed: [], pending: [] });
+    expect(ledger.compensations.map((c) => c.outcome)).toEqual(['UNDONE', 'UNDONE', 'UNDONE']);
   });
 });
 
