@@ -1,7 +1,8 @@
 // The trip's steps, declared once: each step's forward activity and its undo, their timeouts and
 // retry policies, the summary the Web UI shows, the activity's input, and what its result adds to
-// the booking. The saga runner (@trip-saga/saga, through saga.ts) runs this table in order; everything else that lists
-// steps or their activities (fault targets, the ledger, the API's view, the page) derives from it.
+// the booking. The saga runner (@trip-saga/saga, through saga.ts) runs this table in order;
+// everything else that lists steps or their activities (fault targets, the ledger, the API's view,
+// the page) derives from it.
 //
 // To add a step: write its service (src/activities/), add a row here (and its request and state
 // below), its request schema (src/api/schemas.ts), and its migration (prisma/). See the README.

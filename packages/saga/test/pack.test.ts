@@ -43,7 +43,9 @@ async function readmeSkeleton(): Promise<string> {
 /** A fresh project with the packed tarball installed, and the skeleton as its workflow file. */
 async function freshProject(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'saga-consumer-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: PACKAGE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string; files: { path: string }[] }[];
+  // --ignore-scripts: no prepack build here, so that no test reads dist/ while it is rewritten (the
+  // tests' global setup built it once; test/global-setup.ts).
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: PACKAGE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string; files: { path: string }[] }[];
   const { filename, files } = packed[0]!;
   // What is published: the compiled runner and the README, no sources or tests.
   expect(files.map((f) => f.path).filter((p) => !p.startsWith('dist/'))).toEqual(expect.arrayContaining(['README.md', 'package.json']));
