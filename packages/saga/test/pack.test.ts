@@ -40,7 +40,16 @@ async function readmeSkeleton(): Promise<string> {
   return block[1]!;
 }
 
-/** A fresh project with the packed tarball installed, and the skeleton as its workflow file. */
+/** The fresh project's activities, as the skeleton names them: a charge over 1000.00 is declined. */
+const ACTIVITIES = `import { ApplicationFailure } from '@temporalio/common';
+export const reserveRoom = (input: { tripId: string }) => Promise.resolve({ roomId: \`room-\${input.tripId}\` });
+export const cancelRoom = (_input: { tripId: string }) => Promise.resolve();
+export const chargeCard = (input: { tripId: string; cents: number }) =>
+  input.cents > 100_000 ? Promise.reject(ApplicationFailure.create({ type: 'CardDeclined', message: 'declined', nonRetryable: true })) : Promise.resolve();
+export const refundCard = (_input: { tripId: string }) => Promise.resolve();
+`;
+
+/** A fresh project with the packed tarball installed, the skeleton as its workflow file, and its activities. */
 async function freshProject(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'saga-consumer-'));
   // --ignore-scripts: no prepack build here, so that no test reads dist/ while it is rewritten (the
@@ -59,9 +68,10 @@ async function freshProject(): Promise<string> {
   await mkdir(join(dir, 'node_modules', '@temporalio'), { recursive: true });
   for (const peer of ['@temporalio/workflow', '@temporalio/common']) await symlink(installedDir(peer), join(dir, 'node_modules', peer));
   await writeFile(join(dir, 'workflows.ts'), await readmeSkeleton());
+  await writeFile(join(dir, 'activities.ts'), ACTIVITIES);
   await writeFile(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['workflows.ts'] }),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['workflows.ts', 'activities.ts'] }),
   );
   return dir;
 }
@@ -102,22 +112,12 @@ test('the bundle took the installed, compiled package', () => {
   expect(bundle.code).toContain('node_modules/@trip-saga/saga/dist/');
 });
 
-/** The skeleton's activities: the charge fails when told to. */
-function activities(chargeFails: boolean) {
-  return {
-    reserveRoom: () => Promise.resolve({ roomId: 'r-1' }),
-    cancelRoom: () => Promise.resolve(),
-    chargeCard: () =>
-      chargeFails ? Promise.reject(ApplicationFailure.create({ type: 'CardDeclined', message: 'declined', nonRetryable: true })) : Promise.resolve(),
-    refundCard: () => Promise.resolve(),
-  };
-}
-
-async function runSkeleton(chargeFails: boolean) {
+async function runSkeleton(cents: number) {
   const taskQueue = `saga-pack-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: activities(chargeFails) });
+  const activities = (await import(join(project, 'activities.ts'))) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('bookTrip', { taskQueue, workflowId: `saga-pack-${randomUUID()}`, args: [{ tripId: 't-1', cents: 1200 }] });
+    const handle = await env.client.workflow.start('bookTrip', { taskQueue, workflowId: `saga-pack-${randomUUID()}`, args: [{ tripId: 't-1', cents }] });
     const outcome: { ledger?: unknown; error?: unknown } = await handle.result().then(
       (ledger: unknown) => ({ ledger }),
       (error: unknown) => ({ error }),
@@ -127,13 +127,13 @@ async function runSkeleton(chargeFails: boolean) {
 }
 
 test("the README's skeleton runs: both steps, nothing undone", async () => {
-  const { ledger, scheduled } = await runSkeleton(false);
+  const { ledger, scheduled } = await runSkeleton(1200);
   expect(scheduled).toEqual(['reserveRoom', 'chargeCard']);
   expect((ledger as { steps: { state: string }[] }).steps.map((s) => s.state)).toEqual(['DONE', 'DONE']);
 });
 
 test("the README's skeleton, its second step failing: both undone, last first, and the workflow fails with the step's failure", async () => {
-  const { error, scheduled } = await runSkeleton(true);
+  const { error, scheduled } = await runSkeleton(250_000);
   expect(scheduled).toEqual(['reserveRoom', 'chargeCard', 'refundCard', 'cancelRoom']);
   expect(error).toBeInstanceOf(WorkflowFailedError);
   const cause = (error as WorkflowFailedError).cause?.cause;
