@@ -32,6 +32,8 @@ interface UndoFaults {
   nothingToUndoAt?: number;
   /** These steps' undos fail on their first run (then the saga retries them). */
   undoFailsOnce?: number[];
+  /** Every activity's argument, in the order the activities ran. */
+  received?: unknown[];
   /** This step's undo says it started, then waits for the test to release it. */
   gate?: { at: number; started: () => void; released: Promise<void> };
 }
@@ -45,14 +47,16 @@ function activitiesFor(faults: UndoFaults) {
         `step${k}`,
         async (input: { step: number; failAt: number }) => {
           await Promise.resolve();
+          faults.received?.push(input);
           if (input.step === input.failAt) throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
           return { attempt: 1 };
         },
       ],
       [
         `undo${k}`,
-        async () => {
+        async (input: unknown) => {
           await Promise.resolve();
+          faults.received?.push(input);
           if (faults.gate?.at === k) {
             faults.gate.started();
             await faults.gate.released;
@@ -274,6 +278,23 @@ describe('the saga runner, options', () => {
   test('by default a failing undo does not stop the unwind: nothing is left pending', async () => {
     const { ledger } = await run({ steps: 4, failAt: 4 }, { undoFailsOnce: [2] });
     expect(ledger.afterUnwind).toEqual({ failed: ['s2'], pending: [] });
+  });
+
+  test("callArgs decorates every call's argument, forward and undo; each undo gets the argument its row names", async () => {
+    const received: unknown[] = [];
+    await run({ steps: 2, failAt: 2, decorate: true }, { received });
+    expect(received).toEqual([
+      { step: 1, failAt: 2, calledAs: 'step s1' },
+      { step: 2, failAt: 2, calledAs: 'step s2' },
+      { step: 2, calledAs: 'undo s2' },
+      { step: 1, calledAs: 'undo s1' },
+    ]);
+  });
+
+  test('without callArgs, each activity gets its row\'s argument as it is', async () => {
+    const received: unknown[] = [];
+    await run({ steps: 2, failAt: 2 }, { received });
+    expect(received).toEqual([{ step: 1, failAt: 2 }, { step: 2, failAt: 2 }, { step: 2 }, { step: 1 }]);
   });
 
   test('a deadline that passes stops the forward run and compensates, as SagaDeadlineExceeded', async () => {
