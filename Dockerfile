@@ -11,9 +11,11 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY packages/saga/package.json packages/saga/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx prisma generate \
+RUN npm run build:saga \
+ && npx prisma generate \
  && npm run build:web \
  && npm run build:workflows -- dist/workflow-bundle.js
 
@@ -21,6 +23,7 @@ RUN npx prisma generate \
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY packages/saga/package.json packages/saga/
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 # What the API, the worker and the migration share. The files belong to root and are read-only to
@@ -32,6 +35,9 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/src ./src
+# The saga runner, a workspace package: node_modules/@trip-saga/saga links to it.
+COPY --from=build /app/packages/saga/package.json ./packages/saga/
+COPY --from=build /app/packages/saga/dist ./packages/saga/dist
 USER node
 
 # The worker: runs the prebuilt bundle (no webpack in the process). Its health is a file it

@@ -3,11 +3,54 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+/** The folder of the workspace package a file belongs to (packages/<name>), and its declared dependencies. */
+function packageOf(file) {
+  const root = file.slice(0, file.indexOf(`${sep}packages${sep}`)) + `${sep}packages${sep}` + file.split(`${sep}packages${sep}`)[1].split(sep)[0];
+  const manifest = JSON.parse(readFileSync(`${root}${sep}package.json`, 'utf8'));
+  const declared = new Set([manifest.name, ...Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies })]);
+  return { root, declared };
+}
+
+/** A bare specifier's package: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+const packageName = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+
+/**
+ * A workspace package is published alone: none of its files may import a file outside its folder
+ * (the app's src/ above all) or a package its package.json does not declare.
+ */
+const selfContainedPackage = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: {
+      outside: "'{{source}}' is outside this package: a published package cannot reach it.",
+      undeclared: "'{{source}}' is not among this package's dependencies.",
+    },
+  },
+  create(context) {
+    const file = context.filename;
+    const { root, declared } = packageOf(file);
+    const check = (node) => {
+      const source = node.source?.value;
+      if (typeof source !== 'string') return;
+      if (source.startsWith('.') || source.startsWith('/')) {
+        const target = resolve(dirname(file), source);
+        if (!target.startsWith(root + sep)) context.report({ node: node.source, messageId: 'outside', data: { source } });
+      } else if (!nodeBuiltins.includes(source) && !declared.has(packageName(source))) {
+        context.report({ node: node.source, messageId: 'undeclared', data: { source } });
+      }
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+  },
+};
+
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'dist/', '.data/', 'src/web/public/', 'coverage/', 'test/histories/builds/'] },
+  { ignores: ['node_modules/', 'src/generated/', 'dist/', '.data/', 'src/web/public/', 'coverage/', 'test/histories/builds/', 'packages/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -42,6 +85,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/*/**/*.ts'],
+    plugins: { workspace: { rules: { 'self-contained': selfContainedPackage } } },
+    rules: { 'workspace/self-contained': 'error' },
+  },
+  {
+    // The saga package's runner runs in the workflow sandbox, like the workflows that use it.
+    files: ['packages/saga/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node builtins.' })) },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
     // Data flows one way: API → client → workflow → activities → database.
     files: ['src/api/**/*.ts', 'src/db/**/*.ts', 'src/web/**/*.ts'],
     rules: {
@@ -52,7 +111,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',

@@ -1,6 +1,8 @@
-// Once per `npm test`: a PostgreSQL server for every test file. DATABASE_URL's server when set;
-// otherwise an embedded one, started here and stopped at the end. Each file then creates and
-// migrates a database of its own on it (test/helpers/db.ts).
+// Once per `npm test`: the saga package built (the workflows import its dist/, as any consumer
+// would, so an edit of packages/saga/src is what the tests run), and a PostgreSQL server for every
+// test file. DATABASE_URL's server when set; otherwise an embedded one, started here and stopped at
+// the end. Each file then creates and migrates a database of its own on it (test/helpers/db.ts).
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  execFileSync('npm', ['run', '--silent', 'build:saga'], { stdio: 'inherit' });
   if (process.env.DATABASE_URL) {
     project.provide('databaseServerUrl', databaseUrlFor(process.env.DATABASE_URL, 'postgres'));
     return;

@@ -3,6 +3,7 @@
 // builtins and free of the SDK: the page bundles it too.
 import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from '../workflows/steps.ts';
 import type { FaultPlan } from './faults.ts';
+import type { LedgerEntry, StepError, StepState as SagaStepState, UndoOutcome } from '@trip-saga/saga';
 
 export type { StepName };
 
@@ -31,8 +32,11 @@ export const STEP_STATES = [
   'COMPENSATED',
   'COMPENSATION_FAILED',
   'SKIPPED',
-] as const;
+] as const satisfies readonly SagaStepState[];
+/** The runner's step states (@trip-saga/saga), listed here for the API's schemas and the page. */
 export type StepState = (typeof STEP_STATES)[number];
+/** Fails to compile if the runner has a state that STEP_STATES lacks. */
+const _everyStepState: readonly StepState[] = [] as SagaStepState[];
 
 export const BOOKING_STATUSES = [
   'PENDING',
@@ -68,29 +72,17 @@ export function isTerminal(status: BookingStatus): boolean {
 
 // ---------- The ledger ----------
 
-export interface StepError {
-  /** The failure type, e.g. CardExpired, FlightSoldOut, StartToCloseTimeout, Cancelled. */
-  type: string;
-  message: string;
-}
+// The ledger's types are the saga runner's (@trip-saga/saga), narrowed to the trip's step and undo
+// names. A StepError's type is e.g. CardExpired, FlightSoldOut, StartToCloseTimeout, Cancelled.
+export type { StepError, UndoOutcome };
 
-/** What the compensation of a step did. */
-export type UndoOutcome = 'UNDONE' | 'NOTHING_TO_UNDO' | 'FAILED';
-
-export interface StepLedgerEntry {
+export interface StepLedgerEntry extends LedgerEntry {
   name: StepName;
-  state: StepState;
   /** Attempts of the forward activity, once it has finished (the API adds live attempts). */
   attempts: number;
-  error?: StepError;
   /** The service's reference: reservation or payment ID. */
   reference?: string;
-  undo?: {
-    activity: UndoActivity;
-    attempts: number;
-    outcome?: UndoOutcome;
-    error?: StepError;
-  };
+  undo?: NonNullable<LedgerEntry['undo']> & { activity: UndoActivity };
 }
 
 export interface CompensationRecord {

@@ -27,8 +27,8 @@ import {
   retryCompensationUpdate,
 } from '../domain/messages.ts';
 import { readModelWriter } from './read-model-writer.ts';
-import { Saga } from './saga.ts';
-import { STEP_NAMES, TRIP_STEPS, deadlineInWords } from './steps.ts';
+import { tripSaga } from './saga.ts';
+import { STEP_NAMES, deadlineInWords } from './steps.ts';
 
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';
@@ -107,8 +107,7 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
     }
     sync(); // the read model leaves HELD: the payment runs
   };
-  const saga = new Saga(TRIP_STEPS, input, state, {
-    sagaId: input.bookingId,
+  const saga = tripSaga(input, state, {
     startedAt: state.createdAt,
     ...(input.faults ? { faults: input.faults } : {}),
     changed,

@@ -1,7 +1,8 @@
 // The trip's steps, declared once: each step's forward activity and its undo, their timeouts and
 // retry policies, the summary the Web UI shows, the activity's input, and what its result adds to
-// the booking. The saga runner (saga.ts) runs this table in order; everything else that lists
-// steps or their activities (fault targets, the ledger, the API's view, the page) derives from it.
+// the booking. The saga runner (@trip-saga/saga, through saga.ts) runs this table in order;
+// everything else that lists steps or their activities (fault targets, the ledger, the API's view,
+// the page) derives from it.
 //
 // To add a step: write its service (src/activities/), add a row here (and its request and state
 // below), its request schema (src/api/schemas.ts), and its migration (prisma/). See the README.
@@ -10,7 +11,7 @@
 import type { ActivityOptions } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { BookTripInput, BookingState } from '../domain/booking.ts';
-import type { SagaStep } from './saga.ts';
+import type { SagaStep } from '@trip-saga/saga';
 
 // ---------- What each step needs, and what it adds to the booking ----------
 
@@ -111,8 +112,11 @@ export function deadlineInWords(at: Date, now: Date): string {
   return `${iso.slice(11, 16)} UTC${sameDay ? '' : ` on ${iso.slice(0, 10)}`}`;
 }
 
-/** A step of the trip: its activities are the worker's. */
-type TripStep = SagaStep<Activities, BookTripInput, BookingState>;
+/** A step of the trip: its activities are the worker's; its label is how the page and the docs name it. */
+type TripStep = SagaStep<Activities, BookTripInput, BookingState> & { label: string };
+
+/** Every trip undo takes the booking's ID: the services find what to undo by it. */
+const undoArgs = ({ input }: { input: BookTripInput }) => ({ bookingId: input.bookingId });
 
 // ---------- The table ----------
 
@@ -124,6 +128,7 @@ export const TRIP_STEPS = [
     options: RESERVE_OPTIONS,
     undo: 'cancelFlight',
     undoOptions: UNDO_OPTIONS,
+    undoArgs,
     summary: ({ input: { flight } }) => `Reserve ${flight.seats} ${flight.seatPreference ?? 'any'} seat(s) on ${flight.flightNumber} ${flight.date}`,
     args: ({ input }) => ({ bookingId: input.bookingId, ...input.flight }),
     // The seats are assigned in the reservation's own transaction (seatPreference, default any).
@@ -143,6 +148,7 @@ export const TRIP_STEPS = [
     options: RESERVE_OPTIONS,
     undo: 'cancelHotel',
     undoOptions: UNDO_OPTIONS,
+    undoArgs,
     summary: ({ input: { hotel } }) => `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}`,
     args: ({ input }) => ({ bookingId: input.bookingId, ...input.hotel }),
     record: ({ input, state }, result) => {
@@ -158,6 +164,7 @@ export const TRIP_STEPS = [
     options: PAYMENT_OPTIONS,
     undo: 'refundPayment',
     undoOptions: UNDO_OPTIONS,
+    undoArgs,
     // The amount is computed here from the reserved prices, never taken from the client.
     prepare: ({ state }) => {
       state.payment = { ...state.payment!, amountCents: reservedCents(state) };

@@ -1,6 +1,6 @@
-// CompensationStack on its own: no Temporal, no database.
+// CompensationStack on its own: no Temporal.
 import { describe, expect, test } from 'vitest';
-import { CompensationStack, type UnwindHooks } from '../../src/workflows/compensation-stack.ts';
+import { CompensationStack, type UnwindHooks } from '../src/compensation-stack.ts';
 
 /** An undo that logs its key when it runs, and fails while `failures` says so. */
 function makeUndo(log: string[], key: string, failures = 0) {
@@ -236,5 +236,84 @@ describe('CompensationStack', () => {
     expect(result.ran[1]).toBe(one);
     expect(result.failed).toEqual([two]);
     expect(result.failed[0]).toBe(two);
+  });
+});
+
+describe('CompensationStack batches', () => {
+  /** An undo that records when it starts and when it ends, and fails if told to. */
+  function tracedUndo(trace: string[], key: string, fail = false) {
+    return async () => {
+      trace.push(`start ${key}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      trace.push(`end ${key}`);
+      if (fail) throw new Error(`${key} failed`);
+    };
+  }
+
+  test('undos of one batch next to each other run together; the unwind waits for all before the next', async () => {
+    const trace: string[] = [];
+    const stack = new CompensationStack<string>();
+    stack.push('a', tracedUndo(trace, 'a'));
+    stack.push('b', tracedUndo(trace, 'b'), 'together');
+    stack.push('c', tracedUndo(trace, 'c'), 'together');
+    stack.push('d', tracedUndo(trace, 'd'));
+    expect((await stack.unwind()).ran).toEqual(['d', 'c', 'b', 'a']);
+    expect(trace).toEqual(['start d', 'end d', 'start c', 'start b', 'end c', 'end b', 'start a', 'end a']);
+  });
+
+  test('every failure of a batch is reported, and a retry runs the failed ones together again', async () => {
+    const trace: string[] = [];
+    const stack = new CompensationStack<string>();
+    let failing = true;
+    for (const key of ['a', 'b', 'c']) {
+      stack.push(key, async () => {
+        trace.push(`start ${key}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (failing && key !== 'b') throw new Error(`${key} failed`);
+      }, 'together');
+    }
+    const result = await stack.unwind();
+    expect(result.ran).toEqual(['c', 'b', 'a']);
+    expect([...result.failed].sort()).toEqual(['a', 'c']);
+    failing = false;
+    trace.length = 0;
+    expect((await stack.retryFailed()).failed).toEqual([]);
+    expect(trace.sort()).toEqual(['start a', 'start c']);
+  });
+
+  test('the same batch name apart on the stack makes two batches', async () => {
+    const trace: string[] = [];
+    const stack = new CompensationStack<string>();
+    stack.push('a', tracedUndo(trace, 'a'), 'x');
+    stack.push('b', tracedUndo(trace, 'b'));
+    stack.push('c', tracedUndo(trace, 'c'), 'x');
+    await stack.unwind();
+    expect(trace).toEqual(['start c', 'end c', 'start b', 'end b', 'start a', 'end a']);
+  });
+});
+
+describe('CompensationStack with stopOnFailure', () => {
+  test('a failing undo stops the unwind; the rest stay pending; a retry runs the failed one, then the rest', async () => {
+    const log: string[] = [];
+    const stack = new CompensationStack<string>({ stopOnFailure: true });
+    for (const [key, failures] of [['flight', 0], ['hotel', 1], ['payment', 0]] as const) stack.push(key, makeUndo(log, key, failures).run);
+    expect(await stack.unwind()).toEqual({ ran: ['payment', 'hotel'], failed: ['hotel'] });
+    expect(stack.failed).toEqual(['hotel']);
+    expect(stack.pending).toEqual(['flight']);
+    expect(log).toEqual(['payment', 'hotel']);
+    expect(await stack.retryFailed()).toEqual({ ran: ['hotel', 'flight'], failed: [] });
+    expect(stack.pending).toEqual([]);
+    expect(log).toEqual(['payment', 'hotel', 'hotel', 'flight']);
+  });
+
+  test('a retry that fails again stops again, before the rest', async () => {
+    const log: string[] = [];
+    const stack = new CompensationStack<string>({ stopOnFailure: true });
+    stack.push('flight', makeUndo(log, 'flight').run);
+    stack.push('hotel', makeUndo(log, 'hotel', 2).run);
+    await stack.unwind();
+    expect(await stack.retryFailed()).toEqual({ ran: ['hotel'], failed: ['hotel'] });
+    expect(stack.pending).toEqual(['flight']);
+    expect(await stack.retryFailed()).toEqual({ ran: ['hotel', 'flight'], failed: [] });
   });
 });
