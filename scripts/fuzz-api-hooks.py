@@ -36,12 +36,12 @@ schemathesis.openapi.format(
 #
 # A generated POST /bookings names a random flight and hotel, so its booking fails at once: the
 # links from its answer then only ever meet a FAILED booking (409), and confirm, extend, retry and
-# resolve never run their logic. So, in the stateful phase, two POST /bookings in five become a
-# hold of seeded inventory (HELD: confirm, extend, cancel) and two a booking whose card is declined
-# and whose hotel undo fails (COMPENSATION_FAILED: retry, resolve); the fifth is sent as generated.
-# Each steered one waits (Prefer: wait) so that its answer, which the links read, already says
-# HELD or COMPENSATION_FAILED. Two in five, not one in three: a scenario often cancels or confirms
-# its hold before it tries to extend it, and resolves its failed compensation before it retries.
+# resolve never run their logic. So, in the stateful phase, three POST /bookings in seven become a
+# hold of seeded inventory (HELD: confirm, extend, cancel) and three a booking whose card is
+# declined and whose hotel undo fails (COMPENSATION_FAILED: retry, resolve); the seventh is sent as
+# generated. Each steered one waits (Prefer: wait) so that its answer, which the links read,
+# already says HELD or COMPENSATION_FAILED. So many: a scenario often cancels or confirms its hold
+# before it tries to extend it, and resolves its failed compensation before it retries.
 
 STATEFUL = os.environ.get("FUZZ_PHASES") == "stateful"
 
@@ -97,7 +97,7 @@ def _compensation_failed(body: dict) -> dict:
     return {**_seeded_trip(body), "payment": {"card": dict(DECLINED_CARD)}, "faults": {"cancelHotel": "fail"}}
 
 
-STEERED = (_held, _compensation_failed, _held, _compensation_failed, None)
+STEERED = (_held, _compensation_failed) * 3 + (None,)
 
 
 @schemathesis.hook
