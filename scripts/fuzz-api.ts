@@ -4,12 +4,15 @@
 // schemathesis against GET /openapi.json with every check on, twice: its stateless phases (examples,
 // coverage, fuzzing: each operation alone), then its stateful phase, which books real trips and
 // follows the document's links from POST /bookings' answer to cancel, confirm, extend, retry and
-// resolve them. Each has a budget of its own, so that slow answers in the first (a `Prefer: wait`
-// holds a POST for up to 30 s) cannot leave the second no time. Exits non-zero when either finds a
-// failure. FUZZ_SECONDS bounds the stateless run (default 60), FUZZ_STATEFUL_SECONDS the stateful
-// one (default 45); arguments after `--` go to both `schemathesis run`s (e.g. `npm run fuzz --
-// --include-path /bookings --seed 1`). Needs the `temporal` CLI and `schemathesis` on PATH (.ci/run
-// installs both from PyPI).
+// resolve them (scripts/fuzz-api-hooks.py turns some of its POSTs into holds and into bookings
+// that wait for an operator, so that those calls meet a booking in the state they act on). Each has
+// a budget of its own, so that slow answers in the first (a `Prefer: wait` holds a POST for up to
+// 30 s) cannot leave the second no time. Exits non-zero when either finds a failure, or when the
+// stateful run never got a 2xx from one of cancel, confirm, extend, retry and resolve. FUZZ_SECONDS
+// bounds the stateless run (default 40), FUZZ_STATEFUL_SECONDS the stateful one (default 75);
+// arguments after `--` go to both `schemathesis run`s (e.g. `npm run fuzz -- --include-path
+// /bookings --seed 1`). Needs the `temporal` CLI and `schemathesis` on PATH (.ci/run installs both
+// from PyPI).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,10 +25,10 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
-import { describeReach, onlyNotFound, readHar, statusesByOperation } from './fuzz-reach.ts';
+import { describeReach, neverSucceeded, onlyNotFound, readHar, STATEFUL_MUST_SUCCEED, statusesByOperation } from './fuzz-reach.ts';
 
-const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
-const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 45);
+const SECONDS = Number(process.env.FUZZ_SECONDS ?? 40);
+const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 75);
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 Runtime.install({
@@ -110,18 +113,18 @@ function schemathesis(phases: string, seconds: number, har: string): Promise<num
   });
 }
 
-/** What each operation answered in a run, from its HAR report; the operations that only ever answered 404. */
-async function reportReach(name: string, har: string): Promise<string[]> {
+/** What each operation answered in a run, from its HAR report (printed); undefined without a report. */
+async function reportReach(name: string, har: string): Promise<Map<string, Map<number, number>> | undefined> {
   const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as { paths: Parameters<typeof statusesByOperation>[1] };
   const report = await readHar(har);
   if (!report) {
     console.log(`fuzz: ${name}: no HAR report`);
-    return [];
+    return undefined;
   }
   const reached = statusesByOperation(report, document.paths);
   console.log(`fuzz: what each operation answered in the ${name} run:`);
   for (const line of describeReach(reached)) console.log(`  ${line}`);
-  return onlyNotFound(reached);
+  return reached;
 }
 
 console.log('fuzz: the stateless phases (each operation alone)');
@@ -131,9 +134,17 @@ console.log(`fuzz: the stateful phase (real bookings, followed through the docum
 const statefulHar = join(dir, 'stateful.har');
 const stateful = stateless === 2 ? 2 : await schemathesis('stateful', STATEFUL_SECONDS, statefulHar);
 await reportReach('stateless', statelessHar);
-const unreached = await reportReach('stateful', statefulHar);
+const reached = await reportReach('stateful', statefulHar);
+const unreached = reached ? onlyNotFound(reached) : [];
 if (unreached.length > 0) console.log(`fuzz: the stateful run only ever got 404 from ${unreached.join(', ')}: its links gave them no real booking`);
-const code = stateless !== 0 ? stateless : stateful;
+// Checked only when both runs passed: a run that failed already says why.
+const missed = stateless === 0 && stateful === 0 ? neverSucceeded(reached ?? new Map<string, Map<number, number>>(), STATEFUL_MUST_SUCCEED) : [];
+if (missed.length > 0) {
+  console.error(
+    `fuzz: FAILED: the stateful run never got a 2xx from ${missed.join(', ')}: the fuzzer no longer reaches their logic (scripts/fuzz-api-hooks.py steers POST /bookings to HELD and COMPENSATION_FAILED bookings for them)`,
+  );
+}
+const code = stateless !== 0 ? stateless : stateful !== 0 ? stateful : missed.length > 0 ? 1 : 0;
 
 console.log(`fuzz: schemathesis exited ${stateless} (stateless) and ${stateful} (stateful); stopping the stack`);
 await stack.stop();

@@ -1,6 +1,7 @@
 // What a fuzz run reached: from schemathesis' HAR report, the statuses each documented operation
-// answered. An operation that only ever answered 404 was never given a booking that exists: its
-// logic went untested, whatever the run's verdict.
+// answered. An operation that only ever answered 404 was never given a booking that exists, and one
+// that never answered 2xx never did what it is for: its logic went untested, whatever the run's
+// verdict.
 import { readFile } from 'node:fs/promises';
 
 interface Har {
@@ -37,6 +38,17 @@ export function describeReach(reached: Map<string, Map<number, number>>): string
 /** Operations that were called and never answered anything but 404. */
 export function onlyNotFound(reached: Map<string, Map<number, number>>): string[] {
   return [...reached].filter(([, counts]) => [...counts.keys()].every((status) => status === 404)).map(([name]) => name);
+}
+
+/**
+ * What the stateful phase must have done at least once, each a 2xx: cancel a booking, confirm and
+ * extend a HELD one, retry and resolve a COMPENSATION_FAILED one.
+ */
+export const STATEFUL_MUST_SUCCEED = ['cancelBooking', 'confirmBooking', 'extendHold', 'retryCompensation', 'resolveCompensation'] as const;
+
+/** Of `operations`, those that never answered 2xx (or were never called). */
+export function neverSucceeded(reached: Map<string, Map<number, number>>, operations: readonly string[]): string[] {
+  return operations.filter((name) => ![...(reached.get(name)?.keys() ?? [])].some((status) => status >= 200 && status < 300));
 }
 
 export async function readHar(path: string): Promise<Har | undefined> {
