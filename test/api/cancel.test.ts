@@ -195,7 +195,12 @@ describe('an operator fixes a compensation that failed for good', () => {
     expect(stuck.steps[1]!.undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
     // The hotel room is still held; the seat was given back.
     expect(await inventory(t)).toEqual({ seats: before.seats, rooms: before.rooms - 1 });
-    const listed = await request(api.app).get('/bookings').query({ status: 'COMPENSATION_FAILED' });
+    // The list reads the read model, which the workflow writes beside its wait: a moment later.
+    const listed = await poll(
+      () => request(api.app).get('/bookings').query({ status: 'COMPENSATION_FAILED' }),
+      (r) => (pageOf(r).items as { bookingId: string }[]).length > 0,
+      { what: 'the COMPENSATION_FAILED list' },
+    );
     expect((pageOf(listed).items as { bookingId: string }[]).map((i) => i.bookingId)).toEqual([id]);
 
     const cancelled = await cancel(id);

@@ -1,6 +1,7 @@
 // A database of the test file's own, created, migrated and seeded on the shared server, and the
 // invariants every test checks against it.
 import { randomBytes } from 'node:crypto';
+import { poll } from './poll.ts';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDb, type Db } from '../../src/db/client.ts';
@@ -47,6 +48,18 @@ export async function serviceRows(db: Db, bookingId: string) {
     db.booking.findUnique({ where: { id: bookingId } }),
   ]);
   return { flight, hotel, payment, booking };
+}
+
+/**
+ * The booking's read-model row once `until` holds: the workflow writes it beside the saga, so a
+ * status the workflow's query shows reaches the row a moment later (at once only at the end).
+ */
+export function readModelRow(db: Db, bookingId: string, until: (row: { status: string; state: unknown }) => boolean) {
+  return poll(
+    () => db.booking.findUnique({ where: { id: bookingId } }),
+    (row): row is NonNullable<typeof row> => row !== null && until(row),
+    { what: `booking ${bookingId}'s read-model row` },
+  ).then((row) => row!);
 }
 
 /** How many rows the saga of one booking wrote in each service's table (and the read model). */
