@@ -1,22 +1,17 @@
 // The browser tests' harness: the whole stack (startStack: a real `temporal server start-dev`, a
 // worker, the API serving the page) and Chromium through playwright-core, plus helpers that read
 // the page the way a user sees it.
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import pg from 'pg';
-import { pino } from 'pino';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { loadConfig } from '../../src/config.ts';
-import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
-import { startStack, type Stack } from '../../src/dev/stack.ts';
+import type { Stack } from '../../src/dev/stack.ts';
 import { type BookingStatus, type StepState, TERMINAL_STATUSES } from '../../src/domain/booking.ts';
 import type { StepName } from '../../src/workflows/steps.ts';
 import { buildWeb } from '../../scripts/build-web.ts';
+import { startTestStack } from '../helpers/dev-stack.ts';
 import { fetchAs } from '../helpers/identity.ts';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
@@ -36,18 +31,8 @@ export interface WebHarness {
 /** Builds the page, starts the stack on a database of its own, launches Chromium. */
 export async function startWebHarness(label: string): Promise<WebHarness> {
   await buildWeb();
-  const dataDir = await mkdtemp(join(tmpdir(), `trip-web-${label}-`));
-  const serverUrl = inject('databaseServerUrl');
-  const database = `trip_web_${label}_${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    FAULT_INJECTION: 'on', // the scenario picker books the failure table
-    DATABASE_URL: databaseUrlFor(serverUrl, database),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-  });
-  const [stack, browser] = await Promise.all([
-    startStack({ config, dataDir, apiPort: 0, logger: pino({ level: 'silent' }) }),
+  const [testStack, browser] = await Promise.all([
+    startTestStack(`web_${label}`), // faults on: the scenario picker books the failure table
     chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -55,17 +40,12 @@ export async function startWebHarness(label: string): Promise<WebHarness> {
   ]);
   await mkdir(SCREENSHOTS, { recursive: true });
   return {
-    stack,
+    stack: testStack.stack,
     browser,
-    url: stack.apiUrl,
+    url: testStack.stack.apiUrl,
     async close() {
       await browser.close().catch(() => undefined);
-      await stack.stop();
-      await rm(dataDir, { recursive: true, force: true });
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await admin.end();
+      await testStack.stop();
     },
   };
 }
