@@ -7,7 +7,7 @@
 // lock, counts, and writes the new hold's PENDING row before its workflow starts. A concurrent
 // admission for the same customer waits for the lock and then counts that row.
 import type { HoldLimits } from '../config.ts';
-import { Prisma, type Db } from '../db/client.ts';
+import { Prisma, sqlStateOf, type Db } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
 import type { BookingState } from '../domain/booking.ts';
 import { ApiError } from './errors.ts';
@@ -101,8 +101,7 @@ export async function admitHold(db: Db, limits: HoldLimits, state: BookingState)
 /** The lock's wait (lock_timeout, SQLSTATE 55P03) or the transaction's ran out. */
 function timedOut(error: unknown): boolean {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  const cause = (error.meta?.driverAdapterError as { cause?: { code?: string } } | undefined)?.cause;
-  return error.code === 'P2028' || cause?.code === '55P03';
+  return error.code === 'P2028' || sqlStateOf(error) === '55P03';
 }
 
 /**
