@@ -41,7 +41,7 @@ COPY --from=build /app/packages/saga/dist ./packages/saga/dist
 USER node
 
 # The worker: runs the prebuilt bundle (no webpack in the process). Its health is a file it
-# rewrites every 5 s while the SDK's worker is RUNNING (src/temporal.ts): older than 30 s, or
+# rewrites every 5 s while the SDK's worker is RUNNING (src/temporal/worker-factory.ts): older than 30 s, or
 # missing, is unhealthy. Flags as in `npm run worker` (test/build/production.test.ts checks).
 FROM runtime AS worker
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js

@@ -65,8 +65,17 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code and the domain it imports run in the workflow sandbox: deterministic, no I/O.
-    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
+    // Workflow code and what it imports run in the workflow sandbox: deterministic, no I/O. That is
+    // the booking's names and step table, pure helpers, and each service's contract and step row.
+    files: [
+      'src/workflows/**/*.ts',
+      'src/booking/**/*.ts',
+      'src/common/**/*.ts',
+      'src/activities/*/step.ts',
+      'src/activities/*/types.ts',
+      'src/activities/shared/contract.ts',
+      'src/activities/shared/step-options.ts',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -76,7 +85,11 @@ export default tseslint.config(
             { name: 'pg', message: 'The workflow never touches the database: that is what activities are for.' },
           ],
           patterns: [
-            { group: ['**/activities/*'], allowTypeImports: true, message: 'Workflows import activities as types only.' },
+            {
+              regex: '/activities/(?![a-z-]+/step\\.ts$|shared/step-options\\.ts$)',
+              allowTypeImports: true,
+              message: 'Workflows import activities as types only (a service\'s step row and the shared step options are plain data).',
+            },
             { group: ['**/db/*', '@prisma/*'], message: 'The workflow never touches the database: that is what activities are for.' },
           ],
         },
@@ -106,7 +119,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/activities/*'], message: 'Only the worker runs activities; share pure code through src/domain.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/activities/index.ts', '**/activities/*/activities.ts', '**/activities/read-model.ts', '**/activities/reconcile.ts'],
+              message: 'Only the worker runs activities; import a service\'s contract (types, step, schema, view), not its activities.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -28,10 +28,10 @@ import { createDb, type Db } from '../src/db/client.ts';
 import { ensureDatabase, migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
-import { tokenizeCard } from '../src/payments/vault.ts';
-import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/domain/booking.ts';
-import { WORKFLOWS_PATH, temporalCli } from '../src/temporal.ts';
-import { sampleCards } from '../src/payments/cards.ts';
+import { tokenizeCard } from '../src/activities/payments/vault.ts';
+import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/booking/booking.ts';
+import { WORKFLOWS_PATH, temporalCli } from '../src/temporal/worker-factory.ts';
+import { sampleCards } from '../src/activities/payments/cards.ts';
 
 const CARDS = sampleCards();
 

@@ -1,7 +1,7 @@
 // npm run build:workflows [-- <path>]: bundles the workflow code once (default
 // dist/workflow-bundle.js), for WORKFLOW_BUNDLE_PATH. One bundle for every runtime config: it
 // carries the tracing interceptors and the data converter's modules, which decide at run time
-// (WORKFLOW_BUNDLE_OPTIONS in src/temporal.ts), so the image builds it without any secrets or
+// (WORKFLOW_BUNDLE_OPTIONS in src/temporal/worker-factory.ts), so the image builds it without any secrets or
 // environment.
 //
 // npm run build:workflows -- --archive <path>: the workflow code alone, minified, without a source
@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_OPTIONS } from '../src/temporal.ts';
+import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_OPTIONS } from '../src/temporal/worker-factory.ts';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { archive: { type: 'string' } } });
 const out = resolve(values.archive ?? positionals[0] ?? 'dist/workflow-bundle.js');

@@ -13,7 +13,7 @@ from requests.structures import CaseInsensitiveDict
 
 
 def _luhn_check_digit(payload: str) -> str:
-    """The digit that makes payload + digit pass the Luhn check (src/payments/cards.ts luhnValid)."""
+    """The digit that makes payload + digit pass the Luhn check (src/activities/payments/cards.ts luhnValid)."""
     total = 0
     for i, ch in enumerate(reversed(payload)):
         d = int(ch)
@@ -51,7 +51,7 @@ SEED_HOTELS = ("HTL-TOKYO-SHINJUKU", "HTL-SEOUL-MYEONGDONG", "HTL-SF-UNION")
 # The seed covers 60 days from the day the stack started; a stay ends well inside them.
 LAST_CHECK_IN_DAY = 45
 MAX_NIGHTS = 5
-# src/payments/cards.ts TEST_CARDS.declined: the payment step declines it, so the saga unwinds.
+# src/activities/payments/cards.ts TEST_CARDS.declined: the payment step declines it, so the saga unwinds.
 DECLINED_CARD = {"number": "4000000000000002", "expMonth": 12, "expYear": 2099, "cvc": "123"}
 # Under the hold cap's defaults (src/api/hold-limits.ts: 9 seats, 6 rooms per customer).
 MAX_HELD_SEATS = 4

@@ -11,12 +11,12 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
-import { createHotelService } from '../src/activities/hotels.ts';
+import { createHotelService } from '../src/activities/hotels/activities.ts';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
-import { isTerminal, workflowIdFor, type BookingStatus } from '../src/domain/booking.ts';
-import { temporalCli } from '../src/temporal.ts';
+import { isTerminal, workflowIdFor, type BookingStatus } from '../src/booking/booking.ts';
+import { temporalCli } from '../src/temporal/worker-factory.ts';
 import { HOLD_SCENARIOS, SCENARIOS, bookingBody, confirmBody, type Scenario } from './scenarios.ts';
 
 const set = process.argv[2];

@@ -6,8 +6,8 @@
 //   ramp <build> <percent> <percent> of new sagas go to <build>, the rest to the current build
 //   drained <build>        exits 0 when no saga runs on <build> any more (then its workers may stop)
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { connectClient, describeTemporal } from '../src/connection.ts';
-import { describeDeployment, openSagasOn, setCurrentVersion, setRampingVersion } from '../src/versioning.ts';
+import { connectClient, describeTemporal } from '../src/temporal/connection.ts';
+import { describeDeployment, openSagasOn, setCurrentVersion, setRampingVersion } from '../src/temporal/versioning.ts';
 
 const [command, buildId, percent] = process.argv.slice(2);
 const usage = 'usage: npm run rollout -- status | current <build> | ramp <build> <percent> | drained <build>';

@@ -1,10 +1,10 @@
 // The failure table's scenarios as API requests: used to record histories for the replay tests
 // (scripts/record-histories.ts) and by the chaos run (scripts/chaos.ts).
-import { utcDay } from '../src/domain/dates.ts';
-import { scenarioById, type Scenario as CatalogueScenario } from '../src/domain/scenarios.ts';
-import { sampleCards } from '../src/payments/cards.ts';
+import { utcDay } from '../src/common/dates.ts';
+import { scenarioById, type Scenario as CatalogueScenario } from '../src/booking/scenarios.ts';
+import { sampleCards } from '../src/activities/payments/cards.ts';
 
-/** A recorded scenario: one of the failure table's (src/domain/scenarios.ts), and how it must end. */
+/** A recorded scenario: one of the failure table's (src/booking/scenarios.ts), and how it must end. */
 export interface Scenario extends Pick<CatalogueScenario, 'card' | 'flightNumber' | 'hotelId' | 'faults'> {
   /** The history's file name. */
   name: string;
@@ -20,7 +20,7 @@ export interface Scenario extends Pick<CatalogueScenario, 'card' | 'flightNumber
 /** A scenario of the catalogue, by its ID, under a history's name. */
 function recorded(name: string, id: string, expected: Scenario['expected'], action?: Scenario['action']): Scenario {
   const { card, flightNumber, hotelId, faults } = scenarioById(id);
-  if (scenarioById(id).id !== id) throw new Error(`no scenario ${id} in src/domain/scenarios.ts`);
+  if (scenarioById(id).id !== id) throw new Error(`no scenario ${id} in src/booking/scenarios.ts`);
   return { name, card, faults, expected, ...(flightNumber ? { flightNumber } : {}), ...(hotelId ? { hotelId } : {}), ...(action ? { action } : {}) };
 }
 

@@ -2,10 +2,10 @@
 // problem named in one message. Fail closed: production is what you get unless NODE_ENV says
 // development or test, fault injection is off unless FAULT_INJECTION=on, and the dev vault key
 // exists only in development and test. Temporal's connection (address, namespace, API key, TLS,
-// temporal.toml profiles) is read by src/connection.ts through @temporalio/envconfig.
+// temporal.toml profiles) is read by src/temporal/connection.ts through @temporalio/envconfig.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { resolveTemporal, type TemporalSettings } from './connection.ts';
+import { resolveTemporal, type TemporalSettings } from './temporal/connection.ts';
 import { publishedSecretProblems } from './published-secrets.ts';
 
 const onOff = z.enum(['on', 'off']);
@@ -58,7 +58,7 @@ const schema = z
     /**
      * Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
      * TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE are read by @temporalio/envconfig
-     * (src/connection.ts); the address is checked here too, to name it with the others.
+     * (src/temporal/connection.ts); the address is checked here too, to name it with the others.
      */
     TEMPORAL_ADDRESS: z
       .string()
@@ -183,7 +183,7 @@ export interface Config {
   /** Temporal's address: TEMPORAL_ADDRESS or the profile's; undefined: none configured. */
   temporalAddress: string | undefined;
   temporalNamespace: string;
-  /** How to reach Temporal (src/connection.ts): address, namespace, TLS, API key, profile. */
+  /** How to reach Temporal (src/temporal/connection.ts): address, namespace, TLS, API key, profile. */
   temporal: TemporalSettings;
   temporalDevPort: number;
   temporalUiPort: number;

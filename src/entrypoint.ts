@@ -2,8 +2,8 @@
 // say in one line what is wrong, and reach Temporal or say in one line why not.
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { explainConnectError, TemporalConnectError, type ConnectOptions } from './connection.ts';
-import type { Tracing } from './telemetry.ts';
+import { explainConnectError, TemporalConnectError, type ConnectOptions } from './temporal/connection.ts';
+import type { Tracing } from './temporal/telemetry.ts';
 
 /** The config of `npm run <service>`; on any bad or missing variable, one line on stderr and exit 1. */
 export function configOrExit(service: 'worker' | 'api'): Config {

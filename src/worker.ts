@@ -1,5 +1,5 @@
 // npm run worker: runs the trip-booking worker against Temporal (TEMPORAL_ADDRESS, or a
-// temporal.toml profile; API key or mTLS: src/connection.ts) in TEMPORAL_NAMESPACE.
+// temporal.toml profile; API key or mTLS: src/temporal/connection.ts) in TEMPORAL_NAMESPACE.
 // SIGTERM (or SIGINT) drains: the worker stops polling, its running activities get
 // SHUTDOWN_GRACE_TIME to finish (then they are cancelled and their next attempt runs on another
 // worker), and the process exits 0.
@@ -10,15 +10,15 @@ import { existsSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
-import { dataConverterFor, describeEncryption } from './codec.ts';
-import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './connection.ts';
+import { dataConverterFor, describeEncryption } from './temporal/codec.ts';
+import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './temporal/connection.ts';
 import { createDb } from './db/client.ts';
 import { configOrExit, connectOrExit } from './entrypoint.ts';
-import { TASK_QUEUE } from './domain/booking.ts';
-import { ensureReconcileSchedule } from './reconcile-schedule.ts';
-import { tracingFromConfig, workerLogger } from './telemetry.ts';
-import { createTripWorker } from './temporal.ts';
-import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './versioning.ts';
+import { TASK_QUEUE } from './booking/booking.ts';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
+import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
+import { createTripWorker } from './temporal/worker-factory.ts';
+import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './temporal/versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
 const config = configOrExit('worker');

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { CardInput } from '../src/payments/vault.ts';
+import type { CardInput } from '../src/activities/payments/vault.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './api/harness.ts';
 import { CARDS, FLIGHT, HOTEL_STAY } from './helpers/booking.ts';
 

@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { TASK_QUEUE, workflowIdFor } from '../src/domain/booking.ts';
+import { TASK_QUEUE, workflowIdFor } from '../src/booking/booking.ts';
 import type { bookTrip } from '../src/workflows/book-trip.ts';
 import { bookingInput } from './helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';

@@ -18,9 +18,9 @@ import { invariantViolations } from '../../src/db/invariants.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
-import { isTerminal, workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
-import { utcDay } from '../../src/domain/dates.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, temporalCli } from '../../src/temporal.ts';
+import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
+import { utcDay } from '../../src/common/dates.ts';
+import { WORKFLOW_BUNDLE_OPTIONS, temporalCli } from '../../src/temporal/worker-factory.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 

@@ -4,14 +4,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import { notifyBookingChanged } from '../db/booking-changed.ts';
-import { parseFault } from '../domain/faults.ts';
-import { businessFailure, transientFailure } from './failures.ts';
-import { createFlightService } from './flights.ts';
-import { createHotelService } from './hotels.ts';
-import { createPaymentService } from './payments.ts';
+import { parseFault } from '../booking/faults.ts';
+import { businessFailure, transientFailure } from './shared/failures.ts';
+import { createFlightService } from './flights/activities.ts';
+import { createHotelService } from './hotels/activities.ts';
+import { createPaymentService } from './payments/activities.ts';
 import { createReadModel } from './read-model.ts';
 import { createReconciler, type ReconcileDeps } from './reconcile.ts';
-import type { Attempted, StepInput } from './types.ts';
+import type { Attempted, StepInput } from './shared/contract.ts';
 
 export interface ActivityDeps {
   db: Db;

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sqlStateOf, type Db } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
-import type { BookingState } from '../domain/booking.ts';
+import type { BookingState } from '../booking/booking.ts';
 
 /** The metric of writes PostgreSQL refused for their data: they are not retried. */
 export const READ_MODEL_REJECTED_METRIC = 'trip_read_model_rejected';

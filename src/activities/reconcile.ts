@@ -14,9 +14,9 @@ import {
   type BookingStatus,
   type StepName,
   type UndoOutcome,
-} from '../domain/booking.ts';
-import { getBookingStateQuery } from '../domain/messages.ts';
-import { STEP_NAMES, type UndoActivity } from '../workflows/steps.ts';
+} from '../booking/booking.ts';
+import { getBookingStateQuery } from '../booking/messages.ts';
+import { STEP_NAMES, type UndoActivity } from '../booking/steps.ts';
 
 /** Why a booking is the reconciler's: how its workflow closed without unwinding. */
 export type UnwoundCause = 'WorkflowTerminated' | 'WorkflowTimedOut' | 'WorkflowGone';
@@ -215,7 +215,7 @@ export function terminatedState(before: BookingState, cause: UnwoundCause, undos
   state.status = 'TERMINATED';
   state.currentStep = null;
   delete state.operatorWait;
-  state.version = Math.max(before.version + 1, now.getTime()); // as the workflow counts (domain/booking.ts)
+  state.version = Math.max(before.version + 1, now.getTime()); // as the workflow counts (src/booking/booking.ts)
   state.updatedAt = now.toISOString();
   return state;
 }

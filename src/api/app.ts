@@ -14,8 +14,8 @@ import type { RateLimits } from '../config.ts';
 import type { Verifier } from './auth.ts';
 import { devTokenRoutes, type DevIssuer } from './dev-issuer.ts';
 import { createLimiters } from './rate-limits.ts';
-import { workflowIdFor } from '../domain/booking.ts';
-import { httpTracing } from '../telemetry.ts';
+import { workflowIdFor } from '../booking/booking.ts';
+import { httpTracing } from '../temporal/telemetry.ts';
 import { createBookingService, type ApiConfig } from './bookings.ts';
 import { codecRoutes } from './codec-routes.ts';
 import { errorHandler, methodNotAllowed, unknownRoute } from './errors.ts';
@@ -54,7 +54,7 @@ export interface AppDeps {
   workerDeadlineMs?: number;
   /** The remote codec endpoint (/codec) for the Web UI; only when payloads are encrypted and a token is set. */
   codec?: { codec: PayloadCodec; authToken: string };
-  /** Tracing on: a SERVER span per request (src/telemetry.ts). The client needs clientInterceptorsFor(tracing) too. */
+  /** Tracing on: a SERVER span per request (src/temporal/telemetry.ts). The client needs clientInterceptorsFor(tracing) too. */
   tracer?: Tracer;
 }
 

@@ -1,7 +1,7 @@
 // GET /bookings: a page of the read model, newest first, with a keyset cursor. It reads PostgreSQL
 // only: listing never asks Temporal.
 import type { Db } from '../db/client.ts';
-import type { BookingState, BookingStatus } from '../domain/booking.ts';
+import type { BookingState, BookingStatus } from '../booking/booking.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from './errors.ts';
 import { money } from './schemas.ts';

@@ -1,8 +1,8 @@
 // A booking as the API shows it: the workflow's state (or the read model's copy), amounts as
 // money strings, live attempts of a running step, and links.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { workflowIdFor, type BookingState } from '../domain/booking.ts';
-import { stepOfActivity, type StepName } from '../workflows/steps.ts';
+import { workflowIdFor, type BookingState } from '../booking/booking.ts';
+import { stepOfActivity, type StepName } from '../booking/steps.ts';
 import { money, type BookingView } from './schemas.ts';
 
 /** Pending activity facts from DescribeWorkflowExecution, keyed by step. */

@@ -5,7 +5,7 @@
 // `safetyPollMs` (a notice can be lost: a dropped connection, a change that wrote nothing). A
 // booking nobody watches costs nothing; one that does not change costs the safety poll.
 import type { Logger } from 'pino';
-import { isTerminal } from '../domain/booking.ts';
+import { isTerminal } from '../booking/booking.ts';
 import type { BookingView } from './schemas.ts';
 
 export type ViewListener = (view: BookingView) => void;

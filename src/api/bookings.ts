@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import { historyUrl, type Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
-import { tokenizeCard } from '../payments/vault.ts';
-import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../domain/booking.ts';
+import { tokenizeCard } from '../activities/payments/vault.ts';
+import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../booking/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
@@ -26,10 +26,10 @@ import {
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
-} from '../domain/messages.ts';
-import type { CardInput } from '../payments/vault.ts';
+} from '../booking/messages.ts';
+import type { CardInput } from '../activities/payments/vault.ts';
 import type { bookTrip } from '../workflows/book-trip.ts';
-import { TRIP_STEPS } from '../workflows/steps.ts';
+import { TRIP_STEPS } from '../booking/steps.ts';
 import { isRunning, liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
 import { listBookings, type BookingListQuery } from './booking-list.ts';
 import { ApiError, notFound } from './errors.ts';
@@ -38,7 +38,7 @@ import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from 
 import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
 import type { BookingRequest, BookingView } from './schemas.ts';
 import { createSharedWaits, settleWaitId, type SettleMark } from './shared-waits.ts';
-import { DAY_MS } from '../domain/dates.ts';
+import { DAY_MS } from '../common/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
   Partial<Pick<Config, 'idempotencyKeyTtlMs' | 'holdLimits'>>;
@@ -60,7 +60,7 @@ export interface BookingServiceDeps {
   /**
    * Whether a plain start may be eager now. An eager start runs on the local worker, whose build it
    * pins the saga to, whatever the deployment's current build: so only while the local build is the
-   * current one (src/versioning.ts, localBuildIsCurrent). Default: always, with an eagerStarter.
+   * current one (src/temporal/versioning.ts, localBuildIsCurrent). Default: always, with an eagerStarter.
    */
   eagerWhen?: () => Promise<boolean>;
   /** Where a best-effort write that failed is told (the read model's PENDING row). */

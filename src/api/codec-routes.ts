@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { PayloadDecryptionError } from '../codec.ts';
+import { PayloadDecryptionError } from '../temporal/codec.ts';
 import { ApiError, validationError } from './errors.ts';
 
 export interface CodecRouteOptions {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { localVerifier, remoteVerifier, type Verifier } from './auth.ts';
 import { validationError } from './errors.ts';
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from '../domain/booking.ts';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from '../booking/booking.ts';
 
 export const DEV_ISSUER = 'urn:trip-saga:dev-issuer';
 export const DEV_AUDIENCE = 'trip-booking-api';

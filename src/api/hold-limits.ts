@@ -9,7 +9,7 @@
 import type { HoldLimits } from '../config.ts';
 import { Prisma, sqlStateOf, type Db } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
-import type { BookingState } from '../domain/booking.ts';
+import type { BookingState } from '../booking/booking.ts';
 import { ApiError } from './errors.ts';
 
 /** A shop's defaults (HOLD_MAX_*, docs/configuration.md). */

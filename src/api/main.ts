@@ -1,16 +1,16 @@
 // npm run api: the API on PORT, against Temporal (TEMPORAL_ADDRESS or a temporal.toml profile; API
-// key or mTLS: src/connection.ts) and DATABASE_URL. It listens only once Temporal has answered: a
+// key or mTLS: src/temporal/connection.ts) and DATABASE_URL. It listens only once Temporal has answered: a
 // refused connection ends the process with one line, it never serves requests it cannot complete.
 // SIGTERM (or SIGINT): no new connections, in-flight requests get SHUTDOWN_GRACE_TIME to finish,
 // then the process closes its connections and exits 0.
 import type { Connection } from '@temporalio/client';
 import { Client } from '@temporalio/client';
 import { pino } from 'pino';
-import { codecEndpointFor, dataConverterFor, describeEncryption } from '../codec.ts';
-import { connectClient, describeTemporal } from '../connection.ts';
+import { codecEndpointFor, dataConverterFor, describeEncryption } from '../temporal/codec.ts';
+import { connectClient, describeTemporal } from '../temporal/connection.ts';
 import { configOrExit, connectOrExit } from '../entrypoint.ts';
 import { createDb } from '../db/client.ts';
-import { clientInterceptorsFor, tracingFromConfig } from '../telemetry.ts';
+import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.ts';
 import { join } from 'node:path';
 import { createApp } from './app.ts';
 import { listenForBookingChanges } from './booking-changes.ts';

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the zod schemas that validate the requests and type
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
-import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../domain/booking.ts';
+import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../booking/booking.ts';
 import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, hotelsQuerySchema, travelDate, travelWindow } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;

@@ -2,9 +2,9 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
-import { freeRoomsForStay } from '../db/room-nights.ts';
-import { fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
-import { workflowIdFor } from '../domain/booking.ts';
+import { freeRoomsForStay } from '../activities/hotels/room-nights.ts';
+import { fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
+import { workflowIdFor } from '../booking/booking.ts';
 import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
 import type { BookingService } from './bookings.ts';
 import type { Limiters } from './rate-limits.ts';

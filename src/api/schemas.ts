@@ -1,13 +1,14 @@
 // The API's contract, in zod: these schemas validate requests, type the responses, and are the
 // one source of the OpenAPI document (src/api/openapi.ts).
 import { z } from 'zod';
-import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
-import { luhnValid } from '../payments/cards.ts';
+import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
+import { luhnValid } from '../activities/payments/cards.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
 import { personText } from './text.ts';
-import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES, STEP_STATES } from '../domain/booking.ts';
-import { FAULT_TARGETS, type FaultTarget } from '../domain/faults.ts';
-import { SEAT_PREFERENCES, STEP_NAMES } from '../workflows/steps.ts';
+import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES, STEP_STATES } from '../booking/booking.ts';
+import { FAULT_TARGETS, type FaultTarget } from '../booking/faults.ts';
+import { SEAT_PREFERENCES } from '../activities/flights/types.ts';
+import { STEP_NAMES } from '../booking/steps.ts';
 
 export const MAX_DAYS_AHEAD = 365;
 export const MAX_NIGHTS = 30;

@@ -3,7 +3,7 @@
 // state again at once. A stream reads nothing itself: it subscribes to its booking's shared watcher
 // (booking-watchers.ts), so a hundred streams of one booking cost what one costs.
 import type { Request, Response } from 'express';
-import { isTerminal } from '../domain/booking.ts';
+import { isTerminal } from '../booking/booking.ts';
 import { isNews, type Subscription, type ViewListener } from './booking-watchers.ts';
 import type { BookingView } from './schemas.ts';
 

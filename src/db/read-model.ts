@@ -1,7 +1,7 @@
 // The booking read model's one row per booking: what lists, closed bookings and owner checks read
 // without the workflow. Written by the workflow's read-model activity at each status change it has
 // committed, and once by the API when it starts a booking (PENDING).
-import type { BookingState } from '../domain/booking.ts';
+import type { BookingState } from '../booking/booking.ts';
 import { Prisma, type Db } from './client.ts';
 
 /**

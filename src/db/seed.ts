@@ -1,10 +1,10 @@
 // Seed data for the three services: flights for the next 60 days, hotels, and one sold-out flight
 // and one hotel fully booked on each of those days. Idempotent: running it again changes nothing
 // that exists.
-import { fromDbDate, toDbDate, utcDay } from '../domain/dates.ts';
-import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../domain/scenarios.ts';
+import { fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../booking/scenarios.ts';
 import type { Db, Prisma } from './client.ts';
-import { lockStayNights } from './room-nights.ts';
+import { lockStayNights } from '../activities/hotels/room-nights.ts';
 
 type Tx = Prisma.TransactionClient;
 

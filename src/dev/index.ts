@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, historyUrl, loadConfig } from '../config.ts';
-import { describeTemporal } from '../connection.ts';
-import { workflowIdFor } from '../domain/booking.ts';
+import { describeTemporal } from '../temporal/connection.ts';
+import { workflowIdFor } from '../booking/booking.ts';
 import { devLogger } from './log.ts';
 import { StackError, startStack } from './stack.ts';
 

@@ -11,7 +11,7 @@ import type {
   hotelListSchema,
   hotelSchema,
 } from '../api/schemas.ts';
-import type { BookingStatus } from '../domain/booking.ts';
+import type { BookingStatus } from '../booking/booking.ts';
 import { authHeaders } from './session.ts';
 
 export type { BookingRequestBody, BookingView };

@@ -2,12 +2,12 @@
 // failure table, and a submit that books exactly once however often it is clicked.
 import { ApiRequestError, api, newIdempotencyKey, type BookingRequestBody, type BookingView, type Flight, type Hotel } from './api.ts';
 import { byId, h, setText } from './dom.ts';
-import { sampleCards } from '../payments/cards.ts';
-import { nightsBetween, utcDay } from '../domain/dates.ts';
+import { sampleCards } from '../activities/payments/cards.ts';
+import { nightsBetween, utcDay } from '../common/dates.ts';
 import { money, plural } from './format.ts';
-import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from '../domain/scenarios.ts';
-import type { FaultPlan } from '../domain/faults.ts';
-import type { SeatPreference } from '../workflows/steps.ts';
+import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from '../booking/scenarios.ts';
+import type { FaultPlan } from '../booking/faults.ts';
+import type { SeatPreference } from '../activities/flights/types.ts';
 
 /** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
 const SEEDED_DAYS = 60;

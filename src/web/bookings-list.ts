@@ -3,7 +3,7 @@
 import { api, type BookingSummary } from './api.ts';
 import { byId, h, setText } from './dom.ts';
 import { dateTime, money, typeInWords, waitedFor } from './format.ts';
-import type { BookingStatus } from '../domain/booking.ts';
+import type { BookingStatus } from '../booking/booking.ts';
 
 export const bookingHash = (id: string) => `#/bookings/${encodeURIComponent(id)}`;
 

@@ -1,5 +1,5 @@
 // Words and numbers as the page shows them.
-import type { BookingStatus } from '../domain/booking.ts';
+import type { BookingStatus } from '../booking/booking.ts';
 import type { Step } from './api.ts';
 
 /** "220.00" in USD → "$220.00". */

@@ -1,7 +1,7 @@
 // The inventory panel: seats left on the booked flight and rooms left at the booked hotel for the
 // booked stay, read again on every event of the booking, so seats and rooms visibly go and come back.
 import { api, type BookingView } from './api.ts';
-import { nightsBetween } from '../domain/dates.ts';
+import { nightsBetween } from '../common/dates.ts';
 import { byId, setAttr, setText } from './dom.ts';
 import { plural } from './format.ts';
 

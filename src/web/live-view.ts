@@ -5,8 +5,8 @@
 import { ApiRequestError, api, type BookingView, type Step } from './api.ts';
 import { followBooking } from './event-stream.ts';
 import { announce, byId, delay, h, setAttr, setText } from './dom.ts';
-import { sampleCards } from '../payments/cards.ts';
-import type { CardChoice } from '../domain/scenarios.ts';
+import { sampleCards } from '../activities/payments/cards.ts';
+import type { CardChoice } from '../booking/scenarios.ts';
 import {
   dateTime,
   waitedFor,
@@ -20,7 +20,7 @@ import {
   undoOutcome,
 } from './format.ts';
 import { createInventoryPanel } from './inventory.ts';
-import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../workflows/steps.ts';
+import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../booking/steps.ts';
 
 /** How long each replayed stage of an unwind stays on screen. */
 const FRAME_MS = 300;

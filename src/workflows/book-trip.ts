@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
-import { MAX_HOLD_MINUTES, initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../domain/booking.ts';
+import { MAX_HOLD_MINUTES, initialBookingState, isSettled, type BookTripInput, type BookingState, type BookingStatus } from '../booking/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
@@ -25,10 +25,11 @@ import {
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
-} from '../domain/messages.ts';
+} from '../booking/messages.ts';
 import { readModelWriter } from './read-model-writer.ts';
 import { tripSaga } from './saga.ts';
-import { STEP_NAMES, deadlineInWords } from './steps.ts';
+import { deadlineInWords } from '../common/words.ts';
+import { STEP_NAMES } from '../booking/steps.ts';
 
 /** How long the workflow waits for an operator before it logs a reminder and waits again. */
 export const OPERATOR_REMINDER = '7 days';

@@ -6,7 +6,7 @@
 // bypassed the API) is not retried: the state says the read model lags, and the saga goes on.
 import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { BookingState } from '../domain/booking.ts';
+import type { BookingState } from '../booking/booking.ts';
 
 /** Transient failures (PostgreSQL down) are retried until it answers: every write is idempotent (versioned). */
 const READ_MODEL_OPTIONS: ActivityOptions = {

@@ -1,7 +1,7 @@
 // reconcileBookings: gives back what a saga held when its workflow closed without unwinding. An
 // operator's `temporal workflow terminate`, a workflow timeout, or a workflow that is gone runs no
 // compensation: its seats, rooms and payment stay taken. A Temporal Schedule starts this workflow
-// every RECONCILE_INTERVAL (src/reconcile-schedule.ts); each pass finds up to `batch` such bookings,
+// every RECONCILE_INTERVAL (src/temporal/reconcile-schedule.ts); each pass finds up to `batch` such bookings,
 // runs the saga's own undos for each, last step first (the step table's order, reversed), and then
 // writes the booking TERMINATED. The undos are idempotent by booking ID: two passes, or two
 // reconcilers at once, give back once. The Web UI shows each undo, and the pass's details say
@@ -9,7 +9,7 @@
 import { log, proxyActivities, setCurrentDetails, setWorkflowOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ReconciledUndo, UnwoundBooking } from '../activities/reconcile.ts';
-import { TRIP_STEPS, type UndoActivity } from './steps.ts';
+import { TRIP_STEPS, type UndoActivity } from '../booking/steps.ts';
 
 export interface ReconcileInput {
   /** How many bookings one pass gives back at most (RECONCILE_BATCH). */

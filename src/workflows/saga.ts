@@ -3,8 +3,8 @@
 // it) and its injected fault (FAULT_INJECTION=on); every result says the attempt that produced it,
 // and every undo's result whether it found anything to undo.
 import { Saga } from '@trip-saga/saga';
-import type { BookTripInput, BookingState, UndoOutcome } from '../domain/booking.ts';
-import { TRIP_STEPS } from './steps.ts';
+import type { BookTripInput, BookingState, UndoOutcome } from '../booking/booking.ts';
+import { TRIP_STEPS } from '../booking/steps.ts';
 
 /** What every trip activity answers with: the attempt that produced it (an undo: what it found, too). */
 interface TripResult {

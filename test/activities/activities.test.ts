@@ -7,12 +7,12 @@ import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { toDbDate } from '../../src/domain/dates.ts';
+import { toDbDate } from '../../src/common/dates.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import type { Db } from '../../src/db/client.ts';
-import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
-import { tokenizeCard } from '../../src/payments/vault.ts';
-import type { BookingState } from '../../src/domain/booking.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
+import { tokenizeCard } from '../../src/activities/payments/vault.ts';
+import type { BookingState } from '../../src/booking/booking.ts';
 import { CARDS, FLIGHT, HOTEL, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, roomsFree, serviceRows, type TestDatabase } from '../helpers/db.ts';
 

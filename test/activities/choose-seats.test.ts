@@ -1,7 +1,7 @@
 // chooseSeats: the seat map walk behind reserveFlight's seat assignment (pure: no database).
 import { describe, expect, test } from 'vitest';
-import { chooseSeats } from '../../src/activities/flights.ts';
-import type { SeatPreference } from '../../src/workflows/steps.ts';
+import { chooseSeats } from '../../src/activities/flights/activities.ts';
+import type { SeatPreference } from '../../src/activities/flights/types.ts';
 
 /** The rule, spelled out over the whole seat map: free preferred seats in order, then the rest. */
 function reference(capacity: number, taken: Set<string>, count: number, preference: SeatPreference): string[] {

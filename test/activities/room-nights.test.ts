@@ -15,8 +15,8 @@ import { createActivities, type Activities } from '../../src/activities/index.ts
 import { createDb, type Db } from '../../src/db/client.ts';
 import { MIGRATIONS_DIR, ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { SEED_DAYS, seed } from '../../src/db/seed.ts';
-import { fromDbDate } from '../../src/domain/dates.ts';
-import { SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
+import { fromDbDate } from '../../src/common/dates.ts';
+import { SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { databaseUrlFor } from '../../src/dev/postgres.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, roomsFree, type TestDatabase } from '../helpers/db.ts';

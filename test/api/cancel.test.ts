@@ -2,7 +2,7 @@
 // compensation that failed for good.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHotelService } from '../../src/activities/hotels.ts';
+import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';

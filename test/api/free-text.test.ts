@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { MULTI_LINE_TEXT, ONE_LINE_TEXT } from '../../src/api/text.ts';
-import { workflowIdFor } from '../../src/domain/booking.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, doc, expectConforms, expectValidation, getBooking, postBooking, schemaAccepts, waitForBooking, writtenRows } from './support.ts';

@@ -7,7 +7,7 @@ import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/app.ts';
 import { listenForBookingChanges } from '../../src/api/booking-changes.ts';
 import type { SseOptions } from '../../src/api/sse.ts';
-import { createTripWorker } from '../../src/temporal.ts';
+import { createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';

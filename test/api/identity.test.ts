@@ -10,7 +10,7 @@ import { createApp } from '../../src/api/app.ts';
 import { localVerifier, OPERATOR_SCOPE, remoteVerifier } from '../../src/api/auth.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, identityFor } from '../../src/api/dev-issuer.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
-import { workflowIdFor } from '../../src/domain/booking.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
 import { CARDS, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
 import { bearer, callingAs, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CURSOR_PATTERN } from '../../src/api/cursor.ts';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { FAULT_MODE_PATTERN, bookingRequestSchema, type BookingView } from '../../src/api/schemas.ts';
-import { parseFault } from '../../src/domain/faults.ts';
+import { parseFault } from '../../src/booking/faults.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, doc, expectConforms, expectError, expectSchema, expectValidation, pageOf, postBooking, readEvents, schemaAccepts, waitForBooking } from './support.ts';

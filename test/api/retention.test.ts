@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import type { Stack } from '../../src/dev/stack.ts';
-import { workflowIdFor } from '../../src/domain/booking.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
 import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';

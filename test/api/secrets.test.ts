@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { workflowIdFor } from '../../src/domain/booking.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, postBooking, waitForBooking } from './support.ts';

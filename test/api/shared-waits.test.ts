@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import type { Stack } from '../../src/dev/stack.ts';
-import { isSettled, workflowIdFor } from '../../src/domain/booking.ts';
+import { isSettled, workflowIdFor } from '../../src/booking/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';
 import { bearer } from '../helpers/identity.ts';

@@ -5,12 +5,12 @@ import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { calendarDate, type BookingView } from '../../src/api/schemas.ts';
-import { luhnValid } from '../../src/payments/cards.ts';
+import { luhnValid } from '../../src/activities/payments/cards.ts';
 import type { Db } from '../../src/db/client.ts';
-import type { CardInput } from '../../src/payments/vault.ts';
-import { TERMINAL_STATUSES } from '../../src/domain/booking.ts';
-import type { FaultPlan } from '../../src/domain/faults.ts';
-import type { FlightRequest } from '../../src/workflows/steps.ts';
+import type { CardInput } from '../../src/activities/payments/vault.ts';
+import { TERMINAL_STATUSES } from '../../src/booking/booking.ts';
+import type { FaultPlan } from '../../src/booking/faults.ts';
+import type { FlightRequest } from '../../src/activities/flights/types.ts';
 import { CARDS, FLIGHT, HOTEL_STAY, type HotelStay } from '../helpers/booking.ts';
 import { poll } from '../helpers/poll.ts';
 

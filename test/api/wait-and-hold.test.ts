@@ -1,13 +1,13 @@
 // Prefer: wait on POST /bookings (Update-with-Start), holds, and POST /bookings/:id/confirm,
 // through the real app, a real worker on the time-skipping server, and PostgreSQL.
 import request from 'supertest';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../../src/domain/messages.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../../src/booking/messages.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
-import { createTripWorker } from '../../src/temporal.ts';
-import { createHotelService } from '../../src/activities/hotels.ts';
+import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, expectConforms, expectError, poll, readEvents, waitForBooking, type BodyOverrides } from './support.ts';

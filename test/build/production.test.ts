@@ -88,7 +88,7 @@ describe('the production entry points', () => {
   test('every file they reach is erasable TypeScript (what Node strips) or JavaScript', () => {
     expect(graph.files.length).toBeGreaterThan(20);
     // The SDK's by-path modules are in the graph (the worker loads them at run time).
-    expect(graph.files).toEqual(expect.arrayContaining(['src/failure-converter.cjs', 'src/workflow-tracing.ts', 'src/workflows/index.ts']));
+    expect(graph.files).toEqual(expect.arrayContaining(['src/temporal/failure-converter.cjs', 'src/temporal/workflow-tracing.ts', 'src/workflows/index.ts']));
     const notErasable = graph.files
       .filter((file) => file.endsWith('.ts'))
       .flatMap((file) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTripWorker } from '../../src/temporal.ts';
+import { createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { bookingRequestSchema } from '../../src/api/schemas.ts';
 import { SEED_DAYS, SEED_HOTELS, SEED_ROUTES } from '../../src/db/seed.ts';
-import { TEST_CARDS } from '../../src/payments/cards.ts';
+import { TEST_CARDS } from '../../src/activities/payments/cards.ts';
 
 const run = promisify(execFile);
 const hooks = fileURLToPath(new URL('../../scripts/fuzz-api-hooks.py', import.meta.url));

@@ -13,7 +13,7 @@ import {
   codecEndpointFor,
   dataConverterFor,
   payloadCodecFor,
-} from '../../src/codec.ts';
+} from '../../src/temporal/codec.ts';
 
 /** A token of this run only: production (the default NODE_ENV) refuses every token the repository publishes. */
 const CODEC_TOKEN = randomBytes(18).toString('hex');

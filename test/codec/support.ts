@@ -1,10 +1,10 @@
 // Helpers of the encryption tests: keys, the payloads of a raw history, and its plain-text view.
-import { BOOKING_STATUSES } from '../../src/domain/booking.ts';
+import { BOOKING_STATUSES } from '../../src/booking/booking.ts';
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/codec.ts';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec.ts';
 
 export const K1 = randomBytes(32).toString('base64');
 export const K2 = randomBytes(32).toString('base64');

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { explainConnectError, resolveTemporal } from '../../src/connection.ts';
-import { buildIdFromCode } from '../../src/versioning.ts';
+import { explainConnectError, resolveTemporal } from '../../src/temporal/connection.ts';
+import { buildIdFromCode, workflowSources } from '../../src/temporal/versioning.ts';
 
 /** A key of this run only: production refuses every key the repository publishes (published-secrets.test.ts). */
 const REAL_KEY = randomBytes(24).toString('base64');
@@ -97,6 +97,11 @@ describe('fail closed', () => {
     expect(config).toMatchObject({ workerDeploymentName: 'trip-booking', workerBuildId: undefined });
     expect(buildIdFromCode()).toMatch(/^dev-[0-9a-f]{12}$/);
     expect(buildIdFromCode()).toBe(buildIdFromCode());
+    // The build follows what the workflow bundles: its own code, the step table and the services'
+    // step rows, not the activities the worker runs (a step row imports their types only).
+    const sources = workflowSources().map((file) => relative(process.cwd(), file));
+    expect(sources).toEqual(expect.arrayContaining(['src/workflows/book-trip.ts', 'src/booking/steps.ts', 'src/activities/flights/step.ts', 'src/activities/shared/step-options.ts']));
+    expect(sources).not.toContain('src/activities/flights/activities.ts');
     expect(loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'v2.1', WORKER_DEPLOYMENT_NAME: 'trips' })).toMatchObject({ workerBuildId: 'v2.1', workerDeploymentName: 'trips' });
     expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_DEPLOYMENT_NAME: 'trip.booking' }))).toContain('WORKER_DEPLOYMENT_NAME');
     expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'has space' }))).toContain('WORKER_BUILD_ID');

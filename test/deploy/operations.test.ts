@@ -20,10 +20,10 @@ import { loadConfig } from '../../src/config.ts';
 import { createDb } from '../../src/db/client.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
-import { workflowIdFor } from '../../src/domain/booking.ts';
-import { reconcileScheduleId } from '../../src/reconcile-schedule.ts';
-import { createTripWorker } from '../../src/temporal.ts';
-import { describeDeployment, workerDeploymentOptions } from '../../src/versioning.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
+import { reconcileScheduleId } from '../../src/temporal/reconcile-schedule.ts';
+import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
@@ -242,7 +242,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
   }, 120_000);
 
   test('the schedule is one, however many times it is ensured, and visible as a Temporal Schedule', async () => {
-    const { ensureReconcileSchedule } = await import('../../src/reconcile-schedule.ts');
+    const { ensureReconcileSchedule } = await import('../../src/temporal/reconcile-schedule.ts');
     const results = await Promise.all([0, 1, 2].map(() => ensureReconcileSchedule(stack.client, { taskQueue, intervalMs: 2_000, batch: 20 })));
     expect(results).toEqual(['updated', 'updated', 'updated']);
     const ids: string[] = [];

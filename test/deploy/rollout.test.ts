@@ -12,11 +12,11 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import proto from '@temporalio/proto';
 import { NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHotelService } from '../../src/activities/hotels.ts';
-import { workflowIdFor, type BookingState } from '../../src/domain/booking.ts';
-import { getBookingStateQuery, resolveCompensationUpdate } from '../../src/domain/messages.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, createTripWorker, temporalCli } from '../../src/temporal.ts';
-import { describeDeployment, openSagasOn, promoteIfFirst, setCurrentVersion, setRampingVersion, workerDeploymentOptions, type DeploymentTarget } from '../../src/versioning.ts';
+import { createHotelService } from '../../src/activities/hotels/activities.ts';
+import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
+import { getBookingStateQuery, resolveCompensationUpdate } from '../../src/booking/messages.ts';
+import { WORKFLOW_BUNDLE_OPTIONS, createTripWorker, temporalCli } from '../../src/temporal/worker-factory.ts';
+import { describeDeployment, openSagasOn, promoteIfFirst, setCurrentVersion, setRampingVersion, workerDeploymentOptions, type DeploymentTarget } from '../../src/temporal/versioning.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/dev/postgres.ts';
-import { TASK_QUEUE, workflowIdFor } from '../../src/domain/booking.ts';
+import { TASK_QUEUE, workflowIdFor } from '../../src/booking/booking.ts';
 import { bookingBody } from '../api/support.ts';
 import { bookingInput, HOTEL } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, roomsFree, serviceRows, type TestDatabase } from '../helpers/db.ts';

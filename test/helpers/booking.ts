@@ -1,12 +1,13 @@
 // Inputs for bookings: dates inside the seeded range, test cards, tokenization.
 import { randomUUID } from 'node:crypto';
-import { utcDay } from '../../src/domain/dates.ts';
+import { utcDay } from '../../src/common/dates.ts';
 import type { Db } from '../../src/db/client.ts';
-import { sampleCards } from '../../src/payments/cards.ts';
-import { tokenizeCard, type CardInput } from '../../src/payments/vault.ts';
-import type { BookTripInput } from '../../src/domain/booking.ts';
-import type { FaultPlan } from '../../src/domain/faults.ts';
-import type { FlightRequest, HotelRequest } from '../../src/workflows/steps.ts';
+import { sampleCards } from '../../src/activities/payments/cards.ts';
+import { tokenizeCard, type CardInput } from '../../src/activities/payments/vault.ts';
+import type { BookTripInput } from '../../src/booking/booking.ts';
+import type { FaultPlan } from '../../src/booking/faults.ts';
+import type { FlightRequest } from '../../src/activities/flights/types.ts';
+import type { HotelRequest } from '../../src/activities/hotels/types.ts';
 
 export const VAULT_KEY = 'test-vault-key-0123456789';
 

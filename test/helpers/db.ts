@@ -9,8 +9,8 @@ import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 export { invariantViolations } from '../../src/db/invariants.ts';
 import { databaseUrlFor } from '../../src/dev/postgres.ts';
-import { freeRoomsForStay } from '../../src/db/room-nights.ts';
-import { nightsBetween } from '../../src/domain/dates.ts';
+import { freeRoomsForStay } from '../../src/activities/hotels/room-nights.ts';
+import { nightsBetween } from '../../src/common/dates.ts';
 
 export interface TestDatabase {
   url: string;

@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
-import { registerSearchAttributes } from '../../src/search-attributes.ts';
-import { temporalTestServer } from '../../src/temporal.ts';
-import { TRIP_STEPS } from '../../src/workflows/steps.ts';
+import { registerSearchAttributes } from '../../src/temporal/search-attributes.ts';
+import { temporalTestServer } from '../../src/temporal/worker-factory.ts';
+import { TRIP_STEPS } from '../../src/booking/steps.ts';
 import type { temporal } from '@temporalio/proto';
 
 /**

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { tracingFromConfig } from '../../src/telemetry.ts';
+import { tracingFromConfig } from '../../src/temporal/telemetry.ts';
 
 let server: Server;
 const received: { url: string; contentType: string; bytes: number }[] = [];

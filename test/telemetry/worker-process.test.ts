@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/dev/postgres.ts';
-import { TASK_QUEUE, workflowIdFor } from '../../src/domain/booking.ts';
+import { TASK_QUEUE, workflowIdFor } from '../../src/booking/booking.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { bookingInput } from '../helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';

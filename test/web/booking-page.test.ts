@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { SEED_DAYS } from '../../src/db/seed.ts';
-import { SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
+import { SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import {

@@ -4,7 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHotelService } from '../../src/activities/hotels.ts';
+import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { poll } from '../helpers/poll.ts';
 import { invariantViolations } from '../helpers/db.ts';

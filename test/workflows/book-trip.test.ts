@@ -1,12 +1,12 @@
 // bookTrip on the time-skipping test server with the real activities and a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/domain/scenarios.ts';
+import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS, HOTEL } from '../helpers/booking.ts';
 import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
-import { TRIP_STEPS } from '../../src/workflows/steps.ts';
+import { TRIP_STEPS } from '../../src/booking/steps.ts';
 
 /** Each step's forward activity, from the step table. */
 const FORWARD_ACTIVITIES = TRIP_STEPS.map((s) => s.activity);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { BookingStatus, StepState } from '../../src/domain/booking.ts';
-import type { StepName } from '../../src/workflows/steps.ts';
+import type { BookingStatus, StepState } from '../../src/booking/booking.ts';
+import type { StepName } from '../../src/booking/steps.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { failureTypes, type BookingRun, type Harness } from './harness.ts';
 

@@ -2,8 +2,8 @@
 // the customer's confirm; the deadline expires it. Time-skipping: a day-long hold takes a moment.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingState } from '../../src/domain/booking.ts';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE, cancelBookingUpdate, confirmHoldUpdate, extendHoldUpdate, getBookingStateQuery } from '../../src/domain/messages.ts';
+import type { BookingState } from '../../src/booking/booking.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE, cancelBookingUpdate, confirmHoldUpdate, extendHoldUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
 import { CARDS, paymentRef } from '../helpers/booking.ts';
 import { invariantViolations, readModelRow, serviceRows } from '../helpers/db.ts';
 import { poll } from '../helpers/poll.ts';

@@ -2,10 +2,10 @@
 import { poll } from '../helpers/poll.ts';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createFlightService } from '../../src/activities/flights.ts';
-import { createHotelService } from '../../src/activities/hotels.ts';
-import type { BookingState, BookingStatus } from '../../src/domain/booking.ts';
-import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../../src/domain/messages.ts';
+import { createFlightService } from '../../src/activities/flights/activities.ts';
+import { createHotelService } from '../../src/activities/hotels/activities.ts';
+import type { BookingState, BookingStatus } from '../../src/booking/booking.ts';
+import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../../src/booking/messages.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { invariantViolations, readModelRow, serviceRows } from '../helpers/db.ts';
 import { compensationOrder } from '../helpers/temporal.ts';

@@ -4,8 +4,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { READ_MODEL_REJECTED_METRIC } from '../../src/activities/read-model.ts';
-import type { BookingState } from '../../src/domain/booking.ts';
-import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate } from '../../src/domain/messages.ts';
+import type { BookingState } from '../../src/booking/booking.ts';
+import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate } from '../../src/booking/messages.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { poll } from '../helpers/poll.ts';

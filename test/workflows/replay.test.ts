@@ -8,7 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { WORKFLOWS_PATH } from '../../src/temporal.ts';
+import { WORKFLOWS_PATH } from '../../src/temporal/worker-factory.ts';
 import { activitySequence, eventSummaries, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));

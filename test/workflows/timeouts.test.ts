@@ -7,7 +7,7 @@ import { CARDS } from '../helpers/booking.ts';
 import { serviceRows } from '../helpers/db.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
-import { TRIP_STEPS } from '../../src/workflows/steps.ts';
+import { TRIP_STEPS } from '../../src/booking/steps.ts';
 
 /** Each step's forward activity, from the step table. */
 const FORWARD_ACTIVITIES = TRIP_STEPS.map((s) => s.activity);

@@ -1,7 +1,7 @@
 // The names and types of the domain: the booking, its statuses, its per-step ledger, and the
 // workflow's input. Imported by workflow code, so it stays deterministic and free of Node
 // builtins and free of the SDK: the page bundles it too.
-import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from '../workflows/steps.ts';
+import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from './steps.ts';
 import type { FaultPlan } from './faults.ts';
 import type { LedgerEntry, StepError, StepState as SagaStepState, UndoOutcome } from '@trip-saga/saga';
 

@@ -3,9 +3,9 @@
 // before their step. Both lock the inventory first and the reservation row second, so a retried
 // reserve racing its cancel cannot deadlock. Flights keep one counter per flight (`reserve`,
 // `cancel`); hotels bring their own inventory, a counter per night (`reserveOnce`, `cancelOnce`).
-import { Prisma, STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../db/client.ts';
+import { Prisma, STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../../db/client.ts';
 import { businessFailure } from './failures.ts';
-import type { UndoResult } from './types.ts';
+import type { UndoResult } from './contract.ts';
 
 export type Tx = Prisma.TransactionClient;
 

@@ -4,7 +4,7 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { BookingState } from './booking.ts';
-import type { PaymentMethodRef } from '../workflows/steps.ts';
+import type { PaymentMethodRef } from '../activities/payments/types.ts';
 
 export const getBookingStateQuery = defineQuery<BookingState>('getBookingState');
 

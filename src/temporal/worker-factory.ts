@@ -5,12 +5,12 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities/index.ts';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
-import { TASK_QUEUE } from './domain/booking.ts';
+import { TASK_QUEUE } from '../booking/booking.ts';
 import { TRACING_WORKFLOW_MODULES, workerTracingOptions, type Tracing } from './telemetry.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
  * What a prebuilt workflow bundle contains (npm run build:workflows, the image): the workflows,
@@ -40,7 +40,7 @@ export interface TripWorkerOptions extends ActivityDeps {
   /** Extra worker options (tuning, shutdown behaviour). */
   worker?: Partial<WorkerOptions>;
   /**
-   * Tracing (src/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink.
+   * Tracing (src/temporal/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink.
    * Unset: no interceptors; with a prebuilt bundle, a sink that drops the spans of a workflow a
    * traced client started.
    */

@@ -1,10 +1,11 @@
-// The hotel service: rooms at a hotel for a stay, taken per night (src/db/room-nights.ts).
-import type { Db } from '../db/client.ts';
-import { giveBackRoomNights, lockReservationNights, lockStayNights, takeRoomNights, type LockedStay } from '../db/room-nights.ts';
-import { nightsBetween, toDbDate } from '../domain/dates.ts';
-import { businessFailure } from './failures.ts';
-import { cancelOnce, reserveOnce, type ReservationTable } from './reservations.ts';
-import type { HotelReservationResult, ReserveHotelInput, StepInput, UndoResult } from './types.ts';
+// The hotel service: rooms at a hotel for a stay, taken per night (src/activities/hotels/room-nights.ts).
+import type { Db } from '../../db/client.ts';
+import { giveBackRoomNights, lockReservationNights, lockStayNights, takeRoomNights, type LockedStay } from './room-nights.ts';
+import { nightsBetween, toDbDate } from '../../common/dates.ts';
+import { businessFailure } from '../shared/failures.ts';
+import { cancelOnce, reserveOnce, type ReservationTable } from '../shared/reservations.ts';
+import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { HotelReservationResult, ReserveHotelInput } from './types.ts';
 
 const HOTEL_RESERVATIONS: ReservationTable = {
   reservations: 'hotel_reservations',

@@ -3,8 +3,8 @@
 // start: created when absent, updated when it exists (an interval changed by configuration), so
 // several workers starting at once leave one schedule. The Web UI lists it under Schedules.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
-import { TASK_QUEUE } from './domain/booking.ts';
-import type { reconcileBookings } from './workflows/reconcile.ts';
+import { TASK_QUEUE } from '../booking/booking.ts';
+import type { reconcileBookings } from '../workflows/reconcile.ts';
 
 export interface ReconcileSchedule {
   taskQueue?: string;

@@ -1,5 +1,5 @@
 // The workflow side of tracing, as a workflow interceptor module that every workflow bundle carries
-// (TRACING_WORKFLOW_MODULES in src/telemetry.ts), whatever the runtime config: one prebuilt bundle
+// (TRACING_WORKFLOW_MODULES in src/temporal/telemetry.ts), whatever the runtime config: one prebuilt bundle
 // for a worker with tracing on or off. It runs the OpenTelemetry workflow interceptors only for a
 // workflow whose start carried a trace context (the `_tracer-data` header, which a client with
 // tracing on sends). Otherwise every call passes straight through: no spans, no headers on the

@@ -1,10 +1,10 @@
 // The flight service: seats on a flight (flight number + date).
-import type { Db, Prisma } from '../db/client.ts';
-import { toDbDate } from '../domain/dates.ts';
-import { businessFailure } from './failures.ts';
-import { cancel, reserve, type InventoryTables } from './reservations.ts';
-import type { SeatPreference } from '../workflows/steps.ts';
-import type { FlightReservationResult, ReserveFlightInput, StepInput, UndoResult } from './types.ts';
+import type { Db, Prisma } from '../../db/client.ts';
+import { toDbDate } from '../../common/dates.ts';
+import { businessFailure } from '../shared/failures.ts';
+import { cancel, reserve, type InventoryTables } from '../shared/reservations.ts';
+import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { FlightReservationResult, ReserveFlightInput, SeatPreference } from './types.ts';
 
 type Tx = Prisma.TransactionClient;
 

@@ -1,8 +1,9 @@
 // The payment service: charge a tokenized card once per booking, refund it once.
-import { STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../db/client.ts';
-import { isExpired } from '../payments/cards.ts';
-import { businessFailure } from './failures.ts';
-import type { ChargePaymentInput, PaymentResult, StepInput, UndoResult } from './types.ts';
+import { STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../../db/client.ts';
+import { isExpired } from './cards.ts';
+import { businessFailure } from '../shared/failures.ts';
+import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { ChargePaymentInput, PaymentResult } from './types.ts';
 
 interface PaymentRow {
   id: string;

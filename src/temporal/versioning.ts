@@ -3,8 +3,8 @@
 // however long it waits. A new build takes new sagas once it is made current (or ramped); the old
 // one is retired once its sagas have drained. See docs/deploy.md, "Rolling out a new build".
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowService } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
@@ -12,21 +12,30 @@ import type { WorkerDeploymentOptions } from '@temporalio/worker';
 
 export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
 
-const SRC = fileURLToPath(new URL('./', import.meta.url));
+const SRC = fileURLToPath(new URL('../', import.meta.url));
+const WORKFLOWS_ENTRY = join(SRC, 'workflows', 'index.ts');
+/** A value import or re-export of one of our files (a type import bundles nothing). */
+const RELATIVE_IMPORT = /(?:^|\n)\s*(?:import|export)(?!\s+type\b)\b[^'"]*?['"](\.{1,2}\/[^'"]+)['"]/g;
 
-/** The sources that decide what a workflow does: the workflow code and the domain it imports. */
-function workflowSources(dir = SRC, sub = ['workflows', 'domain']): string[] {
-  return sub.flatMap((name) =>
-    readdirSync(join(dir, name), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-      .map((entry) => join(entry.parentPath, entry.name)),
-  );
+/**
+ * The sources that decide what a workflow does: the workflow code and every file of ours it bundles
+ * (the booking's names, the step table, the services' step rows).
+ */
+export function workflowSources(entry = WORKFLOWS_ENTRY): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(RELATIVE_IMPORT)) visit(resolve(dirname(file), spec!));
+  };
+  visit(entry);
+  return [...seen];
 }
 
 /**
  * A build ID derived from the workflow code (development only: production names its builds):
- * `dev-<12 hex>` of src/workflows and src/domain. The same code, the same build, so a restarted
- * `npm run dev` keeps its running sagas; a change to the workflow is a new build.
+ * `dev-<12 hex>` of the workflows and what they import. The same code, the same build, so a
+ * restarted `npm run dev` keeps its running sagas; a change to the workflow is a new build.
  */
 export function buildIdFromCode(): string {
   const hash = createHash('sha256');

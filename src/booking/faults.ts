@@ -1,6 +1,6 @@
 // The fault-injection grammar: which activities a booking may ask to fail, and how. Honoured only
 // with FAULT_INJECTION=on. Pure: imported by the workflow, the activities, the API and the page.
-import { STEP_ACTIVITY_NAMES, type StepActivity, type UndoActivity } from '../workflows/steps.ts';
+import { STEP_ACTIVITY_NAMES, type StepActivity, type UndoActivity } from './steps.ts';
 
 /** Every step's forward activity and its undo, from the step table. */
 export const FAULT_TARGETS: readonly FaultTarget[] = STEP_ACTIVITY_NAMES;

@@ -1,9 +1,9 @@
 // The payment service's card vault. The API hands the card here at once; only a token, the
 // brand, last4 and the expiry are kept. The number and the CVC go nowhere else.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { retryOnUniqueViolation } from '../db/client.ts';
-import type { PaymentMethodRef } from '../workflows/steps.ts';
+import type { Db } from '../../db/client.ts';
+import { retryOnUniqueViolation } from '../../db/client.ts';
+import type { PaymentMethodRef } from './types.ts';
 import { cardBrand, normalizeExpYear, sandboxDeclineCode } from './cards.ts';
 
 export interface CardInput {

@@ -2,7 +2,7 @@
 // starts registers it at start; this does it for any other server and for the test server).
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from './domain/messages.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
 
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 const GRPC_ALREADY_EXISTS = 6;

@@ -16,7 +16,7 @@
 const { DefaultFailureConverter, DefaultPayloadConverter } = require('@temporalio/common');
 const { inWorkflowContext } = require('@temporalio/workflow');
 
-/** Metadata the worker's codec adds to each payload it decrypted (never stored: see src/codec.ts). */
+/** Metadata the worker's codec adds to each payload it decrypted (never stored: see src/temporal/codec.ts). */
 const DECRYPTED_METADATA = 'decrypted-with-key';
 
 let converterRan = false;

@@ -3,7 +3,7 @@
 // StartWorkflow span, the workflow's spans (exported from the sandbox through a sink) to the
 // activities' spans. It is on only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise no
 // interceptors, and histories exactly as without tracing. A prebuilt workflow bundle always carries
-// the workflow side (src/workflow-tracing.ts), which traces only a workflow whose start carried a
+// the workflow side (src/temporal/workflow-tracing.ts), which traces only a workflow whose start carried a
 // trace context: one bundle serves a worker with tracing on or off.
 import { fileURLToPath } from 'node:url';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
@@ -22,13 +22,13 @@ import {
 import { DefaultLogger, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 
 /**
- * The workflow interceptor modules of tracing: src/workflow-tracing.ts, which runs the
+ * The workflow interceptor modules of tracing: src/temporal/workflow-tracing.ts, which runs the
  * OpenTelemetry workflow interceptors for a workflow whose start carried a trace context and does
  * nothing otherwise. A worker given `workflowsPath` bundles them itself when tracing is on; a
- * prebuilt bundle always has them (WORKFLOW_BUNDLE_OPTIONS in src/temporal.ts).
+ * prebuilt bundle always has them (WORKFLOW_BUNDLE_OPTIONS in src/temporal/worker-factory.ts).
  */
 export const TRACING_WORKFLOW_MODULES: string[] = [fileURLToPath(new URL('./workflow-tracing.ts', import.meta.url))];
 

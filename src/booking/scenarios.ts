@@ -1,7 +1,7 @@
 // The failure table as named scenarios, one catalogue for the page's scenario picker, the recorded
 // histories and the chaos run: each sets the card, maybe a sold-out flight or hotel, and the
 // `faults` of the request (honoured only with FAULT_INJECTION=on). Pure: the page bundles it.
-import { TRIP_STEPS } from '../workflows/steps.ts';
+import { TRIP_STEPS } from './steps.ts';
 import type { FaultPlan, FaultTarget } from './faults.ts';
 
 export type CardChoice = 'good' | 'declined' | 'expired';

@@ -2,8 +2,8 @@
 // free for a stay. A stay's nights run from check-in to the night before check-out (YYYY-MM-DD,
 // UTC, as every date here). A night without a row has nothing taken; the first reserve that needs
 // it creates it with the hotel's capacity.
-import { fromDbDate } from '../domain/dates.ts';
-import type { Db, Prisma } from './client.ts';
+import { fromDbDate } from '../../common/dates.ts';
+import type { Db, Prisma } from '../../db/client.ts';
 
 type Tx = Prisma.TransactionClient;
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 // A CommonJS package whose named exports Node's ESM loader cannot see: import it whole.
 import proto from '@temporalio/proto';
-import type { Config, PayloadKey } from './config.ts';
+import type { Config, PayloadKey } from '../config.ts';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -102,7 +102,7 @@ export function payloadCodecFor(config: Pick<Config, 'payloadEncryptionKeys'>): 
  */
 export const ENCRYPTED_FAILURES_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
 
-/** Metadata the data converter's codec adds to a payload it decrypted; src/failure-converter.cjs reads it. */
+/** Metadata the data converter's codec adds to a payload it decrypted; src/temporal/failure-converter.cjs reads it. */
 export const DECRYPTED_METADATA = 'decrypted-with-key';
 
 /**
