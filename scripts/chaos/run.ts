@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/api/app.ts';
 import { createDevIssuer } from '../../src/api/dev-issuer.ts';
 import { createDb } from '../../src/db/client.ts';
-import { invariantViolations } from '../../src/db/invariants.ts';
+import { invariantViolations } from '../../src/activities/invariants.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';

@@ -6,11 +6,9 @@ import type { Db } from '../db/client.ts';
 import { notifyBookingChanged } from '../db/booking-changed.ts';
 import { parseFault } from '../booking/faults.ts';
 import { businessFailure, transientFailure } from './shared/failures.ts';
-import { createFlightService } from './flights/activities.ts';
-import { createHotelService } from './hotels/activities.ts';
-import { createPaymentService } from './payments/activities.ts';
 import { createReadModel } from './read-model.ts';
 import { createReconciler, type ReconcileDeps } from './reconcile.ts';
+import { TRIP_SERVICES } from './services.ts';
 import type { Attempted, StepInput } from './shared/contract.ts';
 
 export interface ActivityDeps {
@@ -140,21 +138,28 @@ async function attemptStep<I extends StepInput, R extends object>(
   return { ...result, attempt };
 }
 
+type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Every service's activities, as the services declare them. */
+type ServiceActivitiesOf<T> = T extends { activities: (deps: never) => infer A } ? A : never;
+type TripServiceActivities = Intersection<ServiceActivitiesOf<(typeof TRIP_SERVICES)[number]>>;
+/** A service's activity as the worker runs it: with failure injection, and the attempt in its result. */
+type Stepped<F> = F extends (input: infer I) => Promise<infer R> ? (input: I) => Promise<R & Attempted> : never;
+
+/** Every service's activities, each wrapped by {@link step}. */
+function serviceActivities(deps: ActivityDeps): { [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]> } {
+  const serviceDeps = { db: deps.db, now: deps.now ?? (() => new Date()) };
+  const announce = announcer(deps.db);
+  const entries = TRIP_SERVICES.flatMap((service) => Object.entries(service.activities(serviceDeps)));
+  return Object.fromEntries(
+    entries.map(([name, call]) => [name, step(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>)]),
+  ) as never;
+}
+
 export function createActivities(deps: ActivityDeps) {
-  const { db, faultInjection } = deps;
-  const flights = createFlightService(db);
-  const hotels = createHotelService(db);
-  const payments = createPaymentService(db, deps.now ?? (() => new Date()));
-  const readModel = createReadModel(db);
-  const reconciler = createReconciler({ db, ...deps.reconcile });
-  const announce = announcer(db);
+  const readModel = createReadModel(deps.db);
+  const reconciler = createReconciler({ db: deps.db, ...deps.reconcile });
   return {
-    reserveFlight: step('reserveFlight', faultInjection, announce, flights.reserveFlight),
-    cancelFlight: step('cancelFlight', faultInjection, announce, flights.cancelFlight),
-    reserveHotel: step('reserveHotel', faultInjection, announce, hotels.reserveHotel),
-    cancelHotel: step('cancelHotel', faultInjection, announce, hotels.cancelHotel),
-    chargePayment: step('chargePayment', faultInjection, announce, payments.chargePayment),
-    refundPayment: step('refundPayment', faultInjection, announce, payments.refundPayment),
+    ...serviceActivities(deps),
     syncBooking: readModel.syncBooking,
     findUnwoundBookings: reconciler.findUnwoundBookings,
     markTerminated: reconciler.markTerminated,

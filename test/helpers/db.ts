@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { createDb, type Db } from '../../src/db/client.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { seed } from '../../src/db/seed.ts';
-export { invariantViolations } from '../../src/db/invariants.ts';
+export { invariantViolations } from '../../src/activities/invariants.ts';
 import { databaseUrlFor } from '../../src/dev/postgres.ts';
 import { freeRoomsForStay } from '../../src/activities/hotels/room-nights.ts';
 import { nightsBetween } from '../../src/common/dates.ts';

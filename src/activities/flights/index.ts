@@ -1,0 +1,10 @@
+// The flight service as the worker and the checks take it: its activities and its books.
+import type { TripService } from '../shared/service.ts';
+import { createFlightService } from './activities.ts';
+import { flightBooks } from './books.ts';
+
+export const flights = {
+  step: 'flight',
+  activities: ({ db }) => createFlightService(db),
+  books: flightBooks,
+} satisfies TripService;

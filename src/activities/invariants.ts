@@ -1,0 +1,55 @@
+// The invariants that hold whatever fails: checked after every test scenario and by the chaos run.
+// Each service's books say what it holds and for how much (src/activities/<service>/books.ts);
+// here they are held against each other and against the bookings' read model.
+import type { Db } from '../db/client.ts';
+import { TERMINAL_STATUSES } from '../booking/booking.ts';
+import { TRIP_SERVICES } from './services.ts';
+
+const GIVEN_BACK = TERMINAL_STATUSES.filter((status) => status !== 'CONFIRMED');
+
+/**
+ * The invariants that always hold; returns every violation found (empty when all hold):
+ * - each service's own (seats and room-nights counted against capacity, nothing sold twice, one
+ *   reservation or payment per booking);
+ * - a booking that ended without its trip (FAILED, CANCELLED, EXPIRED, TERMINATED) holds nothing
+ *   at any service; a CONFIRMED booking holds something at every service;
+ * - every charge is the sum of what the booking's other steps were priced at.
+ */
+export async function invariantViolations(db: Db): Promise<string[]> {
+  const books = await Promise.all(
+    TRIP_SERVICES.map(async (service) => ({
+      service,
+      violations: await service.books.violations(db),
+      held: await service.books.held(db),
+      amounts: await service.books.amounts(db),
+    })),
+  );
+  const bookings = await db.$queryRaw<{ id: string; status: string }[]>`SELECT id, status::text AS status FROM bookings`;
+  return [
+    ...books.flatMap((b) => b.violations),
+    ...bookings.flatMap(({ id, status }) => {
+      if (GIVEN_BACK.includes(status as never) && books.some((b) => b.held.has(id))) {
+        return [`booking ${id} is ${status} but holds a reservation or a payment`];
+      }
+      if (status === 'CONFIRMED' && !books.every((b) => b.held.has(id))) {
+        return [`booking ${id} is CONFIRMED but lacks a reservation or its payment`];
+      }
+      return [];
+    }),
+    ...chargesNotPriced(books),
+  ];
+}
+
+/** Every charge that is not the sum of the booking's other steps' prices. */
+function chargesNotPriced(books: { service: { books: { charges?: true } }; amounts: Map<string, number> }[]): string[] {
+  const priced = books.filter((b) => !b.service.books.charges);
+  return books
+    .filter((b) => b.service.books.charges)
+    .flatMap(({ amounts }) => [...amounts])
+    .flatMap(([bookingId, charged]) => {
+      const prices = priced.map((b) => b.amounts.get(bookingId));
+      if (prices.some((price) => price === undefined)) return [];
+      const total = prices.reduce((sum: number, price) => sum + price!, 0);
+      return charged === total ? [] : [`booking ${bookingId} was charged ${charged} for ${total}`];
+    });
+}

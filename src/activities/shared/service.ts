@@ -1,0 +1,34 @@
+// What a service brings to the worker and to the checks: its activities, built from their
+// dependencies, and its books (what it holds for each booking, and its own invariants).
+import type { Db } from '../../db/client.ts';
+
+export interface ServiceDeps {
+  db: Db;
+  /** The clock (a card's expiry). */
+  now: () => Date;
+}
+
+/** A service's activities: each takes one object with the booking's ID and answers one. */
+export type ServiceActivities = Record<string, (input: never) => Promise<object>>;
+
+/** What a service's books say, read from its own tables. */
+export interface ServiceBooks {
+  /** Violations of the service's own invariants (its counters, nothing sold twice): one line each. */
+  violations(db: Db): Promise<string[]>;
+  /** The bookings it holds something for now (a RESERVED reservation, a CAPTURED payment). */
+  held(db: Db): Promise<Set<string>>;
+  /**
+   * Per booking, the amount its step stands for: a reservation's price (reserved or since
+   * cancelled), or, for the service that charges, what it charged (unless voided).
+   */
+  amounts(db: Db): Promise<Map<string, number>>;
+  /** This service takes the money: its amount must be the sum of every other step's. */
+  charges?: true;
+}
+
+export interface TripService<A extends ServiceActivities = ServiceActivities> {
+  /** The step this service runs (its row in src/booking/steps.ts). */
+  step: string;
+  activities: (deps: ServiceDeps) => A;
+  books: ServiceBooks;
+}
