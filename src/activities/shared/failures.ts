@@ -2,24 +2,15 @@
 // activity throws is transient and retried with backoff by the workflow's retry policy.
 import { ApplicationFailure } from '@temporalio/common';
 
-export const BUSINESS_FAILURE_TYPES = [
-  'FlightNotFound',
-  'FlightSoldOut',
-  'HotelNotFound',
-  'HotelSoldOut',
-  'CardDeclined',
-  'CardExpired',
-  'PaymentMethodNotFound',
-  /** Input the service refuses (the API validates first; the workflow can also be started directly). */
-  'InvalidRequest',
-  /** A reserve or charge that arrived after its step had already been compensated. */
-  'AlreadyCompensated',
-  /** Failure injection's `fail` mode. */
-  'InjectedFailure',
-] as const;
-export type BusinessFailureType = (typeof BUSINESS_FAILURE_TYPES)[number];
-
-export function businessFailure(type: BusinessFailureType, message: string): ApplicationFailure {
+/**
+ * A failure that retrying cannot fix, named by its type (PascalCase): a service's own
+ * (FlightSoldOut, CardDeclined, CarSoldOut), or one every service may answer with:
+ * - `InvalidRequest`: input the service refuses (the API validates first; the workflow can also be
+ *   started directly);
+ * - `AlreadyCompensated`: a reserve or charge that arrived after its step had been compensated;
+ * - `InjectedFailure`: failure injection's `fail` mode.
+ */
+export function businessFailure(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 

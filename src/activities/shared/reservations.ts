@@ -9,17 +9,21 @@ import type { UndoResult } from './contract.ts';
 
 export type Tx = Prisma.TransactionClient;
 
-/** Where a service keeps its reservations; constants, never user input. */
+/**
+ * Where a service keeps its reservations: its table, the column naming what a reservation took
+ * from, and the column counting how much. Constants of the service's own code, never user input:
+ * they are written into the SQL as they are.
+ */
 export interface ReservationTable {
-  reservations: 'flight_reservations' | 'hotel_reservations';
-  inventoryId: 'flight_id' | 'hotel_id';
-  units: 'seats' | 'rooms';
+  reservations: string;
+  inventoryId: string;
+  units: string;
 }
 
 /** Table and column names of a service whose inventory is one counter per row (flights). */
 export interface InventoryTables extends ReservationTable {
-  inventory: 'flights';
-  available: 'seats_available';
+  inventory: string;
+  available: string;
 }
 
 export interface ExistingReservation {
