@@ -1,0 +1,30 @@
+// Events: the history of one CONFIRMED booking started through POST /bookings (the production
+// path), and of one bare workflow. Deterministic: the same code gives the same counts.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import type { EventCounts } from '../result.ts';
+import type { Stack } from '../stack.ts';
+import type { Workload } from '../workload.ts';
+
+const EVENT_TYPES = proto.temporal.api.enums.v1.EventType;
+
+export async function measureEvents(stack: Stack, workload: Workload, log: (line: string) => void): Promise<EventCounts> {
+  log('events: the history of a booking started by POST /bookings, and of the bare workflow');
+  const bookingId = await workload.postBooking(workload.bodyFor('bench-events'));
+  const status = await workload.resultOf(bookingId);
+  if (status !== 'CONFIRMED') throw new Error(`the events phase's booking ended ${status}, not CONFIRMED`);
+  const workflowId = workload.workflowIdOf(bookingId);
+  const saga = await historyOf(stack.client, workflowId);
+  const bareId = `bare-events-${randomUUID()}`;
+  await (await workload.startBare(bareId)).result();
+  const bare = await historyOf(stack.client, bareId);
+  return { saga: { ...saga, workflowId }, bare };
+}
+
+/** A workflow's history: how many events, and their types in order (EVENT_TYPE_ left off). */
+async function historyOf(client: Client, workflowId: string): Promise<{ count: number; types: string[] }> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const types = (history.events ?? []).map((e) => (EVENT_TYPES[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+  return { count: types.length, types };
+}
