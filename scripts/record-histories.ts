@@ -1,6 +1,7 @@
 // Records one workflow history per failure-table scenario from a real dev server, as JSON under
-// test/histories/<set>/, for the replay tests. After a deliberate, patched() change of the
-// workflow, record a new set and keep the old ones: `npm run record-histories -- v3-<change>`.
+// test/histories/<set>/, for the replay tests. After a change of what the workflow does (a new
+// build, or a patched() change), record a new set named after the build and keep the old ones:
+// `npm run record-histories -- v7-<change>` (docs/replay.md).
 // PostgreSQL: DATABASE_URL's server, else an embedded one. Temporal: a dev server it starts.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { HOLD_SCENARIOS, SCENARIOS, bookingBody, confirmBody, type Scenario } fr
 
 const set = process.argv[2];
 if (!set || !/^[a-z0-9-]+$/.test(set)) {
-  console.error('usage: npm run record-histories -- <set name, e.g. v3-new-step>');
+  console.error('usage: npm run record-histories -- <set name, e.g. v7-car-rental>');
   process.exit(2);
 }
 const OUT = new URL(`../test/histories/${set}/`, import.meta.url);
