@@ -1,6 +1,7 @@
 // The flight service's books: seats counted against capacity, no seat sold twice, one
 // reservation per booking.
 import type { Db } from '../../db/client.ts';
+import { reservationBooks } from '../shared/books.ts';
 import type { ServiceBooks } from '../shared/service.ts';
 
 export const flightBooks: ServiceBooks = {
@@ -19,13 +20,5 @@ export const flightBooks: ServiceBooks = {
       GROUP BY flight_id, seat HAVING COUNT(*) > 1`;
     return rows.map((r) => r.violation);
   },
-  async held(db: Db) {
-    const rows = await db.$queryRaw<{ booking_id: string }[]>`SELECT booking_id FROM flight_reservations WHERE status = 'RESERVED'`;
-    return new Set(rows.map((r) => r.booking_id));
-  },
-  async amounts(db: Db) {
-    const rows = await db.$queryRaw<{ booking_id: string; cents: number }[]>`
-      SELECT booking_id, price_cents AS cents FROM flight_reservations`;
-    return new Map(rows.map((r) => [r.booking_id, r.cents]));
-  },
+  ...reservationBooks('flight_reservations'),
 };

@@ -1,6 +1,7 @@
 // The hotel service's books: for every hotel and night, the rooms taken are the rooms of the
 // RESERVED stays that cover the night, never more than its capacity; one reservation per booking.
 import type { Db } from '../../db/client.ts';
+import { reservationBooks } from '../shared/books.ts';
 import type { ServiceBooks } from '../shared/service.ts';
 
 export const hotelBooks: ServiceBooks = {
@@ -26,13 +27,5 @@ export const hotelBooks: ServiceBooks = {
       FROM hotel_reservations GROUP BY booking_id HAVING COUNT(*) > 1`;
     return rows.map((r) => r.violation);
   },
-  async held(db: Db) {
-    const rows = await db.$queryRaw<{ booking_id: string }[]>`SELECT booking_id FROM hotel_reservations WHERE status = 'RESERVED'`;
-    return new Set(rows.map((r) => r.booking_id));
-  },
-  async amounts(db: Db) {
-    const rows = await db.$queryRaw<{ booking_id: string; cents: number }[]>`
-      SELECT booking_id, price_cents AS cents FROM hotel_reservations`;
-    return new Map(rows.map((r) => [r.booking_id, r.cents]));
-  },
+  ...reservationBooks('hotel_reservations'),
 };
