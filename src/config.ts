@@ -3,18 +3,13 @@
 // development or test, fault injection is off unless FAULT_INJECTION=on, and the dev vault key
 // exists only in development and test. Temporal's connection (address, namespace, API key, TLS,
 // temporal.toml profiles) is read by src/temporal/connection.ts through @temporalio/envconfig.
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import { z } from 'zod';
+import type { PayloadKey } from './temporal/codec.ts';
 import { resolveTemporal, type TemporalSettings } from './temporal/connection.ts';
 import { publishedSecretProblems } from './published-secrets.ts';
 
 const onOff = z.enum(['on', 'off']);
-
-/** One AES-256 key of PAYLOAD_ENCRYPTION_KEYS. A KeyObject: logging the config never prints it. */
-export interface PayloadKey {
-  id: string;
-  key: KeyObject;
-}
 
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

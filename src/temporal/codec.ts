@@ -6,7 +6,18 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 // A CommonJS package whose named exports Node's ESM loader cannot see: import it whole.
 import proto from '@temporalio/proto';
-import type { Config, PayloadKey } from '../config.ts';
+
+/** One AES-256 key of PAYLOAD_ENCRYPTION_KEYS. A KeyObject: logging the config never prints it. */
+export interface PayloadKey {
+  id: string;
+  key: KeyObject;
+}
+
+/** The config's part that decides the encryption: the keys (the first encrypts), and the codec server's token. */
+export interface EncryptionSettings {
+  payloadEncryptionKeys: readonly PayloadKey[];
+  codecAuthToken?: string | undefined;
+}
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -91,7 +102,7 @@ export class EncryptionCodec implements PayloadCodec {
 }
 
 /** The codec of PAYLOAD_ENCRYPTION_KEYS; undefined when encryption is off. */
-export function payloadCodecFor(config: Pick<Config, 'payloadEncryptionKeys'>): EncryptionCodec | undefined {
+export function payloadCodecFor(config: Pick<EncryptionSettings, 'payloadEncryptionKeys'>): EncryptionCodec | undefined {
   return config.payloadEncryptionKeys.length > 0 ? new EncryptionCodec(config.payloadEncryptionKeys) : undefined;
 }
 
@@ -140,7 +151,7 @@ export class MarkingEncryptionCodec implements PayloadCodec {
  * The one DataConverter of the client and the worker. With encryption off it has no codecs and no
  * converter modules: the SDK's defaults, and histories exactly as without this project's code.
  */
-export function dataConverterFor(config: Pick<Config, 'payloadEncryptionKeys'>): DataConverter {
+export function dataConverterFor(config: Pick<EncryptionSettings, 'payloadEncryptionKeys'>): DataConverter {
   const codec = payloadCodecFor(config);
   if (!codec) return { payloadCodecs: [] };
   return {
@@ -152,14 +163,14 @@ export function dataConverterFor(config: Pick<Config, 'payloadEncryptionKeys'>):
 
 /** What the API's codec endpoint needs; undefined (no endpoint) unless encryption and a token are set. */
 export function codecEndpointFor(
-  config: Pick<Config, 'payloadEncryptionKeys' | 'codecAuthToken'>,
+  config: EncryptionSettings,
 ): { codec: PayloadCodec; authToken: string } | undefined {
   const codec = payloadCodecFor(config);
   return codec && config.codecAuthToken ? { codec, authToken: config.codecAuthToken } : undefined;
 }
 
 /** For the logs: whether payloads are encrypted, and with which key. */
-export function describeEncryption(config: Pick<Config, 'payloadEncryptionKeys'>): string {
+export function describeEncryption(config: Pick<EncryptionSettings, 'payloadEncryptionKeys'>): string {
   const [current, ...older] = config.payloadEncryptionKeys;
   if (!current) return 'payload encryption off';
   return `payload encryption on (key ${current.id}${older.length ? `; also decrypts ${older.map((k) => k.id).join(', ')}` : ''})`;

@@ -22,7 +22,6 @@ import {
 import { DefaultLogger, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
 
 /**
  * The workflow interceptor modules of tracing: src/temporal/workflow-tracing.ts, which runs the
@@ -69,7 +68,7 @@ export function otlpExporter(endpoint: string): SpanExporter {
 }
 
 /** Tracing to OTEL_EXPORTER_OTLP_ENDPOINT, or undefined (off) when it is unset. */
-export function tracingFromConfig(config: Pick<Config, 'otlpEndpoint' | 'otelServiceName'>, serviceName: string): Tracing | undefined {
+export function tracingFromConfig(config: { otlpEndpoint?: string | undefined; otelServiceName?: string | undefined }, serviceName: string): Tracing | undefined {
   if (!config.otlpEndpoint) return undefined;
   return startTracing({
     serviceName: config.otelServiceName ?? serviceName,
