@@ -9,6 +9,8 @@ import { STEP_BY_NAME, STEP_NAMES, TRIP_STEPS, stepOfActivity, type StepActivity
 export type ByStep<T> = [StepName, T][];
 /** Each step's state, in the table's order. */
 export type Ledger = ByStep<StepState>;
+/** Some steps' states, by name. */
+type States = Partial<Record<StepName, StepState>>;
 
 interface Entry {
   name: StepName;
@@ -75,13 +77,13 @@ const STOPPED: readonly StepState[] = ['FAILED', 'COMPENSATING', 'COMPENSATED', 
  * the runner leaves them: PENDING while the forward run goes on (or waits), SKIPPED once it has
  * stopped (a given step failed or was undone).
  */
-export function ledger(states: Partial<Record<StepName, StepState>>, rest?: StepState): Ledger {
+export function ledger(states: States, rest?: StepState): Ledger {
   const stopped = Object.values(states).some((s) => STOPPED.includes(s));
   return everyStep(rest ?? (stopped ? 'SKIPPED' : 'PENDING'), states);
 }
 
 /** A step runs: the steps before it DONE, those after it PENDING. */
-export function runningAt(name: StepName, except: Partial<Record<StepName, StepState>> = {}): Ledger {
+export function runningAt(name: StepName, except: States = {}): Ledger {
   return ledger({ ...each(stepsBefore(name), 'DONE'), [name]: 'RUNNING', ...except }, 'PENDING');
 }
 
@@ -91,7 +93,7 @@ export function waitingBefore(name: StepName): Ledger {
 }
 
 /** A step failed: the steps before it undone (COMPENSATED), those after it SKIPPED. */
-export function failedAt(name: StepName, except: Partial<Record<StepName, StepState>> = {}): Ledger {
+export function failedAt(name: StepName, except: States = {}): Ledger {
   return ledger({ ...each(stepsBefore(name), 'COMPENSATED'), [name]: 'FAILED', ...except }, 'SKIPPED');
 }
 
@@ -131,12 +133,12 @@ export function undoOf(name: StepName): UndoActivity {
 
 /** The undos the unwind runs after a step failed (or was cancelled): its own and those of the steps before it, last first. */
 export function unwindFrom(name: StepName): UndoActivity[] {
-  return undoneInUnwindFrom(name).map(undoOf);
+  return stepsUnwoundFrom(name).map(undoOf);
 }
 
 /** The compensations of the unwind from a step, as `activity:outcome`: each UNDONE unless `outcomes` says otherwise for its step. */
 export function compensationsFrom(name: StepName, outcomes: Partial<Record<StepName, UndoOutcome>> = {}): string[] {
-  return undoneInUnwindFrom(name).map((s) => `${undoOf(s)}:${outcomes[s] ?? 'UNDONE'}`);
+  return stepsUnwoundFrom(name).map((s) => `${undoOf(s)}:${outcomes[s] ?? 'UNDONE'}`);
 }
 
 // ---------- Helpers ----------
@@ -148,12 +150,12 @@ function indexOf(name: StepName): number {
 }
 
 /** The steps with an undo, from a step back to the first: the order the unwind takes them. */
-function undoneInUnwindFrom(name: StepName): StepName[] {
+function stepsUnwoundFrom(name: StepName): StepName[] {
   return stepsThrough(name)
     .reverse()
     .filter((s) => 'undo' in STEP_BY_NAME[s]);
 }
 
-function each(names: readonly StepName[], state: StepState): Partial<Record<StepName, StepState>> {
+function each(names: readonly StepName[], state: StepState): States {
   return Object.fromEntries(names.map((name) => [name, state]));
 }
