@@ -9,6 +9,7 @@ import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts'
 import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { callingAs } from '../helpers/identity.ts';
+import { byStep, compensationsFrom, eachStep, everyStep, failedAt, pendingEntries, runningAt, step } from '../helpers/steps.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
   bookingBody,
@@ -55,11 +56,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
       customerId: 'alice',
       status: 'PENDING',
       currentStep: null,
-      steps: [
-        { name: 'flight', state: 'PENDING', attempts: 0 },
-        { name: 'hotel', state: 'PENDING', attempts: 0 },
-        { name: 'payment', state: 'PENDING', attempts: 0 },
-      ],
+      steps: pendingEntries(),
       compensations: [],
       flight: { flightNumber: FLIGHT.flightNumber, date: FLIGHT.date, seats: 1 },
       hotel: { hotelId: HOTEL.hotelId, checkIn: HOTEL.checkIn, checkOut: HOTEL.checkOut, rooms: 1 },
@@ -80,13 +77,13 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const first = await request(api.app).get(res.headers.location!);
     expectConforms(first, 'GET', '/bookings/{id}');
     expect(first.body).toMatchObject({ bookingId: created.bookingId, status: 'PENDING', source: 'workflow' });
-    const live = await waitForBooking(api.app, created.bookingId, (v) => v.steps[2]!.live?.lastFailure !== undefined);
+    const live = await waitForBooking(api.app, created.bookingId, (v) => step(v, 'payment').live?.lastFailure !== undefined);
     expect(live.source).toBe('workflow');
     expect(live.status).toBe('PENDING');
     expect(live.currentStep).toBe('payment');
-    expect(stepStates(live)).toEqual({ flight: 'DONE', hotel: 'DONE', payment: 'RUNNING' });
-    expect(live.steps[2]!.live!.attempt).toBeGreaterThanOrEqual(1);
-    expect(live.steps[2]!.live!.lastFailure).toContain('injected transient fault 1 of 1');
+    expect(stepStates(live)).toEqual(runningAt('payment'));
+    expect(step(live, 'payment').live!.attempt).toBeGreaterThanOrEqual(1);
+    expect(step(live, 'payment').live!.lastFailure).toContain('injected transient fault 1 of 1');
     expect(live.flight).toMatchObject({ price: '220.00' });
     expect(live.hotel).toMatchObject({ nights: 3, price: '540.00' });
     expect(live.payment).toMatchObject({ amount: '760.00' });
@@ -107,12 +104,12 @@ describe('POST /bookings and GET /bookings/:id', () => {
       payment: { amount: '760.00', currency: 'USD', last4: '4242', brand: 'visa' },
     });
     expect(done).not.toHaveProperty('failure');
-    expect(stepStates(done)).toEqual({ flight: 'DONE', hotel: 'DONE', payment: 'DONE' });
-    expect(done.steps.map((s) => s.attempts)).toEqual([1, 1, 2]);
+    expect(stepStates(done)).toEqual(everyStep('DONE'));
+    expect(byStep(done, (s) => s.attempts)).toEqual(everyStep(1, { payment: 2 }));
     expect(done.steps.every((s) => s.live === undefined)).toBe(true);
     expect(done.version).toBeGreaterThan(live.version);
     const rows = await serviceRows(h.tdb.db, created.bookingId);
-    expect(done.steps.map((s) => s.reference)).toEqual([rows.flight!.id, rows.hotel!.id, rows.payment!.id]);
+    expect(byStep(done, (s) => s.reference)).toEqual(eachStep((name) => rows[name]!.id));
     expect(done.flight?.reservationId).toBe(rows.flight!.id);
     expect(done.hotel?.reservationId).toBe(rows.hotel!.id);
     expect(done.payment?.paymentId).toBe(rows.payment!.id);
@@ -135,7 +132,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const id = (res.body as BookingView).bookingId;
     made.bob = id;
     // Held while the payment is retried...
-    await waitForBooking(api.app, id, (v) => v.steps[2]!.state === 'RUNNING');
+    await waitForBooking(api.app, id, (v) => step(v, 'payment').state === 'RUNNING');
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);
     expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore - 1);
 
@@ -143,9 +140,9 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(done).toMatchObject({ status: 'FAILED', source: 'read-model', currentStep: null, cancelRequested: false });
     expect(done.failure).toMatchObject({ step: 'payment', type: 'CardExpired' });
     expect(done.failure!.message).toContain('expired');
-    expect(stepStates(done)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' });
-    expect(done.steps[2]!.error).toMatchObject({ type: 'CardExpired' });
-    expect(compensationsOf(done)).toEqual(['refundPayment:NOTHING_TO_UNDO', 'cancelHotel:UNDONE', 'cancelFlight:UNDONE']);
+    expect(stepStates(done)).toEqual(failedAt('payment'));
+    expect(step(done, 'payment').error).toMatchObject({ type: 'CardExpired' });
+    expect(compensationsOf(done)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
     expectConforms(await request(api.app).get(`/bookings/${id}`), 'GET', '/bookings/{id}');
     // ...and given back by the compensations.
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore);
@@ -166,8 +163,8 @@ describe('POST /bookings and GET /bookings/:id', () => {
     made.carol = id;
     const done = await waitForBooking(api.app, id);
     expect(done).toMatchObject({ status: 'FAILED', failure: { step: 'flight', type: 'FlightNotFound' } });
-    expect(stepStates(done)).toEqual({ flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' });
-    expect(compensationsOf(done)).toEqual(['cancelFlight:NOTHING_TO_UNDO']);
+    expect(stepStates(done)).toEqual(failedAt('flight'));
+    expect(compensationsOf(done)).toEqual(compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }));
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.hotel).toBeNull();
     expect(rows.payment).toBeNull();
@@ -178,7 +175,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const res = await postBooking(api.app, bookingBody({ customerId: 'carol', hotel: { hotelId: SOLD_OUT_HOTEL } }));
     const done = await waitForBooking(api.app, (res.body as BookingView).bookingId);
     expect(done).toMatchObject({ status: 'FAILED', failure: { step: 'hotel', type: 'HotelSoldOut' } });
-    expect(stepStates(done)).toEqual({ flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' });
+    expect(stepStates(done)).toEqual(failedAt('hotel'));
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore);
   });
 
@@ -392,7 +389,7 @@ describe('when the worker does not answer', () => {
     const res = await postBooking(down.app, bookingBody({ customerId: 'dave', faults: { chargePayment: 'transient:9' } }));
     const id = (res.body as BookingView).bookingId;
     // Read through the app with the patient deadline while the worker still runs.
-    const running = await waitForBooking(api.app, id, (v) => v.steps[2]!.state === 'RUNNING');
+    const running = await waitForBooking(api.app, id, (v) => step(v, 'payment').state === 'RUNNING');
     expect(running.source).toBe('workflow');
     await down.stop();
 

@@ -6,6 +6,7 @@ import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { compensationsFrom, everyStep, failedAt, runningAt, step, undoneThrough } from '../helpers/steps.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
   bookingBody,
@@ -80,11 +81,11 @@ describe('the user cancels', () => {
       cancelRequested: true,
       failure: { step: 'flight', type: 'Cancelled', message: 'cancelled by the user: changed my mind' },
     });
-    const states = stepStates(done);
-    expect(['SKIPPED', 'FAILED']).toContain(states.flight);
-    expect(states).toMatchObject({ hotel: 'SKIPPED', payment: 'SKIPPED' });
+    const flight = step(done, 'flight').state;
+    expect(['SKIPPED', 'FAILED']).toContain(flight);
+    expect(stepStates(done)).toEqual(everyStep('SKIPPED', { flight }));
     // Only the flight's undo can have run, and it found nothing to undo.
-    expect(compensationsOf(done)).toEqual(states.flight === 'FAILED' ? ['cancelFlight:NOTHING_TO_UNDO'] : []);
+    expect(compensationsOf(done)).toEqual(flight === 'FAILED' ? compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }) : []);
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.flight?.status ?? 'none').not.toBe('RESERVED');
     expect(rows.hotel).toBeNull();
@@ -107,7 +108,7 @@ describe('the user cancels', () => {
     await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: id } }), (r) => r !== null, { what: 'hotel reservation' });
     expect(await inventory(t)).toEqual({ seats: before.seats - 1, rooms: before.rooms - 1 });
     const running = await waitForBooking(api.app, id, () => true);
-    expect(stepStates(running)).toEqual({ flight: 'DONE', hotel: 'RUNNING', payment: 'PENDING' });
+    expect(stepStates(running)).toEqual(runningAt('hotel'));
 
     const accepted = expectAccepted(await cancel(id), id, '/bookings/{id}/cancel');
     expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true, failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' } });
@@ -118,9 +119,9 @@ describe('the user cancels', () => {
 
     const done = await waitForBooking(api.app, id);
     expect(done).toMatchObject({ status: 'CANCELLED', failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' } });
-    expect(stepStates(done)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'SKIPPED' });
-    expect(compensationsOf(done)).toEqual(['cancelHotel:UNDONE', 'cancelFlight:UNDONE']);
-    expect(done.steps[0]!.undo).toMatchObject({ activity: 'cancelFlight', attempts: 2, outcome: 'UNDONE' });
+    expect(stepStates(done)).toEqual(undoneThrough('hotel'));
+    expect(compensationsOf(done)).toEqual(compensationsFrom('hotel'));
+    expect(step(done, 'flight').undo).toMatchObject({ activity: 'cancelFlight', attempts: 2, outcome: 'UNDONE' });
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');
@@ -134,9 +135,9 @@ describe('the user cancels', () => {
     const before = await inventory(t);
     const res = await postBooking(api.app, bookingBody({ customerId: 'cancel-c', ...t, faults: { chargePayment: 'transient:3' } }));
     const id = (res.body as BookingView).bookingId;
-    const running = await waitForBooking(api.app, id, (v) => v.steps[2]!.live?.lastFailure !== undefined);
-    expect(stepStates(running)).toEqual({ flight: 'DONE', hotel: 'DONE', payment: 'RUNNING' });
-    expect(running.steps[2]!.live!.lastFailure).toContain('injected transient fault');
+    const running = await waitForBooking(api.app, id, (v) => step(v, 'payment').live?.lastFailure !== undefined);
+    expect(stepStates(running)).toEqual(runningAt('payment'));
+    expect(step(running, 'payment').live!.lastFailure).toContain('injected transient fault');
 
     for (const res of [await retry(id), await resolve(id, { note: 'nothing to fix' })]) {
       expectError(res, 409, 'conflict');
@@ -146,9 +147,9 @@ describe('the user cancels', () => {
     expectAccepted(await cancel(id, { reason: 'too slow' }), id, '/bookings/{id}/cancel');
     const done = await waitForBooking(api.app, id);
     expect(done).toMatchObject({ status: 'CANCELLED', failure: { step: 'payment', type: 'Cancelled', message: 'cancelled by the user: too slow' } });
-    expect(stepStates(done)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' });
-    expect(done.steps[2]!.error).toMatchObject({ type: 'Cancelled' });
-    expect(compensationsOf(done)).toEqual(['refundPayment:NOTHING_TO_UNDO', 'cancelHotel:UNDONE', 'cancelFlight:UNDONE']);
+    expect(stepStates(done)).toEqual(failedAt('payment'));
+    expect(step(done, 'payment').error).toMatchObject({ type: 'Cancelled' });
+    expect(compensationsOf(done)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.payment?.status).toBe('VOIDED');
     expect(rows.flight?.status).toBe('CANCELLED');
@@ -190,9 +191,9 @@ describe('an operator fixes a compensation that failed for good', () => {
     const id = (res.body as BookingView).bookingId;
     const stuck = await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED');
     expect(stuck).toMatchObject({ source: 'workflow', currentStep: null, failure: { step: 'payment', type: 'CardDeclined' } });
-    expect(stepStates(stuck)).toEqual({ flight: 'COMPENSATED', hotel: 'COMPENSATION_FAILED', payment: 'FAILED' });
-    expect(compensationsOf(stuck)).toEqual(['refundPayment:NOTHING_TO_UNDO', 'cancelHotel:FAILED', 'cancelFlight:UNDONE']);
-    expect(stuck.steps[1]!.undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
+    expect(stepStates(stuck)).toEqual(failedAt('payment', { hotel: 'COMPENSATION_FAILED' }));
+    expect(compensationsOf(stuck)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO', hotel: 'FAILED' }));
+    expect(step(stuck, 'hotel').undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
     // The hotel room is still held; the seat was given back.
     expect(await inventory(t)).toEqual({ seats: before.seats, rooms: before.rooms - 1 });
     // The list reads the read model, which the workflow writes beside its wait: a moment later.

@@ -13,6 +13,7 @@ import type { FaultPlan } from '../../src/booking/faults.ts';
 import type { FlightRequest } from '../../src/activities/flights/types.ts';
 import { CARDS, FLIGHT, HOTEL_STAY, type HotelStay } from '../helpers/booking.ts';
 import { poll } from '../helpers/poll.ts';
+import { statesOf } from '../helpers/steps.ts';
 
 export interface BodyOverrides {
   customerId?: string;
@@ -66,8 +67,9 @@ export async function postBooking(app: Express, body: unknown, idempotencyKey?: 
   return res;
 }
 
-export const stepStates = (view: BookingView) => Object.fromEntries(view.steps.map((s) => [s.name, s.state]));
-export const compensationsOf = (view: BookingView) => view.compensations.map((c) => `${c.activity}:${c.outcome}`);
+/** Each step's state, in the view's order: compare with a ledger of test/helpers/steps.ts. */
+export const stepStates = (view: BookingView) => statesOf(view);
+export { compensationsOf } from '../helpers/steps.ts';
 
 export async function seatsAvailable(app: Express, flightNumber: string, date: string): Promise<number> {
   const res = await request(app).get('/flights').query({ flightNumber, date });

@@ -30,6 +30,7 @@ import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { poll } from '../helpers/poll.ts';
+import { byStep, everyStep, runningAt, statesOf, step, undoneBefore, undoneThrough } from '../helpers/steps.ts';
 import { parseSse } from '../api/support.ts';
 import { startTemporalDevServer, type DevServer } from './support.ts';
 
@@ -163,7 +164,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     await poll(() => serviceRows(stack.db, waiting), (r) => r.payment?.status === 'CAPTURED', { what: 'the payment captured', timeoutMs: 30_000 });
     expect((await api(`/bookings/${waiting}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(202);
 
-    await waitFor(running, (v) => v.steps.find((s) => s.name === 'payment')?.live?.attempt !== undefined && v.steps[0]!.state === 'DONE', 'retrying its payment');
+    await waitFor(running, (v) => step(v, 'payment').live?.attempt !== undefined && step(v, 'flight').state === 'DONE', 'retrying its payment');
     await waitFor(held, (v) => v.status === 'HELD', 'HELD');
     await waitFor(waiting, (v) => v.status === 'COMPENSATION_FAILED', 'COMPENSATION_FAILED');
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual({ seats: before.running.seats - 2, rooms: before.running.rooms - 2 });
@@ -181,14 +182,14 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
       expect(v.failure!.message).toMatch(/^its workflow was terminated while the booking was (PENDING|HELD|COMPENSATION_FAILED); the reconciler gave back what it held \(refundPayment .*, cancelHotel undone, cancelFlight undone\)/);
     }
     const [r, h, w] = ended;
-    const undoOf = (v: BookingView) => Object.fromEntries(v.steps.map((s) => [s.name, s.undo?.outcome]));
-    expect(undoOf(r!)).toEqual({ flight: 'UNDONE', hotel: 'UNDONE', payment: 'NOTHING_TO_UNDO' });
-    expect(undoOf(h!)).toEqual({ flight: 'UNDONE', hotel: 'UNDONE', payment: 'NOTHING_TO_UNDO' });
-    expect(undoOf(w!)).toEqual({ flight: 'UNDONE', hotel: 'UNDONE', payment: 'UNDONE' });
+    const undoOutcomes = (v: BookingView) => byStep(v, (s) => s.undo?.outcome);
+    expect(undoOutcomes(r!)).toEqual(everyStep('UNDONE', { payment: 'NOTHING_TO_UNDO' }));
+    expect(undoOutcomes(h!)).toEqual(everyStep('UNDONE', { payment: 'NOTHING_TO_UNDO' }));
+    expect(undoOutcomes(w!)).toEqual(everyStep('UNDONE'));
     // The earlier failure is kept in the reason: the customer's cancel, before the refund failed.
     expect(w!.failure!.message).toContain('before that, payment: Cancelled');
-    expect(r!.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED']);
-    expect(h!.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'SKIPPED']);
+    expect(statesOf(r!)).toEqual(undoneThrough('payment'));
+    expect(statesOf(h!)).toEqual(undoneBefore('payment'));
 
     // What the services hold: nothing. Seats and rooms are back, the captured payment refunded.
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before.running);
@@ -271,13 +272,15 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
     // Paused for longer than its backoff: no new attempt, and the booking still runs.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     expect(await pendingActivity(handle, 'chargePayment')).toMatchObject({ paused: true, attempt: paused!.attempt });
-    expect(await view(id)).toMatchObject({ status: 'PENDING', steps: [{ state: 'DONE' }, { state: 'DONE' }, { state: 'RUNNING' }] });
+    const waiting = await view(id);
+    expect(waiting.status).toBe('PENDING');
+    expect(statesOf(waiting)).toEqual(runningAt('payment'));
 
     // The provider is back: retry every second from now on, and go.
     await temporalCli('activity', 'update-options', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId, '--retry-initial-interval', '1s', '--retry-maximum-interval', '1s');
     await temporalCli('activity', 'unpause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId);
     const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 30_000);
-    expect(done.steps[2]).toMatchObject({ state: 'DONE', attempts: 6 });
+    expect(step(done, 'payment')).toMatchObject({ state: 'DONE', attempts: 6 });
     expect((await serviceRows(stack.db, id)).payment?.status).toBe('CAPTURED');
   }, 120_000);
 });
@@ -341,7 +344,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     await temporalCli('workflow', 'reset', '--query', touched, '--type', 'BuildId', '--build-id', 'bad', '--reason', 'bad deploy rolled back', '--yes');
     for (const id of stuck) {
       const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
-      expect(done.steps.map((s) => s.state)).toEqual(['DONE', 'DONE', 'DONE']);
+      expect(statesOf(done)).toEqual(everyStep('DONE'));
       expect(await buildOf(id)).toBe('v1');
       const rows = await serviceRows(stack.db, id);
       expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual(['RESERVED', 'RESERVED', 'CAPTURED']);

@@ -108,9 +108,10 @@ export async function waitForStatus(page: Page, statuses: BookingStatus | Bookin
   return (await page.locator('#booking-status').getAttribute('data-status')) as BookingStatus;
 }
 
-export async function stepStates(page: Page): Promise<Record<string, string | null>> {
-  return page.evaluate((): Record<string, string | null> =>
-    Object.fromEntries([...document.querySelectorAll('[data-step]')].map((row) => [row.getAttribute('data-step') ?? '', row.getAttribute('data-state')])),
+/** Each step row's state, in the page's order: compare with a ledger of test/helpers/steps.ts. */
+export async function stepStates(page: Page): Promise<[string, string | null][]> {
+  return page.evaluate((): [string, string | null][] =>
+    [...document.querySelectorAll('[data-step]')].map((row) => [row.getAttribute('data-step') ?? '', row.getAttribute('data-state')]),
   );
 }
 

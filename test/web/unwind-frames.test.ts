@@ -3,6 +3,10 @@
 import { describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/schemas.ts';
 import { unwindFrames } from '../../src/web/live-view.ts';
+import type { StepName } from '../../src/booking/steps.ts';
+import { failedAt, ledger, pendingEntries, statesOf, stepOf, stepsBefore, undoOf, unwindFrom } from '../helpers/steps.ts';
+
+type Step = BookingView['steps'][number];
 
 function view(overrides: Partial<BookingView>): BookingView {
   return {
@@ -10,11 +14,7 @@ function view(overrides: Partial<BookingView>): BookingView {
     customerId: 'c1',
     status: 'PENDING',
     currentStep: null,
-    steps: [
-      { name: 'flight', state: 'PENDING', attempts: 0 },
-      { name: 'hotel', state: 'PENDING', attempts: 0 },
-      { name: 'payment', state: 'PENDING', attempts: 0 },
-    ],
+    steps: pendingEntries(),
     compensations: [],
     cancelRequested: false,
     version: 1,
@@ -26,37 +26,44 @@ function view(overrides: Partial<BookingView>): BookingView {
   };
 }
 
+/** A step the unwind undid. */
+const undone = (name: StepName): Step => ({
+  name,
+  state: 'COMPENSATED',
+  attempts: 1,
+  reference: `${name}-1`,
+  undo: { activity: undoOf(name), attempts: 1, outcome: 'UNDONE' },
+});
+
+/** The payment failed (the card expired), with nothing to undo; every step before it was undone, last first. */
 const expiredCardDone = view({
   status: 'FAILED',
   version: 15,
   steps: [
-    { name: 'flight', state: 'COMPENSATED', attempts: 1, reference: 'f', undo: { activity: 'cancelFlight', attempts: 1, outcome: 'UNDONE' } },
-    { name: 'hotel', state: 'COMPENSATED', attempts: 1, reference: 'h', undo: { activity: 'cancelHotel', attempts: 1, outcome: 'UNDONE' } },
+    ...stepsBefore('payment').map(undone),
     {
       name: 'payment',
       state: 'FAILED',
       attempts: 1,
       error: { type: 'CardExpired', message: 'expired' },
-      undo: { activity: 'refundPayment', attempts: 1, outcome: 'NOTHING_TO_UNDO' },
+      undo: { activity: undoOf('payment'), attempts: 1, outcome: 'NOTHING_TO_UNDO' },
     },
   ],
-  compensations: [
-    { step: 'payment', activity: 'refundPayment', outcome: 'NOTHING_TO_UNDO' },
-    { step: 'hotel', activity: 'cancelHotel', outcome: 'UNDONE' },
-    { step: 'flight', activity: 'cancelFlight', outcome: 'UNDONE' },
-  ],
+  compensations: unwindFrom('payment').map((activity) => ({
+    step: stepOf(activity),
+    activity,
+    outcome: stepOf(activity) === 'payment' ? 'NOTHING_TO_UNDO' : 'UNDONE',
+  })),
 });
-
-const states = (v: BookingView) => v.steps.map((s) => `${s.name}:${s.state}`).join(' ');
 
 describe('unwindFrames', () => {
   test('three compensations in one event become one stage each, in the order they ran', () => {
     const frames = unwindFrames(view({}), expiredCardDone);
-    expect(frames.map(states)).toEqual([
-      'flight:DONE hotel:DONE payment:COMPENSATING',
-      'flight:DONE hotel:COMPENSATING payment:FAILED',
-      'flight:COMPENSATING hotel:COMPENSATED payment:FAILED',
-      'flight:COMPENSATED hotel:COMPENSATED payment:FAILED',
+    expect(frames.map(statesOf)).toEqual([
+      ledger({ flight: 'DONE', hotel: 'DONE', payment: 'COMPENSATING' }),
+      ledger({ flight: 'DONE', hotel: 'COMPENSATING', payment: 'FAILED' }),
+      ledger({ flight: 'COMPENSATING', hotel: 'COMPENSATED', payment: 'FAILED' }),
+      failedAt('payment'),
     ]);
     expect(frames.map((f) => f.status)).toEqual(['COMPENSATING', 'COMPENSATING', 'COMPENSATING', 'FAILED']);
     expect(frames.at(-1)).toBe(expiredCardDone);

@@ -3,13 +3,23 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { CARDS, EXPECTED_TOTAL_CENTS, HOTEL } from '../helpers/booking.ts';
 import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
+import {
+  FORWARD_ACTIVITIES,
+  activityOf,
+  byStep,
+  compensationsFrom,
+  compensationsOf,
+  eachStep,
+  everyStep,
+  failedAt,
+  step,
+  stepOf,
+  stepsThrough,
+  unwindFrom,
+} from '../helpers/steps.ts';
 import { activitySequence, patchesIn } from '../helpers/temporal.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
-import { TRIP_STEPS } from '../../src/booking/steps.ts';
-
-/** Each step's forward activity, from the step table. */
-const FORWARD_ACTIVITIES = TRIP_STEPS.map((s) => s.activity);
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,23 +29,21 @@ afterAll(async () => {
   await h?.close();
 });
 
-const ALL_UNDONE = ['refundPayment', 'cancelHotel', 'cancelFlight'];
-
 test('a booking that succeeds is CONFIRMED, charged the sum of the reserved prices', async () => {
   const run = await runBooking(h);
   await expectSaga(h, run, {
     status: 'CONFIRMED',
-    steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+    steps: everyStep('DONE'),
     compensations: [],
   });
   expect(run.result?.status).toBe('CONFIRMED');
   expect(run.state.payment).toMatchObject({ amountCents: EXPECTED_TOTAL_CENTS, currency: 'USD', last4: '4242' });
-  expect(run.state.steps.map((s) => s.attempts)).toEqual([1, 1, 1]);
+  expect(byStep(run.state, (s) => s.attempts)).toEqual(everyStep(1));
   const rows = await serviceRows(h.tdb.db, run.input.bookingId);
   expect(rows.flight).toMatchObject({ status: 'RESERVED', seats: 1, priceCents: 22_000 });
   expect(rows.hotel).toMatchObject({ status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
   expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: EXPECTED_TOTAL_CENTS });
-  expect(run.state.steps.map((s) => s.reference)).toEqual([rows.flight!.id, rows.hotel!.id, rows.payment!.id]);
+  expect(byStep(run.state, (s) => s.reference)).toEqual(eachStep((name) => rows[name]!.id));
   expect(rows.booking).toMatchObject({ totalCents: EXPECTED_TOTAL_CENTS, flightCents: 22_000, hotelCents: 54_000 });
 });
 
@@ -48,7 +56,8 @@ test('the flight reservation assigns the seats in its own transaction: window se
   for (const seat of seats) expect(seat).toMatch(/^\d+[AF]$/);
   expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
   const history = await run.handle.fetchHistory();
-  expect(activitySequence(history).slice(0, 2)).toEqual(['reserveFlight', 'reserveHotel']);
+  const throughHotel = stepsThrough('hotel').map(activityOf);
+  expect(activitySequence(history).slice(0, throughHotel.length)).toEqual(throughHotel);
   expect(await invariantViolations(h.tdb.db)).toEqual([]);
 });
 
@@ -57,11 +66,11 @@ test('a confirmed booking costs three service calls and one read-model write, wi
   expect(run.state.status).toBe('CONFIRMED');
   const history = await run.handle.fetchHistory();
   // CONFIRMED reaches the read model only from the task after the one that decided it (an activity).
-  expect(activitySequence(history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+  expect(activitySequence(history)).toEqual([...FORWARD_ACTIVITIES, 'syncBooking']);
   expect(patchesIn(history)).toEqual([]);
   expect(history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
-  // One workflow task per activity task, plus the first.
-  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(5);
+  // One workflow task per activity task (each step's, the read-model write), plus the first.
+  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(FORWARD_ACTIVITIES.length + 2);
   expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: BigInt(run.state.version) });
 });
 
@@ -70,8 +79,8 @@ describe('business failures unwind the stack', () => {
     const run = await runBooking(h, { flight: { flightNumber: SOLD_OUT_FLIGHT } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' },
-      compensations: ['cancelFlight'],
+      steps: failedAt('flight'),
+      compensations: unwindFrom('flight'),
       failure: { step: 'flight', type: 'FlightSoldOut' },
     });
     expect(run.state.compensations).toEqual([{ step: 'flight', activity: 'cancelFlight', outcome: 'NOTHING_TO_UNDO' }]);
@@ -83,8 +92,8 @@ describe('business failures unwind the stack', () => {
     const run = await runBooking(h, { flight: { flightNumber: 'XX999' } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' },
-      compensations: ['cancelFlight'],
+      steps: failedAt('flight'),
+      compensations: unwindFrom('flight'),
       failure: { step: 'flight', type: 'FlightNotFound' },
     });
   });
@@ -94,8 +103,8 @@ describe('business failures unwind the stack', () => {
     const run = await runBooking(h, { hotel: { hotelId: SOLD_OUT_HOTEL } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
-      compensations: ['cancelHotel', 'cancelFlight'],
+      steps: failedAt('hotel'),
+      compensations: unwindFrom('hotel'),
       failure: { step: 'hotel', type: 'HotelSoldOut' },
     });
     expect(await seatsLeft()).toBe(before);
@@ -106,8 +115,8 @@ describe('business failures unwind the stack', () => {
     const run = await runBooking(h, { hotel: { hotelId: 'HTL-NOWHERE' } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
-      compensations: ['cancelHotel', 'cancelFlight'],
+      steps: failedAt('hotel'),
+      compensations: unwindFrom('hotel'),
       failure: { step: 'hotel', type: 'HotelNotFound' },
     });
   });
@@ -120,11 +129,11 @@ describe('business failures unwind the stack', () => {
     const run = await runBooking(h, { card });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
-      compensations: ALL_UNDONE,
+      steps: failedAt('payment'),
+      compensations: unwindFrom('payment'),
       failure: { step: 'payment', type },
     });
-    expect(run.state.compensations.map((c) => c.outcome)).toEqual(['NOTHING_TO_UNDO', 'UNDONE', 'UNDONE']);
+    expect(compensationsOf(run.state)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
     expect([await seatsLeft(), await roomsLeft()]).toEqual([seats, rooms]);
     const rows = await serviceRows(h.tdb.db, run.input.bookingId);
     expect(rows.payment?.status).toBe('VOIDED');
@@ -133,14 +142,16 @@ describe('business failures unwind the stack', () => {
 });
 
 describe('injected faults', () => {
-  test.each([
-    ['reserveFlight', { flight: 'FAILED', hotel: 'SKIPPED', payment: 'SKIPPED' }, ['cancelFlight'], 'flight'],
-    ['reserveHotel', { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' }, ['cancelHotel', 'cancelFlight'], 'hotel'],
-    ['chargePayment', { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' }, ALL_UNDONE, 'payment'],
-  ] as const)('%s: fail is not retried and unwinds what ran', async (target, steps, compensations, step) => {
+  test.each(FORWARD_ACTIVITIES)('%s: fail is not retried and unwinds what ran', async (target) => {
+    const failing = stepOf(target);
     const run = await runBooking(h, { faults: { [target]: 'fail' } });
-    await expectSaga(h, run, { status: 'FAILED', steps, compensations, failure: { step, type: 'InjectedFailure' } });
-    expect(run.state.steps.find((s) => s.name === step)?.attempts).toBe(1);
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: failedAt(failing),
+      compensations: unwindFrom(failing),
+      failure: { step: failing, type: 'InjectedFailure' },
+    });
+    expect(step(run.state, failing).attempts).toBe(1);
   });
 
   test.each(FORWARD_ACTIVITIES)(
@@ -149,11 +160,10 @@ describe('injected faults', () => {
       const run = await runBooking(h, { faults: { [target]: 'transient:2' } });
       await expectSaga(h, run, {
         status: 'CONFIRMED',
-        steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+        steps: everyStep('DONE'),
         compensations: [],
       });
-      const attempts = Object.fromEntries(run.state.steps.map((s) => [s.name, s.attempts]));
-      expect(attempts).toEqual(Object.fromEntries(TRIP_STEPS.map((s) => [s.name, s.activity === target ? 3 : 1])));
+      expect(byStep(run.state, (s) => s.attempts)).toEqual(eachStep((name) => (activityOf(name) === target ? 3 : 1)));
     },
   );
 
@@ -161,21 +171,21 @@ describe('injected faults', () => {
     const run = await runBooking(h, { faults: { reserveHotel: 'transient:5' } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'COMPENSATED', hotel: 'FAILED', payment: 'SKIPPED' },
-      compensations: ['cancelHotel', 'cancelFlight'],
+      steps: failedAt('hotel'),
+      compensations: unwindFrom('hotel'),
       failure: { step: 'hotel', type: 'InjectedTransientFault' },
     });
-    expect(run.state.steps[1]?.attempts).toBe(3);
+    expect(step(run.state, 'hotel').attempts).toBe(3);
   });
 
-  test.each(['refundPayment', 'cancelHotel', 'cancelFlight'] as const)(
+  test.each(unwindFrom('payment'))(
     '%s: transient:3 is retried until the compensation succeeds',
     async (target) => {
       const run = await runBooking(h, { card: CARDS.declined, faults: { [target]: 'transient:3' } });
       await expectSaga(h, run, {
         status: 'FAILED',
-        steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
-        compensations: ALL_UNDONE,
+        steps: failedAt('payment'),
+        compensations: unwindFrom('payment'),
         failure: { step: 'payment', type: 'CardDeclined' },
       });
       const undo = run.state.steps.find((s) => s.undo?.activity === target)?.undo;
@@ -189,10 +199,10 @@ describe('outages, in skipped time', () => {
     const run = await runBooking(h, { faults: { chargePayment: 'outage:2h' } });
     await expectSaga(h, run, {
       status: 'CONFIRMED',
-      steps: { flight: 'DONE', hotel: 'DONE', payment: 'DONE' },
+      steps: everyStep('DONE'),
       compensations: [],
     });
-    expect(run.state.steps[2]!.attempts).toBeGreaterThan(10);
+    expect(step(run.state, 'payment').attempts).toBeGreaterThan(10);
     // The workflow's own clock saw the two hours go by.
     expect(Date.parse(run.state.updatedAt) - Date.parse(run.state.createdAt)).toBeGreaterThanOrEqual(2 * 3_600_000);
   });
@@ -201,8 +211,8 @@ describe('outages, in skipped time', () => {
     const run = await runBooking(h, { faults: { chargePayment: 'outage:4h' } });
     await expectSaga(h, run, {
       status: 'FAILED',
-      steps: { flight: 'COMPENSATED', hotel: 'COMPENSATED', payment: 'FAILED' },
-      compensations: ALL_UNDONE,
+      steps: failedAt('payment'),
+      compensations: unwindFrom('payment'),
       failure: { step: 'payment', type: 'ServiceUnavailable' },
     });
     expect(run.state.failure?.message).toMatch(/^retry budget ran out; last error: chargePayment: service unavailable/);

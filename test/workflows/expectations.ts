@@ -1,12 +1,14 @@
 import { expect } from 'vitest';
-import type { BookingStatus, StepState } from '../../src/booking/booking.ts';
+import type { BookingStatus } from '../../src/booking/booking.ts';
 import type { StepName } from '../../src/booking/steps.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
+import { statesOf, step, type Ledger } from '../helpers/steps.ts';
 import { failureTypes, type BookingRun, type Harness } from './harness.ts';
 
 export interface SagaExpectation {
   status: BookingStatus;
-  steps: Record<StepName, StepState>;
+  /** Each step's state, in the table's order (test/helpers/steps.ts builds them). */
+  steps: Ledger;
   /** Compensation activities in the order they ran. */
   compensations: readonly string[];
   /** The failure's step and type, for FAILED bookings. */
@@ -19,12 +21,12 @@ export interface SagaExpectation {
 export async function expectSaga(h: Harness, run: BookingRun, expected: SagaExpectation): Promise<void> {
   const { state } = run;
   expect(state.status).toBe(expected.status);
-  expect(Object.fromEntries(state.steps.map((s) => [s.name, s.state]))).toEqual(expected.steps);
+  expect(statesOf(state)).toEqual(expected.steps);
   expect(state.compensations.map((c) => c.activity)).toEqual(expected.compensations);
   expect(run.compensations).toEqual(expected.compensations);
   if (expected.failure) {
     expect(state.failure).toMatchObject(expected.failure);
-    expect(state.steps.find((s) => s.name === expected.failure!.step)?.error?.type).toBe(expected.failure.type);
+    expect(step(state, expected.failure.step).error?.type).toBe(expected.failure.type);
   }
   if (expected.status === 'FAILED') {
     // The workflow fails with BookingFailed, caused by the step's ActivityFailure and its cause.

@@ -14,6 +14,7 @@ import { bookingBody } from '../api/support.ts';
 import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
 import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';
 import { poll } from '../helpers/poll.ts';
+import { FORWARD_ACTIVITIES } from '../helpers/steps.ts';
 import { activitySequence } from '../helpers/temporal.ts';
 
 const run = promisify(execFile);
@@ -57,7 +58,7 @@ describe('temporal workflow reset', () => {
       timeoutMs: 30_000,
     });
     const history = await stack.client.workflow.getHandle(workflowIdFor(id), rerun.runId).fetchHistory();
-    expect(activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment']);
+    expect(activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual(FORWARD_ACTIVITIES);
 
     // The same reservations and payment: nothing taken twice.
     const rowsAfter = await serviceRows(stack.db, id);
