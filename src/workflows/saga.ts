@@ -23,6 +23,9 @@ export interface TripSagaOptions {
   before?: (step: string) => Promise<void>;
 }
 
+/** A trip's saga, as tripSaga makes it. */
+export type TripSaga = ReturnType<typeof tripSaga>;
+
 /** The trip's steps as a saga over the booking's state. */
 export function tripSaga(input: BookTripInput, state: BookingState, options: TripSagaOptions) {
   const { startedAt, faults } = options;
