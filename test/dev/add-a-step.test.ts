@@ -163,7 +163,7 @@ describe('adding a car rental step', () => {
       await web.fillForm(page, { customerId: 'car-page' });
       const id = await web.book(page);
       expect(await web.waitForStatus(page, ['CONFIRMED', 'FAILED'])).toBe('CONFIRMED');
-      expect(await web.stepStates(page)).toEqual({ flight: 'DONE', hotel: 'DONE', car: 'DONE', payment: 'DONE' });
+      expect(await web.stepStates(page)).toEqual([['flight', 'DONE'], ['hotel', 'DONE'], ['car', 'DONE'], ['payment', 'DONE']]);
       await expect.poll(() => web.stepRow(page, 'car' as never).textContent()).toMatch(/Car.*reserveCar/s);
       expect((await web.waitForClosed(h, id)).status).toBe('CONFIRMED');
       expect(await problems()).toEqual([]);
