@@ -4,7 +4,7 @@ import type { Db } from '../db/client.ts';
 import type { BookingState, BookingStatus } from '../booking/booking.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from './errors.ts';
-import { money } from './schemas.ts';
+import { money } from '../common/money.ts';
 
 export interface BookingListQuery {
   status?: BookingStatus;

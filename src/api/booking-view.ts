@@ -3,7 +3,8 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { workflowIdFor, type BookingState } from '../booking/booking.ts';
 import { stepOfActivity, type StepName } from '../booking/steps.ts';
-import { money, type BookingView } from './schemas.ts';
+import type { BookingView } from './schemas.ts';
+import { serviceViews } from './services.ts';
 
 /** Pending activity facts from DescribeWorkflowExecution, keyed by step. */
 export type LiveSteps = Partial<Record<StepName, { attempt: number; lastFailure?: string; nextAttemptAt?: string }>>;
@@ -57,42 +58,7 @@ export function toView(state: BookingState, source: BookingView['source'], histo
       ...(live[s.name] && isRunning(s) ? { live: live[s.name] } : {}),
     })),
     compensations: state.compensations,
-    ...(state.flight
-      ? {
-          flight: {
-            flightNumber: state.flight.flightNumber,
-            date: state.flight.date,
-            seats: state.flight.seats,
-            ...(state.flight.seatNumbers ? { seatNumbers: state.flight.seatNumbers } : {}),
-            ...(state.flight.priceCents === undefined ? {} : { price: money(state.flight.priceCents) }),
-            ...(state.flight.reservationId ? { reservationId: state.flight.reservationId } : {}),
-          },
-        }
-      : {}),
-    ...(state.hotel
-      ? {
-          hotel: {
-            hotelId: state.hotel.hotelId,
-            checkIn: state.hotel.checkIn,
-            checkOut: state.hotel.checkOut,
-            rooms: state.hotel.rooms,
-            ...(state.hotel.nights === undefined ? {} : { nights: state.hotel.nights }),
-            ...(state.hotel.priceCents === undefined ? {} : { price: money(state.hotel.priceCents) }),
-            ...(state.hotel.reservationId ? { reservationId: state.hotel.reservationId } : {}),
-          },
-        }
-      : {}),
-    ...(state.payment
-      ? {
-          payment: {
-            ...(state.payment.amountCents === undefined ? {} : { amount: money(state.payment.amountCents) }),
-            currency: state.payment.currency,
-            last4: state.payment.last4,
-            brand: state.payment.brand,
-            ...(state.payment.paymentId ? { paymentId: state.payment.paymentId } : {}),
-          },
-        }
-      : {}),
+    ...serviceViews(state),
     ...(state.failure ? { failure: state.failure } : {}),
     ...(state.resolution ? { resolution: state.resolution } : {}),
     ...(state.cancelledBy ? { cancelledBy: state.cancelledBy } : {}),

@@ -2,7 +2,8 @@
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
 import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../booking/booking.ts';
-import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, hotelsQuerySchema, travelDate, travelWindow } from './schemas.ts';
+import { travelDate, travelWindow } from '../activities/shared/request-fields.ts';
+import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, hotelsQuerySchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 

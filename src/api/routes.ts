@@ -3,6 +3,8 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { freeRoomsForStay } from '../activities/hotels/room-nights.ts';
+import { checkOutFor } from '../activities/hotels/schema.ts';
+import { money } from '../common/money.ts';
 import { fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
 import { workflowIdFor } from '../booking/booking.ts';
 import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
@@ -18,13 +20,11 @@ import {
   bookingListQuerySchema,
   bookingRequestSchema,
   cancelRequestSchema,
-  checkOutFor,
   confirmRequestSchema,
   extendHoldRequestSchema,
   flightsQuerySchema,
   hotelsQuerySchema,
   idempotencyKeySchema,
-  money,
   resolveRequestSchema,
   type BookingView,
 } from './schemas.ts';

@@ -1,20 +1,16 @@
 // The API's contract, in zod: these schemas validate requests, type the responses, and are the
 // one source of the OpenAPI document (src/api/openapi.ts).
 import { z } from 'zod';
-import { DAY_MS, fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
-import { luhnValid } from '../activities/payments/cards.ts';
+import { DAY_MS, fromDbDate } from '../common/dates.ts';
 import { CURSOR_PATTERN } from './cursor.ts';
 import { personText } from './text.ts';
 import { BOOKING_ID_PATTERN, BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES, STEP_STATES } from '../booking/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../booking/faults.ts';
-import { SEAT_PREFERENCES } from '../activities/flights/types.ts';
 import { STEP_NAMES } from '../booking/steps.ts';
-
-export const MAX_DAYS_AHEAD = 365;
-export const MAX_NIGHTS = 30;
-
-/** Today's UTC midnight, in ms. */
-const utcToday = (nowMs = Date.now()): number => toDbDate(utcDay(0, new Date(nowMs))).getTime();
+import { FLIGHT_NUMBER_PATTERN } from '../activities/flights/schema.ts';
+import { MAX_NIGHTS } from '../activities/hotels/schema.ts';
+import { paymentSchema } from '../activities/payments/schema.ts';
+import { serviceRequestShape, serviceViewShape } from './services.ts';
 
 const isoDay = (ms: number) => fromDbDate(new Date(ms));
 
@@ -24,15 +20,6 @@ export const calendarDate = z
   .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
   .refine((s) => !s.startsWith('0000') && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
   .meta({ format: 'date' });
-
-/**
- * The days a booking may name: today (UTC) to MAX_DAYS_AHEAD days ahead. The OpenAPI document
- * states the window as a pattern (travelDatePattern), regenerated each day.
- */
-export function travelWindow(now = Date.now()): { from: string; to: string } {
-  const today = utcToday(now);
-  return { from: isoDay(today), to: isoDay(today + MAX_DAYS_AHEAD * DAY_MS) };
-}
 
 /** Two-digit numbers from `lo` to `hi` (zero-padded), as a regex alternation. */
 function twoDigitRange(lo: number, hi: number): string {
@@ -67,20 +54,6 @@ export function dateRangePattern(from: string, to: string): string {
   return `^(?:${[...years].map(([y, months]) => `${y}-(?:${months.join('|')})`).join('|')})$`;
 }
 
-/** A real calendar date from today (UTC) up to MAX_DAYS_AHEAD days ahead. */
-export const travelDate = z
-  .string()
-  .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
-  .refine((s) => Date.parse(`${s}T00:00:00Z`) >= utcToday(), 'must not be in the past')
-  .refine((s) => Date.parse(`${s}T00:00:00Z`) <= utcToday() + MAX_DAYS_AHEAD * DAY_MS, `must be within ${MAX_DAYS_AHEAD} days`)
-  .meta({
-    description: `A date (YYYY-MM-DD) from today (UTC) to ${MAX_DAYS_AHEAD} days ahead. The pattern states that window and changes each day.`,
-    example: '2027-03-14',
-  });
-
-const count = (what: string) => z.int().min(1, `at least 1 ${what}`).max(9, `at most 9 ${what}`);
-
 /**
  * A fault mode, as parseFault (src/shared.ts) reads it, spelled as one regex so that the OpenAPI
  * document states it exactly: fail, transient:1–99, timeout, timeout:1–99, or outage:N<unit> of at
@@ -97,46 +70,6 @@ export const faultMode = z
 export const faultsSchema = z
   .strictObject(Object.fromEntries(FAULT_TARGETS.map((t) => [t, faultMode.optional()])) as Record<FaultTarget, z.ZodOptional<typeof faultMode>>)
   .meta({ description: 'Failure injection per activity (only with FAULT_INJECTION=on).' });
-
-/** The card number: 12–19 digits that pass the Luhn check. `format: luhn` names the check, which no pattern can state. */
-export const cardNumber = z
-  .string()
-  .regex(/^[0-9]{12,19}$/, 'must be 12–19 digits')
-  .refine(luhnValid, 'is not a valid card number (Luhn check)')
-  .meta({
-    format: 'luhn',
-    description: 'Digits whose last one is the Luhn check digit (format: luhn). Tokenized at once; stored nowhere.',
-    example: '4242424242424242',
-  });
-
-/** The stay: a check-in day and a number of nights (the API works out the check-out day). */
-const hotelStay = z.strictObject({
-  hotelId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
-  checkIn: travelDate,
-  nights: z
-    .int()
-    .min(1, 'at least 1 night')
-    .max(MAX_NIGHTS, `a stay is at most ${MAX_NIGHTS} nights`)
-    .meta({ description: 'Nights of the stay; check-out is checkIn + nights.' }),
-  rooms: count('room'),
-});
-
-/** checkIn + nights days, as YYYY-MM-DD. */
-export function checkOutFor(checkIn: string, nights: number): string {
-  return isoDay(Date.parse(`${checkIn}T00:00:00Z`) + nights * DAY_MS);
-}
-
-/** A card as a client sends it: tokenized at once, never stored or passed on. */
-const cardSchema = z.strictObject({
-  number: cardNumber,
-  expMonth: z.int().min(1).max(12),
-  expYear: z
-    .union([z.int().min(0).max(99), z.int().min(2000).max(2099)], { error: 'must be YY or YYYY' })
-    .meta({ description: 'YY or YYYY. An expired card is accepted here and declined by the payment step.' }),
-  cvc: z.string().regex(/^[0-9]{3,4}$/, 'must be 3 or 4 digits'),
-});
-
-const paymentSchema = z.strictObject({ card: cardSchema });
 
 export const holdSchema = z
   .strictObject({
@@ -157,14 +90,7 @@ export const bookingRequestSchema = z
       .regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE)
       .optional()
       .meta({ description: "Optional: the customer is the bearer token's sub. A customer naming another customer gets 403; an operator may book on a customer's behalf." }),
-    flight: z.strictObject({
-      flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2–8 capital letters or digits'),
-      date: travelDate,
-      seats: count('seat'),
-      seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'Which seats the flight reservation assigns (default any).' }),
-    }),
-    hotel: hotelStay.transform(({ hotelId, checkIn, nights, rooms }) => ({ hotelId, checkIn, checkOut: checkOutFor(checkIn, nights), rooms })),
-    payment: paymentSchema.optional().meta({ description: 'The card: required unless the booking is a hold.' }),
+    ...serviceRequestShape,
     hold: holdSchema.optional(),
     faults: faultsSchema.optional(),
   })
@@ -222,30 +148,7 @@ export const bookingViewSchema = z
       }),
     ),
     compensations: z.array(z.object({ step: z.enum(STEP_NAMES), activity: z.string(), outcome: z.string(), error: stepError.optional() })),
-    flight: z
-      .object({
-        flightNumber: z.string(),
-        date: z.string(),
-        seats: z.int(),
-        seatNumbers: z.array(z.string()).optional(),
-        price: z.string().optional(),
-        reservationId: z.string().optional(),
-      })
-      .optional(),
-    hotel: z
-      .object({
-        hotelId: z.string(),
-        checkIn: z.string(),
-        checkOut: z.string(),
-        rooms: z.int(),
-        nights: z.int().optional(),
-        price: z.string().optional(),
-        reservationId: z.string().optional(),
-      })
-      .optional(),
-    payment: z
-      .object({ amount: z.string().optional(), currency: z.string(), last4: z.string(), brand: z.string(), paymentId: z.string().optional() })
-      .optional(),
+    ...serviceViewShape,
     failure: z
       .object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() })
       .optional()
@@ -347,7 +250,7 @@ export const resolveRequestSchema = z
 
 export const flightsQuerySchema = z.strictObject({
   date: calendarDate.optional(),
-  flightNumber: z.string().regex(/^[A-Z0-9]{2,8}$/).optional(),
+  flightNumber: z.string().regex(FLIGHT_NUMBER_PATTERN).optional(),
   limit: queryInt(1, 500, 100),
 });
 
@@ -410,8 +313,3 @@ export const errorSchema = z
     }),
   })
   .meta({ id: 'Error' });
-
-/** Money in minor units as a decimal string: 76000 → "760.00". */
-export function money(cents: number | null | undefined): string | undefined {
-  return cents === null || cents === undefined ? undefined : (cents / 100).toFixed(2);
-}
