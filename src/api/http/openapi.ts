@@ -1,9 +1,16 @@
 // The OpenAPI 3.1 document, generated from the zod schemas that validate the requests and type
 // the responses (src/api/schemas.ts): one source of truth, no hand-written copy.
 import { z } from 'zod';
-import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../booking/booking.ts';
-import { travelDate, travelWindow } from '../activities/shared/request-fields.ts';
-import { bookingListQuerySchema, dateRangePattern, flightsQuerySchema, hotelsQuerySchema } from './schemas.ts';
+import { BOOKING_ID_PATTERN, TERMINAL_STATUSES } from '../../booking/booking.ts';
+import { travelDate, travelWindow } from '../../activities/shared/request-fields.ts';
+import { bookingListQuerySchema } from '../bookings/list.ts';
+import { flightsQuerySchema, hotelsQuerySchema } from '../inventory/schemas.ts';
+import { dateRangePattern } from './date-range-pattern.ts';
+// The modules whose schemas the document names (by their ids, in the zod registry).
+import '../bookings/request.ts';
+import '../bookings/view.ts';
+import './errors.ts';
+import './health.ts';
 
 type JsonSchema = Record<string, unknown>;
 

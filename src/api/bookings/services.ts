@@ -1,15 +1,15 @@
 // The services a booking is made of, in the trip's order: each one's part of the request
 // (src/activities/<service>/schema.ts) and its block of the booking's view (…/view.ts). The
-// booking request (schemas.ts) and the booking view (booking-view.ts) are composed from this list: a new
+// booking request (request.ts) and the booking view (view.ts) are composed from this list: a new
 // service is one more entry here.
 import type { z } from 'zod';
-import { flightRequestPart } from '../activities/flights/schema.ts';
-import { flightViewPart } from '../activities/flights/view.ts';
-import { hotelRequestPart } from '../activities/hotels/schema.ts';
-import { hotelViewPart } from '../activities/hotels/view.ts';
-import { paymentRequestPart } from '../activities/payments/schema.ts';
-import { paymentViewPart } from '../activities/payments/view.ts';
-import type { BookingState } from '../booking/booking.ts';
+import { flightRequestPart } from '../../activities/flights/schema.ts';
+import { flightViewPart } from '../../activities/flights/view.ts';
+import { hotelRequestPart } from '../../activities/hotels/schema.ts';
+import { hotelViewPart } from '../../activities/hotels/view.ts';
+import { paymentRequestPart } from '../../activities/payments/schema.ts';
+import { paymentViewPart } from '../../activities/payments/view.ts';
+import type { BookingState } from '../../booking/booking.ts';
 
 export const SERVICES = [
   { request: flightRequestPart, view: flightViewPart },

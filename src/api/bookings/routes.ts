@@ -1,33 +1,31 @@
 // The routes: thin, validated, and all errors passed to the one error handler.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Db } from '../db/client.ts';
-import { freeRoomsForStay } from '../activities/hotels/room-nights.ts';
-import { checkOutFor } from '../activities/hotels/schema.ts';
-import { money } from '../common/money.ts';
-import { fromDbDate, toDbDate, utcDay } from '../common/dates.ts';
-import { workflowIdFor } from '../booking/booking.ts';
-import { authenticate, forbidden, identityOf, type Identity, type Verifier } from './auth.ts';
-import type { BookingService } from './bookings.ts';
-import type { Limiters } from './rate-limits.ts';
-import { ApiError, notFound, undecodablePath, validationError } from './errors.ts';
-import type { BookingWatchers } from './booking-watchers.ts';
-import { viewFor } from './booking-view.ts';
-import { bookingEventStream, type StreamCounter } from './sse.ts';
-import { preferredWait } from './prefer.ts';
+import type { Db } from '../../db/client.ts';
+import { freeRoomsForStay } from '../../activities/hotels/room-nights.ts';
+import { checkOutFor } from '../../activities/hotels/schema.ts';
+import { money } from '../../common/money.ts';
+import { fromDbDate, toDbDate, utcDay } from '../../common/dates.ts';
+import { workflowIdFor } from '../../booking/booking.ts';
+import { authenticate, forbidden, identityOf, type Identity, type Verifier } from '../identity/auth.ts';
+import type { BookingService } from './service.ts';
+import type { Limiters } from '../http/rate-limits.ts';
+import { ApiError, notFound, undecodablePath, validationError } from '../http/errors.ts';
+import type { BookingWatchers } from '../events/watchers.ts';
+import { viewFor, type BookingView } from './view.ts';
+import { bookingListQuerySchema } from './list.ts';
+import { flightsQuerySchema, hotelsQuerySchema } from '../inventory/schemas.ts';
+import { bookingEventStream, type StreamCounter } from '../events/stream.ts';
+import { preferredWait } from '../http/prefer.ts';
 import {
   bookingIdSchema,
-  bookingListQuerySchema,
   bookingRequestSchema,
   cancelRequestSchema,
   confirmRequestSchema,
   extendHoldRequestSchema,
-  flightsQuerySchema,
-  hotelsQuerySchema,
   idempotencyKeySchema,
   resolveRequestSchema,
-  type BookingView,
-} from './schemas.ts';
+} from './request.ts';
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(value);

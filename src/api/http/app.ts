@@ -9,22 +9,22 @@ import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { Db } from '../db/client.ts';
-import type { RateLimits } from '../config.ts';
-import type { Verifier } from './auth.ts';
-import { devTokenRoutes, type DevIssuer } from './dev-issuer.ts';
+import type { Db } from '../../db/client.ts';
+import type { RateLimits } from '../../config.ts';
+import type { Verifier } from '../identity/auth.ts';
+import { devTokenRoutes, type DevIssuer } from '../identity/dev-issuer.ts';
 import { createLimiters } from './rate-limits.ts';
-import { workflowIdFor } from '../booking/booking.ts';
-import { httpTracing } from '../temporal/telemetry.ts';
-import { createBookingService, type ApiConfig } from './bookings.ts';
-import { codecRoutes } from './codec-routes.ts';
+import { workflowIdFor } from '../../booking/booking.ts';
+import { httpTracing } from '../../temporal/telemetry.ts';
+import { createBookingService, type ApiConfig } from '../bookings/service.ts';
+import { codecRoutes } from '../codec/routes.ts';
 import { errorHandler, methodNotAllowed, unknownRoute } from './errors.ts';
 import { allowedMethods, openApiDocument } from './openapi.ts';
-import { bookingRoutes, inventoryRoutes } from './routes.ts';
-import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from './sse.ts';
-import type { BookingChanges } from './booking-changes.ts';
-import { createBookingWatchers } from './booking-watchers.ts';
-import { notifyBookingChanged } from '../db/booking-changed.ts';
+import { bookingRoutes, inventoryRoutes } from '../bookings/routes.ts';
+import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from '../events/stream.ts';
+import type { BookingChanges } from '../events/changes.ts';
+import { createBookingWatchers } from '../events/watchers.ts';
+import { notifyBookingChanged } from '../../db/booking-changed.ts';
 
 export interface AppDeps {
   client: Client;
@@ -46,7 +46,7 @@ export interface AppDeps {
   /** Event streams: keep-alive, the watchers' safety poll and debounce, the per-caller cap. */
   sse?: SseOptions;
   /**
-   * The LISTEN connection (booking-changes.ts) that wakes the watchers of changed bookings; the
+   * The LISTEN connection (src/api/events/changes.ts) that wakes the watchers of changed bookings; the
    * caller opens and closes it. Without it the watchers poll every `sse.safetyPollMs` (default then
    * 250 ms, once per watched booking however many streams follow it).
    */
@@ -63,7 +63,7 @@ const PRODUCTION_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 10, act
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
 const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
-export const WEB_DIR = fileURLToPath(new URL('../web/public/', import.meta.url));
+export const WEB_DIR = fileURLToPath(new URL('../../web/public/', import.meta.url));
 
 export function createApp(deps: AppDeps): express.Express {
   const logger = deps.logger ?? pino({ level: 'info' });
