@@ -1,5 +1,5 @@
-// GET /bookings: a page of the read model, newest first, with a keyset cursor. It reads PostgreSQL
-// only: listing never asks Temporal.
+// GET /bookings: its query and its page, in zod, and the page itself: the read model, newest
+// first, with a keyset cursor. It reads PostgreSQL only: listing never asks Temporal.
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, type BookingState, type BookingStatus } from '../../booking/booking.ts';

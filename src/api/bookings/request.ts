@@ -3,7 +3,7 @@
 // They validate the requests and are the OpenAPI document's request bodies, documented as a
 // client sends them (zod's input side).
 import { z } from 'zod';
-import { BOOKING_ID_PATTERN, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES } from '../../booking/booking.ts';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, MAX_HOLD_MINUTES } from '../../booking/booking.ts';
 import { FAULT_TARGETS, type FaultTarget } from '../../booking/faults.ts';
 import { paymentSchema } from '../../activities/payments/schema.ts';
 import { serviceRequestShape } from './services.ts';
@@ -72,8 +72,6 @@ export type BookingRequestBody = z.input<typeof bookingRequestSchema>;
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Idempotency-Key must be 1–64 of A-Z a-z 0-9 _ -');
-
-export const bookingIdSchema = z.string().regex(BOOKING_ID_PATTERN, 'must be 1–64 of A-Z a-z 0-9 _ -');
 
 export const cancelRequestSchema = z
   .strictObject({

@@ -1,30 +1,35 @@
-// createApp(deps): the Express app, apart from listen(), so tests drive it with supertest.
-import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// createApp(deps): the Express app, apart from listen(), so tests drive it with supertest. What
+// every request passes (tracing, security headers, its log line, the body parser), the API's own
+// description, the 405s of the document's paths, the bearer gate of /bookings, the documented
+// routes (src/api/routes.ts), the page, and the one error handler.
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Tracer } from '@opentelemetry/api';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
-import type { Db } from '../../db/client.ts';
 import type { RateLimits } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { notifyBookingChanged } from '../../db/booking-changed.ts';
+import { httpTracing } from '../../temporal/telemetry.ts';
+import { undecodableBookingId } from '../bookings/access.ts';
+import { createBookingService, type ApiConfig, type BookingService } from '../bookings/service.ts';
+import { codecRoutes } from '../codec/routes.ts';
+import type { BookingChanges } from '../events/changes.ts';
+import type { EventRouteDeps } from '../events/routes.ts';
+import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from '../events/stream.ts';
+import { createBookingWatchers } from '../events/watchers.ts';
 import type { Verifier } from '../identity/auth.ts';
 import { devTokenRoutes, type DevIssuer } from '../identity/dev-issuer.ts';
-import { createLimiters } from './rate-limits.ts';
-import { workflowIdFor } from '../../booking/booking.ts';
-import { httpTracing } from '../../temporal/telemetry.ts';
-import { createBookingService, type ApiConfig } from '../bookings/service.ts';
-import { codecRoutes } from '../codec/routes.ts';
+import { bearerGate } from '../identity/gate.ts';
+import { API_ROUTES } from '../routes.ts';
+import { docsRoutes } from './docs.ts';
 import { errorHandler, methodNotAllowed, unknownRoute } from './errors.ts';
 import { allowedMethods, openApiDocument } from './openapi.ts';
-import { bookingRoutes, inventoryRoutes } from '../bookings/routes.ts';
-import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from '../events/stream.ts';
-import type { BookingChanges } from '../events/changes.ts';
-import { createBookingWatchers } from '../events/watchers.ts';
-import { notifyBookingChanged } from '../../db/booking-changed.ts';
+import { createLimiters } from './rate-limits.ts';
+import { requestLog } from './request-log.ts';
+import { routerOf } from './route.ts';
 
 export interface AppDeps {
   client: Client;
@@ -60,14 +65,13 @@ export interface AppDeps {
 
 const PRODUCTION_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 10, actions: 30, anonymous: 30, reads: 120 };
 
-const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
-const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
-export const WEB_DIR = fileURLToPath(new URL('../../web/public/', import.meta.url));
+const WEB_DIR = fileURLToPath(new URL('../../web/public/', import.meta.url));
 
 export function createApp(deps: AppDeps): express.Express {
   const logger = deps.logger ?? pino({ level: 'info' });
   const service = createBookingService({ ...deps, logger });
+  const limiters = createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS);
+  const documentOptions = { faultInjection: deps.config.faultInjection };
   const app = express();
   app.disable('x-powered-by');
   const tracing = deps.tracer ? httpTracing(deps.tracer) : undefined;
@@ -75,68 +79,43 @@ export function createApp(deps: AppDeps): express.Express {
   // Helmet's defaults, but no upgrade-insecure-requests: served over plain HTTP on another host
   // (Docker), the page's own script and styles would otherwise be asked for over HTTPS.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Never the body or the headers: a request body holds a card number.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customProps: (_req, res) => {
-        const locals = res.locals as { bookingId?: string; traceId?: string } | undefined;
-        return {
-          ...(locals?.bookingId ? { bookingId: locals.bookingId, workflowId: workflowIdFor(locals.bookingId) } : {}),
-          ...(locals?.traceId ? { traceId: locals.traceId } : {}),
-        };
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    }),
-  );
+  app.use(requestLog(logger));
   // Before the 16 kB body parser: the codec endpoint parses its own, larger bodies.
   if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, uiOrigin: new URL(deps.config.temporalUiUrl).origin }));
   app.use(express.json({ limit: '16kb', strict: true }));
   if (tracing) app.use(tracing.resume);
 
-  app.get('/healthz', async (_req, res) => {
-    const deadline = Date.now() + 2_000;
-    const [temporal, database] = await Promise.all([
-      deps.client
-        .withDeadline(deadline, () => deps.client.workflowService.getSystemInfo({}))
-        .then(() => 'ok')
-        .catch((e: Error) => `unreachable: ${e.message.split('\n')[0]}`),
-      deps.db.$queryRaw`SELECT 1`.then(() => 'ok').catch((e: Error) => `unreachable: ${e.message.split('\n').at(-1)}`),
-    ]);
-    const ok = temporal === 'ok' && database === 'ok';
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : 'degraded',
-      checks: { temporal, database },
-      faultInjection: deps.config.faultInjection,
-      temporalUiUrl: deps.config.temporalUiUrl,
-    });
-  });
-
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument({ faultInjection: deps.config.faultInjection }));
-  });
-  app.get('/docs', (_req, res) => {
-    res.sendFile('index.html', { root: docsDir });
-  });
-  app.get('/docs/init.js', (_req, res) => {
-    res.sendFile('init.js', { root: docsDir });
-  });
-  app.use('/docs/assets', express.static(swaggerUiDir, { index: false }));
-
+  app.use(docsRoutes(documentOptions));
   // A documented path with an undeclared method: 405 and Allow, from the document's own paths, before
   // anything else (a method no one may use is refused as such, token or not).
-  app.use(methodNotAllowed(allowedMethods(openApiDocument({ faultInjection: deps.config.faultInjection }))));
+  app.use(methodNotAllowed(allowedMethods(openApiDocument(documentOptions))));
   if (deps.devIssuer) app.use(devTokenRoutes(deps.devIssuer));
+  // Every /bookings route: a bearer token first (401 before anything is read or written).
+  app.use('/bookings', ...bearerGate(deps.verifier, limiters.anonymous));
+  app.use(
+    routerOf(API_ROUTES, {
+      client: deps.client,
+      db: deps.db,
+      config: deps.config,
+      service,
+      limiters,
+      ...eventStreams(deps, service, logger),
+      announce: (bookingId) => notifyBookingChanged(deps.db, bookingId),
+    }),
+  );
+  app.use('/bookings', undecodableBookingId);
+  app.use(express.static(WEB_DIR, { index: 'index.html' }));
+
+  app.use(unknownRoute);
+  app.use(errorHandler);
+  return app;
+}
+
+/**
+ * What the event streams share: one watcher per watched booking, woken by the LISTEN connection's
+ * change notices (or polling without one), and the per-caller cap on open streams.
+ */
+function eventStreams(deps: AppDeps, service: BookingService, logger: Logger): Pick<EventRouteDeps, 'watchers' | 'streams' | 'keepAliveMs'> {
   const sse = deps.sse ?? {};
   const watchers = createBookingWatchers({
     read: (bookingId) => service.get(bookingId),
@@ -146,20 +125,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
   deps.changes?.onChange((bookingId) => watchers.wake(bookingId));
   deps.changes?.onReconnect(() => watchers.wakeAll());
-  app.use(
-    bookingRoutes(service, {
-      verifier: deps.verifier,
-      limiters: createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS),
-      watchers,
-      streams: createStreamCounter(sse.maxStreamsPerCaller ?? DEFAULT_MAX_STREAMS_PER_CALLER),
-      ...(sse.keepAliveMs ? { keepAliveMs: sse.keepAliveMs } : {}),
-      announce: (bookingId) => notifyBookingChanged(deps.db, bookingId),
-    }),
-  );
-  app.use(inventoryRoutes(deps.db));
-  app.use(express.static(WEB_DIR, { index: 'index.html' }));
-
-  app.use(unknownRoute);
-  app.use(errorHandler);
-  return app;
+  return {
+    watchers,
+    streams: createStreamCounter(sse.maxStreamsPerCaller ?? DEFAULT_MAX_STREAMS_PER_CALLER),
+    ...(sse.keepAliveMs ? { keepAliveMs: sse.keepAliveMs } : {}),
+  };
 }

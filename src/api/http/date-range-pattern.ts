@@ -1,5 +1,4 @@
-// A window of dates as a regex: the OpenAPI document states the travel dates' window with it, so a
-// generator that honours the document's pattern produces only dates the API accepts.
+// A window of dates as one regex: the OpenAPI document's pattern of the travel dates.
 import { DAY_MS } from '../../common/dates.ts';
 
 /** Two-digit numbers from `lo` to `hi` (zero-padded), as a regex alternation. */

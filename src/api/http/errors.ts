@@ -45,6 +45,13 @@ export function validationError(error: z.ZodError, where = 'body'): ApiError {
   return new ApiError(400, 'validation_failed', `invalid request ${where}`, details);
 }
 
+/** `value` as `schema` parses it, or the 400 that names each failing field (`where`: body, query, path.id, …). */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
 /**
  * A method the document does not declare, on a path it does: 405 with the Allow header. `allowed`
  * gives a path's methods (src/api/http/openapi.ts allowedMethods), undefined for a path it does not know.

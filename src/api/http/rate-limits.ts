@@ -34,7 +34,7 @@ export function createLimiters(limits: RateLimits): Limiters {
     return subject ? `sub:${subject}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
   };
   return {
-    // Sees only calls whose token was refused (src/api/bookings/routes.ts): each one counts.
+    // Sees only calls whose token was refused (src/api/identity/gate.ts): each one counts.
     anonymous: rateLimit({ ...common('requests without an accepted token'), limit: limits.anonymous }),
     bookings: rateLimit({ ...common('bookings'), limit: limits.bookings, keyGenerator: bySubject }),
     actions: rateLimit({ ...common('booking actions'), limit: limits.actions, keyGenerator: bySubject }),

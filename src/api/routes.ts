@@ -1,0 +1,14 @@
+// The API's documented routes, in the document's order: the app serves this list
+// (src/api/http/app.ts) and the OpenAPI document's paths are this list's operations
+// (src/api/http/openapi.ts). A new route joins its router's list; a new router joins this one.
+import { bookingActionRoutes, type BookingActionRouteDeps } from './bookings/action-routes.ts';
+import { bookingRoutes, type BookingRouteDeps } from './bookings/routes.ts';
+import { eventRoutes, type EventRouteDeps } from './events/routes.ts';
+import { healthRoutes, type HealthRouteDeps } from './http/health.ts';
+import type { Route } from './http/route.ts';
+import { inventoryRoutes, type InventoryRouteDeps } from './inventory/routes.ts';
+
+/** What the routers need, all together: the app builds it once. */
+export type RouteDeps = BookingRouteDeps & EventRouteDeps & BookingActionRouteDeps & InventoryRouteDeps & HealthRouteDeps;
+
+export const API_ROUTES: readonly Route<RouteDeps>[] = [...bookingRoutes, ...eventRoutes, ...bookingActionRoutes, ...inventoryRoutes, ...healthRoutes];
