@@ -1,7 +1,7 @@
-// GET /bookings/:id/events: server-sent events, one per state change, until a terminal status.
-// The seeds' "callback to the web client", over plain HTTP: reconnecting clients get the current
-// state again at once. A stream reads nothing itself: it subscribes to its booking's shared watcher
-// (watchers.ts), so a hundred streams of one booking cost what one costs.
+// The stream of GET /bookings/{id}/events (routes.ts): server-sent events, one per state change,
+// until a terminal status. The seeds' "callback to the web client", over plain HTTP: reconnecting
+// clients get the current state again at once. A stream reads nothing itself: it subscribes to its
+// booking's shared watcher (watchers.ts), so a hundred streams of one booking cost what one costs.
 import type { Request, Response } from 'express';
 import { isTerminal } from '../../booking/booking.ts';
 import { isNews, type Subscription, type ViewListener } from './watchers.ts';
