@@ -53,7 +53,7 @@ LAST_CHECK_IN_DAY = 45
 MAX_NIGHTS = 5
 # src/activities/payments/cards.ts TEST_CARDS.declined: the payment step declines it, so the saga unwinds.
 DECLINED_CARD = {"number": "4000000000000002", "expMonth": 12, "expYear": 2099, "cvc": "123"}
-# Under the hold cap's defaults (src/api/hold-limits.ts: 9 seats, 6 rooms per customer).
+# Under the hold cap's defaults (src/api/bookings/hold-limits.ts: 9 seats, 6 rooms per customer).
 MAX_HELD_SEATS = 4
 MAX_HELD_ROOMS = 3
 # Long enough to outlast the phase; the linked extend and confirm find it HELD.

@@ -113,7 +113,7 @@ const schema = z
     /**
      * Identity: the OIDC issuer whose bearer tokens the API accepts (its JWKS, its `iss`, the
      * `aud` its tokens name for this API). Required in production; unset in development and test,
-     * the dev issuer (src/api/dev-issuer.ts) signs tokens.
+     * the dev issuer (src/api/identity/dev-issuer.ts) signs tokens.
      */
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
     AUTH_ISSUER: z.string().min(1).optional(),

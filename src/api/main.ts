@@ -12,9 +12,9 @@ import { configOrExit, connectOrExit } from '../entrypoint.ts';
 import { createDb } from '../db/client.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.ts';
 import { join } from 'node:path';
-import { createApp } from './app.ts';
-import { listenForBookingChanges } from './booking-changes.ts';
-import { identityFor } from './dev-issuer.ts';
+import { createApp } from './http/app.ts';
+import { listenForBookingChanges } from './events/changes.ts';
+import { identityFor } from './identity/dev-issuer.ts';
 
 const config = configOrExit('api');
 const logger = pino({ level: config.logLevel });

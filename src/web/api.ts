@@ -2,15 +2,11 @@
 // `{ error: { code, message, details } }` in it. Types only come from the server's schemas, so the
 // bundle holds none of the server's code.
 import type { z } from 'zod';
-import type {
-  BookingRequestBody,
-  BookingView,
-  bookingListSchema,
-  flightSchema,
-  healthSchema,
-  hotelListSchema,
-  hotelSchema,
-} from '../api/schemas.ts';
+import type { BookingRequestBody } from '../api/bookings/request.ts';
+import type { bookingListSchema } from '../api/bookings/list.ts';
+import type { BookingView } from '../api/bookings/view.ts';
+import type { healthSchema } from '../api/http/health.ts';
+import type { flightSchema, hotelListSchema, hotelSchema } from '../api/inventory/schemas.ts';
 import type { BookingStatus } from '../booking/booking.ts';
 import { authHeaders } from './session.ts';
 

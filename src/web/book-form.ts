@@ -12,7 +12,7 @@ import type { SeatPreference } from '../activities/flights/types.ts';
 /** Days ahead that the seeds hold flights for (src/db/seed.ts: SEED_DAYS). */
 const SEEDED_DAYS = 60;
 const DEFAULT_NIGHTS = 3;
-/** The longest stay the API takes (src/api/schemas.ts: MAX_NIGHTS). */
+/** The longest stay the API takes (src/activities/hotels/schema.ts: MAX_NIGHTS). */
 const MAX_NIGHTS = 30;
 const DEFAULT_FLIGHT = 'TB100';
 const DEFAULT_HOTEL = 'HTL-TOKYO-SHINJUKU';

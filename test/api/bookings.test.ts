@@ -2,7 +2,7 @@
 // live from the workflow and, once closed, from the read model; lists, inventory, health, 404s.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { SEED_DAYS } from '../../src/db/seed.ts';
 import { utcDay } from '../../src/common/dates.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';

@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { compensationsFrom, everyStep, failedAt, runningAt, step, undoneThrough } from '../helpers/steps.ts';

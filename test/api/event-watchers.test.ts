@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { bearer } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';

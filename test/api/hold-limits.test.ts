@@ -5,8 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createApp } from '../../src/api/app.ts';
-import type { BookingView } from '../../src/api/schemas.ts';
+import { createApp } from '../../src/api/http/app.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { HoldLimits } from '../../src/config.ts';
 import { CARDS, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';

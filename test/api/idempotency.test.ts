@@ -2,9 +2,9 @@
 // concurrently the request is repeated, and after Temporal's retention deleted the workflow; the
 // same key with another body is refused; another caller's same key is another booking.
 import request from 'supertest';
-import { deleteExpiredKeys } from '../../src/api/idempotency.ts';
+import { deleteExpiredKeys } from '../../src/api/bookings/idempotency.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { DAY_MS } from '../../src/common/dates.ts';
 import { daysFromNow } from '../helpers/booking.ts';

@@ -2,9 +2,10 @@
 // responses validate against it. GET /docs serves Swagger UI from local assets.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CURSOR_PATTERN } from '../../src/api/cursor.ts';
-import { openApiDocument } from '../../src/api/openapi.ts';
-import { FAULT_MODE_PATTERN, bookingRequestSchema, type BookingView } from '../../src/api/schemas.ts';
+import { CURSOR_PATTERN } from '../../src/api/bookings/cursor.ts';
+import { openApiDocument } from '../../src/api/http/openapi.ts';
+import { FAULT_MODE_PATTERN, bookingRequestSchema } from '../../src/api/bookings/request.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { parseFault } from '../../src/booking/faults.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { step } from '../helpers/steps.ts';

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { bookingInput } from '../helpers/booking.ts';
 import { poll } from '../helpers/poll.ts';

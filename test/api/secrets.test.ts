@@ -2,7 +2,7 @@
 // not the workflow history. And every log line of a request carries its request ID and booking.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { CARDS } from '../helpers/booking.ts';

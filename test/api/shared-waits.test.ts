@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { Stack } from '../../src/dev/stack.ts';
 import { isSettled, workflowIdFor } from '../../src/booking/booking.ts';
 import { daysFromNow } from '../helpers/booking.ts';

@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { bookingRequestSchema } from '../../src/api/schemas.ts';
+import { bookingRequestSchema } from '../../src/api/bookings/request.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import { bookingBody, doc, errorOf, expectConforms, expectError, expectValidation, writtenRows } from './support.ts';

@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../../src/booking/messages.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { unwindFrom } from '../helpers/steps.ts';

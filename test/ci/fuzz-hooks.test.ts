@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApiDocument } from '../../src/api/openapi.ts';
-import { bookingRequestSchema } from '../../src/api/schemas.ts';
+import { openApiDocument } from '../../src/api/http/openapi.ts';
+import { bookingRequestSchema } from '../../src/api/bookings/request.ts';
 import { SEED_DAYS, SEED_HOTELS, SEED_ROUTES } from '../../src/db/seed.ts';
 import { TEST_CARDS } from '../../src/activities/payments/cards.ts';
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openApiDocument } from '../../src/api/openapi.ts';
+import { openApiDocument } from '../../src/api/http/openapi.ts';
 import { neverSucceeded, readHar, STATEFUL_MUST_SUCCEED, statusesByOperation } from '../../scripts/fuzz-reach.ts';
 
 type Paths = Parameters<typeof statusesByOperation>[1];

@@ -13,9 +13,9 @@ import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } fro
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createApp } from '../../src/api/app.ts';
+import { createApp } from '../../src/api/http/app.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/identity.ts';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { ENCRYPTED_ENCODING, ENCRYPTED_FAILURES_CONVERTER_PATH, codecEndpointFor, dataConverterFor, payloadCodecFor } from '../../src/temporal/codec.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { WORKFLOWS_PATH, createTripWorker, findOnPath } from '../../src/temporal/worker-factory.ts';

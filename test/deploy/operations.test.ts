@@ -15,7 +15,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle 
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDb } from '../../src/db/client.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type * as Db from '../helpers/db.ts';
 import type * as Identity from '../helpers/identity.ts';
 import type * as Temporal from '../helpers/temporal.ts';

@@ -2,8 +2,8 @@
 // the tokens it signs, and an app that calls as a default identity when a request names none.
 import express from 'express';
 import type { RateLimits } from '../../src/config.ts';
-import { OPERATOR_SCOPE } from '../../src/api/auth.ts';
-import { createDevIssuer, type DevIssuer } from '../../src/api/dev-issuer.ts';
+import { OPERATOR_SCOPE } from '../../src/api/identity/auth.ts';
+import { createDevIssuer, type DevIssuer } from '../../src/api/identity/dev-issuer.ts';
 
 /** Limits high enough for a test's own load (dozens of concurrent POSTs from one caller). */
 export const TEST_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 };

@@ -2,7 +2,7 @@
 // card that unwinds (hotel before flight, seats and rooms back), a double click that books once,
 // no CSP violations, and a phone-width screen.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { SEED_DAYS } from '../../src/db/seed.ts';
 import { SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { daysFromNow } from '../helpers/booking.ts';

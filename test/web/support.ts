@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { Stack } from '../../src/dev/stack.ts';
 import { type BookingStatus, type StepState, TERMINAL_STATUSES } from '../../src/booking/booking.ts';
 import type { StepName } from '../../src/booking/steps.ts';

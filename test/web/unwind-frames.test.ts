@@ -1,7 +1,7 @@
 // The page's replay of an unwind: several compensations that finished between two events are
 // shown one at a time, in the order they ran (no browser needed).
 import { describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import { unwindFrames } from '../../src/web/live-view.ts';
 import type { StepName } from '../../src/booking/steps.ts';
 import { failedAt, ledger, pendingEntries, statesOf, stepOf, stepsBefore, undoOf, unwindFrom } from '../helpers/steps.ts';

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BookingView } from '../../src/api/schemas.ts';
+import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { temporalCli } from '../../src/temporal/worker-factory.ts';

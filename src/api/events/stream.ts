@@ -1,16 +1,16 @@
-// GET /bookings/:id/events: server-sent events, one per state change, until a terminal status.
-// The seeds' "callback to the web client", over plain HTTP: reconnecting clients get the current
-// state again at once. A stream reads nothing itself: it subscribes to its booking's shared watcher
-// (booking-watchers.ts), so a hundred streams of one booking cost what one costs.
+// The stream of GET /bookings/{id}/events (routes.ts): server-sent events, one per state change,
+// until a terminal status. The seeds' "callback to the web client", over plain HTTP: reconnecting
+// clients get the current state again at once. A stream reads nothing itself: it subscribes to its
+// booking's shared watcher (watchers.ts), so a hundred streams of one booking cost what one costs.
 import type { Request, Response } from 'express';
-import { isTerminal } from '../booking/booking.ts';
-import { isNews, type Subscription, type ViewListener } from './booking-watchers.ts';
-import type { BookingView } from './schemas.ts';
+import { isTerminal } from '../../booking/booking.ts';
+import { isNews, type Subscription, type ViewListener } from './watchers.ts';
+import type { BookingView } from '../bookings/view.ts';
 
 export interface SseOptions {
   /** How often a comment keeps idle connections open (ms). */
   keepAliveMs?: number;
-  /** How often a watched booking is read without a change notice (ms); see booking-watchers.ts. */
+  /** How often a watched booking is read without a change notice (ms); see watchers.ts. */
   safetyPollMs?: number;
   /** How long a watcher waits after a notice, so that a burst of them makes one read (ms). */
   debounceMs?: number;

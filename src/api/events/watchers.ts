@@ -1,12 +1,12 @@
 // One shared watcher per watched booking: however many event streams follow a booking, it is read
 // (the read model, then Temporal's query and describe while it runs) once per change, not once
 // per stream. A watcher is woken by the booking's change notices (PostgreSQL NOTIFY, see
-// booking-changes.ts), coalesces a burst of them into one read, and reads on its own only every
+// changes.ts), coalesces a burst of them into one read, and reads on its own only every
 // `safetyPollMs` (a notice can be lost: a dropped connection, a change that wrote nothing). A
 // booking nobody watches costs nothing; one that does not change costs the safety poll.
 import type { Logger } from 'pino';
-import { isTerminal } from '../booking/booking.ts';
-import type { BookingView } from './schemas.ts';
+import { isTerminal } from '../../booking/booking.ts';
+import type { BookingView } from '../bookings/view.ts';
 
 export type ViewListener = (view: BookingView) => void;
 

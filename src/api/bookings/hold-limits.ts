@@ -6,11 +6,11 @@
 // Race-free across API processes: one transaction per admission takes a per-customer advisory
 // lock, counts, and writes the new hold's PENDING row before its workflow starts. A concurrent
 // admission for the same customer waits for the lock and then counts that row.
-import type { HoldLimits } from '../config.ts';
-import { Prisma, sqlStateOf, type Db } from '../db/client.ts';
-import { writeBookingRow } from '../db/read-model.ts';
-import type { BookingState } from '../booking/booking.ts';
-import { ApiError } from './errors.ts';
+import type { HoldLimits } from '../../config.ts';
+import { Prisma, sqlStateOf, type Db } from '../../db/client.ts';
+import { writeBookingRow } from '../../db/read-model.ts';
+import type { BookingState } from '../../booking/booking.ts';
+import { ApiError } from '../http/errors.ts';
 
 /** A shop's defaults (HOLD_MAX_*, docs/configuration.md). */
 export const DEFAULT_HOLD_LIMITS: HoldLimits = { active: 3, seats: 9, rooms: 6 };

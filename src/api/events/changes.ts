@@ -5,7 +5,7 @@
 // listens again the `reconnected` handlers run, since what changed in between was not told.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { BOOKING_CHANGED_CHANNEL } from '../db/booking-changed.ts';
+import { BOOKING_CHANGED_CHANNEL } from '../../db/booking-changed.ts';
 
 export interface BookingChanges {
   /** Runs `handler` with the booking's ID at each change; returns a function that stops it. */

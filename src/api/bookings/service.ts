@@ -12,11 +12,11 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { historyUrl, type Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
-import { writeBookingRow } from '../db/read-model.ts';
-import { tokenizeCard } from '../activities/payments/vault.ts';
-import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../booking/booking.ts';
+import { historyUrl, type Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import { writeBookingRow } from '../../db/read-model.ts';
+import { tokenizeCard } from '../../activities/payments/vault.ts';
+import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../../booking/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
@@ -26,19 +26,19 @@ import {
   getBookingStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
-} from '../booking/messages.ts';
-import type { CardInput } from '../activities/payments/vault.ts';
-import type { bookTrip } from '../workflows/book-trip.ts';
-import { TRIP_STEPS } from '../booking/steps.ts';
-import { isRunning, liveSteps, toView as viewOf, type LiveSteps } from './booking-view.ts';
-import { listBookings, type BookingListQuery } from './booking-list.ts';
-import { ApiError, notFound } from './errors.ts';
-import type { Identity } from './auth.ts';
+} from '../../booking/messages.ts';
+import type { CardInput } from '../../activities/payments/vault.ts';
+import type { bookTrip } from '../../workflows/book-trip.ts';
+import { TRIP_STEPS } from '../../booking/steps.ts';
+import { isRunning, liveSteps, toView as viewOf, type BookingView, type LiveSteps } from './view.ts';
+import { listBookings, type BookingListQuery } from './list.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import type { Identity } from '../identity/auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
 import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
-import type { BookingRequest, BookingView } from './schemas.ts';
+import type { BookingRequest } from './request.ts';
 import { createSharedWaits, settleWaitId, type SettleMark } from './shared-waits.ts';
-import { DAY_MS } from '../common/dates.ts';
+import { DAY_MS } from '../../common/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
   Partial<Pick<Config, 'idempotencyKeyTtlMs' | 'holdLimits'>>;

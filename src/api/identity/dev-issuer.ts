@@ -8,10 +8,10 @@ import { dirname } from 'node:path';
 import { Router } from 'express';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
-import type { Config } from '../config.ts';
+import type { Config } from '../../config.ts';
 import { localVerifier, remoteVerifier, type Verifier } from './auth.ts';
-import { validationError } from './errors.ts';
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from '../booking/booking.ts';
+import { validationError } from '../http/errors.ts';
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE } from '../../booking/booking.ts';
 
 export const DEV_ISSUER = 'urn:trip-saga:dev-issuer';
 export const DEV_AUDIENCE = 'trip-booking-api';

@@ -2,7 +2,7 @@
 // (13 digits of milliseconds since 1970, then the ID). Its pattern is in the OpenAPI document and
 // the API checks it the same way. Every string that matches is a position in the list, so a
 // well-formed cursor that no page handed out simply answers with the bookings after it (perhaps none).
-import { BOOKING_ID_PATTERN } from '../booking/booking.ts';
+import { BOOKING_ID_PATTERN } from '../../booking/booking.ts';
 
 export interface CursorPosition {
   createdAt: Date;

@@ -4,8 +4,8 @@
 // brute-forced), taken without the CVC: a hash over three digits falls to a thousand guesses to
 // whoever holds the key, so nothing stored is derived from it.
 import { createHmac } from 'node:crypto';
-import { Prisma, type Db } from '../db/client.ts';
-import { TERMINAL_STATUSES } from '../booking/booking.ts';
+import { Prisma, type Db } from '../../db/client.ts';
+import { TERMINAL_STATUSES } from '../../booking/booking.ts';
 
 /** JSON with sorted keys: the same body always hashes the same. */
 export function canonicalJson(value: unknown): string {

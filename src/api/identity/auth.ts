@@ -3,8 +3,8 @@
 // the dev issuer's keys in development and tests, a test's own identity provider in its tests).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { CUSTOMER_ID_PATTERN } from '../booking/booking.ts';
-import { ApiError } from './errors.ts';
+import { CUSTOMER_ID_PATTERN } from '../../booking/booking.ts';
+import { ApiError } from '../http/errors.ts';
 
 /** The scope that makes a caller an operator. */
 export const OPERATOR_SCOPE = 'bookings:operate';

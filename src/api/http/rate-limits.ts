@@ -5,7 +5,7 @@
 // API's error shape. The limits come from the config (RATE_LIMIT_*).
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
-import type { RateLimits } from '../config.ts';
+import type { RateLimits } from '../../config.ts';
 import { ApiError } from './errors.ts';
 
 export interface Limiters {
@@ -34,7 +34,7 @@ export function createLimiters(limits: RateLimits): Limiters {
     return subject ? `sub:${subject}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
   };
   return {
-    // Sees only calls whose token was refused (src/api/routes.ts): each one counts.
+    // Sees only calls whose token was refused (src/api/identity/gate.ts): each one counts.
     anonymous: rateLimit({ ...common('requests without an accepted token'), limit: limits.anonymous }),
     bookings: rateLimit({ ...common('bookings'), limit: limits.bookings, keyGenerator: bySubject }),
     actions: rateLimit({ ...common('booking actions'), limit: limits.actions, keyGenerator: bySubject }),

@@ -7,9 +7,9 @@
 // stretch of waiting, so Temporal attaches a repeat to the Update already in flight.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { isSettled, isTerminal, type BookingState } from '../booking/booking.ts';
-import { awaitSettledUpdate, getBookingStateQuery } from '../booking/messages.ts';
-import type { bookTrip } from '../workflows/book-trip.ts';
+import { isSettled, isTerminal, type BookingState } from '../../booking/booking.ts';
+import { awaitSettledUpdate, getBookingStateQuery } from '../../booking/messages.ts';
+import type { bookTrip } from '../../workflows/book-trip.ts';
 
 /** What of a booking says where it stands and which stretch of waiting it is in. */
 export type SettleMark = Pick<BookingState, 'status' | 'version' | 'cancelRequested' | 'confirmed' | 'failure' | 'retriedBy'>;

@@ -3,6 +3,16 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -35,9 +45,16 @@ export function validationError(error: z.ZodError, where = 'body'): ApiError {
   return new ApiError(400, 'validation_failed', `invalid request ${where}`, details);
 }
 
+/** `value` as `schema` parses it, or the 400 that names each failing field (`where`: body, query, path.id, …). */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
 /**
  * A method the document does not declare, on a path it does: 405 with the Allow header. `allowed`
- * gives a path's methods (src/api/openapi.ts allowedMethods), undefined for a path it does not know.
+ * gives a path's methods (src/api/http/openapi.ts allowedMethods), undefined for a path it does not know.
  */
 export function methodNotAllowed(allowed: (path: string) => string[] | undefined): RequestHandler {
   return (req, res, next) => {

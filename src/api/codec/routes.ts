@@ -6,8 +6,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { PayloadDecryptionError } from '../temporal/codec.ts';
-import { ApiError, validationError } from './errors.ts';
+import { PayloadDecryptionError } from '../../temporal/codec.ts';
+import { ApiError, validationError } from '../http/errors.ts';
 
 export interface CodecRouteOptions {
   codec: PayloadCodec;

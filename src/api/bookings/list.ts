@@ -1,10 +1,43 @@
-// GET /bookings: a page of the read model, newest first, with a keyset cursor. It reads PostgreSQL
-// only: listing never asks Temporal.
-import type { Db } from '../db/client.ts';
-import type { BookingState, BookingStatus } from '../booking/booking.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
-import { ApiError } from './errors.ts';
-import { money } from './schemas.ts';
+// GET /bookings: its query and its page, in zod, and the page itself: the read model, newest
+// first, with a keyset cursor. It reads PostgreSQL only: listing never asks Temporal.
+import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
+import { BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, type BookingState, type BookingStatus } from '../../booking/booking.ts';
+import { CURSOR_PATTERN, decodeCursor, encodeCursor } from './cursor.ts';
+import { ApiError } from '../http/errors.ts';
+import { queryInt } from '../http/query.ts';
+import { money } from '../../common/money.ts';
+
+export const bookingListQuerySchema = z.strictObject({
+  status: z.enum(BOOKING_STATUSES).optional(),
+  customerId: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE).optional(),
+  limit: queryInt(1, 100, 20),
+  cursor: z
+    .string()
+    .regex(CURSOR_PATTERN, 'is not a cursor: use nextCursor from a page')
+    .optional()
+    .meta({ description: 'nextCursor of the page before; a cursor no page handed out answers with the bookings after its position.' }),
+});
+
+export const bookingSummarySchema = z
+  .object({
+    bookingId: z.string(),
+    customerId: z.string(),
+    status: z.enum(BOOKING_STATUSES),
+    currentStep: z.string().nullable(),
+    failure: z.object({ step: z.string(), type: z.string(), message: z.string() }).optional(),
+    total: z.string().optional(),
+    holdExpiresAt: z.string().optional().meta({ description: 'HELD: until when the hold lasts.' }),
+    operatorWaitSince: z.string().optional().meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator.' }),
+    currency: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'BookingSummary' });
+
+export const bookingListSchema = z
+  .object({ items: z.array(bookingSummarySchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'BookingList' });
 
 export interface BookingListQuery {
   status?: BookingStatus;
