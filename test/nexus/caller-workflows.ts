@@ -61,7 +61,8 @@ export async function bookFlight(input: BookFlightInput): Promise<BookFlightResu
     flights.executeOperation(
       'cancelFlight',
       { bookingId, ...input.undo },
-      { summary: `Undo flight: cancelFlight ${bookingId}`, scheduleToCloseTimeout: '1 minute' },
+      // The undo's budget, as the step's UNDO_OPTIONS give it: a day.
+      { summary: `Undo flight: cancelFlight ${bookingId}`, scheduleToCloseTimeout: '24 hours' },
     );
   try {
     const reservation = await flights.executeOperation('reserveFlight', input.request, {

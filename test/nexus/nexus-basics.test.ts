@@ -86,9 +86,12 @@ describe.concurrent('the flight step over Nexus, booking namespace → flights n
       endpoint: spike.endpoint,
       service: FLIGHT_SERVICE_NAME,
       operation: 'reserveFlight',
-      scheduleToCloseTimeout: { seconds: expect.anything() as unknown },
     });
     expect(undo!.nexusOperationScheduledEventAttributes).toMatchObject({ operation: 'cancelFlight' });
+    // The step's budgets as the server keeps them: a minute for the reserve, a day for the undo.
+    const budget = (e: typeof reserve) =>
+      Number(e!.nexusOperationScheduledEventAttributes?.scheduleToCloseTimeout?.seconds);
+    expect([budget(reserve), budget(undo)]).toEqual([60, 24 * 60 * 60]);
     expect([summaryOf(reserve!), summaryOf(undo!)]).toEqual([
       'Reserve 2 seat(s) on NX100',
       `Undo flight: cancelFlight ${bookingId}`,
