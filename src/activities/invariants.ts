@@ -3,6 +3,7 @@
 // here they are held against each other and against the bookings' read model.
 import type { Db } from '../db/client.ts';
 import { TERMINAL_STATUSES } from '../booking/booking.ts';
+import type { BooksReader } from './shared/service.ts';
 import { TRIP_SERVICES } from './services.ts';
 
 const GIVEN_BACK = TERMINAL_STATUSES.filter((status) => status !== 'CONFIRMED');
@@ -16,15 +17,30 @@ const GIVEN_BACK = TERMINAL_STATUSES.filter((status) => status !== 'CONFIRMED');
  * - every charge is the sum of what the booking's other steps were priced at.
  */
 export async function invariantViolations(db: Db): Promise<string[]> {
-  const books = await Promise.all(
-    TRIP_SERVICES.map(async (service) => ({
+  // One snapshot: every service's books and the bookings as they stood at one moment, so a saga
+  // moving on between two reads is no violation.
+  return db.$transaction((tx) => violationsIn(tx), { isolationLevel: 'RepeatableRead', timeout: 30_000 });
+}
+
+/** What one service's books said. */
+interface ServiceBooksRead {
+  service: (typeof TRIP_SERVICES)[number];
+  violations: string[];
+  held: Set<string>;
+  amounts: Map<string, number>;
+}
+
+async function violationsIn(tx: BooksReader): Promise<string[]> {
+  const books: ServiceBooksRead[] = [];
+  for (const service of TRIP_SERVICES) {
+    books.push({
       service,
-      violations: await service.books.violations(db),
-      held: await service.books.held(db),
-      amounts: await service.books.amounts(db),
-    })),
-  );
-  const bookings = await db.$queryRaw<{ id: string; status: string }[]>`SELECT id, status::text AS status FROM bookings`;
+      violations: await service.books.violations(tx),
+      held: await service.books.held(tx),
+      amounts: await service.books.amounts(tx),
+    });
+  }
+  const bookings = await tx.$queryRaw<{ id: string; status: string }[]>`SELECT id, status::text AS status FROM bookings ORDER BY id`;
   return [
     ...books.flatMap((b) => b.violations),
     ...bookings.flatMap(({ id, status }) => {
@@ -41,7 +57,7 @@ export async function invariantViolations(db: Db): Promise<string[]> {
 }
 
 /** Every charge that is not the sum of the booking's other steps' prices. */
-function chargesNotPriced(books: { service: { books: { charges?: true } }; amounts: Map<string, number> }[]): string[] {
+function chargesNotPriced(books: ServiceBooksRead[]): string[] {
   const priced = books.filter((b) => !b.service.books.charges);
   return books
     .filter((b) => b.service.books.charges)

@@ -1,11 +1,10 @@
 // The flight service's books: seats counted against capacity, no seat sold twice, one
 // reservation per booking.
-import type { Db } from '../../db/client.ts';
 import { reservationBooks } from '../shared/books.ts';
-import type { ServiceBooks } from '../shared/service.ts';
+import type { BooksReader, ServiceBooks } from '../shared/service.ts';
 
 export const flightBooks: ServiceBooks = {
-  async violations(db: Db) {
+  async violations(db: BooksReader) {
     const rows = await db.$queryRaw<{ violation: string }[]>`
       SELECT 'flight ' || f.flight_number || ' ' || f.date || ': ' || f.seats_available || ' available + '
              || COALESCE(SUM(r.seats) FILTER (WHERE r.status = 'RESERVED'), 0) || ' reserved <> ' || f.capacity AS violation

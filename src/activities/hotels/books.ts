@@ -1,11 +1,10 @@
 // The hotel service's books: for every hotel and night, the rooms taken are the rooms of the
 // RESERVED stays that cover the night, never more than its capacity; one reservation per booking.
-import type { Db } from '../../db/client.ts';
 import { reservationBooks } from '../shared/books.ts';
-import type { ServiceBooks } from '../shared/service.ts';
+import type { BooksReader, ServiceBooks } from '../shared/service.ts';
 
 export const hotelBooks: ServiceBooks = {
-  async violations(db: Db) {
+  async violations(db: BooksReader) {
     const rows = await db.$queryRaw<{ violation: string }[]>`
       SELECT 'hotel ' || COALESCE(n.hotel_id, r.hotel_id) || ' on the night of ' || COALESCE(n.night, r.night) || ': '
              || COALESCE(n.rooms_taken, 0) || ' room(s) taken <> ' || COALESCE(r.rooms, 0) || ' in RESERVED stays' AS violation

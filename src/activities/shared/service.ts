@@ -1,6 +1,6 @@
 // What a service brings to the worker and to the checks: its activities, built from their
 // dependencies, and its books (what it holds for each booking, and its own invariants).
-import type { Db } from '../../db/client.ts';
+import type { Db, Prisma } from '../../db/client.ts';
 
 export interface ServiceDeps {
   db: Db;
@@ -11,17 +11,20 @@ export interface ServiceDeps {
 /** A service's activities: each takes one object with the booking's ID and answers one. */
 export type ServiceActivities = Record<string, (input: never) => Promise<object>>;
 
+/** What reads a service's books: its client, or a transaction of it (one snapshot for every read). */
+export type BooksReader = Pick<Prisma.TransactionClient, '$queryRaw'>;
+
 /** What a service's books say, read from its own tables. */
 export interface ServiceBooks {
   /** Violations of the service's own invariants (its counters, nothing sold twice): one line each. */
-  violations(db: Db): Promise<string[]>;
+  violations(db: BooksReader): Promise<string[]>;
   /** The bookings it holds something for now (a RESERVED reservation, a CAPTURED payment). */
-  held(db: Db): Promise<Set<string>>;
+  held(db: BooksReader): Promise<Set<string>>;
   /**
    * Per booking, the amount its step stands for: a reservation's price (reserved or since
    * cancelled), or, for the service that charges, what it charged (unless voided).
    */
-  amounts(db: Db): Promise<Map<string, number>>;
+  amounts(db: BooksReader): Promise<Map<string, number>>;
   /** This service takes the money: its amount must be the sum of every other step's. */
   charges?: true;
 }
