@@ -54,6 +54,17 @@ describe('the import check', () => {
     expect(out).not.toContain('c.ts');
   });
 
+  it('names an import it cannot follow, which could hide a cycle', async () => {
+    const root = await tree({
+      'src/booking/a.ts': "import { b } from './b.js';\nexport const a = () => b;\n",
+      'src/booking/b.ts': "import { a } from './a';\nexport const b = () => a;\n",
+    });
+    const { code, out } = await check(root);
+    expect(code).toBe(1);
+    expect(out).toContain('unresolved import: src/booking/a.ts → src/booking/b.js (no such source file)');
+    expect(out).toContain('unresolved import: src/booking/b.ts → src/booking/a (no such source file)');
+  });
+
   it('finds a service importing another, and lets both import shared/', async () => {
     const root = await tree({
       'src/activities/shared/contract.ts': 'export type StepInput = { bookingId: string };\n',
