@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/client.ts';
 import {
+  HOLD_BEFORE_STEP,
   TERMINAL_STATUSES,
   WORKFLOW_TYPE,
   workflowIdFor,
@@ -205,7 +206,7 @@ export function terminatedState(before: BookingState, cause: UnwoundCause, undos
   }
   for (const entry of state.steps) if (entry.state === 'PENDING') entry.state = 'SKIPPED';
   const held = undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.step);
-  const step = before.currentStep ?? (before.status === 'HELD' ? 'payment' : undefined) ?? before.failure?.step ?? held.at(0) ?? STEP_NAMES[0]!;
+  const step = before.currentStep ?? (before.status === 'HELD' ? HOLD_BEFORE_STEP : undefined) ?? before.failure?.step ?? held.at(0) ?? STEP_NAMES[0]!;
   const earlier = before.failure ? `; before that, ${before.failure.step}: ${before.failure.type}: ${before.failure.message}` : '';
   state.failure = {
     step,

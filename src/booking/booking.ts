@@ -147,6 +147,9 @@ export interface HoldRequest {
 
 export const MAX_HOLD_MINUTES = 1440;
 
+/** The step a hold waits before: every step ahead of it runs, and the confirm brings what it needs (the card). */
+export const HOLD_BEFORE_STEP: StepName = 'payment';
+
 /**
  * What the workflow starts from: who books, what each step needs (see TripRequest), and faults.
  * With a `hold`, `payment` is absent until a confirm (an Update) brings the card's token.

@@ -7,6 +7,7 @@
 //
 // Imported by the workflow, the API and the page: type imports and plain data only.
 import type { SagaLedger } from '@trip-saga/saga';
+import type { Intersection } from '../common/types.ts';
 import { flightStep } from '../activities/flights/step.ts';
 import { hotelStep } from '../activities/hotels/step.ts';
 import { paymentStep } from '../activities/payments/step.ts';
@@ -21,7 +22,6 @@ export type StepActivity = TripStepDefinition['activity'];
 /** The undos of the steps that have one (a read-only step has none). */
 export type UndoActivity = Extract<TripStepDefinition, { undo: string }>['undo'];
 
-type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 type RowContext<R> = R extends { args: (ctx: infer C) => unknown } ? C : never;
 type RowInput<R> = R extends unknown ? (RowContext<R> extends { input: infer I } ? I : never) : never;
 type RowDetails<R> = R extends unknown ? (RowContext<R> extends { state: infer S } ? Omit<S, keyof SagaLedger> : never) : never;
@@ -30,6 +30,12 @@ type RowDetails<R> = R extends unknown ? (RowContext<R> extends { state: infer S
 export type TripRequest = Omit<Intersection<RowInput<TripStepDefinition>>, 'bookingId'>;
 /** The booking state's part that belongs to the steps: every row's details. */
 export type TripDetails = Intersection<RowDetails<TripStepDefinition>>;
+
+/**
+ * Fails to compile when a step's details are not kept under its name (the payment charges the sum
+ * of `state[<step>].priceCents`, and the view and the page read a step's details by its name).
+ */
+const _everyStepKeepsItsDetailsUnderItsName: readonly (keyof TripDetails)[] = [] as StepName[];
 
 export const STEP_NAMES: readonly StepName[] = TRIP_STEPS.map((s) => s.name);
 

@@ -5,7 +5,7 @@
 // operator's wait after an undo failed for good (operator-wait.ts), the messages it answers
 // (message-handlers.ts), the Web UI's view (web-ui.ts) and the read model (read-model-writer.ts).
 import { ApplicationFailure, CancellationScope, isCancellation, setWorkflowOptions } from '@temporalio/workflow';
-import type { BookTripInput, BookingState } from '../booking/booking.ts';
+import { HOLD_BEFORE_STEP, type BookTripInput, type BookingState } from '../booking/booking.ts';
 import { STEP_NAMES } from '../booking/steps.ts';
 import { holdBeforePayment } from './hold.ts';
 import { handleMessages } from './message-handlers.ts';
@@ -74,7 +74,7 @@ function recordWhyItUnwinds(state: BookingState, outcome: Exclude<Outcome, 'CONF
     state.failure = { step: state.currentStep ?? STEP_NAMES[0]!, type: 'Cancelled', message: 'the workflow was cancelled' };
   }
   if (outcome === 'EXPIRED') {
-    state.failure = { step: 'payment', type: 'HoldExpired', message: `no confirm before the hold expired at ${state.holdExpiresAt}` };
+    state.failure = { step: HOLD_BEFORE_STEP, type: 'HoldExpired', message: `no confirm before the hold expired at ${state.holdExpiresAt}` };
   }
 }
 

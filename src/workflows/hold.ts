@@ -4,7 +4,7 @@
 // same task) wins; once the expiry has begun, the validator refuses confirms. A cancel cancels the
 // wait (the saga's forward scope).
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { MAX_HOLD_MINUTES, type BookTripInput } from '../booking/booking.ts';
+import { HOLD_BEFORE_STEP, MAX_HOLD_MINUTES, type BookTripInput } from '../booking/booking.ts';
 import type { PaymentMethodRef } from '../activities/payments/types.ts';
 import { confirmHoldUpdate, extendHoldUpdate, type Caller } from '../booking/messages.ts';
 import type { TrackedBooking } from './tracked-booking.ts';
@@ -32,7 +32,7 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
   let holdMoved = false;
 
   const awaitConfirm = async (step: string) => {
-    if (step !== 'payment' || !input.hold) return;
+    if (step !== HOLD_BEFORE_STEP || !input.hold) return;
     const expiresAt = new Date(Date.now() + input.hold.minutes * 60_000);
     state.status = 'HELD';
     state.holdExpiresAt = expiresAt.toISOString();

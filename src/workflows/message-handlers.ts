@@ -3,7 +3,7 @@
 // operator-wait.ts).
 import { ApplicationFailure, condition, setHandler, type CancellationScope } from '@temporalio/workflow';
 import { HandlerUnfinishedPolicy } from '@temporalio/common';
-import { isSettled } from '../booking/booking.ts';
+import { HOLD_BEFORE_STEP, isSettled } from '../booking/booking.ts';
 import { awaitSettledUpdate, cancelBookingUpdate, getBookingStateQuery } from '../booking/messages.ts';
 import { STEP_NAMES } from '../booking/steps.ts';
 import type { Hold } from './hold.ts';
@@ -38,7 +38,7 @@ function handleCancel({ state, changed }: TrackedBooking, forward: CancellationS
       if (request?.by) state.cancelledBy = request.by;
       state.failure = {
         // During a hold nothing runs: the step that would have is the payment.
-        step: state.status === 'HELD' ? 'payment' : (state.currentStep ?? STEP_NAMES[0]!),
+        step: state.status === 'HELD' ? HOLD_BEFORE_STEP : (state.currentStep ?? STEP_NAMES[0]!),
         type: 'Cancelled',
         message: request?.reason ? `cancelled by the user: ${request.reason}` : 'cancelled by the user',
       };
