@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
 import { isTerminal, workflowIdFor, type BookingStatus } from '../src/booking/booking.ts';
-import { temporalCli } from '../src/temporal/worker-factory.ts';
+import { temporalCli } from '../src/temporal/executables.ts';
 import { HOLD_SCENARIOS, SCENARIOS, bookingBody, confirmBody, type Scenario } from './scenarios.ts';
 
 const set = process.argv[2];

@@ -20,7 +20,8 @@ import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { utcDay } from '../../src/common/dates.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, temporalCli } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/temporal/worker-factory.ts';
+import { temporalCli } from '../../src/temporal/executables.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 

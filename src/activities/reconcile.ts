@@ -1,7 +1,7 @@
 // The reconciler's service side: which bookings hold inventory or money although their workflow
 // closed without unwinding (an operator terminated it, it timed out, or it is gone), and the read
-// model's last word on them (TERMINATED). The undos themselves are the saga's own activities
-// (cancelFlight, cancelHotel, refundPayment), which the reconcileBookings workflow runs.
+// model's last word on them (TERMINATED). The undos themselves are the saga's own activities (each
+// step's undo, from the step table), which the reconcileBookings workflow runs.
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';

@@ -21,7 +21,8 @@ import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.
 import { registerSearchAttributes } from '../temporal/search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
 import { ensureReconcileSchedule } from '../temporal/reconcile-schedule.ts';
-import { createTripWorker, temporalCli } from '../temporal/worker-factory.ts';
+import { createTripWorker } from '../temporal/worker-factory.ts';
+import { temporalCli } from '../temporal/executables.ts';
 import { buildIdFromCode, localBuildIsCurrent, setCurrentVersion, workerDeploymentOptions } from '../temporal/versioning.ts';
 import { devServerFailure, portInUse } from './dev-server-failure.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';

@@ -1,7 +1,6 @@
-// Temporal plumbing shared by the worker, the dev stack and the tests: the worker factory, and
-// where the Temporal CLI and the time-skipping test server come from.
-import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+// The worker factory the worker, the dev stack and the tests share: the trip's activities, the
+// workflow bundle (prebuilt or bundled at start), tracing and the data converter.
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
@@ -96,32 +95,3 @@ function keepHealthFile(worker: Worker, file: string, intervalMs: number): void 
   timer.unref();
   process.once('exit', () => rmSync(file, { force: true }));
 }
-
-/** Full path of an executable on PATH, or undefined. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * An executable from an env var or PATH, in the SDK's `existing-path` form; undefined lets the SDK
- * download it (users with internet need nothing installed).
- */
-export function existingExecutable(envVar: string, name: string): { type: 'existing-path'; path: string } | undefined {
-  const path = process.env[envVar] || findOnPath(name);
-  return path ? { type: 'existing-path', path } : undefined;
-}
-
-/** The `temporal` CLI (dev server + Web UI): TEMPORAL_CLI_PATH, else PATH. */
-export const temporalCli = () => existingExecutable('TEMPORAL_CLI_PATH', 'temporal');
-
-/** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else PATH. */
-export const temporalTestServer = () => existingExecutable('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');

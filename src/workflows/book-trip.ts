@@ -1,8 +1,8 @@
-// bookTrip: runs the trip's step table (steps.ts) as a saga: reserve a flight, then a hotel, then
-// take payment; before each step its undo goes on the stack, and if a step fails or the user
-// cancels, the stack unwinds in reverse. What is specific to a trip has a module each: the booking
-// and what follows its changes (tracked-booking.ts), a hold before the payment (hold.ts), the
-// operator's wait after an undo failed for good (operator-wait.ts), the messages it answers
+// bookTrip: runs the trip's step table (src/booking/steps.ts) as a saga: reserve a flight, then a
+// hotel, then take payment; before each step its undo goes on the stack, and if a step fails or the
+// user cancels, the stack unwinds in reverse. What is specific to a trip has a module each: the
+// booking and what follows its changes (tracked-booking.ts), a hold before the payment (hold.ts),
+// the operator's wait after an undo failed for good (operator-wait.ts), the messages it answers
 // (message-handlers.ts), the Web UI's view (web-ui.ts) and the read model (read-model-writer.ts).
 import { ApplicationFailure, CancellationScope, isCancellation, setWorkflowOptions } from '@temporalio/workflow';
 import { HOLD_BEFORE_STEP, type BookTripInput, type BookingState } from '../booking/booking.ts';

@@ -1,7 +1,7 @@
-// The trip's saga: the step table (steps.ts) run by @trip-saga/saga, with what this demo adds to
-// every activity call. Every trip activity gets the saga's start (an injected outage counts from
-// it) and its injected fault (FAULT_INJECTION=on); every result says the attempt that produced it,
-// and every undo's result whether it found anything to undo.
+// The trip's saga: the step table (src/booking/steps.ts) run by @trip-saga/saga, with what this
+// demo adds to every activity call. Every trip activity gets the saga's start (an injected outage
+// counts from it) and its injected fault (FAULT_INJECTION=on); every result says the attempt that
+// produced it, and every undo's result whether it found anything to undo.
 import { Saga } from '@trip-saga/saga';
 import type { BookTripInput, BookingState, UndoOutcome } from '../booking/booking.ts';
 import { TRIP_STEPS } from '../booking/steps.ts';

@@ -18,7 +18,8 @@ import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/iden
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { ENCRYPTED_ENCODING, ENCRYPTED_FAILURES_CONVERTER_PATH, codecEndpointFor, dataConverterFor, payloadCodecFor } from '../../src/temporal/codec.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
-import { WORKFLOWS_PATH, createTripWorker, findOnPath } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { findOnPath } from '../../src/temporal/executables.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, VAULT_KEY, bookingInput } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
-import { findOnPath } from '../../src/temporal/worker-factory.ts';
+import { findOnPath } from '../../src/temporal/executables.ts';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { CODEC_TOKEN, configWithKeys, expectAllEncrypted, parseJsonHistory, payloadDataText, payloadsIn, plainText } from './support.ts';
 import { fetchAs } from '../helpers/identity.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/dev/postgres.ts';
-import { findOnPath } from '../../src/temporal/worker-factory.ts';
+import { findOnPath } from '../../src/temporal/executables.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { bearer, startTestIdp } from '../helpers/identity.ts';
 import { poll } from '../helpers/poll.ts';

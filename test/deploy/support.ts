@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { freePort } from '../../src/dev/postgres.ts';
-import { findOnPath, temporalCli } from '../../src/temporal/worker-factory.ts';
+import { findOnPath, temporalCli } from '../../src/temporal/executables.ts';
 import { poll } from '../helpers/poll.ts';
 
 const run = promisify(execFile);

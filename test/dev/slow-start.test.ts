@@ -10,7 +10,7 @@ import { afterAll, expect, inject, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
-import { findOnPath } from '../../src/temporal/worker-factory.ts';
+import { findOnPath } from '../../src/temporal/executables.ts';
 
 let stack: Stack | undefined;
 let dir: string | undefined;

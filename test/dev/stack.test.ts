@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack } from '../../src/dev/stack.ts';
 import { capturingLogger } from '../helpers/log.ts';
-import { findOnPath } from '../../src/temporal/worker-factory.ts';
+import { findOnPath } from '../../src/temporal/executables.ts';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { activitySequence } from '../helpers/temporal.ts';

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.ts';
-import { temporalTestServer } from '../../src/temporal/worker-factory.ts';
+import { temporalTestServer } from '../../src/temporal/executables.ts';
 import { TRIP_STEPS } from '../../src/booking/steps.ts';
 import type { temporal } from '@temporalio/proto';
 

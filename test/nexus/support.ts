@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { temporalCli } from '../../src/temporal/worker-factory.ts';
+import { temporalCli } from '../../src/temporal/executables.ts';
 import { startTemporalDevServer, type DevServer } from '../deploy/support.ts';
 import { poll } from '../helpers/poll.ts';
 import { quietLogger } from '../helpers/temporal.ts';

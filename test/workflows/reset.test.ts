@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import type { Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
-import { temporalCli } from '../../src/temporal/worker-factory.ts';
+import { temporalCli } from '../../src/temporal/executables.ts';
 import { bookingBody } from '../api/support.ts';
 import { invariantViolations, rowCountsFor, serviceRows } from '../helpers/db.ts';
 import { startTestStack, type TestStack } from '../helpers/dev-stack.ts';

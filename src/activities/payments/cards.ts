@@ -29,7 +29,7 @@ export const TEST_CARDS = {
   declined: '4000000000000002',
 } as const;
 
-/** Cards for demos and tests: approved, declined, and expired 12/19 (as in the AwsomePets checkout). */
+/** Cards for demos and tests: approved, declined, and expired (12/19, years past). */
 export function sampleCards(expYear = new Date().getUTCFullYear() + 3) {
   return {
     good: { number: TEST_CARDS.good, expMonth: 12, expYear, cvc: '123' },

@@ -28,7 +28,7 @@ export interface UndoResult {
   reference?: string;
 }
 
-/** What a step's row sees of the workflow's input: the booking's ID and the requests of its steps. */
+/** What every step's row sees of the workflow's input; each row's own input type adds the request it reads. */
 export interface StepRowInput {
   bookingId: string;
 }
