@@ -5,9 +5,10 @@
 // hotel and the payment: the charge is the sum of every step's price, an unwind gives the car back
 // in reverse order, and the invariants, which read the car's books too, hold.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
@@ -19,8 +20,23 @@ import type * as Web from '../web/support.ts';
 const run = promisify(execFile);
 const CHECKOUT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(CHECKOUT, 'test', 'fixtures', 'car-rental');
-/** Not copied: installed packages (linked instead), git's own files, and what runs leave behind. */
-const NOT_COPIED = new Set(['node_modules', '.git', 'test-results', 'coverage']);
+/** What a checkout holds: its files (tracked, or new and not ignored), and the Prisma client it generated. */
+async function checkoutFiles(root: string): Promise<string[]> {
+  const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  const listed = stdout.split('\0').filter((f) => f && existsSync(join(root, f)));
+  return [...listed, ...(await filesUnder(join(root, 'src/generated'))).map((f) => join('src/generated', f))];
+}
+
+/** The files of `copy` that are new, and those whose content differs from the checkout's. */
+async function differences(copy: string, files: readonly string[]): Promise<{ added: string[]; changed: string[] }> {
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const file of (await filesUnder(copy)).filter((f) => !f.startsWith('node_modules'))) {
+    if (!files.includes(file)) added.push(file);
+    else if (!(await readFile(join(copy, file))).equals(await readFile(join(CHECKOUT, file)))) changed.push(file);
+  }
+  return { added: added.sort(), changed: changed.sort() };
+}
 
 /** Every file under `dir`, relative to it. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -35,15 +51,13 @@ async function edit(root: string, file: string, from: string, to: string): Promi
   await writeFile(join(root, file), text.replace(from, to));
 }
 
-/** What "Add a step" asks for, and only that: returns the files it added and the files it changed. */
-async function addCarStep(root: string): Promise<{ added: string[]; changed: string[] }> {
-  const added = (await filesUnder(FIXTURE)).filter((f) => f !== 'README.md');
-  for (const file of added) await cp(join(FIXTURE, file), join(root, file));
+/** What "Add a step" asks for: the fixture's service folder and migration, one row, one entry. */
+async function addCarStep(root: string): Promise<void> {
+  for (const file of (await filesUnder(FIXTURE)).filter((f) => f !== 'README.md')) await cp(join(FIXTURE, file), join(root, file));
   await edit(root, 'src/booking/steps.ts', "import { paymentStep } from '../activities/payments/step.ts';", "import { paymentStep } from '../activities/payments/step.ts';\nimport { carStep } from '../activities/cars/step.ts';");
   await edit(root, 'src/booking/steps.ts', '[flightStep, hotelStep, paymentStep]', '[flightStep, hotelStep, carStep, paymentStep]');
   await edit(root, 'src/activities/services.ts', "import { payments } from './payments/index.ts';", "import { payments } from './payments/index.ts';\nimport { cars } from './cars/index.ts';");
   await edit(root, 'src/activities/services.ts', '[flights, hotels, payments]', '[flights, hotels, cars, payments]');
-  return { added: added.sort(), changed: ['src/activities/services.ts', 'src/booking/steps.ts'] };
 }
 
 let copy: string;
@@ -56,9 +70,11 @@ let h: Web.WebHarness;
 
 beforeAll(async () => {
   copy = await mkdtemp(join(tmpdir(), 'trip-add-a-step-'));
-  await cp(CHECKOUT, copy, { recursive: true, filter: (source) => !NOT_COPIED.has(relative(CHECKOUT, source)) });
+  const files = await checkoutFiles(CHECKOUT);
+  for (const file of files) await cp(join(CHECKOUT, file), join(copy, file));
   await symlink(join(CHECKOUT, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  touched = await addCarStep(copy);
+  await addCarStep(copy);
+  touched = await differences(copy, files);
   // The copy's own modules, car step and all: its stack, its page, its invariants.
   web = (await import(join(copy, 'test/web/support.ts'))) as typeof Web;
   db = (await import(join(copy, 'test/helpers/db.ts'))) as typeof Db;
@@ -101,9 +117,15 @@ describe('adding a car rental step', () => {
       'src/activities/cars/step.ts',
       'src/activities/cars/types.ts',
     ]);
+    expect(touched.changed).toEqual(['src/activities/services.ts', 'src/booking/steps.ts']);
+    // The README's "Add a step" names each of them: the changed files whole, the service's files
+    // by their names in its folder, the migration by where migrations go.
     const readme = await readFile(join(CHECKOUT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Add a step'), readme.indexOf('\n## ', readme.indexOf('## Add a step') + 1));
-    for (const file of [...touched.changed, 'src/activities/<service>/', 'prisma/migrations/']) expect(section).toContain(`\`${file}`);
+    for (const file of touched.changed) expect(section).toContain(`\`${file}\``);
+    expect(section).toContain('`src/activities/<service>/`');
+    for (const file of touched.added.filter((f) => f.startsWith('src/activities/cars/'))) expect(section).toContain(`\`${basename(file)}\``);
+    expect(section).toContain('`prisma/migrations/<timestamp>_<name>/migration.sql`');
     // What ships type-checks as it is: the trip's request and details, the fault targets and the
     // activities follow the table. (The tests' expectations are of the three-step trip.)
     await writeFile(join(copy, 'tsconfig.shipped.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src', 'scripts'] }));
