@@ -4,42 +4,71 @@
 // one is retired once its sagas have drained. See docs/deploy.md, "Rolling out a new build".
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowService } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
+import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
+import { TRACING_WORKFLOW_MODULES } from './telemetry.ts';
 
 export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
 
-const SRC = fileURLToPath(new URL('../', import.meta.url));
-const WORKFLOWS_ENTRY = join(SRC, 'workflows', 'index.ts');
-/** A value import or re-export of one of our files (a type import bundles nothing). */
-const RELATIVE_IMPORT = /(?:^|\n)\s*(?:import|export)(?!\s+type\b)\b[^'"]*?['"](\.{1,2}\/[^'"]+)['"]/g;
+/** The checkout: the build ID hashes its files by their paths in it. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * What the prebuilt workflow bundle starts from (WORKFLOW_BUNDLE_OPTIONS in worker-factory.ts):
+ * the workflows, the tracing interceptors and the data converter's module; paths in the checkout.
+ */
+const BUNDLE_ENTRIES = [fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), ...TRACING_WORKFLOW_MODULES, ENCRYPTED_FAILURES_CONVERTER_PATH].map((file) =>
+  relative(ROOT, file),
+);
+/** The workspace packages the workflows import, by the sources their dist is built from. */
+const WORKSPACE_SOURCES: Record<string, string> = { '@trip-saga/saga': join('packages', 'saga', 'src', 'index.ts') };
+/**
+ * A value import or re-export (its clause and specifier), or a require: a type import bundles
+ * nothing, and neither does a list of inline types only (the bundler drops it, see importedBy).
+ */
+const VALUE_IMPORT = /(?:^|\n)\s*(?:import|export)(?!\s+type\b)(?:\s+([^'";]*?)\s*from)?\s*['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)/g;
+const INLINE_TYPES_ONLY = /^\{(?:\s*type\s+[^,}]+,?)+\s*\}$/;
+
+/** The files a module loads in the bundle: relative imports, and workspace packages by their sources. */
+function importedBy(file: string, root: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(VALUE_IMPORT)].flatMap(([, clause, imported, required]) => {
+    const spec = (imported ?? required)!;
+    if (clause && INLINE_TYPES_ONLY.test(clause)) return [];
+    if (spec.startsWith('.')) return [resolve(dirname(file), spec)];
+    const workspace = WORKSPACE_SOURCES[spec];
+    return workspace ? [join(root, workspace)] : []; // other packages: their versions, not our sources
+  });
+}
 
 /**
- * The sources that decide what a workflow does: the workflow code and every file of ours it bundles
- * (the booking's names, the step table, the services' step rows).
+ * The sources that decide what a workflow does: every file of ours the workflow bundle carries
+ * (the workflows, the booking's names, the step table, the services' step rows, the tracing
+ * interceptors, the data converter) and the saga package's sources. `root`: the checkout to read.
  */
-export function workflowSources(entry = WORKFLOWS_ENTRY): string[] {
+export function workflowSources(root = ROOT): string[] {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(RELATIVE_IMPORT)) visit(resolve(dirname(file), spec!));
+    for (const imported of importedBy(file, root)) visit(imported);
   };
-  visit(entry);
+  for (const entry of BUNDLE_ENTRIES) visit(join(root, entry));
   return [...seen];
 }
 
 /**
  * A build ID derived from the workflow code (development only: production names its builds):
- * `dev-<12 hex>` of the workflows and what they import. The same code, the same build, so a
- * restarted `npm run dev` keeps its running sagas; a change to the workflow is a new build.
+ * `dev-<12 hex>` of the workflows and what they bundle, by their paths in the checkout (`root`).
+ * The same code, the same build, so a restarted `npm run dev` keeps its running sagas; a change to
+ * the workflow is a new build.
  */
-export function buildIdFromCode(): string {
+export function buildIdFromCode(root = ROOT): string {
   const hash = createHash('sha256');
-  for (const file of workflowSources().sort()) hash.update(file.slice(SRC.length)).update('\0').update(readFileSync(file)).update('\0');
+  const named = workflowSources(root).map((file) => ({ file, name: relative(root, file).split(sep).join('/') }));
+  for (const { file, name } of named.sort((a, b) => (a.name < b.name ? -1 : 1))) hash.update(name).update('\0').update(readFileSync(file)).update('\0');
   return `dev-${hash.digest('hex').slice(0, 12)}`;
 }
 

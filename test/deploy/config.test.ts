@@ -3,9 +3,9 @@
 // @temporalio/envconfig: variables, temporal.toml profiles, API key, TLS files. Also: a refused
 // connection is explained in one line that names the variable to check, from the SDK's messages.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
@@ -105,6 +105,34 @@ describe('fail closed', () => {
     expect(loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'v2.1', WORKER_DEPLOYMENT_NAME: 'trips' })).toMatchObject({ workerBuildId: 'v2.1', workerDeploymentName: 'trips' });
     expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_DEPLOYMENT_NAME: 'trip.booking' }))).toContain('WORKER_DEPLOYMENT_NAME');
     expect(problem(() => loadConfig({ NODE_ENV: 'development', WORKER_BUILD_ID: 'has space' }))).toContain('WORKER_BUILD_ID');
+  });
+
+  test("the dev build also follows the saga package's sources and the bundle's tracing and converter modules", async () => {
+    const sources = workflowSources().map((file) => relative(process.cwd(), file));
+    // '@trip-saga/saga' is followed into the package's sources (the bundle takes its dist, built from them).
+    expect(sources).toEqual(expect.arrayContaining(['packages/saga/src/index.ts', 'packages/saga/src/saga.ts', 'packages/saga/src/compensation-stack.ts']));
+    expect(sources.filter((file) => file.includes('dist'))).toEqual([]);
+    // WORKFLOW_BUNDLE_OPTIONS' other modules: the tracing interceptors and the data converter.
+    expect(sources).toEqual(expect.arrayContaining(['src/temporal/workflow-tracing.ts', 'src/temporal/failure-converter.cjs']));
+    // A copy of those sources elsewhere is the same build; an edit to any saga source is another.
+    const copy = await mkdtemp(join(tmpdir(), 'trip-build-id-'));
+    try {
+      for (const file of sources) {
+        await mkdir(dirname(join(copy, file)), { recursive: true });
+        await copyFile(file, join(copy, file));
+      }
+      expect(buildIdFromCode(copy)).toBe(buildIdFromCode());
+      const sagaSources = sources.filter((file) => file.startsWith('packages/saga/src/'));
+      for (const file of sagaSources) {
+        const text = await readFile(join(copy, file), 'utf8');
+        await appendFile(join(copy, file), '\n// an edit\n');
+        expect(buildIdFromCode(copy), file).not.toBe(buildIdFromCode());
+        await writeFile(join(copy, file), text);
+      }
+      expect(buildIdFromCode(copy)).toBe(buildIdFromCode());
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 
   test('SHUTDOWN_GRACE_TIME: 10 s by default, a duration otherwise', () => {
