@@ -11,14 +11,24 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 
 /** The folder of the workspace package a file belongs to (packages/<name>), and its declared dependencies. */
 function packageOf(file) {
-  const root = file.slice(0, file.indexOf(`${sep}packages${sep}`)) + `${sep}packages${sep}` + file.split(`${sep}packages${sep}`)[1].split(sep)[0];
+  const root =
+    file.slice(0, file.indexOf(`${sep}packages${sep}`)) +
+    `${sep}packages${sep}` +
+    file.split(`${sep}packages${sep}`)[1].split(sep)[0];
   const manifest = JSON.parse(readFileSync(`${root}${sep}package.json`, 'utf8'));
-  const declared = new Set([manifest.name, ...Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies })]);
+  const declared = new Set([
+    manifest.name,
+    ...Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies }),
+  ]);
   return { root, declared };
 }
 
 /** A bare specifier's package: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
-const packageName = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageName = (specifier) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /**
  * A workspace package is published alone: none of its files may import a file outside its folder
@@ -41,19 +51,27 @@ const selfContainedPackage = {
       if (typeof source !== 'string') return;
       if (source.startsWith('.') || source.startsWith('/')) {
         const target = resolve(dirname(file), source);
-        if (!target.startsWith(root + sep)) context.report({ node: node.source, messageId: 'outside', data: { source } });
+        if (!target.startsWith(root + sep))
+          context.report({ node: node.source, messageId: 'outside', data: { source } });
       } else if (!nodeBuiltins.includes(source) && !declared.has(packageName(source))) {
         context.report({ node: node.source, messageId: 'undeclared', data: { source } });
       }
     };
-    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+    return {
+      ImportDeclaration: check,
+      ExportNamedDeclaration: check,
+      ExportAllDeclaration: check,
+      ImportExpression: check,
+    };
   },
 };
 
 /** A matcher of repository paths (`src/a/b.ts`, always `/`) for globs with `*` and `**`, as in `files`. */
 function globs(patterns) {
   const token = { '**/': '(?:.*/)?', '**': '.*', '*': '[^/]*' };
-  const regexes = patterns.map((glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/|\*\*|\*/g, (t) => token[t])}$`));
+  const regexes = patterns.map(
+    (glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/|\*\*|\*/g, (t) => token[t])}$`),
+  );
   return (path) => regexes.some((regex) => regex.test(path));
 }
 
@@ -113,17 +131,28 @@ function importsOf(check) {
   const declaration = (node, kind) => {
     if (!node.source) return; // `export { x }` of a local
     if (node[kind] === 'type') return check(node.source, node.source.value, 'type');
-    const specifiers = (node.specifiers ?? []).filter((s) => s.type === 'ImportSpecifier' || s.type === 'ExportSpecifier');
-    check(node.source, node.source.value, specifiers.length === node.specifiers?.length && typesOnly(specifiers, kind) ? 'inline-types' : 'value');
+    const specifiers = (node.specifiers ?? []).filter(
+      (s) => s.type === 'ImportSpecifier' || s.type === 'ExportSpecifier',
+    );
+    check(
+      node.source,
+      node.source.value,
+      specifiers.length === node.specifiers?.length && typesOnly(specifiers, kind) ? 'inline-types' : 'value',
+    );
   };
   return {
     ImportDeclaration: (node) => declaration(node, 'importKind'),
     ExportNamedDeclaration: (node) => declaration(node, 'exportKind'),
     ExportAllDeclaration: (node) => declaration(node, 'exportKind'),
-    ImportExpression: (node) => check(node.source, node.source.type === 'Literal' ? node.source.value : undefined, 'value'),
+    ImportExpression: (node) =>
+      check(node.source, node.source.type === 'Literal' ? node.source.value : undefined, 'value'),
     TSImportEqualsDeclaration: (node) => {
       if (node.moduleReference.type !== 'TSExternalModuleReference') return;
-      check(node.moduleReference.expression, node.moduleReference.expression.value, node.importKind === 'type' ? 'type' : 'value');
+      check(
+        node.moduleReference.expression,
+        node.moduleReference.expression.value,
+        node.importKind === 'type' ? 'type' : 'value',
+      );
     },
   };
 }
@@ -143,12 +172,14 @@ const workflowSandbox = {
     type: 'problem',
     schema: [],
     messages: {
-      builtin: "'{{source}}' is a Node builtin: workflow code runs in a deterministic sandbox without them. Do that work in an activity.",
+      builtin:
+        "'{{source}}' is a Node builtin: workflow code runs in a deterministic sandbox without them. Do that work in an activity.",
       outside:
         "'{{source}}' is {{target}}, outside the workflow sandbox: workflow code value-imports only " +
         `${WORKFLOW_SANDBOX.join(', ')}. Use \`import type\` for its types, or call its code as an activity.`,
       package: `'{{source}}' is not a workflow-safe package: workflow code value-imports only ${WORKFLOW_SAFE_PACKAGES.join(', ')}. Use \`import type\` for its types, or call it from an activity.`,
-      inlineTypes: "'{{source}}' is {{target}}, outside the workflow sandbox: Node keeps an import of inline types only, so the API would load it with this file. Write `import type { … }`.",
+      inlineTypes:
+        "'{{source}}' is {{target}}, outside the workflow sandbox: Node keeps an import of inline types only, so the API would load it with this file. Write `import type { … }`.",
       computed: 'A computed import() cannot be checked against the workflow sandbox: import a literal path.',
     },
   },
@@ -158,11 +189,17 @@ const workflowSandbox = {
       if (nodeBuiltins.includes(source)) return context.report({ node, messageId: 'builtin', data: { source } });
       if (kind === 'type') return;
       if (!isOurs(source)) {
-        if (kind === 'value' && !WORKFLOW_SAFE_PACKAGES.includes(packageName(source))) context.report({ node, messageId: 'package', data: { source } });
+        if (kind === 'value' && !WORKFLOW_SAFE_PACKAGES.includes(packageName(source)))
+          context.report({ node, messageId: 'package', data: { source } });
         return;
       }
       const target = repoPath(resolveImport(context.filename, source));
-      if (!inSandbox(target)) context.report({ node, messageId: kind === 'inline-types' ? 'inlineTypes' : 'outside', data: { source, target } });
+      if (!inSandbox(target))
+        context.report({
+          node,
+          messageId: kind === 'inline-types' ? 'inlineTypes' : 'outside',
+          data: { source, target },
+        });
     });
   },
 };
@@ -183,7 +220,8 @@ const notTheWorker = {
       activity:
         "'{{source}}' is {{target}}, activity code: only the worker loads it. Import what you need from a service's contract " +
         `(${ACTIVITY_CONTRACTS.join(', ')}), or use \`import type\` for its types.`,
-      inlineTypes: "'{{source}}' is {{target}}, activity code: an import of inline types only still loads it under Node. Write `import type { … }`.",
+      inlineTypes:
+        "'{{source}}' is {{target}}, activity code: an import of inline types only still loads it under Node. Write `import type { … }`.",
       computed: 'A computed import() cannot be checked against the activity code: import a literal path.',
     },
   },
@@ -192,7 +230,12 @@ const notTheWorker = {
       if (typeof source !== 'string') return context.report({ node, messageId: 'computed' });
       if (kind === 'type' || !isOurs(source)) return;
       const target = repoPath(resolveImport(context.filename, source));
-      if (inActivities(target) && !loadableActivityFile(target)) context.report({ node, messageId: kind === 'inline-types' ? 'inlineTypes' : 'activity', data: { source, target } });
+      if (inActivities(target) && !loadableActivityFile(target))
+        context.report({
+          node,
+          messageId: kind === 'inline-types' ? 'inlineTypes' : 'activity',
+          data: { source, target },
+        });
     });
   },
 };
@@ -200,7 +243,19 @@ const notTheWorker = {
 const boundaries = { rules: { 'workflow-sandbox': workflowSandbox, 'not-the-worker': notTheWorker } };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'dist/', '.data/', 'src/web/public/', 'coverage/', 'test/histories/builds/', 'packages/*/dist/', 'test/fixtures/car-rental/'] }, // the fixture is checked where it lands: test/dev/add-a-step.test.ts
+  {
+    ignores: [
+      'node_modules/',
+      'src/generated/',
+      'dist/',
+      '.data/',
+      'src/web/public/',
+      'coverage/',
+      'test/histories/builds/',
+      'packages/*/dist/',
+      'test/fixtures/car-rental/',
+    ],
+  }, // the fixture is checked where it lands: test/dev/add-a-step.test.ts
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -234,7 +289,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node builtins.' })) },
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a sandbox: no Node builtins.' })),
+        },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
@@ -258,7 +315,10 @@ export default tseslint.config(
   {
     files: ['**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', module: 'writable' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', exports: 'writable', module: 'writable' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -32,7 +32,11 @@ export async function pool(count: number, concurrency: number, job: (i: number) 
  * Starts `job` at a fixed rate for `seconds`, whether or not earlier ones have answered (an open
  * loop, like autocannon's overallRate), and returns each one's latency from its start.
  */
-export async function fixedRate(perSecond: number, seconds: number, job: () => Promise<unknown>): Promise<LatencyWithErrors> {
+export async function fixedRate(
+  perSecond: number,
+  seconds: number,
+  job: () => Promise<unknown>,
+): Promise<LatencyWithErrors> {
   const total = Math.max(1, Math.round(perSecond * seconds));
   const latencies: number[] = [];
   let errors = 0;

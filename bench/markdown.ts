@@ -26,7 +26,10 @@ const mark = (value: number, t: Target) => `${value} ${meets(value, t) ? '✅' :
 
 export function markdown(results: ModeResult[], run: RunDescription): string {
   const columns: Columns = {
-    head: (first, rest = []) => [`| ${[first, ...rest, ...results.map((r) => modeName(r.mode))].join(' | ')} |`, `| ${[first, ...rest, ...results.map(() => '')].map(() => '---').join(' | ')} |`],
+    head: (first, rest = []) => [
+      `| ${[first, ...rest, ...results.map((r) => modeName(r.mode))].join(' | ')} |`,
+      `| ${[first, ...rest, ...results.map(() => '')].map(() => '---').join(' | ')} |`,
+    ],
     cols: (cell) => results.map(cell).join(' | '),
   };
   const lines = [
@@ -53,19 +56,47 @@ function heading({ when, machine, options: o, workerArgs }: RunDescription): str
 }
 
 /** Each ratio's row: its key, what it divides, and the two figures it divides. */
-function ratioRows({ concurrency, watchers, watchSeconds }: BenchOptions): [keyof Ratios, string, (r: ModeResult) => string][] {
+function ratioRows({
+  concurrency,
+  watchers,
+  watchSeconds,
+}: BenchOptions): [keyof Ratios, string, (r: ModeResult) => string][] {
   return [
-    ['throughput', `sagas/s ÷ bare/s, concurrency ${concurrency}`, (r) => `${r.throughput.sagaPerSecond} / ${r.throughput.barePerSecond}`],
-    ['events', 'history events, CONFIRMED booking (POST /bookings) ÷ bare', (r) => `${r.events.saga.count} / ${r.events.bare.count}`],
-    ['serverCpu', 'Temporal server CPU per workflow (ms)', (r) => `${r.cpuMsPerWorkflow.saga.temporal} / ${r.cpuMsPerWorkflow.bare.temporal}`],
-    ['workerCpu', 'worker CPU per workflow (ms)', (r) => `${r.cpuMsPerWorkflow.saga.worker} / ${r.cpuMsPerWorkflow.bare.worker}`],
+    [
+      'throughput',
+      `sagas/s ÷ bare/s, concurrency ${concurrency}`,
+      (r) => `${r.throughput.sagaPerSecond} / ${r.throughput.barePerSecond}`,
+    ],
+    [
+      'events',
+      'history events, CONFIRMED booking (POST /bookings) ÷ bare',
+      (r) => `${r.events.saga.count} / ${r.events.bare.count}`,
+    ],
+    [
+      'serverCpu',
+      'Temporal server CPU per workflow (ms)',
+      (r) => `${r.cpuMsPerWorkflow.saga.temporal} / ${r.cpuMsPerWorkflow.bare.temporal}`,
+    ],
+    [
+      'workerCpu',
+      'worker CPU per workflow (ms)',
+      (r) => `${r.cpuMsPerWorkflow.saga.worker} / ${r.cpuMsPerWorkflow.bare.worker}`,
+    ],
     ['e2eP50', 'POST → CONFIRMED p50 ÷ bare start → result p50 (ms)', (r) => `${r.e2e.saga.p50} / ${r.e2e.bare.p50}`],
-    ['postP99', 'POST /bookings p99 ÷ bare client.workflow.start p99, at half the saga throughput (ms)', (r) => `${r.fixedRate.post.p99} / ${r.fixedRate.bareStart.p99}`],
-    ['watchers', `Temporal calls/s, ${watchers} SSE clients on one changing booking ÷ 1 client`, (r) => {
-      const one = r.watch.changing.find((w) => w.watchers === 1);
-      const many = r.watch.changing.find((w) => w.watchers === watchers) ?? one;
-      return `${many?.temporalCalls} / ${one?.temporalCalls} calls in ${watchSeconds} s`;
-    }],
+    [
+      'postP99',
+      'POST /bookings p99 ÷ bare client.workflow.start p99, at half the saga throughput (ms)',
+      (r) => `${r.fixedRate.post.p99} / ${r.fixedRate.bareStart.p99}`,
+    ],
+    [
+      'watchers',
+      `Temporal calls/s, ${watchers} SSE clients on one changing booking ÷ 1 client`,
+      (r) => {
+        const one = r.watch.changing.find((w) => w.watchers === 1);
+        const many = r.watch.changing.find((w) => w.watchers === watchers) ?? one;
+        return `${many?.temporalCalls} / ${one?.temporalCalls} calls in ${watchSeconds} s`;
+      },
+    ],
   ];
 }
 
@@ -75,7 +106,8 @@ function ratios({ head, cols }: Columns, options: BenchOptions): string[] {
     '',
     ...head('ratio', ['target']),
     ...ratioRows(options).map(
-      ([key, label, parts]) => `| \`${key}\`: ${label} | ${targetText(TARGETS.ratios[key])} | ${cols((r) => `${mark(r.ratios[key], TARGETS.ratios[key])} (${parts(r)})`)} |`,
+      ([key, label, parts]) =>
+        `| \`${key}\`: ${label} | ${targetText(TARGETS.ratios[key])} | ${cols((r) => `${mark(r.ratios[key], TARGETS.ratios[key])} (${parts(r)})`)} |`,
     ),
   ];
 }
@@ -105,11 +137,21 @@ function figures({ head, cols }: Columns): string[] {
     `| GET /bookings/:id p50 / p99 (ms), errors | ${cols((r) => `${r.fixedRate.get.p50} / ${r.fixedRate.get.p99}, ${r.fixedRate.get.errors}`)} |`,
     `| POST → CONFIRMED p50 / p99 (ms) | ${cols((r) => `${r.e2e.saga.p50} / ${r.e2e.saga.p99} (${r.e2e.saga.count} confirmed)`)} |`,
     `| bare start → result p50 / p99 (ms) | ${cols((r) => `${r.e2e.bare.p50} / ${r.e2e.bare.p99}`)} |`,
-    `| saga outcomes in the throughput phase | ${cols((r) => Object.entries(r.throughput.sagaStatuses).map(([s, n]) => `${s} ${n}`).join(', '))} |`,
+    `| saga outcomes in the throughput phase | ${cols((r) =>
+      Object.entries(r.throughput.sagaStatuses)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', '),
+    )} |`,
   ];
 }
 
-const PROCESS_NAMES = { temporal: 'Temporal server', worker: 'worker (bare: its own worker)', postgres: 'postgres', api: 'api', bench: 'load generator (client)' } as const;
+const PROCESS_NAMES = {
+  temporal: 'Temporal server',
+  worker: 'worker (bare: its own worker)',
+  postgres: 'postgres',
+  api: 'api',
+  bench: 'load generator (client)',
+} as const;
 
 function cpuByProcess({ head, cols }: Columns): string[] {
   return [
@@ -118,7 +160,8 @@ function cpuByProcess({ head, cols }: Columns): string[] {
     '',
     ...head('process'),
     ...(Object.keys(PROCESS_NAMES) as (keyof typeof PROCESS_NAMES)[]).map(
-      (k) => `| ${PROCESS_NAMES[k]} | ${cols((r) => `${r.cpuMsPerWorkflow.saga[k]} / ${r.cpuMsPerWorkflow.bare[k]}`)} |`,
+      (k) =>
+        `| ${PROCESS_NAMES[k]} | ${cols((r) => `${r.cpuMsPerWorkflow.saga[k]} / ${r.cpuMsPerWorkflow.bare[k]}`)} |`,
     ),
   ];
 }
@@ -128,27 +171,38 @@ function scale({ head, cols }: Columns, { scaleSteps }: BenchOptions): string[] 
     '',
     '## Scale',
     '',
-    'Sagas held open (waiting for an operator) on a fresh worker: worker CPU per saga to bring each step\'s sagas there, and RSS once they wait.',
+    "Sagas held open (waiting for an operator) on a fresh worker: worker CPU per saga to bring each step's sagas there, and RSS once they wait.",
     '',
     ...head('sagas open'),
     `| 0 (after warm-up): RSS MB | ${cols((r) => `${r.scale.rssMbIdle}`)} |`,
-    ...scaleSteps.map((n) => `| ${n}: worker ms CPU per saga, RSS MB | ${cols((r) => {
-      const s = r.scale.steps.find((x) => x.sagasOpen === n);
-      return s ? `${s.workerCpuMsPerSaga} ms, ${s.workerRssMb} MB` : '';
-    })} |`),
+    ...scaleSteps.map(
+      (n) =>
+        `| ${n}: worker ms CPU per saga, RSS MB | ${cols((r) => {
+          const s = r.scale.steps.find((x) => x.sagasOpen === n);
+          return s ? `${s.workerCpuMsPerSaga} ms, ${s.workerRssMb} MB` : '';
+        })} |`,
+    ),
   ];
 }
 
-function watchers({ head, cols }: Columns, { watcherSteps, watchers: idleBookings, watchSeconds }: BenchOptions): string[] {
+function watchers(
+  { head, cols }: Columns,
+  { watcherSteps, watchers: idleBookings, watchSeconds }: BenchOptions,
+): string[] {
   return [
     '',
     `One booking whose payment retries, watched over SSE for ${watchSeconds} s; Temporal calls are the frontend's read operations (${[...READ_OPERATIONS].slice(0, 5).join(', ')}, …):`,
     '',
     ...head('watchers'),
-    ...watcherSteps.map((n) => `| ${n}: Temporal calls/s, API CPU ms/s, server CPU ms/s, events received | ${cols((r) => {
-      const w = r.watch.changing.find((x) => x.watchers === n);
-      return w ? `${w.temporalCallsPerSecond}, ${w.apiCpuMsPerSecond}, ${w.temporalCpuMsPerSecond}, ${w.eventsReceived}` : '';
-    })} |`),
+    ...watcherSteps.map(
+      (n) =>
+        `| ${n}: Temporal calls/s, API CPU ms/s, server CPU ms/s, events received | ${cols((r) => {
+          const w = r.watch.changing.find((x) => x.watchers === n);
+          return w
+            ? `${w.temporalCallsPerSecond}, ${w.apiCpuMsPerSecond}, ${w.temporalCpuMsPerSecond}, ${w.eventsReceived}`
+            : '';
+        })} |`,
+    ),
     `| ${idleBookings} idle bookings, one watcher each: same figures | ${cols((r) => `${r.watch.idle.temporalCallsPerSecond}, ${r.watch.idle.apiCpuMsPerSecond}, ${r.watch.idle.temporalCpuMsPerSecond}, ${r.watch.idle.eventsReceived}`)} |`,
   ];
 }

@@ -1,7 +1,17 @@
 // A mode's result from its measurements: the ratios (saga ÷ bare workflow), the absolutes, and
 // the figures behind them, in the shape of bench/results/latest.json.
 import type { ThroughputMeasure } from './measurements/throughput.ts';
-import type { Absolutes, EndToEndResult, EventCounts, FixedRateResult, Mode, ModeResult, Ratios, ScaleResult, WatchResult } from './result.ts';
+import type {
+  Absolutes,
+  EndToEndResult,
+  EventCounts,
+  FixedRateResult,
+  Mode,
+  ModeResult,
+  Ratios,
+  ScaleResult,
+  WatchResult,
+} from './result.ts';
 import { round } from './stats.ts';
 
 export interface Measurements {
@@ -19,7 +29,11 @@ export function modeResult(mode: Mode, m: Measurements, watchers: number): ModeR
     mode,
     ratios: ratiosOf(m, watchers),
     absolutes: absolutesOf(m),
-    throughput: { sagaPerSecond: round(m.throughput.sagaPerSecond), barePerSecond: round(m.throughput.barePerSecond), sagaStatuses: m.throughput.sagaStatuses },
+    throughput: {
+      sagaPerSecond: round(m.throughput.sagaPerSecond),
+      barePerSecond: round(m.throughput.barePerSecond),
+      sagaStatuses: m.throughput.sagaStatuses,
+    },
     cpuMsPerWorkflow: m.throughput.cpuMsPerWorkflow,
     events: m.events,
     e2e: m.e2e,
@@ -42,7 +56,10 @@ function ratiosOf({ throughput, events, e2e, fixedRate, watch }: Measurements, w
     e2eP50: round(e2e.saga.p50 / e2e.bare.p50, 2),
     postP99: round(fixedRate.post.p99 / fixedRate.bareStart.p99, 2),
     // No calls in either window (a watch path that only polls slowly): nothing grew, 1.
-    watchers: many.temporalCallsPerSecond === 0 && one.temporalCallsPerSecond === 0 ? 1 : round(many.temporalCallsPerSecond / one.temporalCallsPerSecond, 2),
+    watchers:
+      many.temporalCallsPerSecond === 0 && one.temporalCallsPerSecond === 0
+        ? 1
+        : round(many.temporalCallsPerSecond / one.temporalCallsPerSecond, 2),
   };
 }
 

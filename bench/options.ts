@@ -93,18 +93,35 @@ export function parseOptions(args?: string[]): BenchOptions {
     watchers: sizes.WATCHERS,
     watchSeconds: sizes.WATCH_SECONDS,
     scaleSteps: scaleSteps(values.scale, sizes.OPEN_SAGAS),
-    watcherSteps: [...new Set([1, 10, sizes.WATCHERS].filter((n) => n >= 1 && n <= sizes.WATCHERS))].sort((a, b) => a - b),
+    watcherSteps: [...new Set([1, 10, sizes.WATCHERS].filter((n) => n >= 1 && n <= sizes.WATCHERS))].sort(
+      (a, b) => a - b,
+    ),
     modes: values.modes.split(',') as Mode[],
     out: values.out,
     prebuiltBundle: values['prebuilt-bundle'],
     workerEnv: values['worker-env'],
-    workerEnvVars: Object.fromEntries(values['worker-env'].map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string])),
+    workerEnvVars: Object.fromEntries(
+      values['worker-env'].map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    ),
     full: sizeKeys.every((k) => values[k] === FULL[k]),
-    recorded: { ...Object.fromEntries(sizeKeys.map((k) => [k, values[k]])), modes: values.modes, 'prebuilt-bundle': values['prebuilt-bundle'], 'worker-env': values['worker-env'] },
+    recorded: {
+      ...Object.fromEntries(sizeKeys.map((k) => [k, values[k]])),
+      modes: values.modes,
+      'prebuilt-bundle': values['prebuilt-bundle'],
+      'worker-env': values['worker-env'],
+    },
   };
 }
 
 /** --scale's steps below --open-sagas, then --open-sagas, in order and each once. */
 function scaleSteps(scale: string, openSagas: number): number[] {
-  return [...new Set([...scale.split(',').map(Number).filter((n) => n > 0 && n < openSagas), openSagas])].sort((a, b) => a - b);
+  return [
+    ...new Set([
+      ...scale
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0 && n < openSagas),
+      openSagas,
+    ]),
+  ].sort((a, b) => a - b);
 }

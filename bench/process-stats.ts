@@ -12,8 +12,14 @@ export type Pids = { temporal: number; worker: number; api: number };
 
 /** The CPU seconds in a `/proc/<pid>/stat` line: the process's own, and its exited children's. */
 function cpuOfStat(stat: string): { own: number; children: number } {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // fields[0] is stat's 3rd field
-  return { own: ((fields[11] ?? 0) + (fields[12] ?? 0)) / CLOCK_TICKS, children: ((fields[13] ?? 0) + (fields[14] ?? 0)) / CLOCK_TICKS };
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number); // fields[0] is stat's 3rd field
+  return {
+    own: ((fields[11] ?? 0) + (fields[12] ?? 0)) / CLOCK_TICKS,
+    children: ((fields[13] ?? 0) + (fields[14] ?? 0)) / CLOCK_TICKS,
+  };
 }
 
 /** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
@@ -54,7 +60,9 @@ export async function cpuDuring(pids: Pids, per: number, work: () => Promise<voi
   const before = await cpuSnapshot(pids);
   await work();
   const after = await cpuSnapshot(pids);
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, round(((v - before[k as keyof CpuShare]) * 1000) / per)])) as CpuShare;
+  return Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, round(((v - before[k as keyof CpuShare]) * 1000) / per)]),
+  ) as CpuShare;
 }
 
 /** A process's resident memory (MB). */

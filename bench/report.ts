@@ -38,7 +38,14 @@ export async function writeReport(results: ModeResult[], options: BenchOptions, 
     const out = new URL('./results/', import.meta.url);
     await writeFile(new URL('latest.json', out), json);
     await writeFile(new URL('latest.md', out), md);
-    const line = { when, machine, commit, harness: 'v2: ratios against the bare workflow', options: options.recorded, ...Object.fromEntries(results.map((r) => [r.mode, historyOf(r)])) };
+    const line = {
+      when,
+      machine,
+      commit,
+      harness: 'v2: ratios against the bare workflow',
+      options: options.recorded,
+      ...Object.fromEntries(results.map((r) => [r.mode, historyOf(r)])),
+    };
     await appendFile(new URL('history.jsonl', out), `${JSON.stringify(line)}\n`);
     console.log('wrote bench/results/latest.json and latest.md, and a line in history.jsonl');
   } else if (options.out) {
@@ -54,7 +61,12 @@ export async function writeReport(results: ModeResult[], options: BenchOptions, 
 
 /** What history.jsonl keeps of a mode: the ratios, the absolutes and both throughputs. */
 function historyOf(r: ModeResult) {
-  return { ratios: r.ratios, absolutes: r.absolutes, sagaPerSecond: r.throughput.sagaPerSecond, barePerSecond: r.throughput.barePerSecond };
+  return {
+    ratios: r.ratios,
+    absolutes: r.absolutes,
+    sagaPerSecond: r.throughput.sagaPerSecond,
+    barePerSecond: r.throughput.barePerSecond,
+  };
 }
 
 function gitCommit(): string | undefined {

@@ -28,7 +28,14 @@ import { modeResult } from './mode-result.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { writeReport } from './report.ts';
 import type { Mode, ModeResult } from './result.ts';
-import { buildWorkflowBundle, npmWorkerArgs, startPostgres, startStack, type Postgres, type StackSetup } from './stack.ts';
+import {
+  buildWorkflowBundle,
+  npmWorkerArgs,
+  startPostgres,
+  startStack,
+  type Postgres,
+  type StackSetup,
+} from './stack.ts';
 import { createWorkload } from './workload.ts';
 
 /** Every phase, in order, on a stack of the mode's own; the stack is stopped whatever happens. */
@@ -43,10 +50,24 @@ async function runMode(mode: Mode, setup: StackSetup, options: BenchOptions): Pr
     const e2e = await measureEndToEnd(workload, options.e2eBookings, log);
     const rate = Math.max(1, Math.round(throughput.sagaPerSecond / 2));
     const fixedRate = await measureFixedRate(stack, workload, rate, options.apiSeconds, log);
-    const changing = await measureChangingWatchers(stack, workload, { watcherSteps: options.watcherSteps, seconds: options.watchSeconds }, log);
+    const changing = await measureChangingWatchers(
+      stack,
+      workload,
+      { watcherSteps: options.watcherSteps, seconds: options.watchSeconds },
+      log,
+    );
     const { scale, openBookingIds } = await measureScale(stack, workload, options.scaleSteps, log);
-    const idle = await measureIdleWatchers(stack, openBookingIds, { count: options.watchers, seconds: options.watchSeconds }, log);
-    return modeResult(mode, { events, throughput, e2e, fixedRate, watch: { ...changing, idle }, scale }, options.watchers);
+    const idle = await measureIdleWatchers(
+      stack,
+      openBookingIds,
+      { count: options.watchers, seconds: options.watchSeconds },
+      log,
+    );
+    return modeResult(
+      mode,
+      { events, throughput, e2e, fixedRate, watch: { ...changing, idle }, scale },
+      options.watchers,
+    );
   } finally {
     await stack.stop();
   }

@@ -31,7 +31,8 @@ export interface Postgres {
 
 /** DATABASE_URL's server, or else an embedded one in `dir`, which `stop` stops. */
 export async function startPostgres(dir: string): Promise<Postgres> {
-  if (process.env.DATABASE_URL) return { serverUrl: databaseUrlFor(process.env.DATABASE_URL, 'postgres'), stop: () => Promise.resolve() };
+  if (process.env.DATABASE_URL)
+    return { serverUrl: databaseUrlFor(process.env.DATABASE_URL, 'postgres'), stop: () => Promise.resolve() };
   const pg = await startEmbeddedPostgres({ dir: join(dir, 'pg'), persistent: false });
   return { serverUrl: pg.serverUrl, stop: () => pg.stop() };
 }
@@ -95,14 +96,27 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
     await seed(db);
     await makeRoomForEveryBooking(db);
 
-    const env = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, FAULT_INJECTION: 'on', CARD_VAULT_KEY: VAULT_KEY };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      FAULT_INJECTION: 'on',
+      CARD_VAULT_KEY: VAULT_KEY,
+    };
     const startWorker = () =>
-      processes.node(setup.workerArgs, { ...env, ...setup.workerEnv, ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}) });
+      processes.node(setup.workerArgs, {
+        ...env,
+        ...setup.workerEnv,
+        ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}),
+      });
     let worker = startWorker();
     const bare = processes.node(['--import', 'tsx', 'bench/bare-worker.ts'], env);
     const api = await startApi(processes, env, setup.sseStreamsPerCaller);
 
-    const pidsWith = (w: ChildProcess): Pids => ({ temporal: temporal.process.pid!, worker: w.pid!, api: api.process.pid! });
+    const pidsWith = (w: ChildProcess): Pids => ({
+      temporal: temporal.process.pid!,
+      worker: w.pid!,
+      api: api.process.pid!,
+    });
     return {
       client: temporal.client,
       db,
@@ -136,14 +150,37 @@ async function startTemporal(processes: Processes, mode: Mode, dir: string) {
   const [port, uiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const address = `127.0.0.1:${port}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--metrics-port', String(metricsPort), '--headless', '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--headless',
+    '--log-level',
+    'error',
+    '--search-attribute',
+    'BookingStatus=Keyword',
+  ];
   if (mode === 'sqlite') {
-    args.push('--db-filename', join(dir, `${mode}.db`), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
+    args.push(
+      '--db-filename',
+      join(dir, `${mode}.db`),
+      '--sqlite-pragma',
+      'journal_mode=WAL',
+      '--sqlite-pragma',
+      'synchronous=OFF',
+    );
   }
   const child = processes.track(spawn(temporalCli()?.path ?? 'temporal', args, { stdio: 'ignore' }));
   const connection = await connectWithRetries(address);
   const client = new Client({ connection });
-  await waitFor(() => fetch(metricsUrl).then((r) => r.ok), 30_000, 'the dev server\'s metrics');
+  await waitFor(() => fetch(metricsUrl).then((r) => r.ok), 30_000, "the dev server's metrics");
   return { process: child, address, metricsUrl, connection, client };
 }
 
@@ -176,12 +213,20 @@ async function makeRoomForEveryBooking(db: Db) {
 async function startApi(processes: Processes, env: NodeJS.ProcessEnv, sseStreamsPerCaller: number) {
   const port = await freePort();
   // One bench token opens every watcher's stream: the per-caller cap (default 10) would refuse them.
-  const child = processes.node(['--import', 'tsx', 'src/api/main.ts'], { ...env, PORT: String(port), SSE_MAX_STREAMS_PER_CALLER: String(sseStreamsPerCaller) });
+  const child = processes.node(['--import', 'tsx', 'src/api/main.ts'], {
+    ...env,
+    PORT: String(port),
+    SSE_MAX_STREAMS_PER_CALLER: String(sseStreamsPerCaller),
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(() => fetch(`${url}/healthz`).then((r) => r.ok), 60_000, 'the API');
   // Identity on: the API runs its dev issuer (NODE_ENV=development); the bench calls as an
   // operator (it books for many customers), with limits high enough for its load (development's).
-  const tokenRes = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'bench-operator', scope: 'bookings:operate' }) });
+  const tokenRes = await fetch(`${url}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub: 'bench-operator', scope: 'bookings:operate' }),
+  });
   const authorization = `Bearer ${((await tokenRes.json()) as { access_token: string }).access_token}`;
   return { process: child, url, authorization };
 }

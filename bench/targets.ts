@@ -21,7 +21,11 @@ export const TARGETS = {
 export type Target = { min?: number; max?: number; below?: number };
 
 export const meets = (value: number, t: Target) =>
-  Number.isFinite(value) && (t.min === undefined || value >= t.min) && (t.max === undefined || value <= t.max) && (t.below === undefined || value < t.below);
+  Number.isFinite(value) &&
+  (t.min === undefined || value >= t.min) &&
+  (t.max === undefined || value <= t.max) &&
+  (t.below === undefined || value < t.below);
 
 /** The target as the report writes it: `≥ 0.8`, `≤ 1.3`, `< 20`. */
-export const targetText = (t: Target) => (t.min !== undefined ? `≥ ${t.min}` : t.max !== undefined ? `≤ ${t.max}` : `< ${t.below}`);
+export const targetText = (t: Target) =>
+  t.min !== undefined ? `≥ ${t.min}` : t.max !== undefined ? `≤ ${t.max}` : `< ${t.below}`;

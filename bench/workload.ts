@@ -46,7 +46,9 @@ export interface Workload {
 /** A date 1–50 days ahead, spread by `i`, plus `extra` days. */
 function dayOffset(i: number, extra = 0) {
   const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1 + (i % 50) + extra)).toISOString().slice(0, 10);
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1 + (i % 50) + extra))
+    .toISOString()
+    .slice(0, 10);
 }
 
 export async function createWorkload({ client, db, apiUrl, authorization }: Stack): Promise<Workload> {
@@ -57,12 +59,21 @@ export async function createWorkload({ client, db, apiUrl, authorization }: Stac
     bookingId: randomUUID(),
     customerId: `bench-${i % 100}`,
     flight: { flightNumber: ['TB100', 'TB200', 'TB300', 'TB400'][i % 4]!, date: dayOffset(i), seats: 1 },
-    hotel: { hotelId: ['HTL-TOKYO-SHINJUKU', 'HTL-SEOUL-MYEONGDONG', 'HTL-SF-UNION'][i % 3]!, checkIn: dayOffset(i), checkOut: dayOffset(i, 2), rooms: 1 },
+    hotel: {
+      hotelId: ['HTL-TOKYO-SHINJUKU', 'HTL-SEOUL-MYEONGDONG', 'HTL-SF-UNION'][i % 3]!,
+      checkIn: dayOffset(i),
+      checkOut: dayOffset(i, 2),
+      rooms: 1,
+    },
     payment: { token: good.token, brand: good.brand, last4: good.last4 },
     ...overrides,
   });
   const executeSaga = async (b: BookTripInput) =>
-    (await client.workflow.execute('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] })) as { status: string };
+    (await client.workflow.execute('bookTrip', {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(b.bookingId),
+      args: [b],
+    })) as { status: string };
   const executeBare = async (workflowId: string) => {
     await client.workflow.execute('bareWorkflow', { taskQueue: BARE_TASK_QUEUE, workflowId });
   };
@@ -70,7 +81,11 @@ export async function createWorkload({ client, db, apiUrl, authorization }: Stac
   return {
     input,
     waiting: (i, customerId) =>
-      input(i, { customerId, payment: { token: declined.token, brand: declined.brand, last4: declined.last4 }, faults: { cancelHotel: 'fail' } }),
+      input(i, {
+        customerId,
+        payment: { token: declined.token, brand: declined.brand, last4: declined.last4 },
+        faults: { cancelHotel: 'fail' },
+      }),
     bodyFor: (customerId, extra = {}) =>
       JSON.stringify({
         customerId,
@@ -80,23 +95,40 @@ export async function createWorkload({ client, db, apiUrl, authorization }: Stac
         ...extra,
       }),
     postBooking: async (body) => {
-      const res = await fetch(`${apiUrl}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
+      const res = await fetch(`${apiUrl}/bookings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body,
+      });
       if (res.status !== 201) throw new Error(`POST /bookings: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { bookingId: string }).bookingId;
     },
     workflowIdOf: workflowIdFor,
-    resultOf: async (bookingId) => ((await client.workflow.getHandle(workflowIdFor(bookingId)).result()) as { status: string }).status,
+    resultOf: async (bookingId) =>
+      ((await client.workflow.getHandle(workflowIdFor(bookingId)).result()) as { status: string }).status,
     executeSaga,
-    startSaga: (b) => client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] }),
+    startSaga: (b) =>
+      client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] }),
     terminateSaga: async (bookingId, reason) => {
       await client.workflow.getHandle(workflowIdFor(bookingId)).terminate(reason);
     },
     executeBare,
-    startBare: (workflowId = `bare-${randomUUID()}`) => client.workflow.start('bareWorkflow', { taskQueue: BARE_TASK_QUEUE, workflowId }),
+    startBare: (workflowId = `bare-${randomUUID()}`) =>
+      client.workflow.start('bareWorkflow', { taskQueue: BARE_TASK_QUEUE, workflowId }),
     waitForEnded: (customerId, count, what) =>
-      waitFor(async () => (await db.booking.count({ where: { customerId, status: { in: ['CONFIRMED', 'FAILED', 'CANCELLED'] } } })) >= count, 600_000, what),
+      waitFor(
+        async () =>
+          (await db.booking.count({ where: { customerId, status: { in: ['CONFIRMED', 'FAILED', 'CANCELLED'] } } })) >=
+          count,
+        600_000,
+        what,
+      ),
     waitForAwaitingOperator: (customerId, count, what) =>
-      waitFor(async () => (await db.booking.count({ where: { customerId, status: 'COMPENSATION_FAILED' } })) >= count, 600_000, what),
+      waitFor(
+        async () => (await db.booking.count({ where: { customerId, status: 'COMPENSATION_FAILED' } })) >= count,
+        600_000,
+        what,
+      ),
     warmUp: (which) =>
       pool(20, 10, async (i) => {
         await executeSaga(input(i, { customerId: `bench-warm-${which}` }));

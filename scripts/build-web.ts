@@ -49,6 +49,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     await watch();
   } else {
     const written = await buildWeb();
-    console.log(written.length ? `build:web: wrote ${written.map((p) => p.slice(root.length)).join(', ')}` : 'build:web: up to date');
+    console.log(
+      written.length
+        ? `build:web: wrote ${written.map((p) => p.slice(root.length)).join(', ')}`
+        : 'build:web: up to date',
+    );
   }
 }

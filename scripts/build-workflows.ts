@@ -19,7 +19,11 @@ const { code } = await bundleWorkflowCode(
   values.archive
     ? {
         workflowsPath: WORKFLOWS_PATH,
-        webpackConfigHook: (config) => ({ ...config, devtool: false, optimization: { ...config.optimization, minimize: true } }),
+        webpackConfigHook: (config) => ({
+          ...config,
+          devtool: false,
+          optimization: { ...config.optimization, minimize: true },
+        }),
       }
     : WORKFLOW_BUNDLE_OPTIONS,
 );

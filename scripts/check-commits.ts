@@ -15,12 +15,15 @@ let log: string[];
 try {
   log = git('log', '--format=%h%x09%s', `${RULE_BEGAN}..HEAD`).split('\n').filter(Boolean);
 } catch {
-  console.error(`commits: this clone lacks commit ${RULE_BEGAN.slice(0, 7)} (a shallow clone?): fetch the history to check the subjects`);
+  console.error(
+    `commits: this clone lacks commit ${RULE_BEGAN.slice(0, 7)} (a shallow clone?): fetch the history to check the subjects`,
+  );
   process.exit(1);
 }
 const tooLong = log
   .map((line) => line.split('\t') as [string, string])
   .filter(([, subject]) => subject.length === 0 || subject.length > MAX_SUBJECT);
-for (const [hash, subject] of tooLong) console.error(`commit ${hash}: subject of ${subject.length} characters (at most ${MAX_SUBJECT}): ${subject}`);
+for (const [hash, subject] of tooLong)
+  console.error(`commit ${hash}: subject of ${subject.length} characters (at most ${MAX_SUBJECT}): ${subject}`);
 if (tooLong.length > 0) process.exit(1);
 console.log(`commits: ${log.length} since ${RULE_BEGAN.slice(0, 7)}, every subject at most ${MAX_SUBJECT} characters`);

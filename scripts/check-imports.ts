@@ -77,7 +77,9 @@ const name = (f: string) => relative(ROOT, f);
 const problems = [
   // An import the check cannot follow could hide a cycle: name the file exactly, with its extension.
   ...[...imported].flatMap(([from, targets]) =>
-    targets.filter((to) => !known.has(to) && !SKIP.some((dir) => to.startsWith(dir + sep))).map((to) => `unresolved import: ${name(from)} → ${name(to)} (no such source file)`),
+    targets
+      .filter((to) => !known.has(to) && !SKIP.some((dir) => to.startsWith(dir + sep)))
+      .map((to) => `unresolved import: ${name(from)} → ${name(to)} (no such source file)`),
   ),
   ...cycles(graph).map((c) => `import cycle: ${c.map(name).sort().join(' ↔ ')}`),
   ...[...graph].flatMap(([from, targets]) =>

@@ -25,7 +25,14 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
-import { describeReach, neverSucceeded, onlyNotFound, readHar, STATEFUL_MUST_SUCCEED, statusesByOperation } from './fuzz-reach.ts';
+import {
+  describeReach,
+  neverSucceeded,
+  onlyNotFound,
+  readHar,
+  STATEFUL_MUST_SUCCEED,
+  statusesByOperation,
+} from './fuzz-reach.ts';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 40);
 const STATEFUL_SECONDS = Number(process.env.FUZZ_STATEFUL_SECONDS ?? 75);
@@ -37,7 +44,9 @@ Runtime.install({
 });
 
 const dir = await mkdtemp(join(tmpdir(), 'trip-fuzz-'));
-const fuzzDb = process.env.DATABASE_URL ? { server: process.env.DATABASE_URL, name: `trip_fuzz_${randomBytes(4).toString('hex')}` } : undefined;
+const fuzzDb = process.env.DATABASE_URL
+  ? { server: process.env.DATABASE_URL, name: `trip_fuzz_${randomBytes(4).toString('hex')}` }
+  : undefined;
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   NODE_ENV: 'development',
@@ -53,10 +62,14 @@ const config = loadConfig(env);
 // Errors only: every 4xx is expected here, a 5xx is logged (and is a failure of the run).
 const logger = pino({ level: 'error' });
 
-console.log(`fuzz: starting PostgreSQL (${fuzzDb ? `database ${fuzzDb.name} on DATABASE_URL's server` : 'embedded'}), a Temporal dev server, a worker and the API`);
+console.log(
+  `fuzz: starting PostgreSQL (${fuzzDb ? `database ${fuzzDb.name} on DATABASE_URL's server` : 'embedded'}), a Temporal dev server, a worker and the API`,
+);
 const stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, logger });
 const apiUrl = stack.apiUrl.replace('localhost', '127.0.0.1');
-console.log(`fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s stateless, then ${STATEFUL_SECONDS} s stateful, all checks`);
+console.log(
+  `fuzz: API on ${apiUrl}; schemathesis for ${SECONDS} s stateless, then ${STATEFUL_SECONDS} s stateful, all checks`,
+);
 
 // Identity on: schemathesis calls as an operator (every route reachable), with a dev-issuer token.
 const token = await stack.devIssuer!.mint('fuzz-operator', 'bookings:operate');
@@ -101,7 +114,9 @@ function schemathesis(phases: string, seconds: number, har: string): Promise<num
     const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 240) * 1000);
     child.once('error', (error: NodeJS.ErrnoException) => {
       console.error(
-        error.code === 'ENOENT' ? 'fuzz: schemathesis is not on PATH (python3 -m pip install schemathesis==4.32.5)' : `fuzz: ${error.message}`,
+        error.code === 'ENOENT'
+          ? 'fuzz: schemathesis is not on PATH (python3 -m pip install schemathesis==4.32.5)'
+          : `fuzz: ${error.message}`,
       );
       clearTimeout(timer);
       resolve(2);
@@ -115,7 +130,9 @@ function schemathesis(phases: string, seconds: number, har: string): Promise<num
 
 /** What each operation answered in a run, from its HAR report (printed); undefined without a report. */
 async function reportReach(name: string, har: string): Promise<Map<string, Map<number, number>> | undefined> {
-  const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as { paths: Parameters<typeof statusesByOperation>[1] };
+  const document = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
+    paths: Parameters<typeof statusesByOperation>[1];
+  };
   const report = await readHar(har);
   if (!report) {
     console.log(`fuzz: ${name}: no HAR report`);
@@ -136,9 +153,15 @@ const stateful = stateless === 2 ? 2 : await schemathesis('stateful', STATEFUL_S
 await reportReach('stateless', statelessHar);
 const reached = await reportReach('stateful', statefulHar);
 const unreached = reached ? onlyNotFound(reached) : [];
-if (unreached.length > 0) console.log(`fuzz: the stateful run only ever got 404 from ${unreached.join(', ')}: its links gave them no real booking`);
+if (unreached.length > 0)
+  console.log(
+    `fuzz: the stateful run only ever got 404 from ${unreached.join(', ')}: its links gave them no real booking`,
+  );
 // Checked only when both runs passed: a run that failed already says why.
-const missed = stateless === 0 && stateful === 0 ? neverSucceeded(reached ?? new Map<string, Map<number, number>>(), STATEFUL_MUST_SUCCEED) : [];
+const missed =
+  stateless === 0 && stateful === 0
+    ? neverSucceeded(reached ?? new Map<string, Map<number, number>>(), STATEFUL_MUST_SUCCEED)
+    : [];
 // Said loudly, but not a failure: the rarest of them (extend) succeeds 3 to 5 times in a run, so
 // failing on none would fail one CI run in a few dozen by chance. FUZZ_REQUIRE_REACH=1 makes it one.
 const mustReach = process.env.FUZZ_REQUIRE_REACH === '1';

@@ -16,7 +16,11 @@ const templateMatcher = (template: string) => new RegExp(`^${template.replace(/\
 /** Per operation (its operationId, or `METHOD path`): how often it answered each status. */
 export function statusesByOperation(har: Har, paths: Paths): Map<string, Map<number, number>> {
   const operations = Object.entries(paths).flatMap(([template, item]) =>
-    Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), matcher: templateMatcher(template), name: op.operationId ?? `${method.toUpperCase()} ${template}` })),
+    Object.entries(item).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      matcher: templateMatcher(template),
+      name: op.operationId ?? `${method.toUpperCase()} ${template}`,
+    })),
   );
   const reached = new Map<string, Map<number, number>>();
   for (const { request, response } of har.log.entries) {
@@ -32,23 +36,39 @@ export function statusesByOperation(har: Har, paths: Paths): Map<string, Map<num
 
 /** One line per operation: `cancelBooking: 202×3 409×5`, in the document's order. */
 export function describeReach(reached: Map<string, Map<number, number>>): string[] {
-  return [...reached].map(([name, counts]) => `${name}: ${[...counts].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`);
+  return [...reached].map(
+    ([name, counts]) =>
+      `${name}: ${[...counts]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `${status}×${n}`)
+        .join(' ')}`,
+  );
 }
 
 /** Operations that were called and never answered anything but 404. */
 export function onlyNotFound(reached: Map<string, Map<number, number>>): string[] {
-  return [...reached].filter(([, counts]) => [...counts.keys()].every((status) => status === 404)).map(([name]) => name);
+  return [...reached]
+    .filter(([, counts]) => [...counts.keys()].every((status) => status === 404))
+    .map(([name]) => name);
 }
 
 /**
  * What the stateful phase must have done at least once, each a 2xx: cancel a booking, confirm and
  * extend a HELD one, retry and resolve a COMPENSATION_FAILED one.
  */
-export const STATEFUL_MUST_SUCCEED = ['cancelBooking', 'confirmBooking', 'extendHold', 'retryCompensation', 'resolveCompensation'] as const;
+export const STATEFUL_MUST_SUCCEED = [
+  'cancelBooking',
+  'confirmBooking',
+  'extendHold',
+  'retryCompensation',
+  'resolveCompensation',
+] as const;
 
 /** Of `operations`, those that never answered 2xx (or were never called). */
 export function neverSucceeded(reached: Map<string, Map<number, number>>, operations: readonly string[]): string[] {
-  return operations.filter((name) => ![...(reached.get(name)?.keys() ?? [])].some((status) => status >= 200 && status < 300));
+  return operations.filter(
+    (name) => ![...(reached.get(name)?.keys() ?? [])].some((status) => status >= 200 && status < 300),
+  );
 }
 
 export async function readHar(path: string): Promise<Har | undefined> {

@@ -36,7 +36,9 @@ const env: NodeJS.ProcessEnv = {
   FAULT_INJECTION: 'on', // the failure table's scenarios inject faults
   TEMPORAL_DEV_PORT: String(await freePort()),
   TEMPORAL_UI_PORT: String(await freePort()),
-  ...(process.env.DATABASE_URL ? { DATABASE_URL: databaseUrlFor(process.env.DATABASE_URL, `trip_record_${Date.now()}`) } : {}),
+  ...(process.env.DATABASE_URL
+    ? { DATABASE_URL: databaseUrlFor(process.env.DATABASE_URL, `trip_record_${Date.now()}`) }
+    : {}),
 };
 const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort: 0, logger: pino({ level: 'warn' }) });
 
@@ -44,14 +46,22 @@ const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort:
 const token = await stack.devIssuer!.mint('record-histories', 'bookings:operate');
 
 async function api(path: string, init?: RequestInit & { prefer?: string }) {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init?.prefer ? { prefer: init.prefer } : {}) };
+  const headers = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${token}`,
+    ...(init?.prefer ? { prefer: init.prefer } : {}),
+  };
   const res = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
   return (await res.json()) as { bookingId: string; status: string; steps: { name: string; state: string }[] };
 }
 
 async function record(scenario: Scenario): Promise<void> {
   const wait = scenario.preferWait ? `wait=${scenario.preferWait}` : undefined;
-  const { bookingId } = await api('/bookings', { method: 'POST', body: JSON.stringify(bookingBody(scenario)), ...(wait ? { prefer: wait } : {}) });
+  const { bookingId } = await api('/bookings', {
+    method: 'POST',
+    body: JSON.stringify(bookingBody(scenario)),
+    ...(wait ? { prefer: wait } : {}),
+  });
   for (let i = 0; i < 1200; i++) {
     const view = await api(`/bookings/${bookingId}`);
     // A busy machine: a query may time out (503); ask again.
@@ -60,7 +70,11 @@ async function record(scenario: Scenario): Promise<void> {
       continue;
     }
     if (scenario.action === 'confirm-when-held' && view.status === 'HELD') {
-      await api(`/bookings/${bookingId}/confirm`, { method: 'POST', body: JSON.stringify(confirmBody(scenario)), ...(wait ? { prefer: wait } : {}) });
+      await api(`/bookings/${bookingId}/confirm`, {
+        method: 'POST',
+        body: JSON.stringify(confirmBody(scenario)),
+        ...(wait ? { prefer: wait } : {}),
+      });
       scenario = { ...scenario, action: undefined };
     }
     if (scenario.action === 'cancel-when-held' && view.status === 'HELD') {
@@ -73,11 +87,15 @@ async function record(scenario: Scenario): Promise<void> {
     }
     if (scenario.action === 'resolve-when-compensation-failed' && view.status === 'COMPENSATION_FAILED') {
       await createHotelService(stack.db).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
-      await api(`/bookings/${bookingId}/compensation/resolve`, { method: 'POST', body: JSON.stringify({ note: 'fixed by hand' }) });
+      await api(`/bookings/${bookingId}/compensation/resolve`, {
+        method: 'POST',
+        body: JSON.stringify({ note: 'fixed by hand' }),
+      });
       scenario = { ...scenario, action: undefined };
     }
     if (isTerminal(view.status as BookingStatus)) {
-      if (view.status !== scenario.expected) throw new Error(`${scenario.name}: ended ${view.status}, expected ${scenario.expected}`);
+      if (view.status !== scenario.expected)
+        throw new Error(`${scenario.name}: ended ${view.status}, expected ${scenario.expected}`);
       break;
     }
     await delay(100);
@@ -87,7 +105,16 @@ async function record(scenario: Scenario): Promise<void> {
   // The CLI writes the history in Temporal's JSON format, which historyFromJSON reads back.
   const { stdout } = await promisify(execFile)(
     temporalCli()?.path ?? 'temporal',
-    ['workflow', 'show', '--workflow-id', workflowIdFor(bookingId), '--address', stack.temporalAddress, '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowIdFor(bookingId),
+      '--address',
+      stack.temporalAddress,
+      '--output',
+      'json',
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   // Stack traces name files: relative to the checkout, never this machine's paths.

@@ -11,7 +11,11 @@ import { describeDeployment, openSagasOn, setCurrentVersion, setRampingVersion }
 
 const [command, buildId, percent] = process.argv.slice(2);
 const usage = 'usage: npm run rollout -- status | current <build> | ramp <build> <percent> | drained <build>';
-if (!command || (command !== 'status' && !buildId) || (command === 'ramp' && !(Number(percent) >= 0 && Number(percent) <= 100))) {
+if (
+  !command ||
+  (command !== 'status' && !buildId) ||
+  (command === 'ramp' && !(Number(percent) >= 0 && Number(percent) <= 100))
+) {
   console.error(usage);
   process.exit(2);
 }
@@ -23,7 +27,11 @@ try {
   process.exit(1);
 }
 const connection = await connectClient(config.temporal);
-const target = { service: connection.workflowService, namespace: config.temporalNamespace, deploymentName: config.workerDeploymentName };
+const target = {
+  service: connection.workflowService,
+  namespace: config.temporalNamespace,
+  deploymentName: config.workerDeploymentName,
+};
 let exitCode = 0;
 try {
   switch (command) {
@@ -43,7 +51,9 @@ try {
     }
     case 'status': {
       const { current, ramping, versions } = await describeDeployment(target);
-      console.log(`${config.workerDeploymentName} on ${describeTemporal(config.temporal)}: current ${current ?? 'none'}${ramping ? `, ramping ${ramping.buildId} at ${ramping.percentage} %` : ''}`);
+      console.log(
+        `${config.workerDeploymentName} on ${describeTemporal(config.temporal)}: current ${current ?? 'none'}${ramping ? `, ramping ${ramping.buildId} at ${ramping.percentage} %` : ''}`,
+      );
       for (const v of versions) console.log(`  ${v.buildId}: ${await openSagasOn(target, v.buildId)} open saga(s)`);
       break;
     }

@@ -21,7 +21,15 @@ export interface Scenario extends Pick<CatalogueScenario, 'card' | 'flightNumber
 function recorded(name: string, id: string, expected: Scenario['expected'], action?: Scenario['action']): Scenario {
   const { card, flightNumber, hotelId, faults } = scenarioById(id);
   if (scenarioById(id).id !== id) throw new Error(`no scenario ${id} in src/booking/scenarios.ts`);
-  return { name, card, faults, expected, ...(flightNumber ? { flightNumber } : {}), ...(hotelId ? { hotelId } : {}), ...(action ? { action } : {}) };
+  return {
+    name,
+    card,
+    faults,
+    expected,
+    ...(flightNumber ? { flightNumber } : {}),
+    ...(hotelId ? { hotelId } : {}),
+    ...(action ? { action } : {}),
+  };
 }
 
 export const SCENARIOS: Scenario[] = [

@@ -29,18 +29,34 @@ export interface Summary {
 
 /** Files that failed with no failed test in them: an error outside any test. */
 function filesFailedOutsideTests(report: VitestReport): VitestReport['testResults'] {
-  return report.testResults.filter((file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'));
+  return report.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'),
+  );
 }
 
 export function summarize(report: VitestReport | undefined, vitestExitCode = 0): Summary {
-  if (!report) return { passed: 0, failed: 0, skipped: 0, ok: false, notes: ['no JSON report: vitest did not finish (see its output above)'] };
+  if (!report)
+    return {
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      ok: false,
+      notes: ['no JSON report: vitest did not finish (see its output above)'],
+    };
   const brokenFiles = filesFailedOutsideTests(report);
   const passed = report.numPassedTests;
   const failed = report.numFailedTests + brokenFiles.length;
   const notes = brokenFiles.map((file) => `${file.name} failed outside its tests: ${file.message || 'no message'}`);
   if (passed + failed === 0) notes.push('no test ran');
-  else if (failed === 0 && vitestExitCode !== 0) notes.push(`vitest exited ${vitestExitCode} with no test failed (an error outside any test: see its output above)`);
-  return { passed, failed, skipped: report.numPendingTests + report.numTodoTests, ok: passed > 0 && failed === 0 && vitestExitCode === 0, notes };
+  else if (failed === 0 && vitestExitCode !== 0)
+    notes.push(`vitest exited ${vitestExitCode} with no test failed (an error outside any test: see its output above)`);
+  return {
+    passed,
+    failed,
+    skipped: report.numPendingTests + report.numTodoTests,
+    ok: passed > 0 && failed === 0 && vitestExitCode === 0,
+    notes,
+  };
 }
 
 export function summaryLine({ passed, failed, skipped }: Summary): string {

@@ -32,7 +32,8 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
     if (keys.some((k) => k.id === id)) return problem(`entry ${n}: duplicate key id "${id}"`);
     if (!BASE64.test(encoded)) return problem(`entry ${n} ("${id}"): key is not valid base64`);
     const bytes = Buffer.from(encoded, 'base64');
-    if (bytes.length !== 32) return problem(`entry ${n} ("${id}"): key must be 32 bytes (AES-256), got ${bytes.length}`);
+    if (bytes.length !== 32)
+      return problem(`entry ${n} ("${id}"): key must be 32 bytes (AES-256), got ${bytes.length}`);
     keys.push({ id, key: createSecretKey(bytes) });
   });
   return keys;
@@ -167,7 +168,11 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.METRICS_PORT !== undefined && env.PROMETHEUS_BIND_ADDRESS !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'and PROMETHEUS_BIND_ADDRESS are both set: set one' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'and PROMETHEUS_BIND_ADDRESS are both set: set one',
+      });
     }
   });
 
@@ -275,17 +280,28 @@ const durationMs = (value: string) => {
 /** Reads the configuration; throws one ConfigError that names every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { service?: Service } = {}): Config {
   // An empty variable counts as unset.
-  const present = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
   const parsed = schema.safeParse(present);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'env'} ${i.message}`);
-  const resolved = resolveTemporal(present, { readDefaultConfigFile: options.service === 'worker' || options.service === 'api' || options.service === 'rollout' });
-  problems.push(...resolved.problems.filter((p) => !(p.startsWith('TEMPORAL_ADDRESS ') && problems.some((q) => q.startsWith('TEMPORAL_ADDRESS ')))));
+  const resolved = resolveTemporal(present, {
+    readDefaultConfigFile: options.service === 'worker' || options.service === 'api' || options.service === 'rollout',
+  });
+  problems.push(
+    ...resolved.problems.filter(
+      (p) => !(p.startsWith('TEMPORAL_ADDRESS ') && problems.some((q) => q.startsWith('TEMPORAL_ADDRESS '))),
+    ),
+  );
   const nodeEnv = parsed.data?.NODE_ENV ?? (present.NODE_ENV as Config['nodeEnv'] | undefined) ?? 'production';
   const production = nodeEnv === 'production';
   const { service } = options;
   const temporal = resolved.settings;
   if (service === 'worker' || service === 'api' || service === 'rollout') {
-    if (service !== 'rollout' && !present.DATABASE_URL) problems.push(`DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`);
+    if (service !== 'rollout' && !present.DATABASE_URL)
+      problems.push(
+        `DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`,
+      );
     if (!temporal.address) {
       if (production) {
         problems.push(
@@ -298,10 +314,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     }
   }
   if (service === 'worker' && production && !present.WORKER_BUILD_ID) {
-    problems.push('WORKER_BUILD_ID is required by npm run worker when NODE_ENV=production (the default): name the build, e.g. the image tag or commit (docs/deploy.md, rollouts)');
+    problems.push(
+      'WORKER_BUILD_ID is required by npm run worker when NODE_ENV=production (the default): name the build, e.g. the image tag or commit (docs/deploy.md, rollouts)',
+    );
   }
   if ((service === 'api' || service === 'dev') && production && !present.CARD_VAULT_KEY) {
-    problems.push('CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test');
+    problems.push(
+      'CARD_VAULT_KEY is required when NODE_ENV=production (the default), the dev key exists only with NODE_ENV=development or test',
+    );
   }
   // A key, token or password that this repository publishes protects nothing.
   if (production) problems.push(...publishedSecretProblems(present));
@@ -312,7 +332,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
       `${authVars.filter((v) => !present[v]).join(', ')} required when NODE_ENV=production (the default): the OIDC issuer whose tokens the API accepts (the dev issuer exists only with NODE_ENV=development or test)`,
     );
   } else if (authSet.length > 0 && authSet.length < 3) {
-    problems.push(`${authVars.filter((v) => !present[v]).join(', ')} must be set with ${authSet.join(', ')} (set all three AUTH_ variables, or none for the dev issuer)`);
+    problems.push(
+      `${authVars.filter((v) => !present[v]).join(', ')} must be set with ${authSet.join(', ')} (set all three AUTH_ variables, or none for the dev issuer)`,
+    );
   }
   if (problems.length || !parsed.success) throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   const e = parsed.data;
@@ -339,7 +361,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),
     payloadEncryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS ?? [],
     codecAuthToken: e.CODEC_AUTH_TOKEN,
-    auth: e.AUTH_JWKS_URL && e.AUTH_ISSUER && e.AUTH_AUDIENCE ? { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE } : undefined,
+    auth:
+      e.AUTH_JWKS_URL && e.AUTH_ISSUER && e.AUTH_AUDIENCE
+        ? { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE }
+        : undefined,
     rateLimits: {
       windowMs: durationMs(e.RATE_LIMIT_WINDOW ?? '1m'),
       bookings: e.RATE_LIMIT_BOOKINGS ?? RATE_LIMIT_DEFAULTS[production ? 'production' : 'other'].bookings,
@@ -353,7 +378,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     reconcile: { intervalMs: durationMs(e.RECONCILE_INTERVAL), batch: e.RECONCILE_BATCH },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
-    prometheusBindAddress: e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),
+    prometheusBindAddress:
+      e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),
   };
 }
 

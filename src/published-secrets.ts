@@ -29,7 +29,11 @@ export const PUBLISHED_SECRETS: readonly string[] = [
 
 const published = new Set(PUBLISHED_SECRETS);
 /** Published 32-byte keys, by their bytes (base64 has more than one spelling of the same key). */
-const publishedKeyBytes = new Set(PUBLISHED_SECRETS.filter((s) => Buffer.from(s, 'base64').length === 32).map((s) => Buffer.from(s, 'base64').toString('hex')));
+const publishedKeyBytes = new Set(
+  PUBLISHED_SECRETS.filter((s) => Buffer.from(s, 'base64').length === 32).map((s) =>
+    Buffer.from(s, 'base64').toString('hex'),
+  ),
+);
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
@@ -56,7 +60,8 @@ export function publishedSecretProblems(env: Readonly<Record<string, string | un
   const problems: string[] = [];
   for (const name of ['CARD_VAULT_KEY', 'CODEC_AUTH_TOKEN'] as const) {
     const value = env[name];
-    if (value !== undefined && published.has(value.trim())) problems.push(`${name} is a value published in this repository (${FIX})`);
+    if (value !== undefined && published.has(value.trim()))
+      problems.push(`${name} is a value published in this repository (${FIX})`);
   }
   (env.PAYLOAD_ENCRYPTION_KEYS ?? '').split(',').forEach((entry, index) => {
     const key = entry.slice(entry.indexOf(':') + 1).trim();
@@ -67,7 +72,9 @@ export function publishedSecretProblems(env: Readonly<Record<string, string | un
   });
   const password = env.DATABASE_URL ? remotePassword(env.DATABASE_URL) : undefined;
   if (password !== undefined && published.has(password)) {
-    problems.push('DATABASE_URL has a password published in this repository (anyone can read it; set the database user\'s own)');
+    problems.push(
+      "DATABASE_URL has a password published in this repository (anyone can read it; set the database user's own)",
+    );
   }
   return problems;
 }

@@ -24,7 +24,9 @@ const base = { service: 'worker', pid: process.pid };
 const config = configOrExit('worker');
 const logger = pino({ level: config.logLevel, base });
 if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
-  logger.fatal(`WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`);
+  logger.fatal(
+    `WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`,
+  );
   process.exit(2);
 }
 
@@ -90,7 +92,11 @@ try {
   );
   started = true;
   const running = worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
-  const deployment = { service: connection.workflowService, namespace: config.temporalNamespace, deploymentName: config.workerDeploymentName };
+  const deployment = {
+    service: connection.workflowService,
+    namespace: config.temporalNamespace,
+    deploymentName: config.workerDeploymentName,
+  };
   promoteIfFirst(deployment, buildId).then(
     (promoted) =>
       logger.info(
@@ -98,10 +104,14 @@ try {
           ? `worker: build ${buildId} is the first of deployment ${config.workerDeploymentName}, so it is now current`
           : `worker: build ${buildId} of deployment ${config.workerDeploymentName} is up; new sagas go to the current build (make this one current with \`npm run rollout -- current ${buildId}\`)`,
       ),
-    (error: unknown) => logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
+    (error: unknown) =>
+      logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
   );
   ensureReconcileSchedule(client, config.reconcile).then(
-    (how) => logger.info(`worker: reconciler schedule ${how}: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`),
+    (how) =>
+      logger.info(
+        `worker: reconciler schedule ${how}: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`,
+      ),
     (error: unknown) => logger.warn(`worker: could not ensure the reconciler schedule: ${(error as Error).message}`),
   );
   await running;

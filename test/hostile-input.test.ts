@@ -30,7 +30,14 @@ const edit = (f: (b: Body & Record<string, unknown>) => void) => {
   return b;
 };
 
-const INJECTIONS = ["'; DROP TABLE bookings; --", "' OR '1'='1", '<script>alert(1)</script>', '{{7*7}}', '${jndi:ldap://x/a}', '../../etc/passwd'];
+const INJECTIONS = [
+  "'; DROP TABLE bookings; --",
+  "' OR '1'='1",
+  '<script>alert(1)</script>',
+  '{{7*7}}',
+  '${jndi:ldap://x/a}',
+  '../../etc/passwd',
+];
 const ODD_STRINGS = ['', ' ', '\u0000', 'a\nb', '\u202eevil', 'zero\u200bwidth', '顧客', '💥💥', 'x'.repeat(10_000)];
 
 /** [name, body] — each must be refused. */
@@ -92,7 +99,10 @@ const BODIES: [string, unknown][] = [
     [`flightNumber ${JSON.stringify(s)}`, edit((b) => (b.flight.flightNumber = s))],
     [`hotelId ${JSON.stringify(s)}`, edit((b) => (b.hotel.hotelId = s))],
   ]),
-  ...ODD_STRINGS.map((s): [string, unknown] => [`customerId ${JSON.stringify(s.slice(0, 20))}`, edit((b) => (b.customerId = s))]),
+  ...ODD_STRINGS.map((s): [string, unknown] => [
+    `customerId ${JSON.stringify(s.slice(0, 20))}`,
+    edit((b) => (b.customerId = s)),
+  ]),
 ];
 
 const RAW: [string, string, string][] = [
@@ -117,7 +127,6 @@ async function counts() {
   return { bookings, paymentMethods, payments };
 }
 
-
 interface ErrorBody {
   error: { code: string; message: string };
 }
@@ -139,35 +148,64 @@ async function expectRefused(res: request.Response, key?: string) {
 describe('POST /bookings refuses', () => {
   test.each(BODIES)('%s', async (_name, body) => {
     const key = randomUUID();
-    const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(body as object);
+    const res = await request(api.app)
+      .post('/bookings')
+      .set('Idempotency-Key', key)
+      .send(body as object);
     await expectRefused(res, key);
   });
 
   test.each(RAW)('%s', async (_name, raw, type) => {
     const key = randomUUID();
-    const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).set('Content-Type', type).send(raw);
+    const res = await request(api.app)
+      .post('/bookings')
+      .set('Idempotency-Key', key)
+      .set('Content-Type', type)
+      .send(raw);
     await expectRefused(res, key);
   });
 
-  test.each(['', 'k'.repeat(65), 'has space', 'semi;colon', '../x', 'clé', 'a\tb'])('the Idempotency-Key %j', async (key) => {
-    const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(valid());
-    await expectRefused(res);
-  });
+  test.each(['', 'k'.repeat(65), 'has space', 'semi;colon', '../x', 'clé', 'a\tb'])(
+    'the Idempotency-Key %j',
+    async (key) => {
+      const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(valid());
+      await expectRefused(res);
+    },
+  );
 });
 
-const BAD_IDS = ['x'.repeat(65), 'x'.repeat(5_000), "1' OR '1'='1", '..%2F..%2Fetc%2Fpasswd', '%00', '%E2%80%AE', 'a%20b', '%3Cscript%3E', 'booking.json'];
+const BAD_IDS = [
+  'x'.repeat(65),
+  'x'.repeat(5_000),
+  "1' OR '1'='1",
+  '..%2F..%2Fetc%2Fpasswd',
+  '%00',
+  '%E2%80%AE',
+  'a%20b',
+  '%3Cscript%3E',
+  'booking.json',
+];
 
 describe('every :id route refuses malformed IDs', () => {
   const routes: [string, (id: string) => request.Test][] = [
     ['GET /bookings/:id', (id) => request(api.app).get(`/bookings/${id}`)],
     ['GET /bookings/:id/events', (id) => request(api.app).get(`/bookings/${id}/events`)],
     ['POST /bookings/:id/cancel', (id) => request(api.app).post(`/bookings/${id}/cancel`).send({})],
-    ['POST /bookings/:id/compensation/retry', (id) => request(api.app).post(`/bookings/${id}/compensation/retry`).send({})],
-    ['POST /bookings/:id/compensation/resolve', (id) => request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: 'x' })],
+    [
+      'POST /bookings/:id/compensation/retry',
+      (id) => request(api.app).post(`/bookings/${id}/compensation/retry`).send({}),
+    ],
+    [
+      'POST /bookings/:id/compensation/resolve',
+      (id) => request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: 'x' }),
+    ],
   ];
-  test.each(routes.flatMap(([name, call]) => BAD_IDS.map((id): [string, string, typeof call] => [name, id, call])))('%s with %s', async (_name, id, call) => {
-    await expectRefused(await call(id));
-  });
+  test.each(routes.flatMap(([name, call]) => BAD_IDS.map((id): [string, string, typeof call] => [name, id, call])))(
+    '%s with %s',
+    async (_name, id, call) => {
+      await expectRefused(await call(id));
+    },
+  );
 
   test.each(routes)('%s with an unknown well-formed ID answers 404', async (_name, call) => {
     const res = await call(randomUUID());
@@ -205,21 +243,26 @@ describe('bodies of the actions and the list query', () => {
     "customerId=' OR 1=1 --",
     'status=CONFIRMED&status=FAILED',
     'extra=1',
-  ])(
-    'GET /bookings?%s',
-    async (query) => {
-      await expectRefused(await request(api.app).get(`/bookings?${query}`));
-    },
-  );
+  ])('GET /bookings?%s', async (query) => {
+    await expectRefused(await request(api.app).get(`/bookings?${query}`));
+  });
 });
 
 describe('the inventory query', () => {
-  test.each(['date=0000-00-00', 'date=0000-01-01', 'date=2027-02-29', 'date=2027-13-01', 'date=2027-1-01', 'date=%D9%A2027-01-01', 'limit=0', 'limit=501', 'flightNumber=tb100', 'extra=1'])(
-    'GET /flights?%s',
-    async (query) => {
-      await expectRefused(await request(api.app).get(`/flights?${query}`));
-    },
-  );
+  test.each([
+    'date=0000-00-00',
+    'date=0000-01-01',
+    'date=2027-02-29',
+    'date=2027-13-01',
+    'date=2027-1-01',
+    'date=%D9%A2027-01-01',
+    'limit=0',
+    'limit=501',
+    'flightNumber=tb100',
+    'extra=1',
+  ])('GET /flights?%s', async (query) => {
+    await expectRefused(await request(api.app).get(`/flights?${query}`));
+  });
 
   test('any real calendar date is a date (format: date): leap days, far past and far future answer 200', async () => {
     for (const date of ['2028-02-29', '0001-01-01', '9999-12-31']) {

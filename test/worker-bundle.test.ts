@@ -23,7 +23,11 @@ let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
 let dir: string;
 beforeAll(async () => {
-  [env, tdb, dir] = await Promise.all([createTimeSkippingEnv(), createTestDatabase('worker_bundle'), mkdtemp(join(tmpdir(), 'bundle-'))]);
+  [env, tdb, dir] = await Promise.all([
+    createTimeSkippingEnv(),
+    createTestDatabase('worker_bundle'),
+    mkdtemp(join(tmpdir(), 'bundle-')),
+  ]);
 });
 afterAll(async () => {
   await env?.teardown();
@@ -40,7 +44,14 @@ const BUILD_ARGS = SCRIPTS['build:workflows']!.split(' ').slice(1);
 function startWorker(extra: Record<string, string>) {
   let output = '';
   const child = spawn(process.execPath, WORKER_ARGS, {
-    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: env.address, OTEL_EXPORTER_OTLP_ENDPOINT: '', ...extra },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: tdb.url,
+      TEMPORAL_ADDRESS: env.address,
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -55,7 +66,11 @@ test('a worker on a prebuilt bundle, with a bounded cache, runs a booking to CON
   await promisify(execFile)(process.execPath, [...BUILD_ARGS, bundle], { env: { PATH: process.env.PATH } });
   expect(existsSync(bundle)).toBe(true);
   const healthFile = join(dir, 'worker-alive');
-  const worker = startWorker({ WORKFLOW_BUNDLE_PATH: bundle, WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_HEALTH_FILE: healthFile });
+  const worker = startWorker({
+    WORKFLOW_BUNDLE_PATH: bundle,
+    WORKER_MAX_CACHED_WORKFLOWS: '10',
+    WORKER_HEALTH_FILE: healthFile,
+  });
   try {
     for (let i = 0; !worker.output().includes('worker: task queue'); i++) {
       if (i > 600 || worker.child.exitCode !== null) throw new Error(`the worker did not start:\n${worker.output()}`);
@@ -64,7 +79,11 @@ test('a worker on a prebuilt bundle, with a bounded cache, runs a booking to CON
     // No bundler ran in the worker: webpack's "Workflow bundle created" line never appears.
     expect(worker.output()).not.toContain('Workflow bundle created');
     const input = await bookingInput(tdb.db);
-    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(input.bookingId), args: [input] });
+    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(input.bookingId),
+      args: [input],
+    });
     expect((await handle.result()).status).toBe('CONFIRMED');
     for (let i = 0; i < 200 && !existsSync(healthFile); i++) await delay(50); // rewritten every 5 s
     expect(Date.now() - statSync(healthFile).mtimeMs).toBeLessThan(30_000); // what the image's HEALTHCHECK checks

@@ -5,7 +5,11 @@ import type { EndToEndResult } from '../result.ts';
 import { latencyOf } from '../stats.ts';
 import type { Workload } from '../workload.ts';
 
-export async function measureEndToEnd(workload: Workload, bookings: number, log: (line: string) => void): Promise<EndToEndResult> {
+export async function measureEndToEnd(
+  workload: Workload,
+  bookings: number,
+  log: (line: string) => void,
+): Promise<EndToEndResult> {
   log(`end to end: ${bookings} bookings and ${bookings} bare workflows, 5 at a time, in ${ROUNDS} alternating rounds`);
   const saga: number[] = [];
   const bare: number[] = [];

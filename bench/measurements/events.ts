@@ -9,7 +9,11 @@ import type { Workload } from '../workload.ts';
 
 const EVENT_TYPES = proto.temporal.api.enums.v1.EventType;
 
-export async function measureEvents(stack: Stack, workload: Workload, log: (line: string) => void): Promise<EventCounts> {
+export async function measureEvents(
+  stack: Stack,
+  workload: Workload,
+  log: (line: string) => void,
+): Promise<EventCounts> {
   log('events: the history of a booking started by POST /bookings, and of the bare workflow');
   const bookingId = await workload.postBooking(workload.bodyFor('bench-events'));
   const status = await workload.resultOf(bookingId);
@@ -25,6 +29,8 @@ export async function measureEvents(stack: Stack, workload: Workload, log: (line
 /** A workflow's history: how many events, and their types in order (EVENT_TYPE_ left off). */
 async function historyOf(client: Client, workflowId: string): Promise<{ count: number; types: string[] }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const types = (history.events ?? []).map((e) => (EVENT_TYPES[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+  const types = (history.events ?? []).map((e) =>
+    (EVENT_TYPES[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''),
+  );
   return { count: types.length, types };
 }

@@ -9,7 +9,13 @@ import type { Stack } from '../stack.ts';
 import { waitFor } from '../wait.ts';
 import type { Workload } from '../workload.ts';
 
-export async function measureFixedRate(stack: Stack, workload: Workload, rate: number, seconds: number, log: (line: string) => void): Promise<FixedRateResult> {
+export async function measureFixedRate(
+  stack: Stack,
+  workload: Workload,
+  rate: number,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<FixedRateResult> {
   const { apiUrl, authorization } = stack;
   log(`fixed rate: ${seconds} s each of POST /bookings, bare starts and GET /bookings/:id at ${rate}/s`);
   const openBookingId = await startOpenBooking(stack, workload);
@@ -25,7 +31,13 @@ export async function measureFixedRate(stack: Stack, workload: Workload, rate: n
   await workload.waitForEnded('bench-api', post['2xx'], 'the sagas the POSTs started to end');
   const bareStart = await fixedRate(rate, seconds, () => workload.startBare());
   await delay(2_000);
-  const get = await autocannon({ url: `${apiUrl}/bookings/${openBookingId}`, headers: { authorization }, connections: 10, overallRate: rate, duration: seconds });
+  const get = await autocannon({
+    url: `${apiUrl}/bookings/${openBookingId}`,
+    headers: { authorization },
+    connections: 10,
+    overallRate: rate,
+    duration: seconds,
+  });
   return { ratePerSecond: rate, seconds, post: latencyOfRun(post), bareStart, get: latencyOfRun(get) };
 }
 
@@ -34,7 +46,12 @@ async function startOpenBooking({ apiUrl, authorization }: Stack, workload: Work
   const open = workload.waiting(0, 'bench-get');
   await workload.startSaga(open);
   await waitFor(
-    async () => ((await (await fetch(`${apiUrl}/bookings/${open.bookingId}`, { headers: { authorization } })).json()) as { status: string }).status === 'COMPENSATION_FAILED',
+    async () =>
+      (
+        (await (await fetch(`${apiUrl}/bookings/${open.bookingId}`, { headers: { authorization } })).json()) as {
+          status: string;
+        }
+      ).status === 'COMPENSATION_FAILED',
     60_000,
     'an open booking',
   );
@@ -42,5 +59,10 @@ async function startOpenBooking({ apiUrl, authorization }: Stack, workload: Work
 }
 
 function latencyOfRun(result: autocannon.Result): LatencyWithErrors {
-  return { p50: result.latency.p50, p99: result.latency.p99, count: result['2xx'], errors: result.errors + result.non2xx };
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    count: result['2xx'],
+    errors: result.errors + result.non2xx,
+  };
 }

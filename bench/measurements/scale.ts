@@ -8,7 +8,12 @@ import type { Stack } from '../stack.ts';
 import type { Workload } from '../workload.ts';
 
 /** The scale's figures, and the ids of the bookings it left waiting for an operator. */
-export async function measureScale(stack: Stack, workload: Workload, steps: number[], log: (line: string) => void): Promise<{ scale: ScaleResult; openBookingIds: string[] }> {
+export async function measureScale(
+  stack: Stack,
+  workload: Workload,
+  steps: number[],
+  log: (line: string) => void,
+): Promise<{ scale: ScaleResult; openBookingIds: string[] }> {
   log(`scale: a fresh worker, then ${steps.join(', ')} open sagas`);
   await stack.restartWorker();
   await workload.warmUp('fresh');
@@ -27,7 +32,12 @@ export async function measureScale(stack: Stack, workload: Workload, steps: numb
       await workload.waitForAwaitingOperator('bench-open', target, `${target} sagas to wait for an operator`);
     });
     await delay(2_000);
-    done.push({ sagasOpen: target, added, workerCpuMsPerSaga: cpu.worker, workerRssMb: await rssMb(stack.workerPid()) });
+    done.push({
+      sagasOpen: target,
+      added,
+      workerCpuMsPerSaga: cpu.worker,
+      workerRssMb: await rssMb(stack.workerPid()),
+    });
     log(`scale: ${target} open sagas, worker ${cpu.worker} ms CPU per saga, RSS ${done.at(-1)!.workerRssMb} MB`);
   }
   return { scale: { rssMbIdle, steps: done }, openBookingIds };

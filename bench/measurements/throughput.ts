@@ -28,21 +28,29 @@ export async function measureThroughput(
   { bookings, concurrency }: { bookings: number; concurrency: number },
   log: (line: string) => void,
 ): Promise<ThroughputMeasure> {
-  log(`throughput: ${bookings} sagas and ${bookings} bare workflows at concurrency ${concurrency}, in ${ROUNDS} alternating rounds`);
+  log(
+    `throughput: ${bookings} sagas and ${bookings} bare workflows at concurrency ${concurrency}, in ${ROUNDS} alternating rounds`,
+  );
   const sagaStatuses: Record<string, number> = {};
   const saga: Run = { seconds: 0, cpu: undefined };
   const bare: Run = { seconds: 0, cpu: undefined };
   await inRounds(bookings, async (share, index) => {
     await timed(saga, stack.pids(), () =>
       pool(share, concurrency, async (i) => {
-        const status = await workload.executeSaga(workload.input(index * bookings + i)).then((s) => s.status, () => 'FAILED');
+        const status = await workload.executeSaga(workload.input(index * bookings + i)).then(
+          (s) => s.status,
+          () => 'FAILED',
+        );
         sagaStatuses[status] = (sagaStatuses[status] ?? 0) + 1;
       }),
     );
     // The bare worker's CPU is counted as the worker's here.
-    await timed(bare, stack.barePids(), () => pool(share, concurrency, () => workload.executeBare(`bare-${randomUUID()}`)));
+    await timed(bare, stack.barePids(), () =>
+      pool(share, concurrency, () => workload.executeBare(`bare-${randomUUID()}`)),
+    );
   });
-  const perWorkflow = (cpu: CpuShare) => Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / bookings)])) as CpuShare;
+  const perWorkflow = (cpu: CpuShare) =>
+    Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / bookings)])) as CpuShare;
   return {
     sagaPerSecond: bookings / saga.seconds,
     barePerSecond: bookings / bare.seconds,
@@ -55,6 +63,8 @@ export async function measureThroughput(
 async function timed(run: Run, pids: Pids, work: () => Promise<void>) {
   const t0 = performance.now();
   const cpu = await cpuDuring(pids, 1, work);
-  run.cpu = run.cpu ? (Object.fromEntries(Object.entries(run.cpu).map(([k, v]) => [k, v + cpu[k as keyof CpuShare]])) as CpuShare) : cpu;
+  run.cpu = run.cpu
+    ? (Object.fromEntries(Object.entries(run.cpu).map(([k, v]) => [k, v + cpu[k as keyof CpuShare]])) as CpuShare)
+    : cpu;
   run.seconds += (performance.now() - t0) / 1000;
 }

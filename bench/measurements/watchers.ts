@@ -25,7 +25,9 @@ export async function measureChangingWatchers(
   for (const watchers of watcherSteps) {
     log(`watchers: ${watchers} client(s) on one booking whose payment retries, for ${seconds} s`);
     const posted = performance.now();
-    const id = await workload.postBooking(workload.bodyFor('bench-watch', { faults: { chargePayment: 'transient:40' } }));
+    const id = await workload.postBooking(
+      workload.bodyFor('bench-watch', { faults: { chargePayment: 'transient:40' } }),
+    );
     changingBooking = id;
     changing.push(await watchWindow(stack, { watchers, bookingIds: [id], seconds, from: posted + 4_000 }));
     await workload.terminateSaga(id, 'bench: done watching');
@@ -34,7 +36,12 @@ export async function measureChangingWatchers(
 }
 
 /** Idle: the last `count` of `openBookingIds` (bookings waiting for an operator), one client each. */
-export async function measureIdleWatchers(stack: Stack, openBookingIds: string[], { count, seconds }: { count: number; seconds: number }, log: (line: string) => void): Promise<WatchWindow> {
+export async function measureIdleWatchers(
+  stack: Stack,
+  openBookingIds: string[],
+  { count, seconds }: { count: number; seconds: number },
+  log: (line: string) => void,
+): Promise<WatchWindow> {
   const idleIds = openBookingIds.slice(-Math.min(count, openBookingIds.length));
   log(`idle: ${idleIds.length} watched bookings waiting for an operator, for ${seconds} s`);
   return watchWindow(stack, { watchers: 1, bookingIds: idleIds, seconds });
@@ -46,14 +53,31 @@ export async function measureIdleWatchers(stack: Stack, openBookingIds: string[]
  */
 async function watchWindow(
   { apiUrl, authorization, metricsUrl, pids }: Stack,
-  { watchers, bookingIds, seconds: windowSeconds, from }: { watchers: number; bookingIds: string[]; seconds: number; from?: number },
+  {
+    watchers,
+    bookingIds,
+    seconds: windowSeconds,
+    from,
+  }: { watchers: number; bookingIds: string[]; seconds: number; from?: number },
 ): Promise<WatchWindow> {
-  const clients = await openWatchers(apiUrl, authorization, bookingIds.flatMap((id) => Array.from({ length: watchers }, () => id)));
+  const clients = await openWatchers(
+    apiUrl,
+    authorization,
+    bookingIds.flatMap((id) => Array.from({ length: watchers }, () => id)),
+  );
   await delay(from === undefined ? 1_000 : Math.max(0, from - performance.now()));
-  const [callsBefore, cpuBefore, eventsBefore] = [await frontendRequests(metricsUrl), await cpuSnapshot(pids()), clients.events()];
+  const [callsBefore, cpuBefore, eventsBefore] = [
+    await frontendRequests(metricsUrl),
+    await cpuSnapshot(pids()),
+    clients.events(),
+  ];
   const started = performance.now();
   await delay(windowSeconds * 1000);
-  const [callsAfter, cpuAfter, eventsAfter] = [await frontendRequests(metricsUrl), await cpuSnapshot(pids()), clients.events()];
+  const [callsAfter, cpuAfter, eventsAfter] = [
+    await frontendRequests(metricsUrl),
+    await cpuSnapshot(pids()),
+    clients.events(),
+  ];
   const seconds = (performance.now() - started) / 1000;
   await clients.close();
   const counts = Object.entries(callsAfter)
@@ -84,7 +108,10 @@ async function openWatchers(apiUrl: string, authorization: string, bookingIds: s
   const readers: Promise<void>[] = [];
   await Promise.all(
     bookingIds.map(async (id) => {
-      const res = await fetch(`${apiUrl}/bookings/${id}/events`, { headers: { authorization, accept: 'text/event-stream' }, signal: abort.signal });
+      const res = await fetch(`${apiUrl}/bookings/${id}/events`, {
+        headers: { authorization, accept: 'text/event-stream' },
+        signal: abort.signal,
+      });
       if (!res.ok || !res.body) throw new Error(`GET /bookings/${id}/events: ${res.status}`);
       const body = res.body;
       readers.push(

@@ -82,7 +82,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = rng(options.seed ?? Date.now());
   const dir = await mkdtemp(join(tmpdir(), 'trip-chaos-'));
   const cleanups: (() => Promise<unknown>)[] = [];
-  const report: ChaosReport = { bookings: options.bookings, byStatus: {}, workerKills: 0, temporalRestarts: 0, tasksByWorker: [], pgOutageMs: options.pgOutageMs, hotelNights: 0, violations: [], seconds: 0 };
+  const report: ChaosReport = {
+    bookings: options.bookings,
+    byStatus: {},
+    workerKills: 0,
+    temporalRestarts: 0,
+    tasksByWorker: [],
+    pgOutageMs: options.pgOutageMs,
+    hotelNights: 0,
+    violations: [],
+    seconds: 0,
+  };
   try {
     // PostgreSQL, and the proxy that the worker and the API reach it through.
     let serverUrl = options.databaseServerUrl;
@@ -111,7 +121,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const startTemporal = async () => {
       temporal = spawn(
         temporalCli()?.path ?? 'temporal',
-        ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'],
+        [
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(temporalPort),
+          '--ui-port',
+          String(uiPort),
+          '--db-filename',
+          join(dir, 'temporal.db'),
+          '--log-level',
+          'error',
+          '--search-attribute',
+          'BookingStatus=Keyword',
+        ],
         { stdio: 'ignore' },
       );
       await waitFor(() => fetch(`http://127.0.0.1:${uiPort}/`).then((r) => r.ok), 30_000, 'the Temporal dev server');
@@ -136,13 +161,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // One workflow bundle for every worker process, as a deployment ships it: a restarted worker
     // polls within a second instead of bundling again.
     const bundlePath = join(dir, 'workflow-bundle.js');
-    await writeFile(bundlePath, (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code);
-    const slots = Array.from({ length: options.workers ?? 1 }, () => ({ process: undefined as ChildProcess | undefined, pids: new Set<number>(), killing: false }));
+    await writeFile(
+      bundlePath,
+      (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code,
+    );
+    const slots = Array.from({ length: options.workers ?? 1 }, () => ({
+      process: undefined as ChildProcess | undefined,
+      pids: new Set<number>(),
+      killing: false,
+    }));
     let supervising = true;
     /** Starts a slot's worker; resolves once it says it runs (then it polls), like a readiness probe. */
     const startWorker = (slot: (typeof slots)[number]): Promise<void> => {
       const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-        env: { ...process.env, DATABASE_URL: proxiedUrl.toString(), TEMPORAL_ADDRESS: address, FAULT_INJECTION: 'on', NODE_ENV: 'development', WORKFLOW_BUNDLE_PATH: bundlePath },
+        env: {
+          ...process.env,
+          DATABASE_URL: proxiedUrl.toString(),
+          TEMPORAL_ADDRESS: address,
+          FAULT_INJECTION: 'on',
+          NODE_ENV: 'development',
+          WORKFLOW_BUNDLE_PATH: bundlePath,
+        },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       slot.process = w;
@@ -176,7 +215,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       slot.killing = false;
     };
     // Traffic starts once every worker runs, as in a deployment.
-    await Promise.race([Promise.all(slots.map(startWorker)), delay(60_000).then(() => Promise.reject(new Error('a worker did not start within 60 s')))]);
+    await Promise.race([
+      Promise.all(slots.map(startWorker)),
+      delay(60_000).then(() => Promise.reject(new Error('a worker did not start within 60 s'))),
+    ]);
     cleanups.push(async () => {
       supervising = false;
       await Promise.all(slots.map(killWorker));
@@ -195,22 +237,42 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 },
       client: new Client({ connection }),
       db: apiDb,
-      config: { temporalUiUrl: `http://localhost:${uiPort}`, temporalNamespace: 'default', faultInjection: true, cardVaultKey: 'chaos-vault-key-0123456789' },
+      config: {
+        temporalUiUrl: `http://localhost:${uiPort}`,
+        temporalNamespace: 'default',
+        faultInjection: true,
+        cardVaultKey: 'chaos-vault-key-0123456789',
+      },
       logger: pino({ level: 'silent' }),
     });
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, () => resolve(s));
     });
-    cleanups.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          server.close(resolve);
+          server.closeAllConnections();
+        }),
+    );
     const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
     /** Retries through outages: a repeat with the same Idempotency-Key is safe. */
-    async function call(path: string, token: string, body: unknown, key?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    async function call(
+      path: string,
+      token: string,
+      body: unknown,
+      key?: string,
+    ): Promise<{ status: number; json: Record<string, unknown> }> {
       for (let attempt = 0; ; attempt++) {
         try {
           const res = await fetch(`${api}${path}`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) },
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${token}`,
+              ...(key ? { 'idempotency-key': key } : {}),
+            },
             body: JSON.stringify(body),
             signal: AbortSignal.timeout(10_000),
           });
@@ -239,7 +301,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const token = await issuer.mint(`chaos-${i}`);
         const body = bookingBody(plan.scenario, `chaos-${i}`);
         const created = await call('/bookings', token, { ...body, hotel: { ...body.hotel, ...plan.stay } }, plan.key);
-        if (created.status !== 201 && created.status !== 200) throw new Error(`booking ${i}: ${created.status} ${JSON.stringify(created.json)}`);
+        if (created.status !== 201 && created.status !== 200)
+          throw new Error(`booking ${i}: ${created.status} ${JSON.stringify(created.json)}`);
         const entry = { id: created.json.bookingId as string, scenario: plan.scenario, cancelled: false };
         bookingIds.push(entry);
         if (plan.cancelAfterMs !== undefined) {
@@ -254,7 +317,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The chaos, while the traffic runs.
     const spread = Math.max(options.bookings * 150, 4_000);
     const chaos = (async () => {
-      const kills = Array.from({ length: options.workerKills }, () => Math.floor(random() * spread)).sort((a, b) => a - b);
+      const kills = Array.from({ length: options.workerKills }, () => Math.floor(random() * spread)).sort(
+        (a, b) => a - b,
+      );
       const pgAt = Math.floor(spread * 0.3);
       const temporalAt = Math.floor(spread * 0.6);
       const events = [
@@ -269,8 +334,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await Promise.race([startWorker(slot), delay(60_000)]); // a supervisor waits for readiness
           },
         })),
-        { at: pgAt, run: async () => { log(`chaos: PostgreSQL unreachable for ${options.pgOutageMs} ms`); await proxy.cut(options.pgOutageMs); } },
-        { at: temporalAt, run: async () => { log('chaos: Temporal dev server restarting'); await stopTemporal(); await startTemporal(); report.temporalRestarts++; } },
+        {
+          at: pgAt,
+          run: async () => {
+            log(`chaos: PostgreSQL unreachable for ${options.pgOutageMs} ms`);
+            await proxy.cut(options.pgOutageMs);
+          },
+        },
+        {
+          at: temporalAt,
+          run: async () => {
+            log('chaos: Temporal dev server restarting');
+            await stopTemporal();
+            await startTemporal();
+            report.temporalRestarts++;
+          },
+        },
       ].sort((a, b) => a.at - b.at);
       const t0 = Date.now();
       for (const event of events) {
@@ -284,7 +363,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: ${bookingIds.length} bookings made; waiting for all of them to end`);
     await waitFor(
       async () => {
-        const rows = await direct.booking.findMany({ where: { id: { in: bookingIds.map((b) => b.id) } }, select: { status: true } });
+        const rows = await direct.booking.findMany({
+          where: { id: { in: bookingIds.map((b) => b.id) } },
+          select: { status: true },
+        });
         return rows.length === bookingIds.length && rows.every((r) => isTerminal(r.status));
       },
       300_000,
@@ -305,27 +387,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const state = row.state as unknown as BookingState;
       report.byStatus[row.status] = (report.byStatus[row.status] ?? 0) + 1;
       const done = state.steps.filter((s) => s.state === 'DONE').length;
-      if (row.status === 'CONFIRMED' && done !== 3) report.violations.push(`${id}: CONFIRMED with ${done} step(s) done`);
-      if (row.status !== 'CONFIRMED' && done !== 0) report.violations.push(`${id}: ${row.status} but ${done} step(s) still DONE`);
-      if (row.status === 'CANCELLED' && !cancelled) report.violations.push(`${id}: CANCELLED but no cancel was requested`);
-      if (scenario.expected === 'FAILED' && row.status === 'CONFIRMED') report.violations.push(`${id}: ${scenario.name} must not be CONFIRMED`);
+      if (row.status === 'CONFIRMED' && done !== 3)
+        report.violations.push(`${id}: CONFIRMED with ${done} step(s) done`);
+      if (row.status !== 'CONFIRMED' && done !== 0)
+        report.violations.push(`${id}: ${row.status} but ${done} step(s) still DONE`);
+      if (row.status === 'CANCELLED' && !cancelled)
+        report.violations.push(`${id}: CANCELLED but no cancel was requested`);
+      if (scenario.expected === 'FAILED' && row.status === 'CONFIRMED')
+        report.violations.push(`${id}: ${scenario.name} must not be CONFIRMED`);
       // The read model is terminal just before the workflow's last task: let the workflow close.
       const handle = client.workflow.getHandle(workflowIdFor(id));
       await client.withDeadline(Date.now() + 30_000, () => handle.result()).catch(() => undefined);
       const description = await handle.describe();
       for (const event of (await handle.fetchHistory()).events ?? []) {
-        const identity = event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
+        const identity =
+          event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
         const pid = Number(identity?.split('@')[0]);
         const slot = slots.findIndex((s) => s.pids.has(pid));
         if (slot >= 0) report.tasksByWorker[slot] = (report.tasksByWorker[slot] ?? 0) + 1;
       }
       const expectedWorkflow = row.status === 'FAILED' ? 'FAILED' : 'COMPLETED';
-      if (description.status.name !== expectedWorkflow) report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
+      if (description.status.name !== expectedWorkflow)
+        report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
     }
     // Several workers share the work: each ran some of it.
     report.tasksByWorker = slots.map((_, i) => report.tasksByWorker[i] ?? 0);
     if (slots.length > 1) {
-      report.tasksByWorker.forEach((tasks, i) => tasks === 0 && report.violations.push(`worker ${i + 1} of ${slots.length} ran no task`));
+      report.tasksByWorker.forEach(
+        (tasks, i) => tasks === 0 && report.violations.push(`worker ${i + 1} of ${slots.length} ran no task`),
+      );
     }
   } finally {
     // Each step may take 15 s at most: a hung shutdown must not hang the run.
@@ -337,7 +427,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 export function summary(r: ChaosReport): string {
-  const statuses = Object.entries(r.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
-  const workers = r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks ${r.tasksByWorker.join('/')})` : '';
+  const statuses = Object.entries(r.byStatus)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  const workers =
+    r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks ${r.tasksByWorker.join('/')})` : '';
   return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.hotelNights} hotel nights checked; ${r.violations.length} violation(s) in ${r.seconds} s`;
 }

@@ -71,7 +71,9 @@ export function attempted<I extends StepInput, R extends object>(
     // Temporal times it out and schedules the retry. Its watchers are told then too (twice, in
     // case the server's timer fires late), while the retry's wait shows.
     const deadline = Date.now() + startToCloseTimeoutMs;
-    const overran = TIMEOUT_NOTICE_DELAYS_MS.map((ms) => setTimeout(() => announce(input.bookingId), startToCloseTimeoutMs + ms).unref());
+    const overran = TIMEOUT_NOTICE_DELAYS_MS.map((ms) =>
+      setTimeout(() => announce(input.bookingId), startToCloseTimeoutMs + ms).unref(),
+    );
     try {
       return await runAttempt(target, faultInjection, call, input);
     } catch (error) {
@@ -93,7 +95,8 @@ async function runAttempt<I extends StepInput, R extends object>(
   const context = Context.current();
   const { attempt, startToCloseTimeoutMs, scheduledTimestampMs, currentAttemptScheduledTimestampMs } = context.info;
   const fault = faultInjection && input.fault ? parseFault(input.fault) : undefined;
-  if (fault?.kind === 'fail') throw withAttempt(businessFailure('InjectedFailure', `${target}: injected failure`), attempt);
+  if (fault?.kind === 'fail')
+    throw withAttempt(businessFailure('InjectedFailure', `${target}: injected failure`), attempt);
   if (fault?.kind === 'transient' && attempt <= fault.failures) {
     throw withAttempt(
       transientFailure('InjectedTransientFault', `${target}: injected transient fault ${attempt} of ${fault.failures}`),
@@ -105,7 +108,10 @@ async function runAttempt<I extends StepInput, R extends object>(
     const left = fault.ms - (currentAttemptScheduledTimestampMs - since);
     if (left > 0) {
       throw withAttempt(
-        transientFailure('ServiceUnavailable', `${target}: service unavailable (injected outage, ${formatMs(left)} left)`),
+        transientFailure(
+          'ServiceUnavailable',
+          `${target}: service unavailable (injected outage, ${formatMs(left)} left)`,
+        ),
         attempt,
       );
     }
@@ -122,4 +128,3 @@ async function runAttempt<I extends StepInput, R extends object>(
   }
   return { ...result, attempt };
 }
-

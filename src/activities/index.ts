@@ -46,7 +46,11 @@ function checkServicesAgainstTable(names: readonly string[]): void {
   if (unserved.length > 0 || extra.length > 0 || twice.length > 0) {
     throw new Error(
       `the services (src/activities/services.ts) do not match the step table (src/booking/steps.ts): ` +
-        [unserved.length > 0 && `no service for ${unserved.join(', ')}`, extra.length > 0 && `no step for ${extra.join(', ')}`, twice.length > 0 && `activities named twice: ${twice.join(', ')}`]
+        [
+          unserved.length > 0 && `no service for ${unserved.join(', ')}`,
+          extra.length > 0 && `no step for ${extra.join(', ')}`,
+          twice.length > 0 && `activities named twice: ${twice.join(', ')}`,
+        ]
           .filter(Boolean)
           .join('; '),
     );
@@ -54,13 +58,18 @@ function checkServicesAgainstTable(names: readonly string[]): void {
 }
 
 /** Every service's activities, each wrapped by {@link attempted}. */
-function serviceActivities(deps: ActivityDeps): { [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]> } {
+function serviceActivities(deps: ActivityDeps): {
+  [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]>;
+} {
   const serviceDeps = { db: deps.db, now: deps.now ?? (() => new Date()) };
   const announce = announcer(deps.db);
   const entries = TRIP_SERVICES.flatMap((service) => Object.entries(service.activities(serviceDeps)));
   checkServicesAgainstTable(entries.map(([name]) => name));
   return Object.fromEntries(
-    entries.map(([name, call]) => [name, attempted(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>)]),
+    entries.map(([name, call]) => [
+      name,
+      attempted(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>),
+    ]),
   ) as never;
 }
 

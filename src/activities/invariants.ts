@@ -40,7 +40,9 @@ async function violationsIn(tx: BooksReader): Promise<string[]> {
       amounts: await service.books.amounts(tx),
     });
   }
-  const bookings = await tx.$queryRaw<{ id: string; status: string }[]>`SELECT id, status::text AS status FROM bookings ORDER BY id`;
+  const bookings = await tx.$queryRaw<
+    { id: string; status: string }[]
+  >`SELECT id, status::text AS status FROM bookings ORDER BY id`;
   return [
     ...books.flatMap((b) => b.violations),
     ...bookings.flatMap(({ id, status }) => {

@@ -26,8 +26,19 @@ export function createReadModel(db: Db) {
         const { log, metricMeter } = Context.current();
         const reason = `PostgreSQL refused the row of version ${state.version} (SQLSTATE ${sqlState}): ${(error as Error).message.split('\n').at(-1)}`;
         log.error(reason, { bookingId: state.bookingId, sqlState });
-        metricMeter.createCounter(READ_MODEL_REJECTED_METRIC, 'writes', 'Read-model writes PostgreSQL refused for their data (SQLSTATE class 22)').add(1, { sqlState });
-        throw ApplicationFailure.create({ type: 'ReadModelRejected', message: reason, nonRetryable: true, details: [{ sqlState }] });
+        metricMeter
+          .createCounter(
+            READ_MODEL_REJECTED_METRIC,
+            'writes',
+            'Read-model writes PostgreSQL refused for their data (SQLSTATE class 22)',
+          )
+          .add(1, { sqlState });
+        throw ApplicationFailure.create({
+          type: 'ReadModelRejected',
+          message: reason,
+          nonRetryable: true,
+          details: [{ sqlState }],
+        });
       }
     },
   };

@@ -48,8 +48,16 @@ export interface ReconcileDeps {
 }
 
 /** Statuses of a saga that still holds, or may hold, what it reserved or charged. */
-const OPEN_STATUSES = ['PENDING', 'HELD', 'COMPENSATING', 'COMPENSATION_FAILED'] as const satisfies readonly BookingStatus[];
-const CAUSE_OF_STATUS: Partial<Record<string, UnwoundCause>> = { TERMINATED: 'WorkflowTerminated', TIMED_OUT: 'WorkflowTimedOut' };
+const OPEN_STATUSES = [
+  'PENDING',
+  'HELD',
+  'COMPENSATING',
+  'COMPENSATION_FAILED',
+] as const satisfies readonly BookingStatus[];
+const CAUSE_OF_STATUS: Partial<Record<string, UnwoundCause>> = {
+  TERMINATED: 'WorkflowTerminated',
+  TIMED_OUT: 'WorkflowTimedOut',
+};
 /** How many closed workflows one pass reads from visibility per booking it may take. */
 const SCAN_FACTOR = 10;
 /** How long the closed workflow's last state may take to come (a worker of its build replays it). */
@@ -59,7 +67,11 @@ const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join('
 
 function requireClient(client: Client | undefined): Client {
   if (client) return client;
-  throw ApplicationFailure.create({ type: 'ReconcilerNotConfigured', message: 'this worker has no Temporal client for the reconciler', nonRetryable: true });
+  throw ApplicationFailure.create({
+    type: 'ReconcilerNotConfigured',
+    message: 'this worker has no Temporal client for the reconciler',
+    nonRetryable: true,
+  });
 }
 
 export function createReconciler(deps: ReconcileDeps) {
@@ -81,7 +93,10 @@ export function createReconciler(deps: ReconcileDeps) {
   /** Open rows of the read model among `ids`, with their status. */
   async function openRows(ids: string[]): Promise<Map<string, BookingStatus>> {
     if (ids.length === 0) return new Map();
-    const rows = await db.booking.findMany({ where: { id: { in: ids }, status: { in: [...OPEN_STATUSES] } }, select: { id: true, status: true } });
+    const rows = await db.booking.findMany({
+      where: { id: { in: ids }, status: { in: [...OPEN_STATUSES] } },
+      select: { id: true, status: true },
+    });
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
@@ -115,7 +130,12 @@ export function createReconciler(deps: ReconcileDeps) {
    * it was deleted), quiet for `goneAfterMs`. A pass checks `limit` of them in an order of its
    * own (`seed`), so that bookings that wait long (an operator's) do not hide the others.
    */
-  async function goneWorkflows(client: Client, limit: number, seed: string, skip: Set<string>): Promise<UnwoundBooking[]> {
+  async function goneWorkflows(
+    client: Client,
+    limit: number,
+    seed: string,
+    skip: Set<string>,
+  ): Promise<UnwoundBooking[]> {
     if (limit <= 0) return [];
     const quietSince = new Date(Date.now() - goneAfterMs);
     const rows = await db.$queryRaw<{ id: string; status: BookingStatus }[]>`
@@ -126,7 +146,8 @@ export function createReconciler(deps: ReconcileDeps) {
     for (const row of rows) {
       if (found.length >= limit) break;
       if (skip.has(row.id)) continue;
-      if ((await latestRun(client, row.id)) === 'WorkflowGone') found.push({ bookingId: row.id, cause: 'WorkflowGone', status: row.status });
+      if ((await latestRun(client, row.id)) === 'WorkflowGone')
+        found.push({ bookingId: row.id, cause: 'WorkflowGone', status: row.status });
     }
     return found;
   }
@@ -134,7 +155,9 @@ export function createReconciler(deps: ReconcileDeps) {
   /** The booking's last state: the closed workflow's own (a worker of its build replays it), else the read model's. */
   async function lastState(client: Client, bookingId: string, stored: BookingState): Promise<BookingState> {
     const queried = await client
-      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(workflowIdFor(bookingId)).query(getBookingStateQuery))
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        client.workflow.getHandle(workflowIdFor(bookingId)).query(getBookingStateQuery),
+      )
       .catch(() => undefined);
     return queried && queried.version > stored.version ? queried : stored;
   }
@@ -150,7 +173,12 @@ export function createReconciler(deps: ReconcileDeps) {
       const { taskQueue, workflowExecution } = Context.current().info;
       const closed = await closedWithoutUnwinding(client, taskQueue, batch);
       // Each pass checks the open rows in an order of its own (its run ID).
-      const gone = await goneWorkflows(client, batch - closed.length, workflowExecution?.runId ?? String(Date.now()), new Set(closed.map((b) => b.bookingId)));
+      const gone = await goneWorkflows(
+        client,
+        batch - closed.length,
+        workflowExecution?.runId ?? String(Date.now()),
+        new Set(closed.map((b) => b.bookingId)),
+      );
       return [...closed, ...gone];
     },
 
@@ -158,13 +186,26 @@ export function createReconciler(deps: ReconcileDeps) {
      * Writes the booking's row TERMINATED with what the undos did; false when the row is no longer
      * open (another pass, or another reconciler, was first). Never over an ended booking.
      */
-    markTerminated: async ({ bookingId, cause, undos }: { bookingId: string; cause: UnwoundCause; undos: ReconciledUndo[] }): Promise<boolean> => {
+    markTerminated: async ({
+      bookingId,
+      cause,
+      undos,
+    }: {
+      bookingId: string;
+      cause: UnwoundCause;
+      undos: ReconciledUndo[];
+    }): Promise<boolean> => {
       const client = requireClient(deps.client);
       const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true, version: true } });
       if (!row) return false;
       const stored = { ...(row.state as unknown as BookingState), version: Number(row.version) };
       if (TERMINAL_STATUSES.includes(stored.status)) return false;
-      const state = terminatedState(cause === 'WorkflowGone' ? stored : await lastState(client, bookingId, stored), cause, undos, new Date());
+      const state = terminatedState(
+        cause === 'WorkflowGone' ? stored : await lastState(client, bookingId, stored),
+        cause,
+        undos,
+        new Date(),
+      );
       const written = await db.$executeRaw`
         UPDATE bookings SET status = 'TERMINATED'::"BookingStatus", current_step = NULL,
           failure_step = ${state.failure!.step}, failure_type = ${state.failure!.type}, failure_message = ${state.failure!.message},
@@ -181,7 +222,10 @@ const CAUSE_IN_WORDS: Record<UnwoundCause, string> = {
   WorkflowGone: 'its workflow is gone',
 };
 
-const OUTCOME_IN_WORDS: Record<ReconciledUndo['outcome'], string> = { UNDONE: 'undone', NOTHING_TO_UNDO: 'nothing to undo' };
+const OUTCOME_IN_WORDS: Record<ReconciledUndo['outcome'], string> = {
+  UNDONE: 'undone',
+  NOTHING_TO_UNDO: 'nothing to undo',
+};
 
 /** What the reconciler gave back, in words: "cancelHotel undone, cancelFlight undone". */
 export function undosInWords(undos: readonly ReconciledUndo[]): string {
@@ -194,20 +238,37 @@ export function undosInWords(undos: readonly ReconciledUndo[]): string {
  * FAILED; anything undone is COMPENSATED), and a failure that says what happened and what was given
  * back. Still a BookingState: the API serves it as it serves any other.
  */
-export function terminatedState(before: BookingState, cause: UnwoundCause, undos: readonly ReconciledUndo[], now: Date): BookingState {
+export function terminatedState(
+  before: BookingState,
+  cause: UnwoundCause,
+  undos: readonly ReconciledUndo[],
+  now: Date,
+): BookingState {
   const state: BookingState = structuredClone(before);
   for (const undo of undos) {
     const entry = state.steps.find((s) => s.name === undo.step);
     if (!entry) continue;
     const leftNothing = undo.outcome === 'NOTHING_TO_UNDO';
-    entry.state = leftNothing && entry.state === 'PENDING' ? 'SKIPPED' : leftNothing && entry.state === 'FAILED' ? 'FAILED' : 'COMPENSATED';
+    entry.state =
+      leftNothing && entry.state === 'PENDING'
+        ? 'SKIPPED'
+        : leftNothing && entry.state === 'FAILED'
+          ? 'FAILED'
+          : 'COMPENSATED';
     entry.undo = { activity: undo.activity, attempts: undo.attempts, outcome: undo.outcome };
     state.compensations.push({ step: undo.step, activity: undo.activity, outcome: undo.outcome });
   }
   for (const entry of state.steps) if (entry.state === 'PENDING') entry.state = 'SKIPPED';
   const held = undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.step);
-  const step = before.currentStep ?? (before.status === 'HELD' ? HOLD_BEFORE_STEP : undefined) ?? before.failure?.step ?? held.at(0) ?? STEP_NAMES[0]!;
-  const earlier = before.failure ? `; before that, ${before.failure.step}: ${before.failure.type}: ${before.failure.message}` : '';
+  const step =
+    before.currentStep ??
+    (before.status === 'HELD' ? HOLD_BEFORE_STEP : undefined) ??
+    before.failure?.step ??
+    held.at(0) ??
+    STEP_NAMES[0]!;
+  const earlier = before.failure
+    ? `; before that, ${before.failure.step}: ${before.failure.type}: ${before.failure.message}`
+    : '';
   state.failure = {
     step,
     type: cause,

@@ -54,7 +54,10 @@ const client = new Client({
 const changes = listenForBookingChanges({ databaseUrl: config.databaseUrl!, logger });
 const codec = codecEndpointFor(config);
 // AUTH_* in production (loadConfig refuses to go on without them); the dev issuer otherwise.
-const identity = await identityFor(config, join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'));
+const identity = await identityFor(
+  config,
+  join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'),
+);
 const app = createApp({
   client,
   db,
@@ -76,7 +79,11 @@ const server = app.listen(config.port, () => {
 });
 listening = true;
 server.once('error', (error: NodeJS.ErrnoException) => {
-  logger.fatal(error.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to another port.` : `The API cannot listen on ${config.port}: ${error.message}`);
+  logger.fatal(
+    error.code === 'EADDRINUSE'
+      ? `Port ${config.port} is in use: set PORT to another port.`
+      : `The API cannot listen on ${config.port}: ${error.message}`,
+  );
   process.exit(1);
 });
 

@@ -9,6 +9,16 @@ import type { Route } from './http/route.ts';
 import { inventoryRoutes, type InventoryRouteDeps } from './inventory/routes.ts';
 
 /** What the routers need, all together: the app builds it once. */
-export type RouteDeps = BookingRouteDeps & EventRouteDeps & BookingActionRouteDeps & InventoryRouteDeps & HealthRouteDeps;
+export type RouteDeps = BookingRouteDeps &
+  EventRouteDeps &
+  BookingActionRouteDeps &
+  InventoryRouteDeps &
+  HealthRouteDeps;
 
-export const API_ROUTES: readonly Route<RouteDeps>[] = [...bookingRoutes, ...eventRoutes, ...bookingActionRoutes, ...inventoryRoutes, ...healthRoutes];
+export const API_ROUTES: readonly Route<RouteDeps>[] = [
+  ...bookingRoutes,
+  ...eventRoutes,
+  ...bookingActionRoutes,
+  ...inventoryRoutes,
+  ...healthRoutes,
+];

@@ -1,7 +1,14 @@
 // The names and types of the domain: the booking, its statuses, its per-step ledger, and the
 // workflow's input. Imported by workflow code, so it stays deterministic and free of Node
 // builtins and free of the SDK: the page bundles it too.
-import { STEP_NAMES, initialTripDetails, type StepName, type TripDetails, type TripRequest, type UndoActivity } from './steps.ts';
+import {
+  STEP_NAMES,
+  initialTripDetails,
+  type StepName,
+  type TripDetails,
+  type TripRequest,
+  type UndoActivity,
+} from './steps.ts';
 import type { FaultPlan } from './faults.ts';
 import type { LedgerEntry, StepError, StepState as SagaStepState, UndoOutcome } from '@trip-saga/saga';
 
@@ -56,7 +63,13 @@ export type BookingStatus = (typeof BOOKING_STATUSES)[number];
  * its workflow was closed without unwinding (terminated, timed out, or gone), and the reconciler
  * (src/workflows/reconcile.ts) gave back what it held.
  */
-export const TERMINAL_STATUSES: readonly BookingStatus[] = ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'TERMINATED'];
+export const TERMINAL_STATUSES: readonly BookingStatus[] = [
+  'CONFIRMED',
+  'FAILED',
+  'CANCELLED',
+  'EXPIRED',
+  'TERMINATED',
+];
 
 /**
  * Statuses at which a caller that waits (Prefer: wait) gets its answer: the end, or a point where

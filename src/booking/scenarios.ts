@@ -34,9 +34,30 @@ const MODES = [
 
 export const SCENARIOS: readonly Scenario[] = [
   { id: 'happy', label: 'Happy path', group: 'Outcomes', card: 'good', faults: {} },
-  { id: 'flight-sold-out', label: `Flight sold out (${SOLD_OUT_FLIGHT})`, group: 'Outcomes', card: 'good', flightNumber: SOLD_OUT_FLIGHT, faults: {} },
-  { id: 'flight-not-found', label: `Unknown flight (${UNKNOWN_FLIGHT})`, group: 'Outcomes', card: 'good', flightNumber: UNKNOWN_FLIGHT, faults: {} },
-  { id: 'hotel-sold-out', label: `Hotel sold out (${SOLD_OUT_HOTEL})`, group: 'Outcomes', card: 'good', hotelId: SOLD_OUT_HOTEL, faults: {} },
+  {
+    id: 'flight-sold-out',
+    label: `Flight sold out (${SOLD_OUT_FLIGHT})`,
+    group: 'Outcomes',
+    card: 'good',
+    flightNumber: SOLD_OUT_FLIGHT,
+    faults: {},
+  },
+  {
+    id: 'flight-not-found',
+    label: `Unknown flight (${UNKNOWN_FLIGHT})`,
+    group: 'Outcomes',
+    card: 'good',
+    flightNumber: UNKNOWN_FLIGHT,
+    faults: {},
+  },
+  {
+    id: 'hotel-sold-out',
+    label: `Hotel sold out (${SOLD_OUT_HOTEL})`,
+    group: 'Outcomes',
+    card: 'good',
+    hotelId: SOLD_OUT_HOTEL,
+    faults: {},
+  },
   { id: 'card-declined', label: 'Card declined', group: 'Outcomes', card: 'declined', faults: {} },
   { id: 'card-expired', label: 'Card expired (12/19)', group: 'Outcomes', card: 'expired', faults: {} },
   ...FORWARD.flatMap((target) =>
@@ -87,5 +108,7 @@ export function scenarioById(id: string): Scenario {
 
 export function faultsInWords(faults: FaultPlan): string {
   const entries = Object.entries(faults);
-  return entries.length === 0 ? 'no injected faults' : `injected faults: ${entries.map(([k, v]) => `${k}=${v}`).join(', ')}`;
+  return entries.length === 0
+    ? 'no injected faults'
+    : `injected faults: ${entries.map(([k, v]) => `${k}=${v}`).join(', ')}`;
 }

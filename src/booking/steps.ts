@@ -24,7 +24,11 @@ export type UndoActivity = Extract<TripStepDefinition, { undo: string }>['undo']
 
 type RowContext<R> = R extends { args: (ctx: infer C) => unknown } ? C : never;
 type RowInput<R> = R extends unknown ? (RowContext<R> extends { input: infer I } ? I : never) : never;
-type RowDetails<R> = R extends unknown ? (RowContext<R> extends { state: infer S } ? Omit<S, keyof SagaLedger> : never) : never;
+type RowDetails<R> = R extends unknown
+  ? RowContext<R> extends { state: infer S }
+    ? Omit<S, keyof SagaLedger>
+    : never
+  : never;
 
 /** The workflow input's part that belongs to the steps: every row's request. */
 export type TripRequest = Omit<Intersection<RowInput<TripStepDefinition>>, 'bookingId'>;

@@ -34,7 +34,9 @@ export function isUniqueViolation(error: unknown): boolean {
  */
 export function sqlStateOf(error: unknown): string | undefined {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
-  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } | undefined)?.driverAdapterError?.cause;
+  const cause = (
+    error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } | undefined
+  )?.driverAdapterError?.cause;
   const code = cause?.originalCode ?? cause?.code;
   return typeof code === 'string' ? code : undefined;
 }

@@ -25,9 +25,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-    const { rows } = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"');
     const broken = rows.filter((r) => r.finished_at === null && r.rolled_back_at === null);
     if (broken.length > 0) {
       throw new Error(`a failed migration must be resolved first: ${broken.map((r) => r.migration_name).join(', ')}`);
@@ -42,7 +44,11 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       const sql = await readFile(`${dir}/${name}/migration.sql`, 'utf8');
       const checksum = createHash('sha256').update(sql).digest('hex');
       const id = randomUUID();
-      await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, checksum, name]);
+      await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [
+        id,
+        checksum,
+        name,
+      ]);
       try {
         await client.query('BEGIN');
         await client.query(sql);
@@ -52,7 +58,9 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         await client.query('DELETE FROM "_prisma_migrations" WHERE id = $1', [id]);
         throw new Error(`migration ${name} failed: ${(error as Error).message}`, { cause: error });
       }
-      await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+      await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
+        id,
+      ]);
       applied.push(name);
     }
     return applied;

@@ -11,7 +11,11 @@ import { Prisma, type Db } from './client.ts';
  * workflow was closed, and a write of that workflow still in flight then must not bring it back.
  * `db` may be a transaction's client.
  */
-export async function writeBookingRow(db: Pick<Db, '$executeRaw'>, state: BookingState, { ifAbsent = false } = {}): Promise<void> {
+export async function writeBookingRow(
+  db: Pick<Db, '$executeRaw'>,
+  state: BookingState,
+  { ifAbsent = false } = {},
+): Promise<void> {
   const flightCents = state.flight?.priceCents ?? null;
   const hotelCents = state.hotel?.priceCents ?? null;
   const totalCents = state.payment?.amountCents ?? null;

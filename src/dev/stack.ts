@@ -23,7 +23,12 @@ import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
 import { ensureReconcileSchedule } from '../temporal/reconcile-schedule.ts';
 import { createTripWorker } from '../temporal/worker-factory.ts';
 import { temporalCli } from '../temporal/executables.ts';
-import { buildIdFromCode, localBuildIsCurrent, setCurrentVersion, workerDeploymentOptions } from '../temporal/versioning.ts';
+import {
+  buildIdFromCode,
+  localBuildIsCurrent,
+  setCurrentVersion,
+  workerDeploymentOptions,
+} from '../temporal/versioning.ts';
 import { devServerFailure, portInUse } from './dev-server-failure.ts';
 import { databaseUrlFor, startEmbeddedPostgres } from './postgres.ts';
 
@@ -35,12 +40,15 @@ const DEV_SERVER_STARTS = 3;
  * SDK's fixed 5 s (the SDK has already killed it): a loaded machine (the suite beside a busy loop)
  * can take longer to start one; the download failing or a port taken is no reason to try again.
  */
-async function startDevServer(options: Parameters<typeof TestWorkflowEnvironment.createLocal>[0]): Promise<TestWorkflowEnvironment> {
+async function startDevServer(
+  options: Parameters<typeof TestWorkflowEnvironment.createLocal>[0],
+): Promise<TestWorkflowEnvironment> {
   for (let start = 1; ; start++) {
     try {
       return await TestWorkflowEnvironment.createLocal(options);
     } catch (error) {
-      if (start >= DEV_SERVER_STARTS || !/did not start within/.test(String((error as Error)?.message ?? error))) throw error;
+      if (start >= DEV_SERVER_STARTS || !/did not start within/.test(String((error as Error)?.message ?? error)))
+        throw error;
     }
   }
 }
@@ -119,7 +127,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const db = createDb(databaseUrl, { max: config.databasePoolSize });
     stops.push(() => db.$disconnect());
     const seeded = await seed(db);
-    logger.info(`database: ${applied.length} migration(s) applied, ${seeded.flights} flight(s) and ${seeded.hotels} hotel(s) seeded`);
+    logger.info(
+      `database: ${applied.length} migration(s) applied, ${seeded.flights} flight(s) and ${seeded.hotels} hotel(s) seeded`,
+    );
 
     // 2. Temporal. The client and the worker share one DataConverter: with PAYLOAD_ENCRYPTION_KEYS
     // set, both encrypt and decrypt payloads.
@@ -146,7 +156,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const connection = await connectClient(config.temporal).catch(unreachable);
       // Your server may not know BookingStatus yet; an operator may have registered it already.
       await registerSearchAttributes(connection, namespace).catch((error: Error) =>
-        logger.warn(`could not register the BookingStatus search attribute (${error.message}); register it with: temporal operator search-attribute create --name BookingStatus --type Keyword`),
+        logger.warn(
+          `could not register the BookingStatus search attribute (${error.message}); register it with: temporal operator search-attribute create --name BookingStatus --type Keyword`,
+        ),
       );
       stops.push(() => connection.close());
       client = new Client({ connection, namespace, dataConverter });
@@ -157,7 +169,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // A taken port is said at once (the dev server would wait for it to come free).
       const taken = await portInUse({ port, uiPort });
       if (taken) throw new StackError(taken);
-      logger.info(`Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`);
+      logger.info(
+        `Temporal: starting a dev server (${executable ? executable.path : "the SDK's download of the temporal CLI"}) on :${port}, Web UI on :${uiPort}`,
+      );
       let env: TestWorkflowEnvironment;
       try {
         env = await startDevServer({
@@ -190,7 +204,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const interceptors = tracing ? clientInterceptorsFor(tracing) : undefined;
     if (tracing) {
       stops.push(() => tracing.shutdown());
-      client = new Client({ connection: client.connection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) });
+      client = new Client({
+        connection: client.connection,
+        namespace,
+        dataConverter,
+        ...(interceptors ? { interceptors } : {}),
+      });
       logger.info(`tracing: OTLP to ${config.otlpEndpoint}`);
     }
     // The API and the worker share this process: the API starts bookings through a client on the
@@ -198,7 +217,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // with the start's answer, straight to this worker (one dispatch round trip less). Its other
     // calls keep their own connection. `npm run api` and `npm run worker` are separate processes:
     // no eager start there.
-    const eagerStarter = new Client({ connection: nativeConnection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) });
+    const eagerStarter = new Client({
+      connection: nativeConnection,
+      namespace,
+      dataConverter,
+      ...(interceptors ? { interceptors } : {}),
+    });
 
     // 4. The worker and the API
     const stackConfig = { ...config, temporalUiUrl: uiUrl };
@@ -210,7 +234,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       db,
       faultInjection: config.faultInjection,
       dataConverter,
-      reconcile: { client, ...(options.reconcileGoneAfterMs === undefined ? {} : { goneAfterMs: options.reconcileGoneAfterMs }) },
+      reconcile: {
+        client,
+        ...(options.reconcileGoneAfterMs === undefined ? {} : { goneAfterMs: options.reconcileGoneAfterMs }),
+      },
       ...(tracing ? { tracing } : {}),
       worker: {
         shutdownGraceTime: '5s',
@@ -229,8 +256,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await setCurrentVersion(deployment, buildId);
     logger.info(`worker: build ${buildId} of deployment ${config.workerDeploymentName} is current`);
     // What a terminated (or timed-out, or gone) saga held is given back by the reconciler's passes.
-    await ensureReconcileSchedule(client, { ...config.reconcile, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) });
-    logger.info(`reconciler: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`);
+    await ensureReconcileSchedule(client, {
+      ...config.reconcile,
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    });
+    logger.info(
+      `reconciler: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`,
+    );
     const codec = codecEndpointFor(config);
     logger.info(`${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}`);
     // Identity: AUTH_* when set, else the dev issuer, its key kept under the data folder (a page's
@@ -259,7 +291,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     // Loopback unless told otherwise: the dev issuer hands operator tokens to anyone who reaches it.
     const apiHost = options.apiHost ?? config.devHost;
-    if (!isLoopback(apiHost)) logger.warn(`the API listens on ${apiHost} (DEV_HOST): anyone who reaches it can mint tokens of the dev issuer, operators' included`);
+    if (!isLoopback(apiHost))
+      logger.warn(
+        `the API listens on ${apiHost} (DEV_HOST): anyone who reaches it can mint tokens of the dev issuer, operators' included`,
+      );
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(options.apiPort, apiHost, () => resolve(s));
       s.once('error', (error: NodeJS.ErrnoException) =>

@@ -102,7 +102,9 @@ export class EncryptionCodec implements PayloadCodec {
 }
 
 /** The codec of PAYLOAD_ENCRYPTION_KEYS; undefined when encryption is off. */
-export function payloadCodecFor(config: Pick<EncryptionSettings, 'payloadEncryptionKeys'>): EncryptionCodec | undefined {
+export function payloadCodecFor(
+  config: Pick<EncryptionSettings, 'payloadEncryptionKeys'>,
+): EncryptionCodec | undefined {
   return config.payloadEncryptionKeys.length > 0 ? new EncryptionCodec(config.payloadEncryptionKeys) : undefined;
 }
 
@@ -140,7 +142,10 @@ export class MarkingEncryptionCodec implements PayloadCodec {
         payloads.map((payload) => {
           const plain = this.codec.decrypt(payload);
           if (plain === payload) return payload;
-          return { ...plain, metadata: { ...plain.metadata, [DECRYPTED_METADATA]: payload.metadata![KEY_ID_METADATA]! } };
+          return {
+            ...plain,
+            metadata: { ...plain.metadata, [DECRYPTED_METADATA]: payload.metadata![KEY_ID_METADATA]! },
+          };
         }),
       ),
     );
@@ -162,9 +167,7 @@ export function dataConverterFor(config: Pick<EncryptionSettings, 'payloadEncryp
 }
 
 /** What the API's codec endpoint needs; undefined (no endpoint) unless encryption and a token are set. */
-export function codecEndpointFor(
-  config: EncryptionSettings,
-): { codec: PayloadCodec; authToken: string } | undefined {
+export function codecEndpointFor(config: EncryptionSettings): { codec: PayloadCodec; authToken: string } | undefined {
   const codec = payloadCodecFor(config);
   return codec && config.codecAuthToken ? { codec, authToken: config.codecAuthToken } : undefined;
 }

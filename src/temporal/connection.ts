@@ -8,7 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import {
+  loadClientConfigProfile,
+  toClientOptions,
+  type ClientConfigProfile,
+  type ConfigDataSource,
+} from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 
 /** Where Temporal is and how to talk to it. No secret is a property: logging this prints none. */
@@ -74,10 +79,15 @@ function firstLine(error: unknown): string {
  * @temporalio/envconfig. Checks what envconfig lets through silently: a TEMPORAL_TLS that is not a
  * boolean, a certificate without its key, a file that cannot be read.
  */
-export function resolveTemporal(env: Record<string, string>, options: ResolveOptions = {}): { settings: TemporalSettings; problems: Problems } {
+export function resolveTemporal(
+  env: Record<string, string>,
+  options: ResolveOptions = {},
+): { settings: TemporalSettings; problems: Problems } {
   const problems: Problems = [];
   const namedFile = env.TEMPORAL_CONFIG_FILE;
-  const fileInUse = namedFile ?? (options.readDefaultConfigFile === false && !env.TEMPORAL_PROFILE ? undefined : defaultConfigFile(env));
+  const fileInUse =
+    namedFile ??
+    (options.readDefaultConfigFile === false && !env.TEMPORAL_PROFILE ? undefined : defaultConfigFile(env));
   const profileName = env.TEMPORAL_PROFILE ?? 'default';
   let profile: ClientConfigProfile = {};
   let fromFile: ClientConfigProfile = {};
@@ -85,34 +95,49 @@ export function resolveTemporal(env: Record<string, string>, options: ResolveOpt
     if (namedFile && !existsSync(namedFile)) problems.push(`TEMPORAL_CONFIG_FILE ${namedFile} does not exist`);
     // No file (or none to read): an empty one, so envconfig looks nowhere else.
     const file = fileInUse && existsSync(fileInUse) ? fileInUse : undefined;
-    const source = { configSource: file ? { path: file } : { data: '[profile]\n' }, ...(env.TEMPORAL_PROFILE ? { profile: env.TEMPORAL_PROFILE } : {}) };
+    const source = {
+      configSource: file ? { path: file } : { data: '[profile]\n' },
+      ...(env.TEMPORAL_PROFILE ? { profile: env.TEMPORAL_PROFILE } : {}),
+    };
     fromFile = loadClientConfigProfile({ ...source, disableEnv: true });
     profile = loadClientConfigProfile({ ...source, overrideEnvVars: env });
   } catch (error) {
     const message = firstLine(error);
-    if (/^Profile '.*' not found/.test(message)) problems.push(`TEMPORAL_PROFILE "${profileName}" is not a profile of ${fileInUse ?? 'any config file'}`);
-    else if (!problems.length) problems.push(`${namedFile ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file'} ${fileInUse} cannot be read: ${message}`);
+    if (/^Profile '.*' not found/.test(message))
+      problems.push(`TEMPORAL_PROFILE "${profileName}" is not a profile of ${fileInUse ?? 'any config file'}`);
+    else if (!problems.length)
+      problems.push(
+        `${namedFile ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file'} ${fileInUse} cannot be read: ${message}`,
+      );
   }
   const inFile = Object.keys(fromFile).length > 0;
   const profileLabel = inFile ? `profile "${profileName}" of ${fileInUse}` : undefined;
   // Each setting names its variable when the environment set it, else the profile's key.
   const via = (key: keyof typeof ENV_NAMES): string => {
     if (env[ENV_NAMES[key]] !== undefined || !profileLabel) return ENV_NAMES[key];
-    const fileHas = key === 'address' || key === 'namespace' || key === 'apiKey' ? fromFile[key] !== undefined : fromFile.tls !== undefined;
+    const fileHas =
+      key === 'address' || key === 'namespace' || key === 'apiKey'
+        ? fromFile[key] !== undefined
+        : fromFile.tls !== undefined;
     return fileHas ? `${TOML_KEYS[key]} of ${profileLabel}` : ENV_NAMES[key];
   };
 
-  if (env.TEMPORAL_TLS !== undefined && !/^(true|false|1|0)$/.test(env.TEMPORAL_TLS)) problems.push('TEMPORAL_TLS must be true or false');
-  if (profile.address !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(profile.address)) problems.push(`${via('address')} must be host:port`);
+  if (env.TEMPORAL_TLS !== undefined && !/^(true|false|1|0)$/.test(env.TEMPORAL_TLS))
+    problems.push('TEMPORAL_TLS must be true or false');
+  if (profile.address !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(profile.address))
+    problems.push(`${via('address')} must be host:port`);
   const tls = profile.tls;
   const check = (source: ConfigDataSource | undefined, key: keyof typeof ENV_NAMES) => {
-    if (source && 'path' in source && !existsSync(source.path)) problems.push(`${via(key)}: ${source.path} does not exist`);
+    if (source && 'path' in source && !existsSync(source.path))
+      problems.push(`${via(key)}: ${source.path} does not exist`);
   };
   check(tls?.serverCACert, 'serverCaCert');
   check(tls?.clientCert, 'clientCert');
   check(tls?.clientKey, 'clientKey');
   if (Boolean(tls?.clientCert) !== Boolean(tls?.clientKey)) {
-    problems.push(`${ENV_NAMES.clientCert} and ${ENV_NAMES.clientKey} (or their _DATA forms) go together: set both or neither`);
+    problems.push(
+      `${ENV_NAMES.clientCert} and ${ENV_NAMES.clientKey} (or their _DATA forms) go together: set both or neither`,
+    );
   }
 
   let connectOptions: NativeConnectionOptions = { address: profile.address };
@@ -124,7 +149,11 @@ export function resolveTemporal(env: Record<string, string>, options: ResolveOpt
     }
   }
   const tlsOption = connectOptions.tls;
-  const mode: TemporalSettings['tls'] = !tlsOption ? 'off' : typeof tlsOption === 'object' && tlsOption.clientCertPair ? 'mtls' : 'tls';
+  const mode: TemporalSettings['tls'] = !tlsOption
+    ? 'off'
+    : typeof tlsOption === 'object' && tlsOption.clientCertPair
+      ? 'mtls'
+      : 'tls';
   const settings: TemporalSettings = {
     address: profile.address,
     namespace: profile.namespace ?? 'default',
@@ -155,7 +184,10 @@ export function resolveTemporal(env: Record<string, string>, options: ResolveOpt
 
 /** A settings' one-line description, secrets left out: `localhost:7233 (namespace default, TLS, API key)`. */
 export function describeTemporal(settings: TemporalSettings): string {
-  const how = [`namespace ${settings.namespace}`, settings.tls === 'off' ? 'plain gRPC' : settings.tls === 'mtls' ? 'mTLS' : 'TLS'];
+  const how = [
+    `namespace ${settings.namespace}`,
+    settings.tls === 'off' ? 'plain gRPC' : settings.tls === 'mtls' ? 'mTLS' : 'TLS',
+  ];
   if (settings.apiKey) how.push('API key');
   if (settings.profile) how.push(settings.profile);
   return `${settings.address ?? '(no address)'} (${how.join(', ')})`;
@@ -185,45 +217,85 @@ export function explainIfConnectError(error: unknown, settings: TemporalSettings
   const e = error as { message?: string; cause?: { message?: string; code?: number } };
   const text = `${e.message ?? String(error)} ${e.cause?.message ?? ''}`;
   const at = `Temporal at ${settings.address}`;
-  const refused = (why: string, check: string) => new TemporalConnectError(`${at} refused the connection: ${why}. Check ${check}.`, 'refused');
+  const refused = (why: string, check: string) =>
+    new TemporalConnectError(`${at} refused the connection: ${why}. Check ${check}.`, 'refused');
   const has = (pattern: RegExp) => pattern.test(text);
   const v = settings.via;
 
   if (has(/\b401\b|Unauthenticated|UNAUTHENTICATED/)) {
     return settings.apiKey
       ? refused('it does not accept the API key (401 Unauthenticated)', v.apiKey)
-      : refused('it wants credentials and none were sent (401 Unauthenticated)', `${v.apiKey} (or a client certificate: ${v.clientCert})`);
+      : refused(
+          'it wants credentials and none were sent (401 Unauthenticated)',
+          `${v.apiKey} (or a client certificate: ${v.clientCert})`,
+        );
   }
   if (has(/\b403\b|PermissionDenied|PERMISSION_DENIED|permission denied/i)) {
-    return refused(`permission denied for namespace ${settings.namespace}`, `${settings.apiKey ? v.apiKey : v.clientCert} and ${v.namespace}`);
+    return refused(
+      `permission denied for namespace ${settings.namespace}`,
+      `${settings.apiKey ? v.apiKey : v.clientCert} and ${v.namespace}`,
+    );
   }
   // The server's certificate first: the handshake checks it before the client's.
-  if (has(/UnknownIssuer|self[- ]signed certificate|unable to get local issuer|unable to verify the first certificate/i)) {
+  if (
+    has(/UnknownIssuer|self[- ]signed certificate|unable to get local issuer|unable to verify the first certificate/i)
+  ) {
     return refused('its TLS certificate is signed by a CA this process does not trust (UnknownIssuer)', v.serverCaCert);
   }
   if (has(/NotValidForName|Hostname\/IP does not match|altnames/)) {
-    return refused('its TLS certificate is not valid for this host name (NotValidForName)', `${v.serverName} and ${v.address}`);
+    return refused(
+      'its TLS certificate is not valid for this host name (NotValidForName)',
+      `${v.serverName} and ${v.address}`,
+    );
   }
   if (has(/InvalidCertificate|certificate has expired|certificate expired/i)) {
-    return refused(`its TLS certificate is not valid (${/InvalidCertificate\((\w+)/.exec(text)?.[1] ?? 'expired'})`, v.serverCaCert);
+    return refused(
+      `its TLS certificate is not valid (${/InvalidCertificate\((\w+)/.exec(text)?.[1] ?? 'expired'})`,
+      v.serverCaCert,
+    );
   }
-  if (has(/CertificateRequired|certificate required|No required SSL certificate/i) || (has(/\b400\b/) && settings.tls === 'tls')) {
-    return refused('it requires a client certificate and none was sent (mTLS)', `${v.clientCert} and ${ENV_NAMES.clientKey}`);
+  if (
+    has(/CertificateRequired|certificate required|No required SSL certificate/i) ||
+    (has(/\b400\b/) && settings.tls === 'tls')
+  ) {
+    return refused(
+      'it requires a client certificate and none was sent (mTLS)',
+      `${v.clientCert} and ${ENV_NAMES.clientKey}`,
+    );
   }
-  if (has(/BadCertificate|UnknownCA|bad certificate|unknown ca|CertificateUnknown|HandshakeFailure|\b400\b/i) && settings.tls === 'mtls') {
+  if (
+    has(/BadCertificate|UnknownCA|bad certificate|unknown ca|CertificateUnknown|HandshakeFailure|\b400\b/i) &&
+    settings.tls === 'mtls'
+  ) {
     return refused('it does not accept the client certificate', `${v.clientCert} and ${ENV_NAMES.clientKey}`);
   }
   if (has(/InvalidContentType|CorruptMessage|wrong version number|InvalidMessage/)) {
-    return refused('it does not speak TLS, but this process does', `${v.tls}${settings.apiKey ? ` (an API key turns TLS on: ${v.apiKey})` : ''}`);
+    return refused(
+      'it does not speak TLS, but this process does',
+      `${v.tls}${settings.apiKey ? ` (an API key turns TLS on: ${v.apiKey})` : ''}`,
+    );
   }
-  if (settings.tls === 'off' && has(/FRAME_SIZE_ERROR|GoAway|h2 protocol error|Received HTTP status code 400|protocol error/)) {
-    return refused('it wants TLS, and this process speaks plain gRPC', `${v.tls} (set it to true, and ${v.serverCaCert} for a private CA)`);
+  if (
+    settings.tls === 'off' &&
+    has(/FRAME_SIZE_ERROR|GoAway|h2 protocol error|Received HTTP status code 400|protocol error/)
+  ) {
+    return refused(
+      'it wants TLS, and this process speaks plain gRPC',
+      `${v.tls} (set it to true, and ${v.serverCaCert} for a private CA)`,
+    );
   }
   if (has(/[Nn]amespace\b.*\bnot found|NamespaceNotFound/)) {
     return new TemporalConnectError(`${at} has no namespace ${settings.namespace}. Check ${v.namespace}.`, 'refused');
   }
-  if (has(/tcp connect error|Connection ?refused|ECONNREFUSED|dns error|ENOTFOUND|EAI_AGAIN|failed to lookup|timed out|deadline|Unavailable|UNAVAILABLE|ECONNRESET|connection reset|broken pipe/i)) {
-    return new TemporalConnectError(`Cannot reach ${at}: nothing answers (${firstLine(error).slice(0, 160)}). Check ${v.address}.`, 'unavailable');
+  if (
+    has(
+      /tcp connect error|Connection ?refused|ECONNREFUSED|dns error|ENOTFOUND|EAI_AGAIN|failed to lookup|timed out|deadline|Unavailable|UNAVAILABLE|ECONNRESET|connection reset|broken pipe/i,
+    )
+  ) {
+    return new TemporalConnectError(
+      `Cannot reach ${at}: nothing answers (${firstLine(error).slice(0, 160)}). Check ${v.address}.`,
+      'unavailable',
+    );
   }
   return undefined;
 }
@@ -232,7 +304,10 @@ export function explainIfConnectError(error: unknown, settings: TemporalSettings
 export function explainConnectError(error: unknown, settings: TemporalSettings): TemporalConnectError {
   return (
     explainIfConnectError(error, settings) ??
-    new TemporalConnectError(`Temporal at ${settings.address} failed: ${firstLine(error).slice(0, 200)}. Check ${settings.via.address} and the TEMPORAL_TLS* variables.`, 'refused')
+    new TemporalConnectError(
+      `Temporal at ${settings.address} failed: ${firstLine(error).slice(0, 200)}. Check ${settings.via.address} and the TEMPORAL_TLS* variables.`,
+      'refused',
+    )
   );
 }
 
@@ -245,7 +320,11 @@ export interface ConnectOptions {
   checkNamespace?: boolean;
 }
 
-async function withRetry<T>(settings: TemporalSettings, options: ConnectOptions, attempt: () => Promise<T>): Promise<T> {
+async function withRetry<T>(
+  settings: TemporalSettings,
+  options: ConnectOptions,
+  attempt: () => Promise<T>,
+): Promise<T> {
   const until = Date.now() + (options.retryForMs ?? 0);
   for (let n = 1; ; n++) {
     try {
@@ -260,11 +339,18 @@ async function withRetry<T>(settings: TemporalSettings, options: ConnectOptions,
 }
 
 function requireAddress(settings: TemporalSettings): void {
-  if (!settings.address) throw new TemporalConnectError(`No Temporal address: set ${ENV_NAMES.address} (or TEMPORAL_PROFILE with a profile that has one).`, 'refused');
+  if (!settings.address)
+    throw new TemporalConnectError(
+      `No Temporal address: set ${ENV_NAMES.address} (or TEMPORAL_PROFILE with a profile that has one).`,
+      'refused',
+    );
 }
 
 /** The worker's connection (Rust core): its errors say exactly what went wrong. */
-export async function connectNative(settings: TemporalSettings, options: ConnectOptions = {}): Promise<NativeConnection> {
+export async function connectNative(
+  settings: TemporalSettings,
+  options: ConnectOptions = {},
+): Promise<NativeConnection> {
   requireAddress(settings);
   return withRetry(settings, options, async () => {
     const connection = await NativeConnection.connect(settings.connectionOptions());
@@ -293,13 +379,15 @@ export async function connectClient(settings: TemporalSettings, options: Connect
     } catch (error) {
       const explained = explainConnectError(error, settings);
       if (explained.kind === 'refused') throw explained;
-      const diagnosis = await NativeConnection.connect(settings.connectionOptions()).then(
-        async (native) => {
-          await native.workflowService.getSystemInfo({}).finally(() => native.close());
-          return undefined;
-        },
-        (nativeError: unknown) => explainConnectError(nativeError, settings),
-      ).catch((nativeError: unknown) => explainConnectError(nativeError, settings));
+      const diagnosis = await NativeConnection.connect(settings.connectionOptions())
+        .then(
+          async (native) => {
+            await native.workflowService.getSystemInfo({}).finally(() => native.close());
+            return undefined;
+          },
+          (nativeError: unknown) => explainConnectError(nativeError, settings),
+        )
+        .catch((nativeError: unknown) => explainConnectError(nativeError, settings));
       throw diagnosis ?? explained;
     }
     if (options.checkNamespace) {

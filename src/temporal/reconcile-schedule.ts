@@ -2,7 +2,13 @@
 // (src/workflows/reconcile.ts) on the worker's task queue. The worker and `npm run dev` ensure it at
 // start: created when absent, updated when it exists (an interval changed by configuration), so
 // several workers starting at once leave one schedule. The Web UI lists it under Schedules.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import { TASK_QUEUE } from '../booking/booking.ts';
 import type { reconcileBookings } from '../workflows/reconcile.ts';
 
@@ -17,7 +23,10 @@ export function reconcileScheduleId(taskQueue = TASK_QUEUE): string {
   return taskQueue === TASK_QUEUE ? 'reconcile-bookings' : `reconcile-bookings-${taskQueue}`;
 }
 
-function scheduleParts({ taskQueue = TASK_QUEUE, intervalMs, batch }: ReconcileSchedule): { spec: ScheduleSpec; action: ScheduleOptionsAction } {
+function scheduleParts({ taskQueue = TASK_QUEUE, intervalMs, batch }: ReconcileSchedule): {
+  spec: ScheduleSpec;
+  action: ScheduleOptionsAction;
+} {
   const args: Parameters<typeof reconcileBookings> = [{ batch }];
   return {
     spec: { intervals: [{ every: intervalMs }] },
@@ -39,12 +48,20 @@ function scheduleParts({ taskQueue = TASK_QUEUE, intervalMs, batch }: ReconcileS
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates the schedule, or brings an existing one to these settings. Returns which it did. */
-export async function ensureReconcileSchedule(client: Client, settings: ReconcileSchedule): Promise<'created' | 'updated'> {
+export async function ensureReconcileSchedule(
+  client: Client,
+  settings: ReconcileSchedule,
+): Promise<'created' | 'updated'> {
   const scheduleId = reconcileScheduleId(settings.taskQueue);
   const { spec, action } = scheduleParts(settings);
   try {
     // A pass that outlives its interval is not doubled (SKIP); after an outage, one pass catches up.
-    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' } });
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    });
     return 'created';
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;

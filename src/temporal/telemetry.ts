@@ -68,7 +68,10 @@ export function otlpExporter(endpoint: string): SpanExporter {
 }
 
 /** Tracing to OTEL_EXPORTER_OTLP_ENDPOINT, or undefined (off) when it is unset. */
-export function tracingFromConfig(config: { otlpEndpoint?: string | undefined; otelServiceName?: string | undefined }, serviceName: string): Tracing | undefined {
+export function tracingFromConfig(
+  config: { otlpEndpoint?: string | undefined; otelServiceName?: string | undefined },
+  serviceName: string,
+): Tracing | undefined {
   if (!config.otlpEndpoint) return undefined;
   return startTracing({
     serviceName: config.otelServiceName ?? serviceName,
@@ -90,7 +93,10 @@ const DROPPED_WORKFLOW_SPANS: NonNullable<WorkerOptions['sinks']> = { exporter: 
  * spans. Off: nothing, except with a prebuilt bundle a sink that drops the spans of a workflow a
  * traced client started (its tracing interceptors run, whatever this worker's config).
  */
-export function workerTracingOptions(tracing: Tracing | undefined, prebuiltBundle: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+export function workerTracingOptions(
+  tracing: Tracing | undefined,
+  prebuiltBundle: boolean,
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   if (!tracing) return prebuiltBundle ? { sinks: DROPPED_WORKFLOW_SPANS } : {};
   return {
     interceptors: {
@@ -151,7 +157,9 @@ export function httpTracing(tracer: Tracer): { start: RequestHandler; resume: Re
 
 /** The booking of a workflow ID `booking-<bookingId>`, or undefined. */
 export function bookingIdOf(workflowId: unknown): string | undefined {
-  return typeof workflowId === 'string' && workflowId.startsWith('booking-') ? workflowId.slice('booking-'.length) : undefined;
+  return typeof workflowId === 'string' && workflowId.startsWith('booking-')
+    ? workflowId.slice('booking-'.length)
+    : undefined;
 }
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -20,16 +20,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * What the prebuilt workflow bundle starts from (WORKFLOW_BUNDLE_OPTIONS in worker-factory.ts):
  * the workflows, the tracing interceptors and the data converter's module; paths in the checkout.
  */
-const BUNDLE_ENTRIES = [fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), ...TRACING_WORKFLOW_MODULES, ENCRYPTED_FAILURES_CONVERTER_PATH].map((file) =>
-  relative(ROOT, file),
-);
+const BUNDLE_ENTRIES = [
+  fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+  ...TRACING_WORKFLOW_MODULES,
+  ENCRYPTED_FAILURES_CONVERTER_PATH,
+].map((file) => relative(ROOT, file));
 /** The workspace packages the workflows import, by the sources their dist is built from. */
 const WORKSPACE_SOURCES: Record<string, string> = { '@trip-saga/saga': join('packages', 'saga', 'src', 'index.ts') };
 /**
  * A value import or re-export (its clause and specifier), or a require: a type import bundles
  * nothing, and neither does a list of inline types only (the bundler drops it, see importedBy).
  */
-const VALUE_IMPORT = /(?:^|\n)\s*(?:import|export)(?!\s+type\b)(?:\s+([^'";]*?)\s*from)?\s*['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)/g;
+const VALUE_IMPORT =
+  /(?:^|\n)\s*(?:import|export)(?!\s+type\b)(?:\s+([^'";]*?)\s*from)?\s*['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)/g;
 const INLINE_TYPES_ONLY = /^\{(?:\s*type\s+[^,}]+,?)+\s*\}$/;
 
 /** The files a module loads in the bundle: relative imports, and workspace packages by their sources. */
@@ -68,7 +71,8 @@ export function workflowSources(root = ROOT): string[] {
 export function buildIdFromCode(root = ROOT): string {
   const hash = createHash('sha256');
   const named = workflowSources(root).map((file) => ({ file, name: relative(root, file).split(sep).join('/') }));
-  for (const { file, name } of named.sort((a, b) => (a.name < b.name ? -1 : 1))) hash.update(name).update('\0').update(readFileSync(file)).update('\0');
+  for (const { file, name } of named.sort((a, b) => (a.name < b.name ? -1 : 1)))
+    hash.update(name).update('\0').update(readFileSync(file)).update('\0');
   return `dev-${hash.digest('hex').slice(0, 12)}`;
 }
 
@@ -89,7 +93,11 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const GRPC_FAILED_PRECONDITION = 9;
 
 /** Waits until a worker of `buildId` has polled (its version exists); throws, naming it, when time runs out. */
-export async function waitForVersion({ service, namespace, deploymentName }: DeploymentTarget, buildId: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForVersion(
+  { service, namespace, deploymentName }: DeploymentTarget,
+  buildId: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const wanted = `${deploymentName}:${buildId}`;
   const deadline = Date.now() + timeoutMs;
   let last: string;
@@ -102,7 +110,10 @@ export async function waitForVersion({ service, namespace, deploymentName }: Dep
     } catch (error) {
       last = (error as Error).message; // NotFound until the deployment's first worker polls
     }
-    if (Date.now() > deadline) throw new Error(`no worker of ${wanted} has polled within ${timeoutMs} ms (${last}); start one with WORKER_BUILD_ID=${buildId}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no worker of ${wanted} has polled within ${timeoutMs} ms (${last}); start one with WORKER_BUILD_ID=${buildId}`,
+      );
     await pause(500);
   }
 }
@@ -111,7 +122,12 @@ export async function waitForVersion({ service, namespace, deploymentName }: Dep
  * Makes `buildId` the current version: new sagas start on it. Waits for its first worker first.
  * With `conflictToken` (from a describe), the change is refused if the deployment changed since.
  */
-export async function setCurrentVersion(target: DeploymentTarget, buildId: string, timeoutMs?: number, conflictToken?: Uint8Array): Promise<void> {
+export async function setCurrentVersion(
+  target: DeploymentTarget,
+  buildId: string,
+  timeoutMs?: number,
+  conflictToken?: Uint8Array,
+): Promise<void> {
   await waitForVersion(target, buildId, timeoutMs);
   await whileRegistering(timeoutMs, () =>
     target.service.setWorkerDeploymentCurrentVersion({
@@ -135,7 +151,8 @@ async function whileRegistering<T>(timeoutMs = 30_000, call: () => Promise<T>): 
       return await call();
     } catch (error) {
       const e = error as { code?: number; details?: string; message?: string };
-      const registering = e.code === GRPC_FAILED_PRECONDITION && /missing active task queues/i.test(e.details ?? e.message ?? '');
+      const registering =
+        e.code === GRPC_FAILED_PRECONDITION && /missing active task queues/i.test(e.details ?? e.message ?? '');
       if (!registering || Date.now() > deadline) throw error;
       await pause(250);
     }
@@ -143,7 +160,12 @@ async function whileRegistering<T>(timeoutMs = 30_000, call: () => Promise<T>): 
 }
 
 /** Sends `percentage` of new sagas to `buildId` (the rest go to the current version); 0 with no build stops the ramp. */
-export async function setRampingVersion(target: DeploymentTarget, buildId: string | undefined, percentage: number, timeoutMs?: number): Promise<void> {
+export async function setRampingVersion(
+  target: DeploymentTarget,
+  buildId: string | undefined,
+  percentage: number,
+  timeoutMs?: number,
+): Promise<void> {
   if (buildId) await waitForVersion(target, buildId, timeoutMs);
   await whileRegistering(timeoutMs, () =>
     target.service.setWorkerDeploymentRampingVersion({
@@ -161,8 +183,13 @@ export async function describeDeployment({ service, namespace, deploymentName }:
   const routing = info?.routingConfig;
   return {
     current: routing?.currentDeploymentVersion?.buildId ?? undefined,
-    ramping: routing?.rampingDeploymentVersion?.buildId ? { buildId: routing.rampingDeploymentVersion.buildId, percentage: routing.rampingVersionPercentage ?? 0 } : undefined,
-    versions: (info?.versionSummaries ?? []).map((v) => ({ buildId: v.deploymentVersion?.buildId ?? '', status: String(v.status ?? '') })),
+    ramping: routing?.rampingDeploymentVersion?.buildId
+      ? { buildId: routing.rampingDeploymentVersion.buildId, percentage: routing.rampingVersionPercentage ?? 0 }
+      : undefined,
+    versions: (info?.versionSummaries ?? []).map((v) => ({
+      buildId: v.deploymentVersion?.buildId ?? '',
+      status: String(v.status ?? ''),
+    })),
   };
 }
 
@@ -170,7 +197,10 @@ export async function describeDeployment({ service, namespace, deploymentName }:
  * Sagas still running on `buildId`: a build may be retired (its workers stopped) only when this is
  * 0. Counted from visibility (`TemporalWorkerDeploymentVersion`), which trails by a moment.
  */
-export async function openSagasOn({ service, namespace, deploymentName }: DeploymentTarget, buildId: string): Promise<number> {
+export async function openSagasOn(
+  { service, namespace, deploymentName }: DeploymentTarget,
+  buildId: string,
+): Promise<number> {
   // The search attribute names a version `<deployment>:<build>` (the API's older string form is `<deployment>.<build>`).
   const { count } = await service.countWorkflowExecutions({
     namespace,
@@ -187,10 +217,15 @@ export async function openSagasOn({ service, namespace, deploymentName }: Deploy
 export async function promoteIfFirst(target: DeploymentTarget, buildId: string, timeoutMs?: number): Promise<boolean> {
   await waitForVersion(target, buildId, timeoutMs);
   const { service, namespace, deploymentName } = target;
-  const { conflictToken, workerDeploymentInfo: info } = await service.describeWorkerDeployment({ namespace, deploymentName });
+  const { conflictToken, workerDeploymentInfo: info } = await service.describeWorkerDeployment({
+    namespace,
+    deploymentName,
+  });
   // Only a deployment that never had a current build: one made current and then set back to
   // unversioned (a rollback) stays as its operator left it.
-  const everCurrent = (info?.versionSummaries ?? []).some((v) => v.currentSinceTime) || Boolean(info?.routingConfig?.currentDeploymentVersion);
+  const everCurrent =
+    (info?.versionSummaries ?? []).some((v) => v.currentSinceTime) ||
+    Boolean(info?.routingConfig?.currentDeploymentVersion);
   if (everCurrent) return false;
   try {
     // The token from the same describe: if another build was made current meanwhile, this is refused.

@@ -54,7 +54,18 @@ export interface TripWorkerOptions extends ActivityDeps {
 
 /** The worker's options: what createTripWorker passes to Worker.create. */
 export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
-  const { connection, namespace, taskQueue, workflowBundle, dataConverter, worker, tracing, healthFile: _file, healthIntervalMs: _ms, ...deps } = options;
+  const {
+    connection,
+    namespace,
+    taskQueue,
+    workflowBundle,
+    dataConverter,
+    worker,
+    tracing,
+    healthFile: _file,
+    healthIntervalMs: _ms,
+    ...deps
+  } = options;
   return {
     connection,
     namespace: namespace ?? 'default',

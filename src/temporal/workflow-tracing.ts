@@ -52,7 +52,11 @@ export const interceptors: WorkflowInterceptorsFactory = (): WorkflowInterceptor
   const inbound = gated<WorkflowInboundCallsInterceptor>(INBOUND, () => traced?.inbound);
   inbound.execute = (input, next) => {
     if (input.headers[TRACE_HEADER]) {
-      traced = { inbound: new OpenTelemetryInboundInterceptor(), outbound: new OpenTelemetryOutboundInterceptor(), internals: new OpenTelemetryInternalsInterceptor() };
+      traced = {
+        inbound: new OpenTelemetryInboundInterceptor(),
+        outbound: new OpenTelemetryOutboundInterceptor(),
+        internals: new OpenTelemetryInternalsInterceptor(),
+      };
       return traced.inbound.execute(input, next);
     }
     return next(input);

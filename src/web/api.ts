@@ -46,7 +46,11 @@ interface ErrorBody {
   error?: { code?: string; message?: string; details?: { path: string; message: string }[] };
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; headers?: Record<string, string>; okStatuses?: number[] } = {}): Promise<T> {
+async function call<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; okStatuses?: number[] } = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -70,7 +74,12 @@ async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: u
   }
   if (!res.ok && !options.okStatuses?.includes(res.status)) {
     const error = (data as ErrorBody | undefined)?.error;
-    throw new ApiRequestError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText, error?.details ?? []);
+    throw new ApiRequestError(
+      res.status,
+      error?.code ?? `http_${res.status}`,
+      error?.message ?? res.statusText,
+      error?.details ?? [],
+    );
   }
   return data as T;
 }
@@ -78,23 +87,34 @@ async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: u
 export const api = {
   /** 503 still carries the body: the page only needs faultInjection and the Web UI's address. */
   health: () => call<Health>('GET', '/healthz', { okStatuses: [503] }),
-  flights: (date: string) => call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ date, limit: '100' }).toString()}`),
+  flights: (date: string) =>
+    call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ date, limit: '100' }).toString()}`),
   flight: (flightNumber: string, date: string) =>
-    call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then((r) => r.items[0]),
+    call<{ items: Flight[] }>('GET', `/flights?${new URLSearchParams({ flightNumber, date }).toString()}`).then(
+      (r) => r.items[0],
+    ),
   /** Each hotel's rooms free on every night of the stay. */
   hotels: (checkIn: string, nights: number) =>
     call<HotelList>('GET', `/hotels?${new URLSearchParams({ checkIn, nights: String(nights) }).toString()}`),
   /** Waits up to BOOK_WAIT_SECONDS for the outcome (Prefer: wait): a quick booking answers with it. */
   book: (request: BookingRequestBody, idempotencyKey: string) =>
-    call<BookingView>('POST', '/bookings', { body: request, headers: { 'Idempotency-Key': idempotencyKey, Prefer: `wait=${BOOK_WAIT_SECONDS}` } }),
-  extendHold: (id: string, minutes: number) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/hold/extend`, { body: { minutes } }),
+    call<BookingView>('POST', '/bookings', {
+      body: request,
+      headers: { 'Idempotency-Key': idempotencyKey, Prefer: `wait=${BOOK_WAIT_SECONDS}` },
+    }),
+  extendHold: (id: string, minutes: number) =>
+    call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/hold/extend`, { body: { minutes } }),
   confirm: (id: string, card: NonNullable<BookingRequestBody['payment']>['card']) =>
     call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/confirm`, { body: { payment: { card } } }),
   booking: (id: string) => call<BookingView>('GET', `/bookings/${encodeURIComponent(id)}`),
   bookings: (status?: BookingStatus) =>
-    call<BookingList>('GET', `/bookings?${new URLSearchParams({ limit: '20', ...(status ? { status } : {}) }).toString()}`),
+    call<BookingList>(
+      'GET',
+      `/bookings?${new URLSearchParams({ limit: '20', ...(status ? { status } : {}) }).toString()}`,
+    ),
   cancel: (id: string) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/cancel`, { body: {} }),
-  retryCompensation: (id: string) => call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/compensation/retry`, { body: {} }),
+  retryCompensation: (id: string) =>
+    call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/compensation/retry`, { body: {} }),
   resolveCompensation: (id: string, note: string) =>
     call<BookingView>('POST', `/bookings/${encodeURIComponent(id)}/compensation/resolve`, { body: { note } }),
   eventsUrl: (id: string) => `/bookings/${encodeURIComponent(id)}/events`,

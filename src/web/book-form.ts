@@ -1,11 +1,28 @@
 // The booking form: flights of a date and hotels from the API, test cards, scenarios of the
 // failure table, and a submit that books exactly once however often it is clicked.
-import { ApiRequestError, api, newIdempotencyKey, type BookingRequestBody, type BookingView, type Flight, type Hotel } from './api.ts';
+import {
+  ApiRequestError,
+  api,
+  newIdempotencyKey,
+  type BookingRequestBody,
+  type BookingView,
+  type Flight,
+  type Hotel,
+} from './api.ts';
 import { byId, h, setText } from './dom.ts';
 import { sampleCards } from '../activities/payments/cards.ts';
 import { nightsBetween, utcDay } from '../common/dates.ts';
 import { money, plural } from './format.ts';
-import { SCENARIOS, SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL, UNKNOWN_FLIGHT, faultsInWords, scenarioById, type CardChoice, type Scenario } from '../booking/scenarios.ts';
+import {
+  SCENARIOS,
+  SOLD_OUT_FLIGHT,
+  SOLD_OUT_HOTEL,
+  UNKNOWN_FLIGHT,
+  faultsInWords,
+  scenarioById,
+  type CardChoice,
+  type Scenario,
+} from '../booking/scenarios.ts';
 import type { FaultPlan } from '../booking/faults.ts';
 import type { SeatPreference } from '../activities/flights/types.ts';
 
@@ -68,11 +85,20 @@ export function createBookForm(options: BookFormOptions) {
 
   /** Rooms left for the chosen stay: a room on every one of its nights. */
   function hotelLabel(hotel: Hotel): string {
-    const roomsLeft = hotel.roomsAvailable === 0 ? 'fully booked these nights' : `${plural(hotel.roomsAvailable, 'room')} left these nights`;
+    const roomsLeft =
+      hotel.roomsAvailable === 0
+        ? 'fully booked these nights'
+        : `${plural(hotel.roomsAvailable, 'room')} left these nights`;
     return `${hotel.name}, ${hotel.city} · ${roomsLeft} · ${money(hotel.nightlyPrice, hotel.currency)} a night`;
   }
 
-  function fillSelect<T>(select: HTMLSelectElement, items: T[], value: (item: T) => string, label: (item: T) => string, preferred: string[]): void {
+  function fillSelect<T>(
+    select: HTMLSelectElement,
+    items: T[],
+    value: (item: T) => string,
+    label: (item: T) => string,
+    preferred: string[],
+  ): void {
     const keep = select.value;
     select.replaceChildren(...items.map((item) => h('option', { value: value(item) }, label(item))));
     const values = items.map(value);
@@ -116,7 +142,10 @@ export function createBookForm(options: BookFormOptions) {
 
   flightDate.addEventListener('change', () => {
     // Check-in and check-out follow the flight, keeping the number of nights.
-    const nights = Math.max(1, (checkIn.value && checkOut.value ? nightsBetween(checkIn.value, checkOut.value) : 0) || DEFAULT_NIGHTS);
+    const nights = Math.max(
+      1,
+      (checkIn.value && checkOut.value ? nightsBetween(checkIn.value, checkOut.value) : 0) || DEFAULT_NIGHTS,
+    );
     if (flightDate.value) {
       checkIn.value = flightDate.value;
       checkOut.value = utcDay(nights, flightDate.value);
@@ -141,7 +170,9 @@ export function createBookForm(options: BookFormOptions) {
     setText(faultsSummary, faultsInWords(faults));
     const card = form.querySelector<HTMLInputElement>(`input[name="card"][value="${scenario.card}"]`);
     if (card) card.checked = true;
-    const flightWanted = scenario.flightNumber ?? (flightSelect.value === SOLD_OUT_FLIGHT || flightSelect.value === UNKNOWN_FLIGHT ? DEFAULT_FLIGHT : undefined);
+    const flightWanted =
+      scenario.flightNumber ??
+      (flightSelect.value === SOLD_OUT_FLIGHT || flightSelect.value === UNKNOWN_FLIGHT ? DEFAULT_FLIGHT : undefined);
     if (flightWanted === UNKNOWN_FLIGHT) chooseUnknownFlight();
     else if (flightWanted) flightSelect.value = flightWanted;
     const hotelWanted = scenario.hotelId ?? (hotelSelect.value === SOLD_OUT_HOTEL ? DEFAULT_HOTEL : undefined);
@@ -181,15 +212,24 @@ export function createBookForm(options: BookFormOptions) {
         ...(seatPreference.value === 'any' ? {} : { seatPreference: seatPreference.value as SeatPreference }),
       },
       // The API takes the stay as check-in + nights; the page keeps its check-out date picker.
-      hotel: { hotelId: hotelSelect.value, checkIn: checkIn.value, nights: nightsBetween(checkIn.value, checkOut.value), rooms: Number(rooms.value) },
+      hotel: {
+        hotelId: hotelSelect.value,
+        checkIn: checkIn.value,
+        nights: nightsBetween(checkIn.value, checkOut.value),
+        rooms: Number(rooms.value),
+      },
       // A hold pays later (its confirm brings the card).
-      ...(hold.checked ? { hold: { minutes: Number(holdMinutes.value) } } : { payment: { card: CARDS[selectedCard()] } }),
+      ...(hold.checked
+        ? { hold: { minutes: Number(holdMinutes.value) } }
+        : { payment: { card: CARDS[selectedCard()] } }),
       ...(hasFaults ? { faults } : {}),
     };
   }
 
   function showErrors(lines: string[]): void {
-    errors.replaceChildren(...(lines.length > 1 ? [h('ul', {}, ...lines.map((l) => h('li', {}, l)))] : lines.map((l) => h('p', {}, l))));
+    errors.replaceChildren(
+      ...(lines.length > 1 ? [h('ul', {}, ...lines.map((l) => h('li', {}, l)))] : lines.map((l) => h('p', {}, l))),
+    );
     errors.hidden = lines.length === 0;
   }
 

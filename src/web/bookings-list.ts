@@ -31,7 +31,11 @@ export function createBookingsList() {
         ' ',
         h('code', { class: 'booking-ref' }, b.bookingId),
       ),
-      h('span', { class: 'muted' }, ` ${b.customerId} · ${b.total ? `total ${money(b.total, b.currency)}` : 'no total'}${reason}${waits} · ${dateTime(b.createdAt)}`),
+      h(
+        'span',
+        { class: 'muted' },
+        ` ${b.customerId} · ${b.total ? `total ${money(b.total, b.currency)}` : 'no total'}${reason}${waits} · ${dateTime(b.createdAt)}`,
+      ),
     );
   }
 

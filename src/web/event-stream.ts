@@ -58,7 +58,11 @@ export function followBooking(id: string, handlers: StreamHandlers): { close(): 
     handlers.onConnection('connecting…');
     let res: Response;
     try {
-      res = await fetch(api.eventsUrl(id), { headers: { accept: 'text/event-stream', ...authHeaders() }, cache: 'no-store', signal: abort.signal });
+      res = await fetch(api.eventsUrl(id), {
+        headers: { accept: 'text/event-stream', ...authHeaders() },
+        cache: 'no-store',
+        signal: abort.signal,
+      });
     } catch {
       return again('connection lost; reconnecting…');
     }

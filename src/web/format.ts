@@ -26,7 +26,9 @@ export function errorInWords(error: { type: string; message: string } | undefine
 
 export function clock(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 export function dateTime(iso: string): string {
@@ -61,7 +63,8 @@ export function stepAttempts(step: Step): string {
 
 /** The compensation of a step, in words; `status` is the booking's. */
 export function undoOutcome(step: Step, status?: BookingStatus): string {
-  if (!step.undo) return status === 'COMPENSATING' && step.state !== 'PENDING' && step.state !== 'SKIPPED' ? 'waiting' : 'not run';
+  if (!step.undo)
+    return status === 'COMPENSATING' && step.state !== 'PENDING' && step.state !== 'SKIPPED' ? 'waiting' : 'not run';
   switch (step.undo.outcome) {
     case 'UNDONE':
       return 'undone';

@@ -16,11 +16,16 @@ export function createInventoryPanel() {
   async function read(view: BookingView): Promise<void> {
     const [flight, hotels] = await Promise.all([
       view.flight ? api.flight(view.flight.flightNumber, view.flight.date) : Promise.resolve(undefined),
-      view.hotel ? api.hotels(view.hotel.checkIn, nightsBetween(view.hotel.checkIn, view.hotel.checkOut)) : Promise.resolve(undefined),
+      view.hotel
+        ? api.hotels(view.hotel.checkIn, nightsBetween(view.hotel.checkIn, view.hotel.checkOut))
+        : Promise.resolve(undefined),
     ]);
     if (view.bookingId !== current) return;
     if (flight) {
-      setText(flightLine, `Flight ${flight.flightNumber} on ${flight.date}: ${plural(flight.seatsAvailable, 'seat')} left of ${flight.capacity}`);
+      setText(
+        flightLine,
+        `Flight ${flight.flightNumber} on ${flight.date}: ${plural(flight.seatsAvailable, 'seat')} left of ${flight.capacity}`,
+      );
       setAttr(flightLine, 'data-seats-available', String(flight.seatsAvailable));
     }
     const hotel = hotels?.items.find((x) => x.hotelId === view.hotel?.hotelId);

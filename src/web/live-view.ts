@@ -26,7 +26,8 @@ import { STEP_BY_NAME, STEP_NAMES, type StepName } from '../booking/steps.ts';
 const FRAME_MS = 300;
 const CARDS = sampleCards();
 
-const brandName = (brand: string) => (brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1));
+const brandName = (brand: string) =>
+  brand === 'amex' ? 'American Express' : brand.charAt(0).toUpperCase() + brand.slice(1);
 
 /**
  * The stages between two views. When several compensations finished between two events, the
@@ -51,7 +52,8 @@ export function unwindFrames(prev: BookingView | undefined, next: BookingView): 
       compensations,
       steps: next.steps.map((s): Step => {
         const { live: _live, undo: _undo, ...rest } = s;
-        if (s.name === running) return { ...rest, state: 'COMPENSATING', undo: { activity: STEP_BY_NAME[s.name].undo, attempts: 0 } };
+        if (s.name === running)
+          return { ...rest, state: 'COMPENSATING', undo: { activity: STEP_BY_NAME[s.name].undo, attempts: 0 } };
         if (stillToUndo.has(s.name) && !applied.has(s.name)) return { ...rest, state: s.error ? 'FAILED' : 'DONE' };
         return s;
       }),
@@ -72,7 +74,9 @@ export function beforeUnwind(view: BookingView): BookingView {
     compensations: [],
     steps: view.steps.map((s): Step => {
       const { live: _live, undo: _undo, ...rest } = s;
-      return s.state === 'COMPENSATED' || s.state === 'COMPENSATION_FAILED' ? { ...rest, state: s.error ? 'FAILED' : 'DONE' } : rest;
+      return s.state === 'COMPENSATED' || s.state === 'COMPENSATION_FAILED'
+        ? { ...rest, state: s.error ? 'FAILED' : 'DONE' }
+        : rest;
     }),
   };
 }
@@ -100,7 +104,12 @@ function buildRow(name: StepName, index: number): Row {
     h(
       'div',
       { class: 'forward' },
-      h('h3', {}, `${index + 1}. ${STEP_BY_NAME[name].label} `, h('code', { class: 'activity' }, STEP_BY_NAME[name].activity)),
+      h(
+        'h3',
+        {},
+        `${index + 1}. ${STEP_BY_NAME[name].label} `,
+        h('code', { class: 'activity' }, STEP_BY_NAME[name].activity),
+      ),
       h('p', { class: 'state-line' }, state, ' ', attempts),
       detail,
     ),
@@ -133,8 +142,10 @@ function changes(prev: BookingView | undefined, next: BookingView): string {
   const parts: string[] = [];
   for (const step of next.steps) {
     const before = prev?.steps.find((s) => s.name === step.name);
-    if (before?.state !== step.state && (prev || step.state !== 'PENDING')) parts.push(`${STEP_BY_NAME[step.name].label} ${step.state}`);
-    if (before?.undo?.outcome !== step.undo?.outcome && step.undo?.outcome) parts.push(`${STEP_BY_NAME[step.name].label}: ${undoOutcome(step)}`);
+    if (before?.state !== step.state && (prev || step.state !== 'PENDING'))
+      parts.push(`${STEP_BY_NAME[step.name].label} ${step.state}`);
+    if (before?.undo?.outcome !== step.undo?.outcome && step.undo?.outcome)
+      parts.push(`${STEP_BY_NAME[step.name].label}: ${undoOutcome(step)}`);
   }
   if (prev?.status !== next.status) parts.push(`Booking ${next.status}`);
   return parts.join('. ');
@@ -191,7 +202,9 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   const seatNumbers = view.flight?.seatNumbers?.length ? `: ${view.flight.seatNumbers.join(', ')}` : '';
   setText(
     el.priceFlight,
-    view.flight?.price ? `${money(view.flight.price, currency)} (${view.flight.flightNumber}, ${plural(view.flight.seats, 'seat')}${seatNumbers})` : '—',
+    view.flight?.price
+      ? `${money(view.flight.price, currency)} (${view.flight.flightNumber}, ${plural(view.flight.seats, 'seat')}${seatNumbers})`
+      : '—',
   );
   setText(
     el.priceHotel,
@@ -216,7 +229,10 @@ function renderSummary(el: SummaryElements, view: BookingView, busy: boolean): v
   el.operatorWait.hidden = !view.operatorWait;
   if (view.operatorWait) {
     const { since, reminders } = view.operatorWait;
-    setText(el.operatorWait, `Waiting for an operator for ${waitedFor(since)} (since ${dateTime(since)}; ${plural(reminders, 'reminder')} logged).`);
+    setText(
+      el.operatorWait,
+      `Waiting for an operator for ${waitedFor(since)} (since ${dateTime(since)}; ${plural(reminders, 'reminder')} logged).`,
+    );
   }
   // The operator's actions: only an operator sees them (the API refuses them to a customer too).
   const needsOperator = view.status === 'COMPENSATION_FAILED' && el.operator;
@@ -238,7 +254,11 @@ export function countdown(deadline: string, now = Date.now()): string {
 
 function renderCountdown(el: SummaryElements, deadline: string): void {
   setText(el.holdCountdown, countdown(deadline));
-  setAttr(el.holdCountdown, 'data-seconds-left', String(Math.max(0, Math.ceil((Date.parse(deadline) - Date.now()) / 1_000))));
+  setAttr(
+    el.holdCountdown,
+    'data-seconds-left',
+    String(Math.max(0, Math.ceil((Date.parse(deadline) - Date.now()) / 1_000))),
+  );
 }
 
 /** Before a booking's first state arrives: its ID, and nothing else. */
@@ -331,7 +351,10 @@ export function createLiveView(options: LiveViewOptions) {
       setText(actionMessage, `${what}: requested.`);
       return true;
     } catch (error) {
-      const message = error instanceof ApiRequestError && error.status === 409 ? `not possible now: ${error.message}.` : `failed: ${(error as Error).message}.`;
+      const message =
+        error instanceof ApiRequestError && error.status === 409
+          ? `not possible now: ${error.message}.`
+          : `failed: ${(error as Error).message}.`;
       setText(actionMessage, `${what} ${message}`);
       return false;
     } finally {
@@ -360,7 +383,8 @@ export function createLiveView(options: LiveViewOptions) {
   });
   // The countdown ticks while a hold is on screen.
   setInterval(() => {
-    if (shown?.status === 'HELD' && shown.holdExpiresAt && !el.holdLine.hidden) renderCountdown(el, shown.holdExpiresAt);
+    if (shown?.status === 'HELD' && shown.holdExpiresAt && !el.holdLine.hidden)
+      renderCountdown(el, shown.holdExpiresAt);
   }, 1_000);
 
   resolveForm.addEventListener('submit', (event) => {

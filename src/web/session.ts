@@ -29,9 +29,15 @@ export async function signIn(sub: string, operator: boolean): Promise<Session> {
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ sub, ...(operator ? { scope: OPERATOR_SCOPE } : {}) }),
   });
-  const body = (await res.json().catch(() => undefined)) as { access_token?: string; expires_in?: number; error?: { message?: string } } | undefined;
+  const body = (await res.json().catch(() => undefined)) as
+    { access_token?: string; expires_in?: number; error?: { message?: string } } | undefined;
   if (!res.ok || !body?.access_token) throw new Error(body?.error?.message ?? `sign-in failed (${res.status})`);
-  const session: Session = { sub, operator, token: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 };
+  const session: Session = {
+    sub,
+    operator,
+    token: body.access_token,
+    expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000,
+  };
   localStorage.setItem(KEY, JSON.stringify(session));
   return session;
 }

@@ -71,10 +71,18 @@ export async function bookTrip(input: BookTripInput): Promise<BookingState> {
 /** A cancel of the workflow itself, or a hold's expiry, is the failure the booking ends with. */
 function recordWhyItUnwinds(state: BookingState, outcome: Exclude<Outcome, 'CONFIRMED'>): void {
   if (outcome === 'CANCELLED' && !state.failure) {
-    state.failure = { step: state.currentStep ?? STEP_NAMES[0]!, type: 'Cancelled', message: 'the workflow was cancelled' };
+    state.failure = {
+      step: state.currentStep ?? STEP_NAMES[0]!,
+      type: 'Cancelled',
+      message: 'the workflow was cancelled',
+    };
   }
   if (outcome === 'EXPIRED') {
-    state.failure = { step: HOLD_BEFORE_STEP, type: 'HoldExpired', message: `no confirm before the hold expired at ${state.holdExpiresAt}` };
+    state.failure = {
+      step: HOLD_BEFORE_STEP,
+      type: 'HoldExpired',
+      message: `no confirm before the hold expired at ${state.holdExpiresAt}`,
+    };
   }
 }
 
@@ -82,7 +90,12 @@ function recordWhyItUnwinds(state: BookingState, outcome: Exclude<Outcome, 'CONF
  * Every undo, last step first; a compensation that failed for good waits, durably, for an
  * operator, until a retry succeeds or a resolve. Then the booking ends with `outcome`.
  */
-async function unwind(booking: TrackedBooking, saga: TripSaga, operator: OperatorWait, outcome: Exclude<Outcome, 'CONFIRMED'>): Promise<void> {
+async function unwind(
+  booking: TrackedBooking,
+  saga: TripSaga,
+  operator: OperatorWait,
+  outcome: Exclude<Outcome, 'CONFIRMED'>,
+): Promise<void> {
   const { state, changed, sync } = booking;
   state.status = 'COMPENSATING';
   changed();

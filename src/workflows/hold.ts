@@ -50,7 +50,11 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
     }
     if (!confirmAccepted) {
       holdExpired = true;
-      throw ApplicationFailure.create({ type: 'HoldExpired', message: `the hold expired at ${state.holdExpiresAt}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'HoldExpired',
+        message: `the hold expired at ${state.holdExpiresAt}`,
+        nonRetryable: true,
+      });
     }
     sync(); // the read model leaves HELD: the payment runs
   };
@@ -68,16 +72,30 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
   const validateConfirm = (request: { payment?: unknown } | undefined) => {
     // Past the deadline (workflow time) the expiry has begun, even if its timer's task has not run yet.
     const pastDeadline = state.holdExpiresAt !== undefined && Date.now() >= Date.parse(state.holdExpiresAt);
-    if (!input.hold || state.status !== 'HELD' || confirmAccepted || holdExpired || pastDeadline || state.cancelRequested) {
+    if (
+      !input.hold ||
+      state.status !== 'HELD' ||
+      confirmAccepted ||
+      holdExpired ||
+      pastDeadline ||
+      state.cancelRequested
+    ) {
       throw ApplicationFailure.create({
         type: 'BookingNotHeld',
-        message: holdExpired || pastDeadline ? `the hold expired at ${state.holdExpiresAt}` : `the booking is ${state.status}, not HELD`,
+        message:
+          holdExpired || pastDeadline
+            ? `the hold expired at ${state.holdExpiresAt}`
+            : `the booking is ${state.status}, not HELD`,
         nonRetryable: true,
       });
     }
     const p = request?.payment as Partial<NonNullable<BookTripInput['payment']>> | undefined;
     if (typeof p?.token !== 'string' || typeof p.brand !== 'string' || typeof p.last4 !== 'string') {
-      throw ApplicationFailure.create({ type: 'InvalidPayment', message: 'a tokenized card is required', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'InvalidPayment',
+        message: 'a tokenized card is required',
+        nonRetryable: true,
+      });
     }
   };
 
@@ -92,7 +110,14 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
   };
   const validateExtend = (request: { minutes?: unknown } | undefined) => {
     const pastDeadline = state.holdExpiresAt !== undefined && Date.now() >= Date.parse(state.holdExpiresAt);
-    if (state.status !== 'HELD' || confirmAccepted || holdExpired || pastDeadline || state.cancelRequested || state.holdExtended) {
+    if (
+      state.status !== 'HELD' ||
+      confirmAccepted ||
+      holdExpired ||
+      pastDeadline ||
+      state.cancelRequested ||
+      state.holdExtended
+    ) {
       throw ApplicationFailure.create({
         type: 'HoldNotExtendable',
         message: state.holdExtended ? 'the hold was already extended once' : `the booking is ${state.status}, not HELD`,
@@ -101,7 +126,11 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
     }
     const minutes = request?.minutes;
     if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > MAX_HOLD_MINUTES) {
-      throw ApplicationFailure.create({ type: 'InvalidExtension', message: `minutes must be 1–${MAX_HOLD_MINUTES}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'InvalidExtension',
+        message: `minutes must be 1–${MAX_HOLD_MINUTES}`,
+        nonRetryable: true,
+      });
     }
   };
 
@@ -110,7 +139,10 @@ export function holdBeforePayment(booking: TrackedBooking): Hold {
       validator: validateConfirm,
       description: 'Confirm a HELD booking with a tokenized card: the payment step runs.',
     });
-    setHandler(extendHoldUpdate, extend, { validator: validateExtend, description: 'Move a HELD booking\'s deadline later, once.' });
+    setHandler(extendHoldUpdate, extend, {
+      validator: validateExtend,
+      description: "Move a HELD booking's deadline later, once.",
+    });
   };
 
   return {

@@ -51,7 +51,9 @@ function handleCancel({ state, changed }: TrackedBooking, forward: CancellationS
         if ((state.status !== 'PENDING' && state.status !== 'HELD') || state.cancelRequested) {
           throw ApplicationFailure.create({
             type: 'BookingNotCancellable',
-            message: state.cancelRequested ? 'the booking is already being cancelled' : `the booking is ${state.status}`,
+            message: state.cancelRequested
+              ? 'the booking is already being cancelled'
+              : `the booking is ${state.status}`,
             nonRetryable: true,
           });
         }
@@ -70,7 +72,7 @@ function handleAwaitSettled({ state }: TrackedBooking): void {
       return state;
     },
     {
-      description: 'Answers once the booking has ended, is HELD, or waits for an operator (the API\'s Prefer: wait).',
+      description: "Answers once the booking has ended, is HELD, or waits for an operator (the API's Prefer: wait).",
       // A caller that waits may give up; its Update need not finish before the workflow does.
       unfinishedPolicy: HandlerUnfinishedPolicy.ABANDON,
     },

@@ -69,7 +69,10 @@ export function operatorWait(booking: TrackedBooking): OperatorWait {
 
   return {
     handleUpdates() {
-      setHandler(retryCompensationUpdate, retry, { validator: (_request) => requireCompensationFailed(), description: 'Run the failed compensations again.' });
+      setHandler(retryCompensationUpdate, retry, {
+        validator: (_request) => requireCompensationFailed(),
+        description: 'Run the failed compensations again.',
+      });
       setHandler(resolveCompensationUpdate, resolve, {
         validator: validateResolve,
         description: 'Record that a person fixed the failed compensation by hand; the booking then ends.',
@@ -94,7 +97,9 @@ export function operatorWait(booking: TrackedBooking): OperatorWait {
       wait.reminders++;
       wait.lastReminderAt = now();
       changed();
-      log.warn(`booking ${input.bookingId} still waits for an operator (since ${wait.since}, reminder ${wait.reminders}): ${failed.join(', ')}`);
+      log.warn(
+        `booking ${input.bookingId} still waits for an operator (since ${wait.since}, reminder ${wait.reminders}): ${failed.join(', ')}`,
+      );
       // The list and the booking's watchers see the reminder too (one write a week).
       sync();
     },
@@ -102,7 +107,8 @@ export function operatorWait(booking: TrackedBooking): OperatorWait {
       const action = operatorAction!;
       operatorAction = undefined;
       delete state.operatorWait;
-      if (action.kind === 'resolve') state.resolution = { note: action.note, at: now(), ...(action.by ? { by: action.by } : {}) };
+      if (action.kind === 'resolve')
+        state.resolution = { note: action.note, at: now(), ...(action.by ? { by: action.by } : {}) };
       return action;
     },
   };

@@ -4,14 +4,26 @@
 // so a burst of changes costs one write after the one in flight. A write that PostgreSQL refuses
 // for its data (the activity's ReadModelRejected: SQLSTATE class 22, e.g. a NUL in a text that
 // bypassed the API) is not retried: the state says the read model lags, and the saga goes on.
-import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  log,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { BookingState } from '../booking/booking.ts';
 
 /** Transient failures (PostgreSQL down) are retried until it answers: every write is idempotent (versioned). */
 const READ_MODEL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['ReadModelRejected'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: ['ReadModelRejected'],
+  },
 };
 
 const { syncBooking } = proxyActivities<Activities>(READ_MODEL_OPTIONS);
@@ -35,7 +47,9 @@ export function readModelWriter(state: BookingState, now: () => string, changed:
   async function writeOnce(): Promise<void> {
     const version = state.version;
     try {
-      await CancellationScope.nonCancellable(() => syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]));
+      await CancellationScope.nonCancellable(() =>
+        syncBooking.executeWithOptions({ summary: `Read model: ${state.status}` }, [state]),
+      );
       if (state.readModelLag) {
         // Caught up (the refused text is gone, or PostgreSQL was fixed): one more write says so.
         delete state.readModelLag;
@@ -45,7 +59,9 @@ export function readModelWriter(state: BookingState, now: () => string, changed:
     } catch (error) {
       const cause = error instanceof ActivityFailure ? error.cause : error;
       const reason = cause instanceof ApplicationFailure ? `${cause.type ?? 'Error'}: ${cause.message}` : String(cause);
-      log.warn(`the read model refused version ${version} of booking ${state.bookingId}; it lags until a later write succeeds: ${reason}`);
+      log.warn(
+        `the read model refused version ${version} of booking ${state.bookingId}; it lags until a later write succeeds: ${reason}`,
+      );
       state.readModelLag = { since: state.readModelLag?.since ?? now(), version, reason };
       changed();
     }

@@ -49,9 +49,10 @@ setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, reconcileBookings);
 
 export async function reconcileBookings(input: ReconcileInput): Promise<ReconcileResult> {
   setCurrentDetails('Looking for bookings whose workflow closed without unwinding');
-  const found = await findUnwoundBookings.executeWithOptions({ summary: `Find up to ${input.batch} booking(s) whose workflow closed without unwinding` }, [
-    { batch: input.batch },
-  ]);
+  const found = await findUnwoundBookings.executeWithOptions(
+    { summary: `Find up to ${input.batch} booking(s) whose workflow closed without unwinding` },
+    [{ batch: input.batch }],
+  );
   const results = await Promise.all(found.map(giveBack));
   const gaveBack = results.filter((r): r is GaveBack => 'undos' in r);
   const failed = results.filter((r): r is { bookingId: string; error: string } => 'error' in r);
@@ -62,33 +63,47 @@ export async function reconcileBookings(input: ReconcileInput): Promise<Reconcil
 }
 
 /** Runs every undo of one booking, last step first, then writes it TERMINATED. */
-async function giveBack(booking: UnwoundBooking): Promise<GaveBack | { bookingId: string; error: string } | { bookingId: string; skipped: true }> {
+async function giveBack(
+  booking: UnwoundBooking,
+): Promise<GaveBack | { bookingId: string; error: string } | { bookingId: string; skipped: true }> {
   const undos: ReconciledUndo[] = [];
   for (const { step, activity } of UNWIND) {
     try {
-      const result = await undoActivities[activity].executeWithOptions({ summary: `Give back ${step} of booking ${booking.bookingId} (${booking.cause})` }, [
-        { bookingId: booking.bookingId },
-      ]);
+      const result = await undoActivities[activity].executeWithOptions(
+        { summary: `Give back ${step} of booking ${booking.bookingId} (${booking.cause})` },
+        [{ bookingId: booking.bookingId }],
+      );
       undos.push({ step, activity, outcome: result.outcome, attempts: result.attempt });
     } catch (error) {
       // The booking stays as it is; the next pass runs its undos again (each is idempotent).
       return { bookingId: booking.bookingId, error: `${activity}: ${(error as Error).message}` };
     }
   }
-  const written = await markTerminated.executeWithOptions({ summary: `Read model: booking ${booking.bookingId} TERMINATED` }, [
-    { bookingId: booking.bookingId, cause: booking.cause, undos },
-  ]);
+  const written = await markTerminated.executeWithOptions(
+    { summary: `Read model: booking ${booking.bookingId} TERMINATED` },
+    [{ bookingId: booking.bookingId, cause: booking.cause, undos }],
+  );
   // Another pass wrote it first: what it gave back is that pass's to tell.
   return written ? { ...booking, undos } : { bookingId: booking.bookingId, skipped: true };
 }
 
 /** The pass in words, as the Web UI shows it: "Gave back 2 bookings: b1 (WorkflowTerminated): …". */
 function describePass(gaveBack: GaveBack[], failed: { bookingId: string; error: string }[]): string {
-  const lines = [gaveBack.length === 0 ? 'Gave back nothing: no booking held anything for a closed workflow' : `Gave back ${gaveBack.length} booking(s):`];
+  const lines = [
+    gaveBack.length === 0
+      ? 'Gave back nothing: no booking held anything for a closed workflow'
+      : `Gave back ${gaveBack.length} booking(s):`,
+  ];
   for (const b of gaveBack) {
     const undone = b.undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.activity);
-    lines.push(`- ${b.bookingId} (${b.cause}, was ${b.status}): ${undone.length ? undone.join(', ') : 'it held nothing'}`);
+    lines.push(
+      `- ${b.bookingId} (${b.cause}, was ${b.status}): ${undone.length ? undone.join(', ') : 'it held nothing'}`,
+    );
   }
-  if (failed.length) lines.push(`Could not give back ${failed.length} booking(s) yet (the next pass tries again):`, ...failed.map((f) => `- ${f.bookingId}: ${f.error}`));
+  if (failed.length)
+    lines.push(
+      `Could not give back ${failed.length} booking(s) yet (the next pass tries again):`,
+      ...failed.map((f) => `- ${f.bookingId}: ${f.error}`),
+    );
   return lines.join('\n');
 }

@@ -13,7 +13,8 @@ export interface WebUiView {
 /** The Web UI's view of `state`. */
 export function webUiView(state: BookingState): WebUiView {
   // The API starts a booking with BookingStatus=PENDING; a start without it gets it here.
-  let publishedStatus = workflowInfo().typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE) as BookingStatus | undefined;
+  let publishedStatus = workflowInfo().typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE) as
+    BookingStatus | undefined;
   /** Keeps the BookingStatus search attribute equal to the status. */
   const publishStatus = () => {
     if (state.status === publishedStatus) return;
@@ -37,8 +38,13 @@ export function renderDetails(state: BookingState): string {
     lines.push(`- ${step.name}: ${step.state}${step.attempts ? ` (${step.attempts} attempt(s))` : ''}${error}${undo}`);
   }
   if (state.failure) lines.push('', `Reason: ${state.failure.type}: ${state.failure.message}`);
-  if (state.holdExpiresAt) lines.push('', `Hold until ${state.holdExpiresAt}${state.confirmed ? `; confirmed ${state.confirmed.at}` : ''}`);
-  if (state.operatorWait) lines.push('', `Waiting for an operator since ${state.operatorWait.since} (${state.operatorWait.reminders} reminder(s))`);
+  if (state.holdExpiresAt)
+    lines.push('', `Hold until ${state.holdExpiresAt}${state.confirmed ? `; confirmed ${state.confirmed.at}` : ''}`);
+  if (state.operatorWait)
+    lines.push(
+      '',
+      `Waiting for an operator since ${state.operatorWait.since} (${state.operatorWait.reminders} reminder(s))`,
+    );
   if (state.cancelledBy) lines.push('', `Cancelled by ${state.cancelledBy}`);
   if (state.retriedBy?.length) lines.push('', `Compensations retried by ${state.retriedBy.join(', ')}`);
   if (state.resolution) lines.push('', `Resolved by ${state.resolution.by ?? 'an operator'}: ${state.resolution.note}`);

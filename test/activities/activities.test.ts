@@ -140,7 +140,11 @@ async function countRows(bookingId: string) {
 
 /** Books the flight on `date` with other bookings (9 seats at most each) until `leave` seats are left. */
 async function fillFlight(date: string, leave: number): Promise<void> {
-  for (let left = await seatsLeft(FLIGHT.flightNumber, date); left > leave; left = await seatsLeft(FLIGHT.flightNumber, date)) {
+  for (
+    let left = await seatsLeft(FLIGHT.flightNumber, date);
+    left > leave;
+    left = await seatsLeft(FLIGHT.flightNumber, date)
+  ) {
     await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: Math.min(9, left - leave) }));
   }
 }
@@ -151,25 +155,45 @@ describe('idempotency: one booking ID, one effect', () => {
     const before = await seatsLeft();
     const first = await envFor().run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
     const second = await envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { seats: 2 }));
-    expect(first).toEqual({ reservationId: first.reservationId, priceCents: 44_000, currency: 'USD', seatNumbers: first.seatNumbers, attempt: 1 });
+    expect(first).toEqual({
+      reservationId: first.reservationId,
+      priceCents: 44_000,
+      currency: 'USD',
+      seatNumbers: first.seatNumbers,
+      attempt: 1,
+    });
     expect(first.reservationId).toMatch(UUID);
     expect(first.seatNumbers).toHaveLength(2);
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await seatsLeft()).toBe(before - 2);
     const { flight } = await serviceRows(db, bookingId);
-    expect(flight).toMatchObject({ id: first.reservationId, status: 'RESERVED', seats: 2, priceCents: 44_000, seatNumbers: first.seatNumbers });
+    expect(flight).toMatchObject({
+      id: first.reservationId,
+      status: 'RESERVED',
+      seats: 2,
+      priceCents: 44_000,
+      seatNumbers: first.seatNumbers,
+    });
     expect((await countRows(bookingId)).flights).toBe(1);
   });
 
   test('reserveFlight assigns seats with the reservation: preferred letters first, never a seat twice, even at once', async () => {
     const date = daysFromNow(23);
-    const window = await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 2, seatPreference: 'window' }));
+    const window = await envFor().run(
+      activities.reserveFlight,
+      flightInput(randomUUID(), { date, seats: 2, seatPreference: 'window' }),
+    );
     for (const seat of window.seatNumbers) expect(seat).toMatch(/^\d+[AF]$/);
-    const aisle = await envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 2, seatPreference: 'aisle' }));
+    const aisle = await envFor().run(
+      activities.reserveFlight,
+      flightInput(randomUUID(), { date, seats: 2, seatPreference: 'aisle' }),
+    );
     for (const seat of aisle.seatNumbers) expect(seat).toMatch(/^\d+[CD]$/);
     // Eight bookings at once on the same flight: the flight row's lock gives each its own seats.
     const concurrent = await Promise.all(
-      Array.from({ length: 8 }, () => envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 3 }))),
+      Array.from({ length: 8 }, () =>
+        envFor().run(activities.reserveFlight, flightInput(randomUUID(), { date, seats: 3 })),
+      ),
     );
     const all = [window, aisle, ...concurrent].flatMap((r) => r.seatNumbers);
     expect(all).toHaveLength(4 + 24);
@@ -192,7 +216,13 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await roomsLeft()).toBe(before - 1);
     const { hotel } = await serviceRows(db, bookingId);
-    expect(hotel).toMatchObject({ id: first.reservationId, status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
+    expect(hotel).toMatchObject({
+      id: first.reservationId,
+      status: 'RESERVED',
+      rooms: 1,
+      nights: 3,
+      priceCents: 54_000,
+    });
     expect((await countRows(bookingId)).hotels).toBe(1);
   });
 
@@ -300,7 +330,10 @@ describe('tombstones: an undo that arrives before its step', () => {
   test('cancelHotel first leaves a VOIDED row; the late reserveHotel fails AlreadyCompensated and takes no room', async () => {
     const bookingId = randomUUID();
     const before = await roomsLeft();
-    expect(await envFor().run(activities.cancelHotel, { bookingId })).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
+    expect(await envFor().run(activities.cancelHotel, { bookingId })).toEqual({
+      outcome: 'NOTHING_TO_UNDO',
+      attempt: 1,
+    });
     expect((await serviceRows(db, bookingId)).hotel).toMatchObject({ status: 'VOIDED', rooms: 0, hotelId: null });
 
     const late = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId)));
@@ -311,7 +344,10 @@ describe('tombstones: an undo that arrives before its step', () => {
 
   test('refundPayment first leaves a VOIDED row; the late chargePayment fails AlreadyCompensated and charges nothing', async () => {
     const bookingId = randomUUID();
-    expect(await envFor().run(activities.refundPayment, { bookingId })).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
+    expect(await envFor().run(activities.refundPayment, { bookingId })).toEqual({
+      outcome: 'NOTHING_TO_UNDO',
+      attempt: 1,
+    });
     expect((await serviceRows(db, bookingId)).payment).toMatchObject({
       status: 'VOIDED',
       amountCents: 0,
@@ -376,7 +412,8 @@ describe('concurrent calls with one booking ID', () => {
     const won = settled.filter((s) => s.status === 'fulfilled');
     const lost = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     expect(won).toHaveLength(2);
-    for (const { reason } of lost) expectFailure(reason as ApplicationFailure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
+    for (const { reason } of lost)
+      expectFailure(reason as ApplicationFailure, { type: 'FlightSoldOut', nonRetryable: true, attempt: 1 });
     expect(await seatsLeft(FLIGHT.flightNumber, date)).toBe(0);
   });
 
@@ -407,7 +444,11 @@ describe('concurrent calls with one booking ID', () => {
         expect(undo).toMatchObject({ outcome: 'UNDONE', reference: paymentId });
         expect(payment).toMatchObject({ id: paymentId, status: 'REFUNDED' });
       } else {
-        expectFailure(charged.reason as ApplicationFailure, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+        expectFailure(charged.reason as ApplicationFailure, {
+          type: 'AlreadyCompensated',
+          nonRetryable: true,
+          attempt: 1,
+        });
         expect(undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
         expect(payment).toMatchObject({ status: 'VOIDED', amountCents: 0 });
       }
@@ -479,7 +520,11 @@ describe('concurrent calls with one booking ID', () => {
         expect(flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
       } else {
         // The cancel won: it left a tombstone and the reserve booked nothing.
-        expectFailure(reserve.reason as ApplicationFailure, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
+        expectFailure(reserve.reason as ApplicationFailure, {
+          type: 'AlreadyCompensated',
+          nonRetryable: true,
+          attempt: 1,
+        });
         expect(undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
         expect(flight?.status).toBe('VOIDED');
       }
@@ -495,7 +540,9 @@ describe('concurrent calls with one booking ID', () => {
 describe('business failures have explicit types and are not retried', () => {
   test('FlightNotFound: an unknown flight number, no row written', async () => {
     const bookingId = randomUUID();
-    const failure = await failureOf(envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { flightNumber: 'XX999' })));
+    const failure = await failureOf(
+      envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId, { flightNumber: 'XX999' })),
+    );
     expectFailure(failure, { type: 'FlightNotFound', nonRetryable: true, attempt: 2 });
     expect(failure.message).toContain('XX999');
     expect((await countRows(bookingId)).flights).toBe(0);
@@ -532,7 +579,9 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('HotelNotFound', async () => {
     const bookingId = randomUUID();
-    const failure = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: 'HTL-NOWHERE' })));
+    const failure = await failureOf(
+      envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: 'HTL-NOWHERE' })),
+    );
     expectFailure(failure, { type: 'HotelNotFound', nonRetryable: true, attempt: 1 });
     expect((await countRows(bookingId)).hotels).toBe(0);
   });
@@ -540,7 +589,9 @@ describe('business failures have explicit types and are not retried', () => {
   test('HotelSoldOut: the seeded fully booked hotel, rooms unchanged', async () => {
     const bookingId = randomUUID();
     expect(await roomsLeft({ hotelId: SOLD_OUT_HOTEL })).toBe(0);
-    const failure = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: SOLD_OUT_HOTEL })));
+    const failure = await failureOf(
+      envFor().run(activities.reserveHotel, hotelInput(bookingId, { hotelId: SOLD_OUT_HOTEL })),
+    );
     expectFailure(failure, { type: 'HotelSoldOut', nonRetryable: true, attempt: 1 });
     expect(await roomsLeft({ hotelId: SOLD_OUT_HOTEL })).toBe(0);
     expect((await countRows(bookingId)).hotels).toBe(0);
@@ -549,7 +600,9 @@ describe('business failures have explicit types and are not retried', () => {
   test('CardDeclined: the sandbox decline number, nothing charged', async () => {
     const bookingId = randomUUID();
     const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.declined);
-    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })));
+    const failure = await failureOf(
+      envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })),
+    );
     expectFailure(failure, { type: 'CardDeclined', nonRetryable: true, attempt: 1 });
     expect(failure.message).toContain('0002');
     expect((await countRows(bookingId)).payments).toBe(0);
@@ -559,7 +612,9 @@ describe('business failures have explicit types and are not retried', () => {
     const bookingId = randomUUID();
     const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.expired);
     expect(card).toMatchObject({ expMonth: 12, expYear: 2019 });
-    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })));
+    const failure = await failureOf(
+      envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })),
+    );
     expectFailure(failure, { type: 'CardExpired', nonRetryable: true, attempt: 1 });
     expect(failure.message).toContain('12/19');
     expect((await countRows(bookingId)).payments).toBe(0);
@@ -568,7 +623,10 @@ describe('business failures have explicit types and are not retried', () => {
   test('CardExpired follows the injected clock: good through the last day of its month', async () => {
     const card = await tokenizeCard(db, VAULT_KEY, customerId, { ...CARDS.good, expMonth: 6, expYear: 2031 });
     const at = (iso: string) => createActivities({ db, faultInjection: false, now: () => new Date(iso) });
-    const ok = await envFor().run(at('2031-06-30T23:59:59Z').chargePayment, chargeInput(randomUUID(), { token: card.token }));
+    const ok = await envFor().run(
+      at('2031-06-30T23:59:59Z').chargePayment,
+      chargeInput(randomUUID(), { token: card.token }),
+    );
     expect(ok.amountCents).toBe(AMOUNT);
     const bookingId = randomUUID();
     const failure = await failureOf(
@@ -580,7 +638,9 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('PaymentMethodNotFound: an unknown token, nothing charged', async () => {
     const bookingId = randomUUID();
-    const failure = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId, { token: 'pm_nope' })));
+    const failure = await failureOf(
+      envFor().run(activities.chargePayment, chargeInput(bookingId, { token: 'pm_nope' })),
+    );
     expectFailure(failure, { type: 'PaymentMethodNotFound', nonRetryable: true, attempt: 1 });
     expect((await countRows(bookingId)).payments).toBe(0);
   });
@@ -658,10 +718,11 @@ describe('failure injection', () => {
       expectFailure(failure, { type: 'ServiceUnavailable', nonRetryable: false, attempt });
       expect((await countRows(bookingId)).payments).toBe(0);
     }
-    const result = await envFor({ attempt: 10, scheduledTimestampMs: T0, currentAttemptScheduledTimestampMs: T0 + 2 * HOUR }).run(
-      faulty.chargePayment,
-      input,
-    );
+    const result = await envFor({
+      attempt: 10,
+      scheduledTimestampMs: T0,
+      currentAttemptScheduledTimestampMs: T0 + 2 * HOUR,
+    }).run(faulty.chargePayment, input);
     expect(result).toMatchObject({ attempt: 10, amountCents: AMOUNT });
     expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: result.paymentId, status: 'CAPTURED' });
   });
@@ -680,7 +741,11 @@ describe('failure injection', () => {
       );
       expect([flight.attempt, hotel.attempt, charge.attempt]).toEqual([1, 1, 1]);
       const rows = await serviceRows(db, bookingId);
-      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual(['RESERVED', 'RESERVED', 'CAPTURED']);
+      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
+        'RESERVED',
+        'RESERVED',
+        'CAPTURED',
+      ]);
       expect(await envFor().run(activities.refundPayment, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
       expect(await envFor().run(activities.cancelHotel, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
       expect(await envFor().run(activities.cancelFlight, { bookingId, fault })).toMatchObject({ outcome: 'UNDONE' });
@@ -722,7 +787,10 @@ describe('the tokenizer', () => {
     const customer = `cust-${randomUUID().slice(0, 8)}`;
     const first = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
     const again = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
-    const twoDigitYear = await tokenizeCard(db, VAULT_KEY, customer, { ...CARDS.good, expYear: CARDS.good.expYear % 100 });
+    const twoDigitYear = await tokenizeCard(db, VAULT_KEY, customer, {
+      ...CARDS.good,
+      expYear: CARDS.good.expYear % 100,
+    });
     expect(again).toEqual(first);
     expect(twoDigitYear.token).toBe(first.token);
     expect(first.token).toMatch(/^pm_[0-9a-f]{24}$/);
@@ -770,7 +838,13 @@ describe('the tokenizer', () => {
     expect(createdAt).toBeInstanceOf(Date);
     expect(JSON.stringify(rest)).not.toContain(card.cvc);
     expect(Object.values(row!).map(String)).not.toContain(card.cvc);
-    expect(rest).toMatchObject({ customer_id: customer, brand: 'mastercard', last4: '4444', exp_month: 8, exp_year: 2031 });
+    expect(rest).toMatchObject({
+      customer_id: customer,
+      brand: 'mastercard',
+      last4: '4444',
+      exp_month: 8,
+      exp_year: 2031,
+    });
   });
 });
 
@@ -822,7 +896,9 @@ describe('syncBooking', () => {
   test('a first sync that arrives late still creates the row, and the newest wins regardless of order', async () => {
     const bookingId = randomUUID();
     const versions = [5, 2, 7, 1, 6, 3];
-    await Promise.all(versions.map((v) => activities.syncBooking(state(bookingId, v, v === 7 ? 'COMPENSATING' : 'PENDING'))));
+    await Promise.all(
+      versions.map((v) => activities.syncBooking(state(bookingId, v, v === 7 ? 'COMPENSATING' : 'PENDING'))),
+    );
     expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
       version: 7n,
       status: 'COMPENSATING',
@@ -832,17 +908,53 @@ describe('syncBooking', () => {
 
 describe('services validate their own input (the workflow can be started without the API)', () => {
   test.each([
-    ['reserveHotel with checkOut before checkIn', (a: Activities, bookingId: string) =>
-      new MockActivityEnvironment().run(a.reserveHotel, { bookingId, hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(9), checkOut: daysFromNow(7), rooms: 1 })],
-    ['reserveHotel with 0 rooms', (a: Activities, bookingId: string) =>
-      new MockActivityEnvironment().run(a.reserveHotel, { bookingId, hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(9), rooms: 0 })],
-    ['reserveFlight with 0 seats', (a: Activities, bookingId: string) =>
-      new MockActivityEnvironment().run(a.reserveFlight, { bookingId, flightNumber: 'TB100', date: daysFromNow(7), seats: 0 })],
-    ['chargePayment of a negative amount', (a: Activities, bookingId: string) =>
-      new MockActivityEnvironment().run(a.chargePayment, { bookingId, token: 'pm_x', amountCents: -100, currency: 'USD' })],
+    [
+      'reserveHotel with checkOut before checkIn',
+      (a: Activities, bookingId: string) =>
+        new MockActivityEnvironment().run(a.reserveHotel, {
+          bookingId,
+          hotelId: 'HTL-TOKYO-SHINJUKU',
+          checkIn: daysFromNow(9),
+          checkOut: daysFromNow(7),
+          rooms: 1,
+        }),
+    ],
+    [
+      'reserveHotel with 0 rooms',
+      (a: Activities, bookingId: string) =>
+        new MockActivityEnvironment().run(a.reserveHotel, {
+          bookingId,
+          hotelId: 'HTL-TOKYO-SHINJUKU',
+          checkIn: daysFromNow(7),
+          checkOut: daysFromNow(9),
+          rooms: 0,
+        }),
+    ],
+    [
+      'reserveFlight with 0 seats',
+      (a: Activities, bookingId: string) =>
+        new MockActivityEnvironment().run(a.reserveFlight, {
+          bookingId,
+          flightNumber: 'TB100',
+          date: daysFromNow(7),
+          seats: 0,
+        }),
+    ],
+    [
+      'chargePayment of a negative amount',
+      (a: Activities, bookingId: string) =>
+        new MockActivityEnvironment().run(a.chargePayment, {
+          bookingId,
+          token: 'pm_x',
+          amountCents: -100,
+          currency: 'USD',
+        }),
+    ],
   ])('%s fails with InvalidRequest, not retried, nothing written', async (_name, call) => {
     const bookingId = randomUUID();
-    const error = await call(createActivities({ db: tdb.db, faultInjection: false }), bookingId).catch((e: unknown) => e);
+    const error = await call(createActivities({ db: tdb.db, faultInjection: false }), bookingId).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
     expect(await serviceRows(tdb.db, bookingId)).toMatchObject({ flight: null, hotel: null, payment: null });

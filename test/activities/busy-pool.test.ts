@@ -23,7 +23,10 @@ afterAll(async () => {
 });
 
 function run<I, R>(fn: (input: I) => Promise<R>, input: I): Promise<R> {
-  const env = new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs: 5_000 }, { logger: new DefaultLogger('ERROR') });
+  const env = new MockActivityEnvironment(
+    { attempt: 1, startToCloseTimeoutMs: 5_000 },
+    { logger: new DefaultLogger('ERROR') },
+  );
   return env.run<[I], R, (input: I) => Promise<R>>(fn, input);
 }
 
@@ -32,7 +35,7 @@ function holdTheConnection(ms: number): Promise<unknown> {
   return onePool.$transaction((tx) => tx.$executeRaw`SELECT pg_sleep(${ms / 1000})`, { timeout: ms + 5_000 });
 }
 
-test('a reserve and a cancel each wait 3 s for the pool\'s one connection, then do their work', async () => {
+test("a reserve and a cancel each wait 3 s for the pool's one connection, then do their work", async () => {
   const activities = createActivities({ db: onePool, faultInjection: false });
   const bookingId = randomUUID();
   const behindBusyPool = async <R>(step: () => Promise<R>): Promise<R> => {

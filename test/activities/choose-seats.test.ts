@@ -6,7 +6,9 @@ import type { SeatPreference } from '../../src/activities/flights/types.ts';
 /** The rule, spelled out over the whole seat map: free preferred seats in order, then the rest. */
 function reference(capacity: number, taken: Set<string>, count: number, preference: SeatPreference): string[] {
   const letters = { window: ['A', 'F'], aisle: ['C', 'D'], any: [] as string[] }[preference];
-  const free = Array.from({ length: capacity }, (_, i) => `${Math.floor(i / 6) + 1}${'ABCDEF'[i % 6]}`).filter((s) => !taken.has(s));
+  const free = Array.from({ length: capacity }, (_, i) => `${Math.floor(i / 6) + 1}${'ABCDEF'[i % 6]}`).filter(
+    (s) => !taken.has(s),
+  );
   const isPreferred = (s: string) => letters.includes(s.slice(-1));
   return [...free.filter(isPreferred), ...free.filter((s) => !isPreferred(s))].slice(0, count);
 }
@@ -35,16 +37,20 @@ describe('chooseSeats', () => {
 
   test('agrees with the whole-map rule on random seat maps', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let run = 0; run < 300; run++) {
       const capacity = 1 + Math.floor(random() * 60);
-      const taken = new Set(Array.from({ length: Math.floor(random() * capacity) }, () => {
-        const i = Math.floor(random() * capacity);
-        return `${Math.floor(i / 6) + 1}${'ABCDEF'[i % 6]}`;
-      }));
+      const taken = new Set(
+        Array.from({ length: Math.floor(random() * capacity) }, () => {
+          const i = Math.floor(random() * capacity);
+          return `${Math.floor(i / 6) + 1}${'ABCDEF'[i % 6]}`;
+        }),
+      );
       const count = 1 + Math.floor(random() * 9);
       const preference = (['window', 'aisle', 'any'] as const)[run % 3]!;
-      expect(chooseSeats(capacity, taken, count, preference), `run ${run}`).toEqual(reference(capacity, taken, count, preference));
+      expect(chooseSeats(capacity, taken, count, preference), `run ${run}`).toEqual(
+        reference(capacity, taken, count, preference),
+      );
     }
   });
 });

@@ -84,7 +84,10 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 function expectSoldOutOn(failure: ApplicationFailure, night: string): void {
-  expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({ type: 'HotelSoldOut', nonRetryable: true });
+  expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({
+    type: 'HotelSoldOut',
+    nonRetryable: true,
+  });
   expect(failure.message).toContain(`on the night of ${night}`);
 }
 
@@ -106,7 +109,8 @@ describe('a stay takes a room on each night from check-in to the night before ch
       [daysFromNow(11)]: 2,
       [daysFromNow(12)]: 2,
     });
-    const free = (day: number, nights: number) => roomsFree(db, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
+    const free = (day: number, nights: number) =>
+      roomsFree(db, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
     expect([await free(8, 2), await free(10, 1), await free(13, 5), await free(7, 1)]).toEqual([1, 0, 2, 2]);
   });
 
@@ -160,7 +164,11 @@ describe('concurrent reserves', () => {
     expect(results).toHaveLength(16);
     const expected: Record<string, number> = {};
     for (const s of stays) {
-      for (let d = new Date(`${s.checkIn}T00:00:00Z`); fromDbDate(d) < s.checkOut; d = new Date(d.getTime() + 86_400_000)) {
+      for (
+        let d = new Date(`${s.checkIn}T00:00:00Z`);
+        fromDbDate(d) < s.checkOut;
+        d = new Date(d.getTime() + 86_400_000)
+      ) {
         expected[fromDbDate(d)] = (expected[fromDbDate(d)] ?? 0) + 1;
       }
     }
@@ -174,7 +182,12 @@ describe('cancel', () => {
     const first = stay(hotelId, 50, 3, 2); // nights 50, 51, 52
     await reserve(first);
     await reserve(stay(hotelId, 51, 3, 1)); // nights 51, 52, 53
-    expect(await roomsTaken(hotelId)).toEqual({ [daysFromNow(50)]: 2, [daysFromNow(51)]: 3, [daysFromNow(52)]: 3, [daysFromNow(53)]: 1 });
+    expect(await roomsTaken(hotelId)).toEqual({
+      [daysFromNow(50)]: 2,
+      [daysFromNow(51)]: 3,
+      [daysFromNow(52)]: 3,
+      [daysFromNow(53)]: 1,
+    });
 
     expect((await run(activities.cancelHotel, { bookingId: first.bookingId })).outcome).toBe('UNDONE');
     const after = { [daysFromNow(51)]: 1, [daysFromNow(52)]: 1, [daysFromNow(53)]: 1 };
@@ -195,7 +208,9 @@ describe('the invariants', () => {
     await reserve(booked);
     const night = daysFromNow(36);
     await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
-    expect(await invariantViolations(db)).toEqual([`hotel ${hotelId} on the night of ${night}: 2 room(s) taken <> 1 in RESERVED stays`]);
+    expect(await invariantViolations(db)).toEqual([
+      `hotel ${hotelId} on the night of ${night}: 2 room(s) taken <> 1 in RESERVED stays`,
+    ]);
     // A stay marked cancelled without giving its nights back is caught on each of its nights.
     await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken - 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
     await db.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'CANCELLED' } });
@@ -211,7 +226,8 @@ describe('the invariants', () => {
 
 describe('the seed', () => {
   test('fills the sold-out hotel night by night; run again days later, it fills only the new nights', async () => {
-    const full = (day: number, nights = 1) => roomsFree(db, { hotelId: SOLD_OUT_HOTEL, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
+    const full = (day: number, nights = 1) =>
+      roomsFree(db, { hotelId: SOLD_OUT_HOTEL, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
     expect([await full(0, SEED_DAYS), await full(SEED_DAYS)]).toEqual([0, 3]);
     const groups = () => db.hotelReservation.count({ where: { hotelId: SOLD_OUT_HOTEL, status: 'RESERVED' } });
     const before = await groups();
@@ -235,7 +251,9 @@ describe('the migration to room-nights', () => {
     let old: Db | undefined;
     try {
       // The database as the migrations before this one left it.
-      for (const dir of (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name < MIGRATION)) {
+      for (const dir of (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter(
+        (d) => d.isDirectory() && d.name < MIGRATION,
+      )) {
         await cp(join(MIGRATIONS_DIR, dir.name), join(before, dir.name), { recursive: true });
       }
       await ensureDatabase(url);
@@ -272,7 +290,9 @@ describe('the migration to room-nights', () => {
       const services = createActivities({ db: old, faultInjection: false });
       expect((await run(services.cancelHotel, { bookingId: 'b1' })).outcome).toBe('UNDONE');
       await run(services.reserveHotel, { bookingId: 'b5', hotelId: 'HTL-A', checkIn: d(5), checkOut: d(7), rooms: 4 });
-      const soldOut = await failureOf(run(services.reserveHotel, { bookingId: 'b6', hotelId: 'HTL-A', checkIn: d(4), checkOut: d(6), rooms: 1 }));
+      const soldOut = await failureOf(
+        run(services.reserveHotel, { bookingId: 'b6', hotelId: 'HTL-A', checkIn: d(4), checkOut: d(6), rooms: 1 }),
+      );
       expectSoldOutOn(soldOut, d(5));
       expect(await invariantViolations(old)).toEqual([]);
     } finally {

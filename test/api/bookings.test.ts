@@ -9,7 +9,16 @@ import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts'
 import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, serviceRows } from '../helpers/db.ts';
 import { callingAs } from '../helpers/identity.ts';
-import { byStep, compensationsFrom, eachStep, everyStep, failedAt, pendingEntries, runningAt, step } from '../helpers/steps.ts';
+import {
+  byStep,
+  compensationsFrom,
+  eachStep,
+  everyStep,
+  failedAt,
+  pendingEntries,
+  runningAt,
+  step,
+} from '../helpers/steps.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
 import {
   bookingBody,
@@ -46,7 +55,10 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const seatsBefore = await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date);
     const roomsBefore = await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY);
     // One transient payment failure keeps the saga running for a second (the first retry waits 1 s).
-    const res = await postBooking(api.app, bookingBody({ customerId: 'alice', faults: { chargePayment: 'transient:1' } }));
+    const res = await postBooking(
+      api.app,
+      bookingBody({ customerId: 'alice', faults: { chargePayment: 'transient:1' } }),
+    );
     expectConforms(res, 'POST', '/bookings');
     const created = res.body as BookingView;
     expect(created.bookingId).toMatch(/^[0-9a-f-]{36}$/);
@@ -77,7 +89,11 @@ describe('POST /bookings and GET /bookings/:id', () => {
     const first = await request(api.app).get(res.headers.location!);
     expectConforms(first, 'GET', '/bookings/{id}');
     expect(first.body).toMatchObject({ bookingId: created.bookingId, status: 'PENDING', source: 'workflow' });
-    const live = await waitForBooking(api.app, created.bookingId, (v) => step(v, 'payment').live?.lastFailure !== undefined);
+    const live = await waitForBooking(
+      api.app,
+      created.bookingId,
+      (v) => step(v, 'payment').live?.lastFailure !== undefined,
+    );
     expect(live.source).toBe('workflow');
     expect(live.status).toBe('PENDING');
     expect(live.currentStep).toBe('payment');
@@ -203,10 +219,18 @@ describe('GET /bookings', () => {
 
     const all = await request(api.app).get('/bookings').query({ customerId: 'alice' });
     expectConforms(all, 'GET', '/bookings');
-    const allItems = pageOf(all).items as { bookingId: string; createdAt: string; status: string; total?: string; customerId: string }[];
+    const allItems = pageOf(all).items as {
+      bookingId: string;
+      createdAt: string;
+      status: string;
+      total?: string;
+      customerId: string;
+    }[];
     expect(allItems.map((i) => i.bookingId).sort()).toEqual([...alice].sort());
     expect(pageOf(all).nextCursor).toBeNull();
-    expect(allItems.every((i) => i.customerId === 'alice' && i.status === 'CONFIRMED' && i.total === '760.00')).toBe(true);
+    expect(allItems.every((i) => i.customerId === 'alice' && i.status === 'CONFIRMED' && i.total === '760.00')).toBe(
+      true,
+    );
     // Newest first.
     const created = allItems.map((i) => Date.parse(i.createdAt));
     expect([...created].sort((a, b) => b - a)).toEqual(created);
@@ -215,20 +239,35 @@ describe('GET /bookings', () => {
     expectConforms(page1, 'GET', '/bookings');
     expect(pageOf(page1).items).toHaveLength(2);
     expect(typeof pageOf(page1).nextCursor).toBe('string');
-    const page2 = await request(api.app).get('/bookings').query({ customerId: 'alice', limit: 2, cursor: pageOf(page1).nextCursor as string });
+    const page2 = await request(api.app)
+      .get('/bookings')
+      .query({ customerId: 'alice', limit: 2, cursor: pageOf(page1).nextCursor as string });
     expectConforms(page2, 'GET', '/bookings');
     expect(pageOf(page2).items).toHaveLength(1);
     expect(pageOf(page2).nextCursor).toBeNull();
-    const paged = [...(pageOf(page1).items as { bookingId: string }[]), ...(pageOf(page2).items as { bookingId: string }[])].map((i) => i.bookingId);
+    const paged = [
+      ...(pageOf(page1).items as { bookingId: string }[]),
+      ...(pageOf(page2).items as { bookingId: string }[]),
+    ].map((i) => i.bookingId);
     expect(paged).toEqual(allItems.map((i) => i.bookingId));
 
     const failed = await request(api.app).get('/bookings').query({ status: 'FAILED' });
     expectConforms(failed, 'GET', '/bookings');
-    const failedItems = pageOf(failed).items as { bookingId: string; status: string; failure?: { step: string; type: string } }[];
+    const failedItems = pageOf(failed).items as {
+      bookingId: string;
+      status: string;
+      failure?: { step: string; type: string };
+    }[];
     expect(failedItems.every((i) => i.status === 'FAILED')).toBe(true);
     expect(failedItems.map((i) => i.bookingId)).toEqual(expect.arrayContaining([made.bob, made.carol]));
-    expect(failedItems.find((i) => i.bookingId === made.bob)?.failure).toMatchObject({ step: 'payment', type: 'CardExpired' });
-    expect(failedItems.find((i) => i.bookingId === made.carol)?.failure).toMatchObject({ step: 'flight', type: 'FlightNotFound' });
+    expect(failedItems.find((i) => i.bookingId === made.bob)?.failure).toMatchObject({
+      step: 'payment',
+      type: 'CardExpired',
+    });
+    expect(failedItems.find((i) => i.bookingId === made.carol)?.failure).toMatchObject({
+      step: 'flight',
+      type: 'FlightNotFound',
+    });
     expect(failedItems.map((i) => i.bookingId)).not.toContain(made.alice1);
 
     const bobConfirmed = await request(api.app).get('/bookings').query({ status: 'CONFIRMED', customerId: 'bob' });
@@ -236,7 +275,11 @@ describe('GET /bookings', () => {
     const bobFailed = await request(api.app).get('/bookings').query({ status: 'FAILED', customerId: 'bob' });
     expect((pageOf(bobFailed).items as { bookingId: string }[]).map((i) => i.bookingId)).toEqual([made.bob]);
 
-    for (const cursor of ['not-a-cursor', Buffer.from('["yesterday", 1]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
+    for (const cursor of [
+      'not-a-cursor',
+      Buffer.from('["yesterday", 1]').toString('base64url'),
+      Buffer.from('{}').toString('base64url'),
+    ]) {
       const bad = await request(api.app).get('/bookings').query({ cursor });
       expectValidation(bad, { 'query.cursor': undefined });
       expectConforms(bad, 'GET', '/bookings');
@@ -245,7 +288,9 @@ describe('GET /bookings', () => {
     expectValidation(await request(api.app).get('/bookings').query({ limit: 101 }), { 'query.limit': undefined });
     expectValidation(await request(api.app).get('/bookings').query({ limit: 'ten' }), { 'query.limit': undefined });
     expectValidation(await request(api.app).get('/bookings').query({ status: 'DONE' }), { 'query.status': undefined });
-    expectValidation(await request(api.app).get('/bookings').query({ customerId: 'a b' }), { 'query.customerId': undefined });
+    expectValidation(await request(api.app).get('/bookings').query({ customerId: 'a b' }), {
+      'query.customerId': undefined,
+    });
     expectValidation(await request(api.app).get('/bookings').query({ sort: 'asc' }), { query: /sort/ });
   });
 });
@@ -280,20 +325,44 @@ describe('inventory, health and unknown routes', () => {
     expect(upcomingItems).toHaveLength(7);
     expect(upcomingItems.every((f) => f.date >= daysFromNow(0))).toBe(true);
     expect(upcomingItems.map((f) => f.date)).toEqual([...upcomingItems.map((f) => f.date)].sort());
-    expect((await request(api.app).get('/flights').query({ flightNumber: 'TB100', date: daysFromNow(200) })).body as unknown).toEqual({ items: [] });
+    expect(
+      (
+        await request(api.app)
+          .get('/flights')
+          .query({ flightNumber: 'TB100', date: daysFromNow(200) })
+      ).body as unknown,
+    ).toEqual({ items: [] });
 
     expectValidation(await request(api.app).get('/flights').query({ date: '14/03/2027' }), { 'query.date': undefined });
-    expectValidation(await request(api.app).get('/flights').query({ flightNumber: 'tb100' }), { 'query.flightNumber': undefined });
+    expectValidation(await request(api.app).get('/flights').query({ flightNumber: 'tb100' }), {
+      'query.flightNumber': undefined,
+    });
     expectValidation(await request(api.app).get('/flights').query({ limit: 501 }), { 'query.limit': undefined });
     expectConforms(await request(api.app).get('/flights').query({ seats: 2 }), 'GET', '/flights');
 
-    const hotels = await request(api.app).get('/hotels').query({ checkIn: HOTEL_STAY.checkIn, nights: HOTEL_STAY.nights });
+    const hotels = await request(api.app)
+      .get('/hotels')
+      .query({ checkIn: HOTEL_STAY.checkIn, nights: HOTEL_STAY.nights });
     expectConforms(hotels, 'GET', '/hotels');
-    const items = pageOf(hotels).items as { hotelId: string; roomsAvailable: number; capacity: number; nightlyPrice: string }[];
-    expect(items.map((x) => x.hotelId)).toEqual(['HTL-JEJU-FULL', 'HTL-SEOUL-MYEONGDONG', 'HTL-SF-UNION', 'HTL-TOKYO-SHINJUKU']);
+    const items = pageOf(hotels).items as {
+      hotelId: string;
+      roomsAvailable: number;
+      capacity: number;
+      nightlyPrice: string;
+    }[];
+    expect(items.map((x) => x.hotelId)).toEqual([
+      'HTL-JEJU-FULL',
+      'HTL-SEOUL-MYEONGDONG',
+      'HTL-SF-UNION',
+      'HTL-TOKYO-SHINJUKU',
+    ]);
     expect(items.find((x) => x.hotelId === SOLD_OUT_HOTEL)).toMatchObject({ roomsAvailable: 0, capacity: 3 });
     // Three confirmed stays hold three rooms; bob's compensated stay at Union Square gave its room back.
-    expect(items.find((x) => x.hotelId === HOTEL.hotelId)).toMatchObject({ capacity: 40, roomsAvailable: 37, nightlyPrice: '180.00' });
+    expect(items.find((x) => x.hotelId === HOTEL.hotelId)).toMatchObject({
+      capacity: 40,
+      roomsAvailable: 37,
+      nightlyPrice: '180.00',
+    });
     expect(items.find((x) => x.hotelId === 'HTL-SF-UNION')).toMatchObject({ capacity: 25, roomsAvailable: 25 });
   });
 
@@ -302,7 +371,10 @@ describe('inventory, health and unknown routes', () => {
     async function free(query: { checkIn?: string; nights?: number } = {}): Promise<Record<string, number>> {
       const res = await request(api.app).get('/hotels').query(query);
       expectConforms(res, 'GET', '/hotels');
-      const body = res.body as { stay: { checkIn: string; nights: number; checkOut: string }; items: { hotelId: string; roomsAvailable: number }[] };
+      const body = res.body as {
+        stay: { checkIn: string; nights: number; checkOut: string };
+        items: { hotelId: string; roomsAvailable: number }[];
+      };
       const checkIn = query.checkIn ?? daysFromNow(0);
       const nights = query.nights ?? 1;
       expect(body.stay).toEqual({ checkIn, nights, checkOut: utcDay(nights, checkIn) });
@@ -364,7 +436,10 @@ describe('inventory, health and unknown routes', () => {
       expect(errorOf(res).message).toContain(path);
     }
     // A documented path with an undeclared method is a 405 (test/api/openapi.test.ts has them all).
-    for (const [method, path] of [['delete', '/bookings'], ['put', '/bookings/abc']] as const) {
+    for (const [method, path] of [
+      ['delete', '/bookings'],
+      ['put', '/bookings/abc'],
+    ] as const) {
       expectError(await request(api.app)[method](path), 405, 'method_not_allowed');
     }
     const ghost = '00000000-0000-4000-8000-000000000000';
@@ -386,7 +461,10 @@ describe('inventory, health and unknown routes', () => {
 describe('when the worker does not answer', () => {
   test('GET falls back to the read model; an action is a 503 the document describes', async () => {
     const down = await startApi(h, { workerDeadlineMs: 300 });
-    const res = await postBooking(down.app, bookingBody({ customerId: 'dave', faults: { chargePayment: 'transient:9' } }));
+    const res = await postBooking(
+      down.app,
+      bookingBody({ customerId: 'dave', faults: { chargePayment: 'transient:9' } }),
+    );
     const id = (res.body as BookingView).bookingId;
     // Read through the app with the patient deadline while the worker still runs.
     const running = await waitForBooking(api.app, id, (v) => step(v, 'payment').state === 'RUNNING');
@@ -404,12 +482,19 @@ describe('when the worker does not answer', () => {
 
 describe('the link to the Temporal Web UI (it shows every booking and can terminate any): operators only', () => {
   const hold = (day: number) => {
-    const { payment: _card, customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 } });
+    const {
+      payment: _card,
+      customerId: _c,
+      ...rest
+    } = bookingBody({
+      flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+      hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 },
+    });
     return { ...rest, hold: { minutes: 60 } };
   };
   const history = (view: BookingView) => view.links.history;
 
-  test('a customer\'s views carry none (POST, GET, list, event stream, cancel, extend, confirm); an operator\'s carry it', async () => {
+  test("a customer's views carry none (POST, GET, list, event stream, cancel, extend, confirm); an operator's carry it", async () => {
     const customer = callingAs(api.rawApp, await api.identity.customer('link-cust'));
     const operator = api.app;
     const held = await request(customer).post('/bookings').set('Prefer', 'wait=10').send(hold(40));
@@ -424,19 +509,29 @@ describe('the link to the Temporal Web UI (it shows every booking and can termin
     const mine = await request(customer).get(`/bookings/${id}`);
     expectConforms(mine, 'GET', '/bookings/{id}');
     expect(history(mine.body as BookingView)).toBeUndefined();
-    expect(history(await request(operator).get(`/bookings/${id}`).then((r) => r.body as BookingView))).toBe(url);
+    expect(
+      history(
+        await request(operator)
+          .get(`/bookings/${id}`)
+          .then((r) => r.body as BookingView),
+      ),
+    ).toBe(url);
 
     const extended = await request(customer).post(`/bookings/${id}/hold/extend`).send({ minutes: 30 });
     expect(extended.status, extended.text).toBe(202);
     expect(history(extended.body as BookingView)).toBeUndefined();
-    const confirmed = await request(customer).post(`/bookings/${id}/confirm`).set('Prefer', 'wait=10').send({ payment: { card: CARDS.good } });
+    const confirmed = await request(customer)
+      .post(`/bookings/${id}/confirm`)
+      .set('Prefer', 'wait=10')
+      .send({ payment: { card: CARDS.good } });
     expect(confirmed.status, confirmed.text).toBe(200);
     expect(history(confirmed.body as BookingView)).toBeUndefined();
     await waitForBooking(operator, id);
 
     // The stream: each event of a customer's has no link; an operator's has it.
     const [theirs, ours] = await Promise.all([readEvents(customer, id), readEvents(operator, id)]);
-    const views = (events: { event: string; data: string }[]) => events.filter((e) => e.event === 'booking').map((e) => JSON.parse(e.data) as BookingView);
+    const views = (events: { event: string; data: string }[]) =>
+      events.filter((e) => e.event === 'booking').map((e) => JSON.parse(e.data) as BookingView);
     expect(views(theirs.events).length).toBeGreaterThan(0);
     expect(views(theirs.events).map(history)).toEqual(views(theirs.events).map(() => undefined));
     expect(views(ours.events).map(history)).toEqual(views(ours.events).map(() => url));

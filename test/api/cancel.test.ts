@@ -70,7 +70,10 @@ describe('the user cancels', () => {
     const t = trip(5);
     const before = await inventory(t);
     // The first reserve attempt fails; the retry waits a second, so the cancel lands first.
-    const res = await postBooking(api.app, bookingBody({ customerId: 'cancel-a', ...t, faults: { reserveFlight: 'transient:1' } }));
+    const res = await postBooking(
+      api.app,
+      bookingBody({ customerId: 'cancel-a', ...t, faults: { reserveFlight: 'transient:1' } }),
+    );
     const id = (res.body as BookingView).bookingId;
     const accepted = expectAccepted(await cancel(id, { reason: 'changed my mind' }), id, '/bookings/{id}/cancel');
     expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true, failure: { type: 'Cancelled' } });
@@ -85,7 +88,9 @@ describe('the user cancels', () => {
     expect(['SKIPPED', 'FAILED']).toContain(flight);
     expect(stepStates(done)).toEqual(everyStep('SKIPPED', { flight }));
     // Only the flight's undo can have run, and it found nothing to undo.
-    expect(compensationsOf(done)).toEqual(flight === 'FAILED' ? compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }) : []);
+    expect(compensationsOf(done)).toEqual(
+      flight === 'FAILED' ? compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }) : [],
+    );
     const rows = await serviceRows(h.tdb.db, id);
     expect(rows.flight?.status ?? 'none').not.toBe('RESERVED');
     expect(rows.hotel).toBeNull();
@@ -105,20 +110,31 @@ describe('the user cancels', () => {
       bookingBody({ customerId: 'cancel-b', ...t, faults: { reserveHotel: 'timeout', cancelFlight: 'transient:1' } }),
     );
     const id = (res.body as BookingView).bookingId;
-    await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: id } }), (r) => r !== null, { what: 'hotel reservation' });
+    await poll(
+      () => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: id } }),
+      (r) => r !== null,
+      { what: 'hotel reservation' },
+    );
     expect(await inventory(t)).toEqual({ seats: before.seats - 1, rooms: before.rooms - 1 });
     const running = await waitForBooking(api.app, id, () => true);
     expect(stepStates(running)).toEqual(runningAt('hotel'));
 
     const accepted = expectAccepted(await cancel(id), id, '/bookings/{id}/cancel');
-    expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true, failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' } });
+    expect(accepted).toMatchObject({
+      status: 'PENDING',
+      cancelRequested: true,
+      failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' },
+    });
     const twice = await cancel(id, { reason: 'really' });
     expectError(twice, 409, 'conflict');
     expectConforms(twice, 'POST', '/bookings/{id}/cancel');
     expect(errorOf(twice).message).toContain('already being cancelled');
 
     const done = await waitForBooking(api.app, id);
-    expect(done).toMatchObject({ status: 'CANCELLED', failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' } });
+    expect(done).toMatchObject({
+      status: 'CANCELLED',
+      failure: { step: 'hotel', type: 'Cancelled', message: 'cancelled by the user' },
+    });
     expect(stepStates(done)).toEqual(undoneThrough('hotel'));
     expect(compensationsOf(done)).toEqual(compensationsFrom('hotel'));
     expect(step(done, 'flight').undo).toMatchObject({ activity: 'cancelFlight', attempts: 2, outcome: 'UNDONE' });
@@ -133,7 +149,10 @@ describe('the user cancels', () => {
   test('while the payment is being retried: nothing charged, hotel and flight undone in reverse, CANCELLED; operator actions refused meanwhile', async () => {
     const t = trip(8, 'HTL-SEOUL-MYEONGDONG');
     const before = await inventory(t);
-    const res = await postBooking(api.app, bookingBody({ customerId: 'cancel-c', ...t, faults: { chargePayment: 'transient:3' } }));
+    const res = await postBooking(
+      api.app,
+      bookingBody({ customerId: 'cancel-c', ...t, faults: { chargePayment: 'transient:3' } }),
+    );
     const id = (res.body as BookingView).bookingId;
     const running = await waitForBooking(api.app, id, (v) => step(v, 'payment').live?.lastFailure !== undefined);
     expect(stepStates(running)).toEqual(runningAt('payment'));
@@ -146,7 +165,10 @@ describe('the user cancels', () => {
 
     expectAccepted(await cancel(id, { reason: 'too slow' }), id, '/bookings/{id}/cancel');
     const done = await waitForBooking(api.app, id);
-    expect(done).toMatchObject({ status: 'CANCELLED', failure: { step: 'payment', type: 'Cancelled', message: 'cancelled by the user: too slow' } });
+    expect(done).toMatchObject({
+      status: 'CANCELLED',
+      failure: { step: 'payment', type: 'Cancelled', message: 'cancelled by the user: too slow' },
+    });
     expect(stepStates(done)).toEqual(failedAt('payment'));
     expect(step(done, 'payment').error).toMatchObject({ type: 'Cancelled' });
     expect(compensationsOf(done)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
@@ -190,10 +212,20 @@ describe('an operator fixes a compensation that failed for good', () => {
     );
     const id = (res.body as BookingView).bookingId;
     const stuck = await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED');
-    expect(stuck).toMatchObject({ source: 'workflow', currentStep: null, failure: { step: 'payment', type: 'CardDeclined' } });
+    expect(stuck).toMatchObject({
+      source: 'workflow',
+      currentStep: null,
+      failure: { step: 'payment', type: 'CardDeclined' },
+    });
     expect(stepStates(stuck)).toEqual(failedAt('payment', { hotel: 'COMPENSATION_FAILED' }));
-    expect(compensationsOf(stuck)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO', hotel: 'FAILED' }));
-    expect(step(stuck, 'hotel').undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
+    expect(compensationsOf(stuck)).toEqual(
+      compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO', hotel: 'FAILED' }),
+    );
+    expect(step(stuck, 'hotel').undo).toMatchObject({
+      activity: 'cancelHotel',
+      outcome: 'FAILED',
+      error: { type: 'InjectedFailure' },
+    });
     // The hotel room is still held; the seat was given back.
     expect(await inventory(t)).toEqual({ seats: before.seats, rooms: before.rooms - 1 });
     // The list reads the read model, which the workflow writes beside its wait: a moment later.
@@ -210,7 +242,11 @@ describe('an operator fixes a compensation that failed for good', () => {
 
     // A retry runs the failed undo again; it fails again and the booking waits again.
     expectAccepted(await retry(id), id, '/bookings/{id}/compensation/retry');
-    const again = await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.compensations.length === 4);
+    const again = await waitForBooking(
+      api.app,
+      id,
+      (v) => v.status === 'COMPENSATION_FAILED' && v.compensations.length === 4,
+    );
     expect(compensationsOf(again).at(-1)).toBe('cancelHotel:FAILED');
 
     for (const body of [{ note: '' }, { note: '   ' }, {}, { note: 'x'.repeat(1001) }, { note: 'ok', extra: 1 }]) {
@@ -226,7 +262,12 @@ describe('an operator fixes a compensation that failed for good', () => {
     const note = 'cancelled by phone with the hotel, ticket 4711';
     expectAccepted(await resolve(id, { note }), id, '/bookings/{id}/compensation/resolve');
     const done = await waitForBooking(api.app, id);
-    expect(done).toMatchObject({ status: 'FAILED', source: 'read-model', resolution: { note }, failure: { step: 'payment', type: 'CardDeclined' } });
+    expect(done).toMatchObject({
+      status: 'FAILED',
+      source: 'read-model',
+      resolution: { note },
+      failure: { step: 'payment', type: 'CardDeclined' },
+    });
     expect((await serviceRows(h.tdb.db, id)).booking?.status).toBe('FAILED');
     expect(await inventory(t)).toEqual(before);
     expect(await invariantViolations(h.tdb.db)).toEqual([]);

@@ -13,7 +13,16 @@ import type { BookingView } from '../../src/api/bookings/view.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { bearer } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, parseSse, poll, postBooking, waitForBooking, type SseEvent } from './support.ts';
+import {
+  bookingBody,
+  expectConforms,
+  expectError,
+  parseSse,
+  poll,
+  postBooking,
+  waitForBooking,
+  type SseEvent,
+} from './support.ts';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -52,15 +61,19 @@ function openStream(base: string, id: string, token: string): OpenStream {
   let resolveEnded!: () => void;
   const status = new Promise<number>((resolve) => (resolveStatus = resolve));
   const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
-  const req = http.get(`${base}/bookings/${id}/events`, { headers: { ...bearer(token), accept: 'text/event-stream' } }, (res) => {
-    resolveStatus(res.statusCode ?? 0);
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    res.on('end', resolveEnded);
-    res.on('close', resolveEnded);
-  });
+  const req = http.get(
+    `${base}/bookings/${id}/events`,
+    { headers: { ...bearer(token), accept: 'text/event-stream' } },
+    (res) => {
+      resolveStatus(res.statusCode ?? 0);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', resolveEnded);
+      res.on('close', resolveEnded);
+    },
+  );
   req.on('error', () => {
     resolveStatus(0);
     resolveEnded();
@@ -69,7 +82,10 @@ function openStream(base: string, id: string, token: string): OpenStream {
   return {
     status,
     events,
-    views: () => events().filter((e) => e.event === 'booking').map((e) => JSON.parse(e.data) as BookingView),
+    views: () =>
+      events()
+        .filter((e) => e.event === 'booking')
+        .map((e) => JSON.parse(e.data) as BookingView),
     ended,
     close: () => req.destroy(),
   };
@@ -104,12 +120,19 @@ async function quiet(api: RunningApi, ms = 500): Promise<void> {
  * before its own read-model write, whose notice would wake a watcher once more.
  */
 async function bookingWaitingForOperator(api: RunningApi, customerId: string): Promise<string> {
-  const res = await postBooking(api.app, bookingBody({ customerId, card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
+  const res = await postBooking(
+    api.app,
+    bookingBody({ customerId, card: CARDS.declined, faults: { cancelHotel: 'fail' } }),
+  );
   const id = (res.body as BookingView).bookingId;
   await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
-  await poll(() => h.tdb.db.booking.findUnique({ where: { id } }), (row) => row?.status === 'COMPENSATION_FAILED', {
-    what: 'COMPENSATION_FAILED in the read model',
-  });
+  await poll(
+    () => h.tdb.db.booking.findUnique({ where: { id } }),
+    (row) => row?.status === 'COMPENSATION_FAILED',
+    {
+      what: 'COMPENSATION_FAILED in the read model',
+    },
+  );
   return id;
 }
 
@@ -184,7 +207,9 @@ describe('many streams of one running booking cost what one costs', () => {
     // booking's own changes, so the two counts differ only by how bursts happened to coalesce
     // (the benchmark's figure: at most 1.2 times; here with a little room for a busy machine).
     expect(one.calls).toBeGreaterThan(0);
-    expect(many.calls, `one stream: ${one.calls} calls; 100 streams: ${many.calls}`).toBeLessThanOrEqual(Math.ceil(one.calls * 1.2) + 2);
+    expect(many.calls, `one stream: ${one.calls} calls; 100 streams: ${many.calls}`).toBeLessThanOrEqual(
+      Math.ceil(one.calls * 1.2) + 2,
+    );
   });
 });
 
@@ -209,7 +234,11 @@ describe('a booking that is not changing', () => {
     const streams = tokens.map((token) => openStream(server.base, stuck, token));
     try {
       expect(new Set(await Promise.all(streams.map((s) => s.status)))).toEqual(new Set([200]));
-      await poll(() => streams.map((s) => s.views().length), (n) => n.every((k) => k === 1), { what: 'the first view on every stream' });
+      await poll(
+        () => streams.map((s) => s.views().length),
+        (n) => n.every((k) => k === 1),
+        { what: 'the first view on every stream' },
+      );
       const before = api.temporalCalls();
       const windowMs = 3_500;
       await delay(windowMs);
@@ -219,7 +248,9 @@ describe('a booking that is not changing', () => {
       // their own every 250 ms would make 280 reads.
       expect(calls, `${calls} calls in ${windowMs} ms`).toBeGreaterThanOrEqual(2);
       expect(calls, `${calls} calls in ${windowMs} ms`).toBeLessThanOrEqual(4);
-      expect(api.temporalCalls()['DescribeWorkflowExecution'] ?? 0, 'no describe').toBe(before['DescribeWorkflowExecution'] ?? 0);
+      expect(api.temporalCalls()['DescribeWorkflowExecution'] ?? 0, 'no describe').toBe(
+        before['DescribeWorkflowExecution'] ?? 0,
+      );
       // Nothing changed, so nothing more was sent: one view each, and keep-alive comments.
       expect(streams.map((s) => s.views().length)).toEqual(streams.map(() => 1));
       expect(streams.every((s) => s.events().every((e) => e.event === 'booking'))).toBe(true);
@@ -303,7 +334,11 @@ describe('the LISTEN connection', () => {
     const stream = openStream(server.base, id, await api.identity.operator('op-drop'));
     try {
       expect(await stream.status).toBe(200);
-      await poll(() => stream.views().length, (n) => n === 1, { what: 'the first view' });
+      await poll(
+        () => stream.views().length,
+        (n) => n === 1,
+        { what: 'the first view' },
+      );
       // Cut the connection only once the watcher has nothing left to read.
       await quiet(api);
       const [pid] = await listenBackends();
@@ -313,7 +348,11 @@ describe('the LISTEN connection', () => {
       await poll(listenBackends, (pids) => pids.length === 1 && pids[0] !== pid, { what: 'a new LISTEN connection' });
       // The refresh: one query, for the one watcher (a booking waiting for an operator runs no step,
       // so it is not described: no live attempts to read).
-      await poll(() => watcherCallsSince(api, before), (n) => n >= 1, { what: 'the refresh after the reconnect', timeoutMs: 5_000 });
+      await poll(
+        () => watcherCallsSince(api, before),
+        (n) => n >= 1,
+        { what: 'the refresh after the reconnect', timeoutMs: 5_000 },
+      );
       await delay(500);
       expect(watcherCallsSince(api, before)).toBe(1);
       // Listening again: an operator's retry (whose undo fails again) reaches the stream at once.

@@ -53,7 +53,11 @@ test('a live stream of an expired card: PENDING … COMPENSATING → FAILED, ver
   // Each undo of hotel and flight needs one retry (1 s), so every stage of the unwinding is seen.
   const res = await postBooking(
     api.app,
-    bookingBody({ customerId: 'sse', card: CARDS.expired, faults: { cancelHotel: 'transient:1', cancelFlight: 'transient:1' } }),
+    bookingBody({
+      customerId: 'sse',
+      card: CARDS.expired,
+      faults: { cancelHotel: 'transient:1', cancelFlight: 'transient:1' },
+    }),
   );
   const id = (res.body as BookingView).bookingId;
   const { res: stream, events } = await readEvents(api.app, id);
@@ -72,7 +76,9 @@ test('a live stream of an expired card: PENDING … COMPENSATING → FAILED, ver
   for (let i = 1; i < versions.length; i++) {
     expect(versions[i], `versions ${versions.join(',')}`).toBeGreaterThanOrEqual(versions[i - 1]!);
     if (versions[i] === versions[i - 1]) {
-      expect(JSON.stringify(views[i]!.steps.map((s) => s.live))).not.toBe(JSON.stringify(views[i - 1]!.steps.map((s) => s.live)));
+      expect(JSON.stringify(views[i]!.steps.map((s) => s.live))).not.toBe(
+        JSON.stringify(views[i - 1]!.steps.map((s) => s.live)),
+      );
     }
   }
   // Statuses: PENDING first, then COMPENSATING, FAILED last; never back.
@@ -93,14 +99,18 @@ test('a live stream of an expired card: PENDING … COMPENSATING → FAILED, ver
   const flightCompensating = firstIndex(views, (v) => stateOf(v, 'flight') === 'COMPENSATING');
   const flightCompensated = firstIndex(views, (v) => stateOf(v, 'flight') === 'COMPENSATED');
   const order = { paymentFailed, hotelCompensating, hotelCompensated, flightCompensating, flightCompensated };
-  expect(Object.values(order).every((i) => i >= 0), JSON.stringify(order)).toBe(true);
+  expect(
+    Object.values(order).every((i) => i >= 0),
+    JSON.stringify(order),
+  ).toBe(true);
   expect(paymentFailed, JSON.stringify(order)).toBeLessThanOrEqual(hotelCompensating);
   expect(hotelCompensating).toBeLessThan(hotelCompensated);
   expect(hotelCompensated).toBeLessThanOrEqual(flightCompensating);
   expect(flightCompensating).toBeLessThan(flightCompensated);
   // And in no event is the hotel unwound before the payment failed, nor the flight before the hotel.
   for (const v of views) {
-    if (stateOf(v, 'hotel') === 'COMPENSATING' || stateOf(v, 'hotel') === 'COMPENSATED') expect(stateOf(v, 'payment')).toBe('FAILED');
+    if (stateOf(v, 'hotel') === 'COMPENSATING' || stateOf(v, 'hotel') === 'COMPENSATED')
+      expect(stateOf(v, 'payment')).toBe('FAILED');
     if (stateOf(v, 'hotel') === 'COMPENSATING') expect(stateOf(v, 'flight')).toBe('DONE');
     if (stateOf(v, 'flight') === 'COMPENSATING' || stateOf(v, 'flight') === 'COMPENSATED') {
       expect(stateOf(v, 'hotel')).toBe('COMPENSATED');
@@ -144,7 +154,10 @@ test('the stream never goes back in time, even when the worker stops answering m
   let text = '';
   let req: http.ClientRequest | undefined;
   try {
-    const res = await postBooking(flaky.app, bookingBody({ customerId: 'sse-flaky', faults: { chargePayment: 'transient:9' } }));
+    const res = await postBooking(
+      flaky.app,
+      bookingBody({ customerId: 'sse-flaky', faults: { chargePayment: 'transient:9' } }),
+    );
     const id = (res.body as BookingView).bookingId;
     req = http.get(`http://127.0.0.1:${port}/bookings/${id}/events`, (stream) => {
       stream.setEncoding('utf8');
@@ -156,7 +169,10 @@ test('the stream never goes back in time, even when the worker stops answering m
     // Wait until the stream has shown the payment step running, then take the worker away.
     await poll(
       () => Promise.resolve(parseSse(text)),
-      (events) => events.some((e) => e.event === 'booking' && step(JSON.parse(e.data) as BookingView, 'payment').state === 'RUNNING'),
+      (events) =>
+        events.some(
+          (e) => e.event === 'booking' && step(JSON.parse(e.data) as BookingView, 'payment').state === 'RUNNING',
+        ),
       { what: 'the payment step in the stream' },
     );
     await flaky.stop();
@@ -168,8 +184,11 @@ test('the stream never goes back in time, even when the worker stops answering m
     // The stream's loop ends at its next poll; let it, before the environment goes away.
     await delay(1_000);
   }
-  const views = parseSse(text).filter((e) => e.event === 'booking').map((e) => JSON.parse(e.data) as BookingView);
+  const views = parseSse(text)
+    .filter((e) => e.event === 'booking')
+    .map((e) => JSON.parse(e.data) as BookingView);
   expect(views.length).toBeGreaterThan(1);
   const versions = views.map((v) => v.version);
-  for (let i = 1; i < versions.length; i++) expect(versions[i], `versions ${versions.join(',')}`).toBeGreaterThanOrEqual(versions[i - 1]!);
+  for (let i = 1; i < versions.length; i++)
+    expect(versions[i], `versions ${versions.join(',')}`).toBeGreaterThanOrEqual(versions[i - 1]!);
 });

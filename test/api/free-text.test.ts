@@ -12,7 +12,17 @@ import { MULTI_LINE_TEXT, ONE_LINE_TEXT } from '../../src/api/bookings/text.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, doc, expectConforms, expectValidation, getBooking, postBooking, schemaAccepts, waitForBooking, writtenRows } from './support.ts';
+import {
+  bookingBody,
+  doc,
+  expectConforms,
+  expectValidation,
+  getBooking,
+  postBooking,
+  schemaAccepts,
+  waitForBooking,
+  writtenRows,
+} from './support.ts';
 
 /** What no field takes: NUL, lone surrogates (high, low), BEL, ESC, DEL, NEL (C1), the line separator. */
 const CORPUS = ['\u0000', '\ud800', '\udfff', '\u0007', '\u001b', '\u007f', '\u0085', '\u2028'];
@@ -23,7 +33,8 @@ function wireBytes(s: string): Buffer {
   return Buffer.concat(
     [...s].map((ch) => {
       const code = ch.charCodeAt(0);
-      if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) return Buffer.from([0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]);
+      if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff)
+        return Buffer.from([0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]);
       return Buffer.from(ch, 'utf8');
     }),
   );
@@ -55,13 +66,19 @@ async function acceptedUpdates(bookingId: string): Promise<string[]> {
 }
 
 function holdBody(customerId: string, day: number) {
-  const { payment: _p, ...body } = bookingBody({ customerId, flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { checkIn: daysFromNow(day), nights: 1 } });
+  const { payment: _p, ...body } = bookingBody({
+    customerId,
+    flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+    hotel: { checkIn: daysFromNow(day), nights: 1 },
+  });
   return { ...body, hold: { minutes: 60 } };
 }
 
 describe('the document says what text fields take', () => {
   test('reason and note carry the pattern (a fuzzer that honours it sends no control character) and say lone surrogates are refused', () => {
-    const reason = (doc.components.schemas.CancelRequest!.properties as Record<string, { pattern?: string; description?: string }>).reason!;
+    const reason = (
+      doc.components.schemas.CancelRequest!.properties as Record<string, { pattern?: string; description?: string }>
+    ).reason!;
     expect(reason.pattern).toBe(ONE_LINE_TEXT.source);
     expect(reason.description).toMatch(/lone surrogates/);
     const note = JSON.stringify(doc.components.schemas.ResolveRequest!.properties);
@@ -97,11 +114,15 @@ describe('cancel reason and confirm card on a HELD booking', () => {
       const card = { ...CARDS.good, cvc: `1${c}2` };
       const confirm = await request(api.app).post(`/bookings/${held.bookingId}/confirm`).send({ payment: { card } });
       expectValidation(confirm, { 'body.payment.card.cvc': undefined });
-      const number = await request(api.app).post(`/bookings/${held.bookingId}/confirm`).send({ payment: { card: { ...CARDS.good, number: `4242${c}424242424242` } } });
+      const number = await request(api.app)
+        .post(`/bookings/${held.bookingId}/confirm`)
+        .send({ payment: { card: { ...CARDS.good, number: `4242${c}424242424242` } } });
       expectValidation(number, { 'body.payment.card.number': undefined });
     }
     // A line break is refused in a one-line reason.
-    expectValidation(await request(api.app).post(`/bookings/${held.bookingId}/cancel`).send({ reason: 'a\nb' }), { 'body.reason': 'one line' });
+    expectValidation(await request(api.app).post(`/bookings/${held.bookingId}/cancel`).send({ reason: 'a\nb' }), {
+      'body.reason': 'one line',
+    });
 
     expect(updates(), 'no Update was sent').toBe(calls);
     expect(await writtenRows(h.tdb.db)).toEqual(rows);
@@ -110,17 +131,32 @@ describe('cancel reason and confirm card on a HELD booking', () => {
     expect(await acceptedUpdates(held.bookingId)).not.toContain('cancelBooking');
 
     // Text with an emoji is a reason like any other.
-    const cancel = await request(api.app).post(`/bookings/${held.bookingId}/cancel`).send({ reason: 'rain all week 🌧' });
+    const cancel = await request(api.app)
+      .post(`/bookings/${held.bookingId}/cancel`)
+      .send({ reason: 'rain all week 🌧' });
     expect(cancel.status, cancel.text).toBe(202);
     expect((await waitForBooking(api.app, held.bookingId)).status).toBe('CANCELLED');
   });
 });
 
-describe('the operator\'s resolve note', () => {
+describe("the operator's resolve note", () => {
   test('refused with 400 naming the note, nothing sent to the workflow; a note of lines and tabs then resolves', async () => {
-    const res = await postBooking(api.app, bookingBody({ customerId: 'text-operator', flight: { date: daysFromNow(41) }, hotel: { checkIn: daysFromNow(41) }, card: CARDS.declined, faults: { cancelHotel: 'fail' } }));
+    const res = await postBooking(
+      api.app,
+      bookingBody({
+        customerId: 'text-operator',
+        flight: { date: daysFromNow(41) },
+        hotel: { checkIn: daysFromNow(41) },
+        card: CARDS.declined,
+        faults: { cancelHotel: 'fail' },
+      }),
+    );
     const id = (res.body as BookingView).bookingId;
-    const waiting = await waitForBooking(api.app, id, (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow');
+    const waiting = await waitForBooking(
+      api.app,
+      id,
+      (v) => v.status === 'COMPENSATION_FAILED' && v.source === 'workflow',
+    );
     const calls = updates();
 
     for (const c of CORPUS) {
@@ -130,7 +166,9 @@ describe('the operator\'s resolve note', () => {
         expectConforms(refused, 'POST', '/bookings/{id}/compensation/resolve');
       }
     }
-    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: 'a\r\nb' }), { 'body.note': 'control characters' });
+    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: 'a\r\nb' }), {
+      'body.note': 'control characters',
+    });
 
     expect(updates(), 'no Update was sent').toBe(calls);
     expect(await getBooking(api.app, id)).toMatchObject({ status: 'COMPENSATION_FAILED', version: waiting.version });
@@ -148,33 +186,38 @@ describe('the operator\'s resolve note', () => {
 });
 
 /** Each string field of POST /bookings, and a valid value of it with `c` inside. */
-const BOOKING_FIELDS: [string, (body: ReturnType<typeof bookingBody> & Record<string, unknown>, c: string) => void][] = [
-  ['body.customerId', (b, c) => (b.customerId = `cust${c}x`)],
-  ['body.flight.flightNumber', (b, c) => (b.flight.flightNumber = `TB${c}100`)],
-  ['body.flight.date', (b, c) => (b.flight.date = `${daysFromNow(7)}${c}`)],
-  ['body.flight.seatPreference', (b, c) => ((b.flight as Record<string, unknown>).seatPreference = `window${c}`)],
-  ['body.hotel.hotelId', (b, c) => (b.hotel.hotelId = `HTL-TOKYO${c}-SHINJUKU`)],
-  ['body.hotel.checkIn', (b, c) => (b.hotel.checkIn = `${c}${daysFromNow(7)}`)],
-  ['body.payment.card.number', (b, c) => (b.payment.card.number = `4242424242424242${c}`)],
-  ['body.payment.card.cvc', (b, c) => (b.payment.card.cvc = `12${c}3`)],
-  ['body.faults.reserveFlight', (b, c) => (b.faults = { reserveFlight: `transient:1${c}` })],
-];
+const BOOKING_FIELDS: [string, (body: ReturnType<typeof bookingBody> & Record<string, unknown>, c: string) => void][] =
+  [
+    ['body.customerId', (b, c) => (b.customerId = `cust${c}x`)],
+    ['body.flight.flightNumber', (b, c) => (b.flight.flightNumber = `TB${c}100`)],
+    ['body.flight.date', (b, c) => (b.flight.date = `${daysFromNow(7)}${c}`)],
+    ['body.flight.seatPreference', (b, c) => ((b.flight as Record<string, unknown>).seatPreference = `window${c}`)],
+    ['body.hotel.hotelId', (b, c) => (b.hotel.hotelId = `HTL-TOKYO${c}-SHINJUKU`)],
+    ['body.hotel.checkIn', (b, c) => (b.hotel.checkIn = `${c}${daysFromNow(7)}`)],
+    ['body.payment.card.number', (b, c) => (b.payment.card.number = `4242424242424242${c}`)],
+    ['body.payment.card.cvc', (b, c) => (b.payment.card.cvc = `12${c}3`)],
+    ['body.faults.reserveFlight', (b, c) => (b.faults = { reserveFlight: `transient:1${c}` })],
+  ];
 
 describe('every string of POST /bookings', () => {
-  test.each(BOOKING_FIELDS)('%s: each of the corpus is refused naming it; no key, row or workflow', async (path, edit) => {
-    const rows = await writtenRows(h.tdb.db);
-    for (const c of CORPUS) {
-      const body = bookingBody({ customerId: 'test-operator' }) as ReturnType<typeof bookingBody> & Record<string, unknown>;
-      edit(body, c);
-      const key = randomUUID();
-      const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(body);
-      expectValidation(res, { [path]: undefined });
-      expectConforms(res, 'POST', '/bookings');
-      expect(await h.tdb.db.idempotencyKey.count({ where: { key } }), `${path} ${named(c)}`).toBe(0);
-    }
-    expect(await writtenRows(h.tdb.db)).toEqual(rows);
-    expect(api.logs()).not.toContain('"started":true');
-  });
+  test.each(BOOKING_FIELDS)(
+    '%s: each of the corpus is refused naming it; no key, row or workflow',
+    async (path, edit) => {
+      const rows = await writtenRows(h.tdb.db);
+      for (const c of CORPUS) {
+        const body = bookingBody({ customerId: 'test-operator' }) as ReturnType<typeof bookingBody> &
+          Record<string, unknown>;
+        edit(body, c);
+        const key = randomUUID();
+        const res = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(body);
+        expectValidation(res, { [path]: undefined });
+        expectConforms(res, 'POST', '/bookings');
+        expect(await h.tdb.db.idempotencyKey.count({ where: { key } }), `${path} ${named(c)}`).toBe(0);
+      }
+      expect(await writtenRows(h.tdb.db)).toEqual(rows);
+      expect(api.logs()).not.toContain('"started":true');
+    },
+  );
 });
 
 describe('query strings and path IDs', () => {
@@ -224,17 +267,25 @@ describe('the Idempotency-Key header, as raw bytes on the wire', () => {
   function postRaw(key: string): Promise<{ status: number; body: string }> {
     const body = JSON.stringify(bookingBody({ customerId: 'test-operator' }));
     const bytes = Buffer.concat([
-      Buffer.from(`POST /bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nIdempotency-Key: `, 'latin1'),
+      Buffer.from(
+        `POST /bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nIdempotency-Key: `,
+        'latin1',
+      ),
       wireBytes(key),
       Buffer.from(`\r\n\r\n${body}`, 'latin1'),
     ]);
     return new Promise((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
       let text = '';
       socket.setEncoding('latin1');
       socket.on('data', (chunk: string) => (text += chunk));
       socket.on('error', reject);
-      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 ([0-9]{3})/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+      socket.on('close', () =>
+        resolve({
+          status: Number(/^HTTP\/1\.1 ([0-9]{3})/.exec(text)?.[1] ?? 0),
+          body: text.slice(text.indexOf('\r\n\r\n') + 4),
+        }),
+      );
     });
   }
 
@@ -246,7 +297,10 @@ describe('the Idempotency-Key header, as raw bytes on the wire', () => {
       expect(status, `${named(c)}: ${body}`).toBe(400);
       // Node's HTTP parser refuses most control bytes in a header before the app sees the request;
       // what it lets through (bytes of 0x80 and over) the app refuses by the key's pattern.
-      if (body.startsWith('{')) expect(JSON.parse(body)).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'header.Idempotency-Key' }] } });
+      if (body.startsWith('{'))
+        expect(JSON.parse(body)).toMatchObject({
+          error: { code: 'validation_failed', details: [{ path: 'header.Idempotency-Key' }] },
+        });
     }
     expect(await h.tdb.db.idempotencyKey.count()).toBe(keys);
     expect(await writtenRows(h.tdb.db)).toEqual(rows);

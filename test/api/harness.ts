@@ -1,7 +1,13 @@
 // The API under test: createApp over a real worker on the time-skipping environment and a real
 // PostgreSQL. One environment, bundle and database per file; a fresh task queue per harness.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/http/app.ts';

@@ -13,7 +13,15 @@ import { invariantViolations } from '../helpers/db.ts';
 import { bearer, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, poll, seatsAvailable, waitForBooking, writtenRows } from './support.ts';
+import {
+  bookingBody,
+  expectConforms,
+  expectError,
+  poll,
+  seatsAvailable,
+  waitForBooking,
+  writtenRows,
+} from './support.ts';
 
 const LIMITS: HoldLimits = { active: 3, seats: 6, rooms: 4 };
 
@@ -38,7 +46,8 @@ function holdBody(customerId: string, day: number, o: { seats?: number; rooms?: 
   return { ...body, hold: { minutes: o.minutes ?? 60 } };
 }
 
-const postHold = (body: object, headers: Record<string, string> = {}) => request(api.app).post('/bookings').set(headers).send(body);
+const postHold = (body: object, headers: Record<string, string> = {}) =>
+  request(api.app).post('/bookings').set(headers).send(body);
 
 /** A hold that is HELD (answered with Prefer: wait). */
 async function held(body: object, headers: Record<string, string> = {}): Promise<BookingView> {
@@ -53,7 +62,13 @@ const starts = () => {
   const calls = api.temporalCalls();
   return (calls.StartWorkflowExecution ?? 0) + (calls.ExecuteMultiOperation ?? 0);
 };
-const heldRooms = async () => (await h.tdb.db.hotelReservation.aggregate({ where: { hotelId: 'HTL-TOKYO-SHINJUKU', status: 'RESERVED' }, _sum: { rooms: true } }))._sum.rooms ?? 0;
+const heldRooms = async () =>
+  (
+    await h.tdb.db.hotelReservation.aggregate({
+      where: { hotelId: 'HTL-TOKYO-SHINJUKU', status: 'RESERVED' },
+      _sum: { rooms: true },
+    })
+  )._sum.rooms ?? 0;
 const bookingsOf = (customerId: string) => h.tdb.db.booking.count({ where: { customerId } });
 
 /** A hold over a limit: 409 hold_limit_reached naming it, documented, and nothing started or written. */
@@ -63,7 +78,9 @@ async function expectRefused(body: object, limit: 'holds' | 'seats' | 'rooms', c
   const error = expectError(res, 409, 'hold_limit_reached');
   expectConforms(res, 'POST', '/bookings');
   expect(error.details).toEqual([{ path: `limits.${limit}`, message: `${current} of ${max}` }]);
-  expect(error.message).toContain(`${current} ${limit === 'holds' ? 'active holds' : `${limit} held`}, at most ${max} at once`);
+  expect(error.message).toContain(
+    `${current} ${limit === 'holds' ? 'active holds' : `${limit} held`}, at most ${max} at once`,
+  );
   expect(starts()).toBe(startsBefore);
   expect(await writtenRows(h.tdb.db)).toEqual(rowsBefore);
 }
@@ -81,7 +98,9 @@ describe('hold limits', () => {
     expect(repeat.status, repeat.text).toBe(200);
     expect((repeat.body as BookingView).bookingId).toBe(first.bookingId);
     // Paid bookings are no holds: never capped.
-    const paid = await request(api.app).post('/bookings').send(bookingBody({ customerId: customer, flight: { flightNumber: 'TB400', date: daysFromNow(40) } }));
+    const paid = await request(api.app)
+      .post('/bookings')
+      .send(bookingBody({ customerId: customer, flight: { flightNumber: 'TB400', date: daysFromNow(40) } }));
     expect(paid.status, paid.text).toBe(201);
     expect(await bookingsOf(customer)).toBe(4);
   });
@@ -111,7 +130,9 @@ describe('hold limits', () => {
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         // Ten repeats of one request with one key, twenty requests of their own.
-        i < 10 ? postHold(holdBody(customer, 43), { 'Idempotency-Key': 'cap-race-1' }) : postHold(holdBody(customer, 43)),
+        i < 10
+          ? postHold(holdBody(customer, 43), { 'Idempotency-Key': 'cap-race-1' })
+          : postHold(holdBody(customer, 43)),
       ),
     );
     const admitted = answers.filter((r) => r.status === 201 || r.status === 200);
@@ -133,7 +154,9 @@ describe('hold limits', () => {
     const toExpire = await held(holdBody(customer, 44, { minutes: 1 }));
     await expectRefused(holdBody(customer, 44), 'holds', 3, 3);
 
-    const confirmed = await request(api.app).post(`/bookings/${toConfirm.bookingId}/confirm`).send({ payment: { card: CARDS.good } });
+    const confirmed = await request(api.app)
+      .post(`/bookings/${toConfirm.bookingId}/confirm`)
+      .send({ payment: { card: CARDS.good } });
     expect(confirmed.status, confirmed.text).toBe(202);
     expect((await waitForBooking(api.app, toConfirm.bookingId)).status).toBe('CONFIRMED');
     const replacement = await held(holdBody(customer, 44));
@@ -154,7 +177,10 @@ describe('hold limits', () => {
   test("an operator's holds for a customer count against that customer, not the operator", async () => {
     const customer = 'cap-behalf';
     const token = await api.identity.customer(customer);
-    const own = await request(api.rawApp).post('/bookings').set({ ...bearer(token), Prefer: 'wait=15' }).send(holdBody(customer, 45));
+    const own = await request(api.rawApp)
+      .post('/bookings')
+      .set({ ...bearer(token), Prefer: 'wait=15' })
+      .send(holdBody(customer, 45));
     expect(own.status, own.text).toBe(201);
     await held(holdBody(customer, 45)); // api.app calls as an operator
     await held(holdBody(customer, 45));
@@ -172,7 +198,13 @@ describe('hold limits', () => {
     const broken = createApp({
       client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', interceptors: [] }) }),
       db: h.tdb.db,
-      config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY, holdLimits: LIMITS },
+      config: {
+        temporalUiUrl: 'http://localhost:8233',
+        temporalNamespace: 'default',
+        faultInjection: true,
+        cardVaultKey: VAULT_KEY,
+        holdLimits: LIMITS,
+      },
       logger,
       verifier: api.identity.devIssuer.verifier,
       rateLimits: TEST_RATE_LIMITS,
@@ -186,6 +218,10 @@ describe('hold limits', () => {
     }
     expect(await bookingsOf(customer)).toBe(0);
     for (let i = 0; i < 3; i++) await held(holdBody(customer, 46));
-    await poll(() => bookingsOf(customer), (n) => n === 3, { what: 'three admitted holds' });
+    await poll(
+      () => bookingsOf(customer),
+      (n) => n === 3,
+      { what: 'three admitted holds' },
+    );
   });
 });

@@ -11,7 +11,15 @@ import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations, rowCountsFor } from '../helpers/db.ts';
 import { bearer } from '../helpers/identity.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, pageOf, postBooking, seatsAvailable, waitForBooking } from './support.ts';
+import {
+  bookingBody,
+  expectConforms,
+  expectError,
+  pageOf,
+  postBooking,
+  seatsAvailable,
+  waitForBooking,
+} from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -31,7 +39,9 @@ function startLogs(bookingId: string): { created: boolean }[] {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { msg: string; bookingId?: string; created?: boolean })
-    .filter((l) => l.bookingId === bookingId && (l.msg === 'booking started' || l.msg === 'idempotent repeat of a booking'))
+    .filter(
+      (l) => l.bookingId === bookingId && (l.msg === 'booking started' || l.msg === 'idempotent repeat of a booking'),
+    )
     .map((l) => ({ created: l.created! }));
 }
 
@@ -67,7 +77,14 @@ describe('Idempotency-Key', () => {
     // The same request with its keys in another order is the same request.
     const { payment, hotel, flight, customerId } = body;
     const reordered = {
-      payment: { card: { cvc: payment.card.cvc, expYear: payment.card.expYear, expMonth: payment.card.expMonth, number: payment.card.number } },
+      payment: {
+        card: {
+          cvc: payment.card.cvc,
+          expYear: payment.card.expYear,
+          expMonth: payment.card.expMonth,
+          number: payment.card.number,
+        },
+      },
       hotel: { rooms: hotel.rooms, nights: hotel.nights, checkIn: hotel.checkIn, hotelId: hotel.hotelId },
       flight: { seats: flight.seats, date: flight.date, flightNumber: flight.flightNumber },
       customerId,
@@ -124,12 +141,21 @@ describe('Idempotency-Key', () => {
   test('100 concurrent identical requests: exactly one 201, 99 × 200, one booking ID, one workflow, one of every row', async () => {
     const flight = { flightNumber: 'TB400', date: daysFromNow(30) };
     const seatsBefore = await seatsAvailable(api.app, flight.flightNumber, flight.date);
-    const body = bookingBody({ customerId: 'idem-burst', flight, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(30), nights: 1 } });
+    const body = bookingBody({
+      customerId: 'idem-burst',
+      flight,
+      hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(30), nights: 1 },
+    });
     const responses = await Promise.all(
-      Array.from({ length: 100 }, () => request(api.app).post('/bookings').set('Idempotency-Key', 'burst-100').send(body)),
+      Array.from({ length: 100 }, () =>
+        request(api.app).post('/bookings').set('Idempotency-Key', 'burst-100').send(body),
+      ),
     );
     const statuses = responses.map((r) => r.status);
-    expect(statuses.filter((s) => s === 201), JSON.stringify(responses.filter((r) => r.status >= 300).map((r) => r.body as unknown)).slice(0, 1000)).toHaveLength(1);
+    expect(
+      statuses.filter((s) => s === 201),
+      JSON.stringify(responses.filter((r) => r.status >= 300).map((r) => r.body as unknown)).slice(0, 1000),
+    ).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(99);
     const ids = new Set(responses.map((r) => (r.body as BookingView).bookingId));
     expect(ids.size).toBe(1);
@@ -157,23 +183,30 @@ describe('Idempotency-Key', () => {
 
 describe('Idempotency-Keys expire (the workflow deleted by retention: retention.test.ts)', () => {
   const trip = (day: number) => {
-    const { customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 } });
+    const { customerId: _c, ...rest } = bookingBody({
+      flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+      hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 },
+    });
     return rest;
   };
-  const post = (token: string, key: string, body: object) => request(api.rawApp).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
+  const post = (token: string, key: string, body: object) =>
+    request(api.rawApp).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
 
   /** The booking's read-model row says it ended over a day ago (IDEMPOTENCY_KEY_TTL, 24 h by default). */
-  const endedLongAgo = (bookingId: string) => h.tdb.db.$executeRaw`UPDATE bookings SET updated_at = now() - interval '25 hours' WHERE id = ${bookingId}`;
-  const keyRow = (subject: string, key: string) => h.tdb.db.idempotencyKey.findUnique({ where: { subject_key: { subject, key } } });
+  const endedLongAgo = (bookingId: string) =>
+    h.tdb.db.$executeRaw`UPDATE bookings SET updated_at = now() - interval '25 hours' WHERE id = ${bookingId}`;
+  const keyRow = (subject: string, key: string) =>
+    h.tdb.db.idempotencyKey.findUnique({ where: { subject_key: { subject, key } } });
 
-  test('a key is kept while its booking is open, past its TTL (a hold), and then for its TTL from the booking\'s end', async () => {
+  test("a key is kept while its booking is open, past its TTL (a hold), and then for its TTL from the booking's end", async () => {
     const { payment: _card, ...rest } = trip(35);
     const hold = { ...rest, hold: { minutes: 600 } };
     // A TTL of 1 ms: the key's time since its first use runs out at once; its booking is open.
     const shortLived = await startApi(h, { idempotencyKeyTtlMs: 1 });
     try {
       const short = await shortLived.identity.customer('keep-a');
-      const postShort = () => request(shortLived.rawApp).post('/bookings').set(bearer(short)).set('Idempotency-Key', 'open-key').send(hold);
+      const postShort = () =>
+        request(shortLived.rawApp).post('/bookings').set(bearer(short)).set('Idempotency-Key', 'open-key').send(hold);
       const first = await postShort();
       expect(first.status, first.text).toBe(201);
       const id = (first.body as BookingView).bookingId;
@@ -210,7 +243,10 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     expect(first.status, first.text).toBe(201);
     const id = (first.body as BookingView).bookingId;
     await waitForBooking(api.app, id);
-    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'keep-a', key: 'ended-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.tdb.db.idempotencyKey.update({
+      where: { subject_key: { subject: 'keep-a', key: 'ended-key' } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const kept = await post(A, 'ended-key', body);
     expect(kept.status, kept.text).toBe(200);
     expect((kept.body as BookingView).bookingId).toBe(id);
@@ -227,7 +263,13 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     await h.tdb.db.idempotencyKey.createMany({
       data: [
         { ...claimed, key: 'starting', bookingId: `starting-${Date.now()}`, expiresAt: new Date(Date.now() - 1000) },
-        { ...claimed, key: 'abandoned', bookingId: `abandoned-${Date.now()}`, expiresAt: new Date(Date.now() - 1000), createdAt: new Date(Date.now() - 120_000) },
+        {
+          ...claimed,
+          key: 'abandoned',
+          bookingId: `abandoned-${Date.now()}`,
+          expiresAt: new Date(Date.now() - 1000),
+          createdAt: new Date(Date.now() - 120_000),
+        },
       ],
     });
     await deleteExpiredKeys(h.tdb.db, 1);
@@ -241,13 +283,18 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     const first = await post(A, 'expiring-key', body);
     expect(first.status).toBe(201);
     const id = (first.body as BookingView).bookingId;
-    const row = await h.tdb.db.idempotencyKey.findUniqueOrThrow({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } } });
+    const row = await h.tdb.db.idempotencyKey.findUniqueOrThrow({
+      where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } },
+    });
     // Kept for IDEMPOTENCY_KEY_TTL: 24 h by default.
     expect(Math.abs(row.expiresAt.getTime() - row.createdAt.getTime() - 86_400_000)).toBeLessThan(5_000);
     expect(row.started).toBe(true);
     await waitForBooking(api.app, id);
     // The key's time runs out: a day since its first use, and since its booking ended.
-    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.tdb.db.idempotencyKey.update({
+      where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     await endedLongAgo(id);
     const reused = await post(A, 'expiring-key', body);
     expect(reused.status, reused.text).toBe(201);
@@ -256,7 +303,10 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     await waitForBooking(api.app, newId);
     expect(await rowsFor(newId)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
     // The cleanup.
-    await h.tdb.db.idempotencyKey.update({ where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.tdb.db.idempotencyKey.update({
+      where: { subject_key: { subject: 'exp-a', key: 'expiring-key' } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     await endedLongAgo(newId);
     expect(await deleteExpiredKeys(h.tdb.db, DAY_MS)).toBeGreaterThanOrEqual(1);
     expect(await h.tdb.db.idempotencyKey.count({ where: { subject: 'exp-a' } })).toBe(0);

@@ -15,7 +15,16 @@ import { CARDS, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
 import { bearer, callingAs, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, pageOf, poll, readEvents, waitForBooking, writtenRows } from './support.ts';
+import {
+  bookingBody,
+  expectConforms,
+  expectError,
+  pageOf,
+  poll,
+  readEvents,
+  waitForBooking,
+  writtenRows,
+} from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -25,7 +34,11 @@ let OP: string; // operator op-17
 beforeAll(async () => {
   h = await createApiHarness('api_identity');
   api = await startApi(h);
-  [A, B, OP] = await Promise.all([api.identity.customer('cust-a'), api.identity.customer('cust-b'), api.identity.operator('op-17')]);
+  [A, B, OP] = await Promise.all([
+    api.identity.customer('cust-a'),
+    api.identity.customer('cust-b'),
+    api.identity.operator('op-17'),
+  ]);
 });
 afterAll(async () => {
   await api?.stop();
@@ -33,7 +46,11 @@ afterAll(async () => {
 });
 
 const body = (day: number, extra: Parameters<typeof bookingBody>[0] = {}) => {
-  const { customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 }, ...extra });
+  const { customerId: _c, ...rest } = bookingBody({
+    flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+    hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 },
+    ...extra,
+  });
   return extra.customerId ? { ...rest, customerId: extra.customerId } : rest;
 };
 const as = (token: string | undefined) => (token ? bearer(token) : {});
@@ -51,7 +68,10 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     devKid = (JSON.parse(Buffer.from(A.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
   });
   /** A token signed with `other`'s key; `exp: null` leaves the expiry out. */
-  const sign = (claims: Record<string, unknown>, o: { kid?: string; iss?: string; aud?: string; exp?: string | number | null; alg?: string } = {}) => {
+  const sign = (
+    claims: Record<string, unknown>,
+    o: { kid?: string; iss?: string; aud?: string; exp?: string | number | null; alg?: string } = {},
+  ) => {
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: o.alg ?? 'ES256', kid: o.kid ?? devKid })
       .setIssuer(o.iss ?? DEV_ISSUER)
@@ -68,19 +88,34 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     ['not a JWT', () => 'Bearer not-a-jwt', true],
     ['a JWT cut short', () => `Bearer ${A.split('.').slice(0, 2).join('.')}`, true],
     ['a signature of another token', () => `Bearer ${A.split('.').slice(0, 2).join('.')}.${B.split('.')[2]}`, true],
-    ['alg none', () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'cust-a', iss: DEV_ISSUER, aud: DEV_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 })}.`, true],
+    [
+      'alg none',
+      () =>
+        `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'cust-a', iss: DEV_ISSUER, aud: DEV_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 })}.`,
+      true,
+    ],
     [
       'HS256 (a shared secret)',
       async () => {
         const key = new TextEncoder().encode(JSON.stringify((await api.identity.devIssuer.mint('x')).split('.')[0]));
-        const t = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: devKid }).setSubject('cust-a').setIssuer(DEV_ISSUER).setAudience(DEV_AUDIENCE).setExpirationTime('1h').sign(key);
+        const t = await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256', kid: devKid })
+          .setSubject('cust-a')
+          .setIssuer(DEV_ISSUER)
+          .setAudience(DEV_AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(key);
         return `Bearer ${t}`;
       },
       true,
     ],
     ['expired', async () => `Bearer ${await api.identity.devIssuer.mint('cust-a', undefined, -120)}`, true],
     ['signed by a key the JWKS does not hold (same kid)', async () => `Bearer ${await sign({ sub: 'cust-a' })}`, true],
-    ['signed by a key the JWKS does not hold (unknown kid)', async () => `Bearer ${await sign({ sub: 'cust-a' }, { kid: 'nope' })}`, true],
+    [
+      'signed by a key the JWKS does not hold (unknown kid)',
+      async () => `Bearer ${await sign({ sub: 'cust-a' }, { kid: 'nope' })}`,
+      true,
+    ],
   ];
 
   test.each(cases)('%s', async (_name, header, invalidToken) => {
@@ -102,10 +137,18 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     const trusting = createApp({
       client: h.env.client,
       db: h.tdb.db,
-      config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+      config: {
+        temporalUiUrl: 'http://localhost:8233',
+        temporalNamespace: 'default',
+        faultInjection: true,
+        cardVaultKey: VAULT_KEY,
+      },
       logger: capturingLogger('silent').logger,
       taskQueue: api.taskQueue,
-      verifier: localVerifier({ keys: [{ ...other.jwk, kid: devKid, alg: 'ES256' }] }, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE }),
+      verifier: localVerifier(
+        { keys: [{ ...other.jwk, kid: devKid, alg: 'ES256' }] },
+        { issuer: DEV_ISSUER, audience: DEV_AUDIENCE },
+      ),
       rateLimits: TEST_RATE_LIMITS,
     });
     const before = await writtenRows(h.tdb.db);
@@ -133,10 +176,16 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     }
     expect(await writtenRows(h.tdb.db)).toEqual(before);
     // The control: the same key with the right claims is accepted.
-    expect((await request(trusting).get('/bookings').set(bearer(await sign({ sub: 'cust-a' })))).status).toBe(200);
+    expect(
+      (
+        await request(trusting)
+          .get('/bookings')
+          .set(bearer(await sign({ sub: 'cust-a' })))
+      ).status,
+    ).toBe(200);
   });
 
-  test("an identity provider whose keys cannot be had (refused, not 200): 503, not 401, so clients keep their tokens", async () => {
+  test('an identity provider whose keys cannot be had (refused, not 200): 503, not 401, so clients keep their tokens', async () => {
     const down = createServer((_req, res) => res.writeHead(500).end('oops'));
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
     const port = (down.address() as { port: number }).port;
@@ -145,7 +194,12 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
         const app = createApp({
           client: h.env.client,
           db: h.tdb.db,
-          config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+          config: {
+            temporalUiUrl: 'http://localhost:8233',
+            temporalNamespace: 'default',
+            faultInjection: true,
+            cardVaultKey: VAULT_KEY,
+          },
           logger: capturingLogger('silent').logger,
           verifier: remoteVerifier({ jwksUrl, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }),
           rateLimits: TEST_RATE_LIMITS,
@@ -188,13 +242,20 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
       expect(one.status, `${who} GET /bookings/:id ${one.text}`).toBe(status);
       expectConforms(one, 'GET', '/bookings/{id}');
       if (status === 404) expectError(one, 404, 'not_found');
-      const events = await request(api.rawApp).get(`/bookings/${aConfirmed}/events`).set(as(token)).buffer(true).timeout(10_000);
+      const events = await request(api.rawApp)
+        .get(`/bookings/${aConfirmed}/events`)
+        .set(as(token))
+        .buffer(true)
+        .timeout(10_000);
       expect(events.status, `${who} events`).toBe(status);
     }
     // A's own list holds only A's; B's none of A's; the operator's everyone's.
     const listOf = async (token: string, query: Record<string, string> = {}) => {
-      const res = await request(api.rawApp).get('/bookings').query({ limit: 100, ...query }).set(bearer(token));
-      return { res, ids: (pageOf(res).items as { bookingId: string; customerId: string }[]) };
+      const res = await request(api.rawApp)
+        .get('/bookings')
+        .query({ limit: 100, ...query })
+        .set(bearer(token));
+      return { res, ids: pageOf(res).items as { bookingId: string; customerId: string }[] };
     };
     const a = await listOf(A);
     expect(a.res.status).toBe(200);
@@ -208,7 +269,7 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
     expectError(await request(api.rawApp).get('/bookings'), 401, 'unauthorized');
   });
 
-  test('the SSE stream of a customer\'s own booking works with their token', async () => {
+  test("the SSE stream of a customer's own booking works with their token", async () => {
     const own = await readEvents(callingAs(api.rawApp, A), aConfirmed);
     expect(own.res.status).toBe(200);
     expect(own.events.at(-1)?.event).toBe('end');
@@ -220,15 +281,24 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
       [undefined, 401],
       [B, 403],
     ] as const) {
-      const res = await request(api.rawApp).post('/bookings').set(as(token)).send(body(43, { customerId: 'cust-a' }));
+      const res = await request(api.rawApp)
+        .post('/bookings')
+        .set(as(token))
+        .send(body(43, { customerId: 'cust-a' }));
       expect(res.status, res.text).toBe(status);
       expectConforms(res, 'POST', '/bookings');
     }
     expect(await writtenRows(h.tdb.db)).toEqual(before);
-    const own = await request(api.rawApp).post('/bookings').set(bearer(B)).send(body(43, { customerId: 'cust-b' }));
+    const own = await request(api.rawApp)
+      .post('/bookings')
+      .set(bearer(B))
+      .send(body(43, { customerId: 'cust-b' }));
     expect(own.status, own.text).toBe(201);
     expect(own.body).toMatchObject({ customerId: 'cust-b' });
-    const onBehalf = await request(api.rawApp).post('/bookings').set(bearer(OP)).send(body(43, { customerId: 'cust-b' }));
+    const onBehalf = await request(api.rawApp)
+      .post('/bookings')
+      .set(bearer(OP))
+      .send(body(43, { customerId: 'cust-b' }));
     expect(onBehalf.status, onBehalf.text).toBe(201);
     expect(onBehalf.body).toMatchObject({ customerId: 'cust-b' });
   });
@@ -245,8 +315,13 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
     const byB = await request(api.rawApp).post(`/bookings/${id}/cancel`).set(bearer(B)).send({});
     expectError(byB, 404, 'not_found');
     expectConforms(byB, 'POST', '/bookings/{id}/cancel');
-    expect((await request(api.rawApp).get(`/bookings/${id}`).set(bearer(A))).body).toMatchObject({ cancelRequested: false });
-    const byA = await request(api.rawApp).post(`/bookings/${id}/cancel`).set(bearer(A)).send({ reason: 'plans changed' });
+    expect((await request(api.rawApp).get(`/bookings/${id}`).set(bearer(A))).body).toMatchObject({
+      cancelRequested: false,
+    });
+    const byA = await request(api.rawApp)
+      .post(`/bookings/${id}/cancel`)
+      .set(bearer(A))
+      .send({ reason: 'plans changed' });
     expect(byA.status, byA.text).toBe(202);
     expect(byA.body).toMatchObject({ cancelRequested: true, cancelledBy: 'cust-a' });
     const done = await waitForBooking(api.app, id);
@@ -254,7 +329,12 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
     // The read model keeps it.
     const row = await h.tdb.db.booking.findUnique({ where: { id } });
     expect(row?.state).toMatchObject({ cancelledBy: 'cust-a' });
-    for (const token of [A, OP]) expectError(await request(api.rawApp).post(`/bookings/${aConfirmed}/cancel`).set(bearer(token)).send({}), 409, 'conflict');
+    for (const token of [A, OP])
+      expectError(
+        await request(api.rawApp).post(`/bookings/${aConfirmed}/cancel`).set(bearer(token)).send({}),
+        409,
+        'conflict',
+      );
   });
 
   test('retry and resolve: anonymous 401, customers 403 (even the owner), the operator 202, recorded as the operator', async () => {
@@ -262,7 +342,10 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
       const url = `/bookings/${aStuck}/compensation/${path}`;
       expectError(await request(api.rawApp).post(url).send({ note: 'n' }), 401, 'unauthorized');
       for (const token of [A, B]) {
-        const res = await request(api.rawApp).post(url).set(bearer(token)).send(path === 'resolve' ? { note: 'n' } : {});
+        const res = await request(api.rawApp)
+          .post(url)
+          .set(bearer(token))
+          .send(path === 'resolve' ? { note: 'n' } : {});
         expectError(res, 403, 'forbidden');
         expectConforms(res, 'POST', `/bookings/{id}/compensation/${path}`);
       }
@@ -275,17 +358,32 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
     expect(retried.status, retried.text).toBe(202);
     expect(retried.body).toMatchObject({ retriedBy: ['op-17'] });
     await waitForBooking(api.app, aStuck, (v) => v.status === 'COMPENSATION_FAILED' && v.compensations.length === 4);
-    expectError(await request(api.rawApp).post(`/bookings/${aStuck}/compensation/resolve`).set(bearer(OP)).send({}), 400, 'validation_failed');
-    const resolved = await request(api.rawApp).post(`/bookings/${aStuck}/compensation/resolve`).set(bearer(OP)).send({ note: 'refunded by hand' });
+    expectError(
+      await request(api.rawApp).post(`/bookings/${aStuck}/compensation/resolve`).set(bearer(OP)).send({}),
+      400,
+      'validation_failed',
+    );
+    const resolved = await request(api.rawApp)
+      .post(`/bookings/${aStuck}/compensation/resolve`)
+      .set(bearer(OP))
+      .send({ note: 'refunded by hand' });
     expect(resolved.status, resolved.text).toBe(202);
     const done = await waitForBooking(api.app, aStuck);
-    expect(done).toMatchObject({ status: 'FAILED', resolution: { note: 'refunded by hand', by: 'op-17' }, retriedBy: ['op-17'] });
+    expect(done).toMatchObject({
+      status: 'FAILED',
+      resolution: { note: 'refunded by hand', by: 'op-17' },
+      retriedBy: ['op-17'],
+    });
     // The Web UI's details say who did it.
-    const meta = await h.env.client.workflow.getHandle(workflowIdFor(aStuck)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    const meta = await h.env.client.workflow
+      .getHandle(workflowIdFor(aStuck))
+      .query<{ currentDetails: string }>('__temporal_workflow_metadata');
     expect(meta.currentDetails).toContain('Resolved by op-17: refunded by hand');
     expect(meta.currentDetails).toContain('Compensations retried by op-17');
     // And the customer sees it in their own booking.
-    expect((await request(api.rawApp).get(`/bookings/${aStuck}`).set(bearer(A))).body).toMatchObject({ resolution: { by: 'op-17' } });
+    expect((await request(api.rawApp).get(`/bookings/${aStuck}`).set(bearer(A))).body).toMatchObject({
+      resolution: { by: 'op-17' },
+    });
   });
 
   test('public routes answer without a token', async () => {
@@ -296,7 +394,7 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
   });
 });
 
-describe('an identity provider of the test\'s own: a JWKS over HTTP, RS256 keys, a rotation', () => {
+describe("an identity provider of the test's own: a JWKS over HTTP, RS256 keys, a rotation", () => {
   const issuer = 'https://idp.test.invalid/';
   const audience = 'trip-api';
   let server: Server;
@@ -336,7 +434,12 @@ describe('an identity provider of the test\'s own: a JWKS over HTTP, RS256 keys,
     app = createApp({
       client: h.env.client,
       db: h.tdb.db,
-      config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+      config: {
+        temporalUiUrl: 'http://localhost:8233',
+        temporalNamespace: 'default',
+        faultInjection: true,
+        cardVaultKey: VAULT_KEY,
+      },
       logger: capturingLogger('silent').logger,
       taskQueue: api.taskQueue,
       verifier: remoteVerifier({ jwksUrl, issuer, audience }, { cooldownMs: 200 }),
@@ -347,7 +450,7 @@ describe('an identity provider of the test\'s own: a JWKS over HTTP, RS256 keys,
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  test('its tokens are accepted, its keys fetched once and cached; the dev issuer\'s are not', async () => {
+  test("its tokens are accepted, its keys fetched once and cached; the dev issuer's are not", async () => {
     const t = await token('k1', 'idp-customer');
     for (let i = 0; i < 3; i++) expect((await request(app).get('/bookings').set(bearer(t))).status).toBe(200);
     expect(fetches).toBe(1);
@@ -357,34 +460,78 @@ describe('an identity provider of the test\'s own: a JWKS over HTTP, RS256 keys,
     expect(created.status, created.text).toBe(201);
     const id = (created.body as BookingView).bookingId;
     expect((await request(app).get(`/bookings/${id}`).set(bearer(op))).status).toBe(200);
-    expectError(await request(app).post(`/bookings/${id}/compensation/retry`).set(bearer(t)).send({}), 403, 'forbidden');
+    expectError(
+      await request(app).post(`/bookings/${id}/compensation/retry`).set(bearer(t)).send({}),
+      403,
+      'forbidden',
+    );
   });
 
   test('rotation: a token with a new kid is accepted once the JWKS publishes it; a removed key is refused', async () => {
-    expectError(await request(app).get('/bookings').set(bearer(await (async () => {
-      const pair = await generateKeyPair('RS256');
-      return new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k2' }).setIssuer(issuer).setAudience(audience).setSubject('x').setExpirationTime('5m').sign(pair.privateKey);
-    })())), 401, 'invalid_token');
+    expectError(
+      await request(app)
+        .get('/bookings')
+        .set(
+          bearer(
+            await (async () => {
+              const pair = await generateKeyPair('RS256');
+              return new SignJWT({})
+                .setProtectedHeader({ alg: 'RS256', kid: 'k2' })
+                .setIssuer(issuer)
+                .setAudience(audience)
+                .setSubject('x')
+                .setExpirationTime('5m')
+                .sign(pair.privateKey);
+            })(),
+          ),
+        ),
+      401,
+      'invalid_token',
+    );
     await addKey('k2');
     const t2 = await token('k2', 'idp-customer');
     // The unknown kid makes the verifier fetch the JWKS again (after its cooldown).
-    await poll(() => request(app).get('/bookings').set(bearer(t2)).then((r) => r.status), (s) => s === 200, { timeoutMs: 5_000, what: 'the new kid accepted' });
+    await poll(
+      () =>
+        request(app)
+          .get('/bookings')
+          .set(bearer(t2))
+          .then((r) => r.status),
+      (s) => s === 200,
+      { timeoutMs: 5_000, what: 'the new kid accepted' },
+    );
     expect(fetches).toBeGreaterThanOrEqual(2);
     // The old key retired: once the cache is refreshed (another unknown kid triggers it), k1 is refused.
     const t1 = await token('k1', 'idp-customer');
     jwks.keys = jwks.keys.filter((k) => k.kid !== 'k1');
     await addKey('k3');
     const t3 = await token('k3', 'idp-customer');
-    await poll(() => request(app).get('/bookings').set(bearer(t3)).then((r) => r.status), (s) => s === 200, { timeoutMs: 5_000, what: 'k3 accepted' });
+    await poll(
+      () =>
+        request(app)
+          .get('/bookings')
+          .set(bearer(t3))
+          .then((r) => r.status),
+      (s) => s === 200,
+      { timeoutMs: 5_000, what: 'k3 accepted' },
+    );
     expectError(await request(app).get('/bookings').set(bearer(t1)), 401, 'invalid_token');
   });
 });
 
 describe('the dev issuer exists only without a real issuer, and never in production', () => {
   test('identityFor: AUTH_* configured → the remote JWKS, no /dev/token; production without them → refused', async () => {
-    const real = await identityFor({ nodeEnv: 'development', auth: { jwksUrl: 'http://127.0.0.1:9/jwks.json', issuer: 'https://i.example/', audience: 'a' } }, '/nonexistent/key.json');
+    const real = await identityFor(
+      {
+        nodeEnv: 'development',
+        auth: { jwksUrl: 'http://127.0.0.1:9/jwks.json', issuer: 'https://i.example/', audience: 'a' },
+      },
+      '/nonexistent/key.json',
+    );
     expect(real.devIssuer).toBeUndefined();
-    await expect(identityFor({ nodeEnv: 'production', auth: undefined }, '/nonexistent/key.json')).rejects.toThrow(/AUTH_JWKS_URL/);
+    await expect(identityFor({ nodeEnv: 'production', auth: undefined }, '/nonexistent/key.json')).rejects.toThrow(
+      /AUTH_JWKS_URL/,
+    );
     // An app without a dev issuer has no /dev/token.
     expect((await request(api.rawApp).post('/dev/token').send({ sub: 'x' })).status).toBe(404);
   });
@@ -399,7 +546,12 @@ describe('the dev issuer exists only without a real issuer, and never in product
       const app = createApp({
         client: h.env.client,
         db: h.tdb.db,
-        config: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+        config: {
+          temporalUiUrl: 'http://localhost:8233',
+          temporalNamespace: 'default',
+          faultInjection: true,
+          cardVaultKey: VAULT_KEY,
+        },
         logger: capturingLogger('silent').logger,
         verifier: first.verifier,
         devIssuer: first.devIssuer!,
@@ -413,7 +565,11 @@ describe('the dev issuer exists only without a real issuer, and never in product
       expectError(await request(app).post('/dev/token').send({ sub: 'has space' }), 400, 'validation_failed');
       // "Restarted": a new issuer from the same key file accepts the token handed out before.
       const second = await identityFor({ nodeEnv: 'development', auth: undefined }, join(dir, 'key.json'));
-      expect(await second.verifier.verify(token)).toEqual({ subject: 'page-user', operator: true, expiresAt: expect.any(Number) as number });
+      expect(await second.verifier.verify(token)).toEqual({
+        subject: 'page-user',
+        operator: true,
+        expiresAt: expect.any(Number) as number,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,19 @@ import { parseFault } from '../../src/booking/faults.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { step } from '../helpers/steps.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, doc, expectConforms, expectError, expectSchema, expectValidation, pageOf, postBooking, readEvents, schemaAccepts, waitForBooking } from './support.ts';
+import {
+  bookingBody,
+  doc,
+  expectConforms,
+  expectError,
+  expectSchema,
+  expectValidation,
+  pageOf,
+  postBooking,
+  readEvents,
+  schemaAccepts,
+  waitForBooking,
+} from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -26,7 +38,10 @@ afterAll(async () => {
 type Operation = {
   parameters?: { name: string; in: string; required?: boolean; schema?: object }[];
   requestBody?: { content: Record<string, { schema?: object }> };
-  responses: Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string }; itemSchema?: object }> }>;
+  responses: Record<
+    string,
+    { description?: string; content?: Record<string, { schema?: { $ref?: string }; itemSchema?: object }> }
+  >;
 };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -76,14 +91,20 @@ describe('the document', () => {
         for (const [type, { schema: whole, itemSchema }] of media) {
           // An event stream is described event by event (OpenAPI 3.2's itemSchema).
           const schema = type === 'text/event-stream' ? (itemSchema as { $ref?: string } | undefined) : whole;
-          if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0)) missing.push(`${method} ${path} ${status} ${type}: no schema`);
+          if (!schema || (typeof schema === 'object' && Object.keys(schema).length === 0))
+            missing.push(`${method} ${path} ${status} ${type}: no schema`);
           if (schema?.$ref) refs.push(schema.$ref);
         }
         // Errors are the one Error shape (a degraded /healthz answers with its Health report).
-        if (Number(status) >= 400 && path !== '/healthz') expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        if (Number(status) >= 400 && path !== '/healthz')
+          expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({
+            $ref: '#/components/schemas/Error',
+          });
       }
     }
-    expect(doc.paths['/healthz']!.get!.responses['503']!.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Health' });
+    expect(doc.paths['/healthz']!.get!.responses['503']!.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/Health',
+    });
     expect(missing).toEqual([]);
     const all = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of [...refs, ...all.map((r) => r.slice(8, -1))]) {
@@ -92,7 +113,10 @@ describe('the document', () => {
     }
     // Every operation on a booking documents its ID parameter, and its 404.
     for (const [path, method, op] of ops.filter(([p]) => p.includes('{id}'))) {
-      expect(op.parameters?.find((p) => p.name === 'id'), `${method} ${path}`).toMatchObject({ in: 'path', required: true });
+      expect(
+        op.parameters?.find((p) => p.name === 'id'),
+        `${method} ${path}`,
+      ).toMatchObject({ in: 'path', required: true });
       expect(op.responses['404'], `${method} ${path}`).toBeDefined();
       expect(op.responses['400'], `${method} ${path}`).toBeDefined();
     }
@@ -126,10 +150,15 @@ describe('the document', () => {
 
 describe("links from POST /bookings' answer to the operations that take its ID", () => {
   type Link = { operationId: string; parameters: Record<string, string> };
-  const byOperationId = () => new Map(operations(doc).map(([path, method, op]) => [(op as { operationId?: string }).operationId, { path, method }]));
+  const byOperationId = () =>
+    new Map(
+      operations(doc).map(([path, method, op]) => [(op as { operationId?: string }).operationId, { path, method }]),
+    );
   const linksOf = (status: string) =>
     (doc.paths['/bookings']!.post!.responses[status] as unknown as { links?: Record<string, Link> }).links ?? {};
-  const takesAnId = operations(doc).filter(([path]) => path.includes('{id}')).map(([path, method]) => `${method} ${path}`);
+  const takesAnId = operations(doc)
+    .filter(([path]) => path.includes('{id}'))
+    .map(([path, method]) => `${method} ${path}`);
 
   test('201 and 200 each link to every operation on /bookings/{id}, by an operationId the document declares, with id from the body', () => {
     const ids = operations(doc).map(([, , op]) => (op as { operationId?: string }).operationId);
@@ -149,7 +178,7 @@ describe("links from POST /bookings' answer to the operations that take its ID",
     expect((doc.components.schemas.Booking as { required: string[] }).required).toContain('bookingId');
   });
 
-  test('followed on a real answer, every link reaches its operation\'s logic (no 404)', async () => {
+  test("followed on a real answer, every link reaches its operation's logic (no 404)", async () => {
     const created = await postBooking(api.app, bookingBody({ customerId: 'doc-links' }));
     const answer = created.body as Record<string, unknown>;
     await waitForBooking(api.app, answer.bookingId as string);
@@ -167,7 +196,10 @@ describe("links from POST /bookings' answer to the operations that take its ID",
       const id = answer[link.parameters.id!.split('#/')[1]!] as string;
       const { path, method } = targets.get(link.operationId)!;
       const url = path.replace('{id}', id);
-      const res = method === 'get' ? await request(api.app).get(url).timeout(10_000) : await request(api.app).post(url).send(bodies[link.operationId]);
+      const res =
+        method === 'get'
+          ? await request(api.app).get(url).timeout(10_000)
+          : await request(api.app).post(url).send(bodies[link.operationId]);
       // A CONFIRMED booking: read, streamed to its end, and every action refused as the state says.
       expect(res.status, `${link.operationId} ${url}: ${JSON.stringify(res.body)}`).toBe(method === 'get' ? 200 : 409);
       expectConforms(res, method.toUpperCase(), path);
@@ -184,13 +216,20 @@ describe('real responses validate against the document', () => {
     const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'doc-key').send(body);
     expect(repeat.status).toBe(200);
     expectConforms(repeat, 'POST', '/bookings');
-    const reused = await request(api.app).post('/bookings').set('Idempotency-Key', 'doc-key').send({ ...body, customerId: 'doc2' });
+    const reused = await request(api.app)
+      .post('/bookings')
+      .set('Idempotency-Key', 'doc-key')
+      .send({ ...body, customerId: 'doc2' });
     expectError(reused, 422, 'idempotency_key_reused');
     expectConforms(reused, 'POST', '/bookings');
-    const invalid = await request(api.app).post('/bookings').send({ ...body, flight: { ...body.flight, seats: 0 } });
+    const invalid = await request(api.app)
+      .post('/bookings')
+      .send({ ...body, flight: { ...body.flight, seats: 0 } });
     expectError(invalid, 400, 'validation_failed');
     expectConforms(invalid, 'POST', '/bookings');
-    const tooBig = await request(api.app).post('/bookings').send({ ...body, customerId: 'x'.repeat(20_000) });
+    const tooBig = await request(api.app)
+      .post('/bookings')
+      .send({ ...body, customerId: 'x'.repeat(20_000) });
     expectError(tooBig, 413, 'payload_too_large');
     expectConforms(tooBig, 'POST', '/bookings');
 
@@ -204,9 +243,11 @@ describe('real responses validate against the document', () => {
     const events = await request(api.app).get(`/bookings/${id}/events`);
     expectConforms(events, 'GET', '/bookings/{id}/events');
     // Each event is one of the itemSchema's variants, and a booking event's data is a Booking.
-    const variants = (doc.paths['/bookings/{id}/events']!.get!.responses['200']!.content!['text/event-stream'] as unknown as {
-      itemSchema: { oneOf: { properties: { event: { const: string } }; required: string[] }[] };
-    }).itemSchema.oneOf;
+    const variants = (
+      doc.paths['/bookings/{id}/events']!.get!.responses['200']!.content!['text/event-stream'] as unknown as {
+        itemSchema: { oneOf: { properties: { event: { const: string } }; required: string[] }[] };
+      }
+    ).itemSchema.oneOf;
     const stream = (await readEvents(api.app, id)).events;
     expect(stream.map((e) => e.event)).toEqual(['booking', 'end']);
     for (const event of stream) {
@@ -216,14 +257,21 @@ describe('real responses validate against the document', () => {
       if (event.event === 'booking') expectSchema('Booking', JSON.parse(event.data));
       else expect(JSON.parse(event.data)).toEqual({ status: 'CONFIRMED' });
     }
-    expectConforms(await request(api.app).get('/bookings/00000000-0000-4000-8000-000000000000'), 'GET', '/bookings/{id}');
+    expectConforms(
+      await request(api.app).get('/bookings/00000000-0000-4000-8000-000000000000'),
+      'GET',
+      '/bookings/{id}',
+    );
 
     const conflict = await request(api.app).post(`/bookings/${id}/cancel`).send({});
     expectError(conflict, 409, 'conflict');
     expectConforms(conflict, 'POST', '/bookings/{id}/cancel');
 
     // A booking to cancel: the payment keeps failing for a while, so it is still running.
-    const slow = await postBooking(api.app, bookingBody({ customerId: 'doc', card: CARDS.good, faults: { chargePayment: 'transient:3' } }));
+    const slow = await postBooking(
+      api.app,
+      bookingBody({ customerId: 'doc', card: CARDS.good, faults: { chargePayment: 'transient:3' } }),
+    );
     const slowId = (slow.body as BookingView).bookingId;
     await waitForBooking(api.app, slowId, (v) => step(v, 'payment').live !== undefined);
     const withLive = await request(api.app).get(`/bookings/${slowId}`);
@@ -262,12 +310,22 @@ describe('real responses validate against the document', () => {
 // The body parser answers 413 and 415 on every route that takes a body; each documents them.
 test('a body too large or in an unsupported encoding on an action is an error the document describes', async () => {
   const id = '00000000-0000-4000-8000-000000000000';
-  for (const template of ['/bookings/{id}/cancel', '/bookings/{id}/compensation/resolve', '/bookings/{id}/compensation/retry']) {
+  for (const template of [
+    '/bookings/{id}/cancel',
+    '/bookings/{id}/compensation/resolve',
+    '/bookings/{id}/compensation/retry',
+  ]) {
     const url = template.replace('{id}', id);
-    const big = await request(api.app).post(url).send({ reason: 'x'.repeat(20_000) });
+    const big = await request(api.app)
+      .post(url)
+      .send({ reason: 'x'.repeat(20_000) });
     expectError(big, 413, 'payload_too_large');
     expectConforms(big, 'POST', template);
-    const encoded = await request(api.app).post(url).set('Content-Type', 'application/json').set('Content-Encoding', 'x-squeeze').send('{}');
+    const encoded = await request(api.app)
+      .post(url)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'x-squeeze')
+      .send('{}');
     expectError(encoded, 415, 'unsupported_encoding');
     expectConforms(encoded, 'POST', template);
   }
@@ -296,8 +354,9 @@ describe('GET /docs', () => {
 });
 
 describe('the document says exactly what the API accepts', () => {
-  const op = (path: string, method: string) => (doc.paths[path]![method] as unknown as Operation);
-  const param = (path: string, name: string) => op(path, 'get').parameters!.find((p) => p.name === name)!.schema as Record<string, unknown>;
+  const op = (path: string, method: string) => doc.paths[path]![method] as unknown as Operation;
+  const param = (path: string, name: string) =>
+    op(path, 'get').parameters!.find((p) => p.name === name)!.schema as Record<string, unknown>;
 
   test('an undeclared method on a documented path: 405, an Allow header from the document, the error shape', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
@@ -356,7 +415,9 @@ describe('the document says exactly what the API accepts', () => {
     expectConforms(none, 'GET', '/bookings');
     // After every booking: the newest first.
     const all = await request(api.app).get('/bookings').query({ cursor: '9999999999999.zzz', limit: 100 });
-    expect(pageOf(all).items.length).toBe(pageOf(await request(api.app).get('/bookings').query({ limit: 100 })).items.length);
+    expect(pageOf(all).items.length).toBe(
+      pageOf(await request(api.app).get('/bookings').query({ limit: 100 })).items.length,
+    );
     for (const cursor of ['garbage', `${next}x!`, '123.abc', 'WyIyMDI3LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCJhIl0']) {
       const bad = await request(api.app).get('/bookings').query({ cursor });
       expectValidation(bad, { 'query.cursor': undefined });
@@ -373,7 +434,9 @@ describe('the document says exactly what the API accepts', () => {
   });
 
   test('travel dates: the pattern matches exactly the days the API accepts, and moves with the day', () => {
-    const schemas = openApiDocument().components as { schemas: Record<string, { properties: Record<string, { properties: Record<string, { pattern: string }> }> }> };
+    const schemas = openApiDocument().components as {
+      schemas: Record<string, { properties: Record<string, { properties: Record<string, { pattern: string }> }> }>;
+    };
     const request = schemas.schemas.BookingRequest!;
     const pattern = new RegExp(request.properties.flight!.properties.date!.pattern);
     expect(request.properties.hotel!.properties.checkIn!.pattern).toBe(pattern.source);
@@ -392,21 +455,55 @@ describe('the document says exactly what the API accepts', () => {
   });
 
   test('fault modes: the pattern is parseFault, spelled as a regex', () => {
-    const modes = ['fail', 'timeout', 'FAIL', 'transient', 'transient:0', 'transient:1', 'transient:99', 'transient:100', 'timeout:0', 'timeout:7', 'timeout:x', 'outage:', 'outage:0s'];
+    const modes = [
+      'fail',
+      'timeout',
+      'FAIL',
+      'transient',
+      'transient:0',
+      'transient:1',
+      'transient:99',
+      'transient:100',
+      'timeout:0',
+      'timeout:7',
+      'timeout:x',
+      'outage:',
+      'outage:0s',
+    ];
     for (const unit of ['ms', 's', 'm', 'h', 'd']) {
-      for (const n of [1, 9, 10, 29, 30, 31, 99, 100, 719, 720, 721, 999, 9999, 10000, 43199, 43200, 43201, 99999, 100000]) modes.push(`outage:${n}${unit}`);
+      for (const n of [
+        1, 9, 10, 29, 30, 31, 99, 100, 719, 720, 721, 999, 9999, 10000, 43199, 43200, 43201, 99999, 100000,
+      ])
+        modes.push(`outage:${n}${unit}`);
       modes.push(`outage:0${unit}`, `outage:01${unit}`);
     }
     for (const mode of modes) expect(FAULT_MODE_PATTERN.test(mode), mode).toBe(parseFault(mode) !== undefined);
   });
 
   test('card numbers are format: luhn; expYear is YY or YYYY as anyOf; without fault injection there is no faults field', () => {
-    const card = (doc.components.schemas.BookingRequest as { properties: { payment: { properties: { card: { properties: Record<string, object> } } } } }).properties.payment.properties.card.properties;
+    const card = (
+      doc.components.schemas.BookingRequest as {
+        properties: { payment: { properties: { card: { properties: Record<string, object> } } } };
+      }
+    ).properties.payment.properties.card.properties;
     expect(card.number).toMatchObject({ type: 'string', pattern: '^[0-9]{12,19}$', format: 'luhn' });
-    expect(card.expYear).toMatchObject({ anyOf: [{ minimum: 0, maximum: 99 }, { minimum: 2000, maximum: 2099 }] });
+    expect(card.expYear).toMatchObject({
+      anyOf: [
+        { minimum: 0, maximum: 99 },
+        { minimum: 2000, maximum: 2099 },
+      ],
+    });
     expect(schemaAccepts('BookingRequest', bookingBody({ card: { number: '4242424242424241' } }))).toBe(false);
-    const off = openApiDocument({ faultInjection: false }).components as { schemas: { BookingRequest: { properties: object } } };
-    expect(Object.keys(off.schemas.BookingRequest.properties)).toEqual(['customerId', 'flight', 'hotel', 'payment', 'hold']);
+    const off = openApiDocument({ faultInjection: false }).components as {
+      schemas: { BookingRequest: { properties: object } };
+    };
+    expect(Object.keys(off.schemas.BookingRequest.properties)).toEqual([
+      'customerId',
+      'flight',
+      'hotel',
+      'payment',
+      'hold',
+    ]);
     expect(Object.keys(doc.components.schemas.BookingRequest!.properties as object)).toContain('faults');
   });
 });

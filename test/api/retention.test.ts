@@ -42,10 +42,14 @@ async function waitForBooking(id: string): Promise<BookingView> {
 
 describe('Idempotency-Keys outlive retention', () => {
   const trip = (day: number) => {
-    const { customerId: _c, ...rest } = bookingBody({ flight: { flightNumber: 'TB300', date: daysFromNow(day) }, hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 } });
+    const { customerId: _c, ...rest } = bookingBody({
+      flight: { flightNumber: 'TB300', date: daysFromNow(day) },
+      hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), nights: 1 },
+    });
     return rest;
   };
-  const post = (token: string, key: string, body: object) => request(app()).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
+  const post = (token: string, key: string, body: object) =>
+    request(app()).post('/bookings').set(bearer(token)).set('Idempotency-Key', key).send(body);
   const customer = (sub: string) => stack.devIssuer!.mint(sub);
 
   test('the workflow deleted as retention does: the same customer gets the first answer, never a new saga; another customer a booking of their own', async () => {
@@ -57,14 +61,29 @@ describe('Idempotency-Keys outlive retention', () => {
     const handle = stack.client.workflow.getHandle(workflowIdFor(id));
     await waitForBooking(id);
     const { runId } = await handle.describe();
-    await stack.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: workflowIdFor(id), runId } });
-    await poll(() => handle.describe().then((d) => `there: ${d.status.name}`, (e: unknown) => (e instanceof WorkflowNotFoundError ? 'gone' : `error: ${String(e)}`)), (s) => s === 'gone', { what: 'the workflow deleted', timeoutMs: 90_000, intervalMs: 1_000 });
+    await stack.client.workflowService.deleteWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: workflowIdFor(id), runId },
+    });
+    await poll(
+      () =>
+        handle.describe().then(
+          (d) => `there: ${d.status.name}`,
+          (e: unknown) => (e instanceof WorkflowNotFoundError ? 'gone' : `error: ${String(e)}`),
+        ),
+      (s) => s === 'gone',
+      { what: 'the workflow deleted', timeoutMs: 90_000, intervalMs: 1_000 },
+    );
 
     const again = await post(A, 'retained-key', body);
     expect(again.status, again.text).toBe(200);
     expectConforms(again, 'POST', '/bookings');
     expect(again.body).toMatchObject({ bookingId: id, status: 'CONFIRMED', source: 'read-model', customerId: 'ret-a' });
-    expectError(await post(A, 'retained-key', { ...body, flight: { ...body.flight, seats: 2 } }), 422, 'idempotency_key_reused');
+    expectError(
+      await post(A, 'retained-key', { ...body, flight: { ...body.flight, seats: 2 } }),
+      422,
+      'idempotency_key_reused',
+    );
     await delay(300);
     await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError); // nothing started again
     expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
@@ -78,11 +97,16 @@ describe('Idempotency-Keys outlive retention', () => {
     const [mine, theirs] = await Promise.all([serviceRows(stack.db, id), serviceRows(stack.db, otherId)]);
     expect(theirs.flight!.id).not.toBe(mine.flight!.id);
     expect(theirs.hotel!.id).not.toBe(mine.hotel!.id);
-    expect(await stack.db.idempotencyKey.findMany({ where: { key: 'retained-key' }, select: { subject: true, bookingId: true }, orderBy: { subject: 'asc' } })).toEqual([
+    expect(
+      await stack.db.idempotencyKey.findMany({
+        where: { key: 'retained-key' },
+        select: { subject: true, bookingId: true },
+        orderBy: { subject: 'asc' },
+      }),
+    ).toEqual([
       { subject: 'ret-a', bookingId: id },
       { subject: 'ret-b', bookingId: otherId },
     ]);
     expect(await invariantViolations(stack.db)).toEqual([]);
   });
-
 });

@@ -43,14 +43,23 @@ test("a v4 saga whose seat selection retries: GET shows the attempts on its flig
         ...createActivities({ db: h.tdb.db, faultInjection: false }),
         selectSeats: () => {
           seatAttempts++;
-          return Promise.reject(ApplicationFailure.create({ type: 'SeatMapUnavailable', message: `the seat map does not answer (attempt ${seatAttempts})` }));
+          return Promise.reject(
+            ApplicationFailure.create({
+              type: 'SeatMapUnavailable',
+              message: `the seat map does not answer (attempt ${seatAttempts})`,
+            }),
+          );
         },
       },
     },
   });
   const running = v4Worker.run();
   const input = await bookingInput(h.tdb.db, { customerId: 'cust-v4-drain' });
-  const handle = await h.env.client.workflow.start('bookTrip', { taskQueue, workflowId: workflowIdFor(input.bookingId), args: [input] });
+  const handle = await h.env.client.workflow.start('bookTrip', {
+    taskQueue,
+    workflowId: workflowIdFor(input.bookingId),
+    args: [input],
+  });
   try {
     const view = await poll(
       () => getBooking(api.app, input.bookingId),
@@ -62,7 +71,9 @@ test("a v4 saga whose seat selection retries: GET shows the attempts on its flig
     expect(flight.live!.lastFailure).toMatch(/the seat map does not answer \(attempt \d\)/);
     expect(view).toMatchObject({ source: 'workflow', currentStep: 'flight' });
     // The reservation itself is done: only the seat selection retries.
-    expect(await h.tdb.db.flightReservation.count({ where: { bookingId: input.bookingId, status: 'RESERVED' } })).toBe(1);
+    expect(await h.tdb.db.flightReservation.count({ where: { bookingId: input.bookingId, status: 'RESERVED' } })).toBe(
+      1,
+    );
   } finally {
     await handle.terminate('test over');
     v4Worker.shutdown();

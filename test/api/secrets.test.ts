@@ -38,7 +38,8 @@ function expectNoCardData(text: string, where: string) {
 function allText(value: unknown, out: string[] = [], seen = new Set<unknown>()): string[] {
   if (value === null || value === undefined) return out;
   if (typeof value === 'string') out.push(value);
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') out.push(String(value));
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    out.push(String(value));
   else if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
   else if (typeof value === 'object' && !seen.has(value)) {
     seen.add(value);
@@ -65,10 +66,21 @@ beforeAll(async () => {
     .send(bookingBody({ customerId: 'secret-x', card: { number: CARDS.good.number, cvc: CVC, expMonth: 13 } }));
   expect(rejected.status).toBe(400);
   expectNoCardData(rejected.text, 'a 400');
-  const repeat = await postBooking(api.app, bookingBody({ customerId: 'secret-2', card: { ...CARDS.good, cvc: CVC } }), 'secret-key');
-  bookings.push({ id: (repeat.body as BookingView).bookingId, requestId: repeat.headers['x-request-id'] as string, number: CARDS.good.number });
+  const repeat = await postBooking(
+    api.app,
+    bookingBody({ customerId: 'secret-2', card: { ...CARDS.good, cvc: CVC } }),
+    'secret-key',
+  );
+  bookings.push({
+    id: (repeat.body as BookingView).bookingId,
+    requestId: repeat.headers['x-request-id'] as string,
+    number: CARDS.good.number,
+  });
   // Another card with the same key: 422, and it says nothing of either card.
-  const again = await request(api.app).post('/bookings').set('Idempotency-Key', 'secret-key').send(bookingBody({ customerId: 'secret-2', card: { ...CARDS.declined, cvc: CVC } }));
+  const again = await request(api.app)
+    .post('/bookings')
+    .set('Idempotency-Key', 'secret-key')
+    .send(bookingBody({ customerId: 'secret-2', card: { ...CARDS.declined, cvc: CVC } }));
   expect(again.status).toBe(422);
   expectNoCardData(again.text, 'a 422');
 
@@ -89,18 +101,31 @@ test('no table of the database holds a card number or a CVC; the vault keeps a t
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
   );
   expect(tables.map((t) => t.table_name)).toEqual(
-    expect.arrayContaining(['bookings', 'flight_reservations', 'flights', 'hotel_reservations', 'hotels', 'payment_methods', 'payments']),
+    expect.arrayContaining([
+      'bookings',
+      'flight_reservations',
+      'flights',
+      'hotel_reservations',
+      'hotels',
+      'payment_methods',
+      'payments',
+    ]),
   );
   let all = '';
   for (const { table_name } of tables) {
-    const rows = await h.tdb.db.$queryRawUnsafe<{ row: string }[]>(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`);
+    const rows = await h.tdb.db.$queryRawUnsafe<{ row: string }[]>(
+      `SELECT row_to_json(t)::text AS row FROM "${table_name}" t`,
+    );
     const text = rows.map((r) => r.row).join('\n');
     expectNoCardData(text, `table ${table_name}`);
     all += text;
   }
   // The dump is real: it holds the bookings and what the vault keeps.
   for (const b of bookings) expect(all).toContain(b.id);
-  const methods = await h.tdb.db.paymentMethod.findMany({ where: { customerId: { startsWith: 'secret-' } }, orderBy: { customerId: 'asc' } });
+  const methods = await h.tdb.db.paymentMethod.findMany({
+    where: { customerId: { startsWith: 'secret-' } },
+    orderBy: { customerId: 'asc' },
+  });
   expect(methods.map((m) => [m.customerId, m.brand, m.last4])).toEqual([
     ['secret-0', 'visa', '4242'],
     ['secret-1', 'visa', '0002'],
@@ -138,7 +163,11 @@ test('every log line of a request carries the request ID; those about a booking 
     .map((l) => JSON.parse(l) as { msg: string; req?: { id?: string; url?: string }; bookingId?: string });
   const requestLines = lines.filter((l) => l.req);
   expect(requestLines.length).toBeGreaterThan(10);
-  expect(lines.filter((l) => l.msg === 'request completed').every((l) => typeof l.req?.id === 'string' && l.req.id.length > 0)).toBe(true);
+  expect(
+    lines
+      .filter((l) => l.msg === 'request completed')
+      .every((l) => typeof l.req?.id === 'string' && l.req.id.length > 0),
+  ).toBe(true);
   for (const b of bookings.slice(0, 2)) {
     // The client's X-Request-Id is the request ID of the log lines of its POST.
     const own = lines.filter((l) => l.req?.id === b.requestId);
@@ -171,7 +200,8 @@ describe('a CVC leaves no trace in anything stored', () => {
     const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
     const start = history.events![0]!;
     const attributes = start.workflowExecutionStartedEventAttributes!;
-    const text = (p: { data?: Uint8Array | null } | null | undefined) => (p?.data ? Buffer.from(p.data).toString('utf8') : null);
+    const text = (p: { data?: Uint8Array | null } | null | undefined) =>
+      p?.data ? Buffer.from(p.data).toString('utf8') : null;
     return JSON.stringify({
       input: (attributes.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)),
       memo: description.memo,
@@ -198,7 +228,10 @@ describe('a CVC leaves no trace in anything stored', () => {
     expect(await started(b)).toBe(await started(a));
     expect(await started(a)).toContain(methods[0]!.token);
     // The read model and the payments service: the same token, charged the same amount.
-    const payments = await h.tdb.db.payment.findMany({ where: { bookingId: { in: [a, b] } }, orderBy: { createdAt: 'asc' } });
+    const payments = await h.tdb.db.payment.findMany({
+      where: { bookingId: { in: [a, b] } },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(payments.map((p) => [p.paymentMethodToken, p.amountCents])).toEqual([
       [methods[0]!.token, payments[0]!.amountCents],
       [methods[0]!.token, payments[0]!.amountCents],
@@ -211,10 +244,18 @@ describe('a CVC leaves no trace in anything stored', () => {
     expect(paid[1]).toEqual(paid[0]);
 
     // The same key with only the CVC changed: the same request, the first booking, nothing written.
-    const before = await Promise.all([keyRow('cvc-first'), h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } })]);
+    const before = await Promise.all([
+      keyRow('cvc-first'),
+      h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+    ]);
     const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'cvc-first').send(body('555'));
     expect(repeat.status, repeat.text).toBe(200);
     expect((repeat.body as BookingView).bookingId).toBe(a);
-    expect(await Promise.all([keyRow('cvc-first'), h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } })])).toEqual(before);
+    expect(
+      await Promise.all([
+        keyRow('cvc-first'),
+        h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+      ]),
+    ).toEqual(before);
   });
 });

@@ -26,7 +26,9 @@ afterAll(async () => {
 /** The awaitSettled Updates the workflow accepted (each one in flight until the booking settles), from its history. */
 async function acceptedWaits(bookingId: string): Promise<number> {
   const history = await stack.client.workflow.getHandle(workflowIdFor(bookingId)).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled').length;
+  return (history.events ?? []).filter(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled',
+  ).length;
 }
 
 function slowBody(day: number) {
@@ -44,12 +46,21 @@ describe('Prefer: wait on a slow booking', () => {
     const owner = await stack.devIssuer!.mint('wait-deadlines');
     const body = slowBody(51);
     const key = `own-deadline-${randomBytes(4).toString('hex')}`;
-    const first = await request(stack.apiUrl).post('/bookings').set(bearer(owner)).set('Idempotency-Key', key).send(body);
+    const first = await request(stack.apiUrl)
+      .post('/bookings')
+      .set(bearer(owner))
+      .set('Idempotency-Key', key)
+      .send(body);
     expect(first.status, first.text).toBe(201);
     const id = (first.body as BookingView).bookingId;
     const timed = async (seconds: number) => {
       const started = Date.now();
-      const res = await request(stack.apiUrl).post('/bookings').set(bearer(owner)).set('Idempotency-Key', key).set('Prefer', `wait=${seconds}`).send(body);
+      const res = await request(stack.apiUrl)
+        .post('/bookings')
+        .set(bearer(owner))
+        .set('Idempotency-Key', key)
+        .set('Prefer', `wait=${seconds}`)
+        .send(body);
       return { res, ms: Date.now() - started };
     };
     const [short, long] = await Promise.all([timed(1), timed(5)]);
@@ -63,14 +74,24 @@ describe('Prefer: wait on a slow booking', () => {
     expect(await acceptedWaits(id)).toBe(1);
   });
 
-  test('15 waiting repeats, twice over, cost one Update; the owner\'s cancel is accepted while they wait; every waiter gets a 2xx', async () => {
+  test("15 waiting repeats, twice over, cost one Update; the owner's cancel is accepted while they wait; every waiter gets a 2xx", async () => {
     const owner = await stack.devIssuer!.mint('wait-owner');
     const body = slowBody(50);
     const key = `shared-wait-${randomBytes(4).toString('hex')}`;
     const repeat = (seconds: number) =>
-      request(stack.apiUrl).post('/bookings').set(bearer(owner)).set('Idempotency-Key', key).set('Prefer', `wait=${seconds}`).send(body).timeout(60_000);
+      request(stack.apiUrl)
+        .post('/bookings')
+        .set(bearer(owner))
+        .set('Idempotency-Key', key)
+        .set('Prefer', `wait=${seconds}`)
+        .send(body)
+        .timeout(60_000);
 
-    const first = await request(stack.apiUrl).post('/bookings').set(bearer(owner)).set('Idempotency-Key', key).send(body);
+    const first = await request(stack.apiUrl)
+      .post('/bookings')
+      .set(bearer(owner))
+      .set('Idempotency-Key', key)
+      .send(body);
     expect(first.status, first.text).toBe(201);
     const id = (first.body as BookingView).bookingId;
 
@@ -83,8 +104,15 @@ describe('Prefer: wait on a slow booking', () => {
 
     // Round two: 15 callers wait up to 30 s; while they wait, the owner cancels.
     const round2 = Promise.all(Array.from({ length: 15 }, () => repeat(30)));
-    await poll(() => acceptedWaits(id), (n) => n > 0, { what: 'a waiter\'s awaitSettled Update accepted', timeoutMs: 20_000 });
-    const cancel = await request(stack.apiUrl).post(`/bookings/${id}/cancel`).set(bearer(owner)).send({ reason: 'no answer from the bank' });
+    await poll(
+      () => acceptedWaits(id),
+      (n) => n > 0,
+      { what: "a waiter's awaitSettled Update accepted", timeoutMs: 20_000 },
+    );
+    const cancel = await request(stack.apiUrl)
+      .post(`/bookings/${id}/cancel`)
+      .set(bearer(owner))
+      .send({ reason: 'no answer from the bank' });
     expect(cancel.status, cancel.text).toBe(202);
 
     for (const res of await round2) {

@@ -81,10 +81,16 @@ export async function seatsAvailable(app: Express, flightNumber: string, date: s
 }
 
 /** Rooms free at a hotel for a stay, as GET /hotels answers. */
-export async function roomsAvailable(app: Express, hotelId: string, stay: { checkIn: string; nights: number }): Promise<number> {
+export async function roomsAvailable(
+  app: Express,
+  hotelId: string,
+  stay: { checkIn: string; nights: number },
+): Promise<number> {
   const res = await request(app).get('/hotels').query({ checkIn: stay.checkIn, nights: stay.nights });
   expect(res.status).toBe(200);
-  const hotel = (res.body as { items: { hotelId: string; roomsAvailable: number }[] }).items.find((x) => x.hotelId === hotelId);
+  const hotel = (res.body as { items: { hotelId: string; roomsAvailable: number }[] }).items.find(
+    (x) => x.hotelId === hotelId,
+  );
   expect(hotel, hotelId).toBeDefined();
   return hotel!.roomsAvailable;
 }
@@ -111,7 +117,11 @@ export function expectNoStackTrace(res: Response): void {
 }
 
 /** The one error shape: JSON `{ error: { code, message, details? } }`, no stack, matching the Error schema. */
-export function expectError(res: Response, status: number, code: string): { code: string; message: string; details?: { path: string; message: string }[] } {
+export function expectError(
+  res: Response,
+  status: number,
+  code: string,
+): { code: string; message: string; details?: { path: string; message: string }[] } {
   expect(res.status, `${res.status} ${res.text}`).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   const body = res.body as { error: { code: string; message: string; details?: { path: string; message: string }[] } };
@@ -158,7 +168,8 @@ export function expectValidation(res: Response, expected: Record<string, RegExp 
 
 type Json = Record<string, unknown>;
 // ajv's CommonJS default export, typed for NodeNext.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as unknown as typeof Ajv2020Module.default;
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ??
+  Ajv2020Module) as unknown as typeof Ajv2020Module.default;
 
 export const doc = openApiDocument() as Json & {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: Json }> }> }>>;
@@ -176,7 +187,10 @@ function rebase(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (schema && typeof schema === 'object') {
     return Object.fromEntries(
-      Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `doc${v}` : rebase(v)]),
+      Object.entries(schema).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `doc${v}` : rebase(v),
+      ]),
     );
   }
   return schema;
@@ -217,7 +231,10 @@ export function expectConforms(res: Response, method: string, path: string): voi
   expect(res.headers['content-type']).toContain(mediaType!);
   if (mediaType === 'application/json') {
     const validate = validatorFor(`${method} ${path} ${res.status}`, media!.schema);
-    expect(validate(res.body) ? [] : validate.errors, `${method} ${path} → ${res.status}: ${res.text?.slice(0, 500)}`).toEqual([]);
+    expect(
+      validate(res.body) ? [] : validate.errors,
+      `${method} ${path} → ${res.status}: ${res.text?.slice(0, 500)}`,
+    ).toEqual([]);
   }
 }
 

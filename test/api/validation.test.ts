@@ -21,7 +21,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-const post = (body: unknown) => request(api.app).post('/bookings').send(body as object);
+const post = (body: unknown) =>
+  request(api.app)
+    .post('/bookings')
+    .send(body as object);
 
 /** POST /bookings with `body` → 400 naming these paths (conforming to the document). */
 async function expectRejected(body: unknown, paths: Record<string, RegExp | string | undefined>) {
@@ -46,7 +49,9 @@ describe('POST /bookings: each invalid field is named', () => {
     expect(errorOf(res).details).toHaveLength(1);
     // The number is not echoed back.
     expect(res.text).not.toContain('4242424242424241');
-    await expectRejected(bookingBody({ card: { number: '4242 4242 4242 4242' } }), { 'body.payment.card.number': undefined });
+    await expectRejected(bookingBody({ card: { number: '4242 4242 4242 4242' } }), {
+      'body.payment.card.number': undefined,
+    });
     await expectRejected(bookingBody({ card: { number: '42424242' } }), { 'body.payment.card.number': undefined });
     await expectRejected(bookingBody({ card: { cvc: '12' } }), { 'body.payment.card.cvc': undefined });
     await expectRejected(bookingBody({ card: { cvc: '12345' } }), { 'body.payment.card.cvc': undefined });
@@ -56,7 +61,15 @@ describe('POST /bookings: each invalid field is named', () => {
   });
 
   test('dates that are not YYYY-MM-DD', async () => {
-    for (const date of ['2027/03/14', '14-03-2027', '2027-3-4', '20270314', '', 'tomorrow', `${daysFromNow(7)}T00:00:00Z`]) {
+    for (const date of [
+      '2027/03/14',
+      '14-03-2027',
+      '2027-3-4',
+      '20270314',
+      '',
+      'tomorrow',
+      `${daysFromNow(7)}T00:00:00Z`,
+    ]) {
       await expectRejected(bookingBody({ flight: { date } }), { 'body.flight.date': 'YYYY-MM-DD' });
     }
     await expectRejected(bookingBody({ hotel: { checkIn: '2027/03/14' } }), { 'body.hotel.checkIn': 'YYYY-MM-DD' });
@@ -65,21 +78,28 @@ describe('POST /bookings: each invalid field is named', () => {
   test('impossible, past and too distant dates', async () => {
     const impossible = impossibleDate();
     await expectRejected(bookingBody({ flight: { date: impossible } }), { 'body.flight.date': 'real calendar date' });
-    await expectRejected(bookingBody({ hotel: { checkIn: impossible } }), { 'body.hotel.checkIn': 'real calendar date' });
+    await expectRejected(bookingBody({ hotel: { checkIn: impossible } }), {
+      'body.hotel.checkIn': 'real calendar date',
+    });
     await expectRejected(bookingBody({ flight: { date: '2027-13-01' } }), { 'body.flight.date': 'real calendar date' });
     await expectRejected(bookingBody({ flight: { date: daysFromNow(-1) } }), { 'body.flight.date': 'past' });
     await expectRejected(bookingBody({ flight: { date: daysFromNow(400) } }), { 'body.flight.date': 'within' });
   });
 
   test('a stay of 0 nights, more than 30, or not a whole number; checkOut is not a field', async () => {
-    const zero = await expectRejected(bookingBody({ hotel: { nights: 0 } }), { 'body.hotel.nights': 'at least 1 night' });
+    const zero = await expectRejected(bookingBody({ hotel: { nights: 0 } }), {
+      'body.hotel.nights': 'at least 1 night',
+    });
     expect(errorOf(zero).details).toHaveLength(1);
     await expectRejected(bookingBody({ hotel: { nights: 31 } }), { 'body.hotel.nights': 'at most 30 nights' });
     await expectRejected(bookingBody({ hotel: { nights: 1.5 } }), { 'body.hotel.nights': undefined });
     await expectRejected(bookingBody({ hotel: { nights: '3' as never } }), { 'body.hotel.nights': undefined });
     // The old shape: checkOut is refused by name (and nights is missing).
     const { nights: _n, ...stay } = bookingBody().hotel;
-    await expectRejected({ ...bookingBody(), hotel: { ...stay, checkOut: daysFromNow(10) } }, { 'body.hotel': /"checkOut"/, 'body.hotel.nights': undefined });
+    await expectRejected(
+      { ...bookingBody(), hotel: { ...stay, checkOut: daysFromNow(10) } },
+      { 'body.hotel': /"checkOut"/, 'body.hotel.nights': undefined },
+    );
   });
 
   test('1 and 30 nights are accepted, and the document says exactly that', () => {
@@ -112,7 +132,10 @@ describe('POST /bookings: each invalid field is named', () => {
     await expectRejected({ ...body, flight: { ...body.flight, cabin: 'first' } }, { 'body.flight': /"cabin"/ });
     await expectRejected({ ...body, hotel: { ...body.hotel, breakfast: true } }, { 'body.hotel': /"breakfast"/ });
     await expectRejected({ ...body, payment: { ...body.payment, amount: 1 } }, { 'body.payment': /"amount"/ });
-    await expectRejected({ ...body, payment: { card: { ...body.payment.card, holder: 'A. B.' } } }, { 'body.payment.card': /"holder"/ });
+    await expectRejected(
+      { ...body, payment: { card: { ...body.payment.card, holder: 'A. B.' } } },
+      { 'body.payment.card': /"holder"/ },
+    );
     await expectRejected({ ...body, faults: { sendEmail: 'fail' } }, { 'body.faults': /"sendEmail"/ });
   });
 
@@ -125,7 +148,10 @@ describe('POST /bookings: each invalid field is named', () => {
     const { cvc: _v, ...cardNoCvc } = body.payment.card;
     await expectRejected({ ...body, payment: { card: cardNoCvc } }, { 'body.payment.card.cvc': undefined });
     await expectRejected({ ...body, payment: {} }, { 'body.payment.card': undefined });
-    const empty = await expectRejected({}, { 'body.flight': undefined, 'body.hotel': undefined, 'body.payment': undefined });
+    const empty = await expectRejected(
+      {},
+      { 'body.flight': undefined, 'body.hotel': undefined, 'body.payment': undefined },
+    );
     expect(errorOf(empty).details).toHaveLength(3);
   });
 
@@ -134,18 +160,41 @@ describe('POST /bookings: each invalid field is named', () => {
     await expectRejected({ ...body, customerId: 42 }, { 'body.customerId': undefined });
     await expectRejected({ ...body, customerId: 'has spaces' }, { 'body.customerId': undefined });
     await expectRejected({ ...body, flight: { ...body.flight, seats: '1' } }, { 'body.flight.seats': undefined });
-    await expectRejected({ ...body, flight: { ...body.flight, flightNumber: 'tb100' } }, { 'body.flight.flightNumber': undefined });
+    await expectRejected(
+      { ...body, flight: { ...body.flight, flightNumber: 'tb100' } },
+      { 'body.flight.flightNumber': undefined },
+    );
     await expectRejected({ ...body, hotel: 'HTL-TOKYO-SHINJUKU' }, { 'body.hotel': undefined });
-    await expectRejected({ ...body, payment: { card: { ...body.payment.card, number: 4242424242424242 } } }, { 'body.payment.card.number': undefined });
-    await expectRejected({ ...body, payment: { card: { ...body.payment.card, cvc: 123 } } }, { 'body.payment.card.cvc': undefined });
-    await expectRejected({ ...body, payment: { card: { ...body.payment.card, expMonth: '12' } } }, { 'body.payment.card.expMonth': undefined });
+    await expectRejected(
+      { ...body, payment: { card: { ...body.payment.card, number: 4242424242424242 } } },
+      { 'body.payment.card.number': undefined },
+    );
+    await expectRejected(
+      { ...body, payment: { card: { ...body.payment.card, cvc: 123 } } },
+      { 'body.payment.card.cvc': undefined },
+    );
+    await expectRejected(
+      { ...body, payment: { card: { ...body.payment.card, expMonth: '12' } } },
+      { 'body.payment.card.expMonth': undefined },
+    );
     await expectRejected({ ...body, faults: 'fail' }, { 'body.faults': undefined });
     await expectRejected([body], { body: undefined });
   });
 
   test('faults with a bad mode', async () => {
-    for (const mode of ['explode', 'transient', 'transient:0', 'transient:100', 'timeout:x', 'outage:31d', 'outage:2 h', 'FAIL']) {
-      await expectRejected(bookingBody({ faults: { reserveHotel: mode } }), { 'body.faults.reserveHotel': 'must be fail' });
+    for (const mode of [
+      'explode',
+      'transient',
+      'transient:0',
+      'transient:100',
+      'timeout:x',
+      'outage:31d',
+      'outage:2 h',
+      'FAIL',
+    ]) {
+      await expectRejected(bookingBody({ faults: { reserveHotel: mode } }), {
+        'body.faults.reserveHotel': 'must be fail',
+      });
     }
   });
 });
@@ -201,13 +250,20 @@ describe('POST /bookings: bodies that are not JSON objects, and headers', () => 
   test('faults when the app runs without fault injection → 400 fault_injection_disabled', async () => {
     const off = await startApi(h, { faultInjection: false });
     try {
-      const res = await request(off.app).post('/bookings').send(bookingBody({ faults: { reserveHotel: 'fail' } }));
+      const res = await request(off.app)
+        .post('/bookings')
+        .send(bookingBody({ faults: { reserveHotel: 'fail' } }));
       expectError(res, 400, 'fault_injection_disabled');
       expectConforms(res, 'POST', '/bookings');
       // A bad mode is still a validation error first.
-      expectValidation(await request(off.app).post('/bookings').send(bookingBody({ faults: { reserveHotel: 'nope' } })), {
-        'body.faults.reserveHotel': undefined,
-      });
+      expectValidation(
+        await request(off.app)
+          .post('/bookings')
+          .send(bookingBody({ faults: { reserveHotel: 'nope' } })),
+        {
+          'body.faults.reserveHotel': undefined,
+        },
+      );
       expect((await request(off.app).get('/healthz')).body as unknown).toMatchObject({ faultInjection: false });
       expect(off.logs()).not.toContain('booking started');
     } finally {
@@ -236,15 +292,29 @@ describe('malformed booking IDs on every :id route', () => {
 
   test('bodies of the actions are validated too', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
-    const cancel = await request(api.app).post(`/bookings/${id}/cancel`).send({ reason: 'x'.repeat(201) });
+    const cancel = await request(api.app)
+      .post(`/bookings/${id}/cancel`)
+      .send({ reason: 'x'.repeat(201) });
     expectValidation(cancel, { 'body.reason': undefined });
     expectValidation(await request(api.app).post(`/bookings/${id}/cancel`).send({ force: true }), { body: /"force"/ });
-    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/retry`).send({ all: true }), { body: /"all"/ });
-    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: '' }), { 'body.note': 'note is required' });
-    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: '   ' }), { 'body.note': 'note is required' });
-    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({}), { 'body.note': undefined });
+    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/retry`).send({ all: true }), {
+      body: /"all"/,
+    });
+    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: '' }), {
+      'body.note': 'note is required',
+    });
+    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({ note: '   ' }), {
+      'body.note': 'note is required',
+    });
+    expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`).send({}), {
+      'body.note': undefined,
+    });
     expectValidation(await request(api.app).post(`/bookings/${id}/compensation/resolve`), { 'body.note': undefined });
-    expectError(await request(api.app).post(`/bookings/${id}/cancel`).set('Content-Type', 'application/json').send('{'), 400, 'invalid_json');
+    expectError(
+      await request(api.app).post(`/bookings/${id}/cancel`).set('Content-Type', 'application/json').send('{'),
+      400,
+      'invalid_json',
+    );
   });
 });
 
@@ -252,7 +322,11 @@ test('after all those requests: no workflow started, no row written, every log l
   await delay(300); // a workflow started by mistake would have synced its first state by now
   expect(await writtenRows(h.tdb.db)).toEqual(before);
   expect(api.logs()).not.toContain('booking started');
-  const lines = api.logs().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; req?: { id?: string }; res?: { statusCode: number } });
+  const lines = api
+    .logs()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; req?: { id?: string }; res?: { statusCode: number } });
   const completed = lines.filter((l) => l.msg === 'request completed');
   expect(completed.length).toBeGreaterThan(100);
   expect(completed.every((l) => typeof l.req?.id === 'string' && l.req.id.length > 0)).toBe(true);

@@ -11,7 +11,15 @@ import { createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
-import { bookingBody, expectConforms, expectError, poll, readEvents, waitForBooking, type BodyOverrides } from './support.ts';
+import {
+  bookingBody,
+  expectConforms,
+  expectError,
+  poll,
+  readEvents,
+  waitForBooking,
+  type BodyOverrides,
+} from './support.ts';
 
 let h: ApiHarness;
 let api: RunningApi;
@@ -56,7 +64,9 @@ describe('POST /bookings with Prefer: wait', () => {
   });
 
   test('a failing booking: 201 with FAILED (a failed booking, not a failed request)', async () => {
-    const { res, view } = await post(bookingBody({ customerId: 'wait-declined', ...trip(12), card: CARDS.declined }), { Prefer: 'respond-async, wait=10' });
+    const { res, view } = await post(bookingBody({ customerId: 'wait-declined', ...trip(12), card: CARDS.declined }), {
+      Prefer: 'respond-async, wait=10',
+    });
     expect(res.status).toBe(201);
     expect(res.headers['preference-applied']).toBe('wait=10');
     expect(view).toMatchObject({ status: 'FAILED', failure: { step: 'payment', type: 'CardDeclined' } });
@@ -64,7 +74,10 @@ describe('POST /bookings with Prefer: wait', () => {
 
   test('a slow booking: 201 PENDING after about N s, no longer; the saga runs on', async () => {
     // The hotel answers too late once (5 s start-to-close), then works.
-    const { res, ms, view } = await post(bookingBody({ customerId: 'wait-slow', ...trip(13), faults: { reserveHotel: 'timeout' } }), { Prefer: 'wait=2' });
+    const { res, ms, view } = await post(
+      bookingBody({ customerId: 'wait-slow', ...trip(13), faults: { reserveHotel: 'timeout' } }),
+      { Prefer: 'wait=2' },
+    );
     expect(res.status).toBe(201);
     expect(res.headers['preference-applied']).toBe('wait=2');
     expect(view.status).toBe('PENDING');
@@ -93,7 +106,10 @@ describe('POST /bookings with Prefer: wait', () => {
     await idle.stop(); // its task queue has no worker any more
     try {
       const started = Date.now();
-      const res = await request(idle.app).post('/bookings').set({ Prefer: 'wait=2', 'Idempotency-Key': 'no-worker-1' }).send(bookingBody({ customerId: 'wait-idle', ...trip(24) }));
+      const res = await request(idle.app)
+        .post('/bookings')
+        .set({ Prefer: 'wait=2', 'Idempotency-Key': 'no-worker-1' })
+        .send(bookingBody({ customerId: 'wait-idle', ...trip(24) }));
       const ms = Date.now() - started;
       expect(res.status, res.text).toBe(201);
       expect(res.headers['preference-applied']).toBe('wait=2');
@@ -108,7 +124,11 @@ describe('POST /bookings with Prefer: wait', () => {
       // API wrote its PENDING row and started it with BookingStatus=PENDING.
       const bookingId = (res.body as BookingView).bookingId;
       expect(description.typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('PENDING');
-      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ status: 'PENDING', version: 1n, customerId: 'wait-idle' });
+      expect(await h.tdb.db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({
+        status: 'PENDING',
+        version: 1n,
+        customerId: 'wait-idle',
+      });
       // A worker comes back: the same booking runs to its end (and the test server's clock is free again).
       const worker = await createTripWorker({
         connection: h.env.nativeConnection,
@@ -128,7 +148,9 @@ describe('POST /bookings with Prefer: wait', () => {
 
   test('concurrent first requests with one key that all wait: one booking started, every answer its outcome', async () => {
     const body = bookingBody({ customerId: 'wait-race', ...trip(26) });
-    const answers = await Promise.all(Array.from({ length: 5 }, () => post(body, { 'Idempotency-Key': 'wait-race-1', Prefer: 'wait=15' })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => post(body, { 'Idempotency-Key': 'wait-race-1', Prefer: 'wait=15' })),
+    );
     expect(answers.map((a) => a.res.status).sort()).toEqual([200, 200, 200, 200, 201]);
     expect(new Set(answers.map((a) => a.view.bookingId)).size).toBe(1);
     expect(answers.map((a) => a.view.status)).toEqual(Array(5).fill('CONFIRMED'));
@@ -136,16 +158,24 @@ describe('POST /bookings with Prefer: wait', () => {
     expect((list.body as { items: unknown[] }).items).toHaveLength(1);
   });
 
-  test.each(['wait=0', 'wait=31', 'wait=abc', 'wait', 'wait=-1', 'wait=1.5', 'wait=5, wait=6', '=;,', 'handling=strict', 'wait="x"'])(
-    'Prefer: %s is ignored: 201 PENDING at once, no Preference-Applied',
-    async (prefer) => {
-      const { res, ms, view } = await post(bookingBody({ customerId: 'wait-ignored', ...trip(15) }), { Prefer: prefer });
-      expect(res.status, res.text).toBe(201);
-      expect(res.headers['preference-applied']).toBeUndefined();
-      expect(view.status).toBe('PENDING');
-      expect(ms).toBeLessThan(1_500); // no wait (the header check above is the exact one)
-    },
-  );
+  test.each([
+    'wait=0',
+    'wait=31',
+    'wait=abc',
+    'wait',
+    'wait=-1',
+    'wait=1.5',
+    'wait=5, wait=6',
+    '=;,',
+    'handling=strict',
+    'wait="x"',
+  ])('Prefer: %s is ignored: 201 PENDING at once, no Preference-Applied', async (prefer) => {
+    const { res, ms, view } = await post(bookingBody({ customerId: 'wait-ignored', ...trip(15) }), { Prefer: prefer });
+    expect(res.status, res.text).toBe(201);
+    expect(res.headers['preference-applied']).toBeUndefined();
+    expect(view.status).toBe('PENDING');
+    expect(ms).toBeLessThan(1_500); // no wait (the header check above is the exact one)
+  });
 
   test('a hold with Prefer: wait answers once HELD, with its deadline', async () => {
     const { res, view } = await post(holdBody(16, 90), { Prefer: 'wait=10' });
@@ -164,7 +194,8 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expectError((await post(both)).res, 400, 'validation_failed');
     const { payment: _payment, ...neither } = bookingBody({ customerId: 'hold-neither', ...trip(17) });
     expectError((await post(neither)).res, 400, 'validation_failed');
-    for (const minutes of [0, 1441, 1.5]) expectError((await post(holdBody(17, minutes))).res, 400, 'validation_failed');
+    for (const minutes of [0, 1441, 1.5])
+      expectError((await post(holdBody(17, minutes))).res, 400, 'validation_failed');
   });
 
   test('confirm: 400 for a bad card with nothing written, 202 while HELD, then CONFIRMED; 409 once not HELD', async () => {
@@ -177,12 +208,19 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expectError(bad, 400, 'validation_failed');
     expectConforms(bad, 'POST', '/bookings/{id}/confirm');
     expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
-    expect((await request(api.app).get(`/bookings/${id}`)).body).toMatchObject({ status: 'HELD', version: created.version });
+    expect((await request(api.app).get(`/bookings/${id}`)).body).toMatchObject({
+      status: 'HELD',
+      version: created.version,
+    });
 
     const accepted = await confirm(id, { payment: { card: CARDS.good } });
     expect(accepted.status, accepted.text).toBe(202);
     expectConforms(accepted, 'POST', '/bookings/{id}/confirm');
-    expect(accepted.body).toMatchObject({ status: 'PENDING', payment: { last4: '4242' }, confirmed: { by: 'test-operator' } });
+    expect(accepted.body).toMatchObject({
+      status: 'PENDING',
+      payment: { last4: '4242' },
+      confirmed: { by: 'test-operator' },
+    });
     expect((await waitForBooking(api.app, id)).status).toBe('CONFIRMED');
 
     const again = await confirm(id, { payment: { card: CARDS.good } });
@@ -192,7 +230,9 @@ describe('holds and POST /bookings/:id/confirm', () => {
   });
 
   test('confirm a booking that is no hold: 409, no card tokenized', async () => {
-    const { view } = await post(bookingBody({ customerId: 'not-held', ...trip(19), faults: { reserveHotel: 'timeout' } }));
+    const { view } = await post(
+      bookingBody({ customerId: 'not-held', ...trip(19), faults: { reserveHotel: 'timeout' } }),
+    );
     const tokensBefore = await h.tdb.db.paymentMethod.count();
     expectError(await confirm(view.bookingId, { payment: { card: CARDS.declined } }), 409, 'conflict');
     expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
@@ -233,7 +273,11 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expect(statuses.at(-1)).toBe('EXPIRED');
     expect(events.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ status: 'EXPIRED' }) });
     const done = await waitForBooking(api.app, view.bookingId);
-    expect(done).toMatchObject({ status: 'EXPIRED', source: 'read-model', failure: { step: 'payment', type: 'HoldExpired' } });
+    expect(done).toMatchObject({
+      status: 'EXPIRED',
+      source: 'read-model',
+      failure: { step: 'payment', type: 'HoldExpired' },
+    });
     expect(done.compensations.map((c) => c.activity)).toEqual(unwindFrom('hotel'));
     const list = await request(api.app).get('/bookings').query({ status: 'EXPIRED', customerId: 'hold-23' });
     expect((list.body as { items: { bookingId: string }[] }).items.map((i) => i.bookingId)).toEqual([view.bookingId]);
@@ -259,7 +303,12 @@ describe('holds and POST /bookings/:id/confirm', () => {
 
 describe('a booking that waits for an operator', () => {
   test('Prefer: wait answers at COMPENSATION_FAILED; the view and the list say since when; days later the reminders show', async () => {
-    const body = bookingBody({ customerId: 'op-wait', ...trip(25), card: CARDS.declined, faults: { cancelHotel: 'fail' } });
+    const body = bookingBody({
+      customerId: 'op-wait',
+      ...trip(25),
+      card: CARDS.declined,
+      faults: { cancelHotel: 'fail' },
+    });
     const { res, view } = await post(body, { Prefer: 'wait=10' });
     expect(res.status, res.text).toBe(201);
     expect(view).toMatchObject({ status: 'COMPENSATION_FAILED', operatorWait: { reminders: 0 } });
@@ -269,7 +318,9 @@ describe('a booking that waits for an operator', () => {
       (r) => (r.body as { items: unknown[] }).items.length > 0,
       { what: 'the waiting booking in the list' },
     );
-    expect((listed.body as { items: unknown[] }).items).toEqual([expect.objectContaining({ bookingId: view.bookingId, operatorWaitSince: since })]);
+    expect((listed.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ bookingId: view.bookingId, operatorWaitSince: since }),
+    ]);
     expectConforms(listed, 'GET', '/bookings');
 
     await h.env.sleep('9 days');
@@ -277,7 +328,9 @@ describe('a booking that waits for an operator', () => {
     expect(later).toMatchObject({ status: 'COMPENSATION_FAILED', operatorWait: { since, reminders: 1 } });
 
     await createHotelService(h.tdb.db).cancelHotel({ bookingId: view.bookingId });
-    const resolved = await request(api.app).post(`/bookings/${view.bookingId}/compensation/resolve`).send({ note: 'released by phone' });
+    const resolved = await request(api.app)
+      .post(`/bookings/${view.bookingId}/compensation/resolve`)
+      .send({ note: 'released by phone' });
     expect(resolved.status, resolved.text).toBe(202);
     const done = await waitForBooking(api.app, view.bookingId);
     expect(done.status).toBe('FAILED');

@@ -14,7 +14,12 @@ import { DECRYPTED_METADATA, ENCRYPTED_ENCODING, dataConverterFor } from '../../
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
 import { clientInterceptorsFor, startTracing, type Tracing } from '../../src/temporal/telemetry.ts';
-import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_OPTIONS, createTripWorker, tripWorkerOptions } from '../../src/temporal/worker-factory.ts';
+import {
+  WORKFLOWS_PATH,
+  WORKFLOW_BUNDLE_OPTIONS,
+  createTripWorker,
+  tripWorkerOptions,
+} from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, bookingInput } from '../helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -54,7 +59,9 @@ interface Run {
 }
 
 /** One booking on a worker of its own; its raw history (as stored, read without a codec) and outcome. */
-async function book(run: Run): Promise<{ history: History; workflowId: string; outcome: string; failureMessage?: string }> {
+async function book(
+  run: Run,
+): Promise<{ history: History; workflowId: string; outcome: string; failureMessage?: string }> {
   const taskQueue = `bundle-${randomUUID()}`;
   const client = new Client({
     connection: env.connection,
@@ -73,15 +80,17 @@ async function book(run: Run): Promise<{ history: History; workflowId: string; o
   });
   const input = await bookingInput(tdb.db, { card: CARDS[run.card ?? 'good'] });
   const workflowId = workflowIdFor(input.bookingId);
-  const { outcome, failureMessage } = await worker.runUntil(async (): Promise<{ outcome: string; failureMessage?: string | undefined }> => {
-    const handle = await client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId, args: [input] });
-    try {
-      return { outcome: (await handle.result()).status };
-    } catch (error) {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      return { outcome: 'workflow failed', failureMessage: error.cause?.message };
-    }
-  });
+  const { outcome, failureMessage } = await worker.runUntil(
+    async (): Promise<{ outcome: string; failureMessage?: string | undefined }> => {
+      const handle = await client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId, args: [input] });
+      try {
+        return { outcome: (await handle.result()).status };
+      } catch (error) {
+        if (!(error instanceof WorkflowFailedError)) throw error;
+        return { outcome: 'workflow failed', failureMessage: error.cause?.message };
+      }
+    },
+  );
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
   return { history, workflowId, outcome, ...(failureMessage ? { failureMessage } : {}) };
 }
@@ -123,27 +132,38 @@ function shape(history: History) {
           }
         : undefined,
     }));
-  const sdkFlags = [...new Set(events.flatMap((e) => e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? []))].sort();
+  const sdkFlags = [
+    ...new Set(events.flatMap((e) => e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? [])),
+  ].sort();
   return { commands, sdkFlags };
 }
 
-const headersOf = (history: History) => (history.events ?? []).flatMap((e) => Object.keys(e.activityTaskScheduledEventAttributes?.header?.fields ?? {}));
-const failureOf = (history: History) => history.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+const headersOf = (history: History) =>
+  (history.events ?? []).flatMap((e) => Object.keys(e.activityTaskScheduledEventAttributes?.header?.fields ?? {}));
+const failureOf = (history: History) =>
+  history.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes
+    ?.failure;
 
 describe('tracing and encryption off', () => {
-  test.each(['good', 'declined'] as const)('a booking (%s card) writes the same history as with a bundle of the workflows alone', async (card) => {
-    const [withEverything, alone] = await Promise.all([book({ bundle: prebuilt, card }), book({ bundle: workflowsOnly, card })]);
-    expect(withEverything.outcome).toBe(card === 'good' ? 'CONFIRMED' : 'workflow failed');
-    expect(shape(withEverything.history)).toEqual(shape(alone.history));
-    expect(headersOf(withEverything.history)).toEqual([]);
-    if (card === 'declined') {
-      // The failure is in clear, as the SDK's default converter writes it.
-      const failure = failureOf(withEverything.history)!;
-      expect(failure.encodedAttributes).toBeFalsy();
-      expect(failure.message).toMatch(/declined/i);
-      expect(failure.message).toBe(withEverything.failureMessage);
-    }
-  });
+  test.each(['good', 'declined'] as const)(
+    'a booking (%s card) writes the same history as with a bundle of the workflows alone',
+    async (card) => {
+      const [withEverything, alone] = await Promise.all([
+        book({ bundle: prebuilt, card }),
+        book({ bundle: workflowsOnly, card }),
+      ]);
+      expect(withEverything.outcome).toBe(card === 'good' ? 'CONFIRMED' : 'workflow failed');
+      expect(shape(withEverything.history)).toEqual(shape(alone.history));
+      expect(headersOf(withEverything.history)).toEqual([]);
+      if (card === 'declined') {
+        // The failure is in clear, as the SDK's default converter writes it.
+        const failure = failureOf(withEverything.history)!;
+        expect(failure.encodedAttributes).toBeFalsy();
+        expect(failure.message).toMatch(/declined/i);
+        expect(failure.message).toBe(withEverything.failureMessage);
+      }
+    },
+  );
 });
 
 describe('tracing on at run time, same bundle', () => {
@@ -152,12 +172,23 @@ describe('tracing on at run time, same bundle', () => {
     expect(run.outcome).toBe('CONFIRMED');
     expect(headersOf(run.history)).toContain(TRACE_HEADER);
     const names = () => spans.getFinishedSpans().map((s) => s.name);
-    for (let i = 0; i < 200 && !names().includes('RunWorkflow:bookTrip'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(names()).toEqual(expect.arrayContaining(['StartWorkflow:bookTrip', 'RunWorkflow:bookTrip', 'StartActivity:reserveFlight', 'RunActivity:reserveFlight']));
+    for (let i = 0; i < 200 && !names().includes('RunWorkflow:bookTrip'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(names()).toEqual(
+      expect.arrayContaining([
+        'StartWorkflow:bookTrip',
+        'RunWorkflow:bookTrip',
+        'StartActivity:reserveFlight',
+        'RunActivity:reserveFlight',
+      ]),
+    );
   });
 
   test('an untraced start stays untraced in the workflow: no headers, no SDK flags beyond those of the workflows alone', async () => {
-    const [traced, alone] = await Promise.all([book({ bundle: prebuilt, workerTracing: tracing }), book({ bundle: workflowsOnly })]);
+    const [traced, alone] = await Promise.all([
+      book({ bundle: prebuilt, workerTracing: tracing }),
+      book({ bundle: workflowsOnly }),
+    ]);
     expect(traced.outcome).toBe('CONFIRMED');
     expect(headersOf(traced.history)).toEqual([]);
     expect(shape(traced.history)).toEqual(shape(alone.history));
@@ -174,7 +205,9 @@ describe('tracing on at run time, same bundle', () => {
 
 describe('encryption on at run time, same bundle', () => {
   test("the workflow's failure is stored as encrypted encoded attributes; the client reads the message", async () => {
-    const dataConverter = dataConverterFor({ payloadEncryptionKeys: [{ id: 'k1', key: createSecretKey(randomBytes(32)) }] });
+    const dataConverter = dataConverterFor({
+      payloadEncryptionKeys: [{ id: 'k1', key: createSecretKey(randomBytes(32)) }],
+    });
     const run = await book({ bundle: prebuilt, card: 'declined', dataConverter });
     expect(run.outcome).toBe('workflow failed');
     expect(run.failureMessage).toMatch(/declined/i);

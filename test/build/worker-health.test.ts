@@ -18,7 +18,11 @@ let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
 let dir: string;
 beforeAll(async () => {
-  [env, tdb, dir] = await Promise.all([createTimeSkippingEnv(), createTestDatabase('worker_health'), mkdtemp(join(tmpdir(), 'health-'))]);
+  [env, tdb, dir] = await Promise.all([
+    createTimeSkippingEnv(),
+    createTestDatabase('worker_health'),
+    mkdtemp(join(tmpdir(), 'health-')),
+  ]);
 });
 afterAll(async () => {
   await env?.teardown();
@@ -55,7 +59,14 @@ test('no health file unless asked: healthFile unset and WORKER_HEALTH_FILE empty
   const before = process.env.WORKER_HEALTH_FILE;
   process.env.WORKER_HEALTH_FILE = '';
   try {
-    const worker = await createTripWorker({ connection: env.nativeConnection, taskQueue: 'health-none', db: tdb.db, faultInjection: false, healthIntervalMs: 20, worker: ACTIVITIES_ONLY });
+    const worker = await createTripWorker({
+      connection: env.nativeConnection,
+      taskQueue: 'health-none',
+      db: tdb.db,
+      faultInjection: false,
+      healthIntervalMs: 20,
+      worker: ACTIVITIES_ONLY,
+    });
     await worker.runUntil(delay(200));
     expect(existsSync(join(dir, 'worker-alive'))).toBe(false);
   } finally {

@@ -68,11 +68,15 @@ describe('the import check', () => {
   it('finds a service importing another, and lets both import shared/', async () => {
     const root = await tree({
       'src/activities/shared/contract.ts': 'export type StepInput = { bookingId: string };\n',
-      'src/activities/cars/step.ts': "import type { StepInput } from '../shared/contract.ts';\nimport { hotelStep } from '../hotels/step.ts';\nexport const carStep = { hotelStep } as StepInput & object;\n",
-      'src/activities/hotels/step.ts': "import type { StepInput } from '../shared/contract.ts';\nexport const hotelStep = {} as StepInput;\n",
+      'src/activities/cars/step.ts':
+        "import type { StepInput } from '../shared/contract.ts';\nimport { hotelStep } from '../hotels/step.ts';\nexport const carStep = { hotelStep } as StepInput & object;\n",
+      'src/activities/hotels/step.ts':
+        "import type { StepInput } from '../shared/contract.ts';\nexport const hotelStep = {} as StepInput;\n",
     });
     const { code, out } = await check(root);
     expect(code).toBe(1);
-    expect(out).toBe('service cars imports service hotels: src/activities/cars/step.ts → src/activities/hotels/step.ts\n');
+    expect(out).toBe(
+      'service cars imports service hotels: src/activities/cars/step.ts → src/activities/hotels/step.ts\n',
+    );
   });
 });

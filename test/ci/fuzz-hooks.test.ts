@@ -37,7 +37,10 @@ for _ in range(int(sys.argv[3])):
 `;
 
 interface Sent {
-  body: Record<string, unknown> & { flight: { flightNumber: string; date: string }; hotel: { hotelId: string; checkIn: string; nights: number } };
+  body: Record<string, unknown> & {
+    flight: { flightNumber: string; date: string };
+    hotel: { hotelId: string; checkIn: string; nights: number };
+  };
   headers: Record<string, string>;
 }
 
@@ -56,14 +59,20 @@ async function sent(phases: string, n: number): Promise<Sent[]> {
   const { stdout } = await run('python3', ['-c', SCRIPT, documentFile, hooks, String(n), JSON.stringify(GENERATED)], {
     env: { ...process.env, FUZZ_PHASES: phases },
   });
-  return stdout.trim().split('\n').map((line) => JSON.parse(line) as Sent);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Sent);
 }
 
 const bookable = {
   flights: SEED_ROUTES.filter((r) => !('soldOut' in r)).map((r) => r.flightNumber) as string[],
   hotels: SEED_HOTELS.filter((h) => !('soldOut' in h)).map((h) => h.id) as string[],
 };
-const dayOf = (date: string) => Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`)) / 86_400_000);
+const dayOf = (date: string) =>
+  Math.round(
+    (Date.parse(`${date}T00:00:00Z`) - Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`)) / 86_400_000,
+  );
 
 /** A steered booking: valid for the API, on seeded inventory, on days the seed covers, waited for with a fresh key. */
 function expectSeededTrip({ body, headers }: Sent) {
@@ -94,13 +103,18 @@ describe('the stateful fuzz run steers POST /bookings', () => {
     // Each hold for a customer of its own: the hold cap never refuses one.
     expect(new Set(held.map(({ body }) => body.customerId)).size).toBe(held.length);
     for (const { body } of failing) {
-      expect(body).toMatchObject({ payment: { card: { number: TEST_CARDS.declined } }, faults: { cancelHotel: 'fail' } });
+      expect(body).toMatchObject({
+        payment: { card: { number: TEST_CARDS.declined } },
+        faults: { cancelHotel: 'fail' },
+      });
       expect(body).not.toHaveProperty('hold');
     }
-    for (const call of calls.filter((_, i) => kinds[i] === 'generated')) expect(call).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
+    for (const call of calls.filter((_, i) => kinds[i] === 'generated'))
+      expect(call).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
   });
 
   test('the stateless phases send every body as generated', async () => {
-    for (const call of await sent('examples,coverage,fuzzing', 3)) expect(call).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
+    for (const call of await sent('examples,coverage,fuzzing', 3))
+      expect(call).toEqual({ body: GENERATED, headers: { 'Idempotency-Key': '0' } });
   });
 });

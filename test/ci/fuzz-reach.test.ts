@@ -13,7 +13,14 @@ const base = 'http://127.0.0.1:1';
 
 /** A HAR report as schemathesis writes it: one entry per request and its answer. */
 function har(calls: [method: string, path: string, status: number][]) {
-  return { log: { entries: calls.map(([method, path, status]) => ({ request: { method, url: `${base}${path}` }, response: { status } })) } };
+  return {
+    log: {
+      entries: calls.map(([method, path, status]) => ({
+        request: { method, url: `${base}${path}` },
+        response: { status },
+      })),
+    },
+  };
 }
 
 let dir: string;
@@ -26,7 +33,13 @@ afterAll(async () => {
 
 describe('what the stateful fuzz run must reach', () => {
   test('names every operation on a booking that changes it', () => {
-    expect([...STATEFUL_MUST_SUCCEED].sort()).toEqual(['cancelBooking', 'confirmBooking', 'extendHold', 'resolveCompensation', 'retryCompensation']);
+    expect([...STATEFUL_MUST_SUCCEED].sort()).toEqual([
+      'cancelBooking',
+      'confirmBooking',
+      'extendHold',
+      'resolveCompensation',
+      'retryCompensation',
+    ]);
   });
 
   test('an operation that only answered 4xx, or was never called, has not succeeded; a 200 or 202 has', async () => {
@@ -46,7 +59,11 @@ describe('what the stateful fuzz run must reach', () => {
       ),
     );
     const reached = statusesByOperation((await readHar(file))!, paths);
-    expect(neverSucceeded(reached, STATEFUL_MUST_SUCCEED)).toEqual(['extendHold', 'retryCompensation', 'resolveCompensation']);
+    expect(neverSucceeded(reached, STATEFUL_MUST_SUCCEED)).toEqual([
+      'extendHold',
+      'retryCompensation',
+      'resolveCompensation',
+    ]);
   });
 
   test('a run in which each answered 2xx at least once misses nothing', () => {

@@ -17,7 +17,10 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'test-summary-'));
   // Globals: the fixture files live outside the project and import nothing.
-  await writeFile(join(dir, 'vitest.config.mjs'), "export default { test: { globals: true, include: ['*.check.js'], pool: 'threads' } };\n");
+  await writeFile(
+    join(dir, 'vitest.config.mjs'),
+    "export default { test: { globals: true, include: ['*.check.js'], pool: 'threads' } };\n",
+  );
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -30,7 +33,11 @@ interface Outcome {
 
 async function exec(file: string, args: string[], cwd: string): Promise<Outcome> {
   try {
-    const { stdout } = await run(process.execPath, [file, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [file, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      timeout: 60_000,
+    });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: string };
@@ -40,12 +47,28 @@ async function exec(file: string, args: string[], cwd: string): Promise<Outcome>
 }
 
 /** Writes the case's test files, runs vitest on them with the JSON reporter, then the summary on its report. */
-async function summarizeRun(name: string, files: Record<string, string>): Promise<{ vitest: Outcome; summary: Outcome; lastLine: string }> {
+async function summarizeRun(
+  name: string,
+  files: Record<string, string>,
+): Promise<{ vitest: Outcome; summary: Outcome; lastLine: string }> {
   const caseDir = join(dir, name);
   await run('mkdir', ['-p', caseDir]);
   for (const [file, text] of Object.entries(files)) await writeFile(join(caseDir, file), text);
   const report = join(caseDir, 'report.json');
-  const vitest = await exec(vitestBin, ['run', '--config', join(dir, 'vitest.config.mjs'), '--root', caseDir, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], caseDir);
+  const vitest = await exec(
+    vitestBin,
+    [
+      'run',
+      '--config',
+      join(dir, 'vitest.config.mjs'),
+      '--root',
+      caseDir,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+    ],
+    caseDir,
+  );
   const summary = await exec(summaryScript, [report, String(vitest.code)], caseDir);
   return { vitest, summary, lastLine: summary.stdout.trimEnd().split('\n').at(-1)! };
 }
@@ -64,7 +87,8 @@ describe('the closing line of a test run', () => {
 
   test('one fails: "N passed, 1 failed", exit 1; skipped tests are counted apart', async () => {
     const { vitest, summary, lastLine } = await summarizeRun('one-fail', {
-      'a.check.js': "test('passes', () => expect(1).toBe(1));\ntest('fails', () => expect(1).toBe(2));\ntest.skip('skipped', () => {});\n",
+      'a.check.js':
+        "test('passes', () => expect(1).toBe(1));\ntest('fails', () => expect(1).toBe(2));\ntest.skip('skipped', () => {});\n",
       'b.check.js': "test('passes too', () => expect(3).toBe(3));\n",
     });
     expect(vitest.code).toBe(1);

@@ -24,7 +24,12 @@ const keys = (value: string) => loadConfig({ PAYLOAD_ENCRYPTION_KEYS: value }).p
 const codecOf = (value: string) => new EncryptionCodec(keys(value));
 const meta = (p: Payload, key: string) => new TextDecoder().decode(p.metadata?.[key]);
 
-const booking = { bookingId: 'b-1', customerId: 'cust-secret-42', flight: { flightNumber: 'TB100' }, payment: { last4: '4242' } };
+const booking = {
+  bookingId: 'b-1',
+  customerId: 'cust-secret-42',
+  flight: { flightNumber: 'TB100' },
+  payment: { last4: '4242' },
+};
 
 describe('EncryptionCodec', () => {
   const codec = codecOf(`k1:${b64(K1)}`);
@@ -35,7 +40,10 @@ describe('EncryptionCodec', () => {
       defaultPayloadConverter.toPayload('plain text'),
       defaultPayloadConverter.toPayload(undefined),
       defaultPayloadConverter.toPayload(new Uint8Array([0, 1, 2, 255])),
-      { metadata: { encoding: new TextEncoder().encode('json/plain'), custom: new TextEncoder().encode('x') }, data: new Uint8Array() },
+      {
+        metadata: { encoding: new TextEncoder().encode('json/plain'), custom: new TextEncoder().encode('x') },
+        data: new Uint8Array(),
+      },
     ];
     const decoded = await codec.decode(await codec.encode(payloads));
     expect(decoded.map((p) => temporal.api.common.v1.Payload.encode(p).finish())).toEqual(
@@ -54,7 +62,8 @@ describe('EncryptionCodec', () => {
     const protoBytes = temporal.api.common.v1.Payload.encode(plain).finish();
     expect(encoded!.data!.length).toBe(12 + protoBytes.length + 16);
     const raw = Buffer.from(encoded!.data!).toString('latin1');
-    for (const secret of ['cust-secret-42', 'TB100', '4242', 'json/plain', 'customerId']) expect(raw).not.toContain(secret);
+    for (const secret of ['cust-secret-42', 'TB100', '4242', 'json/plain', 'customerId'])
+      expect(raw).not.toContain(secret);
   });
 
   test('a fresh IV per payload: the same value never encrypts the same way twice', async () => {
@@ -70,7 +79,9 @@ describe('EncryptionCodec', () => {
     for (const index of [0, 11, 12, Math.floor(data.length / 2), data.length - 17, data.length - 1]) {
       const flipped = new Uint8Array(data);
       flipped[index]! ^= 0x01;
-      await expect(codec.decode([{ ...encoded!, data: flipped }]), `byte ${index}`).rejects.toThrow(/failed authentication: it was altered/);
+      await expect(codec.decode([{ ...encoded!, data: flipped }]), `byte ${index}`).rejects.toThrow(
+        /failed authentication: it was altered/,
+      );
     }
     await expect(codec.decode([{ ...encoded!, data: data.subarray(0, 20) }])).rejects.toThrow(/too short/);
     // A payload relabelled with another key id fails the same way, and never yields garbage.
@@ -79,7 +90,11 @@ describe('EncryptionCodec', () => {
   });
 
   test('decode passes through payloads that are not binary/encrypted', async () => {
-    const plain = [defaultPayloadConverter.toPayload(booking), defaultPayloadConverter.toPayload(null), { metadata: {}, data: new Uint8Array([1]) }];
+    const plain = [
+      defaultPayloadConverter.toPayload(booking),
+      defaultPayloadConverter.toPayload(null),
+      { metadata: {}, data: new Uint8Array([1]) },
+    ];
     expect(await codec.decode(plain)).toEqual(plain);
     const [encrypted] = await codec.encode([plain[0]!]);
     const mixed = await codec.decode([plain[1]!, encrypted!]);
@@ -104,7 +119,9 @@ describe('EncryptionCodec', () => {
     expect(meta(byK2!, KEY_ID_METADATA)).toBe('k2');
     const decoded = await rotated.decode([byK1!, byK2!]);
     expect(decoded.map((p) => defaultPayloadConverter.fromPayload(p))).toEqual([booking, booking]);
-    await expect(old.decode([byK2!])).rejects.toThrow(/key id "k2", which is not in PAYLOAD_ENCRYPTION_KEYS \(known: k1\)/);
+    await expect(old.decode([byK2!])).rejects.toThrow(
+      /key id "k2", which is not in PAYLOAD_ENCRYPTION_KEYS \(known: k1\)/,
+    );
   });
 });
 
@@ -119,7 +136,10 @@ describe('configuration', () => {
 
   test.each([
     ['k1:not*base64', /PAYLOAD_ENCRYPTION_KEYS entry 1 \("k1"\): key is not valid base64/],
-    [`k1:${b64(randomBytes(16))}`, /PAYLOAD_ENCRYPTION_KEYS entry 1 \("k1"\): key must be 32 bytes \(AES-256\), got 16/],
+    [
+      `k1:${b64(randomBytes(16))}`,
+      /PAYLOAD_ENCRYPTION_KEYS entry 1 \("k1"\): key must be 32 bytes \(AES-256\), got 16/,
+    ],
     [`k1:${b64(K1)},k1:${b64(K2)}`, /PAYLOAD_ENCRYPTION_KEYS entry 2: duplicate key id "k1"/],
     [b64(K1), /PAYLOAD_ENCRYPTION_KEYS entry 1 must be <key id>:<base64 key>/],
     [`k 1:${b64(K1)}`, /PAYLOAD_ENCRYPTION_KEYS entry 1: key id must be/],

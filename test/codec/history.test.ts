@@ -16,7 +16,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApp } from '../../src/api/http/app.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import type { BookingView } from '../../src/api/bookings/view.ts';
-import { ENCRYPTED_ENCODING, ENCRYPTED_FAILURES_CONVERTER_PATH, codecEndpointFor, dataConverterFor, payloadCodecFor } from '../../src/temporal/codec.ts';
+import {
+  ENCRYPTED_ENCODING,
+  ENCRYPTED_FAILURES_CONVERTER_PATH,
+  codecEndpointFor,
+  dataConverterFor,
+  payloadCodecFor,
+} from '../../src/temporal/codec.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
@@ -58,24 +64,31 @@ const taskQueue = `codec-${randomUUID()}`;
 beforeAll(async () => {
   [env, bundle, tdb] = await Promise.all([
     createTimeSkippingEnv({ client: { dataConverter: dataConverterFor(current) } }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger, failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietLogger,
+      failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
+    }),
     createTestDatabase('codec_history'),
   ]);
   raw = new Client({ connection: env.connection });
   const codec = codecEndpointFor(current);
   expect(codec).toBeDefined();
   const identity = await createTestIdentity();
-  app = callingAs(createApp({
-    verifier: identity.devIssuer.verifier,
-    rateLimits: TEST_RATE_LIMITS,
-    client: env.client,
-    db: tdb.db,
-    config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
-    logger: pino({ level: 'silent' }),
-    taskQueue,
-    sse: { keepAliveMs: 1_000 },
-    ...(codec ? { codec } : {}),
-  }), await identity.operator());
+  app = callingAs(
+    createApp({
+      verifier: identity.devIssuer.verifier,
+      rateLimits: TEST_RATE_LIMITS,
+      client: env.client,
+      db: tdb.db,
+      config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
+      logger: pino({ level: 'silent' }),
+      taskQueue,
+      sse: { keepAliveMs: 1_000 },
+      ...(codec ? { codec } : {}),
+    }),
+    await identity.operator(),
+  );
   worker = await createTripWorker({
     connection: env.nativeConnection,
     taskQueue,
@@ -138,7 +151,12 @@ describe('a booking with encryption on', () => {
     const live = await getBooking(app, id);
     expect(live).toMatchObject({ bookingId: id, customerId });
     const done = await waitForBooking(app, id);
-    expect(done).toMatchObject({ status: 'CONFIRMED', customerId, flight: { flightNumber: 'TB100' }, payment: { last4: '4242' } });
+    expect(done).toMatchObject({
+      status: 'CONFIRMED',
+      customerId,
+      flight: { flightNumber: 'TB100' },
+      payment: { last4: '4242' },
+    });
     expect((await getBooking(app, id)).status).toBe('CONFIRMED');
 
     // The same key and body: 200, the same booking (answered from idempotency_keys; the memo holds the hash too, encrypted).
@@ -146,13 +164,18 @@ describe('a booking with encryption on', () => {
     expect(again.status, again.text).toBe(200);
     expect((again.body as BookingView).bookingId).toBe(id);
     // Another body with that key: 422.
-    const other = await request(app).post('/bookings').set('Idempotency-Key', 'enc-order-1').send(bookingBody({ customerId: 'someone-else' }));
+    const other = await request(app)
+      .post('/bookings')
+      .set('Idempotency-Key', 'enc-order-1')
+      .send(bookingBody({ customerId: 'someone-else' }));
     expectError(other, 422, 'idempotency_key_reused');
 
     // The client with the codec reads everything back.
     const handle = env.client.workflow.getHandle<typeof bookTrip>(workflowIdFor(id));
     expect(await handle.result()).toMatchObject({ status: 'CONFIRMED', customerId });
-    expect((await handle.describe()).memo).toMatchObject({ requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string });
+    expect((await handle.describe()).memo).toMatchObject({
+      requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+    });
 
     // The server holds only ciphertext: inputs, results, the memo, the summary.
     const { history, payloads } = await rawHistory(id);
@@ -169,7 +192,10 @@ describe('a booking with encryption on', () => {
     expectNoPlainText(history, payloads, customerId, id);
 
     // DescribeWorkflowExecution as stored: the memo is ciphertext too.
-    const described = await raw.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: workflowIdFor(id) } });
+    const described = await raw.workflowService.describeWorkflowExecution({
+      namespace: 'default',
+      execution: { workflowId: workflowIdFor(id) },
+    });
     expectAllEncrypted(payloadsIn(described.workflowExecutionInfo?.memo));
     expect(await invariantViolations(tdb.db)).toEqual([]);
   });
@@ -177,9 +203,14 @@ describe('a booking with encryption on', () => {
   test('update arguments and results, and failure details, are encrypted too', async () => {
     // A cancel (an Update) that lands while the first reserve attempt waits for its retry.
     const cancelled = `cust-enc-${randomUUID().slice(0, 8)}`;
-    const first = await postBooking(app, bookingBody({ customerId: cancelled, faults: { reserveFlight: 'transient:1' } }));
+    const first = await postBooking(
+      app,
+      bookingBody({ customerId: cancelled, faults: { reserveFlight: 'transient:1' } }),
+    );
     const cancelId = (first.body as BookingView).bookingId;
-    const accepted = await request(app).post(`/bookings/${cancelId}/cancel`).send({ reason: `customer ${cancelled} changed plans` });
+    const accepted = await request(app)
+      .post(`/bookings/${cancelId}/cancel`)
+      .send({ reason: `customer ${cancelled} changed plans` });
     expect(accepted.status, accepted.text).toBe(202);
     expect((await waitForBooking(app, cancelId)).status).toBe('CANCELLED');
 
@@ -198,7 +229,9 @@ describe('a booking with encryption on', () => {
     );
     const b = await rawHistory(failedId);
     expect(expectAllEncrypted(b.payloads)).toEqual(
-      expect.arrayContaining(['workflowExecutionFailedEventAttributes.failure.applicationFailureInfo.details.payloads.*']),
+      expect.arrayContaining([
+        'workflowExecutionFailedEventAttributes.failure.applicationFailureInfo.details.payloads.*',
+      ]),
     );
     // Failures' messages and stack traces are encoded attributes, encrypted like payloads: the
     // whole raw history of a failed or cancelled booking holds no customer data either.
@@ -228,7 +261,12 @@ describe('key rotation', () => {
     const before = await bookingInput(tdb.db);
     const w1 = await k1Worker(queue);
     await w1.runUntil(async () => {
-      const h = await k1Client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue: queue, workflowId: workflowIdFor(before.bookingId), args: [before], memo: { requestHash: 'abc' } });
+      const h = await k1Client.workflow.start<typeof bookTrip>('bookTrip', {
+        taskQueue: queue,
+        workflowId: workflowIdFor(before.bookingId),
+        args: [before],
+        memo: { requestHash: 'abc' },
+      });
       await h.result();
     });
     expectAllEncrypted((await rawHistory(before.bookingId)).payloads, ['k1']);
@@ -237,14 +275,21 @@ describe('key rotation', () => {
     const old = env.client.workflow.getHandle<typeof bookTrip>(workflowIdFor(before.bookingId));
     expect(await old.result()).toMatchObject({ status: 'CONFIRMED', customerId: before.customerId });
     expect((await old.describe()).memo).toEqual({ requestHash: 'abc' });
-    const started = (await old.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const started =
+      (await old.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
     const [decoded] = await payloadCodecFor(current)!.decode(started);
     expect(defaultPayloadConverter.fromPayload(decoded!)).toMatchObject({ customerId: before.customerId });
 
     // A workflow started on k1 and finished by a rotated worker: both key ids in one history.
     const during = await bookingInput(tdb.db);
-    await k1Client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId: workflowIdFor(during.bookingId), args: [during] });
-    const result: BookingState = await env.client.workflow.getHandle<typeof bookTrip>(workflowIdFor(during.bookingId)).result();
+    await k1Client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue,
+      workflowId: workflowIdFor(during.bookingId),
+      args: [during],
+    });
+    const result: BookingState = await env.client.workflow
+      .getHandle<typeof bookTrip>(workflowIdFor(during.bookingId))
+      .result();
     expect(result).toMatchObject({ status: 'CONFIRMED', customerId: during.customerId });
     const mixed = (await rawHistory(during.bookingId)).payloads;
     expectAllEncrypted(mixed, ['k1', 'k2']);
@@ -267,7 +312,11 @@ describe('the codec endpoint (/codec)', () => {
   test('encode then decode gives the original payloads back', async () => {
     const secret = json({ customerId: 'cust-codec', last4: '4242' });
     const original = [secret, json('two'), { metadata: { encoding: Buffer.from('binary/null').toString('base64') } }];
-    const encoded = await request(app).post('/codec/encode').set('Authorization', auth).set('X-Namespace', 'default').send({ payloads: original });
+    const encoded = await request(app)
+      .post('/codec/encode')
+      .set('Authorization', auth)
+      .set('X-Namespace', 'default')
+      .send({ payloads: original });
     expect(encoded.status, encoded.text).toBe(200);
     const sealed = (encoded.body as { payloads: { metadata: Record<string, string>; data: string }[] }).payloads;
     expect(sealed).toHaveLength(3);
@@ -288,21 +337,33 @@ describe('the codec endpoint (/codec)', () => {
 
   test('decodes what the worker wrote into the history, as the Web UI asks for it', async () => {
     const input = await bookingInput(tdb.db);
-    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId: workflowIdFor(input.bookingId), args: [input] });
+    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue,
+      workflowId: workflowIdFor(input.bookingId),
+      args: [input],
+    });
     await handle.result();
     const { payloads } = await rawHistory(input.bookingId);
     expectAllEncrypted(payloads);
     const asJson = payloads.map(({ payload }) => ({
-      metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+      metadata: Object.fromEntries(
+        Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      ),
       data: Buffer.from(payload.data ?? []).toString('base64'),
     }));
-    const res = await request(app).post('/codec/decode').set('Authorization', auth).set('Origin', UI_URL).send({ payloads: asJson });
+    const res = await request(app)
+      .post('/codec/decode')
+      .set('Authorization', auth)
+      .set('Origin', UI_URL)
+      .send({ payloads: asJson });
     expect(res.status, res.text).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(UI_URL);
     const decoded = (res.body as { payloads: { metadata: Record<string, string>; data?: string }[] }).payloads;
     const text = decoded.map((p) => Buffer.from(p.data ?? '', 'base64').toString()).join('\n');
     expect(text).toContain(input.customerId);
-    expect(decoded.every((p) => Buffer.from(p.metadata.encoding!, 'base64').toString() !== ENCRYPTED_ENCODING)).toBe(true);
+    expect(decoded.every((p) => Buffer.from(p.metadata.encoding!, 'base64').toString() !== ENCRYPTED_ENCODING)).toBe(
+      true,
+    );
   });
 
   test('a missing or wrong token: 401 (with CORS headers, so the UI can tell)', async () => {
@@ -311,8 +372,16 @@ describe('the codec endpoint (/codec)', () => {
     expectError(missing, 401, 'unauthorized');
     expect(missing.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(missing.headers['access-control-allow-origin']).toBe(UI_URL);
-    expectError(await request(app).post('/codec/encode').set('Authorization', 'Bearer wrong-token-0123456789').send(body), 401, 'unauthorized');
-    expectError(await request(app).post('/codec/decode').set('Authorization', CODEC_TOKEN).send(body), 401, 'unauthorized');
+    expectError(
+      await request(app).post('/codec/encode').set('Authorization', 'Bearer wrong-token-0123456789').send(body),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await request(app).post('/codec/decode').set('Authorization', CODEC_TOKEN).send(body),
+      401,
+      'unauthorized',
+    );
   });
 
   test('CORS preflight: the Web UI origin may POST with content-type, x-namespace and authorization; others may not', async () => {
@@ -328,14 +397,28 @@ describe('the codec endpoint (/codec)', () => {
     expect(allowed).toEqual(expect.arrayContaining(['content-type', 'x-namespace', 'authorization']));
     expect(preflight.headers['access-control-allow-credentials']).toBe('true');
 
-    const elsewhere = await request(app).options('/codec/decode').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+    const elsewhere = await request(app)
+      .options('/codec/decode')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'POST');
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   test('bad bodies and unknown key ids: 400 with a clear message', async () => {
-    expectError(await request(app).post('/codec/decode').set('Authorization', auth).send({ nope: 1 }), 400, 'validation_failed');
-    expectError(await request(app).post('/codec/decode').set('Authorization', auth).send({ payloads: [{ data: '%%%' }] }), 400, 'validation_failed');
+    expectError(
+      await request(app).post('/codec/decode').set('Authorization', auth).send({ nope: 1 }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await request(app)
+        .post('/codec/decode')
+        .set('Authorization', auth)
+        .send({ payloads: [{ data: '%%%' }] }),
+      400,
+      'validation_failed',
+    );
     const [foreign] = await payloadCodecFor(configWithKeys('k9'))!.encode([defaultPayloadConverter.toPayload('x')]);
     const res = await request(app)
       .post('/codec/decode')
@@ -343,12 +426,17 @@ describe('the codec endpoint (/codec)', () => {
       .send({
         payloads: [
           {
-            metadata: Object.fromEntries(Object.entries(foreign!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+            metadata: Object.fromEntries(
+              Object.entries(foreign!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
             data: Buffer.from(foreign!.data!).toString('base64'),
           },
         ],
       });
-    expect(errorOf(res)).toMatchObject({ code: 'decode_failed', message: expect.stringContaining('key id "k9"') as string });
+    expect(errorOf(res)).toMatchObject({
+      code: 'decode_failed',
+      message: expect.stringContaining('key id "k9"') as string,
+    });
     expect(res.status).toBe(400);
   });
 
@@ -375,17 +463,35 @@ describe('the codec endpoint (/codec)', () => {
 
   test.skipIf(!TEMPORAL)('the temporal CLI decodes a history through it (--codec-endpoint, --codec-auth)', async () => {
     const input = await bookingInput(tdb.db);
-    await (await env.client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId: workflowIdFor(input.bookingId), args: [input] })).result();
+    await (
+      await env.client.workflow.start<typeof bookTrip>('bookTrip', {
+        taskQueue,
+        workflowId: workflowIdFor(input.bookingId),
+        args: [input],
+      })
+    ).result();
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     try {
       const port = (server.address() as { port: number }).port;
       const show = (...extra: string[]) =>
-        run(TEMPORAL!, ['workflow', 'show', '--workflow-id', workflowIdFor(input.bookingId), '--address', env.address, '--output', 'json', ...extra]);
+        run(TEMPORAL!, [
+          'workflow',
+          'show',
+          '--workflow-id',
+          workflowIdFor(input.bookingId),
+          '--address',
+          env.address,
+          '--output',
+          'json',
+          ...extra,
+        ]);
       const plain = (await show()).stdout;
       expect(plain).not.toContain(input.customerId);
-      const decoded = (await show('--codec-endpoint', `http://127.0.0.1:${port}/codec`, '--codec-auth', `Bearer ${CODEC_TOKEN}`)).stdout;
+      const decoded = (
+        await show('--codec-endpoint', `http://127.0.0.1:${port}/codec`, '--codec-auth', `Bearer ${CODEC_TOKEN}`)
+      ).stdout;
       const payloads = payloadsIn(parseJsonHistory(decoded));
       expect(payloads.length).toBeGreaterThan(5);
       expect(payloads.filter(({ payload }) => isEncrypted(payload))).toEqual([]);

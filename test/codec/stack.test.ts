@@ -16,7 +16,15 @@ import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
-import { CODEC_TOKEN, configWithKeys, expectAllEncrypted, parseJsonHistory, payloadDataText, payloadsIn, plainText } from './support.ts';
+import {
+  CODEC_TOKEN,
+  configWithKeys,
+  expectAllEncrypted,
+  parseJsonHistory,
+  payloadDataText,
+  payloadsIn,
+  plainText,
+} from './support.ts';
 import { fetchAs } from '../helpers/identity.ts';
 
 const run = promisify(execFile);
@@ -49,7 +57,16 @@ async function book(stack: Stack, customerId: string, idempotencyKey: string) {
 
 /** `temporal workflow show -o json`, raw or through the stack's codec endpoint. */
 async function show(stack: Stack, bookingId: string, withCodec: boolean) {
-  const args = ['workflow', 'show', '--workflow-id', `booking-${bookingId}`, '--address', stack.temporalAddress, '--output', 'json'];
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    `booking-${bookingId}`,
+    '--address',
+    stack.temporalAddress,
+    '--output',
+    'json',
+  ];
   if (withCodec) args.push('--codec-endpoint', `${stack.apiUrl}/codec`, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
   const history = parseJsonHistory((await run(TEMPORAL!, args)).stdout);
   return { history, payloads: payloadsIn(history) };
@@ -63,10 +80,22 @@ async function expectEncryptedHistory(stack: Stack, bookingId: string, customerI
     expect.arrayContaining(['userMetadata.summary', 'workflowExecutionStartedEventAttributes.memo.fields.requestHash']),
   );
   const text = plainText(raw.history);
-  for (const secret of [customerId, 'TB100', 'HTL-TOKYO-SHINJUKU', '•••• 4242', 'last4', CARDS.good.number]) expect(text).not.toContain(secret);
+  for (const secret of [customerId, 'TB100', 'HTL-TOKYO-SHINJUKU', '•••• 4242', 'last4', CARDS.good.number])
+    expect(text).not.toContain(secret);
   expect(payloadDataText(raw.payloads)).not.toContain(bookingId);
   // The workflow's static summary (in DescribeWorkflowExecution) is sealed as well.
-  const described = (await run(TEMPORAL!, ['workflow', 'describe', '--workflow-id', `booking-${bookingId}`, '--address', stack.temporalAddress, '--output', 'json'])).stdout;
+  const described = (
+    await run(TEMPORAL!, [
+      'workflow',
+      'describe',
+      '--workflow-id',
+      `booking-${bookingId}`,
+      '--address',
+      stack.temporalAddress,
+      '--output',
+      'json',
+    ])
+  ).stdout;
   expect(described).not.toContain(customerId);
   expect(described).not.toContain('Trip for');
 
@@ -78,18 +107,28 @@ async function expectEncryptedHistory(stack: Stack, bookingId: string, customerI
 }
 
 describe('npm run dev, worker and api with a bad PAYLOAD_ENCRYPTION_KEYS (real Node, not vitest)', () => {
-  test.each([['src/dev/index.ts'], ['src/worker.ts'], ['src/api/main.ts']])('%s fails fast, naming the variable, never the key', async (entry) => {
-    const shortKey = randomBytes(16).toString('base64');
-    const env = { ...process.env, NODE_ENV: 'test', PAYLOAD_ENCRYPTION_KEYS: `k2:${shortKey}`, DEV_DATA_DIR: join(tmpdir(), `trip-codec-${randomUUID()}`) };
-    const failed = await run(process.execPath, ['--import', 'tsx', entry], { env }).then(
-      () => undefined,
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    expect(failed?.code).toBe(1);
-    const output = `${failed?.stdout}${failed?.stderr}`;
-    expect(output).toContain('invalid environment: PAYLOAD_ENCRYPTION_KEYS entry 1 ("k2"): key must be 32 bytes (AES-256), got 16');
-    expect(output).not.toContain(shortKey);
-  });
+  test.each([['src/dev/index.ts'], ['src/worker.ts'], ['src/api/main.ts']])(
+    '%s fails fast, naming the variable, never the key',
+    async (entry) => {
+      const shortKey = randomBytes(16).toString('base64');
+      const env = {
+        ...process.env,
+        NODE_ENV: 'test',
+        PAYLOAD_ENCRYPTION_KEYS: `k2:${shortKey}`,
+        DEV_DATA_DIR: join(tmpdir(), `trip-codec-${randomUUID()}`),
+      };
+      const failed = await run(process.execPath, ['--import', 'tsx', entry], { env }).then(
+        () => undefined,
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      const output = `${failed?.stdout}${failed?.stderr}`;
+      expect(output).toContain(
+        'invalid environment: PAYLOAD_ENCRYPTION_KEYS entry 1 ("k2"): key must be 32 bytes (AES-256), got 16',
+      );
+      expect(output).not.toContain(shortKey);
+    },
+  );
 });
 
 describe.skipIf(!TEMPORAL)('the dev stack with PAYLOAD_ENCRYPTION_KEYS and CODEC_AUTH_TOKEN', () => {
@@ -118,7 +157,11 @@ describe.skipIf(!TEMPORAL)('the dev stack with PAYLOAD_ENCRYPTION_KEYS and CODEC
   test('the dev server it starts, then a configured TEMPORAL_ADDRESS: bookings complete, the server holds only ciphertext', async () => {
     const [temporalPort, uiPort] = [await freePort(), await freePort()];
     const local = await startStack({
-      config: configWithKeys('k2,k1', { DATABASE_URL: database(), TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_UI_PORT: String(uiPort) }),
+      config: configWithKeys('k2,k1', {
+        DATABASE_URL: database(),
+        TEMPORAL_DEV_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(uiPort),
+      }),
       dataDir: join(dir, 'local'),
       apiPort: 0,
       logger: pino({ level: 'silent' }),
@@ -132,14 +175,22 @@ describe.skipIf(!TEMPORAL)('the dev stack with PAYLOAD_ENCRYPTION_KEYS and CODEC
     // The Web UI of that dev server may call the codec endpoint.
     const preflight = await fetch(`${local.apiUrl}/codec/decode`, {
       method: 'OPTIONS',
-      headers: { origin: local.uiUrl, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' },
+      headers: {
+        origin: local.uiUrl,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace,authorization',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(local.uiUrl);
 
     // Another stack against that server through TEMPORAL_ADDRESS (its own task queue and database).
     const configured = await startStack({
-      config: configWithKeys('k2,k1', { DATABASE_URL: database(), TEMPORAL_ADDRESS: local.temporalAddress, TEMPORAL_UI_URL: local.uiUrl }),
+      config: configWithKeys('k2,k1', {
+        DATABASE_URL: database(),
+        TEMPORAL_ADDRESS: local.temporalAddress,
+        TEMPORAL_UI_URL: local.uiUrl,
+      }),
       dataDir: join(dir, 'configured'),
       apiPort: 0,
       taskQueue: `codec-configured-${randomUUID()}`,

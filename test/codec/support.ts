@@ -50,7 +50,8 @@ export function payloadsIn(value: unknown, path = '', found: FoundPayload[] = []
   return found;
 }
 
-export const metaText = (p: Payload, key: string) => (p.metadata?.[key] ? Buffer.from(p.metadata[key]).toString('utf8') : undefined);
+export const metaText = (p: Payload, key: string) =>
+  p.metadata?.[key] ? Buffer.from(p.metadata[key]).toString('utf8') : undefined;
 export const encodingOf = (p: Payload) => metaText(p, 'encoding');
 export const keyIdOf = (p: Payload) => metaText(p, KEY_ID_METADATA);
 export const isEncrypted = (p: Payload) => encodingOf(p) === ENCRYPTED_ENCODING;
@@ -78,7 +79,9 @@ export function parseJsonHistory(text: string): unknown {
     if (!isStringMap(metadata) || (data !== undefined && typeof data !== 'string')) return value;
     return {
       ...value,
-      metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+      metadata: Object.fromEntries(
+        Object.entries(metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+      ),
       data: new Uint8Array(Buffer.from(data ?? '', 'base64')),
     };
   });
@@ -90,7 +93,8 @@ export function parseJsonHistory(text: string): unknown {
  * which holds a status only. This build's
  * histories have no patch or local-activity markers (they would show up here as unencrypted).
  */
-const BOOKING_STATUS = /^events\.\d+\.(upsertWorkflowSearchAttributes|workflowExecutionStarted)EventAttributes\.searchAttributes\.indexedFields\.BookingStatus$/;
+const BOOKING_STATUS =
+  /^events\.\d+\.(upsertWorkflowSearchAttributes|workflowExecutionStarted)EventAttributes\.searchAttributes\.indexedFields\.BookingStatus$/;
 export const bySdk = (p: FoundPayload) => BOOKING_STATUS.test(p.path);
 
 /** Every payload is binary/encrypted; returns where they were, without the event index. */

@@ -101,7 +101,10 @@ async function setStatus(bookingId: string, status: BookingStatus): Promise<void
 }
 
 /** Breaks the books, checks what the invariants say while they are broken, and mends them whatever they said. */
-async function expectWhileBroken(damage: { breakIt: () => Promise<unknown>; mend: () => Promise<unknown> }, expected: string[]) {
+async function expectWhileBroken(
+  damage: { breakIt: () => Promise<unknown>; mend: () => Promise<unknown> },
+  expected: string[],
+) {
   await damage.breakIt();
   try {
     expect(await violations()).toEqual([...expected].sort());
@@ -123,11 +126,13 @@ const uniqueBookingIndex = (table: string): Constraint => ({
 });
 const HOTEL_NIGHT_ROOMS_IN_RANGE: Constraint = {
   lift: 'ALTER TABLE hotel_nights DROP CONSTRAINT hotel_nights_rooms_in_range',
-  restore: 'ALTER TABLE hotel_nights ADD CONSTRAINT hotel_nights_rooms_in_range CHECK (rooms_taken >= 0 AND rooms_taken <= capacity)',
+  restore:
+    'ALTER TABLE hotel_nights ADD CONSTRAINT hotel_nights_rooms_in_range CHECK (rooms_taken >= 0 AND rooms_taken <= capacity)',
 };
 const HOTEL_STAY_HAS_NIGHTS: Constraint = {
   lift: 'ALTER TABLE hotel_reservations DROP CONSTRAINT hotel_reservations_stay',
-  restore: 'ALTER TABLE hotel_reservations ADD CONSTRAINT hotel_reservations_stay CHECK (hotel_id IS NULL OR check_out > check_in)',
+  restore:
+    'ALTER TABLE hotel_reservations ADD CONSTRAINT hotel_reservations_stay CHECK (hotel_id IS NULL OR check_out > check_in)',
 };
 
 /** Runs `body` with a constraint lifted (the books must be mended when it ends: the constraint comes back). */
@@ -187,10 +192,14 @@ describe('flights', () => {
     for (const leak of [-1, 1]) {
       await expectWhileBroken(
         {
-          breakIt: () => db.$executeRaw`UPDATE flights SET seats_available = seats_available + ${leak} WHERE id = ${flight.id}`,
-          mend: () => db.$executeRaw`UPDATE flights SET seats_available = ${flight.seatsAvailable} WHERE id = ${flight.id}`,
+          breakIt: () =>
+            db.$executeRaw`UPDATE flights SET seats_available = seats_available + ${leak} WHERE id = ${flight.id}`,
+          mend: () =>
+            db.$executeRaw`UPDATE flights SET seats_available = ${flight.seatsAvailable} WHERE id = ${flight.id}`,
         },
-        [`flight TB100 ${trip.date}: ${flight.seatsAvailable + leak} available + ${reserved} reserved <> ${flight.capacity}`],
+        [
+          `flight TB100 ${trip.date}: ${flight.seatsAvailable + leak} available + ${reserved} reserved <> ${flight.capacity}`,
+        ],
       );
     }
     // A cancel that kept the seats: the booking lacks its flight, and the seats are lost.
@@ -210,8 +219,12 @@ describe('flights', () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
     const id = trip.flight.flightId!;
-    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = -1 WHERE id = ${id}`)).toBe(CHECK_VIOLATION);
-    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = capacity + 1 WHERE id = ${id}`)).toBe(CHECK_VIOLATION);
+    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = -1 WHERE id = ${id}`)).toBe(
+      CHECK_VIOLATION,
+    );
+    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = capacity + 1 WHERE id = ${id}`)).toBe(
+      CHECK_VIOLATION,
+    );
   });
 
   test('no seat is held by two bookings', async () => {
@@ -223,8 +236,10 @@ describe('flights', () => {
     const [seat] = first.flight.seatNumbers;
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${first.flight.seatNumbers} WHERE id = ${second.flight.id}`,
-        mend: () => db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${second.flight.seatNumbers} WHERE id = ${second.flight.id}`,
+        breakIt: () =>
+          db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${first.flight.seatNumbers} WHERE id = ${second.flight.id}`,
+        mend: () =>
+          db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${second.flight.seatNumbers} WHERE id = ${second.flight.id}`,
       },
       [`seat ${seat} on flight ${first.flight.flightId} is held by 2 bookings`],
     );
@@ -243,7 +258,8 @@ describe('flights', () => {
       expectWhileBroken(
         {
           breakIt: insertSecond,
-          mend: () => db.$executeRaw`DELETE FROM flight_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
+          mend: () =>
+            db.$executeRaw`DELETE FROM flight_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
         },
         [`booking ${bookingId} has 2 flight reservations`],
       ),
@@ -264,8 +280,10 @@ describe('hotels', () => {
     // A reserve that took one night too many rooms.
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
-        mend: () => db.$executeRaw`UPDATE hotel_nights SET rooms_taken = ${taken} WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
+        breakIt: () =>
+          db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
+        mend: () =>
+          db.$executeRaw`UPDATE hotel_nights SET rooms_taken = ${taken} WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
       },
       [nightLine(hotelId, lastNight, taken + 1, taken)],
     );
@@ -273,7 +291,8 @@ describe('hotels', () => {
     const first = await hotelNight(hotelId, firstNight);
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = ${hotelId} AND night = ${firstNight}::date`,
+        breakIt: () =>
+          db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = ${hotelId} AND night = ${firstNight}::date`,
         mend: () => db.$executeRaw`
           INSERT INTO hotel_nights (hotel_id, night, capacity, rooms_taken) VALUES (${hotelId}, ${firstNight}::date, ${first.capacity}, ${first.roomsTaken})`,
       },
@@ -296,19 +315,25 @@ describe('hotels', () => {
     const hotelId = trip.hotel.hotelId!;
     const night = trip.nights[0]!;
     const { capacity, roomsTaken: taken } = await hotelNight(hotelId, night);
-    expect(await refusal(db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`)).toBe(
-      CHECK_VIOLATION,
-    );
-    expect(await refusal(db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`)).toBe(
-      CHECK_VIOLATION,
-    );
+    expect(
+      await refusal(
+        db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+      ),
+    ).toBe(CHECK_VIOLATION);
+    expect(
+      await refusal(
+        db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+      ),
+    ).toBe(CHECK_VIOLATION);
     const sfNight = daysFromNow(55);
     await withoutConstraint(HOTEL_NIGHT_ROOMS_IN_RANGE, async () => {
       // A night sold beyond what the hotel has: its rooms still match its stays.
       await expectWhileBroken(
         {
-          breakIt: () => db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
-          mend: () => db.$executeRaw`UPDATE hotel_nights SET capacity = ${capacity} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+          breakIt: () =>
+            db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+          mend: () =>
+            db.$executeRaw`UPDATE hotel_nights SET capacity = ${capacity} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
         },
         [`hotel ${hotelId} on the night of ${night}: ${taken} room(s) taken of ${taken - 1}`],
       );
@@ -317,7 +342,8 @@ describe('hotels', () => {
         {
           breakIt: () => db.$executeRaw`
             INSERT INTO hotel_nights (hotel_id, night, capacity, rooms_taken) VALUES ('HTL-SF-UNION', ${sfNight}::date, 25, -1)`,
-          mend: () => db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = 'HTL-SF-UNION' AND night = ${sfNight}::date`,
+          mend: () =>
+            db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = 'HTL-SF-UNION' AND night = ${sfNight}::date`,
         },
         [
           `hotel HTL-SF-UNION on the night of ${sfNight}: -1 room(s) taken <> 0 in RESERVED stays`,
@@ -325,9 +351,11 @@ describe('hotels', () => {
         ],
       );
     });
-    expect(await refusal(db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`)).toBe(
-      CHECK_VIOLATION,
-    );
+    expect(
+      await refusal(
+        db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+      ),
+    ).toBe(CHECK_VIOLATION);
   });
 
   test('a RESERVED stay has at least one night: the database refuses check-out <= check-in but not a missing one', async () => {
@@ -337,9 +365,14 @@ describe('hotels', () => {
     const withoutAStay = `hotel reservation ${id} is RESERVED without a stay`;
     // Whatever the dates say, the stay no longer covers the nights it took.
     const uncovered = await nightsUncovered(trip);
-    const mend = () => db.$executeRaw`UPDATE hotel_reservations SET check_out = ${utcDay(3, trip.date)}::date WHERE id = ${id}`;
+    const mend = () =>
+      db.$executeRaw`UPDATE hotel_reservations SET check_out = ${utcDay(3, trip.date)}::date WHERE id = ${id}`;
     for (const days of [0, -1]) {
-      expect(await refusal(db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`)).toBe(CHECK_VIOLATION);
+      expect(
+        await refusal(
+          db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
+        ),
+      ).toBe(CHECK_VIOLATION);
     }
     // A NULL check-out passes the CHECK (NULL is not false): only the rule stands between it and the books.
     await expectWhileBroken(
@@ -349,7 +382,11 @@ describe('hotels', () => {
     await withoutConstraint(HOTEL_STAY_HAS_NIGHTS, async () => {
       for (const days of [0, -1]) {
         await expectWhileBroken(
-          { breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`, mend },
+          {
+            breakIt: () =>
+              db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
+            mend,
+          },
           [withoutAStay, ...uncovered],
         );
       }
@@ -369,7 +406,8 @@ describe('hotels', () => {
       expectWhileBroken(
         {
           breakIt: insertSecond,
-          mend: () => db.$executeRaw`DELETE FROM hotel_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
+          mend: () =>
+            db.$executeRaw`DELETE FROM hotel_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
         },
         [`booking ${bookingId} has 2 hotel reservations`],
       ),
@@ -390,7 +428,8 @@ describe('payments', () => {
       VALUES (gen_random_uuid(), ${bookingId}, ${status === 'VOIDED' ? null : token}, ${status === 'VOIDED' ? 0 : amountCents},
               ${status}::"PaymentStatus")`;
     expect(await refusal(insertCharge('CAPTURED')())).toBe(UNIQUE_VIOLATION);
-    const mend = () => db.$executeRaw`DELETE FROM payments WHERE booking_id = ${bookingId} AND id <> ${trip.payment.id}`;
+    const mend = () =>
+      db.$executeRaw`DELETE FROM payments WHERE booking_id = ${bookingId} AND id <> ${trip.payment.id}`;
     await withoutConstraint(uniqueBookingIndex('payments'), async () => {
       for (const status of ['CAPTURED', 'REFUNDED'] as const) {
         await expectWhileBroken({ breakIt: insertCharge(status), mend }, [`booking ${bookingId} was charged 2 times`]);
@@ -411,7 +450,9 @@ describe('a booking that ended without its trip holds nothing', () => {
     const trip = await confirmedTrip();
     // The unwinding gave back all but one service's hold, then the booking's row took its end.
     for (const other of SERVICES.filter((s) => s !== service)) await UNDO[other](trip.bookingId);
-    expect(await violations()).toEqual([`booking ${trip.bookingId} is CONFIRMED but lacks a reservation or its payment`]);
+    expect(await violations()).toEqual([
+      `booking ${trip.bookingId} is CONFIRMED but lacks a reservation or its payment`,
+    ]);
     await setStatus(trip.bookingId, status);
     expect(await violations()).toEqual([`booking ${trip.bookingId} is ${status} but holds a reservation or a payment`]);
     // The forgotten undo runs: nothing is held, and the ended booking is in order.
@@ -433,7 +474,9 @@ describe('a CONFIRMED booking holds something at every service', () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
     await UNDO[service](trip.bookingId);
-    expect(await violations()).toEqual([`booking ${trip.bookingId} is CONFIRMED but lacks a reservation or its payment`]);
+    expect(await violations()).toEqual([
+      `booking ${trip.bookingId} is CONFIRMED but lacks a reservation or its payment`,
+    ]);
     // Mended as a cancel would end it: everything given back, the booking CANCELLED.
     for (const other of SERVICES.filter((s) => s !== service)) await UNDO[other](trip.bookingId);
     await setStatus(trip.bookingId, 'CANCELLED');
@@ -450,15 +493,20 @@ describe('every charge is the sum of the prices of the booking', () => {
     const mendCharge = () => db.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`;
     for (const off of [1, -1]) {
       await expectWhileBroken(
-        { breakIt: () => db.$executeRaw`UPDATE payments SET amount_cents = amount_cents + ${off} WHERE id = ${id}`, mend: mendCharge },
+        {
+          breakIt: () => db.$executeRaw`UPDATE payments SET amount_cents = amount_cents + ${off} WHERE id = ${id}`,
+          mend: mendCharge,
+        },
         [`booking ${trip.bookingId} was charged ${amountCents + off} for ${amountCents}`],
       );
     }
     // A reservation priced differently from what was charged.
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET price_cents = price_cents + 1 WHERE id = ${trip.hotel.id}`,
-        mend: () => db.$executeRaw`UPDATE hotel_reservations SET price_cents = ${trip.hotel.priceCents} WHERE id = ${trip.hotel.id}`,
+        breakIt: () =>
+          db.$executeRaw`UPDATE hotel_reservations SET price_cents = price_cents + 1 WHERE id = ${trip.hotel.id}`,
+        mend: () =>
+          db.$executeRaw`UPDATE hotel_reservations SET price_cents = ${trip.hotel.priceCents} WHERE id = ${trip.hotel.id}`,
       },
       [`booking ${trip.bookingId} was charged ${amountCents} for ${amountCents + 1}`],
     );

@@ -16,7 +16,9 @@ afterAll(async () => {
 
 test('a seed kept waiting longer than 5 s by a lock still completes, and everything adds up', async () => {
   // An empty database of the same schema: what a first start seeds.
-  await tdb.db.$executeRawUnsafe('TRUNCATE flight_reservations, hotel_reservations, hotel_nights, flights, hotels RESTART IDENTITY CASCADE');
+  await tdb.db.$executeRawUnsafe(
+    'TRUNCATE flight_reservations, hotel_reservations, hotel_nights, flights, hotels RESTART IDENTITY CASCADE',
+  );
   const locker = new pg.Client({ connectionString: tdb.url });
   await locker.connect();
   try {
@@ -32,9 +34,13 @@ test('a seed kept waiting longer than 5 s by a lock still completes, and everyth
   } finally {
     await locker.end();
   }
-  expect(await tdb.db.flightReservation.count({ where: { bookingId: { startsWith: 'seed-charter-' } } })).toBeGreaterThan(0);
+  expect(
+    await tdb.db.flightReservation.count({ where: { bookingId: { startsWith: 'seed-charter-' } } }),
+  ).toBeGreaterThan(0);
   // The full hotel is full on every seeded night: one group reservation a night.
-  expect(await tdb.db.hotelReservation.count({ where: { bookingId: { startsWith: 'seed-group-' } } })).toBeGreaterThan(1);
+  expect(await tdb.db.hotelReservation.count({ where: { bookingId: { startsWith: 'seed-group-' } } })).toBeGreaterThan(
+    1,
+  );
   expect(await invariantViolations(tdb.db)).toEqual([]);
   // And again: a seed changes nothing that exists.
   expect(await seed(tdb.db)).toEqual({ flights: 0, hotels: 0 });

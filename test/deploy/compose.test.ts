@@ -30,7 +30,10 @@ type Compose = { services: Record<string, Service> };
 
 /** The secrets a caller sets for each file (as `export …` or an .env file would): values of this run only. */
 const secrets = {
-  'docker-compose.yml': { POSTGRES_PASSWORD: randomBytes(12).toString('hex'), CARD_VAULT_KEY: randomBytes(32).toString('base64') },
+  'docker-compose.yml': {
+    POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
+    CARD_VAULT_KEY: randomBytes(32).toString('base64'),
+  },
   'docker-compose.cluster.yml': {
     POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
     TEMPORAL_DB_PASSWORD: randomBytes(12).toString('hex'),
@@ -45,8 +48,14 @@ type ComposeFile = keyof typeof secrets;
 
 /** `docker-compose -f FILE config` with exactly `env` (nothing of this machine's), parsed (PyYAML, which docker-compose itself uses). */
 async function resolved(file: ComposeFile, env: Record<string, string>): Promise<Compose> {
-  const { stdout } = await run(COMPOSE!, ['-f', file, 'config'], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), TRIP_VERSION: 'compose-test', ...env } });
-  const json = execFileSync('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: stdout, encoding: 'utf8' });
+  const { stdout } = await run(COMPOSE!, ['-f', file, 'config'], {
+    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), TRIP_VERSION: 'compose-test', ...env },
+  });
+  const json = execFileSync(
+    'python3',
+    ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+    { input: stdout, encoding: 'utf8' },
+  );
   return JSON.parse(json) as Compose;
 }
 
@@ -62,12 +71,17 @@ async function refusal(file: ComposeFile, env: Record<string, string>): Promise<
 
 /** A service's environment as the container gets it: the image's ENV (the Dockerfile's runtime stage), then the file's. */
 function containerEnv(service: Service): Record<string, string> {
-  const image = Object.fromEntries([...readFileSync('Dockerfile', 'utf8').matchAll(/^ENV (\w+)=(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
-  const own = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  const image = Object.fromEntries(
+    [...readFileSync('Dockerfile', 'utf8').matchAll(/^ENV (\w+)=(\S+)/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  const own = Object.fromEntries(
+    Object.entries(service.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
+  );
   return { ...image, ...own };
 }
 
-const hostIps = (service: Service) => (service.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':')[0] : p.host_ip));
+const hostIps = (service: Service) =>
+  (service.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':')[0] : p.host_ip));
 
 describe.skipIf(!COMPOSE)('the compose files', () => {
   let dir: string;
@@ -83,52 +97,81 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  test.each(Object.entries(secrets).flatMap(([file, vars]) => Object.keys(vars).map((name) => [file, name])) as [ComposeFile, string][])(
-    '%s requires %s from the environment: the file has no value for it',
-    async (file, name) => {
-      const others: Record<string, string> = { ...secrets[file] };
-      delete others[name];
-      expect(await refusal(file, others)).toContain(`set ${name}`);
-      expect(await refusal(file, secrets[file])).toBeUndefined();
-    },
-  );
+  test.each(
+    Object.entries(secrets).flatMap(([file, vars]) => Object.keys(vars).map((name) => [file, name])) as [
+      ComposeFile,
+      string,
+    ][],
+  )('%s requires %s from the environment: the file has no value for it', async (file, name) => {
+    const others: Record<string, string> = { ...secrets[file] };
+    delete others[name];
+    expect(await refusal(file, others)).toContain(`set ${name}`);
+    expect(await refusal(file, secrets[file])).toBeUndefined();
+  });
 
   test('Temporal, its Web UI, and everything of docker-compose.yml are published on 127.0.0.1 only', async () => {
     const quick = await resolved('docker-compose.yml', secrets['docker-compose.yml']);
     const published = Object.entries(quick.services).filter(([, s]) => s.ports?.length);
     expect(published.map(([name]) => name).sort()).toEqual(['api', 'postgres', 'temporal']);
-    for (const [name, service] of published) expect(hostIps(service), name).toEqual(service.ports!.map(() => '127.0.0.1'));
+    for (const [name, service] of published)
+      expect(hostIps(service), name).toEqual(service.ports!.map(() => '127.0.0.1'));
     const cluster = await resolved('docker-compose.cluster.yml', secrets['docker-compose.cluster.yml']);
-    for (const name of ['temporal', 'temporal-ui']) expect(hostIps(cluster.services[name]!), name).toEqual(['127.0.0.1']);
+    for (const name of ['temporal', 'temporal-ui'])
+      expect(hostIps(cluster.services[name]!), name).toEqual(['127.0.0.1']);
   });
 
   /** Runs the API with `env`, pointed at this test's database and Temporal; resolves once /healthz answers 200. */
   async function startApi(env: Record<string, string>): Promise<{ api: Proc; url: string }> {
     const port = await freePort();
-    const api = startProcess('api', { ...env, DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), DEV_DATA_DIR: join(dir, `api-${port}`) }, dir);
+    const api = startProcess(
+      'api',
+      {
+        ...env,
+        DATABASE_URL: tdb.url,
+        TEMPORAL_ADDRESS: temporal.address,
+        PORT: String(port),
+        DEV_DATA_DIR: join(dir, `api-${port}`),
+      },
+      dir,
+    );
     const url = `http://127.0.0.1:${port}`;
     await poll(
-      async () => (api.child.exitCode !== null ? 'exited' : await fetch(`${url}/healthz`).then((r) => r.status, () => 0)),
+      async () =>
+        api.child.exitCode !== null
+          ? 'exited'
+          : await fetch(`${url}/healthz`).then(
+              (r) => r.status,
+              () => 0,
+            ),
       (status) => status === 200 || status === 'exited',
       { timeoutMs: 60_000, what: `the API on ${port}` },
     ).then((status) => {
-      if (status === 'exited') throw new Error(`the API exited (${api.child.exitCode}) instead of starting:\n${api.output()}`);
+      if (status === 'exited')
+        throw new Error(`the API exited (${api.child.exitCode}) instead of starting:\n${api.output()}`);
     });
     return { api, url };
   }
 
-  test('docker-compose.yml: the API starts with the file\'s own environment, and the page can sign in and book', async () => {
+  test("docker-compose.yml: the API starts with the file's own environment, and the page can sign in and book", async () => {
     const env = containerEnv((await resolved('docker-compose.yml', secrets['docker-compose.yml'])).services.api!);
     expect(env.CARD_VAULT_KEY).toBe(secrets['docker-compose.yml'].CARD_VAULT_KEY);
     const { api, url } = await startApi(env);
     try {
       expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
       // The page signs in through the dev issuer, then books.
-      const token = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub: 'compose-demo' }) });
+      const token = await fetch(`${url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'compose-demo' }),
+      });
       expect(token.status).toBe(200);
       const { access_token } = (await token.json()) as { access_token: string };
       const { customerId: _c, ...body } = bookingBody();
-      const booked = await fetch(`${url}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(access_token) }, body: JSON.stringify(body) });
+      const booked = await fetch(`${url}/bookings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(access_token) },
+        body: JSON.stringify(body),
+      });
       expect(booked.status, await booked.clone().text()).toBe(201);
       expect(api.child.exitCode).toBeNull();
     } finally {
@@ -136,10 +179,13 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
     }
   });
 
-  test('docker-compose.cluster.yml: the API starts with the file\'s own environment and the OIDC issuer it is given, in production', async () => {
+  test("docker-compose.cluster.yml: the API starts with the file's own environment and the OIDC issuer it is given, in production", async () => {
     const idp = await startTestIdp();
     try {
-      const env = containerEnv((await resolved('docker-compose.cluster.yml', { ...secrets['docker-compose.cluster.yml'], ...idp.env })).services.api!);
+      const env = containerEnv(
+        (await resolved('docker-compose.cluster.yml', { ...secrets['docker-compose.cluster.yml'], ...idp.env }))
+          .services.api!,
+      );
       expect(env).toMatchObject({ NODE_ENV: 'production', ...idp.env });
       const { api, url } = await startApi(env);
       try {

@@ -49,10 +49,14 @@ describe('without what they need, they refuse to start, naming each missing vari
   test('nothing set: the worker names DATABASE_URL, TEMPORAL_ADDRESS and WORKER_BUILD_ID, the API also CARD_VAULT_KEY', async () => {
     const [worker, api] = [startProcess('worker', {}, dir), startProcess('api', {}, dir)];
     const [w, a] = await Promise.all([refusal(worker, 'worker'), refusal(api, 'api')]);
-    expect(w).toMatch(/^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\).*; WORKER_BUILD_ID is required by npm run worker/);
+    expect(w).toMatch(
+      /^invalid environment: DATABASE_URL is required by npm run worker .*; TEMPORAL_ADDRESS is required when NODE_ENV=production \(the default\).*; WORKER_BUILD_ID is required by npm run worker/,
+    );
     expect(a).not.toContain('WORKER_BUILD_ID'); // the API runs no workflow code
     expect(w).not.toContain('CARD_VAULT_KEY'); // the worker never sees card data
-    expect(a).toMatch(/^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production.*; AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE required when NODE_ENV=production/);
+    expect(a).toMatch(
+      /^invalid environment: DATABASE_URL is required by npm run api .*; TEMPORAL_ADDRESS is required when NODE_ENV=production .*; CARD_VAULT_KEY is required when NODE_ENV=production.*; AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE required when NODE_ENV=production/,
+    );
     expect(w).not.toContain('AUTH_'); // the worker serves no one
   });
 
@@ -71,7 +75,11 @@ describe('without what they need, they refuse to start, naming each missing vari
       TEMPORAL_ADDRESS: temporal.address,
       CARD_VAULT_KEY: VAULT_KEY,
       WORKER_BUILD_ID: 'fail-closed-build',
-      ...{ AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json', AUTH_ISSUER: 'https://issuer.test.invalid/', AUTH_AUDIENCE: 'trip-booking-api' },
+      ...{
+        AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+        AUTH_ISSUER: 'https://issuer.test.invalid/',
+        AUTH_AUDIENCE: 'trip-booking-api',
+      },
     };
     delete env[missing];
     const line = await refusal(startProcess(script, env, dir), script);
@@ -81,7 +89,11 @@ describe('without what they need, they refuse to start, naming each missing vari
 
   test('with NODE_ENV=development the API runs without CARD_VAULT_KEY (on the dev key)', async () => {
     const port = await freePort();
-    const api = startProcess('api', { NODE_ENV: 'development', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) }, dir);
+    const api = startProcess(
+      'api',
+      { NODE_ENV: 'development', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
+      dir,
+    );
     try {
       const health = await poll(
         async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status,
@@ -118,7 +130,11 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
       (status) => status === 200,
       { timeoutMs: 30_000, what: `the API on ${port} (${api.output()})` },
     );
-    await poll(() => worker.output(), (out) => out.includes('worker: task queue'), { timeoutMs: 30_000, what: 'the worker to start' });
+    await poll(
+      () => worker.output(),
+      (out) => out.includes('worker: task queue'),
+      { timeoutMs: 30_000, what: 'the worker to start' },
+    );
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
   });
@@ -156,7 +172,8 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
     expect(plain.status).toBe(201);
     const { bookingId } = (await plain.json()) as { bookingId: string };
     const done = await poll(
-      async () => (await (await fetch(`${apiUrl}/bookings/${bookingId}`, { headers: auth })).json()) as { status: string },
+      async () =>
+        (await (await fetch(`${apiUrl}/bookings/${bookingId}`, { headers: auth })).json()) as { status: string },
       (view) => ['CONFIRMED', 'FAILED'].includes(view.status),
       { timeoutMs: 30_000, what: `booking ${bookingId} to end` },
     );

@@ -57,7 +57,14 @@ beforeAll(async () => {
     RECONCILE_INTERVAL: '2s',
   });
   // A deleted workflow's row counts as gone at once here (1 minute by default).
-  stack = await startStack({ config, dataDir: join(dir, 'data'), apiPort: 0, taskQueue, reconcileGoneAfterMs: 0, logger: log.logger });
+  stack = await startStack({
+    config,
+    dataDir: join(dir, 'data'),
+    apiPort: 0,
+    taskQueue,
+    reconcileGoneAfterMs: 0,
+    logger: log.logger,
+  });
 });
 
 afterAll(async () => {
@@ -97,7 +104,11 @@ async function book({ flightNumber = 'TB200', day, hotelId, faults, hold }: Trip
     ...(hold ? { hold: { minutes: 60 } } : { payment: { card: CARDS.good } }),
     ...(faults ? { faults } : {}),
   };
-  const res = await api('/bookings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await api('/bookings', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.bookingId as string;
 }
@@ -140,10 +151,16 @@ function streamOf(id: string): { ended: Promise<ReturnType<typeof parseSse>>; op
 /** Every finished pass of this test's reconciler, with what it gave back. */
 async function passes(): Promise<ReconcileResult[]> {
   const executions: WorkflowExecutionInfo[] = [];
-  for await (const e of stack.client.workflow.list({ query: `WorkflowType = 'reconcileBookings' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+  for await (const e of stack.client.workflow.list({
+    query: `WorkflowType = 'reconcileBookings' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`,
+  })) {
     executions.push(e);
   }
-  return Promise.all(executions.map((e) => stack.client.workflow.getHandle<() => Promise<ReconcileResult>>(e.workflowId, e.runId).result()));
+  return Promise.all(
+    executions.map((e) =>
+      stack.client.workflow.getHandle<() => Promise<ReconcileResult>>(e.workflowId, e.runId).result(),
+    ),
+  );
 }
 
 describe('temporal workflow terminate: the reconciler gives back what the saga held', () => {
@@ -160,26 +177,69 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const held = await book({ flightNumber: 'TB300', day, hotelId: 'HTL-SF-UNION', hold: true });
     // Waiting for an operator with the money taken: the charge commits but answers late, the
     // customer cancels meanwhile, and the refund fails for good.
-    const waiting = await book({ flightNumber: 'TB400', day, hotelId: 'HTL-TOKYO-SHINJUKU', faults: { chargePayment: 'timeout:3', refundPayment: 'fail' } });
-    await poll(() => serviceRows(stack.db, waiting), (r) => r.payment?.status === 'CAPTURED', { what: 'the payment captured', timeoutMs: 30_000 });
-    expect((await api(`/bookings/${waiting}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(202);
+    const waiting = await book({
+      flightNumber: 'TB400',
+      day,
+      hotelId: 'HTL-TOKYO-SHINJUKU',
+      faults: { chargePayment: 'timeout:3', refundPayment: 'fail' },
+    });
+    await poll(
+      () => serviceRows(stack.db, waiting),
+      (r) => r.payment?.status === 'CAPTURED',
+      { what: 'the payment captured', timeoutMs: 30_000 },
+    );
+    expect(
+      (
+        await api(`/bookings/${waiting}/cancel`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(202);
 
-    await waitFor(running, (v) => step(v, 'payment').live?.attempt !== undefined && step(v, 'flight').state === 'DONE', 'retrying its payment');
+    await waitFor(
+      running,
+      (v) => step(v, 'payment').live?.attempt !== undefined && step(v, 'flight').state === 'DONE',
+      'retrying its payment',
+    );
     await waitFor(held, (v) => v.status === 'HELD', 'HELD');
     await waitFor(waiting, (v) => v.status === 'COMPENSATION_FAILED', 'COMPENSATION_FAILED');
-    expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual({ seats: before.running.seats - 2, rooms: before.running.rooms - 2 });
-    expect(await inventory('TB300', day, 'HTL-SF-UNION')).toEqual({ seats: before.held.seats - 2, rooms: before.held.rooms - 2 });
+    expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual({
+      seats: before.running.seats - 2,
+      rooms: before.running.rooms - 2,
+    });
+    expect(await inventory('TB300', day, 'HTL-SF-UNION')).toEqual({
+      seats: before.held.seats - 2,
+      rooms: before.held.rooms - 2,
+    });
 
     const streams = Object.fromEntries([running, held, waiting].map((id) => [id, streamOf(id)]));
     await Promise.all(Object.values(streams).map((s) => s.opened));
     for (const id of [running, held, waiting]) {
-      await temporalCli('workflow', 'terminate', '--workflow-id', workflowIdFor(id), '--reason', 'operations test: terminated by an operator');
+      await temporalCli(
+        'workflow',
+        'terminate',
+        '--workflow-id',
+        workflowIdFor(id),
+        '--reason',
+        'operations test: terminated by an operator',
+      );
     }
 
-    const ended = await Promise.all([running, held, waiting].map((id) => waitFor(id, (v) => v.status === 'TERMINATED', 'TERMINATED')));
+    const ended = await Promise.all(
+      [running, held, waiting].map((id) => waitFor(id, (v) => v.status === 'TERMINATED', 'TERMINATED')),
+    );
     for (const v of ended) {
-      expect(v).toMatchObject({ status: 'TERMINATED', source: 'read-model', currentStep: null, failure: { type: 'WorkflowTerminated' } });
-      expect(v.failure!.message).toMatch(/^its workflow was terminated while the booking was (PENDING|HELD|COMPENSATION_FAILED); the reconciler gave back what it held \(refundPayment .*, cancelHotel undone, cancelFlight undone\)/);
+      expect(v).toMatchObject({
+        status: 'TERMINATED',
+        source: 'read-model',
+        currentStep: null,
+        failure: { type: 'WorkflowTerminated' },
+      });
+      expect(v.failure!.message).toMatch(
+        /^its workflow was terminated while the booking was (PENDING|HELD|COMPENSATION_FAILED); the reconciler gave back what it held \(refundPayment .*, cancelHotel undone, cancelFlight undone\)/,
+      );
     }
     const [r, h, w] = ended;
     const undoOutcomes = (v: BookingView) => byStep(v, (s) => s.undo?.outcome);
@@ -200,14 +260,24 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
 
     // The list says so, and each stream ended with it.
     const list = await api('/bookings?status=TERMINATED&limit=100');
-    expect((list.body.items as { bookingId: string }[]).map((i) => i.bookingId).sort()).toEqual([running, held, waiting].sort());
+    expect((list.body.items as { bookingId: string }[]).map((i) => i.bookingId).sort()).toEqual(
+      [running, held, waiting].sort(),
+    );
     for (const id of [running, held, waiting]) {
       const events = await streams[id]!.ended;
       expect(events.at(-1)).toEqual({ event: 'end', data: JSON.stringify({ status: 'TERMINATED' }) });
       expect((JSON.parse(events.at(-2)!.data) as BookingView).status).toBe('TERMINATED');
     }
     // Nothing more to cancel.
-    expect((await api(`/bookings/${held}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(409);
+    expect(
+      (
+        await api(`/bookings/${held}/cancel`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(409);
 
     // Later passes give back nothing more: each booking was given back by one pass, once.
     const versions = ended.map((v) => v.version);
@@ -218,8 +288,12 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect((await Promise.all([running, held, waiting].map(view))).map((v) => v.version)).toEqual(versions);
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before.running);
     // The pass's details in the Web UI say what it gave back.
-    const summaries = (await passes()).map((p) => p.summary).filter((s) => s.startsWith('Gave back') && !s.startsWith('Gave back nothing'));
-    expect(summaries.join('\n')).toMatch(new RegExp(`- ${running} \\(WorkflowTerminated, was PENDING\\): cancelHotel, cancelFlight`));
+    const summaries = (await passes())
+      .map((p) => p.summary)
+      .filter((s) => s.startsWith('Gave back') && !s.startsWith('Gave back nothing'));
+    expect(summaries.join('\n')).toMatch(
+      new RegExp(`- ${running} \\(WorkflowTerminated, was PENDING\\): cancelHotel, cancelFlight`),
+    );
     expect(await invariantViolations(stack.db)).toEqual([]);
   }, 240_000);
 
@@ -227,12 +301,26 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const day = 41;
     const before = await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG');
     const id = await book({ day, hotelId: 'HTL-SEOUL-MYEONGDONG', hold: true });
-    await poll(() => serviceRows(stack.db, id), (r) => r.booking?.status === 'HELD', { what: 'HELD in the read model', timeoutMs: 60_000 });
+    await poll(
+      () => serviceRows(stack.db, id),
+      (r) => r.booking?.status === 'HELD',
+      { what: 'HELD in the read model', timeoutMs: 60_000 },
+    );
     // As retention deletes a closed workflow (here a running one: the server terminates it first).
     const { runId } = await stack.client.workflow.getHandle(workflowIdFor(id)).describe();
-    await stack.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: workflowIdFor(id), runId } });
+    await stack.client.workflowService.deleteWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: workflowIdFor(id), runId },
+    });
     await poll(
-      () => stack.client.workflow.getHandle(workflowIdFor(id)).describe().then(() => 'there', (e: unknown) => (e instanceof WorkflowNotFoundError ? 'gone' : String(e))),
+      () =>
+        stack.client.workflow
+          .getHandle(workflowIdFor(id))
+          .describe()
+          .then(
+            () => 'there',
+            (e: unknown) => (e instanceof WorkflowNotFoundError ? 'gone' : String(e)),
+          ),
       (s) => s === 'gone',
       { what: 'the workflow deleted', timeoutMs: 60_000, intervalMs: 500 },
     );
@@ -244,12 +332,21 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
 
   test('the schedule is one, however many times it is ensured, and visible as a Temporal Schedule', async () => {
     const { ensureReconcileSchedule } = await import('../../src/temporal/reconcile-schedule.ts');
-    const results = await Promise.all([0, 1, 2].map(() => ensureReconcileSchedule(stack.client, { taskQueue, intervalMs: 2_000, batch: 20 })));
+    const results = await Promise.all(
+      [0, 1, 2].map(() => ensureReconcileSchedule(stack.client, { taskQueue, intervalMs: 2_000, batch: 20 })),
+    );
     expect(results).toEqual(['updated', 'updated', 'updated']);
     const ids: string[] = [];
     for await (const s of stack.client.schedule.list()) ids.push(s.scheduleId);
     expect(ids.filter((i) => i === reconcileScheduleId(taskQueue))).toHaveLength(1);
-    const listed = await temporalCli('schedule', 'describe', '--schedule-id', reconcileScheduleId(taskQueue), '-o', 'json');
+    const listed = await temporalCli(
+      'schedule',
+      'describe',
+      '--schedule-id',
+      reconcileScheduleId(taskQueue),
+      '-o',
+      'json',
+    );
     expect(listed).toContain('reconcileBookings');
   });
 });
@@ -258,7 +355,9 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
 async function pendingActivity(handle: WorkflowHandle, type: string) {
   const pending = (await handle.describe()).raw.pendingActivities ?? [];
   const activity = pending.find((a) => a.activityType?.name === type);
-  return activity ? { activityId: activity.activityId ?? '', attempt: activity.attempt ?? 0, paused: Boolean(activity.paused) } : undefined;
+  return activity
+    ? { activityId: activity.activityId ?? '', attempt: activity.attempt ?? 0, paused: Boolean(activity.paused) }
+    : undefined;
 }
 
 describe('temporal activity pause, update-options, unpause: a failing step during an outage', () => {
@@ -266,9 +365,26 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
     // The payment provider fails five times (attempts 1 to 5 at 0, 1, 3, 7, 15 s), then answers.
     const id = await book({ day: 42, hotelId: 'HTL-SEOUL-MYEONGDONG', faults: { chargePayment: 'transient:5' } });
     const handle = stack.client.workflow.getHandle(workflowIdFor(id));
-    const failing = await poll(() => pendingActivity(handle, 'chargePayment'), (a) => (a?.attempt ?? 0) >= 2, { what: 'the payment retrying', timeoutMs: 30_000 });
-    await temporalCli('activity', 'pause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId, '--reason', 'payment provider outage');
-    const paused = await poll(() => pendingActivity(handle, 'chargePayment'), (a) => a?.paused === true, { what: 'the payment paused' });
+    const failing = await poll(
+      () => pendingActivity(handle, 'chargePayment'),
+      (a) => (a?.attempt ?? 0) >= 2,
+      { what: 'the payment retrying', timeoutMs: 30_000 },
+    );
+    await temporalCli(
+      'activity',
+      'pause',
+      '--workflow-id',
+      workflowIdFor(id),
+      '--activity-id',
+      failing!.activityId,
+      '--reason',
+      'payment provider outage',
+    );
+    const paused = await poll(
+      () => pendingActivity(handle, 'chargePayment'),
+      (a) => a?.paused === true,
+      { what: 'the payment paused' },
+    );
     // Paused for longer than its backoff: no new attempt, and the booking still runs.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     expect(await pendingActivity(handle, 'chargePayment')).toMatchObject({ paused: true, attempt: paused!.attempt });
@@ -277,7 +393,18 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
     expect(statesOf(waiting)).toEqual(runningAt('payment'));
 
     // The provider is back: retry every second from now on, and go.
-    await temporalCli('activity', 'update-options', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId, '--retry-initial-interval', '1s', '--retry-maximum-interval', '1s');
+    await temporalCli(
+      'activity',
+      'update-options',
+      '--workflow-id',
+      workflowIdFor(id),
+      '--activity-id',
+      failing!.activityId,
+      '--retry-initial-interval',
+      '1s',
+      '--retry-maximum-interval',
+      '1s',
+    );
     await temporalCli('activity', 'unpause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId);
     const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 30_000);
     expect(step(done, 'payment')).toMatchObject({ state: 'DONE', attempts: 6 });
@@ -287,12 +414,16 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
 
 /** The build a saga runs on, as describe's versioningInfo says (once its first workflow task is done). */
 function buildOf(id: string): Promise<string | undefined> {
-  const read = async () => (await stack.client.workflow.getHandle(workflowIdFor(id)).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? undefined;
+  const read = async () =>
+    (await stack.client.workflow.getHandle(workflowIdFor(id)).describe()).raw.workflowExecutionInfo?.versioningInfo
+      ?.deploymentVersion?.buildId ?? undefined;
   return poll(read, (b) => b !== undefined, { what: `the build of ${id}` });
 }
 
 describe('a bad deploy: eager starts follow the current build, and temporal workflow reset --type BuildId moves stuck sagas back', () => {
-  let bad: { worker: Worker; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> } | undefined;
+  let bad:
+    | { worker: Worker; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> }
+    | undefined;
   afterAll(async () => {
     if (bad?.worker.getState() === 'RUNNING') bad.worker.shutdown();
     await bad?.running.catch(() => undefined);
@@ -301,7 +432,11 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
   });
 
   test('with v1 current the dev stack starts eagerly on v1; with build "bad" current new bookings run on "bad", not v1; reset onto v1, they confirm', async () => {
-    const started = () => log.lines().map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean }).filter((l) => l.msg === 'booking started');
+    const started = () =>
+      log
+        .lines()
+        .map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean })
+        .filter((l) => l.msg === 'booking started');
     const eagerBefore = started().filter((l) => l.eagerlyStarted).length;
     const first = await book({ day: 43, hotelId: 'HTL-SEOUL-MYEONGDONG' });
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eagerBefore + 1);
@@ -315,47 +450,111 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       taskQueue,
       db,
       faultInjection: true,
-      worker: { identity: 'worker-bad', shutdownGraceTime: '1s', workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId: 'bad' }) },
+      worker: {
+        identity: 'worker-bad',
+        shutdownGraceTime: '1s',
+        workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId: 'bad' }),
+      },
     });
     bad = { worker, running: worker.run(), connection, db };
     // Refused until the new build's worker has polled the task queue.
-    await poll(() => temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'bad', '--yes'), () => true, {
-      what: '"bad" made current',
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
-    await poll(() => describeDeployment({ service: stack.client.workflowService, namespace: 'default', deploymentName }), (d) => d.current === 'bad', { what: '"bad" current' });
+    await poll(
+      () =>
+        temporalCli(
+          'worker',
+          'deployment',
+          'set-current-version',
+          '--deployment-name',
+          deploymentName,
+          '--build-id',
+          'bad',
+          '--yes',
+        ),
+      () => true,
+      {
+        what: '"bad" made current',
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
+    await poll(
+      () => describeDeployment({ service: stack.client.workflowService, namespace: 'default', deploymentName }),
+      (d) => d.current === 'bad',
+      { what: '"bad" current' },
+    );
 
     // New bookings go to the current build, though the API's process runs a v1 worker: no eager start.
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // the API's cached answer expires
     const eager = started().filter((l) => l.eagerlyStarted).length;
-    const stuck = [await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' }), await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' })];
+    const stuck = [
+      await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' }),
+      await book({ day: 44, hotelId: 'HTL-SEOUL-MYEONGDONG' }),
+    ];
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eager);
     for (const id of stuck) {
-      await poll(() => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'), (a) => (a?.attempt ?? 0) >= 2, { what: `${id} stuck on "bad"`, timeoutMs: 60_000 });
+      await poll(
+        () => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'),
+        (a) => (a?.attempt ?? 0) >= 2,
+        { what: `${id} stuck on "bad"`, timeoutMs: 60_000 },
+      );
       expect(await buildOf(id)).toBe('bad');
     }
 
     // The operator rolls back (v1 current again) and resets each stuck saga to before "bad" touched it.
-    await temporalCli('worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName, '--build-id', 'v1', '--yes');
+    await temporalCli(
+      'worker',
+      'deployment',
+      'set-current-version',
+      '--deployment-name',
+      deploymentName,
+      '--build-id',
+      'v1',
+      '--yes',
+    );
     // One batch reset of every saga the bad build ran (visibility may trail the start by a moment).
     const touched = `WorkflowType = 'bookTrip' AND ExecutionStatus = 'Running' AND TemporalWorkerDeploymentVersion = '${deploymentName}:bad'`;
-    await poll(() => stack.client.workflow.count(touched), (c) => c.count === stuck.length, { what: 'the stuck sagas in visibility', timeoutMs: 60_000 });
-    await temporalCli('workflow', 'reset', '--query', touched, '--type', 'BuildId', '--build-id', 'bad', '--reason', 'bad deploy rolled back', '--yes');
+    await poll(
+      () => stack.client.workflow.count(touched),
+      (c) => c.count === stuck.length,
+      { what: 'the stuck sagas in visibility', timeoutMs: 60_000 },
+    );
+    await temporalCli(
+      'workflow',
+      'reset',
+      '--query',
+      touched,
+      '--type',
+      'BuildId',
+      '--build-id',
+      'bad',
+      '--reason',
+      'bad deploy rolled back',
+      '--yes',
+    );
     for (const id of stuck) {
       const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
       expect(statesOf(done)).toEqual(everyStep('DONE'));
       expect(await buildOf(id)).toBe('v1');
       const rows = await serviceRows(stack.db, id);
-      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual(['RESERVED', 'RESERVED', 'CAPTURED']);
+      expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
+        'RESERVED',
+        'RESERVED',
+        'CAPTURED',
+      ]);
     }
     // The reset terminated each stuck run: the reconciler leaves the saga's new run alone.
-    const runs = await Promise.all(stuck.map(async (id) => {
-      const statuses: string[] = [];
-      for await (const e of stack.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(id)}'` })) statuses.push(e.status.name);
-      return statuses.sort();
-    }));
-    expect(runs).toEqual([['COMPLETED', 'TERMINATED'], ['COMPLETED', 'TERMINATED']]);
+    const runs = await Promise.all(
+      stuck.map(async (id) => {
+        const statuses: string[] = [];
+        for await (const e of stack.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(id)}'` }))
+          statuses.push(e.status.name);
+        return statuses.sort();
+      }),
+    );
+    expect(runs).toEqual([
+      ['COMPLETED', 'TERMINATED'],
+      ['COMPLETED', 'TERMINATED'],
+    ]);
     expect(await invariantViolations(stack.db)).toEqual([]);
   }, 300_000);
 });

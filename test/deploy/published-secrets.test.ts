@@ -29,7 +29,9 @@ const BARE_FILES = /(\.ya?ml|\.env[^/]*|\.sh|\.md|\.toml|Dockerfile|\.ci\/run)$/
 function keyLikeValues(): Map<string, string[]> {
   const files = execFileSync('git', ['ls-files', '-z'], { encoding: 'utf8' })
     .split('\0')
-    .filter((f) => f && !f.startsWith('test/histories/') && f !== 'package-lock.json' && !/\.(png|jpe?g|ico|woff2?)$/.test(f));
+    .filter(
+      (f) => f && !f.startsWith('test/histories/') && f !== 'package-lock.json' && !/\.(png|jpe?g|ico|woff2?)$/.test(f),
+    );
   const found = new Map<string, string[]>();
   for (const file of files) {
     let text: string;
@@ -61,20 +63,28 @@ function refusal(env: Record<string, string>): string | undefined {
 }
 
 const is32ByteKey = (value: string) => /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, 'base64').length === 32;
-const remoteUrl = (password: string) => `postgresql://trip:${encodeURIComponent(password)}@db.internal:5432/trip_booking`;
+const remoteUrl = (password: string) =>
+  `postgresql://trip:${encodeURIComponent(password)}@db.internal:5432/trip_booking`;
 
 describe('production refuses every key, token and password the repository contains', () => {
   const found = keyLikeValues();
 
-  test('the scan finds what the repository publishes (the dev vault key, the tests\' keys)', () => {
-    expect([...found.keys()]).toEqual(expect.arrayContaining(['dev-only-card-vault-key-not-for-production', 'test-vault-key-0123456789', 'postgres']));
+  test("the scan finds what the repository publishes (the dev vault key, the tests' keys)", () => {
+    expect([...found.keys()]).toEqual(
+      expect.arrayContaining(['dev-only-card-vault-key-not-for-production', 'test-vault-key-0123456789', 'postgres']),
+    );
   });
 
   test.each([...found.entries()].map(([value, files]) => [value, files.join(', ')]))('%s (in %s)', (value) => {
     expect(refusal({ CARD_VAULT_KEY: value })).toMatch(/CARD_VAULT_KEY/);
     expect(refusal({ CODEC_AUTH_TOKEN: value })).toMatch(/CODEC_AUTH_TOKEN/);
-    expect(refusal({ DATABASE_URL: remoteUrl(value) })).toMatch(/DATABASE_URL has a password published in this repository/);
-    if (is32ByteKey(value)) expect(refusal({ PAYLOAD_ENCRYPTION_KEYS: `k1:${value}` })).toMatch(/PAYLOAD_ENCRYPTION_KEYS entry 1: the key is published/);
+    expect(refusal({ DATABASE_URL: remoteUrl(value) })).toMatch(
+      /DATABASE_URL has a password published in this repository/,
+    );
+    if (is32ByteKey(value))
+      expect(refusal({ PAYLOAD_ENCRYPTION_KEYS: `k1:${value}` })).toMatch(
+        /PAYLOAD_ENCRYPTION_KEYS entry 1: the key is published/,
+      );
   });
 
   test('every listed value is refused, and the message never prints it', () => {
@@ -88,7 +98,14 @@ describe('production refuses every key, token and password the repository contai
 
   test('keys of its own are accepted; so is a published password on loopback (the embedded PostgreSQL of npm run dev and the tests)', () => {
     const key = randomBytes(32).toString('base64');
-    expect(refusal({ CARD_VAULT_KEY: randomBytes(24).toString('base64'), CODEC_AUTH_TOKEN: randomBytes(18).toString('hex'), PAYLOAD_ENCRYPTION_KEYS: `k1:${key}`, DATABASE_URL: remoteUrl(randomBytes(12).toString('hex')) })).toBeUndefined();
+    expect(
+      refusal({
+        CARD_VAULT_KEY: randomBytes(24).toString('base64'),
+        CODEC_AUTH_TOKEN: randomBytes(18).toString('hex'),
+        PAYLOAD_ENCRYPTION_KEYS: `k1:${key}`,
+        DATABASE_URL: remoteUrl(randomBytes(12).toString('hex')),
+      }),
+    ).toBeUndefined();
     expect(refusal({ DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:5432/trip_booking' })).toBeUndefined();
     // Development and test take the published dev values as they are.
     expect(() => loadConfig({ NODE_ENV: 'development', CARD_VAULT_KEY: 'test-vault-key-0123456789' })).not.toThrow();

@@ -10,14 +10,27 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection,
+  bundleWorkflowCode,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { getBookingStateQuery, resolveCompensationUpdate } from '../../src/booking/messages.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { temporalCli } from '../../src/temporal/executables.ts';
-import { describeDeployment, openSagasOn, promoteIfFirst, setCurrentVersion, setRampingVersion, workerDeploymentOptions, type DeploymentTarget } from '../../src/temporal/versioning.ts';
+import {
+  describeDeployment,
+  openSagasOn,
+  promoteIfFirst,
+  setCurrentVersion,
+  setRampingVersion,
+  workerDeploymentOptions,
+  type DeploymentTarget,
+} from '../../src/temporal/versioning.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';
@@ -71,7 +84,11 @@ async function startBuild(buildId: string, deployment = deploymentName): Promise
     workflowBundle: bundle,
     db: tdb.db,
     faultInjection: true,
-    worker: { identity: `worker-${buildId}`, shutdownGraceTime: '1s', workerDeploymentOptions: workerDeploymentOptions({ deploymentName: deployment, buildId }) },
+    worker: {
+      identity: `worker-${buildId}`,
+      shutdownGraceTime: '1s',
+      workerDeploymentOptions: workerDeploymentOptions({ deploymentName: deployment, buildId }),
+    },
   });
   workers.set(`${deployment}/${buildId}`, { worker, running: worker.run() });
 }
@@ -79,7 +96,13 @@ async function startBuild(buildId: string, deployment = deploymentName): Promise
 /** `npm run rollout -- <args>` against this test's server and deployment. */
 function rollout(...args: string[]): Promise<{ stdout: string }> {
   return run(process.execPath, ['--import', 'tsx', 'scripts/rollout.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_CONFIG_HOME: dir, TEMPORAL_ADDRESS: temporal.address, WORKER_DEPLOYMENT_NAME: deploymentName },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      XDG_CONFIG_HOME: dir,
+      TEMPORAL_ADDRESS: temporal.address,
+      WORKER_DEPLOYMENT_NAME: deploymentName,
+    },
   });
 }
 
@@ -91,13 +114,20 @@ async function stopBuild(buildId: string): Promise<void> {
 
 async function startBooking(overrides: BookingOverrides = {}): Promise<WorkflowHandle<typeof bookTrip>> {
   const input = await bookingInput(tdb.db, overrides);
-  return client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue, workflowId: workflowIdFor(input.bookingId), args: [input] });
+  return client.workflow.start<typeof bookTrip>('bookTrip', {
+    taskQueue,
+    workflowId: workflowIdFor(input.bookingId),
+    args: [input],
+  });
 }
 
 /** The build a saga is pinned to, as DescribeWorkflowExecution says it. */
 async function pinnedBuild(handle: WorkflowHandle): Promise<{ behavior: string; buildId: string | undefined }> {
   const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
-  const behavior = info?.behavior === undefined || info.behavior === null ? 'none' : proto.temporal.api.enums.v1.VersioningBehavior[info.behavior];
+  const behavior =
+    info?.behavior === undefined || info.behavior === null
+      ? 'none'
+      : proto.temporal.api.enums.v1.VersioningBehavior[info.behavior];
   return { behavior, buildId: info?.deploymentVersion?.buildId ?? undefined };
 }
 
@@ -105,12 +135,21 @@ async function pinnedBuild(handle: WorkflowHandle): Promise<{ behavior: string; 
 async function identitiesIn(handle: WorkflowHandle): Promise<Set<string>> {
   const { events } = await handle.fetchHistory();
   return new Set(
-    (events ?? []).flatMap((e) => [e.workflowTaskCompletedEventAttributes?.identity, e.activityTaskStartedEventAttributes?.identity]).filter((x): x is string => Boolean(x)),
+    (events ?? [])
+      .flatMap((e) => [
+        e.workflowTaskCompletedEventAttributes?.identity,
+        e.activityTaskStartedEventAttributes?.identity,
+      ])
+      .filter((x): x is string => Boolean(x)),
   );
 }
 
 const waitForStatus = (handle: WorkflowHandle<typeof bookTrip>, status: BookingState['status']) =>
-  poll(() => handle.query(getBookingStateQuery), (s) => s.status === status, { what: `${handle.workflowId} ${status}`, timeoutMs: 30_000 });
+  poll(
+    () => handle.query(getBookingStateQuery),
+    (s) => s.status === status,
+    { what: `${handle.workflowId} ${status}`, timeoutMs: 30_000 },
+  );
 
 describe('a new deployment', () => {
   test('its first build becomes current by itself, only one of two that start at once, and never again after that', async () => {
@@ -133,7 +172,9 @@ describe('a rollout while sagas wait', () => {
     expect((await describeDeployment(target)).current).toBe('v1');
 
     // Two sagas on v1 that wait for an operator: a declined card, and an undo that fails for good.
-    const waiting = await Promise.all([0, 1].map(() => startBooking({ card: CARDS.declined, faults: { cancelHotel: 'fail' } })));
+    const waiting = await Promise.all(
+      [0, 1].map(() => startBooking({ card: CARDS.declined, faults: { cancelHotel: 'fail' } })),
+    );
     for (const handle of waiting) await waitForStatus(handle, 'COMPENSATION_FAILED');
 
     // The operator's way: `npm run rollout -- current v2` (it waits for v2's first poll).
@@ -147,8 +188,15 @@ describe('a rollout while sagas wait', () => {
     expect(await identitiesIn(fresh)).toEqual(new Set(['worker-v2']));
 
     // v1 still has open sagas: it may not go yet.
-    await poll(() => openSagasOn(target, 'v1'), (n) => n === 2, { what: 'two open sagas on v1 in visibility' });
-    await expect(rollout('drained', 'v1')).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('2 saga(s) still run on v1') as unknown });
+    await poll(
+      () => openSagasOn(target, 'v1'),
+      (n) => n === 2,
+      { what: 'two open sagas on v1 in visibility' },
+    );
+    await expect(rollout('drained', 'v1')).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining('2 saga(s) still run on v1') as unknown,
+    });
 
     // The operator cancels each hotel by hand and resolves; they finish on v1, the build that started them.
     for (const handle of waiting) {
@@ -156,19 +204,40 @@ describe('a rollout while sagas wait', () => {
       expect(await pinnedBuild(handle)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'v1' });
       await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'hotel cancelled by phone' }] });
       await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
-      expect(await handle.query(getBookingStateQuery)).toMatchObject({ status: 'FAILED', failure: { type: 'CardDeclined' }, resolution: { note: 'hotel cancelled by phone' } });
+      expect(await handle.query(getBookingStateQuery)).toMatchObject({
+        status: 'FAILED',
+        failure: { type: 'CardDeclined' },
+        resolution: { note: 'hotel cancelled by phone' },
+      });
       expect(await identitiesIn(handle)).toEqual(new Set(['worker-v1']));
     }
     // `temporal workflow describe` says the same.
-    const { stdout } = await run(temporalCli()!.path, ['workflow', 'describe', '-w', waiting[0]!.workflowId, '--address', temporal.address, '-o', 'json']);
-    const described = JSON.parse(stdout) as { workflowExecutionInfo: { versioningInfo: { behavior: string; deploymentVersion: { deploymentName: string; buildId: string } } } };
+    const { stdout } = await run(temporalCli()!.path, [
+      'workflow',
+      'describe',
+      '-w',
+      waiting[0]!.workflowId,
+      '--address',
+      temporal.address,
+      '-o',
+      'json',
+    ]);
+    const described = JSON.parse(stdout) as {
+      workflowExecutionInfo: {
+        versioningInfo: { behavior: string; deploymentVersion: { deploymentName: string; buildId: string } };
+      };
+    };
     expect(described.workflowExecutionInfo.versioningInfo).toMatchObject({
       behavior: 'VERSIONING_BEHAVIOR_PINNED',
       deploymentVersion: { deploymentName, buildId: 'v1' },
     });
 
     // Drained: nothing runs on v1 any more, so its workers may stop.
-    await poll(() => openSagasOn(target, 'v1'), (n) => n === 0, { what: 'v1 drained', timeoutMs: 30_000 });
+    await poll(
+      () => openSagasOn(target, 'v1'),
+      (n) => n === 0,
+      { what: 'v1 drained', timeoutMs: 30_000 },
+    );
     expect((await rollout('drained', 'v1')).stdout).toContain('0 saga(s) still run on v1');
     await stopBuild('v1');
     expect(await invariantViolations(tdb.db)).toEqual([]);

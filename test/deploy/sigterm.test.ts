@@ -58,7 +58,12 @@ function start(script: 'worker' | 'api', extra: Record<string, string> = {}): Pr
   return proc;
 }
 
-const startedWorker = (proc: Proc) => poll(() => proc.output(), (out) => out.includes('worker: task queue'), { timeoutMs: 60_000, what: 'the worker to start' });
+const startedWorker = (proc: Proc) =>
+  poll(
+    () => proc.output(),
+    (out) => out.includes('worker: task queue'),
+    { timeoutMs: 60_000, what: 'the worker to start' },
+  );
 
 /** The activity types a worker's log says it ran for a workflow (the SDK's "Activity completed" lines). */
 function activitiesRun(proc: Proc, workflowId: string): string[] {
@@ -80,7 +85,11 @@ describe('npm run worker', () => {
     const input = await bookingInput(tdb.db, { faults: { reserveHotel: 'timeout' } });
     const workflowId = workflowIdFor(input.bookingId);
     const handle = await client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
-    await poll(() => serviceRows(tdb.db, input.bookingId), (rows) => rows.hotel?.status === 'RESERVED', { timeoutMs: 30_000, what: 'the hotel reservation' });
+    await poll(
+      () => serviceRows(tdb.db, input.bookingId),
+      (rows) => rows.hotel?.status === 'RESERVED',
+      { timeoutMs: 30_000, what: 'the hotel reservation' },
+    );
     const description = await handle.describe();
     expect(description.status.name).toBe('RUNNING');
 
@@ -100,7 +109,11 @@ describe('npm run worker', () => {
     expect(result.status).toBe('CONFIRMED');
 
     // The second process finished the saga: reserveHotel's next attempt and everything after it.
-    await poll(() => activitiesRun(second, workflowId), (types) => types.includes('chargePayment'), { timeoutMs: 10_000, what: "the second worker's activity log lines" });
+    await poll(
+      () => activitiesRun(second, workflowId),
+      (types) => types.includes('chargePayment'),
+      { timeoutMs: 10_000, what: "the second worker's activity log lines" },
+    );
     expect(activitiesRun(first, workflowId)).not.toContain('chargePayment');
     expect(activitiesRun(second, workflowId)).toContain('reserveHotel');
 
@@ -119,7 +132,11 @@ describe('npm run api', () => {
   test('SIGTERM: no new connections, the request in flight finishes (201), then it exits 0', async () => {
     const port = await freePort();
     const api = start('api', { PORT: String(port) });
-    await poll(() => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status), (s) => s === 200, { timeoutMs: 60_000, what: 'the API' });
+    await poll(
+      () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status),
+      (s) => s === 200,
+      { timeoutMs: 60_000, what: 'the API' },
+    );
 
     // A POST whose body is still on its way when SIGTERM arrives, from a customer of the API's dev issuer.
     const customer = `drain-${randomUUID().slice(0, 8)}`;
@@ -138,7 +155,11 @@ describe('npm run api', () => {
 
     const signalled = Date.now();
     api.child.kill('SIGTERM');
-    await poll(() => messages(api.output()).join('\n'), (out) => out.includes('SIGTERM: closing'), { timeoutMs: 5_000, what: 'the API to take the SIGTERM' });
+    await poll(
+      () => messages(api.output()).join('\n'),
+      (out) => out.includes('SIGTERM: closing'),
+      { timeoutMs: 5_000, what: 'the API to take the SIGTERM' },
+    );
     // It accepts no new connection...
     const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(
       () => 'accepted',

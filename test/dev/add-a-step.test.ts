@@ -22,7 +22,10 @@ const CHECKOUT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(CHECKOUT, 'test', 'fixtures', 'car-rental');
 /** What a checkout holds: its files (tracked, or new and not ignored), and the Prisma client it generated. */
 async function checkoutFiles(root: string): Promise<string[]> {
-  const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const listed = stdout.split('\0').filter((f) => f && existsSync(join(root, f)));
   return [...listed, ...(await filesUnder(join(root, 'src/generated'))).map((f) => join('src/generated', f))];
 }
@@ -53,10 +56,26 @@ async function edit(root: string, file: string, from: string, to: string): Promi
 
 /** What "Add a step" asks for: the fixture's service folder and migration, one row, one entry. */
 async function addCarStep(root: string): Promise<void> {
-  for (const file of (await filesUnder(FIXTURE)).filter((f) => f !== 'README.md')) await cp(join(FIXTURE, file), join(root, file));
-  await edit(root, 'src/booking/steps.ts', "import { paymentStep } from '../activities/payments/step.ts';", "import { paymentStep } from '../activities/payments/step.ts';\nimport { carStep } from '../activities/cars/step.ts';");
-  await edit(root, 'src/booking/steps.ts', '[flightStep, hotelStep, paymentStep]', '[flightStep, hotelStep, carStep, paymentStep]');
-  await edit(root, 'src/activities/services.ts', "import { payments } from './payments/index.ts';", "import { payments } from './payments/index.ts';\nimport { cars } from './cars/index.ts';");
+  for (const file of (await filesUnder(FIXTURE)).filter((f) => f !== 'README.md'))
+    await cp(join(FIXTURE, file), join(root, file));
+  await edit(
+    root,
+    'src/booking/steps.ts',
+    "import { paymentStep } from '../activities/payments/step.ts';",
+    "import { paymentStep } from '../activities/payments/step.ts';\nimport { carStep } from '../activities/cars/step.ts';",
+  );
+  await edit(
+    root,
+    'src/booking/steps.ts',
+    '[flightStep, hotelStep, paymentStep]',
+    '[flightStep, hotelStep, carStep, paymentStep]',
+  );
+  await edit(
+    root,
+    'src/activities/services.ts',
+    "import { payments } from './payments/index.ts';",
+    "import { payments } from './payments/index.ts';\nimport { cars } from './cars/index.ts';",
+  );
   await edit(root, 'src/activities/services.ts', '[flights, hotels, payments]', '[flights, hotels, cars, payments]');
 }
 
@@ -121,32 +140,55 @@ describe('adding a car rental step', () => {
     // The README's "Add a step" names each of them: the changed files whole, the service's files
     // by their names in its folder, the migration by where migrations go.
     const readme = await readFile(join(CHECKOUT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Add a step'), readme.indexOf('\n## ', readme.indexOf('## Add a step') + 1));
+    const section = readme.slice(
+      readme.indexOf('## Add a step'),
+      readme.indexOf('\n## ', readme.indexOf('## Add a step') + 1),
+    );
     for (const file of touched.changed) expect(section).toContain(`\`${file}\``);
     expect(section).toContain('`src/activities/<service>/`');
-    for (const file of touched.added.filter((f) => f.startsWith('src/activities/cars/'))) expect(section).toContain(`\`${basename(file)}\``);
+    for (const file of touched.added.filter((f) => f.startsWith('src/activities/cars/')))
+      expect(section).toContain(`\`${basename(file)}\``);
     expect(section).toContain('`prisma/migrations/<timestamp>_<name>/migration.sql`');
     // What ships type-checks as it is: the trip's request and details, the fault targets and the
     // activities follow the table. (The tests' expectations are of the three-step trip.)
-    await writeFile(join(copy, 'tsconfig.shipped.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src', 'scripts'] }));
-    await run(join(CHECKOUT, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', join(copy, 'tsconfig.shipped.json')], { cwd: copy }).catch((error: { stdout: string }) => {
+    await writeFile(
+      join(copy, 'tsconfig.shipped.json'),
+      JSON.stringify({ extends: './tsconfig.json', include: ['src', 'scripts'] }),
+    );
+    await run(join(CHECKOUT, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', join(copy, 'tsconfig.shipped.json')], {
+      cwd: copy,
+    }).catch((error: { stdout: string }) => {
       throw new Error(`the copy does not type-check:\n${error.stdout}`);
     });
     // Lints as it is, and keeps the import rules: no cycle, no service importing another.
-    await run(join(CHECKOUT, 'node_modules', '.bin', 'eslint'), ['src/activities/cars', 'src/booking/steps.ts', 'src/activities/services.ts'], { cwd: copy });
+    await run(
+      join(CHECKOUT, 'node_modules', '.bin', 'eslint'),
+      ['src/activities/cars', 'src/booking/steps.ts', 'src/activities/services.ts'],
+      { cwd: copy },
+    );
     await run(process.execPath, [join(copy, 'scripts', 'check-imports.ts'), copy]);
   }, 180_000);
 
   test('a booking rents the car between the hotel and the payment, and pays for all three', async () => {
     const view = await bookAndSettle('car-confirmed');
     expect(view.status).toBe('CONFIRMED');
-    expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual(['flight:DONE', 'hotel:DONE', 'car:DONE', 'payment:DONE']);
+    expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+      'flight:DONE',
+      'hotel:DONE',
+      'car:DONE',
+      'payment:DONE',
+    ]);
     const rental = await carRental(view.bookingId);
     expect(rental).toMatchObject({ status: 'RESERVED', days: 3, price_cents: 3 * 4_500 });
     const rows = await db.serviceRows(h.stack.db, view.bookingId);
     expect(rows.payment?.amountCents).toBe(rows.flight!.priceCents + rows.hotel!.priceCents + rental!.price_cents);
     const history = await h.stack.client.workflow.getHandle(`booking-${view.bookingId}`).fetchHistory();
-    expect(temporal.activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'chargePayment']);
+    expect(temporal.activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'reserveCar',
+      'chargePayment',
+    ]);
     expect(await db.invariantViolations(h.stack.db)).toEqual([]);
   });
 
@@ -174,7 +216,12 @@ describe('adding a car rental step', () => {
     const view = await bookAndSettle('car-sold-out', { hotel: body.hotel });
     expect(view.status).toBe('FAILED');
     expect(view.failure).toMatchObject({ step: 'car', type: 'CarSoldOut' });
-    expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual(['flight:COMPENSATED', 'hotel:COMPENSATED', 'car:FAILED', 'payment:SKIPPED']);
+    expect(view.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+      'flight:COMPENSATED',
+      'hotel:COMPENSATED',
+      'car:FAILED',
+      'payment:SKIPPED',
+    ]);
     expect((await db.serviceRows(h.stack.db, view.bookingId)).payment).toBeNull();
     expect(await db.invariantViolations(h.stack.db)).toEqual([]);
   });
@@ -185,7 +232,12 @@ describe('adding a car rental step', () => {
       await web.fillForm(page, { customerId: 'car-page' });
       const id = await web.book(page);
       expect(await web.waitForStatus(page, ['CONFIRMED', 'FAILED'])).toBe('CONFIRMED');
-      expect(await web.stepStates(page)).toEqual([['flight', 'DONE'], ['hotel', 'DONE'], ['car', 'DONE'], ['payment', 'DONE']]);
+      expect(await web.stepStates(page)).toEqual([
+        ['flight', 'DONE'],
+        ['hotel', 'DONE'],
+        ['car', 'DONE'],
+        ['payment', 'DONE'],
+      ]);
       await expect.poll(() => web.stepRow(page, 'car' as never).textContent()).toMatch(/Car.*reserveCar/s);
       expect((await web.waitForClosed(h, id)).status).toBe('CONFIRMED');
       expect(await problems()).toEqual([]);

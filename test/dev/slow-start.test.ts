@@ -19,7 +19,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('a dev server slower than the SDK\'s 5 s to start is started again, and the stack comes up', async () => {
+test("a dev server slower than the SDK's 5 s to start is started again, and the stack comes up", async () => {
   const temporal = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
   expect(temporal, 'the temporal CLI must be on PATH or in TEMPORAL_CLI_PATH').toBeTruthy();
   dir = await mkdtemp(join(tmpdir(), 'trip-slow-start-'));

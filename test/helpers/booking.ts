@@ -17,7 +17,12 @@ export const daysFromNow = (days: number): string => utcDay(days);
 export const CARDS = sampleCards() satisfies Record<string, CardInput>;
 
 export const FLIGHT: FlightRequest = { flightNumber: 'TB100', date: daysFromNow(7), seats: 1 };
-export const HOTEL: HotelRequest = { hotelId: 'HTL-TOKYO-SHINJUKU', checkIn: daysFromNow(7), checkOut: daysFromNow(10), rooms: 1 };
+export const HOTEL: HotelRequest = {
+  hotelId: 'HTL-TOKYO-SHINJUKU',
+  checkIn: daysFromNow(7),
+  checkOut: daysFromNow(10),
+  rooms: 1,
+};
 /** HOTEL as POST /bookings takes it: check-in and nights (the API works out the check-out). */
 export const HOTEL_STAY = { hotelId: HOTEL.hotelId, checkIn: HOTEL.checkIn, nights: 3, rooms: HOTEL.rooms };
 export type HotelStay = typeof HOTEL_STAY;

@@ -18,7 +18,11 @@ export interface TestStack {
 }
 
 /** Starts the stack with `env` over the defaults (NODE_ENV test, faults on, free ports). */
-export async function startTestStack(label: string, env: Record<string, string> = {}, options: Partial<Pick<StackOptions, 'taskQueue' | 'reconcileGoneAfterMs' | 'logger'>> = {}): Promise<TestStack> {
+export async function startTestStack(
+  label: string,
+  env: Record<string, string> = {},
+  options: Partial<Pick<StackOptions, 'taskQueue' | 'reconcileGoneAfterMs' | 'logger'>> = {},
+): Promise<TestStack> {
   const serverUrl = inject('databaseServerUrl');
   const database = `trip_${label}_${randomBytes(4).toString('hex')}`;
   const dataDir = await mkdtemp(join(tmpdir(), `trip-${label}-`));

@@ -6,7 +6,13 @@ import { OPERATOR_SCOPE } from '../../src/api/identity/auth.ts';
 import { createDevIssuer, type DevIssuer } from '../../src/api/identity/dev-issuer.ts';
 
 /** Limits high enough for a test's own load (dozens of concurrent POSTs from one caller). */
-export const TEST_RATE_LIMITS: RateLimits = { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 };
+export const TEST_RATE_LIMITS: RateLimits = {
+  windowMs: 60_000,
+  bookings: 100_000,
+  actions: 100_000,
+  anonymous: 100_000,
+  reads: 100_000,
+};
 
 /** The identity the existing API tests call as: an operator, who may book on any customer's behalf. */
 export const DEFAULT_CALLER = 'test-operator';
@@ -48,7 +54,11 @@ export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** A token from a running stack's dev issuer (POST /dev/token), as the page and the docs get one. */
 export async function devToken(apiUrl: string, sub: string, scope?: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sub, ...(scope ? { scope } : {}) }) });
+  const res = await fetch(`${apiUrl}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub, ...(scope ? { scope } : {}) }),
+  });
   if (res.status !== 200) throw new Error(`POST /dev/token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
@@ -105,7 +115,14 @@ export async function startTestIdp(audience = 'trip-booking-api'): Promise<TestI
     audience,
     env: { AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience },
     mint: (sub, scope) =>
-      new SignJWT(scope ? { scope } : {}).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(privateKey),
+      new SignJWT(scope ? { scope } : {})
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

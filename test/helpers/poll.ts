@@ -15,7 +15,11 @@ export interface PollOptions {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Calls `read` until `until` holds and returns that value; throws with the last value (or error) when time runs out. */
-export async function poll<T>(read: () => Promise<T> | T, until: (value: T) => boolean, options: PollOptions = {}): Promise<T> {
+export async function poll<T>(
+  read: () => Promise<T> | T,
+  until: (value: T) => boolean,
+  options: PollOptions = {},
+): Promise<T> {
   const { timeoutMs = 20_000, intervalMs = 50, what = 'condition', between } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -3,7 +3,15 @@
 // undos in the order the unwind runs them. Tests name steps; the order is always the table's, so
 // a ledger compares as [name, value] pairs in that order (names, values and order all checked).
 import type { StepState, UndoOutcome } from '../../src/booking/booking.ts';
-import { STEP_BY_NAME, STEP_NAMES, TRIP_STEPS, stepOfActivity, type StepActivity, type StepName, type UndoActivity } from '../../src/booking/steps.ts';
+import {
+  STEP_BY_NAME,
+  STEP_NAMES,
+  TRIP_STEPS,
+  stepOfActivity,
+  type StepActivity,
+  type StepName,
+  type UndoActivity,
+} from '../../src/booking/steps.ts';
 
 /** One value per step, by name, in the table's order. */
 export type ByStep<T> = [StepName, T][];
@@ -21,7 +29,8 @@ interface Entry {
 /** A booking's (a state's, a view's) ledger entry for a step; throws if its ledger has none. */
 export function step<E extends Entry>(booking: { steps: readonly E[] }, name: StepName): E {
   const entry = booking.steps.find((s) => s.name === name);
-  if (!entry) throw new Error(`the ledger has no ${name} step: ${booking.steps.map((s) => s.name).join(', ') || 'no steps'}`);
+  if (!entry)
+    throw new Error(`the ledger has no ${name} step: ${booking.steps.map((s) => s.name).join(', ') || 'no steps'}`);
   return entry;
 }
 
@@ -36,7 +45,9 @@ export function statesOf(booking: { steps: readonly (Entry & { state: StepState 
 }
 
 /** The compensations that ran, in their order, as `activity:outcome`. */
-export function compensationsOf(booking: { compensations: readonly { activity: string; outcome: string }[] }): string[] {
+export function compensationsOf(booking: {
+  compensations: readonly { activity: string; outcome: string }[];
+}): string[] {
   return booking.compensations.map((c) => `${c.activity}:${c.outcome}`);
 }
 

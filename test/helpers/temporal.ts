@@ -8,9 +8,14 @@ import type { temporal } from '@temporalio/proto';
  * The time-skipping test server (TEMPORAL_TEST_SERVER_PATH, PATH, or the SDK's download), with
  * the BookingStatus search attribute registered, as `npm run dev` registers it on the dev server.
  */
-export async function createTimeSkippingEnv(options: TimeSkippingTestWorkflowEnvironmentOptions = {}): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(
+  options: TimeSkippingTestWorkflowEnvironmentOptions = {},
+): Promise<TestWorkflowEnvironment> {
   const executable = temporalTestServer();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ ...options, ...(executable ? { server: { executable } } : {}) });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    ...options,
+    ...(executable ? { server: { executable } } : {}),
+  });
   await registerSearchAttributes(env.connection);
   return env;
 }
@@ -68,7 +73,11 @@ export function eventSummaries(history: temporal.api.history.v1.IHistory): strin
   return (history.events ?? []).flatMap((e) => {
     const data = e.userMetadata?.summary?.data;
     if (!data) return [];
-    const kind = e.timerStartedEventAttributes ? 'timer' : e.activityTaskScheduledEventAttributes ? 'activity' : 'other';
+    const kind = e.timerStartedEventAttributes
+      ? 'timer'
+      : e.activityTaskScheduledEventAttributes
+        ? 'activity'
+        : 'other';
     return [`${kind}: ${JSON.parse(Buffer.from(data).toString('utf8')) as string}`];
   });
 }

@@ -41,8 +41,12 @@ test('set: a span reaches <endpoint>/v1/traces', async () => {
 test('METRICS_PORT and PROMETHEUS_BIND_ADDRESS: typed, one of them', () => {
   expect(loadConfig({ NODE_ENV: 'test' }).prometheusBindAddress).toBeUndefined();
   expect(loadConfig({ NODE_ENV: 'test', METRICS_PORT: '9464' }).prometheusBindAddress).toBe('0.0.0.0:9464');
-  expect(loadConfig({ NODE_ENV: 'test', PROMETHEUS_BIND_ADDRESS: '127.0.0.1:9464' }).prometheusBindAddress).toBe('127.0.0.1:9464');
+  expect(loadConfig({ NODE_ENV: 'test', PROMETHEUS_BIND_ADDRESS: '127.0.0.1:9464' }).prometheusBindAddress).toBe(
+    '127.0.0.1:9464',
+  );
   expect(() => loadConfig({ NODE_ENV: 'test', METRICS_PORT: 'abc' })).toThrow(/METRICS_PORT/);
   expect(() => loadConfig({ NODE_ENV: 'test', PROMETHEUS_BIND_ADDRESS: '9464' })).toThrow(/PROMETHEUS_BIND_ADDRESS/);
-  expect(() => loadConfig({ NODE_ENV: 'test', METRICS_PORT: '9464', PROMETHEUS_BIND_ADDRESS: '127.0.0.1:9464' })).toThrow(/set one/);
+  expect(() =>
+    loadConfig({ NODE_ENV: 'test', METRICS_PORT: '9464', PROMETHEUS_BIND_ADDRESS: '127.0.0.1:9464' }),
+  ).toThrow(/set one/);
 });

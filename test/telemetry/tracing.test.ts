@@ -12,7 +12,13 @@ import { createApp } from '../../src/api/http/app.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS } from '../helpers/identity.ts';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { loadConfig } from '../../src/config.ts';
-import { TRACING_WORKFLOW_MODULES, clientInterceptorsFor, startTracing, workerTracingOptions, type Tracing } from '../../src/temporal/telemetry.ts';
+import {
+  TRACING_WORKFLOW_MODULES,
+  clientInterceptorsFor,
+  startTracing,
+  workerTracingOptions,
+  type Tracing,
+} from '../../src/temporal/telemetry.ts';
 import { WORKFLOWS_PATH, createTripWorker, tripWorkerOptions } from '../../src/temporal/worker-factory.ts';
 import { bookingBody, poll, postBooking, waitForBooking } from '../api/support.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
@@ -29,7 +35,11 @@ const exporter = new InMemorySpanExporter();
 beforeAll(async () => {
   [env, bundle, tdb] = await Promise.all([
     createTimeSkippingEnv(),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: TRACING_WORKFLOW_MODULES, logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: TRACING_WORKFLOW_MODULES,
+      logger: quietLogger,
+    }),
     createTestDatabase('telemetry_tracing'),
   ]);
   tracing = startTracing({ serviceName: 'trip-test', spanProcessor: new SimpleSpanProcessor(exporter) });
@@ -43,12 +53,26 @@ afterAll(async () => {
 describe('tracing on', () => {
   test('POST /bookings → one trace: HTTP server span, StartWorkflow, RunWorkflow:bookTrip, RunActivity:* spans', async () => {
     const taskQueue = `otel-${randomUUID()}`;
-    const config = { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY };
+    const config = {
+      temporalUiUrl: 'http://localhost:8233',
+      temporalNamespace: 'default',
+      faultInjection: true,
+      cardVaultKey: VAULT_KEY,
+    };
     const client = new Client({ connection: env.connection, interceptors: clientInterceptorsFor(tracing) });
     const { logger, lines: logLines } = capturingLogger('info');
     const identity = await createTestIdentity();
     const app = callingAs(
-      createApp({ client, db: tdb.db, config, logger, taskQueue, tracer: tracing.tracer, verifier: identity.devIssuer.verifier, rateLimits: TEST_RATE_LIMITS }),
+      createApp({
+        client,
+        db: tdb.db,
+        config,
+        logger,
+        taskQueue,
+        tracer: tracing.tracer,
+        verifier: identity.devIssuer.verifier,
+        rateLimits: TEST_RATE_LIMITS,
+      }),
       await identity.operator(),
     );
     const worker = await createTripWorker({
@@ -70,7 +94,12 @@ describe('tracing on', () => {
 
     const spans = () => exporter.getFinishedSpans();
     const server = spans().find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /bookings');
-    expect(server, spans().map((s) => s.name).join(', ')).toBeDefined();
+    expect(
+      server,
+      spans()
+        .map((s) => s.name)
+        .join(', '),
+    ).toBeDefined();
     const traceId = server!.spanContext().traceId;
     const inTrace = (): ReadableSpan[] => spans().filter((s) => s.spanContext().traceId === traceId);
     // The workflow's spans arrive through the sink after its tasks complete: wait for the last activity's.
@@ -96,7 +125,8 @@ describe('tracing on', () => {
     const byId = new Map(inTrace().map((s) => [s.spanContext().spanId, s]));
     const start = inTrace().find((s) => s.name === 'StartWorkflow:bookTrip')!;
     expect(start.parentSpanId).toBe(server!.spanContext().spanId);
-    const rootOf = (s: ReadableSpan): ReadableSpan => (s.parentSpanId && byId.has(s.parentSpanId) ? rootOf(byId.get(s.parentSpanId)!) : s);
+    const rootOf = (s: ReadableSpan): ReadableSpan =>
+      s.parentSpanId && byId.has(s.parentSpanId) ? rootOf(byId.get(s.parentSpanId)!) : s;
     for (const s of inTrace()) expect(rootOf(s).name, s.name).toBe('POST /bookings');
     expect(server!.attributes['http.response.status_code']).toBe(201);
     expect(server!.resource.attributes['service.name']).toBe('trip-test');
@@ -104,10 +134,20 @@ describe('tracing on', () => {
     // The API's lines of the request (pino-http's and the route's "booking started") carry the
     // booking, its workflow and the trace.
     const requestLines = logLines()
-      .map((l) => JSON.parse(l) as { req?: { method: string; url: string }; msg?: string; bookingId?: string; workflowId?: string; traceId?: string })
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            req?: { method: string; url: string };
+            msg?: string;
+            bookingId?: string;
+            workflowId?: string;
+            traceId?: string;
+          },
+      )
       .filter((l) => l.req?.method === 'POST' && l.req.url === '/bookings');
     expect(requestLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['booking started', 'request completed']));
-    for (const line of requestLines) expect(line).toMatchObject({ bookingId: view.bookingId, workflowId: `booking-${view.bookingId}`, traceId });
+    for (const line of requestLines)
+      expect(line).toMatchObject({ bookingId: view.bookingId, workflowId: `booking-${view.bookingId}`, traceId });
   });
 });
 
@@ -129,12 +169,18 @@ describe('tracing off', () => {
     expect(on.interceptors?.workflowModules).toEqual(TRACING_WORKFLOW_MODULES);
     expect(on.interceptors?.activity).toHaveLength(1);
     expect(on.sinks).toHaveProperty('exporter');
-    expect(tripWorkerOptions({ ...base, workflowBundle: bundle, tracing }).interceptors).not.toHaveProperty('workflowModules');
+    expect(tripWorkerOptions({ ...base, workflowBundle: bundle, tracing }).interceptors).not.toHaveProperty(
+      'workflowModules',
+    );
   });
 
   test('OTEL_EXPORTER_OTLP_ENDPOINT unset → tracing off; a bad one fails fast', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).otlpEndpoint).toBeUndefined();
-    expect(loadConfig({ NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlpEndpoint).toBe('http://collector:4318');
-    expect(() => loadConfig({ NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(loadConfig({ NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlpEndpoint).toBe(
+      'http://collector:4318',
+    );
+    expect(() => loadConfig({ NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
   });
 });

@@ -20,8 +20,13 @@ let stdout = '';
 let stderr = '';
 
 beforeAll(async () => {
-  [env, tdb, metricsPort] = await Promise.all([createTimeSkippingEnv(), createTestDatabase('telemetry_worker'), freePort()]);
-  worker = spawn(process.execPath, ['src/worker.ts'], { // plain node, as in production
+  [env, tdb, metricsPort] = await Promise.all([
+    createTimeSkippingEnv(),
+    createTestDatabase('telemetry_worker'),
+    freePort(),
+  ]);
+  worker = spawn(process.execPath, ['src/worker.ts'], {
+    // plain node, as in production
     env: {
       ...process.env,
       NODE_ENV: 'test',
@@ -66,7 +71,11 @@ describe('the worker process', () => {
   test('a booking runs; every stdout line is JSON, its workflow and activity lines carry workflowId and bookingId', async () => {
     const input = await bookingInput(tdb.db);
     const workflowId = workflowIdFor(input.bookingId);
-    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [input],
+    });
     const result = await handle.result();
     expect(result.status).toBe('CONFIRMED');
 
@@ -74,15 +83,27 @@ describe('the worker process', () => {
     // its task completes, the process's stdout when it flushes): wait for the ones checked below.
     const arrived = (lines: Record<string, unknown>[]) =>
       lines.some((l) => l.workflowId === workflowId && l.activityType === 'reserveFlight') &&
-      lines.some((l) => l.workflowId === workflowId && l.workflowType === 'bookTrip' && l.activityType === undefined && l.msg !== undefined);
+      lines.some(
+        (l) =>
+          l.workflowId === workflowId &&
+          l.workflowType === 'bookTrip' &&
+          l.activityType === undefined &&
+          l.msg !== undefined,
+      );
     for (let i = 0; i < 200 && !arrived(jsonLines()); i++) await delay(50);
     const lines = jsonLines();
     const mine = lines.filter((l) => l.workflowId === workflowId);
     for (const line of mine) expect(line.bookingId, JSON.stringify(line)).toBe(input.bookingId);
     // Activity lines (the SDK's "Activity started/completed", tagged with activityType).
-    expect(mine.some((l) => l.activityType === 'reserveFlight'), stdout).toBe(true);
+    expect(
+      mine.some((l) => l.activityType === 'reserveFlight'),
+      stdout,
+    ).toBe(true);
     // Workflow lines (the workflow's own log.info, tagged with workflowType).
-    expect(mine.some((l) => l.workflowType === 'bookTrip' && l.activityType === undefined), stdout).toBe(true);
+    expect(
+      mine.some((l) => l.workflowType === 'bookTrip' && l.activityType === undefined),
+      stdout,
+    ).toBe(true);
     for (const line of mine) {
       expect(typeof line.level).toBe('number');
       expect(typeof line.msg).toBe('string');

@@ -41,7 +41,12 @@ describe('the booking page', () => {
       const response = await page.request.get(h.url);
       expect(response.headers()['content-security-policy']).toContain("script-src 'self'");
       // The stylesheet applied (it is the only styling the CSP allows).
-      expect(await page.locator('.panel').first().evaluate((el) => getComputedStyle(el).borderRadius)).toBe('10px');
+      expect(
+        await page
+          .locator('.panel')
+          .first()
+          .evaluate((el) => getComputedStyle(el).borderRadius),
+      ).toBe('10px');
       // The pickers are filled from the API; fault injection is on in tests, so the scenarios show.
       await expect.poll(() => page.locator('#flight option').count()).toBeGreaterThan(1);
       expect(await page.locator('#hotel option').count()).toBe(4);
@@ -84,7 +89,13 @@ describe('the booking page', () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(8);
-      await fillForm(page, { customerId: 'web-confirmed', date, flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
+      await fillForm(page, {
+        customerId: 'web-confirmed',
+        date,
+        flightNumber: 'TB100',
+        hotelId: 'HTL-TOKYO-SHINJUKU',
+        scenario: 'happy',
+      });
       await page.selectOption('#seat-preference', 'window');
       const id = await book(page);
       expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'])).toBe('CONFIRMED');
@@ -101,19 +112,33 @@ describe('the booking page', () => {
       expect(await page.locator('#history-link').isVisible()).toBe(false);
       await expect.poll(() => page.locator('#inventory-flight').getAttribute('data-seats-available')).toBe('119');
       // The list shows it, and the API agrees.
-      await expect.poll(() => page.locator(`#booking-list li[data-booking-id="${id}"]`).getAttribute('data-status'), { timeout: 5_000 }).toBe('CONFIRMED');
+      await expect
+        .poll(() => page.locator(`#booking-list li[data-booking-id="${id}"]`).getAttribute('data-status'), {
+          timeout: 5_000,
+        })
+        .toBe('CONFIRMED');
       const view = await waitForClosed(h, id);
-      expect(view).toMatchObject({ status: 'CONFIRMED', customerId: 'web-confirmed', payment: { amount: '760.00', last4: '4242' } });
+      expect(view).toMatchObject({
+        status: 'CONFIRMED',
+        customerId: 'web-confirmed',
+        payment: { amount: '760.00', last4: '4242' },
+      });
       await screenshot(page, 'confirmed');
 
       // The list filters by status, and each entry opens its live view (the URL says which).
       await page.selectOption('#status-filter', 'COMPENSATION_FAILED');
-      await expect.poll(() => page.locator('#booking-list-empty').textContent()).toBe('No COMPENSATION_FAILED bookings.');
+      await expect
+        .poll(() => page.locator('#booking-list-empty').textContent())
+        .toBe('No COMPENSATION_FAILED bookings.');
       await page.selectOption('#status-filter', 'CONFIRMED');
       await expect.poll(() => page.locator(`#booking-list li[data-booking-id="${id}"]`).count()).toBe(1);
-      expect(new Set(await page.locator('#booking-list li').evaluateAll((items) => items.map((li) => li.getAttribute('data-status'))))).toEqual(
-        new Set(['CONFIRMED']),
-      );
+      expect(
+        new Set(
+          await page
+            .locator('#booking-list li')
+            .evaluateAll((items) => items.map((li) => li.getAttribute('data-status'))),
+        ),
+      ).toEqual(new Set(['CONFIRMED']));
       await page.evaluate(() => {
         location.hash = '';
       });
@@ -148,12 +173,20 @@ describe('the booking page', () => {
 
       // A booked stay: the panel counts the rooms free on its nights, not tonight's.
       const date = daysFromNow(15);
-      await fillForm(page, { customerId: 'web-stay', date, flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
+      await fillForm(page, {
+        customerId: 'web-stay',
+        date,
+        flightNumber: 'TB100',
+        hotelId: 'HTL-TOKYO-SHINJUKU',
+        scenario: 'happy',
+      });
       await book(page);
       expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'])).toBe('CONFIRMED');
       const forStay = await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: date, nights: 3 });
       expect(forStay).toBeLessThan(await roomsLeft(h, 'HTL-TOKYO-SHINJUKU', { checkIn: daysFromNow(0), nights: 1 }));
-      await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(forStay));
+      await expect
+        .poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available'))
+        .toBe(String(forStay));
       expect(await page.locator('#inventory-hotel').textContent()).toContain(`${date} → ${daysFromNow(18)}`);
       expect(await problems()).toEqual([]);
     } finally {
@@ -165,8 +198,17 @@ describe('the booking page', () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(9);
-      const before = { seats: await seatsLeft(h, 'TB300', date), rooms: await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 }) };
-      await fillForm(page, { customerId: 'web-expired', date, flightNumber: 'TB300', hotelId: 'HTL-SF-UNION', scenario: 'card-expired' });
+      const before = {
+        seats: await seatsLeft(h, 'TB300', date),
+        rooms: await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 }),
+      };
+      await fillForm(page, {
+        customerId: 'web-expired',
+        date,
+        flightNumber: 'TB300',
+        hotelId: 'HTL-SF-UNION',
+        scenario: 'card-expired',
+      });
       expect(await page.isChecked('#card-expired')).toBe(true);
       const transitions = await recordTransitions(page);
       const id = await book(page);
@@ -183,7 +225,9 @@ describe('the booking page', () => {
       expect(await page.locator('#failure').textContent()).toMatch(/Card expired at the payment step/);
       expect(await stepRow(page, 'payment').locator('[data-role="detail"]').textContent()).toMatch(/^Card expired: /);
       expect(await stepRow(page, 'payment').getAttribute('data-undo-outcome')).toBe('NOTHING_TO_UNDO');
-      expect(await stepRow(page, 'payment').locator('[data-role="undo-outcome"]').textContent()).toBe('nothing to undo');
+      expect(await stepRow(page, 'payment').locator('[data-role="undo-outcome"]').textContent()).toBe(
+        'nothing to undo',
+      );
       for (const step of stepsBefore('payment')) {
         expect(await stepRow(page, step).getAttribute('data-undo-outcome')).toBe('UNDONE');
         expect(await stepRow(page, step).locator('[data-role="undo-outcome"]').textContent()).toBe('undone');
@@ -192,8 +236,12 @@ describe('the booking page', () => {
       expect(await page.locator('#card-last4').getAttribute('data-last4')).toBe('4242');
 
       // Seats and rooms are back where they were: on the panel and in the API.
-      await expect.poll(() => page.locator('#inventory-flight').getAttribute('data-seats-available')).toBe(String(before.seats));
-      await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(before.rooms));
+      await expect
+        .poll(() => page.locator('#inventory-flight').getAttribute('data-seats-available'))
+        .toBe(String(before.seats));
+      await expect
+        .poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available'))
+        .toBe(String(before.rooms));
       await waitForClosed(h, id);
       expect(await seatsLeft(h, 'TB300', date)).toBe(before.seats);
       expect(await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 })).toBe(before.rooms);
@@ -231,7 +279,8 @@ describe('the booking page', () => {
       await fillForm(page, { customerId, date: daysFromNow(11), scenario: 'happy' });
       const requests: string[] = [];
       page.on('request', (r) => {
-        if (r.method() === 'POST' && new URL(r.url()).pathname === '/bookings') requests.push(r.headers()['idempotency-key'] ?? '');
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/bookings')
+          requests.push(r.headers()['idempotency-key'] ?? '');
       });
       await page.dblclick('#book-button');
       await page.waitForURL(/#\/bookings\//);
@@ -253,9 +302,22 @@ describe('the booking page', () => {
     try {
       const noSideways = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
       expect(await noSideways()).toBe(true);
-      const columns = await page.locator('main').evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(' ').length);
+      const columns = await page
+        .locator('main')
+        .evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(' ').length);
       expect(columns).toBe(1);
-      for (const id of ['#flight-date', '#flight', '#hotel', '#check-in', '#check-out', '#seats', '#rooms', '#identity-sub', '#scenario', '#book-button']) {
+      for (const id of [
+        '#flight-date',
+        '#flight',
+        '#hotel',
+        '#check-in',
+        '#check-out',
+        '#seats',
+        '#rooms',
+        '#identity-sub',
+        '#scenario',
+        '#book-button',
+      ]) {
         const box = await page.locator(id).boundingBox();
         expect(box, id).not.toBeNull();
         expect(box!.x, id).toBeGreaterThanOrEqual(0);

@@ -5,7 +5,16 @@ import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { waitingBefore } from '../helpers/steps.ts';
 import { waitedFor } from '../../src/web/format.ts';
-import { book, fillForm, openPage, startWebHarness, stepStates, waitForClosed, waitForStatus, type WebHarness } from './support.ts';
+import {
+  book,
+  fillForm,
+  openPage,
+  startWebHarness,
+  stepStates,
+  waitForClosed,
+  waitForStatus,
+  type WebHarness,
+} from './support.ts';
 
 let h: WebHarness;
 beforeAll(async () => {
@@ -26,7 +35,13 @@ describe('a hold on the page', () => {
   test('hold, watch the countdown, extend once, confirm, CONFIRMED', async () => {
     const { page, problems, close } = await openPage(h);
     try {
-      await fillForm(page, { customerId: 'web-hold', date: daysFromNow(9), flightNumber: 'TB100', hotelId: 'HTL-TOKYO-SHINJUKU', scenario: 'happy' });
+      await fillForm(page, {
+        customerId: 'web-hold',
+        date: daysFromNow(9),
+        flightNumber: 'TB100',
+        hotelId: 'HTL-TOKYO-SHINJUKU',
+        scenario: 'happy',
+      });
       expect(await page.locator('#hold-minutes').isDisabled()).toBe(true);
       await page.check('#hold');
       await page.fill('#hold-minutes', '2');
@@ -62,7 +77,11 @@ describe('a hold on the page', () => {
       expect(await page.locator('#card-last4').getAttribute('data-last4')).toBe('4242');
       expect(await page.locator('#price-total').textContent()).toBe('$760.00');
       const view = await waitForClosed(h, id);
-      expect(view).toMatchObject({ status: 'CONFIRMED', holdExpiresAt: expect.stringMatching(/Z$/) as unknown, confirmed: { by: 'web-hold' } });
+      expect(view).toMatchObject({
+        status: 'CONFIRMED',
+        holdExpiresAt: expect.stringMatching(/Z$/) as unknown,
+        confirmed: { by: 'web-hold' },
+      });
       expect(await invariantViolations(h.stack.db)).toEqual([]);
       expect(await problems()).toEqual([]);
     } finally {

@@ -43,8 +43,17 @@ describe('the live view', () => {
     const { page, problems, close } = await openPage(h);
     try {
       const date = daysFromNow(13);
-      const before = { seats: await seatsLeft(h, 'TB200', date), rooms: await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG', { checkIn: date, nights: 3 }) };
-      await fillForm(page, { customerId: 'web-cancel', date, flightNumber: 'TB200', hotelId: 'HTL-SEOUL-MYEONGDONG', scenario: 'reserveHotel:timeout' });
+      const before = {
+        seats: await seatsLeft(h, 'TB200', date),
+        rooms: await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG', { checkIn: date, nights: 3 }),
+      };
+      await fillForm(page, {
+        customerId: 'web-cancel',
+        date,
+        flightNumber: 'TB200',
+        hotelId: 'HTL-SEOUL-MYEONGDONG',
+        scenario: 'reserveHotel:timeout',
+      });
       expect(await page.locator('#faults-summary').textContent()).toBe('injected faults: reserveHotel=timeout');
       const id = await book(page);
       await waitForStepState(page, 'hotel', 'RUNNING');
@@ -64,14 +73,18 @@ describe('the live view', () => {
       const view = await waitForClosed(h, id);
       expect(view.status).toBe('CANCELLED');
       expect(compensationsOf(view)).toEqual(compensationsFrom('hotel'));
-      await expect.poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available')).toBe(String(before.rooms));
+      await expect
+        .poll(() => page.locator('#inventory-hotel').getAttribute('data-rooms-available'))
+        .toBe(String(before.rooms));
       expect(await seatsLeft(h, 'TB200', date)).toBe(before.seats);
       expect(await roomsLeft(h, 'HTL-SEOUL-MYEONGDONG', { checkIn: date, nights: 3 })).toBe(before.rooms);
       await screenshot(page, 'cancelled');
 
       // A cancel the API refuses (409: here, the booking is already over) is explained, not thrown.
       await page.locator('#cancel-button').evaluate((button: HTMLButtonElement) => button.click());
-      await expect.poll(() => page.locator('#action-message').textContent()).toMatch(/^Cancel not possible now: the booking is CANCELLED\.$/);
+      await expect
+        .poll(() => page.locator('#action-message').textContent())
+        .toMatch(/^Cancel not possible now: the booking is CANCELLED\.$/);
       expect(await invariantViolations(h.stack.db)).toEqual([]);
       expect(await problems()).toEqual([]);
     } finally {
@@ -92,7 +105,12 @@ describe('the live view', () => {
       let streams = 0;
       await page.route('**/bookings/*/events', async (route) => {
         streams++;
-        if (streams === 1) await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'retry: 1500\n\n' });
+        if (streams === 1)
+          await route.fulfill({
+            status: 200,
+            headers: { 'content-type': 'text/event-stream' },
+            body: 'retry: 1500\n\n',
+          });
         else await route.continue();
       });
       // Every text the connection status takes, recorded in the page as it changes: the
@@ -109,8 +127,12 @@ describe('the live view', () => {
       await page.waitForSelector('body[data-ready="true"]');
       expect(new URL(page.url()).hash).toBe(`#/bookings/${id}`);
       expect(await page.locator('#booking-id').textContent()).toBe(id);
-      const connectionTexts = () => page.evaluate(() => (window as unknown as { connectionTexts: string[] }).connectionTexts);
-      await poll(connectionTexts, (texts) => texts.some((t) => /reconnecting/.test(t)), { what: "the stream's drop on screen", timeoutMs: 10_000 });
+      const connectionTexts = () =>
+        page.evaluate(() => (window as unknown as { connectionTexts: string[] }).connectionTexts);
+      await poll(connectionTexts, (texts) => texts.some((t) => /reconnecting/.test(t)), {
+        what: "the stream's drop on screen",
+        timeoutMs: 10_000,
+      });
 
       // EventSource reconnects by itself, and the view is the same as before the reload.
       await waitForStepState(page, 'hotel', 'RUNNING', 5_000);
@@ -136,7 +158,12 @@ describe('the live view', () => {
   test('an expired card whose hotel undo times out once: the unwind is visibly in progress, retried, then FAILED (and the README screenshots)', async () => {
     const { page, problems, close } = await openPage(h, '/', { width: 1280, height: 1000 });
     try {
-      await fillForm(page, { customerId: 'web-unwind', date: daysFromNow(15), scenario: 'cancelHotel:timeout', card: 'expired' });
+      await fillForm(page, {
+        customerId: 'web-unwind',
+        date: daysFromNow(15),
+        scenario: 'cancelHotel:timeout',
+        card: 'expired',
+      });
       expect(await page.locator('#faults-summary').textContent()).toBe('injected faults: cancelHotel=timeout');
       const id = await book(page);
       await waitForStepState(page, 'hotel', 'COMPENSATING');
@@ -145,10 +172,14 @@ describe('the live view', () => {
       expect(await stepRow(page, 'flight').getAttribute('data-state')).toBe('DONE'); // not yet: hotel first
       // The first attempt times out (5 s); the retry's wait shows, in words.
       await expect
-        .poll(() => stepRow(page, 'hotel').locator('[data-role="undo-detail"]').textContent(), { timeout: 10_000, interval: 100 })
+        .poll(() => stepRow(page, 'hotel').locator('[data-role="undo-detail"]').textContent(), {
+          timeout: 10_000,
+          interval: 100,
+        })
         .toMatch(/attempt 2 · last failure: .*timeout/i);
       await screenshot(page, 'compensating');
-      if (UPDATE_DOC_IMAGES) await copyFile(join(SCREENSHOTS, 'compensating.png'), join(DOC_IMAGES, 'page-compensating.png'));
+      if (UPDATE_DOC_IMAGES)
+        await copyFile(join(SCREENSHOTS, 'compensating.png'), join(DOC_IMAGES, 'page-compensating.png'));
 
       expect(await waitForStatus(page, ['CONFIRMED', 'FAILED', 'CANCELLED'], 20_000)).toBe('FAILED');
       expect(await stepStates(page)).toEqual(failedAt('payment'));

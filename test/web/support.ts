@@ -35,7 +35,15 @@ export async function startWebHarness(label: string): Promise<WebHarness> {
     startTestStack(`web_${label}`), // faults on: the scenario picker books the failure table
     chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     }),
   ]);
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -61,18 +69,25 @@ export interface OpenedPage {
  * Opens the page (or a path of it) in a fresh context and records every CSP violation (console
  * messages and `securitypolicyviolation` events) and every uncaught error.
  */
-export async function openPage(h: WebHarness, path = '/', viewport = { width: 1280, height: 900 }): Promise<OpenedPage> {
+export async function openPage(
+  h: WebHarness,
+  path = '/',
+  viewport = { width: 1280, height: 900 },
+): Promise<OpenedPage> {
   const context = await h.browser.newContext({ viewport });
   const page = await context.newPage();
   const seen: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) seen.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
+      seen.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (error) => seen.push(`pageerror: ${error.message}`));
   await page.addInitScript(() => {
     const w = window as unknown as { __csp: string[] };
     w.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective}: ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.__csp.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
   });
   await page.goto(new URL(path, h.url).toString(), { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="true"]');
@@ -80,7 +95,9 @@ export async function openPage(h: WebHarness, path = '/', viewport = { width: 12
     page,
     problems: async () => [
       ...seen,
-      ...(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []).catch(() => [] as string[])),
+      ...(await page
+        .evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])
+        .catch(() => [] as string[])),
     ],
     close: () => context.close(),
   };
@@ -90,7 +107,12 @@ export async function openPage(h: WebHarness, path = '/', viewport = { width: 12
 
 export const stepRow = (page: Page, step: StepName) => page.locator(`[data-step="${step}"]`);
 
-export async function waitForStepState(page: Page, step: StepName, states: StepState | StepState[], timeout = 20_000): Promise<void> {
+export async function waitForStepState(
+  page: Page,
+  step: StepName,
+  states: StepState | StepState[],
+  timeout = 20_000,
+): Promise<void> {
   const wanted: string[] = Array.isArray(states) ? states : [states];
   await page.waitForFunction(
     ([s, w]) => w.includes(document.querySelector(`[data-step="${s}"]`)?.getAttribute('data-state') ?? ''),
@@ -99,19 +121,30 @@ export async function waitForStepState(page: Page, step: StepName, states: StepS
   );
 }
 
-export async function waitForStatus(page: Page, statuses: BookingStatus | BookingStatus[], timeout = 20_000): Promise<BookingStatus> {
+export async function waitForStatus(
+  page: Page,
+  statuses: BookingStatus | BookingStatus[],
+  timeout = 20_000,
+): Promise<BookingStatus> {
   const wanted: string[] = Array.isArray(statuses) ? statuses : [statuses];
-  await page.waitForFunction((w) => w.includes(document.getElementById('booking-status')?.getAttribute('data-status') ?? ''), wanted, {
-    timeout,
-    polling: 50,
-  });
+  await page.waitForFunction(
+    (w) => w.includes(document.getElementById('booking-status')?.getAttribute('data-status') ?? ''),
+    wanted,
+    {
+      timeout,
+      polling: 50,
+    },
+  );
   return (await page.locator('#booking-status').getAttribute('data-status')) as BookingStatus;
 }
 
 /** Each step row's state, in the page's order: compare with a ledger of test/helpers/steps.ts. */
 export async function stepStates(page: Page): Promise<[string, string | null][]> {
   return page.evaluate((): [string, string | null][] =>
-    [...document.querySelectorAll('[data-step]')].map((row) => [row.getAttribute('data-step') ?? '', row.getAttribute('data-state')]),
+    [...document.querySelectorAll('[data-step]')].map((row) => [
+      row.getAttribute('data-step') ?? '',
+      row.getAttribute('data-state'),
+    ]),
   );
 }
 
@@ -130,7 +163,12 @@ export async function recordTransitions(page: Page): Promise<() => Promise<strin
         }
       }
     };
-    new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+    new MutationObserver(scan).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state'],
+    });
     (window as unknown as { __transitions: string[] }).__transitions = log;
   });
   return () => page.evaluate(() => (window as unknown as { __transitions: string[] }).__transitions);
@@ -149,7 +187,14 @@ export async function signInAs(page: Page, sub: string, operator = false): Promi
 /** Signs in as the customer, then fills the form: a scenario (when given) first, since it sets the card, flight and hotel. */
 export async function fillForm(
   page: Page,
-  options: { customerId: string; scenario?: string; card?: 'good' | 'declined' | 'expired'; flightNumber?: string; hotelId?: string; date?: string },
+  options: {
+    customerId: string;
+    scenario?: string;
+    card?: 'good' | 'declined' | 'expired';
+    flightNumber?: string;
+    hotelId?: string;
+    date?: string;
+  },
 ): Promise<void> {
   await signInAs(page, options.customerId);
   if (options.date) {
@@ -201,12 +246,22 @@ export async function waitForClosed(h: WebHarness, id: string, timeoutMs = 20_00
 }
 
 export async function seatsLeft(h: WebHarness, flightNumber: string, date: string): Promise<number> {
-  const { items } = await getJson<{ items: { seatsAvailable: number }[] }>(h, `/flights?flightNumber=${flightNumber}&date=${date}`);
+  const { items } = await getJson<{ items: { seatsAvailable: number }[] }>(
+    h,
+    `/flights?flightNumber=${flightNumber}&date=${date}`,
+  );
   return items[0]!.seatsAvailable;
 }
 
 /** Rooms free at a hotel for a stay (check-in and nights), as GET /hotels answers. */
-export async function roomsLeft(h: WebHarness, hotelId: string, stay: { checkIn: string; nights: number }): Promise<number> {
-  const { items } = await getJson<{ items: { hotelId: string; roomsAvailable: number }[] }>(h, `/hotels?checkIn=${stay.checkIn}&nights=${stay.nights}`);
+export async function roomsLeft(
+  h: WebHarness,
+  hotelId: string,
+  stay: { checkIn: string; nights: number },
+): Promise<number> {
+  const { items } = await getJson<{ items: { hotelId: string; roomsAvailable: number }[] }>(
+    h,
+    `/hotels?checkIn=${stay.checkIn}&nights=${stay.nights}`,
+  );
   return items.find((x) => x.hotelId === hotelId)!.roomsAvailable;
 }

@@ -4,7 +4,16 @@ import { describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { unwindFrames } from '../../src/web/live-view.ts';
 import type { StepName } from '../../src/booking/steps.ts';
-import { failedAt, ledger, pendingEntries, statesOf, stepOf, stepsBefore, undoOf, unwindFrom } from '../helpers/steps.ts';
+import {
+  failedAt,
+  ledger,
+  pendingEntries,
+  statesOf,
+  stepOf,
+  stepsBefore,
+  undoOf,
+  unwindFrom,
+} from '../helpers/steps.ts';
 
 type Step = BookingView['steps'][number];
 

@@ -70,8 +70,13 @@ test('a confirmed booking costs three service calls and one read-model write, wi
   expect(patchesIn(history)).toEqual([]);
   expect(history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
   // One workflow task per activity task (each step's, the read-model write), plus the first.
-  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(FORWARD_ACTIVITIES.length + 2);
-  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({ status: 'CONFIRMED', version: BigInt(run.state.version) });
+  expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(
+    FORWARD_ACTIVITIES.length + 2,
+  );
+  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({
+    status: 'CONFIRMED',
+    version: BigInt(run.state.version),
+  });
 });
 
 describe('business failures unwind the stack', () => {
@@ -154,18 +159,15 @@ describe('injected faults', () => {
     expect(step(run.state, failing).attempts).toBe(1);
   });
 
-  test.each(FORWARD_ACTIVITIES)(
-    '%s: transient:2 fails twice, then the booking completes',
-    async (target) => {
-      const run = await runBooking(h, { faults: { [target]: 'transient:2' } });
-      await expectSaga(h, run, {
-        status: 'CONFIRMED',
-        steps: everyStep('DONE'),
-        compensations: [],
-      });
-      expect(byStep(run.state, (s) => s.attempts)).toEqual(eachStep((name) => (activityOf(name) === target ? 3 : 1)));
-    },
-  );
+  test.each(FORWARD_ACTIVITIES)('%s: transient:2 fails twice, then the booking completes', async (target) => {
+    const run = await runBooking(h, { faults: { [target]: 'transient:2' } });
+    await expectSaga(h, run, {
+      status: 'CONFIRMED',
+      steps: everyStep('DONE'),
+      compensations: [],
+    });
+    expect(byStep(run.state, (s) => s.attempts)).toEqual(eachStep((name) => (activityOf(name) === target ? 3 : 1)));
+  });
 
   test('a transient fault past the retry budget (transient:5 on reserveHotel) fails the step', async () => {
     const run = await runBooking(h, { faults: { reserveHotel: 'transient:5' } });
@@ -178,20 +180,17 @@ describe('injected faults', () => {
     expect(step(run.state, 'hotel').attempts).toBe(3);
   });
 
-  test.each(unwindFrom('payment'))(
-    '%s: transient:3 is retried until the compensation succeeds',
-    async (target) => {
-      const run = await runBooking(h, { card: CARDS.declined, faults: { [target]: 'transient:3' } });
-      await expectSaga(h, run, {
-        status: 'FAILED',
-        steps: failedAt('payment'),
-        compensations: unwindFrom('payment'),
-        failure: { step: 'payment', type: 'CardDeclined' },
-      });
-      const undo = run.state.steps.find((s) => s.undo?.activity === target)?.undo;
-      expect(undo).toMatchObject({ attempts: 4 });
-    },
-  );
+  test.each(unwindFrom('payment'))('%s: transient:3 is retried until the compensation succeeds', async (target) => {
+    const run = await runBooking(h, { card: CARDS.declined, faults: { [target]: 'transient:3' } });
+    await expectSaga(h, run, {
+      status: 'FAILED',
+      steps: failedAt('payment'),
+      compensations: unwindFrom('payment'),
+      failure: { step: 'payment', type: 'CardDeclined' },
+    });
+    const undo = run.state.steps.find((s) => s.undo?.activity === target)?.undo;
+    expect(undo).toMatchObject({ attempts: 4 });
+  });
 });
 
 describe('outages, in skipped time', () => {
@@ -220,7 +219,11 @@ describe('outages, in skipped time', () => {
 });
 
 async function seatsLeft(): Promise<number> {
-  const flight = await h.tdb.db.flight.findFirstOrThrow({ where: { flightNumber: 'TB100' }, orderBy: { date: 'asc' }, skip: 7 });
+  const flight = await h.tdb.db.flight.findFirstOrThrow({
+    where: { flightNumber: 'TB100' },
+    orderBy: { date: 'asc' },
+    skip: 7,
+  });
   return flight.seatsAvailable;
 }
 

@@ -30,7 +30,11 @@ export async function expectSaga(h: Harness, run: BookingRun, expected: SagaExpe
   }
   if (expected.status === 'FAILED') {
     // The workflow fails with BookingFailed, caused by the step's ActivityFailure and its cause.
-    expect(failureTypes(run.error)).toEqual(['BookingFailed', 'ActivityFailure', expected.causeType ?? expected.failure!.type]);
+    expect(failureTypes(run.error)).toEqual([
+      'BookingFailed',
+      'ActivityFailure',
+      expected.causeType ?? expected.failure!.type,
+    ]);
   } else {
     expect(run.error).toBeUndefined();
   }

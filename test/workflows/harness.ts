@@ -36,7 +36,6 @@ export async function createHarness(label: string): Promise<Harness> {
   };
 }
 
-
 export interface BookingRun {
   input: BookTripInput;
   handle: WorkflowHandle<typeof bookTrip>;

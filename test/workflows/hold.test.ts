@@ -3,7 +3,13 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingState } from '../../src/booking/booking.ts';
-import { BOOKING_STATUS_SEARCH_ATTRIBUTE, cancelBookingUpdate, confirmHoldUpdate, extendHoldUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
+import {
+  BOOKING_STATUS_SEARCH_ATTRIBUTE,
+  cancelBookingUpdate,
+  confirmHoldUpdate,
+  extendHoldUpdate,
+  getBookingStateQuery,
+} from '../../src/booking/messages.ts';
 import { CARDS, paymentRef } from '../helpers/booking.ts';
 import { invariantViolations, readModelRow, serviceRows } from '../helpers/db.ts';
 import { poll } from '../helpers/poll.ts';
@@ -21,7 +27,11 @@ afterAll(async () => {
 
 const DAY_MINUTES = 1440;
 
-function waitForState({ handle }: StartedBooking, until: (s: BookingState) => boolean, what: string): Promise<BookingState> {
+function waitForState(
+  { handle }: StartedBooking,
+  until: (s: BookingState) => boolean,
+  what: string,
+): Promise<BookingState> {
   return poll(() => handle.query(getBookingStateQuery), until, { what });
 }
 
@@ -34,7 +44,10 @@ async function skipToDeadline(state: BookingState, offsetMs: number): Promise<vo
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
   return failureTypes(error);
 }
@@ -61,7 +74,9 @@ describe('a hold', () => {
       expect(scheduledActivities(history)).not.toContain('chargePayment');
       // A timer of the workflow's own, with a summary, not a workflow timeout.
       const expiresAt = state.holdExpiresAt!;
-      expect(eventSummaries(history)).toContain(`timer: Hold until ${expiresAt.slice(11, 16)} UTC on ${expiresAt.slice(0, 10)}`);
+      expect(eventSummaries(history)).toContain(
+        `timer: Hold until ${expiresAt.slice(11, 16)} UTC on ${expiresAt.slice(0, 10)}`,
+      );
       expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('EXPIRED');
       expect((await handle.describe()).typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('EXPIRED');
       expect(await invariantViolations(h.tdb.db)).toEqual([]);
@@ -77,19 +92,32 @@ describe('a hold', () => {
       const newDeadline = Date.parse(state.holdExpiresAt!) + 30 * 60_000;
       expect(Date.parse(extended.holdExpiresAt!)).toBe(newDeadline);
       expect(extended.holdExtended).toMatchObject({ minutes: 30, by: 'cust' });
-      expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes: 10 }] }))).toEqual(['HoldNotExtendable']);
+      expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes: 10 }] }))).toEqual([
+        'HoldNotExtendable',
+      ]);
       // Past the first deadline it is still held; the read model knows the new one.
       await skipToDeadline(state, 60_000);
-      await poll(() => serviceRows(h.tdb.db, input.bookingId), (r) => (r.booking?.state as unknown as BookingState | undefined)?.holdExpiresAt === extended.holdExpiresAt, {
-        what: 'the read model with the new deadline',
-      });
+      await poll(
+        () => serviceRows(h.tdb.db, input.bookingId),
+        (r) => (r.booking?.state as unknown as BookingState | undefined)?.holdExpiresAt === extended.holdExpiresAt,
+        {
+          what: 'the read model with the new deadline',
+        },
+      );
       expect((await handle.query(getBookingStateQuery)).status).toBe('HELD');
       const result = await handle.result();
       expect(result.status).toBe('EXPIRED');
       const history = await handle.fetchHistory();
       const timers = eventSummaries(history).filter((s) => s.startsWith('timer: Hold until'));
-      expect(timers).toEqual([`timer: Hold until ${state.holdExpiresAt!.slice(11, 16)} UTC`, `timer: Hold until ${extended.holdExpiresAt!.slice(11, 16)} UTC`].map((t) => expect.stringContaining(t) as unknown));
-      const firedAt = history.events?.filter((e) => e.timerFiredEventAttributes).map((e) => Number(e.eventTime?.seconds) * 1_000);
+      expect(timers).toEqual(
+        [
+          `timer: Hold until ${state.holdExpiresAt!.slice(11, 16)} UTC`,
+          `timer: Hold until ${extended.holdExpiresAt!.slice(11, 16)} UTC`,
+        ].map((t) => expect.stringContaining(t) as unknown),
+      );
+      const firedAt = history.events
+        ?.filter((e) => e.timerFiredEventAttributes)
+        .map((e) => Number(e.eventTime?.seconds) * 1_000);
       expect(firedAt).toHaveLength(1);
       expect(Math.abs(firedAt![0]! - newDeadline)).toBeLessThan(1_000);
     });
@@ -100,7 +128,9 @@ describe('a hold', () => {
       const { handle } = booking;
       await held(booking);
       for (const minutes of [0, 1441, 2.5]) {
-        expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes }] }))).toEqual(['InvalidExtension']);
+        expect(await refusal(handle.executeUpdate(extendHoldUpdate, { args: [{ minutes }] }))).toEqual([
+          'InvalidExtension',
+        ]);
       }
       await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
       expect((await handle.result()).status).toBe('CANCELLED');
@@ -112,7 +142,9 @@ describe('a hold', () => {
       const { handle, input } = booking;
       const state = await held(booking);
       await skipToDeadline(state, -1_000);
-      const accepted = await handle.executeUpdate(confirmHoldUpdate, { args: [{ payment: await paymentRef(h.tdb.db, input.customerId), by: 'cust' }] });
+      const accepted = await handle.executeUpdate(confirmHoldUpdate, {
+        args: [{ payment: await paymentRef(h.tdb.db, input.customerId), by: 'cust' }],
+      });
       expect(accepted).toMatchObject({ status: 'PENDING', confirmed: { by: 'cust' }, payment: { last4: '4242' } });
       const result = await handle.result();
       expect(result.status).toBe('CONFIRMED');
@@ -120,7 +152,9 @@ describe('a hold', () => {
       const history = await handle.fetchHistory();
       expect(history.events?.some((e) => e.timerFiredEventAttributes)).toBe(false);
       const charge = eventSummaries(history).find((s) => s.startsWith('activity: Charge'));
-      expect(charge).toMatch(/^activity: Charge 760\.00 USD to visa •••• 4242 \(retrying until \d\d:\d\d UTC( on \d{4}-\d\d-\d\d)?\)$/);
+      expect(charge).toMatch(
+        /^activity: Charge 760\.00 USD to visa •••• 4242 \(retrying until \d\d:\d\d UTC( on \d{4}-\d\d-\d\d)?\)$/,
+      );
       expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CONFIRMED');
       expect(await invariantViolations(h.tdb.db)).toEqual([]);
     });
@@ -128,28 +162,38 @@ describe('a hold', () => {
 
   test('confirmed 1 s after its deadline, while the expiry unwinds: refused (the expiry won), EXPIRED, nothing charged', async () => {
     // The hotel's undo fails twice (1 s, 2 s backoff): the workflow is still unwinding when the confirm comes.
-    await withBooking(h, { hold: { minutes: DAY_MINUTES }, faults: { cancelHotel: 'transient:2' } }, async (booking) => {
-      const { handle, input } = booking;
-      const state = await held(booking);
-      await skipToDeadline(state, 1_000);
-      const payment = await paymentRef(h.tdb.db, input.customerId);
-      expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual(['BookingNotHeld']);
-      const result = await handle.result();
-      expect(result.status).toBe('EXPIRED');
-      expect(result.confirmed).toBeUndefined();
-      expect(scheduledActivities(await handle.fetchHistory())).not.toContain('chargePayment');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
-    });
+    await withBooking(
+      h,
+      { hold: { minutes: DAY_MINUTES }, faults: { cancelHotel: 'transient:2' } },
+      async (booking) => {
+        const { handle, input } = booking;
+        const state = await held(booking);
+        await skipToDeadline(state, 1_000);
+        const payment = await paymentRef(h.tdb.db, input.customerId);
+        expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual([
+          'BookingNotHeld',
+        ]);
+        const result = await handle.result();
+        expect(result.status).toBe('EXPIRED');
+        expect(result.confirmed).toBeUndefined();
+        expect(scheduledActivities(await handle.fetchHistory())).not.toContain('chargePayment');
+        expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      },
+    );
   });
 
   test('cancelled while held: hotel and flight undone, CANCELLED; a confirm after it is refused', async () => {
     await withBooking(h, { hold: { minutes: 60 } }, async (booking) => {
       const { handle, input } = booking;
       await held(booking);
-      const accepted = await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'found a cheaper trip', by: 'cust' }] });
+      const accepted = await handle.executeUpdate(cancelBookingUpdate, {
+        args: [{ reason: 'found a cheaper trip', by: 'cust' }],
+      });
       expect(accepted).toMatchObject({ cancelRequested: true, failure: { step: 'payment', type: 'Cancelled' } });
       const payment = await paymentRef(h.tdb.db, input.customerId);
-      expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual(['BookingNotHeld']);
+      expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual([
+        'BookingNotHeld',
+      ]);
       const result = await handle.result();
       expect(result.status).toBe('CANCELLED');
       expect(statesOf(result)).toEqual(undoneBefore('payment'));
@@ -163,8 +207,13 @@ describe('a hold', () => {
     await withBooking(h, { hold: { minutes: 30 } }, async (booking) => {
       const { handle, input } = booking;
       await held(booking);
-      await handle.executeUpdate(confirmHoldUpdate, { args: [{ payment: await paymentRef(h.tdb.db, input.customerId, CARDS.declined) }] });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      await handle.executeUpdate(confirmHoldUpdate, {
+        args: [{ payment: await paymentRef(h.tdb.db, input.customerId, CARDS.declined) }],
+      });
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
       const state = await handle.query(getBookingStateQuery);
       expect(state.status).toBe('FAILED');
@@ -205,7 +254,9 @@ describe('a booking that waits for an operator', () => {
       expect(waitedMs).toBeLessThan(14 * 86_400_000 + 60_000);
       // Each reminder reaches the read model (the list, and the watchers through its notice).
       const remembered = await poll(
-        async () => ((await serviceRows(h.tdb.db, input.bookingId)).booking?.state as unknown as BookingState | undefined)?.operatorWait?.reminders,
+        async () =>
+          ((await serviceRows(h.tdb.db, input.bookingId)).booking?.state as unknown as BookingState | undefined)
+            ?.operatorWait?.reminders,
         (n) => n === 2,
         { what: 'the reminders in the read model' },
       );

@@ -5,10 +5,24 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFlightService } from '../../src/activities/flights/activities.ts';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { BookingState, BookingStatus } from '../../src/booking/booking.ts';
-import { cancelBookingUpdate, getBookingStateQuery, resolveCompensationUpdate, retryCompensationUpdate } from '../../src/booking/messages.ts';
+import {
+  cancelBookingUpdate,
+  getBookingStateQuery,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+} from '../../src/booking/messages.ts';
 import { CARDS } from '../helpers/booking.ts';
 import { invariantViolations, readModelRow, serviceRows } from '../helpers/db.ts';
-import { compensationsFrom, compensationsOf, failedAt, statesOf, step, undoOf, undoneThrough, unwindFrom } from '../helpers/steps.ts';
+import {
+  compensationsFrom,
+  compensationsOf,
+  failedAt,
+  statesOf,
+  step,
+  undoOf,
+  undoneThrough,
+  unwindFrom,
+} from '../helpers/steps.ts';
 import { compensationOrder } from '../helpers/temporal.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, failureTypes, runBooking, withBooking, type Harness, type StartedBooking } from './harness.ts';
@@ -22,7 +36,11 @@ afterAll(async () => {
 });
 
 /** Polls the workflow until `until` holds; `skip` lets server time run ahead between polls. */
-function waitForState({ handle }: StartedBooking, until: (s: BookingState) => boolean, skip?: string): Promise<BookingState> {
+function waitForState(
+  { handle }: StartedBooking,
+  until: (s: BookingState) => boolean,
+  skip?: string,
+): Promise<BookingState> {
   return poll(() => handle.query(getBookingStateQuery), until, {
     what: 'the booking state',
     ...(skip ? { between: () => h.env.sleep(skip), timeoutMs: 60_000 } : {}),
@@ -46,8 +64,14 @@ describe('a compensation that fails for good', () => {
       const { handle, input } = booking;
       let state = await waitForState(booking, status('COMPENSATION_FAILED'));
       expect(statesOf(state)).toEqual(failedAt('payment', { hotel: 'COMPENSATION_FAILED' }));
-      expect(step(state, 'hotel').undo).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED', error: { type: 'InjectedFailure' } });
-      expect(compensationsOf(state)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO', hotel: 'FAILED' }));
+      expect(step(state, 'hotel').undo).toMatchObject({
+        activity: 'cancelHotel',
+        outcome: 'FAILED',
+        error: { type: 'InjectedFailure' },
+      });
+      expect(compensationsOf(state)).toEqual(
+        compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO', hotel: 'FAILED' }),
+      );
       await readModelRow(h.tdb.db, input.bookingId, (row) => row.status === 'COMPENSATION_FAILED');
 
       // Ten days later it is still waiting, durably.
@@ -63,8 +87,13 @@ describe('a compensation that fails for good', () => {
 
       // A person cancels the hotel by hand and resolves with a note.
       await createHotelService(h.tdb.db).cancelHotel({ bookingId: input.bookingId });
-      await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'cancelled by phone with the hotel, ticket 4711' }] });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      await handle.executeUpdate(resolveCompensationUpdate, {
+        args: [{ note: 'cancelled by phone with the hotel, ticket 4711' }],
+      });
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
       state = await handle.query(getBookingStateQuery);
@@ -80,11 +109,17 @@ describe('a compensation that fails for good', () => {
     await withBooking(h, { card: CARDS.declined, faults: { cancelHotel: 'outage:30h' } }, async (booking) => {
       const { handle } = booking;
       let state = await waitForState(booking, status('COMPENSATION_FAILED'), '1h');
-      expect(step(state, 'hotel')).toMatchObject({ state: 'COMPENSATION_FAILED', undo: { error: { type: 'ServiceUnavailable' } } });
+      expect(step(state, 'hotel')).toMatchObject({
+        state: 'COMPENSATION_FAILED',
+        undo: { error: { type: 'ServiceUnavailable' } },
+      });
       expect(step(state, 'flight').state).toBe('COMPENSATED');
       await h.env.sleep('7h');
       await handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
       state = await handle.query(getBookingStateQuery);
       expect(state.status).toBe('FAILED');
@@ -97,7 +132,9 @@ describe('a compensation that fails for good', () => {
     await withBooking(h, { faults: { chargePayment: 'outage:1h' } }, async (booking) => {
       const { handle } = booking;
       await waitForState(booking, (s) => step(s, 'payment').state === 'RUNNING');
-      expect(await updateError(handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] }))).toEqual(['NoFailedCompensation']);
+      expect(await updateError(handle.executeUpdate(retryCompensationUpdate, { args: [{ by: 'op-test' }] }))).toEqual([
+        'NoFailedCompensation',
+      ]);
       expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'x' }] }))).toEqual([
         'NoFailedCompensation',
       ]);
@@ -106,7 +143,9 @@ describe('a compensation that fails for good', () => {
     await withBooking(h, { card: CARDS.declined, faults: { cancelFlight: 'fail' } }, async (booking) => {
       const { handle, input } = booking;
       await waitForState(booking, status('COMPENSATION_FAILED'));
-      expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: '  ' }] }))).toEqual(['InvalidNote']);
+      expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: '  ' }] }))).toEqual([
+        'InvalidNote',
+      ]);
       await createFlightService(h.tdb.db).cancelFlight({ bookingId: input.bookingId });
       await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'seat released by hand' }] });
       await handle.result().catch(() => undefined);
@@ -120,7 +159,9 @@ describe('the user cancels', () => {
   test('while the hotel step runs: the hotel it reserved and the flight are undone, CANCELLED', async () => {
     await withBooking(h, { faults: { reserveHotel: 'timeout' } }, async ({ handle, input }) => {
       // The hotel is reserved, but the activity has not answered yet.
-      await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } }), Boolean, { what: 'the hotel reservation' });
+      await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } }), Boolean, {
+        what: 'the hotel reservation',
+      });
       const accepted = await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'changed plans' }] });
       expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true });
       const result = await handle.result();
@@ -128,7 +169,11 @@ describe('the user cancels', () => {
       const state = await handle.query(getBookingStateQuery);
       expect(statesOf(state)).toEqual(undoneThrough('hotel'));
       expect(compensationsOf(state)).toEqual(compensationsFrom('hotel'));
-      expect(state.failure).toMatchObject({ step: 'hotel', type: 'Cancelled', message: 'cancelled by the user: changed plans' });
+      expect(state.failure).toMatchObject({
+        step: 'hotel',
+        type: 'Cancelled',
+        message: 'cancelled by the user: changed plans',
+      });
       expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CANCELLED');
       expect(await invariantViolations(h.tdb.db)).toEqual([]);
     });
@@ -138,7 +183,11 @@ describe('the user cancels', () => {
     const run = await runBooking(h, {
       faults: { chargePayment: 'outage:2h' },
       during: async (handle) => {
-        await poll(() => handle.query(getBookingStateQuery), (s) => step(s, 'payment').state === 'RUNNING', { what: 'the payment step running' });
+        await poll(
+          () => handle.query(getBookingStateQuery),
+          (s) => step(s, 'payment').state === 'RUNNING',
+          { what: 'the payment step running' },
+        );
         await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
       },
     });
@@ -155,7 +204,9 @@ describe('the user cancels', () => {
       const { handle } = booking;
       await waitForState(booking, (s) => step(s, 'hotel').state === 'RUNNING');
       await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
-      expect(await updateError(handle.executeUpdate(cancelBookingUpdate, { args: [{}] }))).toEqual(['BookingNotCancellable']);
+      expect(await updateError(handle.executeUpdate(cancelBookingUpdate, { args: [{}] }))).toEqual([
+        'BookingNotCancellable',
+      ]);
       expect((await handle.result()).status).toBe('CANCELLED');
     });
   });
@@ -164,7 +215,11 @@ describe('the user cancels', () => {
     const run = await runBooking(h, {
       faults: { chargePayment: 'outage:2h' },
       during: async (handle) => {
-        await poll(() => handle.query(getBookingStateQuery), (s) => step(s, 'payment').state === 'RUNNING', { what: 'the payment step running' });
+        await poll(
+          () => handle.query(getBookingStateQuery),
+          (s) => step(s, 'payment').state === 'RUNNING',
+          { what: 'the payment step running' },
+        );
         await handle.cancel();
       },
     });

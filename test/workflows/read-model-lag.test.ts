@@ -25,7 +25,9 @@ const query = ({ handle }: StartedBooking) => handle.query(getBookingStateQuery)
 /** How often the read model refused a write with this SQLSTATE, by the worker's Prometheus endpoint (test/setup.ts). */
 async function rejectedWrites(sqlState: string): Promise<number> {
   const text = await (await fetch(process.env.TEST_METRICS_URL!)).text();
-  const line = text.split('\n').find((l) => l.startsWith(READ_MODEL_REJECTED_METRIC) && l.includes(`sqlState="${sqlState}"`));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(READ_MODEL_REJECTED_METRIC) && l.includes(`sqlState="${sqlState}"`));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
@@ -45,7 +47,11 @@ describe('a read-model write that PostgreSQL refuses', () => {
   test('a start with a NUL in its input: the hold still expires on time and gives back flight and hotel', async () => {
     await withBooking(h, { hold: { minutes: 10 }, customerId: 'cust-\u0000' }, async (booking) => {
       // The HELD write is refused; the hold's timer runs regardless.
-      const held = await poll(() => query(booking), (s) => s.readModelLag !== undefined, { what: 'the refused HELD write' });
+      const held = await poll(
+        () => query(booking),
+        (s) => s.readModelLag !== undefined,
+        { what: 'the refused HELD write' },
+      );
       expect(held.status).toBe('HELD');
       await h.env.sleep('11 minutes');
       const result = await booking.handle.result();
@@ -58,8 +64,14 @@ describe('a read-model write that PostgreSQL refuses', () => {
     // The charge captures, then answers after its timeout: the cancel comes in while it is running.
     await withBooking(h, { card: CARDS.good, faults: { chargePayment: 'timeout' } }, async (booking) => {
       const { handle, input } = booking;
-      await poll(() => serviceRows(h.tdb.db, input.bookingId), (rows) => rows.payment?.status === 'CAPTURED', { what: 'the captured payment' });
-      await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'changed my mind\u0000', by: input.customerId }] });
+      await poll(
+        () => serviceRows(h.tdb.db, input.bookingId),
+        (rows) => rows.payment?.status === 'CAPTURED',
+        { what: 'the captured payment' },
+      );
+      await handle.executeUpdate(cancelBookingUpdate, {
+        args: [{ reason: 'changed my mind\u0000', by: input.customerId }],
+      });
       const result = await handle.result();
       expect(result.status).toBe('CANCELLED');
       expect(statesOf(result)).toEqual(undoneThrough('payment'));
@@ -75,7 +87,11 @@ describe('a read-model write that PostgreSQL refuses', () => {
   test('a lone surrogate in a cancel reason during a hold: the hold unwinds at once, the read model keeps saying HELD and the view says it lags', async () => {
     await withBooking(h, { hold: { minutes: 30 } }, async (booking) => {
       const { handle, input } = booking;
-      await poll(() => serviceRows(h.tdb.db, input.bookingId), (rows) => rows.booking?.status === 'HELD', { what: 'the HELD row' });
+      await poll(
+        () => serviceRows(h.tdb.db, input.bookingId),
+        (rows) => rows.booking?.status === 'HELD',
+        { what: 'the HELD row' },
+      );
       await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'oops \ud800', by: input.customerId }] });
       const result = await handle.result();
       expect(result.status).toBe('CANCELLED');
@@ -89,9 +105,16 @@ describe('a read-model write that PostgreSQL refuses', () => {
   test("an operator's resolve note with a NUL: the booking ends FAILED all the same", async () => {
     await withBooking(h, { card: CARDS.declined, faults: { cancelHotel: 'fail' } }, async (booking) => {
       const { handle } = booking;
-      await poll(() => query(booking), (s: BookingState) => s.status === 'COMPENSATION_FAILED', { what: 'COMPENSATION_FAILED' });
+      await poll(
+        () => query(booking),
+        (s: BookingState) => s.status === 'COMPENSATION_FAILED',
+        { what: 'COMPENSATION_FAILED' },
+      );
       await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'fixed by phone\u0000', by: 'op' }] });
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect(failureTypes(error)).toEqual(['BookingFailed', 'ActivityFailure', 'CardDeclined']);
       const state = await query(booking);

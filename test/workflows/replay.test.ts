@@ -21,7 +21,10 @@ const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 const CURRENT_SETS = ['v6-read-model-beside-the-saga'];
 /** Retired builds: the sets recorded on them, and their archived workflow code (`npm run build:workflows -- --archive`). */
 const RETIRED_BUILDS = [
-  { bundle: fileURLToPath(new URL('../histories/builds/v4.js', import.meta.url)), sets: ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold'] },
+  {
+    bundle: fileURLToPath(new URL('../histories/builds/v4.js', import.meta.url)),
+    sets: ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold'],
+  },
   { bundle: fileURLToPath(new URL('../histories/builds/v5.js', import.meta.url)), sets: ['v5-one-call-per-step'] },
 ];
 
@@ -43,7 +46,10 @@ async function loadHistories(set?: string | string[]): Promise<Recorded[]> {
 
 async function replayAll(bundle: WorkflowBundleWithSourceMap | { codePath: string }, sets?: string[]) {
   const results: { workflowId: string; error?: unknown }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'replay-test' }, await loadHistories(sets))) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'replay-test' },
+    await loadHistories(sets),
+  )) {
     results.push({ workflowId: result.workflowId, ...(result.error ? { error: result.error } : {}) });
   }
   return results;
@@ -56,19 +62,26 @@ beforeAll(async () => {
 
 describe('recorded histories', () => {
   test('cover the failure table, before and after the seat-selection step and the local read-model updates', async () => {
-    for (const set of ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold', 'v5-one-call-per-step', 'v6-read-model-beside-the-saga']) {
+    for (const set of [
+      'v1-before-seat-selection',
+      'v2-seat-selection',
+      'v3-local-first-read-model-update',
+      'v4-hold',
+      'v5-one-call-per-step',
+      'v6-read-model-beside-the-saga',
+    ]) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
-      expect.arrayContaining([
-        'confirmed',
-        'flight-sold-out',
-        'hotel-sold-out',
-        'card-declined',
-        'card-expired',
-        'charge-payment-fail',
-        'reserve-hotel-timeout-every-attempt',
-        'cancel-hotel-fail-resolved',
-        'user-cancel-during-hotel',
+        expect.arrayContaining([
+          'confirmed',
+          'flight-sold-out',
+          'hotel-sold-out',
+          'card-declined',
+          'card-expired',
+          'charge-payment-fail',
+          'reserve-hotel-timeout-every-attempt',
+          'cancel-hotel-fail-resolved',
+          'user-cancel-during-hotel',
         ]),
       );
     }
@@ -80,9 +93,15 @@ describe('recorded histories', () => {
     expect(patchesIn(v2!.history)).toContain(SEAT_SELECTION_PATCH);
     // v2 updated the read model with (remote) activities; v3 makes the first update local, behind its patch.
     const [v3] = await loadHistories('v3-local-first-read-model-update/confirmed');
-    expect(activitySequence(v2!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking', 'syncBooking']);
+    expect(activitySequence(v2!.history).filter((a) => a.startsWith('syncBooking'))).toEqual([
+      'syncBooking',
+      'syncBooking',
+    ]);
     expect(patchesIn(v2!.history)).not.toContain(LOCAL_READ_MODEL_PATCH);
-    expect(activitySequence(v3!.history).filter((a) => a.startsWith('syncBooking'))).toEqual(['syncBooking (local)', 'syncBooking']);
+    expect(activitySequence(v3!.history).filter((a) => a.startsWith('syncBooking'))).toEqual([
+      'syncBooking (local)',
+      'syncBooking',
+    ]);
     expect(patchesIn(v3!.history)).toContain(LOCAL_READ_MODEL_PATCH);
   });
 
@@ -98,34 +117,68 @@ describe('recorded histories', () => {
     }
     expect(named).toEqual([]);
     // What the stack traces say instead.
-    expect(await readFile(`${HISTORIES}v1-before-seat-selection/card-declined.json`, 'utf8')).toContain('(./src/activities/index.ts:');
+    expect(await readFile(`${HISTORIES}v1-before-seat-selection/card-declined.json`, 'utf8')).toContain(
+      '(./src/activities/index.ts:',
+    );
   });
 
   test('v4-hold covers holds and callers that wait; a booking without a hold has the same commands as in v3', async () => {
     const names = (await loadHistories('v4-hold')).map((h) => h.workflowId.slice('v4-hold/'.length));
     expect(names).toEqual(
-      expect.arrayContaining(['hold-confirmed', 'hold-confirmed-card-declined', 'hold-cancelled', 'hold-expired', 'prefer-wait-confirmed', 'prefer-wait-hold-confirmed']),
+      expect.arrayContaining([
+        'hold-confirmed',
+        'hold-confirmed-card-declined',
+        'hold-cancelled',
+        'hold-expired',
+        'prefer-wait-confirmed',
+        'prefer-wait-hold-confirmed',
+      ]),
     );
     const [expired] = await loadHistories('v4-hold/hold-expired');
     expect(eventSummaries(expired!.history).some((s) => s.startsWith('timer: Hold until '))).toBe(true);
     expect(expired!.history.events?.some((e) => e.timerFiredEventAttributes)).toBe(true);
     expect(scheduledActivities(expired!.history)).not.toContain('chargePayment');
     const [confirmed] = await loadHistories('v4-hold/hold-confirmed');
-    expect(confirmed!.history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'confirmHold')).toBe(true);
+    expect(
+      confirmed!.history.events?.some(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'confirmHold',
+      ),
+    ).toBe(true);
     const [waited] = await loadHistories('v4-hold/prefer-wait-confirmed');
-    expect(waited!.history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled')).toBe(true);
+    expect(
+      waited!.history.events?.some(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled',
+      ),
+    ).toBe(true);
     // Without a hold, v4 runs the activities v3 ran, in the same order (only the payment's summary names its deadline now).
     const [v3] = await loadHistories('v3-local-first-read-model-update/confirmed');
     const [v4] = await loadHistories('v4-hold/confirmed');
     expect(activitySequence(v4!.history)).toEqual(activitySequence(v3!.history));
-    expect(eventSummaries(v4!.history).find((s) => s.startsWith('activity: Charge'))).toMatch(/\(retrying until \d\d:\d\d UTC/);
+    expect(eventSummaries(v4!.history).find((s) => s.startsWith('activity: Charge'))).toMatch(
+      /\(retrying until \d\d:\d\d UTC/,
+    );
   });
 
   test('v5 costs three service calls and one read-model write, with no markers; seats come with the flight', async () => {
-    const names = (await loadHistories('v5-one-call-per-step')).map((h) => h.workflowId.slice('v5-one-call-per-step/'.length));
-    expect(names).toEqual(expect.arrayContaining(['confirmed', 'card-declined', 'user-cancel-during-hotel', 'hold-expired', 'cancel-hotel-fail-resolved']));
+    const names = (await loadHistories('v5-one-call-per-step')).map((h) =>
+      h.workflowId.slice('v5-one-call-per-step/'.length),
+    );
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'confirmed',
+        'card-declined',
+        'user-cancel-during-hotel',
+        'hold-expired',
+        'cancel-hotel-fail-resolved',
+      ]),
+    );
     const [confirmed] = await loadHistories('v5-one-call-per-step/confirmed');
-    expect(activitySequence(confirmed!.history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+    expect(activitySequence(confirmed!.history)).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'chargePayment',
+      'syncBooking',
+    ]);
     expect(confirmed!.history.events?.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
     // Before: a local PENDING write, seat selection and three patch markers (47 events); now 30.
     const [v4] = await loadHistories('v4-hold/confirmed');
@@ -133,24 +186,35 @@ describe('recorded histories', () => {
     expect(confirmed!.history.events).toHaveLength(30);
   });
 
-  test('v6 (this build) writes the read model beside the saga: the unwind and the operator\'s wait start in the task that asked for the write', async () => {
+  test("v6 (this build) writes the read model beside the saga: the unwind and the operator's wait start in the task that asked for the write", async () => {
     // A confirmed booking is what it was in v5: three steps, then its one write, 30 events.
     const [confirmed] = await loadHistories('v6-read-model-beside-the-saga/confirmed');
-    expect(activitySequence(confirmed!.history)).toEqual(['reserveFlight', 'reserveHotel', 'chargePayment', 'syncBooking']);
+    expect(activitySequence(confirmed!.history)).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'chargePayment',
+      'syncBooking',
+    ]);
     expect(confirmed!.history.events).toHaveLength(30);
     // A declined card: the COMPENSATING write and the first undo leave in one workflow task (v5: the undo waited for the write).
     const firstUndoTask = async (set: string) => {
       const [declined] = await loadHistories(`${set}/card-declined`);
       const events = declined!.history.events ?? [];
-      const undo = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'refundPayment');
-      const write = events.findLastIndex((e, i) => i < undo && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBooking');
-      return events.slice(write, undo).some((e) => e.activityTaskCompletedEventAttributes) ? 'after the write' : 'beside the write';
+      const undo = events.findIndex(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'refundPayment',
+      );
+      const write = events.findLastIndex(
+        (e, i) => i < undo && e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncBooking',
+      );
+      return events.slice(write, undo).some((e) => e.activityTaskCompletedEventAttributes)
+        ? 'after the write'
+        : 'beside the write';
     };
     expect(await firstUndoTask('v5-one-call-per-step')).toBe('after the write');
     expect(await firstUndoTask('v6-read-model-beside-the-saga')).toBe('beside the write');
   });
 
-  test('each set replays on the code of the build it ran on: today\'s for v6, the archived v5 and v4 builds for the others', async () => {
+  test("each set replays on the code of the build it ran on: today's for v6, the archived v5 and v4 builds for the others", async () => {
     const current = await replayAll(currentBundle, CURRENT_SETS);
     expect(current.length).toBeGreaterThanOrEqual(20);
     expect(current.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);
@@ -161,11 +225,13 @@ describe('recorded histories', () => {
     }
   });
 
-  test('v4 and v5 histories do not replay on today\'s code: each change shipped as a new PINNED build, not a patch', async () => {
+  test("v4 and v5 histories do not replay on today's code: each change shipped as a new PINNED build, not a patch", async () => {
     const results = await replayAll(currentBundle, ['v4-hold', 'v5-one-call-per-step']);
     expect(results.find((r) => r.workflowId === 'v4-hold/confirmed')?.error).toBeInstanceOf(DeterminismViolationError);
     // v6 sends v5's commands sooner: where an Update completes meanwhile (a caller waiting on a hold), the order differs.
-    expect(results.find((r) => r.workflowId === 'v5-one-call-per-step/prefer-wait-hold-confirmed')?.error).toBeInstanceOf(DeterminismViolationError);
+    expect(
+      results.find((r) => r.workflowId === 'v5-one-call-per-step/prefer-wait-hold-confirmed')?.error,
+    ).toBeInstanceOf(DeterminismViolationError);
   });
 
   test('a non-deterministic change (hotel before flight) fails the replay', async () => {

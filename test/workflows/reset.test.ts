@@ -32,31 +32,58 @@ afterAll(async () => {
 });
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${stack.apiUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  });
   expect(res.status, path).toBeLessThan(300);
   return (await res.json()) as T;
 }
 const getBooking = (id: string) => api<BookingView>(`/bookings/${id}`);
-const listed = async (id: string) => (await api<{ items: { bookingId: string; status: string }[] }>('/bookings?limit=100')).items.find((b) => b.bookingId === id);
+const listed = async (id: string) =>
+  (await api<{ items: { bookingId: string; status: string }[] }>('/bookings?limit=100')).items.find(
+    (b) => b.bookingId === id,
+  );
 
 describe('temporal workflow reset', () => {
   test('--type FirstWorkflowTask of a CONFIRMED booking reruns every step, takes nothing twice, and its version grows', async () => {
-    const { bookingId: id } = await api<BookingView>('/bookings', { method: 'POST', body: JSON.stringify(bookingBody({ customerId: 'cust-reset' })) });
-    const before = await poll(() => getBooking(id), (v) => v.status === 'CONFIRMED' && v.source === 'read-model', { what: 'CONFIRMED', timeoutMs: 30_000 });
+    const { bookingId: id } = await api<BookingView>('/bookings', {
+      method: 'POST',
+      body: JSON.stringify(bookingBody({ customerId: 'cust-reset' })),
+    });
+    const before = await poll(
+      () => getBooking(id),
+      (v) => v.status === 'CONFIRMED' && v.source === 'read-model',
+      { what: 'CONFIRMED', timeoutMs: 30_000 },
+    );
     const rowsBefore = await serviceRows(stack.db, id);
     const handle = stack.client.workflow.getHandle(workflowIdFor(id));
     const firstRun = (await handle.describe()).runId;
 
     await run(temporalCli()?.path ?? 'temporal', [
-      'workflow', 'reset', '--workflow-id', workflowIdFor(id), '--type', 'FirstWorkflowTask',
-      '--reason', 'test: rerun every step', '--address', stack.temporalAddress, '--namespace', 'default',
+      'workflow',
+      'reset',
+      '--workflow-id',
+      workflowIdFor(id),
+      '--type',
+      'FirstWorkflowTask',
+      '--reason',
+      'test: rerun every step',
+      '--address',
+      stack.temporalAddress,
+      '--namespace',
+      'default',
     ]);
 
     // The new run reruns the three steps and ends CONFIRMED again.
-    const rerun = await poll(() => stack.client.workflow.getHandle(workflowIdFor(id)).describe(), (d) => d.runId !== firstRun && d.status.name === 'COMPLETED', {
-      what: 'the reset run to complete',
-      timeoutMs: 30_000,
-    });
+    const rerun = await poll(
+      () => stack.client.workflow.getHandle(workflowIdFor(id)).describe(),
+      (d) => d.runId !== firstRun && d.status.name === 'COMPLETED',
+      {
+        what: 'the reset run to complete',
+        timeoutMs: 30_000,
+      },
+    );
     const history = await stack.client.workflow.getHandle(workflowIdFor(id), rerun.runId).fetchHistory();
     expect(activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual(FORWARD_ACTIVITIES);
 
@@ -64,7 +91,11 @@ describe('temporal workflow reset', () => {
     const rowsAfter = await serviceRows(stack.db, id);
     expect(rowsAfter.flight?.id).toBe(rowsBefore.flight?.id);
     expect(rowsAfter.hotel?.id).toBe(rowsBefore.hotel?.id);
-    expect(rowsAfter.payment).toMatchObject({ id: rowsBefore.payment?.id, status: 'CAPTURED', amountCents: rowsBefore.payment?.amountCents });
+    expect(rowsAfter.payment).toMatchObject({
+      id: rowsBefore.payment?.id,
+      status: 'CAPTURED',
+      amountCents: rowsBefore.payment?.amountCents,
+    });
     expect(await rowCountsFor(stack.db, id)).toMatchObject({ flights: 1, hotels: 1, payments: 1 });
     expect(await invariantViolations(stack.db)).toEqual([]);
 

@@ -1,5 +1,11 @@
 // How a failure reads in the ledger: its type, its message and, where Temporal tells, the attempts.
-import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  TimeoutFailure,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { StepError } from './ledger.ts';
 
 export interface DescribedFailure extends StepError {
@@ -18,7 +24,8 @@ export function describeFailure(error: unknown, options: ActivityOptions): Descr
     if (cause instanceof ApplicationFailure) {
       const details = cause.details?.[0] as { attempt?: number } | undefined;
       // Out of retry budget while the service kept failing: the last error says why.
-      const message = error.retryState === 'TIMEOUT' ? `retry budget ran out; last error: ${cause.message}` : cause.message;
+      const message =
+        error.retryState === 'TIMEOUT' ? `retry budget ran out; last error: ${cause.message}` : cause.message;
       return { type: cause.type ?? 'Error', message, attempts: details?.attempt ?? maxAttempts };
     }
     if (cause instanceof TimeoutFailure) {

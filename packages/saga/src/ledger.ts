@@ -2,7 +2,8 @@
 // or a person can see where the saga stands and what each undo did.
 
 /** Where a step stands. */
-export type StepState = 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED' | 'SKIPPED';
+export type StepState =
+  'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED' | 'SKIPPED';
 
 /** What an undo found: it undid the step, the step had left nothing to undo, or the undo failed. */
 export type UndoOutcome = 'UNDONE' | 'NOTHING_TO_UNDO' | 'FAILED';

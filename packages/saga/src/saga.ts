@@ -1,7 +1,16 @@
 // The saga runner for a table of steps: for each step it pushes the undo, runs the step and
 // records it in the ledger; on failure or cancel it unwinds the stack in reverse, recording each
 // undo. What a saga does around that (statuses, an operator's wait, a read model) is the caller's.
-import { ApplicationFailure, CancellationScope, CancelledFailure, condition, log, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  log,
+  patched,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { CompensationStack, type UnwindHooks } from './compensation-stack.ts';
 import { describeFailure } from './failure.ts';
@@ -28,7 +37,13 @@ export type StepUndo<A, I, S> =
       /** This undo may run at the same time as the independent undos next to it in the unwind. */
       independentUndo?: boolean;
     }
-  | { undo?: undefined; undoOptions?: undefined; undoArgs?: undefined; undoSummary?: undefined; independentUndo?: undefined };
+  | {
+      undo?: undefined;
+      undoOptions?: undefined;
+      undoArgs?: undefined;
+      undoSummary?: undefined;
+      independentUndo?: undefined;
+    };
 
 /** One row of a step table. `A` is the activities' interface; activities are named, never imported. */
 export type SagaStep<A, I, S> = StepUndo<A, I, S> & {
@@ -120,7 +135,14 @@ export class Saga<A, I, S extends SagaLedger> {
     this.#options.changed?.();
   }
 
-  #call(step: string, kind: ActivityCall['kind'], activity: string, options: ActivityOptions, summary: string, args: unknown): Promise<unknown> {
+  #call(
+    step: string,
+    kind: ActivityCall['kind'],
+    activity: string,
+    options: ActivityOptions,
+    summary: string,
+    args: unknown,
+  ): Promise<unknown> {
     const decorate = this.#options.callArgs;
     return execute(activity, options, summary, decorate ? decorate({ step, kind, activity, args }) : args);
   }
@@ -156,10 +178,16 @@ export class Saga<A, I, S extends SagaLedger> {
       const { state } = this.#ctx;
       const message = `the saga did not finish within its deadline (${String(deadline)})`;
       // The step the deadline stopped: the one running (now failed), or the next to run.
-      const stopped = state.steps.find((s) => s.state !== 'DONE' && s.state !== 'SKIPPED')?.name ?? state.currentStep ?? '';
+      const stopped =
+        state.steps.find((s) => s.state !== 'DONE' && s.state !== 'SKIPPED')?.name ?? state.currentStep ?? '';
       state.failure = { step: stopped, type: SAGA_DEADLINE_EXCEEDED, message };
       this.#changed();
-      throw ApplicationFailure.create({ type: SAGA_DEADLINE_EXCEEDED, message, nonRetryable: true, cause: error instanceof Error ? error : undefined });
+      throw ApplicationFailure.create({
+        type: SAGA_DEADLINE_EXCEEDED,
+        message,
+        nonRetryable: true,
+        cause: error instanceof Error ? error : undefined,
+      });
     } finally {
       finished = true;
       await watchdog;
@@ -206,7 +234,8 @@ export class Saga<A, I, S extends SagaLedger> {
       entry.attempts = failure.attempts ?? Math.max(entry.attempts, 1);
       entry.error = { type: failure.type, message: failure.message };
       // The first failure ends the run (in a group, the first to fail); a requested cancel is the caller's.
-      if (!state.cancelRequested && !state.failure) state.failure = { step: step.name, type: failure.type, message: failure.message };
+      if (!state.cancelRequested && !state.failure)
+        state.failure = { step: step.name, type: failure.type, message: failure.message };
       this.#changed();
       throw error;
     }
@@ -220,7 +249,11 @@ export class Saga<A, I, S extends SagaLedger> {
     const undoArgs = step.undoArgs!;
     const batch = step.group !== undefined ? `group ${step.group}` : step.independentUndo ? INDEPENDENT : undefined;
     const summary = () => undoSummary?.(this.#ctx) ?? `Undo ${step.name}: ${undo}`;
-    this.#stack.push(step, () => this.#call(step.name, 'undo', undo, undoOptions, summary(), undoArgs(this.#ctx)), batch);
+    this.#stack.push(
+      step,
+      () => this.#call(step.name, 'undo', undo, undoOptions, summary(), undoArgs(this.#ctx)),
+      batch,
+    );
   }
 
   /** The forward run is over: steps that never started are SKIPPED. Call it before {@link unwind}. */

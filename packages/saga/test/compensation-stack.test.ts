@@ -166,7 +166,10 @@ describe('CompensationStack', () => {
     stack.push('flight', makeUndo(log, 'flight', 1).run);
     stack.push('hotel', makeUndo(log, 'hotel', 3).run);
     stack.push('payment', makeUndo(log, 'payment', 2).run);
-    expect(await stack.unwind()).toEqual({ ran: ['payment', 'hotel', 'flight'], failed: ['payment', 'hotel', 'flight'] });
+    expect(await stack.unwind()).toEqual({
+      ran: ['payment', 'hotel', 'flight'],
+      failed: ['payment', 'hotel', 'flight'],
+    });
     expect(await stack.retryFailed()).toEqual({ ran: ['payment', 'hotel', 'flight'], failed: ['payment', 'hotel'] });
     expect(stack.failed).toEqual(['payment', 'hotel']);
     expect(await stack.retryFailed()).toEqual({ ran: ['payment', 'hotel'], failed: ['hotel'] });
@@ -266,11 +269,15 @@ describe('CompensationStack batches', () => {
     const stack = new CompensationStack<string>();
     let failing = true;
     for (const key of ['a', 'b', 'c']) {
-      stack.push(key, async () => {
-        trace.push(`start ${key}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        if (failing && key !== 'b') throw new Error(`${key} failed`);
-      }, 'together');
+      stack.push(
+        key,
+        async () => {
+          trace.push(`start ${key}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          if (failing && key !== 'b') throw new Error(`${key} failed`);
+        },
+        'together',
+      );
     }
     const result = await stack.unwind();
     expect(result.ran).toEqual(['c', 'b', 'a']);
@@ -296,7 +303,12 @@ describe('CompensationStack with stopOnFailure', () => {
   test('a failing undo stops the unwind; the rest stay pending; a retry runs the failed one, then the rest', async () => {
     const log: string[] = [];
     const stack = new CompensationStack<string>({ stopOnFailure: true });
-    for (const [key, failures] of [['flight', 0], ['hotel', 1], ['payment', 0]] as const) stack.push(key, makeUndo(log, key, failures).run);
+    for (const [key, failures] of [
+      ['flight', 0],
+      ['hotel', 1],
+      ['payment', 0],
+    ] as const)
+      stack.push(key, makeUndo(log, key, failures).run);
     expect(await stack.unwind()).toEqual({ ran: ['payment', 'hotel'], failed: ['hotel'] });
     expect(stack.failed).toEqual(['hotel']);
     expect(stack.pending).toEqual(['flight']);

@@ -9,7 +9,9 @@ type History = temporal.api.history.v1.IHistory;
 /** The time-skipping test server: TEMPORAL_TEST_SERVER_PATH, the one on PATH, or the SDK's download. */
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = process.env.TEMPORAL_TEST_SERVER_PATH || onPath('temporal-test-server');
-  return TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  return TestWorkflowEnvironment.createTimeSkipping(
+    path ? { server: { executable: { type: 'existing-path', path } } } : {},
+  );
 }
 
 function onPath(name: string): string | undefined {
@@ -22,7 +24,9 @@ function onPath(name: string): string | undefined {
 
 /** Activity types in the order the workflow scheduled them. */
 export function scheduledActivities(history: History): string[] {
-  return (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((name): name is string => Boolean(name));
+  return (history.events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((name): name is string => Boolean(name));
 }
 
 /**
@@ -38,7 +42,10 @@ export function activityTimeline(history: History): string[] {
       names.set(String(e.eventId), scheduled.activityType?.name ?? '?');
       line.push(`+${scheduled.activityType?.name}`);
     }
-    const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    const ended =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
     if (ended) line.push(`-${names.get(String(ended.scheduledEventId))}`);
   }
   return line;

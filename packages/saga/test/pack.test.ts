@@ -54,31 +54,67 @@ async function freshProject(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'saga-consumer-'));
   // --ignore-scripts: no prepack build here, so that no test reads dist/ while it is rewritten (the
   // tests' global setup built it once; test/global-setup.ts).
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: PACKAGE_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: PACKAGE_DIR,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  ) as { filename: string; files: { path: string }[] }[];
   const { filename, files } = packed[0]!;
   // What is published: the compiled runner and the README, no sources or tests.
-  expect(files.map((f) => f.path).filter((p) => !p.startsWith('dist/'))).toEqual(expect.arrayContaining(['README.md', 'package.json']));
+  expect(files.map((f) => f.path).filter((p) => !p.startsWith('dist/'))).toEqual(
+    expect.arrayContaining(['README.md', 'package.json']),
+  );
   expect(files.some((f) => f.path.startsWith('src/') || f.path.startsWith('test/'))).toBe(false);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'saga-consumer', private: true, type: 'module' }));
   // The tarball alone (its peers are not fetched), then the peers, linked as a project that has them.
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--legacy-peer-deps', join(dir, filename)], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--no-package-lock',
+      '--legacy-peer-deps',
+      join(dir, filename),
+    ],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   await mkdir(join(dir, 'node_modules', '@temporalio'), { recursive: true });
-  for (const peer of ['@temporalio/workflow', '@temporalio/common']) await symlink(installedDir(peer), join(dir, 'node_modules', peer));
+  for (const peer of ['@temporalio/workflow', '@temporalio/common'])
+    await symlink(installedDir(peer), join(dir, 'node_modules', peer));
   await writeFile(join(dir, 'workflows.ts'), await readmeSkeleton());
   await writeFile(join(dir, 'activities.ts'), ACTIVITIES);
   await writeFile(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['workflows.ts', 'activities.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+      },
+      files: ['workflows.ts', 'activities.ts'],
+    }),
   );
   return dir;
 }
 
 beforeAll(async () => {
   project = await freshProject();
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: join(project, 'workflows.ts'), logger: quietLogger })]);
+  [env, bundle] = await Promise.all([
+    createTimeSkippingEnv(),
+    bundleWorkflowCode({ workflowsPath: join(project, 'workflows.ts'), logger: quietLogger }),
+  ]);
 });
 
 afterAll(async () => {
@@ -114,10 +150,22 @@ test('the bundle took the installed, compiled package', () => {
 
 async function runSkeleton(cents: number) {
   const taskQueue = `saga-pack-${randomUUID()}`;
-  const activities = (await import(join(project, 'activities.ts'))) as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const activities = (await import(join(project, 'activities.ts'))) as Record<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+  });
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('bookTrip', { taskQueue, workflowId: `saga-pack-${randomUUID()}`, args: [{ tripId: 't-1', cents }] });
+    const handle = await env.client.workflow.start('bookTrip', {
+      taskQueue,
+      workflowId: `saga-pack-${randomUUID()}`,
+      args: [{ tripId: 't-1', cents }],
+    });
     const outcome: { ledger?: unknown; error?: unknown } = await handle.result().then(
       (ledger: unknown) => ({ ledger }),
       (error: unknown) => ({ error }),

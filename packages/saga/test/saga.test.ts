@@ -10,7 +10,15 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import { ApplicationFailure, CancelledFailure, DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ADDED_STEP_PATCH, type FixtureInput, type runFixtureSaga } from './fixtures/index.ts';
-import { activityTimeline, completedActivities, createTimeSkippingEnv, patchesIn, poll, quietLogger, scheduledActivities } from './helpers.ts';
+import {
+  activityTimeline,
+  completedActivities,
+  createTimeSkippingEnv,
+  patchesIn,
+  poll,
+  quietLogger,
+  scheduledActivities,
+} from './helpers.ts';
 
 const fixturePath = (file: string) => new URL(`./fixtures/${file}`, import.meta.url).pathname;
 const WORKFLOWS_PATH = fixturePath('index.ts');
@@ -20,7 +28,10 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+  [env, bundle] = await Promise.all([
+    createTimeSkippingEnv(),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+  ]);
 });
 
 afterAll(async () => {
@@ -48,7 +59,8 @@ function activitiesFor(faults: UndoFaults) {
         async (input: { step: number; failAt: number }) => {
           await Promise.resolve();
           faults.received?.push(input);
-          if (input.step === input.failAt) throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
+          if (input.step === input.failAt)
+            throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
           return { attempt: 1 };
         },
       ],
@@ -80,9 +92,19 @@ async function run(input: FixtureInput, faults: UndoFaults = {}, workflowBundle 
 type Handle = WorkflowHandleWithFirstExecutionRunId<typeof runFixtureSaga>;
 
 /** Runs the fixture saga on a fresh task queue; `finish` waits for (or provokes) its end and returns the ledger. */
-async function runWith<T>(input: FixtureInput, faults: UndoFaults, workflowBundle: WorkflowBundleWithSourceMap, finish: (handle: Handle) => Promise<T>) {
+async function runWith<T>(
+  input: FixtureInput,
+  faults: UndoFaults,
+  workflowBundle: WorkflowBundleWithSourceMap,
+  finish: (handle: Handle) => Promise<T>,
+) {
   const taskQueue = `saga-runner-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: activitiesFor(faults) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: activitiesFor(faults),
+  });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof runFixtureSaga>('runFixtureSaga', {
       taskQueue,
@@ -98,7 +120,14 @@ async function runWith<T>(input: FixtureInput, faults: UndoFaults, workflowBundl
       if (e.activityTaskScheduledEventAttributes) activities++;
       if (e.timerStartedEventAttributes) timers.push(activities);
     }
-    return { ledger, history, scheduled: scheduledActivities(history), completed: completedActivities(history), timeline: activityTimeline(history), timers };
+    return {
+      ledger,
+      history,
+      scheduled: scheduledActivities(history),
+      completed: completedActivities(history),
+      timeline: activityTimeline(history),
+      timers,
+    };
   });
 }
 
@@ -109,7 +138,12 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
   test.each(cases)('N=%i, step %i fails: steps 1..k run, then undos k..1', async (n, k) => {
     // The failed step's undo finds nothing: it stays FAILED; every step before it is COMPENSATED.
     const { ledger, scheduled } = await run({ steps: n, failAt: k }, { nothingToUndoAt: k });
-    expect(scheduled).toEqual([...range(1, k).map((i) => `step${i}`), ...range(1, k).reverse().map((i) => `undo${i}`)]);
+    expect(scheduled).toEqual([
+      ...range(1, k).map((i) => `step${i}`),
+      ...range(1, k)
+        .reverse()
+        .map((i) => `undo${i}`),
+    ]);
     expect(ledger.steps.map((s) => s.state)).toEqual([
       ...range(1, k - 1).map(() => 'COMPENSATED'),
       'FAILED',
@@ -118,7 +152,9 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
     expect(ledger.steps[k - 1]!.error?.type).toBe('StepFailed');
     expect(ledger.steps[k - 1]!.undo).toMatchObject({ outcome: 'NOTHING_TO_UNDO' });
     expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(
-      range(1, k).reverse().map((i) => `undo${i}:${i === k ? 'NOTHING_TO_UNDO' : 'UNDONE'}`),
+      range(1, k)
+        .reverse()
+        .map((i) => `undo${i}:${i === k ? 'NOTHING_TO_UNDO' : 'UNDONE'}`),
     );
   });
 
@@ -130,7 +166,13 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
   test('an undo that fails does not stop the others; retried, it runs again and the step ends COMPENSATED', async () => {
     const { ledger, scheduled } = await run({ steps: 4, failAt: 4 }, { undoFailsOnce: [2] });
     expect(scheduled).toEqual(['step1', 'step2', 'step3', 'step4', 'undo4', 'undo3', 'undo2', 'undo1', 'undo2']);
-    expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual(['undo4:UNDONE', 'undo3:UNDONE', 'undo2:FAILED', 'undo1:UNDONE', 'undo2:UNDONE']);
+    expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual([
+      'undo4:UNDONE',
+      'undo3:UNDONE',
+      'undo2:FAILED',
+      'undo1:UNDONE',
+      'undo2:UNDONE',
+    ]);
     expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'COMPENSATED']);
   });
 
@@ -143,7 +185,10 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
   test('a step added later behind its patch: new sagas run it; a history from before it replays without it', async () => {
     const input = { steps: 3, failAt: 0, addedAt: 2 };
     // The release before the step: a saga of steps 1 and 3.
-    const before = await bundleWorkflowCode({ workflowsPath: fixturePath('before-step-added.ts'), logger: quietLogger });
+    const before = await bundleWorkflowCode({
+      workflowsPath: fixturePath('before-step-added.ts'),
+      logger: quietLogger,
+    });
     const old = await run(input, {}, before);
     expect(old.scheduled).toEqual(['step1', 'step3']);
     // Its history replays on the current code: the added step is skipped, nothing else changes.
@@ -153,8 +198,13 @@ describe('the saga runner, for every table size N (1..6) and failing step k', ()
     expect(current.scheduled).toEqual(['step1', 'step2', 'step3']);
     expect(patchesIn(current.history)).toEqual([ADDED_STEP_PATCH]);
     // The same step added without its patch: the old history no longer replays.
-    const unpatched = await bundleWorkflowCode({ workflowsPath: fixturePath('added-without-patch.ts'), logger: quietLogger });
-    await expect(Worker.runReplayHistory({ workflowBundle: unpatched }, old.history)).rejects.toBeInstanceOf(DeterminismViolationError);
+    const unpatched = await bundleWorkflowCode({
+      workflowsPath: fixturePath('added-without-patch.ts'),
+      logger: quietLogger,
+    });
+    await expect(Worker.runReplayHistory({ workflowBundle: unpatched }, old.history)).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
   });
 
   test('a before hook waits before its step (a timer), then the run goes on', async () => {
@@ -193,14 +243,23 @@ function ranBefore(timeline: string[], first: string, then: string): boolean {
 
 describe('the saga runner, cancelled', () => {
   test('a workflow cancelled mid-run still undoes what ran: the unwind is non-cancellable', async () => {
-    const { scheduled, completed, history } = await runWith({ steps: 4, failAt: 0, pauseBefore: 3 }, {}, bundle, async (handle) => {
-      await poll('the pause before step 3', async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes) || undefined);
-      await handle.cancel();
-      const error = await handle.result().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-      return undefined;
-    });
+    const { scheduled, completed, history } = await runWith(
+      { steps: 4, failAt: 0, pauseBefore: 3 },
+      {},
+      bundle,
+      async (handle) => {
+        await poll(
+          'the pause before step 3',
+          async () =>
+            ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes) || undefined,
+        );
+        await handle.cancel();
+        const error = await handle.result().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WorkflowFailedError);
+        expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+        return undefined;
+      },
+    );
     expect(scheduled).toEqual(['step1', 'step2', 'undo2', 'undo1']);
     expect(completed).toEqual(['step1', 'step2', 'undo2', 'undo1']);
     expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
@@ -214,7 +273,12 @@ describe('the saga runner, cancelled', () => {
     const { ledger, completed, history } = await runWith({ steps: 3, failAt: 3 }, { gate }, bundle, async (handle) => {
       await undoStarted;
       await handle.cancel();
-      await poll('the cancel in the history', async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes) || undefined);
+      await poll(
+        'the cancel in the history',
+        async () =>
+          ((await handle.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes) ||
+          undefined,
+      );
       release();
       return handle.result();
     });
@@ -237,7 +301,12 @@ describe('the saga runner, options', () => {
 
   test('without the option, no two undos run together', async () => {
     const { timeline } = await run({ steps: 4, failAt: 4 });
-    for (const [first, then] of [['undo4', 'undo3'], ['undo3', 'undo2'], ['undo2', 'undo1']] as const) expect(ranBefore(timeline, first, then)).toBe(true);
+    for (const [first, then] of [
+      ['undo4', 'undo3'],
+      ['undo3', 'undo2'],
+      ['undo2', 'undo1'],
+    ] as const)
+      expect(ranBefore(timeline, first, then)).toBe(true);
   });
 
   test('independent undos that fail together are every one reported, and retried', async () => {
@@ -247,7 +316,12 @@ describe('the saga runner, options', () => {
     const failed = ledger.compensations.filter((c) => c.outcome === 'FAILED');
     expect(failed.map((c) => c.activity).sort()).toEqual(['undo1', 'undo3']);
     expect(failed.every((c) => c.error?.type === 'UndoFailed')).toBe(true);
-    expect(ledger.compensations.slice(-2).map((c) => `${c.activity}:${c.outcome}`).sort()).toEqual(['undo1:UNDONE', 'undo3:UNDONE']);
+    expect(
+      ledger.compensations
+        .slice(-2)
+        .map((c) => `${c.activity}:${c.outcome}`)
+        .sort(),
+    ).toEqual(['undo1:UNDONE', 'undo3:UNDONE']);
     expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED']);
   });
 
@@ -291,7 +365,7 @@ describe('the saga runner, options', () => {
     ]);
   });
 
-  test('without callArgs, each activity gets its row\'s argument as it is', async () => {
+  test("without callArgs, each activity gets its row's argument as it is", async () => {
     const received: unknown[] = [];
     await run({ steps: 2, failAt: 2 }, { received });
     expect(received).toEqual([{ step: 1, failAt: 2 }, { step: 2, failAt: 2 }, { step: 2 }, { step: 1 }]);

@@ -16,7 +16,12 @@ const PREFERRED: Record<SeatPreference, string[]> = { window: ['A', 'F'], aisle:
  * Walks the seat map row by row, only as far as it must and only through the letters it wants,
  * so a large aircraft (or the benchmark's 100,000-seat flights) costs the seats it passes.
  */
-export function chooseSeats(capacity: number, taken: ReadonlySet<string>, count: number, preference: SeatPreference): string[] {
+export function chooseSeats(
+  capacity: number,
+  taken: ReadonlySet<string>,
+  count: number,
+  preference: SeatPreference,
+): string[] {
   const preferred = PREFERRED[preference];
   const chosen: string[] = [];
   const pick = (letters: string[]) => {
@@ -24,7 +29,8 @@ export function chooseSeats(capacity: number, taken: ReadonlySet<string>, count:
     for (let row = 1; (row - 1) * 6 < capacity && chosen.length < count; row++) {
       for (const letter of letters) {
         const seat = `${row}${letter}`;
-        if ((row - 1) * 6 + LETTERS.indexOf(letter) < capacity && chosen.length < count && !taken.has(seat)) chosen.push(seat);
+        if ((row - 1) * 6 + LETTERS.indexOf(letter) < capacity && chosen.length < count && !taken.has(seat))
+          chosen.push(seat);
       }
     }
   };
@@ -64,7 +70,9 @@ export function createFlightService(db: Db) {
       return reserve(db, FLIGHTS, bookingId, {
         units: seats,
         lockInventory: async (tx) => {
-          const rows = await tx.$queryRaw<{ id: number; available: number; price_cents: number; currency: string; capacity: number }[]>`
+          const rows = await tx.$queryRaw<
+            { id: number; available: number; price_cents: number; currency: string; capacity: number }[]
+          >`
             SELECT id, seats_available AS available, price_cents, currency, capacity FROM flights
             WHERE flight_number = ${flightNumber} AND date = ${toDbDate(date)} FOR UPDATE`;
           const row = rows[0];
@@ -74,7 +82,10 @@ export function createFlightService(db: Db) {
         },
         notFound: () => businessFailure('FlightNotFound', `no flight ${flightNumber} on ${date}`),
         soldOut: (left) =>
-          businessFailure('FlightSoldOut', `flight ${flightNumber} on ${date} has ${left} seat(s) left, ${seats} asked`),
+          businessFailure(
+            'FlightSoldOut',
+            `flight ${flightNumber} on ${date} has ${left} seat(s) left, ${seats} asked`,
+          ),
         insert: async (tx, flightId) => {
           const priceCents = flight!.priceCents * seats;
           const seatNumbers = chooseSeats(flight!.capacity, await takenSeats(tx, flight!.id), seats, seatPreference);
@@ -84,8 +95,15 @@ export function createFlightService(db: Db) {
           return { reservationId: row.id, priceCents, currency: flight!.currency, seatNumbers };
         },
         existing: async (tx, { id, priceCents }) => {
-          const [row] = await tx.$queryRaw<{ seat_numbers: string[] }[]>`SELECT seat_numbers FROM flight_reservations WHERE id = ${id}`;
-          return { reservationId: id, priceCents, currency: flight?.currency ?? 'USD', seatNumbers: row?.seat_numbers ?? [] };
+          const [row] = await tx.$queryRaw<
+            { seat_numbers: string[] }[]
+          >`SELECT seat_numbers FROM flight_reservations WHERE id = ${id}`;
+          return {
+            reservationId: id,
+            priceCents,
+            currency: flight?.currency ?? 'USD',
+            seatNumbers: row?.seat_numbers ?? [],
+          };
         },
       });
     },

@@ -11,7 +11,10 @@ export const flightRequestSchema = z.strictObject({
   flightNumber: z.string().regex(FLIGHT_NUMBER_PATTERN, 'must be 2–8 capital letters or digits'),
   date: travelDate,
   seats: smallCount('seat'),
-  seatPreference: z.enum(SEAT_PREFERENCES).optional().meta({ description: 'Which seats the flight reservation assigns (default any).' }),
+  seatPreference: z
+    .enum(SEAT_PREFERENCES)
+    .optional()
+    .meta({ description: 'Which seats the flight reservation assigns (default any).' }),
 }) satisfies z.ZodType<FlightRequest>;
 
 /** The request's field that is the flight's, and what it takes. */

@@ -1,6 +1,12 @@
 // The hotel service: rooms at a hotel for a stay, taken per night (src/activities/hotels/room-nights.ts).
 import type { Db } from '../../db/client.ts';
-import { giveBackRoomNights, lockReservationNights, lockStayNights, takeRoomNights, type LockedStay } from './room-nights.ts';
+import {
+  giveBackRoomNights,
+  lockReservationNights,
+  lockStayNights,
+  takeRoomNights,
+  type LockedStay,
+} from './room-nights.ts';
 import { nightsBetween, toDbDate } from '../../common/dates.ts';
 import { businessFailure } from '../shared/failures.ts';
 import { cancelOnce, reserveOnce, type ReservationTable } from '../shared/reservations.ts';
@@ -23,8 +29,18 @@ export function createHotelService(db: Db) {
     reserveHotel: async (input: ReserveHotelInput): Promise<HotelReservationResult> => {
       const { bookingId, hotelId, checkIn, checkOut, rooms } = input;
       const nights = nightsBetween(checkIn, checkOut);
-      if (!Number.isInteger(nights) || nights < 1 || nights > 30 || !Number.isInteger(rooms) || rooms < 1 || rooms > 9) {
-        throw businessFailure('InvalidRequest', `a stay needs 1–30 nights and 1–9 rooms (got ${nights} night(s), ${rooms} room(s))`);
+      if (
+        !Number.isInteger(nights) ||
+        nights < 1 ||
+        nights > 30 ||
+        !Number.isInteger(rooms) ||
+        rooms < 1 ||
+        rooms > 9
+      ) {
+        throw businessFailure(
+          'InvalidRequest',
+          `a stay needs 1–30 nights and 1–9 rooms (got ${nights} night(s), ${rooms} room(s))`,
+        );
       }
       let currency = 'USD';
       return reserveOnce<LockedStay, HotelReservationResult>(db, HOTEL_RESERVATIONS, bookingId, {
@@ -37,7 +53,10 @@ export function createHotelService(db: Db) {
         take: async (tx, stay) => {
           const full = stay.nights.find((n) => n.free < rooms);
           if (full) {
-            throw businessFailure('HotelSoldOut', `hotel ${hotelId} has ${full.free} room(s) left on the night of ${full.night}, ${rooms} asked`);
+            throw businessFailure(
+              'HotelSoldOut',
+              `hotel ${hotelId} has ${full.free} room(s) left on the night of ${full.night}, ${rooms} asked`,
+            );
           }
           await takeRoomNights(tx, hotelId, checkIn, checkOut, rooms);
         },

@@ -24,7 +24,12 @@ export interface LockedStay {
  * too), so two reserves of overlapping stays wait for each other instead of deadlocking; null
  * when there is no such hotel.
  */
-export async function lockStayNights(tx: Tx, hotelId: string, checkIn: string, checkOut: string): Promise<LockedStay | null> {
+export async function lockStayNights(
+  tx: Tx,
+  hotelId: string,
+  checkIn: string,
+  checkOut: string,
+): Promise<LockedStay | null> {
   await tx.$executeRaw`
     INSERT INTO hotel_nights (hotel_id, night, capacity)
     SELECT h.id, ${checkIn}::date + i, h.capacity
@@ -48,7 +53,13 @@ export async function lockStayNights(tx: Tx, hotelId: string, checkIn: string, c
 }
 
 /** Takes `rooms` room-nights on each night of the stay (whose rows lockStayNights locked). */
-export async function takeRoomNights(tx: Tx, hotelId: string, checkIn: string, checkOut: string, rooms: number): Promise<void> {
+export async function takeRoomNights(
+  tx: Tx,
+  hotelId: string,
+  checkIn: string,
+  checkOut: string,
+  rooms: number,
+): Promise<void> {
   await tx.$executeRaw`
     UPDATE hotel_nights SET rooms_taken = rooms_taken + ${rooms}
     WHERE hotel_id = ${hotelId} AND night >= ${checkIn}::date AND night < ${checkOut}::date`;

@@ -27,9 +27,12 @@ const hotelStaySchema = z.strictObject({
 });
 
 /** The stay, parsed to the shape the workflow's input has always had (recorded histories keep replaying). */
-export const hotelRequestSchema = hotelStaySchema.transform(
-  ({ hotelId, checkIn, nights, rooms }): HotelRequest => ({ hotelId, checkIn, checkOut: checkOutFor(checkIn, nights), rooms }),
-);
+export const hotelRequestSchema = hotelStaySchema.transform(({ hotelId, checkIn, nights, rooms }): HotelRequest => ({
+  hotelId,
+  checkIn,
+  checkOut: checkOutFor(checkIn, nights),
+  rooms,
+}));
 
 /** The request's field that is the hotel's, and what it takes. */
 export const hotelRequestPart = { field: 'hotel', schema: hotelRequestSchema } as const;

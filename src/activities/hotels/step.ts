@@ -15,7 +15,8 @@ export const hotelStep = {
   undoOptions: UNDO_OPTIONS,
   undoArgs: undoByBookingId,
   initialDetails: (input) => ({ hotel: { ...input.hotel } }),
-  summary: ({ input: { hotel } }) => `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}`,
+  summary: ({ input: { hotel } }) =>
+    `Reserve ${hotel.rooms} room(s) at ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}`,
   args: ({ input }) => ({ bookingId: input.bookingId, ...input.hotel }),
   record: ({ input, state }, result) => {
     const { nights, priceCents, reservationId } = result as HotelReservationResult;

@@ -10,7 +10,9 @@ export const paymentBooks: ServiceBooks = {
     return rows.map((r) => r.violation);
   },
   async held(db: BooksReader) {
-    const rows = await db.$queryRaw<{ booking_id: string }[]>`SELECT booking_id FROM payments WHERE status = 'CAPTURED'`;
+    const rows = await db.$queryRaw<
+      { booking_id: string }[]
+    >`SELECT booking_id FROM payments WHERE status = 'CAPTURED'`;
     return new Set(rows.map((r) => r.booking_id));
   },
   async amounts(db: BooksReader) {

@@ -22,7 +22,12 @@ export interface TokenizedCard extends PaymentMethodRef {
  * Stores a card as a token. The same customer's same card and expiry give the same token (a keyed
  * fingerprint, never reversible without the vault key), so retried requests make no new rows.
  */
-export async function tokenizeCard(db: Db, vaultKey: string, customerId: string, card: CardInput): Promise<TokenizedCard> {
+export async function tokenizeCard(
+  db: Db,
+  vaultKey: string,
+  customerId: string,
+  card: CardInput,
+): Promise<TokenizedCard> {
   const expYear = normalizeExpYear(card.expYear);
   const fingerprint = createHmac('sha256', vaultKey)
     .update(`${customerId}:${card.number}:${card.expMonth}/${expYear}`)

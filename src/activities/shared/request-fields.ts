@@ -25,9 +25,15 @@ export function travelWindow(now = Date.now()): { from: string; to: string } {
 export const travelDate = z
   .string()
   .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
+  .refine(
+    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s,
+    'must be a real calendar date',
+  )
   .refine((s) => Date.parse(`${s}T00:00:00Z`) >= utcToday(), 'must not be in the past')
-  .refine((s) => Date.parse(`${s}T00:00:00Z`) <= utcToday() + MAX_DAYS_AHEAD * DAY_MS, `must be within ${MAX_DAYS_AHEAD} days`)
+  .refine(
+    (s) => Date.parse(`${s}T00:00:00Z`) <= utcToday() + MAX_DAYS_AHEAD * DAY_MS,
+    `must be within ${MAX_DAYS_AHEAD} days`,
+  )
   .meta({
     description: `A date (YYYY-MM-DD) from today (UTC) to ${MAX_DAYS_AHEAD} days ahead. The pattern states that window and changes each day.`,
     example: '2027-03-14',

@@ -58,7 +58,12 @@ export interface ReserveSteps<I, R> {
  * Reserves inventory for a booking, once. A retried reserve returns the same reservation; a
  * reserve that arrives after the booking's cancel (a tombstone) books nothing.
  */
-export async function reserveOnce<I, R>(db: Db, t: ReservationTable, bookingId: string, steps: ReserveSteps<I, R>): Promise<R> {
+export async function reserveOnce<I, R>(
+  db: Db,
+  t: ReservationTable,
+  bookingId: string,
+  steps: ReserveSteps<I, R>,
+): Promise<R> {
   // Two concurrent reserves with one key: the loser of the unique index retries and finds the
   // winner's reservation.
   return retryOnUniqueViolation(() =>
@@ -93,7 +98,12 @@ export interface CancelSteps {
  * cancel of a reservation that never happened leaves a VOIDED tombstone, so a late reserve books
  * nothing.
  */
-export async function cancelOnce(db: Db, t: ReservationTable, bookingId: string, steps: CancelSteps): Promise<UndoResult> {
+export async function cancelOnce(
+  db: Db,
+  t: ReservationTable,
+  bookingId: string,
+  steps: CancelSteps,
+): Promise<UndoResult> {
   return db.$transaction(async (tx) => {
     // If a reserve is in flight with this key, this insert waits for it and then does nothing.
     const inserted = await tx.$executeRaw`

@@ -42,7 +42,11 @@ export const undecodableBookingId: ErrorRequestHandler = (err: unknown, _req, _r
  * A customer sees only their own bookings: another's answers 404, as one that does not exist
  * (its existence is not disclosed). Operators see every booking.
  */
-export async function requireVisible(service: Pick<BookingService, 'ownerOf'>, id: string, caller: Identity): Promise<void> {
+export async function requireVisible(
+  service: Pick<BookingService, 'ownerOf'>,
+  id: string,
+  caller: Identity,
+): Promise<void> {
   if (caller.operator) return;
   const owner = await service.ownerOf(id);
   if (owner !== caller.subject) throw notFound('booking');

@@ -35,7 +35,12 @@ const bodyOf = (req: Request): unknown => (req.body === undefined ? {} : req.bod
 const emptyBodySchema = z.strictObject({});
 
 /** What the document says of an action: the booking's ID in the path, a token, and what may refuse it. */
-function actionOperation(operationId: string, summary: string, description: string, options: { operatorOnly?: boolean } = {}) {
+function actionOperation(
+  operationId: string,
+  summary: string,
+  description: string,
+  options: { operatorOnly?: boolean } = {},
+) {
   return {
     operationId,
     summary,
@@ -69,7 +74,13 @@ function confirmOperation(): Operation {
     responses: {
       ...action.responses,
       '202': { ...action.responses['202'], description: 'Accepted: the payment runs (status PENDING).' },
-      '200': { ...json(bookingViewSchema, 'With Prefer: wait=N: the outcome (CONFIRMED, FAILED) or the booking as it stands after N seconds.'), headers: preferenceApplied },
+      '200': {
+        ...json(
+          bookingViewSchema,
+          'With Prefer: wait=N: the outcome (CONFIRMED, FAILED) or the booking as it stands after N seconds.',
+        ),
+        headers: preferenceApplied,
+      },
     },
   };
 }
@@ -91,7 +102,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
         const id = bookingIdOf(req, res);
         const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
         await requireVisible(deps.service, id, caller);
-        res.status(202).location(`/bookings/${id}`).json(shown(changed(deps, id, await deps.service.cancel(id, reason, caller)), caller));
+        res
+          .status(202)
+          .location(`/bookings/${id}`)
+          .json(shown(changed(deps, id, await deps.service.cancel(id, reason, caller)), caller));
       },
     ],
   },
@@ -111,7 +125,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
         const waitMs = waitOf(req, res);
         const view = changed(deps, id, await deps.service.confirm(id, payment.card, caller, waitMs));
         // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
-        res.status(waitMs === undefined ? 202 : 200).location(`/bookings/${id}`).json(shown(view, caller));
+        res
+          .status(waitMs === undefined ? 202 : 200)
+          .location(`/bookings/${id}`)
+          .json(shown(view, caller));
       },
     ],
   },
@@ -131,7 +148,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
         const id = bookingIdOf(req, res);
         const { minutes } = parse(extendHoldRequestSchema, bodyOf(req), 'body');
         await requireVisible(deps.service, id, caller);
-        res.status(202).location(`/bookings/${id}`).json(shown(changed(deps, id, await deps.service.extendHold(id, minutes, caller)), caller));
+        res
+          .status(202)
+          .location(`/bookings/${id}`)
+          .json(shown(changed(deps, id, await deps.service.extendHold(id, minutes, caller)), caller));
       },
     ],
   },
@@ -141,7 +161,7 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
     operation: actionOperation(
       'retryCompensation',
       'Retry the failed compensations (operators)',
-      'Only while the booking is COMPENSATION_FAILED. Recorded with the operator\'s sub (retriedBy).',
+      "Only while the booking is COMPENSATION_FAILED. Recorded with the operator's sub (retriedBy).",
       { operatorOnly: true },
     ),
     handlers: (deps) => [
@@ -151,7 +171,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
         const id = bookingIdOf(req, res);
         requireOperator(caller);
         parse(emptyBodySchema, bodyOf(req), 'body');
-        res.status(202).location(`/bookings/${id}`).json(changed(deps, id, await deps.service.retryCompensation(id, caller)));
+        res
+          .status(202)
+          .location(`/bookings/${id}`)
+          .json(changed(deps, id, await deps.service.retryCompensation(id, caller)));
       },
     ],
   },
@@ -172,7 +195,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
         const id = bookingIdOf(req, res);
         requireOperator(caller);
         const { note } = parse(resolveRequestSchema, bodyOf(req), 'body');
-        res.status(202).location(`/bookings/${id}`).json(changed(deps, id, await deps.service.resolveCompensation(id, note, caller)));
+        res
+          .status(202)
+          .location(`/bookings/${id}`)
+          .json(changed(deps, id, await deps.service.resolveCompensation(id, note, caller)));
       },
     ],
   },

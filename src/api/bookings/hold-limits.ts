@@ -54,7 +54,11 @@ interface PassedLimit {
 }
 
 /** The first limit the new hold would pass, or undefined. */
-function limitPassed(limits: HoldLimits, held: Held, wanted: { seats: number; rooms: number }): PassedLimit | undefined {
+function limitPassed(
+  limits: HoldLimits,
+  held: Held,
+  wanted: { seats: number; rooms: number },
+): PassedLimit | undefined {
   const checks: PassedLimit[] = [
     { limit: 'holds', max: limits.active, current: held.holds, asks: 1 },
     { limit: 'seats', max: limits.seats, current: held.seats, asks: wanted.seats },
@@ -94,7 +98,11 @@ export async function admitHold(db: Db, limits: HoldLimits, state: BookingState)
     );
   } catch (error) {
     if (!timedOut(error)) throw error;
-    throw new ApiError(503, 'temporarily_unavailable', 'the hold could not be admitted in time; retry (with the same Idempotency-Key)');
+    throw new ApiError(
+      503,
+      'temporarily_unavailable',
+      'the hold could not be admitted in time; retry (with the same Idempotency-Key)',
+    );
   }
 }
 

@@ -33,7 +33,9 @@ export function withoutCvc(request: unknown): unknown {
  * that differs only in its CVC is the same request.
  */
 export function requestHash(key: string, request: unknown): string {
-  return createHmac('sha256', key).update(canonicalJson(withoutCvc(request))).digest('hex');
+  return createHmac('sha256', key)
+    .update(canonicalJson(withoutCvc(request)))
+    .digest('hex');
 }
 
 export interface KeyClaim {
@@ -71,7 +73,10 @@ function expired(ttlMs: number): Prisma.Sql {
  * number of concurrent first requests exactly one booking ID wins. A row past its time (expired)
  * counts as absent: the claim takes it over (a key reused then starts a new booking).
  */
-export async function claimKey(db: Db, claim: { subject: string; key: string; bookingId: string; requestHash: string; ttlMs: number }): Promise<KeyClaim> {
+export async function claimKey(
+  db: Db,
+  claim: { subject: string; key: string; bookingId: string; requestHash: string; ttlMs: number },
+): Promise<KeyClaim> {
   const rows = await db.$queryRaw<{ booking_id: string; request_hash: string; started: boolean }[]>`
     INSERT INTO idempotency_keys (subject, key, booking_id, request_hash, started, created_at, expires_at)
     VALUES (${claim.subject}, ${claim.key}, ${claim.bookingId}, ${claim.requestHash}, false, now(), now() + ${claim.ttlMs} * interval '1 millisecond')
@@ -82,7 +87,9 @@ export async function claimKey(db: Db, claim: { subject: string; key: string; bo
     RETURNING booking_id, request_hash, started`;
   if (rows[0]) return { bookingId: rows[0].booking_id, requestHash: rows[0].request_hash, started: rows[0].started };
   // The conflict kept a live row: it is the answer.
-  const held = await db.idempotencyKey.findUnique({ where: { subject_key: { subject: claim.subject, key: claim.key } } });
+  const held = await db.idempotencyKey.findUnique({
+    where: { subject_key: { subject: claim.subject, key: claim.key } },
+  });
   if (!held) throw new Error('idempotency key vanished while claimed; retry');
   return { bookingId: held.bookingId, requestHash: held.requestHash, started: held.started };
 }

@@ -2,7 +2,13 @@
 // first, with a keyset cursor. It reads PostgreSQL only: listing never asks Temporal.
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
-import { BOOKING_STATUSES, CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, type BookingState, type BookingStatus } from '../../booking/booking.ts';
+import {
+  BOOKING_STATUSES,
+  CUSTOMER_ID_PATTERN,
+  CUSTOMER_ID_RULE,
+  type BookingState,
+  type BookingStatus,
+} from '../../booking/booking.ts';
 import { CURSOR_PATTERN, decodeCursor, encodeCursor } from './cursor.ts';
 import { ApiError } from '../http/errors.ts';
 import { queryInt } from '../http/query.ts';
@@ -12,11 +18,10 @@ export const bookingListQuerySchema = z.strictObject({
   status: z.enum(BOOKING_STATUSES).optional(),
   customerId: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE).optional(),
   limit: queryInt(1, 100, 20),
-  cursor: z
-    .string()
-    .regex(CURSOR_PATTERN, 'is not a cursor: use nextCursor from a page')
-    .optional()
-    .meta({ description: 'nextCursor of the page before; a cursor no page handed out answers with the bookings after its position.' }),
+  cursor: z.string().regex(CURSOR_PATTERN, 'is not a cursor: use nextCursor from a page').optional().meta({
+    description:
+      'nextCursor of the page before; a cursor no page handed out answers with the bookings after its position.',
+  }),
 });
 
 export const bookingSummarySchema = z
@@ -28,7 +33,10 @@ export const bookingSummarySchema = z
     failure: z.object({ step: z.string(), type: z.string(), message: z.string() }).optional(),
     total: z.string().optional(),
     holdExpiresAt: z.string().optional().meta({ description: 'HELD: until when the hold lasts.' }),
-    operatorWaitSince: z.string().optional().meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator.' }),
+    operatorWaitSince: z
+      .string()
+      .optional()
+      .meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator.' }),
     currency: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -50,7 +58,9 @@ export interface BookingListQuery {
 export async function listBookings(db: Db, query: BookingListQuery) {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (query.cursor !== undefined && !after) {
-    throw new ApiError(400, 'validation_failed', 'invalid cursor', [{ path: 'query.cursor', message: 'is not a cursor from this API' }]);
+    throw new ApiError(400, 'validation_failed', 'invalid cursor', [
+      { path: 'query.cursor', message: 'is not a cursor from this API' },
+    ]);
   }
   const rows = await db.booking.findMany({
     where: {
@@ -86,7 +96,10 @@ export async function listBookings(db: Db, query: BookingListQuery) {
 }
 
 /** A list item's deadline of a HELD booking, and since when a COMPENSATION_FAILED one waits for an operator. */
-function waitsOf(status: BookingStatus, state: BookingState | null): { holdExpiresAt?: string; operatorWaitSince?: string } {
+function waitsOf(
+  status: BookingStatus,
+  state: BookingState | null,
+): { holdExpiresAt?: string; operatorWaitSince?: string } {
   return {
     ...(status === 'HELD' && state?.holdExpiresAt ? { holdExpiresAt: state.holdExpiresAt } : {}),
     ...(status === 'COMPENSATION_FAILED' && state?.operatorWait ? { operatorWaitSince: state.operatorWait.since } : {}),

@@ -23,7 +23,12 @@ export const faultMode = z
   .meta({ examples: ['fail', 'transient:2', 'timeout', 'outage:2h'] });
 
 export const faultsSchema = z
-  .strictObject(Object.fromEntries(FAULT_TARGETS.map((t) => [t, faultMode.optional()])) as Record<FaultTarget, z.ZodOptional<typeof faultMode>>)
+  .strictObject(
+    Object.fromEntries(FAULT_TARGETS.map((t) => [t, faultMode.optional()])) as Record<
+      FaultTarget,
+      z.ZodOptional<typeof faultMode>
+    >,
+  )
   .meta({ description: 'Failure injection per activity (only with FAULT_INJECTION=on).' });
 
 export const holdSchema = z
@@ -40,16 +45,18 @@ export const holdSchema = z
  */
 export const bookingRequestSchema = z
   .strictObject({
-    customerId: z
-      .string()
-      .regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE)
-      .optional()
-      .meta({ description: "Optional: the customer is the bearer token's sub. A customer naming another customer gets 403; an operator may book on a customer's behalf." }),
+    customerId: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE).optional().meta({
+      description:
+        "Optional: the customer is the bearer token's sub. A customer naming another customer gets 403; an operator may book on a customer's behalf.",
+    }),
     ...serviceRequestShape,
     hold: holdSchema.optional(),
     faults: faultsSchema.optional(),
   })
-  .refine((body) => !(body.payment && body.hold), { path: ['hold'], message: 'a hold has no payment yet: send hold or payment, not both' })
+  .refine((body) => !(body.payment && body.hold), {
+    path: ['hold'],
+    message: 'a hold has no payment yet: send hold or payment, not both',
+  })
   // Checked even when other fields failed, so that a body without a card says so at once.
   .refine((body) => Boolean(body.payment ?? body.hold), {
     path: ['payment'],
@@ -60,7 +67,9 @@ export const bookingRequestSchema = z
   .meta({ id: 'BookingRequest', oneOf: [{ required: ['payment'] }, { required: ['hold'] }] });
 
 /** POST /bookings/:id/hold/extend: minutes more for a HELD booking, once. */
-export const extendHoldRequestSchema = z.strictObject({ minutes: holdSchema.shape.minutes }).meta({ id: 'ExtendHoldRequest' });
+export const extendHoldRequestSchema = z
+  .strictObject({ minutes: holdSchema.shape.minutes })
+  .meta({ id: 'ExtendHoldRequest' });
 
 /** POST /bookings/:id/confirm: the card that pays for a HELD booking. */
 export const confirmRequestSchema = z.strictObject({ payment: paymentSchema }).meta({ id: 'ConfirmRequest' });
@@ -75,9 +84,10 @@ export const idempotencyKeySchema = z
 
 export const cancelRequestSchema = z
   .strictObject({
-    reason: personText({ max: 200 })
-      .optional()
-      .meta({ description: 'One line of up to 200 characters, without control characters (the pattern says which) or lone surrogates (half of a UTF-16 pair; refused with 400 too).' }),
+    reason: personText({ max: 200 }).optional().meta({
+      description:
+        'One line of up to 200 characters, without control characters (the pattern says which) or lone surrogates (half of a UTF-16 pair; refused with 400 too).',
+    }),
   })
   .meta({ id: 'CancelRequest' });
 export const resolveRequestSchema = z
@@ -87,6 +97,9 @@ export const resolveRequestSchema = z
       .regex(/\S/, 'a note is required')
       .trim()
       .min(1, 'a note is required')
-      .meta({ description: 'Up to 1000 characters; line feeds and tabs are allowed, other control characters (the pattern says which) and lone surrogates (half of a UTF-16 pair) are refused with 400.' }),
+      .meta({
+        description:
+          'Up to 1000 characters; line feeds and tabs are allowed, other control characters (the pattern says which) and lone surrogates (half of a UTF-16 pair) are refused with 400.',
+      }),
   })
   .meta({ id: 'ResolveRequest' });

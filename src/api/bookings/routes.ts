@@ -31,10 +31,16 @@ const BOOKING_LINKS: Record<string, { operationId: string; description: string }
   ConfirmBooking: { operationId: 'confirmBooking', description: 'Confirm it, once HELD.' },
   ExtendHold: { operationId: 'extendHold', description: 'Extend its hold, once HELD.' },
   RetryCompensation: { operationId: 'retryCompensation', description: 'Retry its failed compensations (operators).' },
-  ResolveCompensation: { operationId: 'resolveCompensation', description: 'Resolve its failed compensation by hand (operators).' },
+  ResolveCompensation: {
+    operationId: 'resolveCompensation',
+    description: 'Resolve its failed compensation by hand (operators).',
+  },
 };
 const bookingLinks = Object.fromEntries(
-  Object.entries(BOOKING_LINKS).map(([name, link]) => [name, { ...link, parameters: { id: '$response.body#/bookingId' } }]),
+  Object.entries(BOOKING_LINKS).map(([name, link]) => [
+    name,
+    { ...link, parameters: { id: '$response.body#/bookingId' } },
+  ]),
 );
 
 export const bookingRoutes: readonly Route<BookingRouteDeps>[] = [
@@ -52,19 +58,29 @@ export const bookingRoutes: readonly Route<BookingRouteDeps>[] = [
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
-          description: 'Per caller, kept 24 h (IDEMPOTENCY_KEY_TTL): same key + same body: the same booking (200). Same key + another body: 422.',
+          description:
+            'Per caller, kept 24 h (IDEMPOTENCY_KEY_TTL): same key + same body: the same booking (200). Same key + another body: 422.',
           schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
         },
         preferParameter,
       ],
       responses: {
         '201': {
-          ...json(bookingViewSchema, 'Started; the saga runs on (status PENDING). With Prefer: wait=N, the booking once settled (CONFIRMED, FAILED, HELD, …) or as it stands after N seconds.'),
-          headers: { Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' }, ...preferenceApplied },
+          ...json(
+            bookingViewSchema,
+            'Started; the saga runs on (status PENDING). With Prefer: wait=N, the booking once settled (CONFIRMED, FAILED, HELD, …) or as it stands after N seconds.',
+          ),
+          headers: {
+            Location: { schema: { type: 'string' }, description: '/bookings/<bookingId>' },
+            ...preferenceApplied,
+          },
           links: bookingLinks,
         },
         '200': {
-          ...json(bookingViewSchema, 'A repeat of an earlier request with the same Idempotency-Key (with Prefer: wait, it waits on that booking; it starts none).'),
+          ...json(
+            bookingViewSchema,
+            'A repeat of an earlier request with the same Idempotency-Key (with Prefer: wait, it waits on that booking; it starts none).',
+          ),
           headers: preferenceApplied,
           links: bookingLinks,
         },
@@ -77,7 +93,9 @@ export const bookingRoutes: readonly Route<BookingRouteDeps>[] = [
         ),
         ...rateLimited,
         '422': error('The Idempotency-Key was used with another request body.'),
-        '503': error('The start was not taken in time (Prefer: wait), or a hold could not be admitted in time (its customer\'s other holds were being admitted): retry with the same Idempotency-Key.'),
+        '503': error(
+          "The start was not taken in time (Prefer: wait), or a hold could not be admitted in time (its customer's other holds were being admitted): retry with the same Idempotency-Key.",
+        ),
       },
     },
     body: { schema: bookingRequestSchema, required: true },
@@ -90,13 +108,24 @@ export const bookingRoutes: readonly Route<BookingRouteDeps>[] = [
         const request = parse(bookingRequestSchema, req.body, 'body');
         // A customer books for themself; an operator may book on a customer's behalf.
         if (request.customerId !== undefined && request.customerId !== caller.subject && !caller.operator) {
-          throw forbidden('customerId must be your own (the token\'s sub), or be left out');
+          throw forbidden("customerId must be your own (the token's sub), or be left out");
         }
         const customerId = request.customerId ?? caller.subject;
-        const { created, view, eagerlyStarted } = await service.start({ ...request, customerId }, key, caller.subject, waitOf(req, res));
+        const { created, view, eagerlyStarted } = await service.start(
+          { ...request, customerId },
+          key,
+          caller.subject,
+          waitOf(req, res),
+        );
         tagBooking(req, res, view.bookingId);
-        req.log?.info({ created, ...(eagerlyStarted ? { eagerlyStarted } : {}) }, created ? 'booking started' : 'idempotent repeat of a booking');
-        res.status(created ? 201 : 200).location(`/bookings/${view.bookingId}`).json(shown(view, caller));
+        req.log?.info(
+          { created, ...(eagerlyStarted ? { eagerlyStarted } : {}) },
+          created ? 'booking started' : 'idempotent repeat of a booking',
+        );
+        res
+          .status(created ? 201 : 200)
+          .location(`/bookings/${view.bookingId}`)
+          .json(shown(view, caller));
       },
     ],
   },
@@ -122,7 +151,7 @@ export const bookingRoutes: readonly Route<BookingRouteDeps>[] = [
         const caller = identityOf(res);
         const query = parse(bookingListQuerySchema, req.query, 'query');
         if (!caller.operator && query.customerId !== undefined && query.customerId !== caller.subject) {
-          throw forbidden('customerId filters other customers\' bookings: operators only');
+          throw forbidden("customerId filters other customers' bookings: operators only");
         }
         res.json(await service.list({ ...query, ...(caller.operator ? {} : { customerId: caller.subject }) }));
       },

@@ -16,7 +16,14 @@ import { historyUrl, type Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { writeBookingRow } from '../../db/read-model.ts';
 import { tokenizeCard } from '../../activities/payments/vault.ts';
-import { TASK_QUEUE, initialBookingState, isTerminal, workflowIdFor, type BookTripInput, type BookingState } from '../../booking/booking.ts';
+import {
+  TASK_QUEUE,
+  initialBookingState,
+  isTerminal,
+  workflowIdFor,
+  type BookTripInput,
+  type BookingState,
+} from '../../booking/booking.ts';
 import {
   BOOKING_STATUS_SEARCH_ATTRIBUTE,
   awaitSettledUpdate,
@@ -42,7 +49,6 @@ import { DAY_MS } from '../../common/dates.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
   Partial<Pick<Config, 'idempotencyKeyTtlMs' | 'holdLimits'>>;
-
 
 export interface BookingServiceDeps {
   client: Client;
@@ -70,11 +76,14 @@ export interface BookingServiceDeps {
 function updateFailureType(error: unknown): string | undefined {
   if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
   const cause = error.cause;
-  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** What the Web UI shows of a booking before its first step: a summary for the list, details for its page. */
-function describeBooking(input: BookTripInput, card: { brand: string; last4: string } | undefined): { staticSummary: string; staticDetails: string } {
+function describeBooking(
+  input: BookTripInput,
+  card: { brand: string; last4: string } | undefined,
+): { staticSummary: string; staticDetails: string } {
   const { bookingId, customerId, flight, hotel, faults, hold } = input;
   return {
     staticSummary: `Trip for ${customerId}: ${flight.flightNumber} on ${flight.date}, ${hotel.hotelId} ${hotel.checkIn} → ${hotel.checkOut}`,
@@ -83,8 +92,14 @@ function describeBooking(input: BookTripInput, card: { brand: string; last4: str
       '',
       `- Flight: ${flight.flightNumber} on ${flight.date}, ${flight.seats} seat(s)`,
       `- Hotel: ${hotel.hotelId}, ${hotel.checkIn} → ${hotel.checkOut}, ${hotel.rooms} room(s)`,
-      card ? `- Card: ${card.brand} •••• ${card.last4}` : `- Hold for ${hold?.minutes} minute(s), then a confirm pays (or it expires)`,
-      faults ? `- Injected faults: ${Object.entries(faults).map(([k, v]) => `${k}=${v}`).join(', ')}` : '- No injected faults',
+      card
+        ? `- Card: ${card.brand} •••• ${card.last4}`
+        : `- Hold for ${hold?.minutes} minute(s), then a confirm pays (or it expires)`,
+      faults
+        ? `- Injected faults: ${Object.entries(faults)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`
+        : '- No injected faults',
       '',
       `Saga: ${TRIP_STEPS.map((s) => s.activity).join(' → ')}; on failure or cancel, undo in reverse.`,
     ].join('\n'),
@@ -123,7 +138,11 @@ export function createBookingService(deps: BookingServiceDeps) {
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return stored ? toView(stored, 'read-model') : undefined;
       if (stored) return toView(stored, 'read-model'); // the worker or Temporal is unreachable
-      throw new ApiError(503, 'temporarily_unavailable', 'the booking is running but its workflow does not answer; retry shortly');
+      throw new ApiError(
+        503,
+        'temporarily_unavailable',
+        'the booking is running but its workflow does not answer; retry shortly',
+      );
     }
   }
 
@@ -155,10 +174,12 @@ export function createBookingService(deps: BookingServiceDeps) {
 
   /** Whether Temporal has the booking's workflow (no worker needed). */
   const exists = (bookingId: string) =>
-    client.withDeadline(deadline(), () => handleFor(bookingId).describe()).then(
-      () => true,
-      () => false,
-    );
+    client
+      .withDeadline(deadline(), () => handleFor(bookingId).describe())
+      .then(
+        () => true,
+        () => false,
+      );
 
   const ttlMs = config.idempotencyKeyTtlMs ?? DAY_MS;
   let lastCleanup = 0;
@@ -187,9 +208,19 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       // The key is claimed before anything else is written (not even a card token): one row per
       // caller and key; the first request's booking ID and hash win every race.
-      const claim = await claimKey(db, { subject: caller ?? request.customerId, key: idempotencyKey, bookingId, requestHash, ttlMs });
+      const claim = await claimKey(db, {
+        subject: caller ?? request.customerId,
+        key: idempotencyKey,
+        bookingId,
+        requestHash,
+        ttlMs,
+      });
       if (claim.requestHash !== requestHash) {
-        throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+        throw new ApiError(
+          422,
+          'idempotency_key_reused',
+          'this Idempotency-Key was already used with a different request',
+        );
       }
       if (claim.bookingId !== bookingId && claim.started) return answerRepeat(claim.bookingId, waitMs);
       // Ours, or a concurrent first request still starting it: start the same booking (the
@@ -197,7 +228,9 @@ export function createBookingService(deps: BookingServiceDeps) {
       bookingId = claim.bookingId;
     }
     // A hold has no card yet: its confirm brings one.
-    const card = request.payment ? await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card) : undefined;
+    const card = request.payment
+      ? await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card)
+      : undefined;
     // Each step's part of the request goes to the workflow as it is; the card only as its token.
     const { customerId, payment: _card, faults, hold, ...steps } = request;
     const input: BookTripInput = {
@@ -229,7 +262,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       Promise.all([
         idempotencyKey ? markStarted(db, bookingId) : undefined,
         writeBookingRow(db, initialState, { ifAbsent: true }).catch((error: unknown) =>
-          deps.logger?.warn({ err: error, bookingId }, 'the read model\'s PENDING row was not written; the workflow writes the row at its next status change'),
+          deps.logger?.warn(
+            { err: error, bookingId },
+            "the read model's PENDING row was not written; the workflow writes the row at its next status change",
+          ),
         ),
       ]);
     // A hold first passes its customer's limits, which writes its PENDING row (hold-limits.ts).
@@ -249,7 +285,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       // includes HELD (a hold's result comes only after its confirm) and COMPENSATION_FAILED (an
       // operator's wait may last days); a result would only come when the workflow closes.
       // FAIL on a running workflow with the ID: the same duplicate rule as the plain start.
-      const operation = new WithStartWorkflowOperation<typeof bookTrip>('bookTrip', { ...options, workflowIdConflictPolicy: 'FAIL' });
+      const operation = new WithStartWorkflowOperation<typeof bookTrip>('bookTrip', {
+        ...options,
+        workflowIdConflictPolicy: 'FAIL',
+      });
       const state = await within(waitMs, async () => {
         // The first stretch's ID: a waiting repeat attaches to this Update instead of adding one.
         const update = await client.workflow.startUpdateWithStart(awaitSettledUpdate, {
@@ -264,12 +303,18 @@ export function createBookingService(deps: BookingServiceDeps) {
       // The time is up: the booking as it stands. Started, unless Temporal never took the start;
       // started but with no worker answering yet (none polls, or none is current), as it began.
       const view = (await get(bookingId).catch(() => undefined)) ?? ((await exists(bookingId)) ? initial() : undefined);
-      if (!view) throw new ApiError(503, 'temporarily_unavailable', 'the booking could not be started in time; retry (with the same Idempotency-Key)');
+      if (!view)
+        throw new ApiError(
+          503,
+          'temporarily_unavailable',
+          'the booking could not be started in time; retry (with the same Idempotency-Key)',
+        );
       await started();
       return { created: true, view };
     } catch (error) {
       // An admitted hold that never started gives its place back.
-      if (hold && !(error instanceof WorkflowExecutionAlreadyStartedError) && !(await exists(bookingId))) await withdrawHold(db, bookingId);
+      if (hold && !(error instanceof WorkflowExecutionAlreadyStartedError) && !(await exists(bookingId)))
+        await withdrawHold(db, bookingId);
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
       await markStarted(db, bookingId);
@@ -286,12 +331,21 @@ export function createBookingService(deps: BookingServiceDeps) {
     if (state) return { created: false, view: toView(state, 'workflow') };
     const view = await get(bookingId);
     // Started, but neither Temporal nor the read model knows it any more: say so, never start again.
-    if (!view) throw new ApiError(409, 'idempotency_key_booking_gone', `this Idempotency-Key's booking ${bookingId} is no longer kept; use a new key to book again`);
+    if (!view)
+      throw new ApiError(
+        409,
+        'idempotency_key_booking_gone',
+        `this Idempotency-Key's booking ${bookingId} is no longer kept; use a new key to book again`,
+      );
     return { created: false, view };
   }
 
   /** Runs an Update; maps refusals to 409, a missing booking to 404, a silent worker to 503. */
-  async function update(bookingId: string, run: () => Promise<BookingState>, refusedTypes: string[]): Promise<BookingView> {
+  async function update(
+    bookingId: string,
+    run: () => Promise<BookingState>,
+    refusedTypes: string[],
+  ): Promise<BookingView> {
     try {
       return toView(await client.withDeadline(deadline(), run), 'workflow');
     } catch (error) {
@@ -304,7 +358,8 @@ export function createBookingService(deps: BookingServiceDeps) {
         if (stored) throw new ApiError(409, 'conflict', `the booking is ${stored.status}`);
         throw notFound('booking');
       }
-      if (error instanceof WorkflowUpdateFailedError) throw new ApiError(400, 'rejected', error.cause?.message ?? error.message);
+      if (error instanceof WorkflowUpdateFailedError)
+        throw new ApiError(400, 'rejected', error.cause?.message ?? error.message);
       throw new ApiError(503, 'temporarily_unavailable', 'the booking workflow did not answer in time; retry shortly');
     }
   }
@@ -332,7 +387,10 @@ export function createBookingService(deps: BookingServiceDeps) {
     cancel: (bookingId: string, reason: string | undefined, caller: Identity) =>
       update(
         bookingId,
-        () => handleFor(bookingId).executeUpdate(cancelBookingUpdate, { args: [{ ...(reason ? { reason } : {}), by: caller.subject }] }),
+        () =>
+          handleFor(bookingId).executeUpdate(cancelBookingUpdate, {
+            args: [{ ...(reason ? { reason } : {}), by: caller.subject }],
+          }),
         ['BookingNotCancellable'],
       ),
 
@@ -358,16 +416,25 @@ export function createBookingService(deps: BookingServiceDeps) {
     },
 
     extendHold: (bookingId: string, minutes: number, caller: Identity) =>
-      update(bookingId, () => handleFor(bookingId).executeUpdate(extendHoldUpdate, { args: [{ minutes, by: caller.subject }] }), ['HoldNotExtendable']),
+      update(
+        bookingId,
+        () => handleFor(bookingId).executeUpdate(extendHoldUpdate, { args: [{ minutes, by: caller.subject }] }),
+        ['HoldNotExtendable'],
+      ),
 
     retryCompensation: (bookingId: string, caller: Identity) =>
-      update(bookingId, () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }), ['NoFailedCompensation']),
+      update(
+        bookingId,
+        () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }),
+        ['NoFailedCompensation'],
+      ),
 
     resolveCompensation: (bookingId: string, note: string, caller: Identity) =>
-      update(bookingId, () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note, by: caller.subject }] }), [
-        'NoFailedCompensation',
-        'InvalidNote',
-      ]),
+      update(
+        bookingId,
+        () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note, by: caller.subject }] }),
+        ['NoFailedCompensation', 'InvalidNote'],
+      ),
 
     /** A page of the read model, newest first, with a keyset cursor. */
     list: (query: BookingListQuery) => listBookings(db, query),

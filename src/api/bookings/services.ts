@@ -20,12 +20,16 @@ export const SERVICES = [
 type Service = (typeof SERVICES)[number];
 
 /** The booking request's fields that are the services': each one's part, by its field. */
-export const serviceRequestShape = Object.fromEntries(SERVICES.map(({ request }) => [request.field, request.schema])) as {
+export const serviceRequestShape = Object.fromEntries(
+  SERVICES.map(({ request }) => [request.field, request.schema]),
+) as {
   [S in Service as S['request']['field']]: S['request']['schema'];
 };
 
 /** The booking view's blocks that are the services': each one there once the booking has its details. */
-export const serviceViewShape = Object.fromEntries(SERVICES.map(({ view }) => [view.field, view.schema.optional()])) as {
+export const serviceViewShape = Object.fromEntries(
+  SERVICES.map(({ view }) => [view.field, view.schema.optional()]),
+) as {
   [S in Service as S['view']['field']]: z.ZodOptional<S['view']['schema']>;
 };
 

@@ -12,7 +12,10 @@ import { awaitSettledUpdate, getBookingStateQuery } from '../../booking/messages
 import type { bookTrip } from '../../workflows/book-trip.ts';
 
 /** What of a booking says where it stands and which stretch of waiting it is in. */
-export type SettleMark = Pick<BookingState, 'status' | 'version' | 'cancelRequested' | 'confirmed' | 'failure' | 'retriedBy'>;
+export type SettleMark = Pick<
+  BookingState,
+  'status' | 'version' | 'cancelRequested' | 'confirmed' | 'failure' | 'retriedBy'
+>;
 
 /**
  * The awaitSettled Update's ID for the stretch of waiting a booking is in. A booking leaves a
@@ -21,7 +24,12 @@ export type SettleMark = Pick<BookingState, 'status' | 'version' | 'cancelReques
  * an Update that answered an earlier stretch (Temporal keeps its answer) is never asked again.
  */
 export function settleWaitId(mark: SettleMark): string {
-  const stretch = [mark.confirmed ? 1 : 0, mark.cancelRequested ? 1 : 0, mark.failure ? 1 : 0, mark.retriedBy?.length ?? 0];
+  const stretch = [
+    mark.confirmed ? 1 : 0,
+    mark.cancelRequested ? 1 : 0,
+    mark.failure ? 1 : 0,
+    mark.retriedBy?.length ?? 0,
+  ];
   return `awaitSettled-${stretch.join('.')}`;
 }
 
@@ -42,7 +50,10 @@ export interface SharedWaits {
   readonly size: number;
 }
 
-export function createSharedWaits(client: Client, handleFor: (bookingId: string) => WorkflowHandle<typeof bookTrip>): SharedWaits {
+export function createSharedWaits(
+  client: Client,
+  handleFor: (bookingId: string) => WorkflowHandle<typeof bookTrip>,
+): SharedWaits {
   const waits = new Map<string, SharedWait>();
 
   /** Where the booking stands; if not settled, its stretch's awaitSettled Update. */

@@ -36,6 +36,9 @@ export function personText({ max, multiline = false }: PersonTextOptions) {
   return z
     .string()
     .max(max)
-    .regex(multiline ? MULTI_LINE_TEXT : ONE_LINE_TEXT, `must not hold control characters or lone surrogates (${allowed})`)
+    .regex(
+      multiline ? MULTI_LINE_TEXT : ONE_LINE_TEXT,
+      `must not hold control characters or lone surrogates (${allowed})`,
+    )
     .refine((text) => text.isWellFormed(), `must not hold control characters or lone surrogates (${allowed})`);
 }

@@ -22,7 +22,9 @@ export const bookingViewSchema = z
         error: stepError.optional(),
         reference: z.string().optional(),
         /** Live, while the step's activity runs: its attempt and the last failure. */
-        live: z.object({ attempt: z.int(), lastFailure: z.string().optional(), nextAttemptAt: z.string().optional() }).optional(),
+        live: z
+          .object({ attempt: z.int(), lastFailure: z.string().optional(), nextAttemptAt: z.string().optional() })
+          .optional(),
         undo: z
           .object({
             activity: z.string(),
@@ -33,7 +35,9 @@ export const bookingViewSchema = z
           .optional(),
       }),
     ),
-    compensations: z.array(z.object({ step: z.enum(STEP_NAMES), activity: z.string(), outcome: z.string(), error: stepError.optional() })),
+    compensations: z.array(
+      z.object({ step: z.enum(STEP_NAMES), activity: z.string(), outcome: z.string(), error: stepError.optional() }),
+    ),
     ...serviceViewShape,
     failure: z
       .object({ step: z.enum(STEP_NAMES), type: z.string(), message: z.string() })
@@ -43,38 +47,49 @@ export const bookingViewSchema = z
           'Why the booking failed, was cancelled or expired. TERMINATED: its workflow closed without unwinding (type WorkflowTerminated, WorkflowTimedOut or WorkflowGone), and the message says what the reconciler gave back.',
       }),
     resolution: z.object({ note: z.string(), at: z.string(), by: z.string().optional() }).optional(),
-    cancelledBy: z.string().optional().meta({ description: 'Who cancelled (the caller\'s sub).' }),
+    cancelledBy: z.string().optional().meta({ description: "Who cancelled (the caller's sub)." }),
     retriedBy: z.array(z.string()).optional().meta({ description: 'Who retried the failed compensations, in order.' }),
-    holdExpiresAt: z.string().optional().meta({ description: 'A hold: until when flight and hotel are held without a payment (HELD), after which it EXPIRES.' }),
+    holdExpiresAt: z.string().optional().meta({
+      description: 'A hold: until when flight and hotel are held without a payment (HELD), after which it EXPIRES.',
+    }),
     holdExtended: z
       .object({ minutes: z.int(), at: z.string(), by: z.string().optional() })
       .optional()
       .meta({ description: 'A hold may be extended once: by how much, when and by whom.' }),
-    confirmed: z.object({ at: z.string(), by: z.string().optional() }).optional().meta({ description: 'When, and by whom, a hold was confirmed with a card.' }),
+    confirmed: z
+      .object({ at: z.string(), by: z.string().optional() })
+      .optional()
+      .meta({ description: 'When, and by whom, a hold was confirmed with a card.' }),
     operatorWait: z
       .object({ since: z.string(), reminders: z.int(), lastReminderAt: z.string().optional() })
       .optional()
-      .meta({ description: 'COMPENSATION_FAILED: since when the booking waits for an operator, and the weekly reminders logged.' }),
+      .meta({
+        description:
+          'COMPENSATION_FAILED: since when the booking waits for an operator, and the weekly reminders logged.',
+      }),
     readModelLag: z
       .object({ since: z.string(), version: z.int(), reason: z.string() })
       .optional()
       .meta({
         description:
-          'The read model refused this booking\'s state (PostgreSQL found its data invalid): since when, the version it refused, and why. ' +
+          "The read model refused this booking's state (PostgreSQL found its data invalid): since when, the version it refused, and why. " +
           'The saga went on regardless; lists show an older state of the booking until a later write succeeds.',
       }),
     cancelRequested: z.boolean(),
-    version: z.int().meta({ description: 'Grows with every change of the saga, across the runs of a reset too (at least the change\'s time in epoch ms).' }),
+    version: z.int().meta({
+      description:
+        "Grows with every change of the saga, across the runs of a reset too (at least the change's time in epoch ms).",
+    }),
     source: z.enum(['workflow', 'read-model']).meta({ description: 'Live from the workflow, or from the read model.' }),
     createdAt: z.string(),
     updatedAt: z.string(),
     links: z.object({
       self: z.string(),
       events: z.string(),
-      history: z
-        .string()
-        .optional()
-        .meta({ description: "The booking's history in the Temporal Web UI: operators' views only (the Web UI shows every booking and can terminate any)." }),
+      history: z.string().optional().meta({
+        description:
+          "The booking's history in the Temporal Web UI: operators' views only (the Web UI shows every booking and can terminate any).",
+      }),
     }),
   })
   .meta({ id: 'Booking' });
@@ -118,9 +133,15 @@ export function viewFor(view: BookingView, operator: boolean): BookingView {
 }
 
 /** A step whose activity (or undo) runs now: only such a step has live attempts. */
-export const isRunning = (step: { state: string }): boolean => step.state === 'RUNNING' || step.state === 'COMPENSATING';
+export const isRunning = (step: { state: string }): boolean =>
+  step.state === 'RUNNING' || step.state === 'COMPENSATING';
 
-export function toView(state: BookingState, source: BookingView['source'], historyUrlOf: (workflowId: string) => string, live: LiveSteps = {}): BookingView {
+export function toView(
+  state: BookingState,
+  source: BookingView['source'],
+  historyUrlOf: (workflowId: string) => string,
+  live: LiveSteps = {},
+): BookingView {
   const self = `/bookings/${state.bookingId}`;
   return {
     bookingId: state.bookingId,

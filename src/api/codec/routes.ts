@@ -33,7 +33,8 @@ const payloadsBody = z.object({
 });
 
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
-const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const toBase64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 function toPayload(json: z.infer<typeof payloadsBody>['payloads'][number]): Payload {
   return {
@@ -68,7 +69,13 @@ export function codecRoutes(options: CodecRouteOptions): express.Router {
     res.setHeader('Cache-Control', 'no-store'); // decoded payloads are customer data
     if (req.method === 'OPTIONS') {
       if (req.headers.origin !== options.uiOrigin) {
-        next(new ApiError(403, 'origin_not_allowed', 'the codec endpoint answers the Temporal Web UI (TEMPORAL_UI_URL) only'));
+        next(
+          new ApiError(
+            403,
+            'origin_not_allowed',
+            'the codec endpoint answers the Temporal Web UI (TEMPORAL_UI_URL) only',
+          ),
+        );
         return;
       }
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -100,7 +107,8 @@ export function codecRoutes(options: CodecRouteOptions): express.Router {
       }
       try {
         const payloads = parsed.data.payloads.map(toPayload);
-        const converted = direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+        const converted =
+          direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
         res.json({ payloads: converted.map(toJson) });
       } catch (error) {
         if (error instanceof PayloadDecryptionError) next(new ApiError(400, 'decode_failed', error.message));
@@ -116,7 +124,8 @@ export function codecRoutes(options: CodecRouteOptions): express.Router {
 
   // This router has its own body limit: say so, instead of the API's 16 kB.
   const bodyErrors: ErrorRequestHandler = (err: { type?: string }, _req, _res, next) => {
-    if (err?.type === 'entity.too.large') next(new ApiError(413, 'payload_too_large', `request body is larger than ${BODY_LIMIT}`));
+    if (err?.type === 'entity.too.large')
+      next(new ApiError(413, 'payload_too_large', `request body is larger than ${BODY_LIMIT}`));
     else next(err);
   };
   router.use(bodyErrors);

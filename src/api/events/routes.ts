@@ -25,16 +25,28 @@ export interface EventRouteDeps {
 }
 
 const sseFields = { id: { type: 'string' }, retry: { type: 'integer', minimum: 0 } };
-const jsonData = (schema: JsonSchema) => ({ type: 'string', contentMediaType: 'application/json', contentSchema: schema });
+const jsonData = (schema: JsonSchema) => ({
+  type: 'string',
+  contentMediaType: 'application/json',
+  contentSchema: schema,
+});
 /** One parsed event ({ event, data, id, retry }) of the stream: `booking`, `end` or `expired`. */
 const sseEventSchema = {
   oneOf: [
-    { type: 'object', properties: { event: { const: 'booking' }, data: jsonData(ref(bookingViewSchema)), ...sseFields }, required: ['event', 'data'] },
+    {
+      type: 'object',
+      properties: { event: { const: 'booking' }, data: jsonData(ref(bookingViewSchema)), ...sseFields },
+      required: ['event', 'data'],
+    },
     {
       type: 'object',
       properties: {
         event: { const: 'end' },
-        data: jsonData({ type: 'object', properties: { status: { enum: [...TERMINAL_STATUSES] } }, required: ['status'] }),
+        data: jsonData({
+          type: 'object',
+          properties: { status: { enum: [...TERMINAL_STATUSES] } },
+          required: ['status'],
+        }),
         ...sseFields,
       },
       required: ['event', 'data'],
@@ -63,7 +75,7 @@ export const eventRoutes: readonly Route<EventRouteDeps>[] = [
       responses: {
         '200': {
           description:
-            'An event stream: a `booking` event (a Booking as JSON) at once, then one per change (a new version, or a running step\'s live attempt or last failure), then `end` (the terminal status) at a terminal status. When the token expires the stream ends with `expired`: open it again with a fresh token. Comments (`: keep-alive`) keep an idle stream open.',
+            "An event stream: a `booking` event (a Booking as JSON) at once, then one per change (a new version, or a running step's live attempt or last failure), then `end` (the terminal status) at a terminal status. When the token expires the stream ends with `expired`: open it again with a fresh token. Comments (`: keep-alive`) keep an idle stream open.",
           // OpenAPI 3.2's itemSchema: one parsed event ({ event, data, id, retry }) each.
           content: { 'text/event-stream': { itemSchema: sseEventSchema } },
         },
@@ -74,7 +86,12 @@ export const eventRoutes: readonly Route<EventRouteDeps>[] = [
           ...error(
             '`rate_limited`: too many reads from this customer (RATE_LIMIT_READS: GET /bookings, GET /bookings/{id} and stream opens share it). `too_many_streams`: the caller (token `sub`) holds as many event streams open as it may (SSE_MAX_STREAMS_PER_CALLER): close one first.',
           ),
-          headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds after which to try again.' } },
+          headers: {
+            'Retry-After': {
+              schema: { type: 'integer', minimum: 0 },
+              description: 'Seconds after which to try again.',
+            },
+          },
         },
         '503': error('Running, but neither the workflow nor the read model answers.'),
       },
@@ -87,7 +104,11 @@ export const eventRoutes: readonly Route<EventRouteDeps>[] = [
         const release = streams.acquire(caller.subject);
         if (!release) {
           res.set('Retry-After', '5');
-          throw new ApiError(429, 'too_many_streams', `at most ${streams.max} event streams may be open at once per caller; close one first`);
+          throw new ApiError(
+            429,
+            'too_many_streams',
+            `at most ${streams.max} event streams may be open at once per caller; close one first`,
+          );
         }
         res.on('close', release);
         try {

@@ -111,16 +111,21 @@ export function bookingEventStream(
       send(sub.view);
       if (queued) send(queued);
       if (ended) return;
-      keepAlive = setInterval(() => {
-        if (Date.now() - lastWrite < keepAliveMs) return;
-        res.write(': keep-alive\n\n');
-        lastWrite = Date.now();
-      }, Math.max(10, Math.min(keepAliveMs, 1_000)));
+      keepAlive = setInterval(
+        () => {
+          if (Date.now() - lastWrite < keepAliveMs) return;
+          res.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        },
+        Math.max(10, Math.min(keepAliveMs, 1_000)),
+      );
       if (options.expiresAt !== undefined) {
         // setTimeout's limit is about 24.8 days; a token lives hours.
         const left = Math.min(Math.max(0, options.expiresAt - Date.now()), 2 ** 31 - 1);
         expiry = setTimeout(() => {
-          res.write(`event: expired\ndata: ${JSON.stringify({ message: 'the token has expired; reconnect with a fresh one' })}\n\n`);
+          res.write(
+            `event: expired\ndata: ${JSON.stringify({ message: 'the token has expired; reconnect with a fresh one' })}\n\n`,
+          );
           finish();
         }, left);
       }

@@ -132,7 +132,14 @@ export function createBookingWatchers(options: WatcherOptions): BookingWatchers 
   }
 
   function start(bookingId: string): Watcher {
-    const w: Watcher = { bookingId, listeners: new Set(), first: Promise.resolve(undefined), reading: true, again: false, stopped: false };
+    const w: Watcher = {
+      bookingId,
+      listeners: new Set(),
+      first: Promise.resolve(undefined),
+      reading: true,
+      again: false,
+      stopped: false,
+    };
     watchers.set(bookingId, w);
     w.first = read(bookingId).then(
       (view) => {

@@ -81,7 +81,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(requestLog(logger));
   // Before the 16 kB body parser: the codec endpoint parses its own, larger bodies.
-  if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, uiOrigin: new URL(deps.config.temporalUiUrl).origin }));
+  if (deps.codec)
+    app.use('/codec', codecRoutes({ ...deps.codec, uiOrigin: new URL(deps.config.temporalUiUrl).origin }));
   app.use(express.json({ limit: '16kb', strict: true }));
   if (tracing) app.use(tracing.resume);
 
@@ -115,7 +116,11 @@ export function createApp(deps: AppDeps): express.Express {
  * What the event streams share: one watcher per watched booking, woken by the LISTEN connection's
  * change notices (or polling without one), and the per-caller cap on open streams.
  */
-function eventStreams(deps: AppDeps, service: BookingService, logger: Logger): Pick<EventRouteDeps, 'watchers' | 'streams' | 'keepAliveMs'> {
+function eventStreams(
+  deps: AppDeps,
+  service: BookingService,
+  logger: Logger,
+): Pick<EventRouteDeps, 'watchers' | 'streams' | 'keepAliveMs'> {
   const sse = deps.sse ?? {};
   const watchers = createBookingWatchers({
     read: (bookingId) => service.get(bookingId),

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { openApiDocument, type DocumentOptions } from './openapi.ts';
 
-const swaggerUiDir = (createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
+const swaggerUiDir = (
+  createRequire(import.meta.url)('swagger-ui-dist') as { getAbsoluteFSPath(): string }
+).getAbsoluteFSPath();
 const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
 
 export function docsRoutes(options: DocumentOptions): Router {

@@ -34,7 +34,9 @@ export const notFound = (what: string) => new ApiError(404, 'not_found', `${what
  * fails to decode it (a URIError) before any route runs. It is a malformed value, named as one.
  */
 export const undecodablePath = (where: string) =>
-  new ApiError(400, 'validation_failed', `invalid request ${where}`, [{ path: where, message: 'is not percent-encoded UTF-8' }]);
+  new ApiError(400, 'validation_failed', `invalid request ${where}`, [
+    { path: where, message: 'is not percent-encoded UTF-8' },
+  ]);
 
 /** zod issues as `{ path, message }`, so a client sees each failing field. */
 export function validationError(error: z.ZodError, where = 'body'): ApiError {
@@ -64,7 +66,13 @@ export function methodNotAllowed(allowed: (path: string) => string[] | undefined
       return;
     }
     res.setHeader('Allow', methods.join(', '));
-    next(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${methods.join(', ')}`));
+    next(
+      new ApiError(
+        405,
+        'method_not_allowed',
+        `${req.method} is not allowed on ${req.path}; allowed: ${methods.join(', ')}`,
+      ),
+    );
   };
 }
 
@@ -90,11 +98,14 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else {
     const e = err as HttpishError;
     const status = e?.status ?? e?.statusCode;
-    if (e?.type === 'entity.too.large') apiError = new ApiError(413, 'payload_too_large', 'request body is larger than 16 kB');
-    else if (e?.type === 'entity.parse.failed') apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    if (e?.type === 'entity.too.large')
+      apiError = new ApiError(413, 'payload_too_large', 'request body is larger than 16 kB');
+    else if (e?.type === 'entity.parse.failed')
+      apiError = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
       apiError = new ApiError(415, 'unsupported_encoding', 'unsupported content encoding or charset');
-    else if (status && status >= 400 && status < 500 && e.expose) apiError = new ApiError(status, 'bad_request', (err as Error).message);
+    else if (status && status >= 400 && status < 500 && e.expose)
+      apiError = new ApiError(status, 'bad_request', (err as Error).message);
     else apiError = new ApiError(500, 'internal_error', 'something went wrong; it was logged');
   }
   if (apiError.status >= 500) req.log?.error({ err }, 'request failed');

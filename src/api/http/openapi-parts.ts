@@ -19,7 +19,10 @@ export function idOf(schema: z.ZodType): string {
 }
 
 export const ref = (schema: z.ZodType) => ({ $ref: `#/components/schemas/${idOf(schema)}` });
-export const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: ref(schema) } } });
+export const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref(schema) } },
+});
 /** A response in the one error shape. */
 export const error = (description: string) => json(errorSchema, description);
 
@@ -34,6 +37,13 @@ export const bodyErrors = {
   '415': error('Unsupported content encoding or charset.'),
 };
 
-const retryAfter = { 'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds until the limit resets.' } };
+const retryAfter = {
+  'Retry-After': { schema: { type: 'integer', minimum: 0 }, description: 'Seconds until the limit resets.' },
+};
 /** Past a rate limit (rate-limits.ts). */
-export const rateLimited = { '429': { ...error('Too many requests from this customer (or, without an accepted token, this IP).'), headers: retryAfter } };
+export const rateLimited = {
+  '429': {
+    ...error('Too many requests from this customer (or, without an accepted token, this IP).'),
+    headers: retryAfter,
+  },
+};

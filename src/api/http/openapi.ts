@@ -21,7 +21,7 @@ const INFO = {
   title: 'Trip booking saga API',
   version: '1.0.0',
   description:
-    'Starts bookTrip sagas on Temporal (flight → hotel → payment, compensated in reverse) and reads their live state. Every /bookings route wants `Authorization: Bearer <JWT>`: a customer (the token\'s sub) sees and acts on their own bookings; an operator (scope bookings:operate) reads every booking and alone retries or resolves a failed compensation.',
+    "Starts bookTrip sagas on Temporal (flight → hotel → payment, compensated in reverse) and reads their live state. Every /bookings route wants `Authorization: Bearer <JWT>`: a customer (the token's sub) sees and acts on their own bookings; an operator (scope bookings:operate) reads every booking and alone retries or resolves a failed compensation.",
 };
 
 /**
@@ -44,7 +44,9 @@ function componentSchemas(now: number | undefined): Record<string, JsonSchema> {
     }).schemas;
   const [outputs, inputs] = [registryFor('output'), registryFor('input')];
   const requestBodies = new Set(requestBodySchemas(API_ROUTES).map(idOf));
-  return Object.fromEntries(Object.entries(outputs).map(([id, s]) => [id, strip((requestBodies.has(id) ? inputs[id] : s) as JsonSchema)]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([id, s]) => [id, strip((requestBodies.has(id) ? inputs[id] : s) as JsonSchema)]),
+  );
 }
 
 const cache = new Map<string, JsonSchema>();

@@ -44,4 +44,6 @@ export const preferParameter = {
   schema: { type: 'string', examples: ['wait=10'] },
 };
 
-export const preferenceApplied = { 'Preference-Applied': { schema: { type: 'string' }, description: 'wait=N when Prefer: wait=N was honoured.' } };
+export const preferenceApplied = {
+  'Preference-Applied': { schema: { type: 'string' }, description: 'wait=N when Prefer: wait=N was honoured.' },
+};

@@ -26,7 +26,13 @@ export function createLimiters(limits: RateLimits): Limiters {
     legacyHeaders: false,
     handler: (_req, res, next, options) => {
       // Retry-After is set by the limiter; the body is the API's error shape.
-      next(new ApiError(options.statusCode, 'rate_limited', `too many ${what}; retry after ${String(res.getHeader('Retry-After') ?? 'a while')} s`));
+      next(
+        new ApiError(
+          options.statusCode,
+          'rate_limited',
+          `too many ${what}; retry after ${String(res.getHeader('Retry-After') ?? 'a while')} s`,
+        ),
+      );
     },
   });
   const bySubject: Options['keyGenerator'] = (req, res) => {

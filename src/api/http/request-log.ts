@@ -29,6 +29,7 @@ export function requestLog(logger: Logger): RequestHandler {
         ...(locals?.traceId ? { traceId: locals.traceId } : {}),
       };
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
   });
 }

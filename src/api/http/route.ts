@@ -37,7 +37,10 @@ export function routerOf<Deps>(routes: readonly Route<Deps>[], deps: Deps): Rout
 function operationOf(route: Route<never>): JsonSchema {
   if (!route.body) return route.operation;
   const { responses, ...operation } = route.operation;
-  const requestBody = { required: route.body.required, content: { 'application/json': { schema: ref(route.body.schema) } } };
+  const requestBody = {
+    required: route.body.required,
+    content: { 'application/json': { schema: ref(route.body.schema) } },
+  };
   return { ...operation, requestBody, responses };
 }
 

@@ -2,7 +2,14 @@
 // One middleware verifies; the verifier is a dependency of createApp (a remote JWKS in production,
 // the dev issuer's keys in development and tests, a test's own identity provider in its tests).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { CUSTOMER_ID_PATTERN } from '../../booking/booking.ts';
 import { ApiError } from '../http/errors.ts';
 
@@ -10,7 +17,19 @@ import { ApiError } from '../http/errors.ts';
 export const OPERATOR_SCOPE = 'bookings:operate';
 
 /** Only asymmetric signatures: `none` and HMAC (a shared secret anyone holding it could sign with) are refused. */
-export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 export interface Identity {
   /** The token's `sub`: the customer (or the operator's own name). */
@@ -45,15 +64,28 @@ export function verifierFor(keys: JWTVerifyGetKey, settings: IssuerSettings): Ve
         throw new errors.JWTClaimValidationFailed('the token has no usable "sub"', payload, 'sub', 'check_failed');
       }
       const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-      return { subject, operator: scope.includes(OPERATOR_SCOPE), ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}) };
+      return {
+        subject,
+        operator: scope.includes(OPERATOR_SCOPE),
+        ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}),
+      };
     },
   };
 }
 
 /** A real identity provider: its JWKS is fetched, cached, and fetched again when a token names a new kid (rotation). */
-export function remoteVerifier(settings: IssuerSettings & { jwksUrl: string }, options: { cooldownMs?: number } = {}): Verifier {
+export function remoteVerifier(
+  settings: IssuerSettings & { jwksUrl: string },
+  options: { cooldownMs?: number } = {},
+): Verifier {
   // cooldownDuration: at most one refetch for unknown kids per 30 s (a flood of forged kids cannot hammer the issuer).
-  return verifierFor(createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: options.cooldownMs ?? 30_000, cacheMaxAge: 600_000 }), settings);
+  return verifierFor(
+    createRemoteJWKSet(new URL(settings.jwksUrl), {
+      cooldownDuration: options.cooldownMs ?? 30_000,
+      cacheMaxAge: 600_000,
+    }),
+    settings,
+  );
 }
 
 export function localVerifier(jwks: JSONWebKeySet, settings: IssuerSettings): Verifier {
@@ -99,8 +131,19 @@ export function authenticate(verifier: Verifier): RequestHandler {
       (error: unknown) => {
         // The issuer's keys cannot be had (timeout, refused, not 200, not a key set): the issuer's
         // trouble, not the caller's token. 503, so clients keep their tokens and retry.
-        if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error instanceof TypeError || (error as { code?: string })?.code === 'ERR_JOSE_GENERIC') {
-          return next(new ApiError(503, 'temporarily_unavailable', "the identity provider's keys cannot be fetched now; retry shortly"));
+        if (
+          error instanceof errors.JWKSTimeout ||
+          error instanceof errors.JWKSInvalid ||
+          error instanceof TypeError ||
+          (error as { code?: string })?.code === 'ERR_JOSE_GENERIC'
+        ) {
+          return next(
+            new ApiError(
+              503,
+              'temporarily_unavailable',
+              "the identity provider's keys cannot be fetched now; retry shortly",
+            ),
+          );
         }
         req.log?.info({ reason: (error as Error)?.message }, 'bearer token refused');
         next(unauthorized(res, reasonOf(error), true));

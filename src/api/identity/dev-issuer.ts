@@ -35,12 +35,18 @@ interface KeyFile {
 export async function createDevIssuer(options: { keyFile?: string } = {}): Promise<DevIssuer> {
   let stored: KeyFile | undefined;
   if (options.keyFile) {
-    stored = await readFile(options.keyFile, 'utf8').then((t) => JSON.parse(t) as KeyFile).catch(() => undefined);
+    stored = await readFile(options.keyFile, 'utf8')
+      .then((t) => JSON.parse(t) as KeyFile)
+      .catch(() => undefined);
   }
   if (!stored) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = `dev-${randomUUID().slice(0, 8)}`;
-    stored = { kid, privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' }, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
+    stored = {
+      kid,
+      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+      publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    };
     if (options.keyFile) {
       await mkdir(dirname(options.keyFile), { recursive: true });
       await writeFile(options.keyFile, JSON.stringify(stored), { mode: 0o600 });
@@ -67,7 +73,10 @@ export async function createDevIssuer(options: { keyFile?: string } = {}): Promi
 
 const tokenRequestSchema = z.strictObject({
   sub: z.string().regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE),
-  scope: z.string().regex(/^[A-Za-z0-9:_. -]{0,200}$/).optional(),
+  scope: z
+    .string()
+    .regex(/^[A-Za-z0-9:_. -]{0,200}$/)
+    .optional(),
 });
 
 /** POST /dev/token { sub, scope? } → { access_token, token_type: 'Bearer', expires_in }. */
@@ -77,7 +86,11 @@ export function devTokenRoutes(issuer: DevIssuer): Router {
     const parsed = tokenRequestSchema.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
     const { sub, scope } = parsed.data;
-    res.set('Cache-Control', 'no-store').json({ access_token: await issuer.mint(sub, scope?.trim() || undefined), token_type: 'Bearer', expires_in: TOKEN_TTL_S });
+    res.set('Cache-Control', 'no-store').json({
+      access_token: await issuer.mint(sub, scope?.trim() || undefined),
+      token_type: 'Bearer',
+      expires_in: TOKEN_TTL_S,
+    });
   });
   return router;
 }
@@ -90,8 +103,13 @@ export async function identityFor(
   config: Pick<Config, 'auth' | 'nodeEnv'>,
   keyFile: string,
 ): Promise<{ verifier: Verifier; devIssuer?: DevIssuer; describe: string }> {
-  if (config.auth) return { verifier: remoteVerifier(config.auth), describe: `bearer tokens of ${config.auth.issuer} (JWKS ${config.auth.jwksUrl})` };
-  if (config.nodeEnv === 'production') throw new Error('AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE are required in production');
+  if (config.auth)
+    return {
+      verifier: remoteVerifier(config.auth),
+      describe: `bearer tokens of ${config.auth.issuer} (JWKS ${config.auth.jwksUrl})`,
+    };
+  if (config.nodeEnv === 'production')
+    throw new Error('AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE are required in production');
   const devIssuer = await createDevIssuer({ keyFile });
   return { verifier: devIssuer.verifier, devIssuer, describe: 'bearer tokens of the dev issuer (POST /dev/token)' };
 }

@@ -10,7 +10,10 @@ import { authenticate, type Verifier } from './auth.ts';
  * limit they get 429 instead of 401. A valid token is never held up by someone else's bad ones
  * from the same address.
  */
-export function bearerGate(verifier: Verifier, anonymousLimiter: RequestHandler): [RequestHandler, ErrorRequestHandler] {
+export function bearerGate(
+  verifier: Verifier,
+  anonymousLimiter: RequestHandler,
+): [RequestHandler, ErrorRequestHandler] {
   const refused: ErrorRequestHandler = (err: unknown, req, res, next) => {
     if (!(err instanceof ApiError) || err.status !== 401) return next(err);
     // The limiter answers 429 itself past the limit; under it, the 401 stands.
@@ -27,8 +30,15 @@ export const secured = {
 /** What a caller without an accepted token gets. */
 export const authErrors = {
   '401': {
-    ...error('No bearer token, or one that is malformed, expired, from another issuer or audience, or signed by an unknown key.'),
-    headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer realm="bookings"[, error="invalid_token"]' } },
+    ...error(
+      'No bearer token, or one that is malformed, expired, from another issuer or audience, or signed by an unknown key.',
+    ),
+    headers: {
+      'WWW-Authenticate': {
+        schema: { type: 'string' },
+        description: 'Bearer realm="bookings"[, error="invalid_token"]',
+      },
+    },
   },
 };
 
@@ -38,5 +48,5 @@ export const bearerAuthScheme = {
   scheme: 'bearer',
   bearerFormat: 'JWT',
   description:
-    "An OAuth 2 access token (JWT) of the configured OIDC issuer (AUTH_ISSUER; `npm run dev`: POST /dev/token). `sub` is the customer; scope `bookings:operate` makes an operator.",
+    'An OAuth 2 access token (JWT) of the configured OIDC issuer (AUTH_ISSUER; `npm run dev`: POST /dev/token). `sub` is the customer; scope `bookings:operate` makes an operator.',
 };

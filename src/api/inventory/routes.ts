@@ -67,7 +67,10 @@ export const inventoryRoutes: readonly Route<InventoryRouteDeps>[] = [
       async (req, res) => {
         const query = parse(hotelsQuerySchema, req.query, 'query');
         const stay = { checkIn: query.checkIn ?? utcDay(0), nights: query.nights ?? 1 };
-        const [hotels, free] = await Promise.all([db.hotel.findMany({ orderBy: { id: 'asc' } }), freeRoomsForStay(db, stay.checkIn, stay.nights)]);
+        const [hotels, free] = await Promise.all([
+          db.hotel.findMany({ orderBy: { id: 'asc' } }),
+          freeRoomsForStay(db, stay.checkIn, stay.nights),
+        ]);
         res.json({
           stay: { ...stay, checkOut: checkOutFor(stay.checkIn, stay.nights) },
           items: hotels.map((h) => ({

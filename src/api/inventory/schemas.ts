@@ -12,7 +12,13 @@ const isoDay = (ms: number) => fromDbDate(new Date(ms));
 export const calendarDate = z
   .string()
   .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !s.startsWith('0000') && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && isoDay(Date.parse(`${s}T00:00:00Z`)) === s, 'must be a real calendar date')
+  .refine(
+    (s) =>
+      !s.startsWith('0000') &&
+      !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
+      isoDay(Date.parse(`${s}T00:00:00Z`)) === s,
+    'must be a real calendar date',
+  )
   .meta({ format: 'date' });
 
 export const flightsQuerySchema = z.strictObject({
@@ -37,7 +43,9 @@ export const flightSchema = z
 /** The stay GET /hotels answers for; each part has a default, so any combination is one. */
 export const hotelsQuerySchema = z.strictObject({
   checkIn: calendarDate.optional().meta({ description: 'The first night of the stay (UTC); tonight when absent.' }),
-  nights: queryIntIn(1, MAX_NIGHTS).optional().meta({ description: `Nights of the stay (1–${MAX_NIGHTS}); one when absent.` }),
+  nights: queryIntIn(1, MAX_NIGHTS)
+    .optional()
+    .meta({ description: `Nights of the stay (1–${MAX_NIGHTS}); one when absent.` }),
 });
 
 export const hotelSchema = z
@@ -46,7 +54,9 @@ export const hotelSchema = z
     name: z.string(),
     city: z.string(),
     capacity: z.int(),
-    roomsAvailable: z.int().meta({ description: 'Rooms free on every night of the stay: the fewest free on any of its nights.' }),
+    roomsAvailable: z
+      .int()
+      .meta({ description: 'Rooms free on every night of the stay: the fewest free on any of its nights.' }),
     nightlyPrice: z.string(),
     currency: z.string(),
   })
@@ -55,9 +65,9 @@ export const hotelSchema = z
 export const flightListSchema = z.object({ items: z.array(flightSchema) }).meta({ id: 'FlightList' });
 export const hotelListSchema = z
   .object({
-    stay: z
-      .object({ checkIn: z.string(), nights: z.int(), checkOut: z.string() })
-      .meta({ description: 'The stay roomsAvailable counts for: its nights run from checkIn to the night before checkOut.' }),
+    stay: z.object({ checkIn: z.string(), nights: z.int(), checkOut: z.string() }).meta({
+      description: 'The stay roomsAvailable counts for: its nights run from checkIn to the night before checkOut.',
+    }),
     items: z.array(hotelSchema),
   })
   .meta({ id: 'HotelList' });
