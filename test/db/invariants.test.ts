@@ -132,7 +132,7 @@ const HOTEL_NIGHT_ROOMS_IN_RANGE: Constraint = {
 const HOTEL_STAY_HAS_NIGHTS: Constraint = {
   lift: 'ALTER TABLE hotel_reservations DROP CONSTRAINT hotel_reservations_stay',
   restore:
-    'ALTER TABLE hotel_reservations ADD CONSTRAINT hotel_reservations_stay CHECK (hotel_id IS NULL OR check_out > check_in)',
+    'ALTER TABLE hotel_reservations ADD CONSTRAINT hotel_reservations_stay CHECK (hotel_id IS NULL OR (check_in IS NOT NULL AND check_out IS NOT NULL AND check_out > check_in))',
 };
 
 /** Runs `body` with a constraint lifted (the books must be mended when it ends: the constraint comes back). */
@@ -358,7 +358,7 @@ describe('hotels', () => {
     ).toBe(CHECK_VIOLATION);
   });
 
-  test('a RESERVED stay has at least one night: the database refuses check-out <= check-in but not a missing one', async () => {
+  test('a RESERVED stay has at least one night: the database refuses check-out <= check-in and a missing date', async () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
     const { id } = trip.hotel;
@@ -374,12 +374,15 @@ describe('hotels', () => {
         ),
       ).toBe(CHECK_VIOLATION);
     }
-    // A NULL check-out passes the CHECK (NULL is not false): only the rule stands between it and the books.
-    await expectWhileBroken(
-      { breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`, mend },
-      [withoutAStay, ...uncovered],
+    expect(await refusal(db.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`)).toBe(
+      CHECK_VIOLATION,
     );
     await withoutConstraint(HOTEL_STAY_HAS_NIGHTS, async () => {
+      // With the CHECK lifted, the rule still names a missing check-out.
+      await expectWhileBroken(
+        { breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`, mend },
+        [withoutAStay, ...uncovered],
+      );
       for (const days of [0, -1]) {
         await expectWhileBroken(
           {
