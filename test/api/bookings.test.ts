@@ -12,7 +12,7 @@ import { callingAs } from '../helpers/identity.ts';
 import {
   byStep,
   compensationsFrom,
-  eachStep,
+  perStep,
   everyStep,
   failedAt,
   pendingEntries,
@@ -125,7 +125,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(done.steps.every((s) => s.live === undefined)).toBe(true);
     expect(done.version).toBeGreaterThan(live.version);
     const rows = await serviceRows(h.tdb.db, created.bookingId);
-    expect(byStep(done, (s) => s.reference)).toEqual(eachStep((name) => rows[name]!.id));
+    expect(byStep(done, (s) => s.reference)).toEqual(perStep((name) => rows[name]!.id));
     expect(done.flight?.reservationId).toBe(rows.flight!.id);
     expect(done.hotel?.reservationId).toBe(rows.hotel!.id);
     expect(done.payment?.paymentId).toBe(rows.payment!.id);

@@ -53,14 +53,14 @@ export function compensationsOf(booking: {
 
 // ---------- Expected values, one per step of the table ----------
 
-/** A value for every step of the table, in its order. */
-export function eachStep<T>(value: (name: StepName) => T): ByStep<T> {
+/** A value for every step of the table, in its order, from the step's name. */
+export function perStep<T>(value: (name: StepName) => T): ByStep<T> {
   return STEP_NAMES.map((name) => [name, value(name)]);
 }
 
 /** The same value for every step but those `except` names. */
 export function everyStep<T>(value: T, except: Partial<Record<StepName, T>> = {}): ByStep<T> {
-  return eachStep((name) => (name in except ? except[name]! : value));
+  return perStep((name) => (name in except ? except[name]! : value));
 }
 
 /** The steps before a step, in the table's order. */

@@ -9,7 +9,7 @@ import {
   byStep,
   compensationsFrom,
   compensationsOf,
-  eachStep,
+  perStep,
   everyStep,
   failedAt,
   step,
@@ -43,7 +43,7 @@ test('a booking that succeeds is CONFIRMED, charged the sum of the reserved pric
   expect(rows.flight).toMatchObject({ status: 'RESERVED', seats: 1, priceCents: 22_000 });
   expect(rows.hotel).toMatchObject({ status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
   expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: EXPECTED_TOTAL_CENTS });
-  expect(byStep(run.state, (s) => s.reference)).toEqual(eachStep((name) => rows[name]!.id));
+  expect(byStep(run.state, (s) => s.reference)).toEqual(perStep((name) => rows[name]!.id));
   expect(rows.booking).toMatchObject({ totalCents: EXPECTED_TOTAL_CENTS, flightCents: 22_000, hotelCents: 54_000 });
 });
 
@@ -166,7 +166,7 @@ describe('injected faults', () => {
       steps: everyStep('DONE'),
       compensations: [],
     });
-    expect(byStep(run.state, (s) => s.attempts)).toEqual(eachStep((name) => (activityOf(name) === target ? 3 : 1)));
+    expect(byStep(run.state, (s) => s.attempts)).toEqual(perStep((name) => (activityOf(name) === target ? 3 : 1)));
   });
 
   test('a transient fault past the retry budget (transient:5 on reserveHotel) fails the step', async () => {

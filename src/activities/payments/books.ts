@@ -17,7 +17,7 @@ export const paymentBooks: ServiceBooks = {
   },
   async amounts(db: BooksReader) {
     const rows = await db.$queryRaw<{ booking_id: string; cents: number }[]>`
-      SELECT booking_id, amount_cents AS cents FROM payments WHERE status <> 'VOIDED'`;
+      SELECT booking_id, amount_cents AS cents FROM payments WHERE status <> 'VOIDED' ORDER BY booking_id, created_at`;
     return new Map(rows.map((r) => [r.booking_id, r.cents]));
   },
 };

@@ -4,7 +4,7 @@ import { Prisma } from '../../db/client.ts';
 import type { BooksReader, ServiceBooks } from './service.ts';
 
 /** The bookings a reservation table holds something for, and each one's price (a tombstone's is 0). */
-export function reservationBooks(table: string): Pick<ServiceBooks, 'held' | 'amounts'> {
+export function reservationBooks(table: string): Required<Pick<ServiceBooks, 'held' | 'amounts'>> {
   return {
     async held(db: BooksReader) {
       const rows = await db.$queryRaw<{ booking_id: string }[]>`
@@ -13,7 +13,7 @@ export function reservationBooks(table: string): Pick<ServiceBooks, 'held' | 'am
     },
     async amounts(db: BooksReader) {
       const rows = await db.$queryRaw<{ booking_id: string; cents: number }[]>`
-        SELECT booking_id, price_cents AS cents FROM ${Prisma.raw(table)}`;
+        SELECT booking_id, price_cents AS cents FROM ${Prisma.raw(table)} ORDER BY booking_id, created_at`;
       return new Map(rows.map((r) => [r.booking_id, r.cents]));
     },
   };

@@ -18,8 +18,11 @@ export type BooksReader = Pick<Prisma.TransactionClient, '$queryRaw'>;
 export interface ServiceBooks {
   /** Violations of the service's own invariants (its counters, nothing sold twice): one line each. */
   violations(db: BooksReader): Promise<string[]>;
-  /** The bookings it holds something for now (a RESERVED reservation, a CAPTURED payment). */
-  held(db: BooksReader): Promise<Set<string>>;
+  /**
+   * The bookings it holds something for now (a RESERVED reservation, a CAPTURED payment); a service
+   * that never holds anything (a read-only check) has none, and a CONFIRMED booking needs nothing of it.
+   */
+  held?(db: BooksReader): Promise<Set<string>>;
   /**
    * Per booking, the amount its step stands for: a reservation's price (reserved or since
    * cancelled), or, for the service that charges, what it charged (unless voided).

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
 import { tokenizeCard } from '../../src/activities/payments/vault.ts';
 import { TERMINAL_STATUSES, type BookingStatus } from '../../src/booking/booking.ts';
+import { STEP_NAMES, TRIP_STEPS, type StepName } from '../../src/booking/steps.ts';
 import { toDbDate, utcDay } from '../../src/common/dates.ts';
 import { sqlStateOf, type Db } from '../../src/db/client.ts';
 import { CARDS, FLIGHT, HOTEL, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
@@ -87,14 +88,12 @@ async function confirmedTrip({ day = 1 + (tripsBooked % 50) } = {}) {
 }
 type Trip = Awaited<ReturnType<typeof confirmedTrip>>;
 
-/** How each service gives back what it holds for a booking. */
-const UNDO = {
-  flight: (bookingId: string) => run(activities.cancelFlight, { bookingId }),
-  hotel: (bookingId: string) => run(activities.cancelHotel, { bookingId }),
-  payment: (bookingId: string) => run(activities.refundPayment, { bookingId }),
-};
-type Service = keyof typeof UNDO;
-const SERVICES = Object.keys(UNDO) as Service[];
+/** How each service gives back what it holds for a booking: its step's undo, from the table. */
+const UNDO = Object.fromEntries(
+  TRIP_STEPS.map((step) => [step.name, (bookingId: string) => run(activities[step.undo], { bookingId })]),
+) as Record<StepName, (bookingId: string) => Promise<unknown>>;
+type Service = StepName;
+const SERVICES: readonly Service[] = STEP_NAMES;
 
 async function setStatus(bookingId: string, status: BookingStatus): Promise<void> {
   await db.$executeRaw`UPDATE bookings SET status = ${status}::"BookingStatus" WHERE id = ${bookingId}`;
