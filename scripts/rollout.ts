@@ -1,6 +1,7 @@
 // npm run rollout -- <command>: moves new sagas between builds of the worker deployment
 // (WORKER_DEPLOYMENT_NAME, default trip-booking) on the Temporal that TEMPORAL_ADDRESS (or a
-// temporal.toml profile, the default one included) names, as the worker connects. Running sagas never move: bookTrip is PINNED.
+// temporal.toml profile, the default one included) names, as the worker connects. Running sagas
+// never move: bookTrip is PINNED.
 //   status                 the current and ramping builds, each build's open sagas
 //   current <build>        new sagas start on <build> (waits for one of its workers to poll)
 //   ramp <build> <percent> <percent> of new sagas go to <build>, the rest to the current build

@@ -17,9 +17,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
 
 /**
  * A step's transaction (a reserve, a cancel, a charge, a refund) may wait for a pooled connection,
- * and run, for about as long as the step's attempt may (a 5 s start-to-close timeout, src/activities/shared/step-options.ts),
- * instead of Prisma's defaults of 2 s and 5 s: a busy pool then fails an attempt only when the
- * attempt would have timed out anyway.
+ * and run, for about as long as the step's attempt may (a 5 s start-to-close timeout,
+ * src/activities/shared/step-options.ts), instead of Prisma's defaults of 2 s and 5 s: a busy pool
+ * then fails an attempt only when the attempt would have timed out anyway.
  */
 export const STEP_TRANSACTION = { maxWait: 4_000, timeout: 5_000 } as const;
 

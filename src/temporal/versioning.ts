@@ -201,7 +201,8 @@ export async function openSagasOn(
   { service, namespace, deploymentName }: DeploymentTarget,
   buildId: string,
 ): Promise<number> {
-  // The search attribute names a version `<deployment>:<build>` (the API's older string form is `<deployment>.<build>`).
+  // The search attribute names a version `<deployment>:<build>` (the API's older string form is
+  // `<deployment>.<build>`).
   const { count } = await service.countWorkflowExecutions({
     namespace,
     query: `TemporalWorkerDeploymentVersion = "${deploymentName}:${buildId}" AND ExecutionStatus = "Running"`,

@@ -159,7 +159,8 @@ describe('a booking with encryption on', () => {
     });
     expect((await getBooking(app, id)).status).toBe('CONFIRMED');
 
-    // The same key and body: 200, the same booking (answered from idempotency_keys; the memo holds the hash too, encrypted).
+    // The same key and body: 200, the same booking (answered from idempotency_keys; the memo holds
+    // the hash too, encrypted).
     const again = await request(app).post('/bookings').set('Idempotency-Key', 'enc-order-1').send(body);
     expect(again.status, again.text).toBe(200);
     expect((again.body as BookingView).bookingId).toBe(id);

@@ -1,6 +1,7 @@
 // `npm run worker` as a real process (plain Node and its own type stripping, not vitest) against a
-// time-skipping server: its Prometheus endpoint (METRICS_PORT) serves the SDK's temporal_ metrics, and its log lines are JSON,
-// a booking's workflow and activity lines with workflowId and bookingId.
+// time-skipping server: its Prometheus endpoint (METRICS_PORT) serves the SDK's temporal_ metrics,
+// and its log lines are JSON, a booking's workflow and activity lines with workflowId and
+// bookingId.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

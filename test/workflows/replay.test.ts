@@ -150,7 +150,8 @@ describe('recorded histories', () => {
         (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitSettled',
       ),
     ).toBe(true);
-    // Without a hold, v4 runs the activities v3 ran, in the same order (only the payment's summary names its deadline now).
+    // Without a hold, v4 runs the activities v3 ran, in the same order (only the payment's summary
+    // names its deadline now).
     const [v3] = await loadHistories('v3-local-first-read-model-update/confirmed');
     const [v4] = await loadHistories('v4-hold/confirmed');
     expect(activitySequence(v4!.history)).toEqual(activitySequence(v3!.history));
@@ -196,7 +197,8 @@ describe('recorded histories', () => {
       'syncBooking',
     ]);
     expect(confirmed!.history.events).toHaveLength(30);
-    // A declined card: the COMPENSATING write and the first undo leave in one workflow task (v5: the undo waited for the write).
+    // A declined card: the COMPENSATING write and the first undo leave in one workflow task (v5:
+    // the undo waited for the write).
     const firstUndoTask = async (set: string) => {
       const [declined] = await loadHistories(`${set}/card-declined`);
       const events = declined!.history.events ?? [];
@@ -228,7 +230,8 @@ describe('recorded histories', () => {
   test("v4 and v5 histories do not replay on today's code: each change shipped as a new PINNED build, not a patch", async () => {
     const results = await replayAll(currentBundle, ['v4-hold', 'v5-one-call-per-step']);
     expect(results.find((r) => r.workflowId === 'v4-hold/confirmed')?.error).toBeInstanceOf(DeterminismViolationError);
-    // v6 sends v5's commands sooner: where an Update completes meanwhile (a caller waiting on a hold), the order differs.
+    // v6 sends v5's commands sooner: where an Update completes meanwhile (a caller waiting on a
+    // hold), the order differs.
     expect(
       results.find((r) => r.workflowId === 'v5-one-call-per-step/prefer-wait-hold-confirmed')?.error,
     ).toBeInstanceOf(DeterminismViolationError);

@@ -101,7 +101,8 @@ export function createSharedWaits(
       try {
         return await within(wait.answer, waitMs);
       } finally {
-        // The last waiter gone: the call is aborted (the Update in the workflow stays, and the next wait attaches to it).
+        // The last waiter gone: the call is aborted (the Update in the workflow stays, and the next
+        // wait attaches to it).
         if (--wait.waiters === 0) {
           forget(bookingId, wait);
           wait.abort.abort();
