@@ -34,27 +34,25 @@ type Stepped<F> = F extends (input: infer I) => Promise<infer R> ? (input: I) =>
 const _everyStepActivityHasItsService: readonly (keyof TripServiceActivities)[] = [] as (StepActivity | UndoActivity)[];
 
 /**
- * One service per step of the table, and no activity name twice: otherwise the worker would lack a
- * step's activities, or one service's would silently replace another's.
+ * What is wrong between the step table and the services, if anything: one service per step, and no
+ * activity name twice. Otherwise the worker would lack a step's activities, or one service's would
+ * silently replace another's.
  */
-function checkServicesAgainstTable(names: readonly string[]): void {
-  const steps = TRIP_STEPS.map((s) => s.name as string);
-  const served = TRIP_SERVICES.map((s) => s.step);
-  const unserved = steps.filter((step) => !served.includes(step));
-  const extra = served.filter((step) => !steps.includes(step));
-  const twice = names.filter((name, i) => names.indexOf(name) !== i);
-  if (unserved.length > 0 || extra.length > 0 || twice.length > 0) {
-    throw new Error(
-      `the services (src/activities/services.ts) do not match the step table (src/booking/steps.ts): ` +
-        [
-          unserved.length > 0 && `no service for ${unserved.join(', ')}`,
-          extra.length > 0 && `no step for ${extra.join(', ')}`,
-          twice.length > 0 && `activities named twice: ${twice.join(', ')}`,
-        ]
-          .filter(Boolean)
-          .join('; '),
-    );
-  }
+export function servicesMismatch(
+  steps: readonly string[],
+  served: readonly string[],
+  activityNames: readonly string[],
+): string | undefined {
+  const problems = [
+    ...steps.filter((step) => !served.includes(step)).map((step) => `no service for step ${step}`),
+    ...served.filter((step) => !steps.includes(step)).map((step) => `a service for ${step}, which is no step`),
+    ...activityNames
+      .filter((name, i) => activityNames.indexOf(name) !== i)
+      .map((name) => `activity ${name} named twice`),
+  ];
+  return problems.length > 0
+    ? `the services (src/activities/services.ts) do not match the step table (src/booking/steps.ts): ${problems.join('; ')}`
+    : undefined;
 }
 
 /** Every service's activities, each wrapped by {@link attempted}. */
@@ -64,7 +62,12 @@ function serviceActivities(deps: ActivityDeps): {
   const serviceDeps = { db: deps.db, now: deps.now ?? (() => new Date()) };
   const announce = announcer(deps.db);
   const entries = TRIP_SERVICES.flatMap((service) => Object.entries(service.activities(serviceDeps)));
-  checkServicesAgainstTable(entries.map(([name]) => name));
+  const mismatch = servicesMismatch(
+    TRIP_STEPS.map((s) => s.name),
+    TRIP_SERVICES.map((s) => s.step),
+    entries.map(([name]) => name),
+  );
+  if (mismatch) throw new Error(mismatch);
   return Object.fromEntries(
     entries.map(([name, call]) => [
       name,
