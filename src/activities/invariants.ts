@@ -13,7 +13,7 @@ const GIVEN_BACK = TERMINAL_STATUSES.filter((status) => status !== 'CONFIRMED');
  * - each service's own (seats and room-nights counted against capacity, nothing sold twice, one
  *   reservation or payment per booking);
  * - a booking that ended without its trip (FAILED, CANCELLED, EXPIRED, TERMINATED) holds nothing
- *   at any service; a CONFIRMED booking holds something at every service;
+ *   at any service; a CONFIRMED booking holds something at every service that holds anything;
  * - every charge is the sum of what the booking's other steps were priced at.
  */
 export async function invariantViolations(db: Db): Promise<string[]> {

@@ -1,6 +1,9 @@
 // The API's documented routes, in the document's order: the app serves this list
 // (src/api/http/app.ts) and the OpenAPI document's paths are this list's operations
 // (src/api/http/openapi.ts). A new route joins its router's list; a new router joins this one.
+// Not in the document, and mounted by the app as plain Express routers: the document itself and
+// its page (/openapi.json, /docs), the dev issuer's POST /dev/token (development only), and the
+// Web UI's codec endpoint (/codec/*, for the Temporal Web UI, not for API clients).
 import { bookingActionRoutes, type BookingActionRouteDeps } from './bookings/action-routes.ts';
 import { bookingRoutes, type BookingRouteDeps } from './bookings/routes.ts';
 import { eventRoutes, type EventRouteDeps } from './events/routes.ts';

@@ -12,8 +12,6 @@ import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
 import { TRACING_WORKFLOW_MODULES } from './telemetry.ts';
 
-export const DEFAULT_DEPLOYMENT_NAME = 'trip-booking';
-
 /** The checkout: the build ID hashes its files by their paths in it. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
