@@ -2,19 +2,19 @@
 // hold, and an operator's retry or resolve of a failed compensation. Each passes an Update to the
 // booking's workflow and answers 202 with the booking as it stands (confirm with Prefer: wait, 200
 // with the outcome); each tells every API process that the booking changed.
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { parse } from '../http/errors.ts';
 import { bodyErrors, commonErrors, error, json, rateLimited } from '../http/openapi-parts.ts';
 import { preferenceApplied, preferParameter, waitOf } from '../http/prefer.ts';
 import type { Limiters } from '../http/rate-limits.ts';
 import type { Operation, Route } from '../http/route.ts';
-import { identityOf } from '../identity/auth.ts';
+import { identityOf, type Identity } from '../identity/auth.ts';
 import { authErrors, secured } from '../identity/gate.ts';
 import { bookingIdOf, bookingIdParameter, notVisible, requireOperator, requireVisible, shown } from './access.ts';
 import { cancelRequestSchema, confirmRequestSchema, extendHoldRequestSchema, resolveRequestSchema } from './request.ts';
 import type { BookingService } from './service.ts';
-import { bookingViewSchema } from './view.ts';
+import { bookingViewSchema, type BookingView } from './view.ts';
 
 export interface BookingActionRouteDeps {
   service: BookingService;
@@ -85,9 +85,54 @@ function confirmOperation(): Operation {
   };
 }
 
-export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
-  {
+/** Who may act: an operator (checked before the body is read), or whoever may see the booking (after). */
+type Actor = 'operator' | 'viewer';
+
+interface ActionSpec<S extends z.ZodType> {
+  path: string;
+  operation: Operation;
+  /** The body, as the document describes it; an action without one takes none (or `{}`). */
+  body?: { schema: S; required: boolean };
+  actor: Actor;
+  /** Passes the action to the booking's workflow; answers the booking as it stands, and the status. */
+  act: (
+    deps: BookingActionRouteDeps,
+    call: { id: string; body: z.infer<S>; caller: Identity; req: Request; res: Response },
+  ) => Promise<{ view: BookingView; status?: number }>;
+}
+
+/**
+ * An action's route: the booking's ID, who may act, the body validated before anything is written
+ * or sent, then the action, announced to every API process, and 202 (or the status the action
+ * answers) with the booking as the caller may see it.
+ */
+function actionRoute<S extends z.ZodType>(spec: ActionSpec<S>): Route<BookingActionRouteDeps> {
+  const schema = spec.body?.schema ?? emptyBodySchema;
+  return {
     method: 'post',
+    path: spec.path,
+    operation: spec.operation,
+    ...(spec.body ? { body: spec.body } : {}),
+    handlers: (deps) => [
+      deps.limiters.actions,
+      async (req, res) => {
+        const caller = identityOf(res);
+        const id = bookingIdOf(req, res);
+        if (spec.actor === 'operator') requireOperator(caller);
+        const body = parse(schema, bodyOf(req), 'body') as z.infer<S>;
+        if (spec.actor === 'viewer') await requireVisible(deps.service, id, caller);
+        const { view, status = 202 } = await spec.act(deps, { id, body, caller, req, res });
+        res
+          .status(status)
+          .location(`/bookings/${id}`)
+          .json(shown(changed(deps, id, view), caller));
+      },
+    ],
+  };
+}
+
+export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
+  actionRoute({
     path: '/bookings/{id}/cancel',
     operation: actionOperation(
       'cancelBooking',
@@ -95,45 +140,25 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
       'The saga unwinds what ran (or was running); the booking ends CANCELLED. 409 once terminal. The body is optional.',
     ),
     body: { schema: cancelRequestSchema, required: false },
-    handlers: (deps) => [
-      deps.limiters.actions,
-      async (req, res) => {
-        const caller = identityOf(res);
-        const id = bookingIdOf(req, res);
-        const { reason } = parse(cancelRequestSchema, bodyOf(req), 'body');
-        await requireVisible(deps.service, id, caller);
-        res
-          .status(202)
-          .location(`/bookings/${id}`)
-          .json(shown(changed(deps, id, await deps.service.cancel(id, reason, caller)), caller));
-      },
-    ],
-  },
-  {
-    method: 'post',
+    actor: 'viewer',
+    act: async ({ service }, { id, body, caller }) => ({ view: await service.cancel(id, body.reason, caller) }),
+  }),
+  actionRoute({
     path: '/bookings/{id}/confirm',
     operation: confirmOperation(),
+    // Validated first: a card that fails validation is refused with nothing written.
     body: { schema: confirmRequestSchema, required: true },
-    handlers: (deps) => [
-      deps.limiters.actions,
-      async (req, res) => {
-        const caller = identityOf(res);
-        const id = bookingIdOf(req, res);
-        // Validated first: a card that fails validation is refused with nothing written.
-        const { payment } = parse(confirmRequestSchema, bodyOf(req), 'body');
-        await requireVisible(deps.service, id, caller);
-        const waitMs = waitOf(req, res);
-        const view = changed(deps, id, await deps.service.confirm(id, payment.card, caller, waitMs));
-        // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
-        res
-          .status(waitMs === undefined ? 202 : 200)
-          .location(`/bookings/${id}`)
-          .json(shown(view, caller));
-      },
-    ],
-  },
-  {
-    method: 'post',
+    actor: 'viewer',
+    act: async ({ service }, { id, body, caller, req, res }) => {
+      const waitMs = waitOf(req, res);
+      // With Prefer: wait the answer carries the outcome (or the booking as it stands): 200.
+      return {
+        view: await service.confirm(id, body.payment.card, caller, waitMs),
+        status: waitMs === undefined ? 202 : 200,
+      };
+    },
+  }),
+  actionRoute({
     path: '/bookings/{id}/hold/extend',
     operation: actionOperation(
       'extendHold',
@@ -141,22 +166,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
       'Moves holdExpiresAt `minutes` later (the workflow restarts its timer). 409 unless HELD before its deadline, or once it was extended.',
     ),
     body: { schema: extendHoldRequestSchema, required: true },
-    handlers: (deps) => [
-      deps.limiters.actions,
-      async (req, res) => {
-        const caller = identityOf(res);
-        const id = bookingIdOf(req, res);
-        const { minutes } = parse(extendHoldRequestSchema, bodyOf(req), 'body');
-        await requireVisible(deps.service, id, caller);
-        res
-          .status(202)
-          .location(`/bookings/${id}`)
-          .json(shown(changed(deps, id, await deps.service.extendHold(id, minutes, caller)), caller));
-      },
-    ],
-  },
-  {
-    method: 'post',
+    actor: 'viewer',
+    act: async ({ service }, { id, body, caller }) => ({ view: await service.extendHold(id, body.minutes, caller) }),
+  }),
+  actionRoute({
     path: '/bookings/{id}/compensation/retry',
     operation: actionOperation(
       'retryCompensation',
@@ -164,22 +177,10 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
       "Only while the booking is COMPENSATION_FAILED. Recorded with the operator's sub (retriedBy).",
       { operatorOnly: true },
     ),
-    handlers: (deps) => [
-      deps.limiters.actions,
-      async (req, res) => {
-        const caller = identityOf(res);
-        const id = bookingIdOf(req, res);
-        requireOperator(caller);
-        parse(emptyBodySchema, bodyOf(req), 'body');
-        res
-          .status(202)
-          .location(`/bookings/${id}`)
-          .json(changed(deps, id, await deps.service.retryCompensation(id, caller)));
-      },
-    ],
-  },
-  {
-    method: 'post',
+    actor: 'operator',
+    act: async ({ service }, { id, caller }) => ({ view: await service.retryCompensation(id, caller) }),
+  }),
+  actionRoute({
     path: '/bookings/{id}/compensation/resolve',
     operation: actionOperation(
       'resolveCompensation',
@@ -188,18 +189,9 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
       { operatorOnly: true },
     ),
     body: { schema: resolveRequestSchema, required: true },
-    handlers: (deps) => [
-      deps.limiters.actions,
-      async (req, res) => {
-        const caller = identityOf(res);
-        const id = bookingIdOf(req, res);
-        requireOperator(caller);
-        const { note } = parse(resolveRequestSchema, bodyOf(req), 'body');
-        res
-          .status(202)
-          .location(`/bookings/${id}`)
-          .json(changed(deps, id, await deps.service.resolveCompensation(id, note, caller)));
-      },
-    ],
-  },
+    actor: 'operator',
+    act: async ({ service }, { id, body, caller }) => ({
+      view: await service.resolveCompensation(id, body.note, caller),
+    }),
+  }),
 ];
