@@ -1,5 +1,5 @@
-// Money as the API spells it: minor units as a decimal string. Pure: the API and each service's
-// view block (src/activities/<service>/view.ts) use it.
+// Money as the API spells it: minor units as a decimal string. Pure: the API, each service's
+// view block (src/activities/<service>/view.ts) and the Web UI's summaries (./words.ts) use it.
 
 /** Money in minor units as a decimal string: 76000 → "760.00". */
 export function money(cents: number | null | undefined): string | undefined {
