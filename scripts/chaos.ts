@@ -1,4 +1,6 @@
-// npm run chaos [-- --bookings 50 --workers 3 --pg-outage-ms 10000 --worker-kills 3 --seed 42]
+// npm run chaos [-- --bookings 50 --workers 2 --pg-outage-ms 10000 --worker-kills 4 --seed 42]
+// --workers: the booking's worker processes; each service has one of its own. The kills take the
+// roles in turn, so with 4 kills each role's worker is SIGKILLed once.
 // Prints one summary line; exits non-zero on any violation.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -9,8 +11,8 @@ const { values } = parseArgs({
   options: {
     bookings: { type: 'string', default: '50' },
     'pg-outage-ms': { type: 'string', default: '10000' },
-    'worker-kills': { type: 'string', default: '3' },
-    workers: { type: 'string', default: '3' },
+    'worker-kills': { type: 'string', default: '4' },
+    workers: { type: 'string', default: '2' },
     'cancel-share': { type: 'string', default: '0.25' },
     seed: { type: 'string' },
   },

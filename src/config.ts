@@ -95,6 +95,12 @@ const schema = z
      * grows with the machine's memory (thousands here).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
+    /** The workers `npm run worker` runs when its command line names none: booking, flights, hotels, payments. */
+    WORKER_ROLES: z
+      .string()
+      .regex(/^[a-z]+( *, *[a-z]+)*$/, 'must be a comma-separated list of roles, e.g. booking,flights')
+      .transform((value) => value.split(',').map((role) => role.trim()))
+      .optional(),
     /** Worker Deployment Versioning: the deployment every worker of this app belongs to. */
     WORKER_DEPLOYMENT_NAME: z
       .string()
@@ -197,6 +203,8 @@ export interface Config {
   logLevel: string;
   workflowBundlePath?: string | undefined;
   workerMaxCachedWorkflows: number;
+  /** WORKER_ROLES (comma-separated): the workers `npm run worker` runs when it names none; undefined: all. */
+  workerRoles: string[] | undefined;
   /** WORKER_DEPLOYMENT_NAME: the Worker Deployment of this app's workers. */
   workerDeploymentName: string;
   /** WORKER_BUILD_ID; undefined outside production: the worker derives one from the workflow code. */
@@ -356,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     logLevel: e.LOG_LEVEL,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    workerRoles: e.WORKER_ROLES,
     workerDeploymentName: e.WORKER_DEPLOYMENT_NAME,
     workerBuildId: e.WORKER_BUILD_ID,
     cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),

@@ -1,5 +1,7 @@
-// npm run worker: runs the trip-booking worker against Temporal (TEMPORAL_ADDRESS, or a
-// temporal.toml profile; API key or mTLS: src/temporal/connection.ts) in TEMPORAL_NAMESPACE.
+// npm run worker [-- <role>…]: runs the trip's workers against Temporal (TEMPORAL_ADDRESS, or a
+// temporal.toml profile; API key or mTLS: src/temporal/connection.ts) in TEMPORAL_NAMESPACE. The
+// roles are `booking` (the workflows, the read model, the reconciler) and each service (`flights`,
+// `hotels`, `payments`: its activities on its own task queue); none named (nor WORKER_ROLES): all.
 // SIGTERM (or SIGINT) drains: the worker stops polling, its running activities get
 // SHUTDOWN_GRACE_TIME to finish (then they are cancelled and their next attempt runs on another
 // worker), and the process exits 0.
@@ -14,16 +16,17 @@ import { dataConverterFor, describeEncryption } from './temporal/codec.ts';
 import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './temporal/connection.ts';
 import { createDb } from './db/client.ts';
 import { configOrExit, connectOrExit } from './entrypoint.ts';
-import { TASK_QUEUE } from './booking/booking.ts';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
-import { createTripWorker } from './temporal/worker-factory.ts';
+import { createTripWorkers, parseWorkerRoles, type WorkerRole } from './temporal/worker-factory.ts';
 import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './temporal/versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
 const config = configOrExit('worker');
 const logger = pino({ level: config.logLevel, base });
-if (config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
+const roles = rolesOrExit(process.argv.slice(2), config.workerRoles);
+const runsBooking = roles.includes('booking');
+if (runsBooking && config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
   logger.fatal(
     `WORKFLOW_BUNDLE_PATH ${config.workflowBundlePath} does not exist: build it with \`npm run build:workflows -- ${config.workflowBundlePath}\`.`,
   );
@@ -64,9 +67,10 @@ const dataConverter = dataConverterFor(config);
 const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
 let exitCode = 0;
 try {
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection,
     namespace: config.temporalNamespace,
+    roles,
     db,
     faultInjection: config.faultInjection,
     dataConverter,
@@ -86,12 +90,42 @@ try {
   }).catch((error: unknown) => {
     throw explainIfConnectError(error, config.temporal) ?? error; // e.g. a namespace that does not exist
   });
+  // "worker: task queue trip-booking (booking), trip-booking-flights (flights), … on <server>"
+  const queues = Object.entries(worker.taskQueues).map(([role, queue]) => `${queue} (${role})`);
   logger.info(
-    `worker: task queue ${TASK_QUEUE} on ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
+    `worker: task queue ${queues.join(', ')} on ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
       `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
   started = true;
   const running = worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
+  if (runsBooking) announceBuild(client);
+  await running;
+  logger.info('worker: drained and stopped');
+} catch (error) {
+  exitCode = 1;
+  logger.fatal(error instanceof TemporalConnectError ? error.line : `worker stopped: ${(error as Error).message}`);
+} finally {
+  await connection.close().catch(() => undefined);
+  await db.$disconnect();
+  await tracing?.shutdown();
+}
+process.exit(exitCode);
+
+/** The roles named on the command line, else WORKER_ROLES, else all; an unknown one is refused as a bad variable is. */
+function rolesOrExit(args: string[], fromConfig: string[] | undefined): WorkerRole[] {
+  try {
+    return parseWorkerRoles(args.length > 0 ? args : (fromConfig ?? []));
+  } catch (error) {
+    console.error(`npm run worker: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/**
+ * The booking's worker is versioned: the first build of its deployment becomes current, and the
+ * reconciler's schedule is made sure of. Best effort: a failure is logged, the worker runs on.
+ */
+function announceBuild(client: Client): void {
   const deployment = {
     service: connection.workflowService,
     namespace: config.temporalNamespace,
@@ -114,14 +148,4 @@ try {
       ),
     (error: unknown) => logger.warn(`worker: could not ensure the reconciler schedule: ${(error as Error).message}`),
   );
-  await running;
-  logger.info('worker: drained and stopped');
-} catch (error) {
-  exitCode = 1;
-  logger.fatal(error instanceof TemporalConnectError ? error.line : `worker stopped: ${(error as Error).message}`);
-} finally {
-  await connection.close().catch(() => undefined);
-  await db.$disconnect();
-  await tracing?.shutdown();
 }
-process.exit(exitCode);

@@ -1,7 +1,8 @@
-// A smaller chaos run inside `npm test` (the full one is `npm run chaos`, also run by CI): three
-// worker processes share the task queue; worker SIGKILLs, a Temporal dev server restart and a
-// PostgreSQL outage while bookings run and some are cancelled; afterwards every booking has ended,
-// every invariant holds (room-nights included: the stays overlap), and each worker ran some of the work.
+// A smaller chaos run inside `npm test` (the full one is `npm run chaos`, also run by CI): two
+// booking worker processes share its task queue, and each service runs a worker process of its
+// own; a SIGKILL of each role's worker, a Temporal dev server restart and a PostgreSQL outage while
+// bookings run and some are cancelled; afterwards every booking has ended, every invariant holds
+// (room-nights included: the stays overlap), and each worker ran some of the work.
 import { expect, inject, test } from 'vitest';
 import { runChaos, summary } from '../scripts/chaos/run.ts';
 import { SEED_DAYS } from '../src/db/seed.ts';
@@ -10,8 +11,8 @@ test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail m
   const report = await runChaos({
     bookings: 16,
     pgOutageMs: 5_000,
-    workerKills: 2,
-    workers: 3,
+    workerKills: 4,
+    workers: 2,
     cancelShare: 0.3,
     seed: 20261122,
     databaseServerUrl: inject('databaseServerUrl'),
@@ -20,11 +21,12 @@ test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail m
   console.log(summary(report));
   expect(report.violations).toEqual([]);
   expect(Object.values(report.byStatus).reduce((a, b) => a + b, 0)).toBe(16);
-  expect(report.workerKills).toBe(2);
+  expect(report.workerKills).toBe(4);
+  expect(report.killsByRole).toEqual({ booking: 1, flights: 1, hotels: 1, payments: 1 });
   expect(report.temporalRestarts).toBe(1);
   // The stays took nights beyond the seed's, and each night's rooms were checked against them.
   expect(report.hotelNights).toBeGreaterThan(SEED_DAYS);
-  // Each of the three workers ran some of the work (the run also reports a violation otherwise).
-  expect(report.tasksByWorker).toHaveLength(3);
+  // Each of the five workers ran some of the work (the run also reports a violation otherwise).
+  expect(report.workerRoles).toEqual(['booking', 'booking', 'flights', 'hotels', 'payments']);
   for (const tasks of report.tasksByWorker) expect(tasks).toBeGreaterThan(0);
 }, 240_000);

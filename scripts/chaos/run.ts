@@ -1,6 +1,6 @@
-// The chaos run: bookings with a mix of faults and concurrent cancels while the worker is
-// SIGKILLed and restarted, the Temporal dev server restarts, and PostgreSQL becomes unreachable
-// through a TCP proxy. Then every booking must have ended, and every invariant must hold.
+// The chaos run: bookings with a mix of faults and concurrent cancels while the workers (the
+// booking's and each service's, separate processes) are SIGKILLed and restarted, the Temporal dev
+// server restarts, and PostgreSQL becomes unreachable through a TCP proxy. Then every booking must have ended, and every invariant must hold.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { seed } from '../../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { utcDay } from '../../src/common/dates.ts';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/temporal/worker-factory.ts';
+import { WORKER_ROLES, WORKFLOW_BUNDLE_OPTIONS, type WorkerRole } from '../../src/temporal/worker-factory.ts';
 import { temporalCli } from '../../src/temporal/executables.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
@@ -29,8 +29,9 @@ export interface ChaosOptions {
   bookings: number;
   /** How long PostgreSQL is unreachable. */
   pgOutageMs: number;
+  /** SIGKILLs of worker processes: the roles in turn (booking, flights, hotels, payments, booking, …), from a random one. */
   workerKills: number;
-  /** Worker processes sharing the task queue (each kill hits one of them). Default 1. */
+  /** The booking's worker processes, sharing its task queue. Default 1; each service has one process of its own. */
   workers?: number;
   /** Share of bookings that the user cancels while they run. */
   cancelShare: number;
@@ -47,6 +48,10 @@ export interface ChaosReport {
   temporalRestarts: number;
   /** Workflow and activity tasks each worker slot completed (a slot keeps its number across restarts). */
   tasksByWorker: number[];
+  /** Each slot's role (booking, or a service), in the order of tasksByWorker. */
+  workerRoles: WorkerRole[];
+  /** The SIGKILLs, per role. */
+  killsByRole: Partial<Record<WorkerRole, number>>;
   pgOutageMs: number;
   /** Hotel nights whose rooms taken the invariants checked against the stays that cover them. */
   hotelNights: number;
@@ -88,6 +93,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     workerKills: 0,
     temporalRestarts: 0,
     tasksByWorker: [],
+    workerRoles: [],
+    killsByRole: {},
     pgOutageMs: options.pgOutageMs,
     hotelNights: 0,
     violations: [],
@@ -154,7 +161,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await startTemporal();
     cleanups.push(stopTemporal);
 
-    // The workers, separate processes sharing the task queue, so that one can be SIGKILLed. Like a
+    // The workers: the booking's (`--workers` of them, sharing its task queue) and one per service,
+    // each a separate process running one role (`src/worker.ts <role>`), so that one can be SIGKILLed. Like a
     // process supervisor (compose's `restart: unless-stopped`), the run restarts one that exits on
     // its own. Each slot's processes (a kill starts a new one) are known by their PIDs, which the
     // workers' default identity (`<pid>@<host>`) puts in every task they complete.
@@ -165,7 +173,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       bundlePath,
       (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code,
     );
-    const slots = Array.from({ length: options.workers ?? 1 }, () => ({
+    const roles: WorkerRole[] = [
+      ...Array.from({ length: options.workers ?? 1 }, () => 'booking' as const),
+      ...WORKER_ROLES.filter((role) => role !== 'booking'),
+    ];
+    report.workerRoles = roles;
+    const slots = roles.map((role) => ({
+      role,
       process: undefined as ChildProcess | undefined,
       pids: new Set<number>(),
       killing: false,
@@ -173,7 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let supervising = true;
     /** Starts a slot's worker; resolves once it says it runs (then it polls), like a readiness probe. */
     const startWorker = (slot: (typeof slots)[number]): Promise<void> => {
-      const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+      const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts', slot.role], {
         env: {
           ...process.env,
           DATABASE_URL: proxiedUrl.toString(),
@@ -320,16 +334,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const kills = Array.from({ length: options.workerKills }, () => Math.floor(random() * spread)).sort(
         (a, b) => a - b,
       );
-      const pgAt = Math.floor(spread * 0.3);
-      const temporalAt = Math.floor(spread * 0.6);
+      // Every role is killed in turn, from a random one: with as many kills as roles, each role's worker dies once.
+      const killOrder = WORKER_ROLES.map((_, i, all) => all[(i + Math.floor(random() * all.length)) % all.length]!);
+      // The outages come once the first bookings are under way: each service's worker is a fresh
+      // process whose first tasks are its slowest, and a cut before any booking passed its first
+      // step would leave the later services nothing to do.
+      const pgAt = Math.floor(spread * 0.5);
+      const temporalAt = Math.floor(spread * 0.75);
       const events = [
-        ...kills.map((at) => ({
+        ...kills.map((at, k) => ({
           at,
           run: async () => {
-            const slot = slots[Math.floor(random() * slots.length)]!;
+            const ofRole = slots.filter((s) => s.role === killOrder[k % killOrder.length]);
+            const slot = ofRole[Math.floor(random() * ofRole.length)]!;
             await killWorker(slot);
             report.workerKills++;
-            log(`chaos: worker ${slots.indexOf(slot) + 1} of ${slots.length} SIGKILLed at ${at} ms`);
+            report.killsByRole[slot.role] = (report.killsByRole[slot.role] ?? 0) + 1;
+            log(`chaos: worker ${slots.indexOf(slot) + 1} of ${slots.length} (${slot.role}) SIGKILLed at ${at} ms`);
             await delay(500 + random() * 1500);
             await Promise.race([startWorker(slot), delay(60_000)]); // a supervisor waits for readiness
           },
@@ -414,7 +435,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     report.tasksByWorker = slots.map((_, i) => report.tasksByWorker[i] ?? 0);
     if (slots.length > 1) {
       report.tasksByWorker.forEach(
-        (tasks, i) => tasks === 0 && report.violations.push(`worker ${i + 1} of ${slots.length} ran no task`),
+        (tasks, i) =>
+          tasks === 0 && report.violations.push(`worker ${i + 1} of ${slots.length} (${slots[i]!.role}) ran no task`),
       );
     }
   } finally {
@@ -430,7 +452,7 @@ export function summary(r: ChaosReport): string {
   const statuses = Object.entries(r.byStatus)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
-  const workers =
-    r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks ${r.tasksByWorker.join('/')})` : '';
+  const tasks = r.tasksByWorker.map((n, i) => `${r.workerRoles[i]} ${n}`).join(', ');
+  const workers = r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks: ${tasks})` : '';
   return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.hotelNights} hotel nights checked; ${r.violations.length} violation(s) in ${r.seconds} s`;
 }

@@ -4,6 +4,7 @@
 // type (`import type`).
 import type { Db } from '../db/client.ts';
 import { TRIP_STEPS, type StepActivity, type UndoActivity } from '../booking/steps.ts';
+import type { ServiceName } from '../booking/service-routes.ts';
 import type { Intersection } from '../common/types.ts';
 import { announcer, attempted } from './attempts.ts';
 import { createReadModel } from './read-model.ts';
@@ -34,18 +35,22 @@ type Stepped<F> = F extends (input: infer I) => Promise<infer R> ? (input: I) =>
 const _everyStepActivityHasItsService: readonly (keyof TripServiceActivities)[] = [] as (StepActivity | UndoActivity)[];
 
 /**
- * What is wrong between the step table and the services, if anything: one service per step, and no
- * activity name twice. Otherwise the worker would lack a step's activities, or one service's would
- * silently replace another's.
+ * What is wrong between the step table and the services, if anything: the service each row names,
+ * and no activity name twice. Otherwise a step's service would have no worker, or one service's
+ * activity would silently replace another's.
  */
 export function servicesMismatch(
-  steps: readonly string[],
+  stepServices: readonly string[],
   served: readonly string[],
   activityNames: readonly string[],
 ): string | undefined {
   const problems = [
-    ...steps.filter((step) => !served.includes(step)).map((step) => `no service for step ${step}`),
-    ...served.filter((step) => !steps.includes(step)).map((step) => `a service for ${step}, which is no step`),
+    ...stepServices
+      .filter((service) => !served.includes(service))
+      .map((service) => `no service ${service}, which a step names`),
+    ...served
+      .filter((service) => !stepServices.includes(service))
+      .map((service) => `a service ${service} no step names`),
     ...activityNames
       .filter((name, i) => activityNames.indexOf(name) !== i)
       .map((name) => `activity ${name} named twice`),
@@ -55,35 +60,59 @@ export function servicesMismatch(
     : undefined;
 }
 
-/** Every service's activities, each wrapped by {@link attempted}. */
-function serviceActivities(deps: ActivityDeps): {
-  [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]>;
-} {
+/** The name of a service of the trip (the `service` of a step's row). */
+export type TripServiceName = (typeof TRIP_SERVICES)[number]['name'];
+
+/** Fails to compile when a row of the step table names a service that is not in TRIP_SERVICES. */
+const _everyStepServiceIsAService: readonly TripServiceName[] = [] as ServiceName[];
+
+/** A service's activities, as its worker runs them: each wrapped by {@link attempted}. */
+export type ServiceActivitiesAsRun = { [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]> };
+
+/**
+ * Some services' activities (default: every service's), each wrapped by {@link attempted}. Checks
+ * every service against the step table first, whichever it builds.
+ */
+export function createServiceActivities(
+  deps: ActivityDeps,
+  only: readonly TripServiceName[] = TRIP_SERVICES.map((s) => s.name),
+): Partial<ServiceActivitiesAsRun> {
   const serviceDeps = { db: deps.db, now: deps.now ?? (() => new Date()) };
-  const announce = announcer(deps.db);
-  const entries = TRIP_SERVICES.flatMap((service) => Object.entries(service.activities(serviceDeps)));
+  const all = TRIP_SERVICES.map((service) => ({ service, entries: Object.entries(service.activities(serviceDeps)) }));
   const mismatch = servicesMismatch(
-    TRIP_STEPS.map((s) => s.name),
-    TRIP_SERVICES.map((s) => s.step),
-    entries.map(([name]) => name),
+    TRIP_STEPS.map((s) => s.service),
+    TRIP_SERVICES.map((s) => s.name),
+    all.flatMap(({ entries }) => entries.map(([name]) => name)),
   );
   if (mismatch) throw new Error(mismatch);
+  const announce = announcer(deps.db);
   return Object.fromEntries(
-    entries.map(([name, call]) => [
-      name,
-      attempted(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>),
-    ]),
-  ) as never;
+    all
+      .filter(({ service }) => only.includes(service.name))
+      .flatMap(({ entries }) => entries)
+      .map(([name, call]) => [
+        name,
+        attempted(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>),
+      ]),
+  );
 }
 
-export function createActivities(deps: ActivityDeps) {
+/** The booking service's own activities: its read model and the reconciler's. */
+export function createBookingActivities(deps: ActivityDeps) {
   const readModel = createReadModel(deps.db);
   const reconciler = createReconciler({ db: deps.db, ...deps.reconcile });
   return {
-    ...serviceActivities(deps),
     syncBooking: readModel.syncBooking,
     findUnwoundBookings: reconciler.findUnwoundBookings,
     markTerminated: reconciler.markTerminated,
+  };
+}
+
+/** Every activity of the trip: the booking's and every service's (what the workflows' types name). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...(createServiceActivities(deps) as ServiceActivitiesAsRun),
+    ...createBookingActivities(deps),
   };
 }
 

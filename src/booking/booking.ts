@@ -10,6 +10,7 @@ import {
   type UndoActivity,
 } from './steps.ts';
 import type { FaultPlan } from './faults.ts';
+import type { ServiceRoutes } from './service-routes.ts';
 import type { LedgerEntry, StepError, StepState as SagaStepState, UndoOutcome } from '@trip-saga/saga';
 
 export type { StepName };
@@ -172,6 +173,8 @@ export interface BookTripInput extends TripRequest {
   customerId: string;
   hold?: HoldRequest;
   faults?: FaultPlan;
+  /** Where each step's service runs (src/booking/service-routes.ts); absent: beside the booking's task queue. */
+  services?: ServiceRoutes;
 }
 
 /** A booking as it stands before its first step: what the workflow starts from. */

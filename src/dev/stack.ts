@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/http/app.ts';
 import { listenForBookingChanges } from '../api/events/changes.ts';
@@ -21,7 +21,7 @@ import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.
 import { registerSearchAttributes } from '../temporal/search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
 import { ensureReconcileSchedule } from '../temporal/reconcile-schedule.ts';
-import { createTripWorker } from '../temporal/worker-factory.ts';
+import { createTripWorkers } from '../temporal/worker-factory.ts';
 import { temporalCli } from '../temporal/executables.ts';
 import {
   buildIdFromCode,
@@ -227,7 +227,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // 4. The worker and the API
     const stackConfig = { ...config, temporalUiUrl: uiUrl };
     const buildId = config.workerBuildId ?? buildIdFromCode();
-    const worker: Worker = await createTripWorker({
+    const worker = await createTripWorkers({
       connection: nativeConnection,
       namespace,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),

@@ -1,10 +1,19 @@
-// The worker factory the worker, the dev stack and the tests share: the trip's activities, the
-// workflow bundle (prebuilt or bundled at start), tracing and the data converter.
+// The worker factory the worker, the dev stack and the tests share: one Temporal worker per role
+// (the booking's workflows and activities, and each service's activities on its own task queue),
+// the workflow bundle (prebuilt or bundled at start), tracing and the data converter.
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { NativeConnection, Worker, type BundleOptions, type State, type WorkerOptions } from '@temporalio/worker';
+import {
+  createActivities,
+  createBookingActivities,
+  createServiceActivities,
+  type ActivityDeps,
+  type TripServiceName,
+} from '../activities/index.ts';
+import { TRIP_SERVICES } from '../activities/services.ts';
+import { serviceTaskQueue } from '../booking/service-routes.ts';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
 import { TASK_QUEUE } from '../booking/booking.ts';
 import { TRACING_WORKFLOW_MODULES, workerTracingOptions, type Tracing } from './telemetry.ts';
@@ -25,10 +34,42 @@ export const WORKFLOW_BUNDLE_OPTIONS = {
   failureConverterPath: ENCRYPTED_FAILURES_CONVERTER_PATH,
 } satisfies BundleOptions;
 
+/**
+ * The workers one process may run: the booking's (its workflows, its read model and the
+ * reconciler, on the booking's task queue) and each service's (its activities, on its own task
+ * queue beside the booking's: src/booking/service-routes.ts).
+ */
+export type WorkerRole = 'booking' | TripServiceName;
+export const WORKER_ROLES: readonly WorkerRole[] = ['booking', ...TRIP_SERVICES.map((s) => s.name)];
+
+/**
+ * The roles `npm run worker -- <role>…` (or WORKER_ROLES=<role>,…) names; none: every role. Throws
+ * one line naming what is unknown.
+ */
+export function parseWorkerRoles(names: readonly string[]): WorkerRole[] {
+  const wanted = names.map((name) => name.trim()).filter(Boolean);
+  if (wanted.length === 0) return [...WORKER_ROLES];
+  const unknown = wanted.filter((name) => !WORKER_ROLES.includes(name as WorkerRole));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown worker role(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}: the roles are ${WORKER_ROLES.join(', ')}`,
+    );
+  }
+  return [...new Set(wanted as WorkerRole[])];
+}
+
 export interface TripWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
+  /** The booking's task queue (default TASK_QUEUE); each service's worker polls the queue beside it. */
   taskQueue?: string;
+  /** Which workers to run (default: all of them, WORKER_ROLES). */
+  roles?: readonly WorkerRole[];
+  /**
+   * Every activity on the booking's task queue, as the builds before v7 schedule them: for a worker
+   * of an archived bundle (a retired build's sagas), which runs the booking's role alone.
+   */
+  oneQueue?: boolean;
   /**
    * A prebuilt bundle (WORKFLOW_BUNDLE_OPTIONS; tests build their own per file); otherwise the
    * worker bundles WORKFLOWS_PATH with what its tracing and data converter need.
@@ -36,7 +77,10 @@ export interface TripWorkerOptions extends ActivityDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The client's DataConverter (dataConverterFor(config)): with encryption on, both must encrypt. */
   dataConverter?: DataConverter;
-  /** Extra worker options (tuning, shutdown behaviour). */
+  /**
+   * Extra options of every worker (tuning, shutdown behaviour). `workerDeploymentOptions` are the
+   * booking's alone: a service's worker runs no workflow, so it has nothing to pin, and is unversioned.
+   */
   worker?: Partial<WorkerOptions>;
   /**
    * Tracing (src/temporal/telemetry.ts): adds the OpenTelemetry interceptors and the workflow span sink.
@@ -46,18 +90,20 @@ export interface TripWorkerOptions extends ActivityDeps {
   tracing?: Tracing;
   /**
    * The worker's liveness file (the image's HEALTHCHECK): rewritten every `healthIntervalMs` while
-   * the worker is RUNNING, removed once it is not. Default: WORKER_HEALTH_FILE; unset, none.
+   * every worker of the process is RUNNING, removed once one is not. Default: WORKER_HEALTH_FILE; unset, none.
    */
   healthFile?: string | undefined;
   healthIntervalMs?: number;
 }
 
-/** The worker's options: what createTripWorker passes to Worker.create. */
-export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
+/** One worker's options: what createTripWorkers passes to Worker.create for `role`. */
+export function tripWorkerOptions(options: TripWorkerOptions, role: WorkerRole = 'booking'): WorkerOptions {
   const {
     connection,
     namespace,
-    taskQueue,
+    taskQueue = TASK_QUEUE,
+    roles: _roles,
+    oneQueue,
     workflowBundle,
     dataConverter,
     worker,
@@ -66,23 +112,107 @@ export function tripWorkerOptions(options: TripWorkerOptions): WorkerOptions {
     healthIntervalMs: _ms,
     ...deps
   } = options;
+  const common = { connection, namespace: namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) };
+  if (role !== 'booking') {
+    const { workerDeploymentOptions: _booking, ...serviceTuning } = worker ?? {};
+    const { interceptors } = workerTracingOptions(tracing, true);
+    return {
+      ...common,
+      taskQueue: serviceTaskQueue(taskQueue, role),
+      activities: createServiceActivities(deps, [role]),
+      ...(interceptors?.activity ? { interceptors: { activity: interceptors.activity } } : {}),
+      ...serviceTuning,
+    };
+  }
   return {
-    connection,
-    namespace: namespace ?? 'default',
-    taskQueue: taskQueue ?? TASK_QUEUE,
+    ...common,
+    taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(deps),
-    ...(dataConverter ? { dataConverter } : {}),
+    activities: oneQueue ? createActivities(deps) : createBookingActivities(deps),
     ...workerTracingOptions(tracing, Boolean(workflowBundle)),
     ...worker,
   };
 }
 
-export async function createTripWorker(options: TripWorkerOptions): Promise<Worker> {
-  const worker = await Worker.create(tripWorkerOptions(options));
+/** The workers of one process, run, awaited and shut down together. */
+export class TripWorkers {
+  readonly #workers: ReadonlyMap<WorkerRole, Worker>;
+
+  constructor(workers: ReadonlyMap<WorkerRole, Worker>) {
+    this.#workers = workers;
+  }
+
+  /** The worker of one role (undefined if this process does not run it). */
+  get(role: WorkerRole): Worker | undefined {
+    return this.#workers.get(role);
+  }
+
+  get roles(): WorkerRole[] {
+    return [...this.#workers.keys()];
+  }
+
+  /** The task queue each worker polls, by role. */
+  get taskQueues(): Partial<Record<WorkerRole, string>> {
+    return Object.fromEntries([...this.#workers].map(([role, w]) => [role, w.options.taskQueue]));
+  }
+
+  /**
+   * Runs every worker until all have stopped (after {@link shutdown}, or SIGINT/SIGTERM through
+   * the Runtime). One that fails shuts the others down, and its error is thrown.
+   */
+  async run(): Promise<void> {
+    const runs = [...this.#workers.values()].map((w) =>
+      w.run().catch((error: unknown) => {
+        this.shutdown();
+        throw error;
+      }),
+    );
+    const results = await Promise.allSettled(runs);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Runs the workers until `fnOrPromise` settles, then shuts them down and waits for them (as Worker.runUntil). */
+  async runUntil<R>(fnOrPromise: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    const stopped = running.then(() => {
+      throw new Error('the workers stopped before the work they ran for was done');
+    });
+    try {
+      return await Promise.race([typeof fnOrPromise === 'function' ? fnOrPromise() : fnOrPromise, stopped]);
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  /** Starts every running worker's shutdown (each drains as Worker.shutdown does). */
+  shutdown(): void {
+    for (const w of this.#workers.values()) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** RUNNING only while every worker runs; otherwise the state of the first that does not. */
+  getState(): State {
+    const states = [...this.#workers.values()].map((w) => w.getState());
+    return states.find((state) => state === 'FAILED') ?? states.find((state) => state !== 'RUNNING') ?? 'RUNNING';
+  }
+}
+
+/** The process's workers (default: every role), each created against the same connection. */
+export async function createTripWorkers(options: TripWorkerOptions): Promise<TripWorkers> {
+  const roles = options.oneQueue ? (['booking'] as const) : (options.roles ?? WORKER_ROLES);
+  const workers = new Map<WorkerRole, Worker>();
+  try {
+    for (const role of roles) workers.set(role, await Worker.create(tripWorkerOptions(options, role)));
+  } catch (error) {
+    // The ones created hold the connection until they have run: run and stop them, then fail.
+    await new TripWorkers(workers).runUntil(Promise.resolve());
+    throw error;
+  }
+  const tripWorkers = new TripWorkers(workers);
   const healthFile = 'healthFile' in options ? options.healthFile : process.env.WORKER_HEALTH_FILE || undefined;
-  if (healthFile) keepHealthFile(worker, healthFile, options.healthIntervalMs ?? 5_000);
-  return worker;
+  if (healthFile) keepHealthFile(tripWorkers, healthFile, options.healthIntervalMs ?? 5_000);
+  return tripWorkers;
 }
 
 /**
@@ -91,7 +221,7 @@ export async function createTripWorker(options: TripWorkerOptions): Promise<Work
  * fresh file means: the process is up, its event loop is not stuck, and the SDK's worker is
  * running (polling, or retrying to reach Temporal). The image's HEALTHCHECK checks its age.
  */
-function keepHealthFile(worker: Worker, file: string, intervalMs: number): void {
+function keepHealthFile(worker: TripWorkers, file: string, intervalMs: number): void {
   let wasRunning = false;
   const timer = setInterval(() => {
     const state = worker.getState();

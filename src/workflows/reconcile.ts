@@ -6,14 +6,17 @@
 // writes the booking TERMINATED. The undos are idempotent by booking ID: two passes, or two
 // reconcilers at once, give back once. The Web UI shows each undo, and the pass's details say
 // what it gave back.
-import { log, proxyActivities, setCurrentDetails, setWorkflowOptions } from '@temporalio/workflow';
+import { log, proxyActivities, setCurrentDetails, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ReconciledUndo, UnwoundBooking } from '../activities/reconcile.ts';
+import { routeTo, type ServiceRoutes } from '../booking/service-routes.ts';
 import { TRIP_STEPS, type UndoActivity } from '../booking/steps.ts';
 
 export interface ReconcileInput {
   /** How many bookings one pass gives back at most (RECONCILE_BATCH). */
   batch: number;
+  /** Where the services run, as for the bookings (src/booking/service-routes.ts); absent: beside this task queue. */
+  services?: ServiceRoutes;
 }
 
 export interface GaveBack extends UnwoundBooking {
@@ -34,15 +37,21 @@ const { findUnwoundBookings, markTerminated } = proxyActivities<Activities>({
 
 /**
  * The saga's own undos, with a pass's patience: a few attempts, then the next pass tries again (a
- * pass never waits a day for one booking, as the saga's undo would).
+ * pass never waits a day for one booking, as the saga's undo would). Each runs on its service's
+ * task queue, as the saga's did.
  */
-const undoActivities = proxyActivities<Pick<Activities, UndoActivity>>({
-  startToCloseTimeout: '5s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+function undoActivities(taskQueue: string) {
+  return proxyActivities<Pick<Activities, UndoActivity>>({
+    taskQueue,
+    startToCloseTimeout: '5s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+}
 
 /** Each step's undo, in unwind order: the last step first. */
-const UNWIND = TRIP_STEPS.flatMap((s) => ('undo' in s ? [{ step: s.name, activity: s.undo }] : [])).reverse();
+const UNWIND = TRIP_STEPS.flatMap((s) =>
+  'undo' in s ? [{ step: s.name, service: s.service, activity: s.undo }] : [],
+).reverse();
 
 // A pass is short and new each time: it runs on the current build.
 setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, reconcileBookings);
@@ -53,7 +62,7 @@ export async function reconcileBookings(input: ReconcileInput): Promise<Reconcil
     { summary: `Find up to ${input.batch} booking(s) whose workflow closed without unwinding` },
     [{ batch: input.batch }],
   );
-  const results = await Promise.all(found.map(giveBack));
+  const results = await Promise.all(found.map((booking) => giveBack(booking, input.services)));
   const gaveBack = results.filter((r): r is GaveBack => 'undos' in r);
   const failed = results.filter((r): r is { bookingId: string; error: string } => 'error' in r);
   const summary = describePass(gaveBack, failed);
@@ -65,11 +74,13 @@ export async function reconcileBookings(input: ReconcileInput): Promise<Reconcil
 /** Runs every undo of one booking, last step first, then writes it TERMINATED. */
 async function giveBack(
   booking: UnwoundBooking,
+  routes: ServiceRoutes | undefined,
 ): Promise<GaveBack | { bookingId: string; error: string } | { bookingId: string; skipped: true }> {
   const undos: ReconciledUndo[] = [];
-  for (const { step, activity } of UNWIND) {
+  for (const { step, service, activity } of UNWIND) {
+    const { taskQueue } = routeTo(service, workflowInfo().taskQueue, routes);
     try {
-      const result = await undoActivities[activity].executeWithOptions(
+      const result = await undoActivities(taskQueue)[activity].executeWithOptions(
         { summary: `Give back ${step} of booking ${booking.bookingId} (${booking.cause})` },
         [{ bookingId: booking.bookingId }],
       );

@@ -3,15 +3,23 @@
 import { describe, expect, test } from 'vitest';
 import { createActivities, servicesMismatch } from '../../src/activities/index.ts';
 import { TRIP_SERVICES } from '../../src/activities/services.ts';
-import { STEP_ACTIVITY_NAMES, STEP_NAMES } from '../../src/booking/steps.ts';
+import { STEP_ACTIVITY_NAMES, TRIP_STEPS } from '../../src/booking/steps.ts';
 import { createDb } from '../../src/db/client.ts';
+import type { NativeConnection } from '@temporalio/worker';
+import { workerDeploymentOptions } from '../../src/temporal/versioning.ts';
+import {
+  WORKER_ROLES,
+  parseWorkerRoles,
+  tripWorkerOptions,
+  type TripWorkerOptions,
+} from '../../src/temporal/worker-factory.ts';
 
 describe('the services the worker runs', () => {
   test('match the step table: every step has its service, and the worker has every step activity', () => {
     expect(
       servicesMismatch(
-        STEP_NAMES,
-        TRIP_SERVICES.map((s) => s.step),
+        TRIP_STEPS.map((s) => s.service),
+        TRIP_SERVICES.map((s) => s.name),
         STEP_ACTIVITY_NAMES,
       ),
     ).toBeUndefined();
@@ -24,12 +32,42 @@ describe('the services the worker runs', () => {
   });
 
   test('a step without its service, a service without its step, an activity named twice: each is named', () => {
-    expect(servicesMismatch(['flight', 'car', 'payment'], ['flight', 'payment'], [])).toBe(
-      'the services (src/activities/services.ts) do not match the step table (src/booking/steps.ts): no service for step car',
+    expect(servicesMismatch(['flights', 'cars', 'payments'], ['flights', 'payments'], [])).toBe(
+      'the services (src/activities/services.ts) do not match the step table (src/booking/steps.ts): no service cars, which a step names',
     );
-    expect(servicesMismatch(['flight'], ['flight', 'hotel'], [])).toMatch(/a service for hotel, which is no step$/);
-    expect(servicesMismatch(['flight'], ['flight'], ['reserveFlight', 'cancelFlight', 'reserveFlight'])).toMatch(
+    expect(servicesMismatch(['flights'], ['flights', 'hotels'], [])).toMatch(/a service hotels no step names$/);
+    expect(servicesMismatch(['flights'], ['flights'], ['reserveFlight', 'cancelFlight', 'reserveFlight'])).toMatch(
       /activity reserveFlight named twice$/,
     );
+  });
+
+  test("each worker role runs its own activities only: a service's on its queue, the booking's workflows and read model on the booking's", () => {
+    const base: TripWorkerOptions = {
+      connection: {} as NativeConnection, // read by Worker.create, never by these options
+      taskQueue: 'q',
+      db: createDb('postgresql://unused@127.0.0.1:1/none'),
+      faultInjection: false,
+      worker: { workerDeploymentOptions: workerDeploymentOptions({ deploymentName: 'd', buildId: 'b' }) },
+    };
+    for (const service of TRIP_SERVICES) {
+      const options = tripWorkerOptions(base, service.name);
+      const own = TRIP_STEPS.filter((s) => s.service === service.name).flatMap((s) => [s.activity, s.undo]);
+      expect(options.taskQueue).toBe(`q-${service.name}`);
+      expect(Object.keys(options.activities ?? {}).sort()).toEqual(own.sort());
+      // No workflows, so nothing to pin: a service's worker is unversioned.
+      expect(options).not.toHaveProperty('workflowsPath');
+      expect(options).not.toHaveProperty('workerDeploymentOptions');
+    }
+    const booking = tripWorkerOptions(base, 'booking');
+    expect(booking.taskQueue).toBe('q');
+    expect(Object.keys(booking.activities ?? {}).sort()).toEqual([
+      'findUnwoundBookings',
+      'markTerminated',
+      'syncBooking',
+    ]);
+    expect(booking.workerDeploymentOptions).toEqual(base.worker!.workerDeploymentOptions);
+    expect(WORKER_ROLES).toEqual(['booking', ...TRIP_SERVICES.map((s) => s.name)]);
+    expect(parseWorkerRoles([])).toEqual(WORKER_ROLES);
+    expect(parseWorkerRoles(['hotels', ' hotels ', 'booking'])).toEqual(['hotels', 'booking']);
   });
 });

@@ -8,12 +8,11 @@ import {
   makeGrpcRetryInterceptor,
   type ConnectionOptions,
 } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/http/app.ts';
 import { listenForBookingChanges } from '../../src/api/events/changes.ts';
 import type { SseOptions } from '../../src/api/events/stream.ts';
-import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -31,7 +30,7 @@ export interface RunningApi {
   /** The dev issuer this app trusts, and tokens of it. */
   identity: TestIdentity;
   taskQueue: string;
-  worker: Worker;
+  worker: TripWorkers;
   /** Every log line the app wrote, as text. */
   logs: () => string;
   /** The gRPC calls the app made to Temporal so far, by method (e.g. QueryWorkflow), counted on its own connection. */
@@ -95,7 +94,7 @@ export async function startApi(
     sse: { keepAliveMs: 1_000, safetyPollMs: 2_000, maxStreamsPerCaller: 200, ...options.sse },
     ...(options.workerDeadlineMs ? { workerDeadlineMs: options.workerDeadlineMs } : {}),
   });
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
     workflowBundle: h.bundle,

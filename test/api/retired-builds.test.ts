@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import type { BookingView } from '../../src/api/bookings/view.ts';
-import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers } from '../../src/temporal/worker-factory.ts';
 import { bookingInput } from '../helpers/booking.ts';
 import { poll } from '../helpers/poll.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
@@ -30,10 +30,11 @@ afterAll(async () => {
 test("a v4 saga whose seat selection retries: GET shows the attempts on its flight step, as today's steps' own", async () => {
   const taskQueue = `v4-${randomUUID()}`;
   let seatAttempts = 0;
-  const v4Worker = await createTripWorker({
+  const v4Worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath: V4_BUNDLE },
+    oneQueue: true, // v4 schedules every activity on the booking's task queue
     db: h.tdb.db,
     faultInjection: false,
     worker: {

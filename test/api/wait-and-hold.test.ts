@@ -7,7 +7,7 @@ import type { BookingView } from '../../src/api/bookings/view.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
 import { unwindFrom } from '../helpers/steps.ts';
-import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers } from '../../src/temporal/worker-factory.ts';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { createApiHarness, startApi, type ApiHarness, type RunningApi } from './harness.ts';
@@ -130,7 +130,7 @@ describe('POST /bookings with Prefer: wait', () => {
         customerId: 'wait-idle',
       });
       // A worker comes back: the same booking runs to its end (and the test server's clock is free again).
-      const worker = await createTripWorker({
+      const worker = await createTripWorkers({
         connection: h.env.nativeConnection,
         taskQueue: idle.taskQueue,
         workflowBundle: h.bundle,

@@ -17,7 +17,7 @@ import { clientInterceptorsFor, startTracing, type Tracing } from '../../src/tem
 import {
   WORKFLOWS_PATH,
   WORKFLOW_BUNDLE_OPTIONS,
-  createTripWorker,
+  createTripWorkers,
   tripWorkerOptions,
 } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
@@ -68,7 +68,7 @@ async function book(
     ...(run.dataConverter ? { dataConverter: run.dataConverter } : {}),
     ...(run.tracedClient ? { interceptors: clientInterceptorsFor(tracing) } : {}),
   });
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: run.bundle,

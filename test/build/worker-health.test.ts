@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers } from '../../src/temporal/worker-factory.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 test('the health file is fresh while the worker runs, and gone once it stops', async () => {
   const file = join(dir, 'worker-alive');
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection: env.nativeConnection,
     taskQueue: 'health-test',
     db: tdb.db,
@@ -59,7 +59,7 @@ test('no health file unless asked: healthFile unset and WORKER_HEALTH_FILE empty
   const before = process.env.WORKER_HEALTH_FILE;
   process.env.WORKER_HEALTH_FILE = '';
   try {
-    const worker = await createTripWorker({
+    const worker = await createTripWorkers({
       connection: env.nativeConnection,
       taskQueue: 'health-none',
       db: tdb.db,

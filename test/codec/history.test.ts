@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -24,7 +24,7 @@ import {
   payloadCodecFor,
 } from '../../src/temporal/codec.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
-import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOWS_PATH, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { CARDS, VAULT_KEY, bookingInput } from '../helpers/booking.ts';
@@ -57,7 +57,7 @@ let tdb: TestDatabase;
 /** A client without the codec: what the Temporal server stores, as is. */
 let raw: Client;
 let app: ReturnType<typeof createApp>;
-let worker: Worker;
+let worker: TripWorkers;
 let running: Promise<void>;
 const taskQueue = `codec-${randomUUID()}`;
 
@@ -89,7 +89,7 @@ beforeAll(async () => {
     }),
     await identity.operator(),
   );
-  worker = await createTripWorker({
+  worker = await createTripWorkers({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
@@ -248,7 +248,7 @@ describe('key rotation', () => {
     const k1Client = new Client({ connection: env.connection, dataConverter: dataConverterFor(k1Config) });
     const queue = `codec-k1-${randomUUID()}`;
     const k1Worker = (q: string) =>
-      createTripWorker({
+      createTripWorkers({
         connection: env.nativeConnection,
         taskQueue: q,
         workflowBundle: bundle,

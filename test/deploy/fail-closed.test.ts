@@ -1,7 +1,8 @@
 // Fail closed, as processes: `npm run worker` and `npm run api` with a production environment (no
 // NODE_ENV: production is the default) refuse to start without what they need, naming each
-// variable; with everything set but FAULT_INJECTION, a booking that asks for faults is a 400 that
-// says so, and no workflow starts, while a plain booking still goes through.
+// variable (or worker role); with everything set but FAULT_INJECTION, a booking that asks for
+// faults is a 400 that says so, and no workflow starts, while a plain booking goes through the
+// booking's and each service's worker, each a process of its own (`npm run worker -- <role>`).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startTestIdp, type TestIdp } from '../helpers/identity.ts';
 import { poll } from '../helpers/poll.ts';
 import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
+import { workflowIdFor } from '../../src/booking/booking.ts';
+import type { WorkerRole } from '../../src/temporal/worker-factory.ts';
+import { activityTaskQueues } from '../helpers/temporal.ts';
 
 /** A key of this run only: production refuses every key the repository publishes. */
 const VAULT_KEY = randomBytes(24).toString('base64');
@@ -87,6 +91,16 @@ describe('without what they need, they refuse to start, naming each missing vari
     expect(line.split('; ')).toHaveLength(1);
   });
 
+  test('a worker role that does not exist is refused, on the command line or in WORKER_ROLES, naming the roles', async () => {
+    const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, WORKER_BUILD_ID: 'fail-closed-build' };
+    const [argv, setting] = await Promise.all([
+      refusal(startProcess('worker', env, dir, ['flights', 'flight']), 'worker'),
+      refusal(startProcess('worker', { ...env, WORKER_ROLES: 'booking,cars' }, dir), 'worker'),
+    ]);
+    expect(argv).toBe('unknown worker role(s) "flight": the roles are booking, flights, hotels, payments');
+    expect(setting).toBe('unknown worker role(s) "cars": the roles are booking, flights, hotels, payments');
+  });
+
   test('with NODE_ENV=development the API runs without CARD_VAULT_KEY (on the dev key)', async () => {
     const port = await freePort();
     const api = startProcess(
@@ -107,9 +121,12 @@ describe('without what they need, they refuse to start, naming each missing vari
   });
 });
 
-describe('everything set, FAULT_INJECTION unset (production)', () => {
+describe('everything set, FAULT_INJECTION unset (production), each service its own worker process', () => {
+  /** One process per role, as a deployment runs them: `npm run worker -- <role>`. */
+  let workers: Partial<Record<WorkerRole, Proc>>;
   let worker: Proc;
   let api: Proc;
+  let env: Record<string, string>;
   let apiUrl: string;
   let connection: Connection;
   let client: Client;
@@ -122,26 +139,42 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
     // Production trusts an identity provider: one of the test's own (a JWKS over HTTP).
     idp = await startTestIdp();
     auth = { authorization: `Bearer ${await idp.mint('prod-operator', 'bookings:operate')}` };
-    const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
-    worker = startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir);
+    env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    // Every role but the payments', which a test starts later.
+    workers = Object.fromEntries(
+      (['booking', 'flights', 'hotels'] as const).map((role) => [
+        role,
+        startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir, [role]),
+      ]),
+    );
+    worker = workers.booking!;
     api = startProcess('api', { ...env, ...idp.env, PORT: String(port) }, dir);
     await poll(
       () => fetch(`${apiUrl}/healthz`).then((r) => r.status),
       (status) => status === 200,
       { timeoutMs: 30_000, what: `the API on ${port} (${api.output()})` },
     );
-    await poll(
-      () => worker.output(),
-      (out) => out.includes('worker: task queue'),
-      { timeoutMs: 30_000, what: 'the worker to start' },
-    );
+    for (const [role, proc] of Object.entries(workers))
+      await poll(
+        () => proc.output(),
+        (out) => out.includes('worker: task queue'),
+        { timeoutMs: 30_000, what: `the ${role} worker to start` },
+      );
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
   });
   afterAll(async () => {
     await connection?.close();
-    await Promise.all([stopProcess(worker?.child), stopProcess(api?.child)]);
+    await Promise.all([...Object.values(workers ?? {}).map((w) => stopProcess(w.child)), stopProcess(api?.child)]);
     await idp?.stop();
+  });
+
+  test('each worker polls its own task queue only', () => {
+    expect(messages(workers.booking!.output()).join('\n')).toMatch(/worker: task queue trip-booking \(booking\) on /);
+    for (const role of ['flights', 'hotels'] as const)
+      expect(messages(workers[role]!.output()).join('\n')).toMatch(
+        new RegExp(`worker: task queue trip-booking-${role} \\(${role}\\) on `),
+      );
   });
 
   test('both say fault injection is off', () => {
@@ -171,6 +204,24 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
     });
     expect(plain.status).toBe(201);
     const { bookingId } = (await plain.json()) as { bookingId: string };
+    // No payments worker yet: the booking has its flight and hotel, and its charge waits on the
+    // payments' queue, which nothing else polls.
+    const handle = client.workflow.getHandle(workflowIdFor(bookingId));
+    const waiting = await poll(
+      () => handle.describe(),
+      (d) => d.raw.pendingActivities?.some((a) => a.activityType?.name === 'chargePayment') ?? false,
+      { timeoutMs: 30_000, what: `booking ${bookingId}'s charge to be scheduled` },
+    );
+    expect(waiting.status.name).toBe('RUNNING');
+    const scheduled = activityTaskQueues(await handle.fetchHistory());
+    expect(scheduled.filter((a) => a.activity !== 'syncBooking')).toEqual([
+      { activity: 'reserveFlight', taskQueue: 'trip-booking-flights' },
+      { activity: 'reserveHotel', taskQueue: 'trip-booking-hotels' },
+      { activity: 'chargePayment', taskQueue: 'trip-booking-payments' },
+    ]);
+    for (const write of scheduled.filter((a) => a.activity === 'syncBooking'))
+      expect(write.taskQueue).toBe('trip-booking');
+    workers.payments = startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir, ['payments']);
     const done = await poll(
       async () =>
         (await (await fetch(`${apiUrl}/bookings/${bookingId}`, { headers: auth })).json()) as { status: string },

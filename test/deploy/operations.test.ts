@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
@@ -22,7 +22,7 @@ import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import { reconcileScheduleId } from '../../src/temporal/reconcile-schedule.ts';
-import { createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
@@ -422,7 +422,7 @@ function buildOf(id: string): Promise<string | undefined> {
 
 describe('a bad deploy: eager starts follow the current build, and temporal workflow reset --type BuildId moves stuck sagas back', () => {
   let bad:
-    | { worker: Worker; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> }
+    | { worker: TripWorkers; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> }
     | undefined;
   afterAll(async () => {
     if (bad?.worker.getState() === 'RUNNING') bad.worker.shutdown();
@@ -442,12 +442,14 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eagerBefore + 1);
     expect(await buildOf(first)).toBe('v1');
 
-    // Build "bad" cannot reach its database: every step it runs fails and is retried.
+    // Build "bad" (the booking's worker alone: the services' workers are unversioned and shared by
+    // every build) cannot reach the booking's database: its read-model write fails and is retried.
     const connection = await NativeConnection.connect({ address: temporal.address });
     const db = createDb(`postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`);
-    const worker = await createTripWorker({
+    const worker = await createTripWorkers({
       connection,
       taskQueue,
+      roles: ['booking'],
       db,
       faultInjection: true,
       worker: {
@@ -493,7 +495,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eager);
     for (const id of stuck) {
       await poll(
-        () => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'reserveFlight'),
+        () => pendingActivity(stack.client.workflow.getHandle(workflowIdFor(id)), 'syncBooking'),
         (a) => (a?.attempt ?? 0) >= 2,
         { what: `${id} stuck on "bad"`, timeoutMs: 60_000 },
       );

@@ -10,17 +10,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import {
-  NativeConnection,
-  bundleWorkflowCode,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { getBookingStateQuery, resolveCompensationUpdate } from '../../src/booking/messages.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { temporalCli } from '../../src/temporal/executables.ts';
 import {
   describeDeployment,
@@ -49,7 +44,7 @@ let bundle: WorkflowBundleWithSourceMap;
 const deploymentName = `trip-booking-test-${randomUUID().slice(0, 8)}`;
 const taskQueue = `rollout-${randomUUID()}`;
 let target: DeploymentTarget;
-const workers = new Map<string, { worker: Worker; running: Promise<void> }>();
+const workers = new Map<string, { worker: TripWorkers; running: Promise<void> }>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trip-rollout-'));
@@ -62,6 +57,7 @@ beforeAll(async () => {
   nativeConnection = await NativeConnection.connect({ address: temporal.address });
   client = new Client({ connection });
   target = { service: client.workflowService, namespace: 'default', deploymentName };
+  await startServices();
 });
 
 afterAll(async () => {
@@ -76,11 +72,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A worker of one build, named after it so histories say which build did each task. */
+/**
+ * The booking's worker of one build, named after it so histories say which build did each task.
+ * The services' workers are not the booking's builds: unversioned, one set for every build
+ * (startServices), as a service's team runs them.
+ */
 async function startBuild(buildId: string, deployment = deploymentName): Promise<void> {
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection: nativeConnection,
     taskQueue: deployment === deploymentName ? taskQueue : `${taskQueue}-${deployment}`,
+    roles: ['booking'],
     workflowBundle: bundle,
     db: tdb.db,
     faultInjection: true,
@@ -92,6 +93,20 @@ async function startBuild(buildId: string, deployment = deploymentName): Promise
   });
   workers.set(`${deployment}/${buildId}`, { worker, running: worker.run() });
 }
+
+/** Every service's worker, beside the booking's task queue, whatever the booking's build. */
+async function startServices(): Promise<void> {
+  const worker = await createTripWorkers({
+    connection: nativeConnection,
+    taskQueue,
+    roles: ['flights', 'hotels', 'payments'],
+    db: tdb.db,
+    faultInjection: true,
+    worker: { identity: SERVICES_IDENTITY, shutdownGraceTime: '1s' },
+  });
+  workers.set('services', { worker, running: worker.run() });
+}
+const SERVICES_IDENTITY = 'worker-services';
 
 /** `npm run rollout -- <args>` against this test's server and deployment. */
 function rollout(...args: string[]): Promise<{ stdout: string }> {
@@ -185,7 +200,8 @@ describe('a rollout while sagas wait', () => {
     const fresh = await startBooking();
     expect((await fresh.result()).status).toBe('CONFIRMED');
     expect(await pinnedBuild(fresh)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'v2' });
-    expect(await identitiesIn(fresh)).toEqual(new Set(['worker-v2']));
+    // The workflow's tasks and its read-model writes on v2; its steps on the services' workers.
+    expect(await identitiesIn(fresh)).toEqual(new Set(['worker-v2', SERVICES_IDENTITY]));
 
     // v1 still has open sagas: it may not go yet.
     await poll(
@@ -209,7 +225,7 @@ describe('a rollout while sagas wait', () => {
         failure: { type: 'CardDeclined' },
         resolution: { note: 'hotel cancelled by phone' },
       });
-      expect(await identitiesIn(handle)).toEqual(new Set(['worker-v1']));
+      expect(await identitiesIn(handle)).toEqual(new Set(['worker-v1', SERVICES_IDENTITY]));
     }
     // `temporal workflow describe` says the same.
     const { stdout } = await run(temporalCli()!.path, [

@@ -341,8 +341,13 @@ const SCRIPTS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: 
  * of this machine's environment leaks in. XDG_CONFIG_HOME points at `configHome`, so no user's
  * temporal.toml is read either.
  */
-export function startProcess(script: 'worker' | 'api', env: Record<string, string>, configHome: string): Proc {
-  const args = SCRIPTS[script]!.split(' ').slice(1);
+export function startProcess(
+  script: 'worker' | 'api',
+  env: Record<string, string>,
+  configHome: string,
+  scriptArgs: readonly string[] = [],
+): Proc {
+  const args = [...SCRIPTS[script]!.split(' ').slice(1), ...scriptArgs];
   let output = '';
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', HOME: configHome, XDG_CONFIG_HOME: configHome, ...env },

@@ -27,6 +27,16 @@ export function scheduledActivities(history: temporal.api.history.v1.IHistory): 
     .filter((name): name is string => Boolean(name));
 }
 
+/** Each scheduled activity with the task queue it was scheduled on, in the order of the history. */
+export function activityTaskQueues(
+  history: temporal.api.history.v1.IHistory,
+): { activity: string; taskQueue: string }[] {
+  return (history.events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    return scheduled ? [{ activity: scheduled.activityType!.name!, taskQueue: scheduled.taskQueue!.name! }] : [];
+  });
+}
+
 /** A marker's detail, as the SDK writes it: one JSON payload (never through a codec). */
 function markerDetail<T>(marker: temporal.api.history.v1.IMarkerRecordedEventAttributes, key: string): T {
   const data = marker.details?.[key]?.payloads?.[0]?.data;

@@ -19,7 +19,7 @@ import {
   workerTracingOptions,
   type Tracing,
 } from '../../src/temporal/telemetry.ts';
-import { WORKFLOWS_PATH, createTripWorker, tripWorkerOptions } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOWS_PATH, createTripWorkers, tripWorkerOptions } from '../../src/temporal/worker-factory.ts';
 import { bookingBody, poll, postBooking, waitForBooking } from '../api/support.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -75,7 +75,7 @@ describe('tracing on', () => {
       }),
       await identity.operator(),
     );
-    const worker = await createTripWorker({
+    const worker = await createTripWorkers({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,

@@ -17,7 +17,8 @@ import {
   stepsThrough,
   unwindFrom,
 } from '../helpers/steps.ts';
-import { activitySequence, patchesIn } from '../helpers/temporal.ts';
+import { TRIP_STEPS } from '../../src/booking/steps.ts';
+import { activitySequence, activityTaskQueues, patchesIn } from '../helpers/temporal.ts';
 import { expectSaga } from './expectations.ts';
 import { createHarness, runBooking, type Harness } from './harness.ts';
 
@@ -77,6 +78,24 @@ test('a confirmed booking costs three service calls and one read-model write, wi
     status: 'CONFIRMED',
     version: BigInt(run.state.version),
   });
+});
+
+test("each step and its undo run on its service's task queue; the booking's own work on the booking's", async () => {
+  const run = await runBooking(h, { card: CARDS.declined });
+  expect(run.state.status).toBe('FAILED');
+  const bookingQueue = (await run.handle.describe()).taskQueue;
+  const serviceOf = (activity: string) =>
+    TRIP_STEPS.find((s) => s.activity === activity || s.undo === activity)?.service;
+  const scheduled = activityTaskQueues(await run.handle.fetchHistory());
+  // Every step ran forward, then every undo: each on the queue only its service's worker polls.
+  expect(scheduled.map((s) => s.activity).filter((a) => serviceOf(a))).toEqual([
+    ...FORWARD_ACTIVITIES,
+    ...unwindFrom('payment'),
+  ]);
+  for (const { activity, taskQueue } of scheduled) {
+    const service = serviceOf(activity);
+    expect(taskQueue, activity).toBe(service ? `${bookingQueue}-${service}` : bookingQueue);
+  }
 });
 
 describe('business failures unwind the stack', () => {

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { workflowIdFor, type BookTripInput, type BookingState } from '../../src/booking/booking.ts';
 import { getBookingStateQuery } from '../../src/booking/messages.ts';
-import { WORKFLOWS_PATH, createTripWorker } from '../../src/temporal/worker-factory.ts';
+import { WORKFLOWS_PATH, createTripWorkers } from '../../src/temporal/worker-factory.ts';
 import { bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { compensationOrder, createTimeSkippingEnv, quietLogger } from '../helpers/temporal.ts';
@@ -71,7 +71,7 @@ export async function withBooking<T>(
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   const input = await bookingInput(h.tdb.db, options);
-  const worker = await createTripWorker({
+  const worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
     workflowBundle: h.bundle,

@@ -9,7 +9,14 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker-factory.ts';
-import { activitySequence, eventSummaries, patchesIn, quietLogger, scheduledActivities } from '../helpers/temporal.ts';
+import {
+  activitySequence,
+  activityTaskQueues,
+  eventSummaries,
+  patchesIn,
+  quietLogger,
+  scheduledActivities,
+} from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 
@@ -18,7 +25,7 @@ const SEAT_SELECTION_PATCH = 'seat-selection';
 const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 
 /** The sets recorded on this build: they replay on today's code. */
-const CURRENT_SETS = ['v6-read-model-beside-the-saga'];
+const CURRENT_SETS = ['v7-services-on-their-own-queues'];
 /** Retired builds: the sets recorded on them, and their archived workflow code (`npm run build:workflows -- --archive`). */
 const RETIRED_BUILDS = [
   {
@@ -26,6 +33,10 @@ const RETIRED_BUILDS = [
     sets: ['v1-before-seat-selection', 'v2-seat-selection', 'v3-local-first-read-model-update', 'v4-hold'],
   },
   { bundle: fileURLToPath(new URL('../histories/builds/v5.js', import.meta.url)), sets: ['v5-one-call-per-step'] },
+  {
+    bundle: fileURLToPath(new URL('../histories/builds/v6.js', import.meta.url)),
+    sets: ['v6-read-model-beside-the-saga'],
+  },
 ];
 
 /** Every history of every recorded set (one folder per workflow code version), as "set/scenario". */
@@ -69,6 +80,7 @@ describe('recorded histories', () => {
       'v4-hold',
       'v5-one-call-per-step',
       'v6-read-model-beside-the-saga',
+      'v7-services-on-their-own-queues',
     ]) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
@@ -187,7 +199,7 @@ describe('recorded histories', () => {
     expect(confirmed!.history.events).toHaveLength(30);
   });
 
-  test("v6 (this build) writes the read model beside the saga: the unwind and the operator's wait start in the task that asked for the write", async () => {
+  test("v6 writes the read model beside the saga: the unwind and the operator's wait start in the task that asked for the write", async () => {
     // A confirmed booking is what it was in v5: three steps, then its one write, 30 events.
     const [confirmed] = await loadHistories('v6-read-model-beside-the-saga/confirmed');
     expect(activitySequence(confirmed!.history)).toEqual([
@@ -216,7 +228,31 @@ describe('recorded histories', () => {
     expect(await firstUndoTask('v6-read-model-beside-the-saga')).toBe('beside the write');
   });
 
-  test("each set replays on the code of the build it ran on: today's for v6, the archived v5 and v4 builds for the others", async () => {
+  test("v7 (this build) runs each step on its service's task queue, with v6's commands otherwise", async () => {
+    const [v6] = await loadHistories('v6-read-model-beside-the-saga/card-declined');
+    const [v7] = await loadHistories('v7-services-on-their-own-queues/card-declined');
+    expect(activitySequence(v7!.history)).toEqual(activitySequence(v6!.history));
+    expect(v7!.history.events).toHaveLength(v6!.history.events!.length);
+    const bookingQueue = v7!.history.events![0]!.workflowExecutionStartedEventAttributes!.taskQueue!.name!;
+    const queues = (history: Recorded['history']) =>
+      activityTaskQueues(history).map(
+        ({ activity, taskQueue }) => `${activity} on ${taskQueue.replace(bookingQueue, 'Q')}`,
+      );
+    // v6: every activity on the booking's task queue; v7: each service's on its own.
+    expect(new Set(activityTaskQueues(v6!.history).map((a) => a.taskQueue)).size).toBe(1);
+    expect(queues(v7!.history)).toEqual([
+      'reserveFlight on Q-flights',
+      'reserveHotel on Q-hotels',
+      'chargePayment on Q-payments',
+      'syncBooking on Q',
+      'refundPayment on Q-payments',
+      'cancelHotel on Q-hotels',
+      'cancelFlight on Q-flights',
+      'syncBooking on Q',
+    ]);
+  });
+
+  test("each set replays on the code of the build it ran on: today's for v7, the archived v6, v5 and v4 builds for the others", async () => {
     const current = await replayAll(currentBundle, CURRENT_SETS);
     expect(current.length).toBeGreaterThanOrEqual(20);
     expect(current.filter((r) => r.error).map((r) => `${r.workflowId}: ${String(r.error)}`)).toEqual([]);

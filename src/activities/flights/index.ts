@@ -4,7 +4,7 @@ import { createFlightService } from './activities.ts';
 import { flightBooks } from './books.ts';
 
 export const flights = {
-  step: 'flight',
+  name: 'flights' as const,
   activities: ({ db }) => createFlightService(db),
   books: flightBooks,
 } satisfies TripService;

@@ -8,6 +8,7 @@ type FlightActivities = ReturnType<typeof createFlightService>;
 
 export const flightStep = {
   name: 'flight',
+  service: 'flights',
   label: 'Flight',
   activity: 'reserveFlight',
   options: RESERVE_OPTIONS,

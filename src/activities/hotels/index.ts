@@ -4,7 +4,7 @@ import { createHotelService } from './activities.ts';
 import { hotelBooks } from './books.ts';
 
 export const hotels = {
-  step: 'hotel',
+  name: 'hotels' as const,
   activities: ({ db }) => createHotelService(db),
   books: hotelBooks,
 } satisfies TripService;

@@ -8,6 +8,7 @@ type HotelActivities = ReturnType<typeof createHotelService>;
 
 export const hotelStep = {
   name: 'hotel',
+  service: 'hotels',
   label: 'Hotel',
   activity: 'reserveHotel',
   options: RESERVE_OPTIONS,

@@ -4,7 +4,7 @@ import { createPaymentService } from './activities.ts';
 import { paymentBooks } from './books.ts';
 
 export const payments = {
-  step: 'payment',
+  name: 'payments' as const,
   activities: ({ db, now }) => createPaymentService(db, now),
   books: paymentBooks,
 } satisfies TripService;

@@ -26,6 +26,7 @@ function reservedCents(state: { steps: readonly { name: string }[] }): number {
 
 export const paymentStep = {
   name: 'payment',
+  service: 'payments',
   label: 'Payment',
   activity: 'chargePayment',
   options: PAYMENT_OPTIONS,

@@ -39,6 +39,11 @@ export interface StepRowInput {
  * it writes. The table's input and state are the intersections of its rows'.
  */
 export type StepRow<A, I extends StepRowInput, S> = SagaStep<A, I, S & SagaLedger> & {
+  /**
+   * The service that runs the step: its `activity` and `undo` are that service's operations. How the
+   * booking reaches it (its task queue) is deployment configuration (src/booking/service-routes.ts).
+   */
+  service: string;
   /** How the page and the docs name the step. */
   label: string;
   /** The step's details in a new booking, before the step runs. */

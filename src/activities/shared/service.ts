@@ -33,8 +33,8 @@ export interface ServiceBooks {
 }
 
 export interface TripService<A extends ServiceActivities = ServiceActivities> {
-  /** The step this service runs (its row in src/booking/steps.ts). */
-  step: string;
+  /** The service's name: its step's row names it (`service`), and its worker's task queue ends in it. */
+  name: string;
   activities: (deps: ServiceDeps) => A;
   books: ServiceBooks;
 }
