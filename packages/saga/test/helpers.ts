@@ -29,6 +29,29 @@ export function scheduledActivities(history: History): string[] {
     .filter((name): name is string => Boolean(name));
 }
 
+/** An activity as the workflow scheduled it: its type, its task queue and its summary in the Web UI. */
+export interface ScheduledCall {
+  activity: string;
+  taskQueue: string;
+  summary: string | undefined;
+}
+
+/** The activities in the order the workflow scheduled them, with their task queue and summary. */
+export function scheduledCalls(history: History): ScheduledCall[] {
+  return (history.events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (!scheduled) return [];
+    const summary = e.userMetadata?.summary?.data;
+    return [
+      {
+        activity: scheduled.activityType?.name ?? '?',
+        taskQueue: scheduled.taskQueue?.name ?? '?',
+        summary: summary ? (JSON.parse(Buffer.from(summary).toString('utf8')) as string) : undefined,
+      },
+    ];
+  });
+}
+
 /**
  * The activities' lives in history order: `+name` when scheduled, `-name` when it completed or
  * failed (or was cancelled). Two activities ran together when both `+` come before either `-`.
