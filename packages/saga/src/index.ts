@@ -3,12 +3,12 @@ export {
   Saga,
   SAGA_DEADLINE_EXCEEDED,
   groupsOf,
-  type ActivityCall,
   type SagaContext,
   type SagaOptions,
   type SagaStep,
   type StepUndo,
 } from './saga.ts';
+export { executeActivity, type ActivityCall, type StepCall } from './step-call.ts';
 export {
   CompensationStack,
   type Compensation,

@@ -8,13 +8,13 @@ import {
   condition,
   log,
   patched,
-  proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { CompensationStack, type UnwindHooks } from './compensation-stack.ts';
 import { describeFailure } from './failure.ts';
 import type { LedgerEntry, SagaLedger, UndoOutcome } from './ledger.ts';
+import { executeActivity, type ActivityCall, type StepCall } from './step-call.ts';
 
 /** What a step's functions see: the saga's input and its state (which holds the ledger). */
 export interface SagaContext<I, S> {
@@ -68,14 +68,6 @@ export type SagaStep<A, I, S> = StepUndo<A, I, S> & {
   record?: (ctx: SagaContext<I, S>, result: unknown) => string | undefined;
 };
 
-/** One activity call, as {@link SagaOptions.callArgs} sees it. */
-export interface ActivityCall {
-  step: string;
-  kind: 'step' | 'undo';
-  activity: string;
-  args: unknown;
-}
-
 export interface SagaOptions {
   /** Called after every change of the ledger. */
   changed?: () => void;
@@ -86,6 +78,12 @@ export interface SagaOptions {
   before?: (step: string) => Promise<void>;
   /** Rewrites every activity's argument before the call: a decorator the caller adds to each. */
   callArgs?: (call: ActivityCall) => unknown;
+  /**
+   * Runs every call, forward and undo (default: {@link executeActivity}). A saga may run some calls
+   * elsewhere (another task queue, a Nexus operation) and hand the rest to executeActivity; the
+   * runner around the call (the undo pushed first, the ledger, the unwind) stays the same.
+   */
+  execute?: (call: StepCall) => Promise<unknown>;
   /** How many attempts a result took, if the activity says (default: 1). */
   attemptsOf?: (result: unknown) => number | undefined;
   /** What an undo's result says it found (default: UNDONE). */
@@ -99,14 +97,7 @@ export interface SagaOptions {
 /** The failure type of a forward run that outlived {@link SagaOptions.deadline}. */
 export const SAGA_DEADLINE_EXCEEDED = 'SagaDeadlineExceeded';
 
-type ActivityFn = (...args: unknown[]) => Promise<unknown>;
 const INDEPENDENT = 'independent undos';
-
-/** Runs one activity by name with its options and a summary for the Web UI. */
-function execute(name: string, options: ActivityOptions, summary: string, args: unknown): Promise<unknown> {
-  const activity = proxyActivities<Record<string, ActivityFn>>(options)[name]!;
-  return activity.executeWithOptions({ summary }, [args]);
-}
 
 /**
  * Runs a table of steps forward, and unwinds what ran. Call it inside the workflow. {@link unwind}
@@ -135,16 +126,11 @@ export class Saga<A, I, S extends SagaLedger> {
     this.#options.changed?.();
   }
 
-  #call(
-    step: string,
-    kind: ActivityCall['kind'],
-    activity: string,
-    options: ActivityOptions,
-    summary: string,
-    args: unknown,
-  ): Promise<unknown> {
-    const decorate = this.#options.callArgs;
-    return execute(activity, options, summary, decorate ? decorate({ step, kind, activity, args }) : args);
+  /** Runs one call: its argument through `callArgs`, then the executor. */
+  #call(call: StepCall): Promise<unknown> {
+    const { callArgs, execute = executeActivity } = this.#options;
+    const { step, kind, activity, args } = call;
+    return execute(callArgs ? { ...call, args: callArgs({ step, kind, activity, args }) } : call);
   }
 
   /** Runs every step in order (a group together); throws the first failure, or a CancelledFailure once a cancel came in. */
@@ -222,7 +208,14 @@ export class Saga<A, I, S extends SagaLedger> {
     const summary = step.summary?.(this.#ctx) ?? step.name;
     log.info(`step ${step.name}: ${summary}`);
     try {
-      const result = await this.#call(step.name, 'step', step.activity, step.options, summary, step.args(this.#ctx));
+      const result = await this.#call({
+        step: step.name,
+        kind: 'step',
+        activity: step.activity,
+        options: step.options,
+        summary,
+        args: step.args(this.#ctx),
+      });
       entry.state = 'DONE';
       entry.attempts = this.#options.attemptsOf ? (this.#options.attemptsOf(result) as number) : 1;
       const reference = step.record?.(this.#ctx, result);
@@ -249,11 +242,17 @@ export class Saga<A, I, S extends SagaLedger> {
     const undoArgs = step.undoArgs!;
     const batch = step.group !== undefined ? `group ${step.group}` : step.independentUndo ? INDEPENDENT : undefined;
     const summary = () => undoSummary?.(this.#ctx) ?? `Undo ${step.name}: ${undo}`;
-    this.#stack.push(
-      step,
-      () => this.#call(step.name, 'undo', undo, undoOptions, summary(), undoArgs(this.#ctx)),
-      batch,
-    );
+    // The summary and the argument are read when the undo runs: they may use what the step recorded.
+    const run = () =>
+      this.#call({
+        step: step.name,
+        kind: 'undo',
+        activity: undo,
+        options: undoOptions,
+        summary: summary(),
+        args: undoArgs(this.#ctx),
+      });
+    this.#stack.push(step, run, batch);
   }
 
   /** The forward run is over: steps that never started are SKIPPED. Call it before {@link unwind}. */

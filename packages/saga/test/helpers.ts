@@ -2,7 +2,7 @@
 // of a workflow's history. Self-contained: the package's tests import nothing of the app.
 import { execFileSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -14,7 +14,8 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   );
 }
 
-function onPath(name: string): string | undefined {
+/** Full path of an executable on PATH, or undefined. */
+export function onPath(name: string): string | undefined {
   try {
     return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
   } catch {
@@ -27,6 +28,29 @@ export function scheduledActivities(history: History): string[] {
   return (history.events ?? [])
     .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
     .filter((name): name is string => Boolean(name));
+}
+
+/** An activity as the workflow scheduled it: its type, its task queue and its summary in the Web UI. */
+export interface ScheduledCall {
+  activity: string;
+  taskQueue: string;
+  summary: string | undefined;
+}
+
+/** The activities in the order the workflow scheduled them, with their task queue and summary. */
+export function scheduledCalls(history: History): ScheduledCall[] {
+  return (history.events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (!scheduled) return [];
+    const summary = e.userMetadata?.summary?.data;
+    return [
+      {
+        activity: scheduled.activityType?.name ?? '?',
+        taskQueue: scheduled.taskQueue?.name ?? '?',
+        summary: summary ? (JSON.parse(Buffer.from(summary).toString('utf8')) as string) : undefined,
+      },
+    ];
+  });
 }
 
 /**
@@ -62,6 +86,46 @@ export function completedActivities(history: History): string[] {
     if (completed) done.push(names.get(String(completed.scheduledEventId)) ?? '?');
   }
   return done;
+}
+
+/** An event's type as the Web UI names it: EVENT_TYPE_NEXUS_OPERATION_SCHEDULED → NexusOperationScheduled. */
+function eventName(type: temporal.api.enums.v1.EventType | null | undefined): string {
+  const name = temporal.api.enums.v1.EventType[type ?? 0] ?? String(type);
+  return name
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)(\w)/g, (_, _sep: string, c: string) => c.toUpperCase());
+}
+
+/**
+ * The events of the activities and Nexus operations a workflow called, in history order, each as
+ * `<event> <activity or operation>`: e.g. `NexusOperationScheduled reserveFlight`.
+ */
+export function callTimeline(history: History): string[] {
+  const names = new Map<string, string>();
+  return (history.events ?? []).flatMap((e) => {
+    const name = eventName(e.eventType);
+    const called =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.nexusOperationScheduledEventAttributes?.operation;
+    if (called) names.set(String(e.eventId), called);
+    if (!/^(ActivityTask|NexusOperation)/.test(name)) return [];
+    // Every later event of a call (started, completed, failed, cancelled…) names its scheduled event.
+    const scheduledBy = Object.values(e).find(
+      (attributes): attributes is { scheduledEventId: unknown } =>
+        typeof attributes === 'object' && attributes !== null && 'scheduledEventId' in attributes,
+    );
+    return [`${name} ${called ?? names.get(String(scheduledBy?.scheduledEventId)) ?? '?'}`];
+  });
+}
+
+/** A failure's chain as the history records it: each link's kind (nexusHandlerFailureInfo…), and its type if any. */
+export function failureChain(failure: temporal.api.failure.v1.IFailure | null | undefined): string[] {
+  const chain: string[] = [];
+  for (let f = failure; f; f = f.cause) {
+    const info = Object.keys(f).find((key) => key.endsWith('FailureInfo') && f[key as keyof typeof f]);
+    chain.push([info, f.applicationFailureInfo?.type].filter(Boolean).join(' '));
+  }
+  return chain;
 }
 
 /** The IDs of the patch markers (patched()) in a history. */

@@ -2,14 +2,15 @@
 // runs steps 1..k and undoes exactly k..1, in that order, for every N and k; a step with no undo (a
 // read-only check) is skipped by the unwind; a step added later behind its patch is run by new
 // sagas and skipped by the replay of older ones; a cancelled workflow still undoes. Then each
-// option: independent undos, a forward group, stopping at a failing undo, a deadline.
+// option: independent undos, a forward group, stopping at a failing undo, a deadline, an executor
+// of the saga's own that routes a step to a second worker's task queue.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure, DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ADDED_STEP_PATCH, type FixtureInput, type runFixtureSaga } from './fixtures/index.ts';
+import { ADDED_STEP_PATCH, type ActivityAnswer, type FixtureInput, type runFixtureSaga } from './fixtures/index.ts';
 import {
   activityTimeline,
   completedActivities,
@@ -18,6 +19,7 @@ import {
   poll,
   quietLogger,
   scheduledActivities,
+  scheduledCalls,
 } from './helpers.ts';
 
 const fixturePath = (file: string) => new URL(`./fixtures/${file}`, import.meta.url).pathname;
@@ -49,24 +51,29 @@ interface UndoFaults {
   gate?: { at: number; started: () => void; released: Promise<void> };
 }
 
-/** step1..step6 and undo1..undo6: a step fails for good where the input says; an undo as `faults` says. */
-function activitiesFor(faults: UndoFaults) {
+type FixtureActivity = (input: never) => Promise<ActivityAnswer>;
+
+/**
+ * step1..step6 and undo1..undo6: a step fails for good where the input says; an undo as `faults`
+ * says. A worker on another task queue (`routedTo`) says so in each step's reference.
+ */
+function activitiesFor(faults: UndoFaults, routedTo?: string) {
   const undoFailed = new Set<number>();
   return Object.fromEntries(
-    Array.from({ length: MAX_STEPS }, (_, i) => i + 1).flatMap((k) => [
+    Array.from({ length: MAX_STEPS }, (_, i) => i + 1).flatMap((k): [string, FixtureActivity][] => [
       [
         `step${k}`,
-        async (input: { step: number; failAt: number }) => {
+        async (input: { step: number; failAt: number }): Promise<ActivityAnswer> => {
           await Promise.resolve();
           faults.received?.push(input);
           if (input.step === input.failAt)
             throw ApplicationFailure.create({ type: 'StepFailed', message: `step ${k} failed`, nonRetryable: true });
-          return { attempt: 1 };
+          return { attempt: 1, ...(routedTo ? { reference: `ref-${k} from ${routedTo}` } : {}) };
         },
       ],
       [
         `undo${k}`,
-        async (input: unknown) => {
+        async (input: unknown): Promise<ActivityAnswer> => {
           await Promise.resolve();
           faults.received?.push(input);
           if (faults.gate?.at === k) {
@@ -123,12 +130,27 @@ async function runWith<T>(
     return {
       ledger,
       history,
+      taskQueue,
       scheduled: scheduledActivities(history),
       completed: completedActivities(history),
       timeline: activityTimeline(history),
       timers,
     };
   });
+}
+
+/**
+ * A second worker, activities only, on a task queue of its own: `during` runs a saga whose
+ * executor routes steps there (FixtureInput.route).
+ */
+async function withRoutedWorker<T>(faults: UndoFaults, during: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `saga-routed-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities: activitiesFor(faults, taskQueue),
+  });
+  return worker.runUntil(() => during(taskQueue));
 }
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -265,12 +287,13 @@ describe('the saga runner, cancelled', () => {
     expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
   });
 
-  test('a cancel that comes in while an undo runs does not cancel it: the unwind is non-cancellable', async () => {
+  /** The fixture, 3 steps, the third failing; a cancel comes in while undo2 runs (on the routed worker if `routed`). */
+  async function cancelWhileUndo2Runs(routed: boolean) {
     let started!: () => void;
     let release!: () => void;
     const undoStarted = new Promise<void>((resolve) => (started = resolve));
     const gate = { at: 2, started, released: new Promise<void>((resolve) => (release = resolve)) };
-    const { ledger, completed, history } = await runWith({ steps: 3, failAt: 3 }, { gate }, bundle, async (handle) => {
+    const cancelDuringUndo = async (handle: Handle) => {
       await undoStarted;
       await handle.cancel();
       await poll(
@@ -281,12 +304,27 @@ describe('the saga runner, cancelled', () => {
       );
       release();
       return handle.result();
-    });
-    expect(completed).toEqual(['step1', 'step2', 'undo3', 'undo2', 'undo1']);
-    expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
-    expect(ledger.afterUnwind).toEqual({ failed: [], pending: [] });
-    expect(ledger.compensations.map((c) => c.outcome)).toEqual(['UNDONE', 'UNDONE', 'UNDONE']);
-  });
+    };
+    const input = { steps: 3, failAt: 3 };
+    if (!routed) return runWith(input, { gate }, bundle, cancelDuringUndo);
+    return withRoutedWorker({ gate }, (taskQueue) =>
+      runWith({ ...input, route: { steps: [2], taskQueue } }, {}, bundle, cancelDuringUndo),
+    );
+  }
+
+  test.each([
+    ['the default executor', false],
+    ['an executor that routes the undo to another task queue', true],
+  ])(
+    'a cancel that comes in while an undo runs does not cancel it (%s): the unwind is non-cancellable',
+    async (_, routed) => {
+      const { ledger, completed, history } = await cancelWhileUndo2Runs(routed);
+      expect(completed).toEqual(['step1', 'step2', 'undo3', 'undo2', 'undo1']);
+      expect((history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+      expect(ledger.afterUnwind).toEqual({ failed: [], pending: [] });
+      expect(ledger.compensations.map((c) => c.outcome)).toEqual(['UNDONE', 'UNDONE', 'UNDONE']);
+    },
+  );
 });
 
 describe('the saga runner, options', () => {
@@ -383,5 +421,88 @@ describe('the saga runner, options', () => {
     expect(scheduled).toEqual(['step1', 'step2', 'step3', 'step4']);
     expect(ledger.steps.every((s) => s.state === 'DONE')).toBe(true);
     expect((history.events ?? []).filter((e) => e.timerCanceledEventAttributes)).toHaveLength(1); // the deadline's
+  });
+});
+
+describe('the saga runner, with an executor of its own', () => {
+  test("the default executor: each call an activity on the workflow's task queue, with its row's summary", async () => {
+    const { scheduled, history, taskQueue } = await run({ steps: 3, failAt: 2, readOnly: [1] });
+    expect(scheduled).toEqual(['step1', 'step2', 'undo2']);
+    // The histories a saga recorded before `execute` existed replay only if these stay as they are.
+    expect(scheduledCalls(history)).toEqual([
+      { activity: 'step1', taskQueue, summary: 'Step 1 (read-only)' },
+      { activity: 'step2', taskQueue, summary: 'Step 2' },
+      { activity: 'undo2', taskQueue, summary: 'Undo s2: undo2' },
+    ]);
+  });
+
+  test('an executor that routes a step to another task queue runs it and its undo there, with their arguments decorated', async () => {
+    const routedReceived: unknown[] = [];
+    const received: unknown[] = [];
+    const { ledger, history, taskQueue, routedQueue } = await withRoutedWorker(
+      { received: routedReceived },
+      async (routedQueue) => ({
+        routedQueue,
+        ...(await run(
+          { steps: 3, failAt: 3, decorate: true, route: { steps: [2], taskQueue: routedQueue } },
+          {
+            received,
+            nothingToUndoAt: 3,
+          },
+        )),
+      }),
+    );
+    // The history: the same calls in the same order, with the same summaries; step 2's on the routed queue.
+    expect(scheduledCalls(history)).toEqual([
+      { activity: 'step1', taskQueue, summary: 'Step 1' },
+      { activity: 'step2', taskQueue: routedQueue, summary: 'Step 2' },
+      { activity: 'step3', taskQueue, summary: 'Step 3' },
+      { activity: 'undo3', taskQueue, summary: 'Undo s3: undo3' },
+      { activity: 'undo2', taskQueue: routedQueue, summary: 'Undo s2: undo2' },
+      { activity: 'undo1', taskQueue, summary: 'Undo s1: undo1' },
+    ]);
+    // The second worker ran step 2 and its undo, with what callArgs made of their arguments; the first, the rest.
+    expect(routedReceived).toEqual([
+      { step: 2, failAt: 3, calledAs: 'step s2' },
+      { step: 2, calledAs: 'undo s2' },
+    ]);
+    expect(received).toEqual([
+      { step: 1, failAt: 3, calledAs: 'step s1' },
+      { step: 3, failAt: 3, calledAs: 'step s3' },
+      { step: 3, calledAs: 'undo s3' },
+      { step: 1, calledAs: 'undo s1' },
+    ]);
+    // The ledger: step 2's reference is the routed worker's answer, and its undo is recorded as any other.
+    expect(ledger.steps.map((s) => [s.state, s.reference])).toEqual([
+      ['COMPENSATED', 'ref-1'],
+      ['COMPENSATED', `ref-2 from ${routedQueue}`],
+      ['FAILED', undefined],
+    ]);
+    expect(ledger.steps[1]!.undo).toEqual({ activity: 'undo2', attempts: 1, outcome: 'UNDONE' });
+    expect(ledger.compensations.map((c) => `${c.activity}:${c.outcome}`)).toEqual([
+      'undo3:NOTHING_TO_UNDO',
+      'undo2:UNDONE',
+      'undo1:UNDONE',
+    ]);
+  });
+
+  test('a routed step that fails ends the forward run and the others are undone, last first', async () => {
+    const { ledger, scheduled, history, routedQueue } = await withRoutedWorker(
+      { nothingToUndoAt: 3 },
+      async (routedQueue) => ({
+        routedQueue,
+        ...(await run({ steps: 4, failAt: 3, route: { steps: [3], taskQueue: routedQueue } })),
+      }),
+    );
+    expect(scheduled).toEqual(['step1', 'step2', 'step3', 'undo3', 'undo2', 'undo1']);
+    expect(
+      scheduledCalls(history)
+        .filter((c) => c.taskQueue === routedQueue)
+        .map((c) => c.activity),
+    ).toEqual(['step3', 'undo3']);
+    expect(ledger.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'FAILED', 'SKIPPED']);
+    expect(ledger.steps[2]!.error).toEqual({ type: 'StepFailed', message: 'step 3 failed' });
+    expect(ledger.failure).toEqual({ step: 's3', type: 'StepFailed', message: 'step 3 failed' });
+    expect(ledger.steps[2]!.undo).toMatchObject({ activity: 'undo3', outcome: 'NOTHING_TO_UNDO' });
   });
 });
