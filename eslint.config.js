@@ -88,8 +88,8 @@ const WORKFLOW_SANDBOX = [
   'src/activities/shared/contract.ts',
   'src/activities/shared/step-options.ts',
 ];
-/** The packages the workflow sandbox may load: the workflow SDK and the saga runner, which runs there. */
-const WORKFLOW_SAFE_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@trip-saga/saga'];
+/** The packages the workflow sandbox may load: the workflow SDK, the saga runner, which runs there, and Nexus service definitions. */
+const WORKFLOW_SAFE_PACKAGES = ['@temporalio/workflow', '@temporalio/common', '@trip-saga/saga', 'nexus-rpc'];
 
 /** What is not the worker: the API, the database's own code, the page. None of them loads activity code. */
 const NOT_THE_WORKER = ['src/api/**/*.ts', 'src/db/**/*.ts', 'src/web/**/*.ts'];

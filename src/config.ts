@@ -95,6 +95,28 @@ const schema = z
      * grows with the machine's memory (thousands here).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(200),
+    /**
+     * How the booking calls its services: `activity` (each service's activities on its own task
+     * queue in the booking's namespace) or `nexus` (each service's endpoint, handled in its own
+     * namespace). Unset: `activity`, and `nexus` under `npm run dev`.
+     */
+    SERVICES_VIA: z.enum(['activity', 'nexus']).optional(),
+    /** The services' Nexus endpoints are `<prefix>-<service>` (trip-flights). */
+    NEXUS_ENDPOINT_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must start with a letter and have only letters, digits and dashes')
+      .default('trip'),
+    /** The services' namespaces, `flights=flights.a1b2c,…`; a service not named has a namespace of its name. */
+    SERVICE_NAMESPACES: z
+      .string()
+      .regex(
+        /^[a-z]+=[A-Za-z0-9._-]+( *, *[a-z]+=[A-Za-z0-9._-]+)*$/,
+        'must be <service>=<namespace>, comma-separated, e.g. flights=flights.a1b2c',
+      )
+      .transform((value) =>
+        Object.fromEntries(value.split(',').map((pair) => pair.trim().split('=') as [string, string])),
+      )
+      .optional(),
     /** The workers `npm run worker` runs when its command line names none: booking, flights, hotels, payments. */
     WORKER_ROLES: z
       .string()
@@ -203,6 +225,12 @@ export interface Config {
   logLevel: string;
   workflowBundlePath?: string | undefined;
   workerMaxCachedWorkflows: number;
+  /** SERVICES_VIA: how the booking calls its services; undefined: each process's default (activity; nexus under npm run dev). */
+  servicesVia: 'activity' | 'nexus' | undefined;
+  /** NEXUS_ENDPOINT_PREFIX: the services' endpoints are `<prefix>-<service>`. */
+  nexusEndpointPrefix: string;
+  /** SERVICE_NAMESPACES: a service's namespace, where it differs from its name. */
+  serviceNamespaces: Record<string, string>;
   /** WORKER_ROLES (comma-separated): the workers `npm run worker` runs when it names none; undefined: all. */
   workerRoles: string[] | undefined;
   /** WORKER_DEPLOYMENT_NAME: the Worker Deployment of this app's workers. */
@@ -364,6 +392,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     logLevel: e.LOG_LEVEL,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    servicesVia: e.SERVICES_VIA,
+    nexusEndpointPrefix: e.NEXUS_ENDPOINT_PREFIX,
+    serviceNamespaces: e.SERVICE_NAMESPACES ?? {},
     workerRoles: e.WORKER_ROLES,
     workerDeploymentName: e.WORKER_DEPLOYMENT_NAME,
     workerBuildId: e.WORKER_BUILD_ID,

@@ -19,6 +19,7 @@ import { configOrExit, connectOrExit } from './entrypoint.ts';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
 import { createTripWorkers, parseWorkerRoles, type WorkerRole } from './temporal/worker-factory.ts';
+import { describeServiceTransport, serviceTransport } from './temporal/service-transport.ts';
 import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './temporal/versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
@@ -63,6 +64,8 @@ const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
 // Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
 const buildId = config.workerBuildId ?? buildIdFromCode();
 const dataConverter = dataConverterFor(config);
+// How the booking calls its services: as activities, or over Nexus (each service in its own namespace).
+const services = serviceTransport(config, { fallback: 'activity' });
 // The reconciler's activities read visibility and describe bookings through this client.
 const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
 let exitCode = 0;
@@ -71,6 +74,7 @@ try {
     connection,
     namespace: config.temporalNamespace,
     roles,
+    ...(services.nexus ? { nexus: services.nexus } : {}),
     db,
     faultInjection: config.faultInjection,
     dataConverter,
@@ -93,7 +97,7 @@ try {
   // "worker: task queue trip-booking (booking), trip-booking-flights (flights), … on <server>"
   const queues = Object.entries(worker.taskQueues).map(([role, queue]) => `${queue} (${role})`);
   logger.info(
-    `worker: task queue ${queues.join(', ')} on ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
+    `worker: task queue ${queues.join(', ')} on ${describeTemporal(config.temporal)}; ${describeServiceTransport(services)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ${describeEncryption(config)}; ` +
       `metrics ${config.prometheusBindAddress ? `on http://${config.prometheusBindAddress}/metrics` : 'off'}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
   started = true;
@@ -141,7 +145,7 @@ function announceBuild(client: Client): void {
     (error: unknown) =>
       logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
   );
-  ensureReconcileSchedule(client, config.reconcile).then(
+  ensureReconcileSchedule(client, { ...config.reconcile, services: services.routes }).then(
     (how) =>
       logger.info(
         `worker: reconciler schedule ${how}: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`,

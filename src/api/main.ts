@@ -7,6 +7,7 @@ import type { Connection } from '@temporalio/client';
 import { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../temporal/codec.ts';
+import { describeServiceTransport, serviceTransport } from '../temporal/service-transport.ts';
 import { connectClient, describeTemporal } from '../temporal/connection.ts';
 import { configOrExit, connectOrExit } from '../entrypoint.ts';
 import { createDb } from '../db/client.ts';
@@ -58,6 +59,8 @@ const identity = await identityFor(
   config,
   join(process.env.DEV_DATA_DIR ?? join(process.cwd(), '.data'), 'dev-issuer-key.json'),
 );
+// How bookings call their services: activities on their task queues, or Nexus (SERVICES_VIA).
+const services = serviceTransport(config, { fallback: 'activity' });
 const app = createApp({
   client,
   db,
@@ -66,6 +69,7 @@ const app = createApp({
   verifier: identity.verifier,
   ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
   rateLimits: config.rateLimits,
+  serviceRoutes: services.routes,
   changes,
   sse: config.sse,
   ...(codec ? { codec } : {}),
@@ -74,7 +78,7 @@ const app = createApp({
 const server = app.listen(config.port, () => {
   logger.info(
     `API on http://localhost:${config.port} (docs at /docs); Temporal ${describeTemporal(config.temporal)}; fault injection ${config.faultInjection ? 'on' : 'off'}; ` +
-      `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; ${identity.describe}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
+      `${describeEncryption(config)}${codec ? '; codec endpoint at /codec' : ''}; ${identity.describe}; ${describeServiceTransport(services)}; tracing ${config.otlpEndpoint ? `to ${config.otlpEndpoint}` : 'off'}`,
   );
 });
 listening = true;

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -22,6 +22,9 @@ import { registerSearchAttributes } from '../temporal/search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
 import { ensureReconcileSchedule } from '../temporal/reconcile-schedule.ts';
 import { createTripWorkers } from '../temporal/worker-factory.ts';
+import { ensureServiceEndpoints } from '../temporal/nexus-setup.ts';
+import { describeServiceTransport, serviceTransport } from '../temporal/service-transport.ts';
+import { TASK_QUEUE } from '../booking/booking.ts';
 import { temporalCli } from '../temporal/executables.ts';
 import {
   buildIdFromCode,
@@ -224,13 +227,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(interceptors ? { interceptors } : {}),
     });
 
-    // 4. The worker and the API
+    // 4. The services' way: over Nexus here unless SERVICES_VIA=activity, each service in a
+    // namespace of its own with an endpoint that reaches its worker.
+    const services = serviceTransport(config, { fallback: 'nexus', bookingTaskQueue: options.taskQueue ?? TASK_QUEUE });
+    if (services.nexus) await ensureServiceEndpoints(client.connection as Connection, services.nexus);
+    logger.info(describeServiceTransport(services));
+
+    // 5. The workers and the API
     const stackConfig = { ...config, temporalUiUrl: uiUrl };
     const buildId = config.workerBuildId ?? buildIdFromCode();
     const worker = await createTripWorkers({
       connection: nativeConnection,
       namespace,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      ...(services.nexus ? { nexus: services.nexus } : {}),
       db,
       faultInjection: config.faultInjection,
       dataConverter,
@@ -259,6 +269,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensureReconcileSchedule(client, {
       ...config.reconcile,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      services: services.routes,
     });
     logger.info(
       `reconciler: a pass every ${config.reconcile.intervalMs / 1000} s, up to ${config.reconcile.batch} booking(s)`,
@@ -285,6 +296,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       verifier: identity.verifier,
       ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
       rateLimits: config.rateLimits,
+      serviceRoutes: services.routes,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(codec ? { codec } : {}),
       ...(tracing ? { tracer: tracing.tracer } : {}),

@@ -10,12 +10,15 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import { TASK_QUEUE } from '../booking/booking.ts';
+import type { ServiceRoutes } from '../booking/service-routes.ts';
 import type { reconcileBookings } from '../workflows/reconcile.ts';
 
 export interface ReconcileSchedule {
   taskQueue?: string;
   intervalMs: number;
   batch: number;
+  /** How each pass calls the services' undos, as the bookings do (absent: activities beside the task queue). */
+  services?: ServiceRoutes;
 }
 
 /** One schedule per task queue: `reconcile-bookings` for the app's own. */
@@ -23,11 +26,11 @@ export function reconcileScheduleId(taskQueue = TASK_QUEUE): string {
   return taskQueue === TASK_QUEUE ? 'reconcile-bookings' : `reconcile-bookings-${taskQueue}`;
 }
 
-function scheduleParts({ taskQueue = TASK_QUEUE, intervalMs, batch }: ReconcileSchedule): {
+function scheduleParts({ taskQueue = TASK_QUEUE, intervalMs, batch, services }: ReconcileSchedule): {
   spec: ScheduleSpec;
   action: ScheduleOptionsAction;
 } {
-  const args: Parameters<typeof reconcileBookings> = [{ batch }];
+  const args: Parameters<typeof reconcileBookings> = [{ batch, ...(services ? { services } : {}) }];
   return {
     spec: { intervals: [{ every: intervalMs }] },
     action: {

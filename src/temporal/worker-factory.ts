@@ -4,7 +4,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type BundleOptions, type State, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type BundleOptions,
+  type State,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import {
   createActivities,
   createBookingActivities,
@@ -14,11 +22,15 @@ import {
 } from '../activities/index.ts';
 import { TRIP_SERVICES } from '../activities/services.ts';
 import { serviceTaskQueue } from '../booking/service-routes.ts';
+import { serviceNexusHandler } from './service-nexus.ts';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
 import { TASK_QUEUE } from '../booking/booking.ts';
 import { TRACING_WORKFLOW_MODULES, workerTracingOptions, type Tracing } from './telemetry.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The bundler's own progress lines are not the worker's news. */
+const BUNDLER_LOGGER = new DefaultLogger('WARN');
 
 /**
  * What a prebuilt workflow bundle contains (npm run build:workflows, the image): the workflows,
@@ -66,6 +78,12 @@ export interface TripWorkerOptions extends ActivityDeps {
   /** Which workers to run (default: all of them, WORKER_ROLES). */
   roles?: readonly WorkerRole[];
   /**
+   * The services called over Nexus, by name: their workers run in the service's own namespace, on
+   * the task queue its endpoint targets, with the service's Nexus handler (src/temporal/service-nexus.ts)
+   * and the serviceOperation workflow. A service not named here runs as activities beside the booking's queue.
+   */
+  nexus?: Partial<Record<TripServiceName, { namespace: string; taskQueue: string }>>;
+  /**
    * Every activity on the booking's task queue, as the builds before v7 schedule them: for a worker
    * of an archived bundle (a retired build's sagas), which runs the booking's role alone.
    */
@@ -103,6 +121,7 @@ export function tripWorkerOptions(options: TripWorkerOptions, role: WorkerRole =
     namespace,
     taskQueue = TASK_QUEUE,
     roles: _roles,
+    nexus,
     oneQueue,
     workflowBundle,
     dataConverter,
@@ -115,6 +134,20 @@ export function tripWorkerOptions(options: TripWorkerOptions, role: WorkerRole =
   const common = { connection, namespace: namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) };
   if (role !== 'booking') {
     const { workerDeploymentOptions: _booking, ...serviceTuning } = worker ?? {};
+    const target = nexus?.[role];
+    if (target) {
+      // The service's own namespace: its operations' workflows, its activities, its Nexus handler.
+      return {
+        ...common,
+        namespace: target.namespace,
+        taskQueue: target.taskQueue,
+        ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        activities: createServiceActivities(deps, [role]),
+        nexusServices: [serviceNexusHandler(role)],
+        ...workerTracingOptions(tracing, Boolean(workflowBundle)),
+        ...serviceTuning,
+      };
+    }
     const { interceptors } = workerTracingOptions(tracing, true);
     return {
       ...common,
@@ -201,9 +234,18 @@ export class TripWorkers {
 /** The process's workers (default: every role), each created against the same connection. */
 export async function createTripWorkers(options: TripWorkerOptions): Promise<TripWorkers> {
   const roles = options.oneQueue ? (['booking'] as const) : (options.roles ?? WORKER_ROLES);
+  // More than one worker runs workflows (the booking's, a Nexus service's): bundle them once.
+  const withWorkflows = roles.filter((role) => role === 'booking' || options.nexus?.[role]);
+  const shared =
+    options.workflowBundle || withWorkflows.length < 2
+      ? options
+      : {
+          ...options,
+          workflowBundle: await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: BUNDLER_LOGGER }),
+        };
   const workers = new Map<WorkerRole, Worker>();
   try {
-    for (const role of roles) workers.set(role, await Worker.create(tripWorkerOptions(options, role)));
+    for (const role of roles) workers.set(role, await Worker.create(tripWorkerOptions(shared, role)));
   } catch (error) {
     // The ones created hold the connection until they have run: run and stop them, then fail.
     await new TripWorkers(workers).runUntil(Promise.resolve());

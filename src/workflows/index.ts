@@ -1,3 +1,4 @@
 // The worker's workflow bundle entry point.
 export { bookTrip } from './book-trip.ts';
 export { reconcileBookings } from './reconcile.ts';
+export { serviceOperation } from './service-operation.ts';

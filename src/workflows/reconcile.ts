@@ -6,11 +6,19 @@
 // writes the booking TERMINATED. The undos are idempotent by booking ID: two passes, or two
 // reconcilers at once, give back once. The Web UI shows each undo, and the pass's details say
 // what it gave back.
-import { log, proxyActivities, setCurrentDetails, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setWorkflowOptions,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ReconciledUndo, UnwoundBooking } from '../activities/reconcile.ts';
 import { routeTo, type ServiceRoutes } from '../booking/service-routes.ts';
 import { TRIP_STEPS, type UndoActivity } from '../booking/steps.ts';
+import { callService } from './service-call.ts';
 
 export interface ReconcileInput {
   /** How many bookings one pass gives back at most (RECONCILE_BATCH). */
@@ -40,13 +48,10 @@ const { findUnwoundBookings, markTerminated } = proxyActivities<Activities>({
  * pass never waits a day for one booking, as the saga's undo would). Each runs on its service's
  * task queue, as the saga's did.
  */
-function undoActivities(taskQueue: string) {
-  return proxyActivities<Pick<Activities, UndoActivity>>({
-    taskQueue,
-    startToCloseTimeout: '5s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
-  });
-}
+const UNDO_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+};
 
 /** Each step's undo, in unwind order: the last step first. */
 const UNWIND = TRIP_STEPS.flatMap((s) =>
@@ -78,12 +83,16 @@ async function giveBack(
 ): Promise<GaveBack | { bookingId: string; error: string } | { bookingId: string; skipped: true }> {
   const undos: ReconciledUndo[] = [];
   for (const { step, service, activity } of UNWIND) {
-    const { taskQueue } = routeTo(service, workflowInfo().taskQueue, routes);
+    const route = routeTo(service, workflowInfo().taskQueue, routes);
     try {
-      const result = await undoActivities(taskQueue)[activity].executeWithOptions(
-        { summary: `Give back ${step} of booking ${booking.bookingId} (${booking.cause})` },
-        [{ bookingId: booking.bookingId }],
-      );
+      const result = (await callService(service, route, {
+        step,
+        kind: 'undo',
+        activity,
+        options: UNDO_OPTIONS,
+        summary: `Give back ${step} of booking ${booking.bookingId} (${booking.cause})`,
+        args: { bookingId: booking.bookingId },
+      })) as Awaited<ReturnType<Activities[UndoActivity]>>;
       undos.push({ step, activity, outcome: result.outcome, attempts: result.attempt });
     } catch (error) {
       // The booking stays as it is; the next pass runs its undos again (each is idempotent).

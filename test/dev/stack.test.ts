@@ -20,6 +20,7 @@ import { findOnPath } from '../../src/temporal/executables.ts';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
 import { activitySequence } from '../helpers/temporal.ts';
+import { TRIP_STEPS } from '../../src/booking/steps.ts';
 import { FORWARD_ACTIVITIES } from '../helpers/steps.ts';
 import { fetchAs } from '../helpers/identity.ts';
 
@@ -187,11 +188,21 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
         'json',
       ]);
       const history = historyFromJSON(JSON.parse(stdout));
-      expect(activitySequence(history)).toEqual([...FORWARD_ACTIVITIES, 'syncBooking']);
+      // `npm run dev` calls the services the teams' way: each step a Nexus operation on its
+      // service's endpoint; the booking's own activity is its read-model write.
+      const operations = history.events?.filter((e) => e.nexusOperationScheduledEventAttributes) ?? [];
+      expect(operations.map((e) => e.nexusOperationScheduledEventAttributes!.operation)).toEqual(FORWARD_ACTIVITIES);
+      expect(operations.map((e) => e.nexusOperationScheduledEventAttributes!.endpoint)).toEqual(
+        TRIP_STEPS.map((s) => `trip-${s.service}`),
+      );
+      expect(activitySequence(history)).toEqual(['syncBooking']);
       expect(history.events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
-      // Each activity carries a summary for the Web UI.
-      const withActivity = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
-      const summaries = withActivity.map(
+      // Each operation and activity carries a summary for the Web UI.
+      const calls =
+        history.events?.filter(
+          (e) => e.activityTaskScheduledEventAttributes || e.nexusOperationScheduledEventAttributes,
+        ) ?? [];
+      const summaries = calls.map(
         (e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'),
       );
       expect(summaries).toHaveLength(4);

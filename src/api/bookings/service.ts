@@ -46,6 +46,7 @@ import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
 import type { BookingRequest } from './request.ts';
 import { createSharedWaits, settleWaitId, type SettleMark } from './shared-waits.ts';
 import { DAY_MS } from '../../common/dates.ts';
+import type { ServiceRoutes } from '../../booking/service-routes.ts';
 
 export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'faultInjection' | 'cardVaultKey'> &
   Partial<Pick<Config, 'idempotencyKeyTtlMs' | 'holdLimits'>>;
@@ -55,6 +56,11 @@ export interface BookingServiceDeps {
   db: Db;
   config: ApiConfig;
   taskQueue?: string;
+  /**
+   * How each booking calls its services (src/temporal/service-transport.ts): put in its input, so a
+   * booking keeps the way it started with. Absent: activities beside the booking's task queue.
+   */
+  serviceRoutes?: ServiceRoutes;
   /** How long a query or update may wait for the worker before the read model answers instead. */
   workerDeadlineMs?: number;
   /**
@@ -240,6 +246,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       ...(card ? { payment: { token: card.token, brand: card.brand, last4: card.last4 } } : {}),
       ...(hold ? { hold } : {}),
       ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
+      ...(deps.serviceRoutes ? { services: deps.serviceRoutes } : {}),
     };
     const options: WorkflowStartOptions<typeof bookTrip> = {
       taskQueue,

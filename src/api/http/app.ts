@@ -30,6 +30,7 @@ import { allowedMethods, openApiDocument } from './openapi.ts';
 import { createLimiters } from './rate-limits.ts';
 import { requestLog } from './request-log.ts';
 import { routerOf } from './route.ts';
+import type { ServiceRoutes } from '../../booking/service-routes.ts';
 
 export interface AppDeps {
   client: Client;
@@ -44,6 +45,8 @@ export interface AppDeps {
   logger?: Logger;
   /** The task queue bookings start on (tests use a fresh one). */
   taskQueue?: string;
+  /** How bookings call their services (SERVICES_VIA), put in each booking's input; absent: activities beside the task queue. */
+  serviceRoutes?: ServiceRoutes;
   /** A client on a worker's NativeConnection in this process (npm run dev): plain starts ask for eager dispatch. */
   eagerStarter?: Client;
   /** Whether a start may be eager now (the local build is current); default: always, with an eagerStarter. */

@@ -1,0 +1,253 @@
+// The saga's contract, both ways of calling its services, on one real `temporal server start-dev`
+// (Nexus does not run on the time-skipping server): as activities on each service's task queue
+// in the booking's namespace, and as Nexus operations on each service's endpoint, handled in the
+// service's own namespace by its own worker. The same bookings end the same way either way; over
+// Nexus, each step is a Nexus operation in the booking's history and a workflow of the service's
+// own, and a user's cancel while a step runs reaches the service.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
+import { SOLD_OUT_FLIGHT } from '../../src/booking/scenarios.ts';
+import { cancelBookingUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
+import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
+import { routesFor, type ServiceName, type ServiceTransport } from '../../src/booking/service-routes.ts';
+import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.ts';
+import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
+import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
+import type { bookTrip } from '../../src/workflows/book-trip.ts';
+import { CARDS, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
+import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { poll } from '../helpers/poll.ts';
+import { everyStep, failedAt, statesOf, step, unwindFrom } from '../helpers/steps.ts';
+import { quietLogger } from '../helpers/temporal.ts';
+import { startTemporalDevServer, type DevServer } from '../deploy/support.ts';
+
+const id = randomBytes(3).toString('hex');
+let dir: string;
+let server: DevServer;
+let tdb: TestDatabase;
+let connection: Connection;
+let native: NativeConnection;
+let client: Client;
+let bundle: WorkflowBundleWithSourceMap;
+
+/** Each service's namespace and task queue there, and its endpoint's name prefix. */
+const serviceNamespace = (service: ServiceName) => `${service}-${id}`;
+const serviceQueue = (service: ServiceName) => `${service}-ops-${id}`;
+const ENDPOINT_PREFIX = `trip-${id}`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trip-both-ways-'));
+  [server, tdb, bundle] = await Promise.all([
+    startTemporalDevServer(dir),
+    createTestDatabase('nexus_both_ways'),
+    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger }),
+  ]);
+  connection = await Connection.connect({ address: server.address });
+  native = await NativeConnection.connect({ address: server.address });
+  client = new Client({ connection });
+  for (const service of SERVICE_NAMES) {
+    await ensureNamespace(connection, serviceNamespace(service));
+    await ensureEndpoint(connection, {
+      endpoint: `${ENDPOINT_PREFIX}-${service}`,
+      namespace: serviceNamespace(service),
+      taskQueue: serviceQueue(service),
+      description: `The ${service} service (test)`,
+    });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await native?.close();
+  await connection?.close();
+  await server?.stop();
+  await tdb?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  handle: WorkflowHandle<typeof bookTrip>;
+  state: BookingState;
+  error?: unknown;
+}
+
+/** Every worker of one way, on a fresh booking queue; `body` runs while they run. */
+async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter) => Promise<T>): Promise<T> {
+  const taskQueue = `both-ways-${transport}-${randomBytes(4).toString('hex')}`;
+  const nexus =
+    transport === 'nexus'
+      ? Object.fromEntries(
+          SERVICE_NAMES.map((s) => [s, { namespace: serviceNamespace(s), taskQueue: serviceQueue(s) }]),
+        )
+      : undefined;
+  const workers: TripWorkers = await createTripWorkers({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    db: tdb.db,
+    faultInjection: true,
+    ...(nexus ? { nexus } : {}),
+    // The booking's worker is versioned, as in production (bookTrip is PINNED); the services' are not.
+    worker: {
+      shutdownGraceTime: '1s',
+      workerDeploymentOptions: workerDeploymentOptions({ deploymentName: taskQueue, buildId: 'b1' }),
+    },
+  });
+  const services = routesFor(SERVICE_NAMES, transport, {
+    bookingTaskQueue: taskQueue,
+    endpointPrefix: ENDPOINT_PREFIX,
+  });
+  return workers.runUntil(async () => {
+    // Once the booking's worker polls, its build becomes its deployment's current one.
+    await setCurrentVersion({ service: client.workflowService, namespace: 'default', deploymentName: taskQueue }, 'b1');
+    return body(async (overrides = {}) => {
+      const input = { ...(await bookingInput(tdb.db, overrides)), services };
+      return client.workflow.start<typeof bookTrip>('bookTrip', {
+        taskQueue,
+        workflowId: workflowIdFor(input.bookingId),
+        args: [input],
+      });
+    });
+  });
+}
+type Starter = (overrides?: BookingOverrides) => Promise<WorkflowHandle<typeof bookTrip>>;
+
+async function finish(handle: WorkflowHandle<typeof bookTrip>): Promise<Run> {
+  let error: unknown;
+  await handle.result().catch((e: unknown) => (error = e));
+  return { handle, state: await handle.query(getBookingStateQuery), ...(error ? { error } : {}) };
+}
+
+/** Each step's service call as the booking's history records it: a Nexus operation or an activity. */
+async function callsIn(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((e) => {
+    const nexus = e.nexusOperationScheduledEventAttributes;
+    if (nexus) return [`nexus ${nexus.endpoint}: ${nexus.operation}`];
+    const activity = e.activityTaskScheduledEventAttributes;
+    if (activity && activity.activityType?.name !== 'syncBooking') return [`activity ${activity.activityType?.name}`];
+    return [];
+  });
+}
+
+describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds', (transport) => {
+  test('a booking that succeeds is CONFIRMED, charged the sum of the reserved prices, every row as it should be', async () => {
+    const run = await withWorkers(transport, async (start) => finish(await start()));
+    expect(run.state.status).toBe('CONFIRMED');
+    expect(statesOf(run.state)).toEqual(everyStep('DONE'));
+    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
+      'RESERVED',
+      'RESERVED',
+      'CAPTURED',
+    ]);
+    expect(rows.payment?.amountCents).toBe(run.state.flight!.priceCents! + run.state.hotel!.priceCents!);
+    const calls = await callsIn(run.handle);
+    expect(calls).toEqual(
+      transport === 'nexus'
+        ? [
+            `nexus ${ENDPOINT_PREFIX}-flights: reserveFlight`,
+            `nexus ${ENDPOINT_PREFIX}-hotels: reserveHotel`,
+            `nexus ${ENDPOINT_PREFIX}-payments: chargePayment`,
+          ]
+        : ['activity reserveFlight', 'activity reserveHotel', 'activity chargePayment'],
+    );
+  });
+
+  test('a declined card: FAILED at payment with CardDeclined; refund, hotel, flight undone in reverse', async () => {
+    const run = await withWorkers(transport, async (start) => finish(await start({ card: CARDS.declined })));
+    expect(run.state.status).toBe('FAILED');
+    expect(run.state.failure).toMatchObject({ step: 'payment', type: 'CardDeclined' });
+    expect(run.state.compensations.map((c) => c.activity)).toEqual(unwindFrom('payment'));
+    expect(run.error).toBeInstanceOf(WorkflowFailedError);
+    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    expect([rows.flight?.status, rows.hotel?.status]).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  test('a sold-out flight fails at once with FlightSoldOut, nothing to undo but its tombstone', async () => {
+    const run = await withWorkers(transport, async (start) =>
+      finish(await start({ flight: { flightNumber: SOLD_OUT_FLIGHT } })),
+    );
+    expect(run.state.status).toBe('FAILED');
+    expect(statesOf(run.state)).toEqual(failedAt('flight'));
+    expect(run.state.failure).toMatchObject({ step: 'flight', type: 'FlightSoldOut' });
+    expect(run.state.compensations).toEqual([{ step: 'flight', activity: 'cancelFlight', outcome: 'NOTHING_TO_UNDO' }]);
+  });
+
+  test('a hotel that fails twice is retried by its service, and the ledger says which attempt did it', async () => {
+    const run = await withWorkers(transport, async (start) =>
+      finish(await start({ faults: { reserveHotel: 'transient:2' } })),
+    );
+    expect(run.state.status).toBe('CONFIRMED');
+    expect(step(run.state, 'hotel').attempts).toBe(3);
+  });
+
+  test("a user's cancel while the hotel is being reserved reaches the hotel service; everything is undone", async () => {
+    const run = await withWorkers(transport, async (start) => {
+      // The hotel does its work, then answers only after its attempt's timeout: the cancel comes meanwhile.
+      const handle = await start({ faults: { reserveHotel: 'timeout' } });
+      await poll(
+        () => handle.query(getBookingStateQuery),
+        (s) => step(s, 'hotel').state === 'RUNNING',
+        { what: 'the hotel step running', timeoutMs: 30_000 },
+      );
+      await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
+      return finish(handle);
+    });
+    expect(run.state.status).toBe('CANCELLED');
+    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    expect(rows.flight?.status).toBe('CANCELLED');
+    expect(rows.hotel?.status ?? 'none').not.toBe('RESERVED');
+    expect(rows.payment).toBeNull();
+    if (transport === 'nexus') {
+      // The hotel service's own workflow for the reserve was asked to stop, in its own namespace.
+      const hotels = new Client({ connection, namespace: serviceNamespace('hotels') });
+      const reserves = [];
+      for await (const w of hotels.workflow.list({
+        query: `WorkflowId STARTS_WITH 'reserveHotel-${run.state.bookingId}'`,
+      }))
+        reserves.push(w);
+      expect(reserves).toHaveLength(1);
+      const { events } = await hotels.workflow.getHandle(reserves[0]!.workflowId).fetchHistory();
+      expect(events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
+    }
+    expect(await invariantViolations(tdb.db)).toEqual([]);
+  });
+});
+
+test("over Nexus, each service's work runs in its own namespace, one workflow per operation", async () => {
+  const run = await withWorkers('nexus', async (start) => finish(await start({ card: CARDS.declined })));
+  for (const [service, operations] of [
+    ['flights', ['reserveFlight', 'cancelFlight']],
+    ['hotels', ['reserveHotel', 'cancelHotel']],
+    ['payments', ['chargePayment', 'refundPayment']],
+  ] as const) {
+    const own = new Client({ connection, namespace: serviceNamespace(service) });
+    const seen: string[] = [];
+    await poll(
+      async () => {
+        seen.length = 0;
+        for await (const w of own.workflow.list({ query: `WorkflowType = 'serviceOperation'` }))
+          if (w.workflowId.includes(run.state.bookingId)) seen.push(w.workflowId.split(`-${run.state.bookingId}`)[0]!);
+        return seen.sort();
+      },
+      (names) => names.length === operations.length,
+      { what: `${service}'s operations in its namespace (visibility)`, timeoutMs: 15_000 },
+    );
+    expect(seen).toEqual([...operations].sort());
+  }
+  // The booking's namespace has no activity of a service: only its own read-model writes.
+  const { events } = await run.handle.fetchHistory();
+  expect(
+    events
+      ?.flatMap((e) =>
+        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+      )
+      .every((name) => name === 'syncBooking'),
+  ).toBe(true);
+});
