@@ -50,6 +50,8 @@ beforeAll(async () => {
   const config = loadConfig({
     NODE_ENV: 'test',
     FAULT_INJECTION: 'on',
+    // Activity pause, reset and the reconciler act on the steps' activities in the booking's namespace.
+    SERVICES_VIA: 'activity',
     DATABASE_URL: databaseUrlFor(serverUrl, database),
     TEMPORAL_ADDRESS: temporal.address,
     WORKER_DEPLOYMENT_NAME: deploymentName,

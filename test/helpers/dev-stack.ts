@@ -17,7 +17,12 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** Starts the stack with `env` over the defaults (NODE_ENV test, faults on, free ports). */
+/**
+ * Starts the stack with `env` over the defaults (NODE_ENV test, faults on, free ports, the
+ * services as activities: these stacks' tests read a step's attempts and operator tools in the
+ * booking's own namespace; the Nexus way, `npm run dev`'s default, has tests of its own:
+ * test/nexus/both-ways.test.ts, test/dev/stack.test.ts).
+ */
 export async function startTestStack(
   label: string,
   env: Record<string, string> = {},
@@ -29,6 +34,7 @@ export async function startTestStack(
   const config = loadConfig({
     NODE_ENV: 'test',
     FAULT_INJECTION: 'on',
+    SERVICES_VIA: 'activity',
     DATABASE_URL: databaseUrlFor(serverUrl, database),
     TEMPORAL_DEV_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
