@@ -86,7 +86,7 @@ async function record(scenario: Scenario): Promise<void> {
       scenario = { ...scenario, action: undefined };
     }
     if (scenario.action === 'resolve-when-compensation-failed' && view.status === 'COMPENSATION_FAILED') {
-      await createHotelService(stack.db).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
+      await createHotelService(stack.dbs.hotels).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
       await api(`/bookings/${bookingId}/compensation/resolve`, {
         method: 'POST',
         body: JSON.stringify({ note: 'fixed by hand' }),

@@ -122,7 +122,7 @@ test('no table of the database holds a card number or a CVC; the vault keeps a t
   }
   // The dump is real: it holds the bookings and what the vault keeps.
   for (const b of bookings) expect(all).toContain(b.id);
-  const methods = await h.tdb.db.paymentMethod.findMany({
+  const methods = await h.tdb.dbs.payments.paymentMethod.findMany({
     where: { customerId: { startsWith: 'secret-' } },
     orderBy: { customerId: 'asc' },
   });
@@ -222,13 +222,13 @@ describe('a CVC leaves no trace in anything stored', () => {
     const [rowA, rowB] = await Promise.all([keyRow('cvc-first'), keyRow('cvc-second')]);
     expect(rowB.requestHash).toBe(rowA.requestHash);
     // The vault: one card, one token.
-    const methods = await h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } });
+    const methods = await h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } });
     expect(methods).toHaveLength(1);
     // Temporal: the same input (the token), memo (the hash), search attributes, summary and details.
     expect(await started(b)).toBe(await started(a));
     expect(await started(a)).toContain(methods[0]!.token);
     // The read model and the payments service: the same token, charged the same amount.
-    const payments = await h.tdb.db.payment.findMany({
+    const payments = await h.tdb.dbs.payments.payment.findMany({
       where: { bookingId: { in: [a, b] } },
       orderBy: { createdAt: 'asc' },
     });
@@ -246,7 +246,7 @@ describe('a CVC leaves no trace in anything stored', () => {
     // The same key with only the CVC changed: the same request, the first booking, nothing written.
     const before = await Promise.all([
       keyRow('cvc-first'),
-      h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+      h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
     ]);
     const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'cvc-first').send(body('555'));
     expect(repeat.status, repeat.text).toBe(200);
@@ -254,7 +254,7 @@ describe('a CVC leaves no trace in anything stored', () => {
     expect(
       await Promise.all([
         keyRow('cvc-first'),
-        h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+        h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
       ]),
     ).toEqual(before);
   });

@@ -17,7 +17,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createDb } from '../../src/db/client.ts';
+import { connectDatabases, disconnectDatabases, type Databases } from '../../src/activities/databases.ts';
+import { databaseUrls } from '../../src/db/databases.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
@@ -120,8 +121,10 @@ const waitFor = (id: string, until: (v: BookingView) => boolean, what: string, t
 /** What the services have free: seats on a flight that day, rooms at a hotel. */
 async function inventory(flightNumber: string, day: number, hotelId: string) {
   const [flight, hotel] = await Promise.all([
-    stack.db.flight.findFirstOrThrow({ where: { flightNumber, date: new Date(`${daysFromNow(day)}T00:00:00Z`) } }),
-    roomsFree(stack.db, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2) }), // book()'s stay: two nights
+    stack.dbs.flights.flight.findFirstOrThrow({
+      where: { flightNumber, date: new Date(`${daysFromNow(day)}T00:00:00Z`) },
+    }),
+    roomsFree(stack.dbs, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2) }), // book()'s stay: two nights
   ]);
   return { seats: flight.seatsAvailable, rooms: hotel };
 }
@@ -184,7 +187,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
       faults: { chargePayment: 'timeout:3', refundPayment: 'fail' },
     });
     await poll(
-      () => serviceRows(stack.db, waiting),
+      () => serviceRows(stack.dbs, waiting),
       (r) => r.payment?.status === 'CAPTURED',
       { what: 'the payment captured', timeoutMs: 30_000 },
     );
@@ -255,8 +258,8 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before.running);
     expect(await inventory('TB300', day, 'HTL-SF-UNION')).toEqual(before.held);
     expect(await inventory('TB400', day, 'HTL-TOKYO-SHINJUKU')).toEqual(before.waiting);
-    expect((await serviceRows(stack.db, waiting)).payment?.status).toBe('REFUNDED');
-    expect((await serviceRows(stack.db, running)).payment?.status).toBe('VOIDED');
+    expect((await serviceRows(stack.dbs, waiting)).payment?.status).toBe('REFUNDED');
+    expect((await serviceRows(stack.dbs, running)).payment?.status).toBe('VOIDED');
 
     // The list says so, and each stream ended with it.
     const list = await api('/bookings?status=TERMINATED&limit=100');
@@ -294,7 +297,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect(summaries.join('\n')).toMatch(
       new RegExp(`- ${running} \\(WorkflowTerminated, was PENDING\\): cancelHotel, cancelFlight`),
     );
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 240_000);
 
   test('a saga whose workflow is gone (deleted) is given back too, as WorkflowGone', async () => {
@@ -302,7 +305,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const before = await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG');
     const id = await book({ day, hotelId: 'HTL-SEOUL-MYEONGDONG', hold: true });
     await poll(
-      () => serviceRows(stack.db, id),
+      () => serviceRows(stack.dbs, id),
       (r) => r.booking?.status === 'HELD',
       { what: 'HELD in the read model', timeoutMs: 60_000 },
     );
@@ -327,7 +330,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const done = await waitFor(id, (v) => v.status === 'TERMINATED', 'TERMINATED');
     expect(done.failure).toMatchObject({ type: 'WorkflowGone', step: 'payment' });
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before);
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 120_000);
 
   test('the schedule is one, however many times it is ensured, and visible as a Temporal Schedule', async () => {
@@ -408,7 +411,7 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
     await temporalCli('activity', 'unpause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId);
     const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 30_000);
     expect(step(done, 'payment')).toMatchObject({ state: 'DONE', attempts: 6 });
-    expect((await serviceRows(stack.db, id)).payment?.status).toBe('CAPTURED');
+    expect((await serviceRows(stack.dbs, id)).payment?.status).toBe('CAPTURED');
   }, 120_000);
 });
 
@@ -421,14 +424,12 @@ function buildOf(id: string): Promise<string | undefined> {
 }
 
 describe('a bad deploy: eager starts follow the current build, and temporal workflow reset --type BuildId moves stuck sagas back', () => {
-  let bad:
-    | { worker: Worker; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> }
-    | undefined;
+  let bad: { worker: Worker; running: Promise<void>; connection: NativeConnection; dbs: Databases } | undefined;
   afterAll(async () => {
     if (bad?.worker.getState() === 'RUNNING') bad.worker.shutdown();
     await bad?.running.catch(() => undefined);
     await bad?.connection.close();
-    await bad?.db.$disconnect();
+    if (bad) await disconnectDatabases(bad.dbs);
   });
 
   test('with v1 current the dev stack starts eagerly on v1; with build "bad" current new bookings run on "bad", not v1; reset onto v1, they confirm', async () => {
@@ -442,13 +443,14 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     expect(started().filter((l) => l.eagerlyStarted).length).toBe(eagerBefore + 1);
     expect(await buildOf(first)).toBe('v1');
 
-    // Build "bad" cannot reach its database: every step it runs fails and is retried.
+    // Build "bad" cannot reach its databases: every step it runs fails and is retried.
     const connection = await NativeConnection.connect({ address: temporal.address });
-    const db = createDb(`postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`);
+    const nowhere = `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`;
+    const dbs = connectDatabases(databaseUrls(nowhere, {}, true).urls);
     const worker = await createTripWorker({
       connection,
       taskQueue,
-      db,
+      dbs,
       faultInjection: true,
       worker: {
         identity: 'worker-bad',
@@ -456,7 +458,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
         workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId: 'bad' }),
       },
     });
-    bad = { worker, running: worker.run(), connection, db };
+    bad = { worker, running: worker.run(), connection, dbs };
     // Refused until the new build's worker has polled the task queue.
     await poll(
       () =>
@@ -535,7 +537,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
       expect(statesOf(done)).toEqual(everyStep('DONE'));
       expect(await buildOf(id)).toBe('v1');
-      const rows = await serviceRows(stack.db, id);
+      const rows = await serviceRows(stack.dbs, id);
       expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
         'RESERVED',
         'RESERVED',
@@ -562,6 +564,6 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       ['COMPLETED', 'TERMINATED'],
       ['COMPLETED', 'TERMINATED'],
     ]);
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 300_000);
 });

@@ -180,7 +180,7 @@ describe('adding a car rental step', () => {
     ]);
     const rental = await carRental(view.bookingId);
     expect(rental).toMatchObject({ status: 'RESERVED', days: 3, price_cents: 3 * 4_500 });
-    const rows = await db.serviceRows(h.stack.db, view.bookingId);
+    const rows = await db.serviceRows(h.stack.dbs, view.bookingId);
     expect(rows.payment?.amountCents).toBe(rows.flight!.priceCents + rows.hotel!.priceCents + rental!.price_cents);
     const history = await h.stack.client.workflow.getHandle(`booking-${view.bookingId}`).fetchHistory();
     expect(temporal.activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual([
@@ -189,7 +189,7 @@ describe('adding a car rental step', () => {
       'reserveCar',
       'chargePayment',
     ]);
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('a declined card gives the car back, then the hotel, then the flight', async () => {
@@ -203,7 +203,7 @@ describe('adding a car rental step', () => {
       'cancelFlight:UNDONE',
     ]);
     expect(await carRental(view.bookingId)).toMatchObject({ status: 'CANCELLED' });
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('no car left at the hotel: the booking fails at the car, before any charge', async () => {
@@ -222,8 +222,8 @@ describe('adding a car rental step', () => {
       'car:FAILED',
       'payment:SKIPPED',
     ]);
-    expect((await db.serviceRows(h.stack.db, view.bookingId)).payment).toBeNull();
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect((await db.serviceRows(h.stack.dbs, view.bookingId)).payment).toBeNull();
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('the page shows the car step as it runs and ends', async () => {
