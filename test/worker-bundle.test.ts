@@ -47,7 +47,7 @@ function startWorker(extra: Record<string, string>) {
     env: {
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: env.address,
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
       ...extra,

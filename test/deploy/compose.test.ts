@@ -127,7 +127,7 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
       'api',
       {
         ...env,
-        DATABASE_URL: tdb.url,
+        ...tdb.env,
         TEMPORAL_ADDRESS: temporal.address,
         PORT: String(port),
         DEV_DATA_DIR: join(dir, `api-${port}`),

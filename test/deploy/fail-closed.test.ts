@@ -71,7 +71,7 @@ describe('without what they need, they refuse to start, naming each missing vari
     ['AUTH_AUDIENCE', 'api'],
   ] as const)('only %s missing: npm run %s names it alone', async (missing, script) => {
     const env: Record<string, string> = {
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: temporal.address,
       CARD_VAULT_KEY: VAULT_KEY,
       WORKER_BUILD_ID: 'fail-closed-build',
@@ -91,7 +91,7 @@ describe('without what they need, they refuse to start, naming each missing vari
     const port = await freePort();
     const api = startProcess(
       'api',
-      { NODE_ENV: 'development', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
+      { NODE_ENV: 'development', ...tdb.env, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
       dir,
     );
     try {
@@ -122,7 +122,7 @@ describe('everything set, FAULT_INJECTION unset (production)', () => {
     // Production trusts an identity provider: one of the test's own (a JWKS over HTTP).
     idp = await startTestIdp();
     auth = { authorization: `Bearer ${await idp.mint('prod-operator', 'bookings:operate')}` };
-    const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    const env = { ...tdb.env, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
     worker = startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir);
     api = startProcess('api', { ...env, ...idp.env, PORT: String(port) }, dir);
     await poll(

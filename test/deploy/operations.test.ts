@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -27,7 +26,7 @@ import { createTripWorker } from '../../src/temporal/worker-factory.ts';
 import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
-import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
+import { dropDatabases, invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { poll } from '../helpers/poll.ts';
@@ -72,10 +71,8 @@ afterAll(async () => {
   await stack?.stop();
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  // The booking database, and those the stack derived and provisioned beside it (with their roles).
+  await dropDatabases(serverUrl, Object.values(databaseUrls(databaseUrlFor(serverUrl, database), {}, true).urls));
 });
 
 /** `temporal <args>` against this test's dev server. */

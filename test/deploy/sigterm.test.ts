@@ -43,7 +43,7 @@ afterAll(async () => {
 const env = () => ({
   NODE_ENV: 'test',
   FAULT_INJECTION: 'on',
-  DATABASE_URL: tdb.url,
+  ...tdb.env,
   TEMPORAL_ADDRESS: temporal.address,
   CARD_VAULT_KEY: 'sigterm-vault-key-0123456789',
   WORKER_BUILD_ID: 'sigterm-build',

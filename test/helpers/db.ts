@@ -11,7 +11,7 @@ import {
   type Databases,
 } from '../../src/activities/databases.ts';
 import type { BookingDb } from '../../src/db/booking-db.ts';
-import { databaseUrlsOn, type DatabaseUrls } from '../../src/db/databases.ts';
+import { databaseEnv, databaseUrlsOn, type DatabaseUrls } from '../../src/db/databases.ts';
 import { databaseName } from '../../src/db/migrate.ts';
 import { prepareDatabases } from '../../src/db/provision.ts';
 export { invariantViolations } from '../../src/activities/invariants.ts';
@@ -23,6 +23,8 @@ export interface TestDatabase {
   url: string;
   /** Every database's URL. */
   urls: DatabaseUrls;
+  /** The environment that names them (DATABASE_URL, FLIGHTS_DATABASE_URL, …), for a worker or an API process. */
+  env: Record<string, string>;
   /** The booking service's client (the read model): `dbs.booking`. */
   db: BookingDb;
   /** Every database's client: `dbs.flights`, `dbs.hotels`, `dbs.payments`, `dbs.booking`. */
@@ -45,6 +47,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   return {
     url: urls.booking,
     urls,
+    env: databaseEnv(urls),
     db: dbs.booking,
     dbs,
     async close() {
@@ -54,12 +57,18 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
-/** Drops the databases the URLs name, connections and all. */
+/**
+ * Drops the databases the URLs name, connections and all, and then the roles they connect as
+ * that are not the server URL's own user (the roles the provisioning made for them).
+ */
 export async function dropDatabases(serverUrl: string, urls: readonly string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     for (const url of urls) await admin.query(`DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
+    const own = decodeURIComponent(new URL(serverUrl).username);
+    const roles = new Set(urls.map((url) => decodeURIComponent(new URL(url).username)).filter((r) => r && r !== own));
+    for (const role of roles) await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`);
   } finally {
     await admin.end();
   }

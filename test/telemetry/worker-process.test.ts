@@ -31,7 +31,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: env.address,
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'debug',
