@@ -355,7 +355,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     problems.push(
       `${urls.missing.map(urlVariable).join(', ')} required with DATABASE_URL when NODE_ENV=production (the default): each service's own database (NODE_ENV=development or test derives them from DATABASE_URL)`,
     );
-  } else if (!present.DATABASE_URL && Object.keys(services).length > 0) {
+  } else if (
+    !present.DATABASE_URL &&
+    Object.keys(services).length > 0 &&
+    !problems.some((p) => p.startsWith('DATABASE_URL '))
+  ) {
     problems.push(
       `${(Object.keys(services) as ServiceDatabaseName[]).map(urlVariable).join(', ')} set without DATABASE_URL: set the booking service's too`,
     );

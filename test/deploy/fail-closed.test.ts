@@ -62,10 +62,12 @@ describe('without what they need, they refuse to start, naming each missing vari
 
   test.each([
     ['DATABASE_URL', 'worker'],
+    ['PAYMENTS_DATABASE_URL', 'worker'],
     ['TEMPORAL_ADDRESS', 'worker'],
     ['WORKER_BUILD_ID', 'worker'],
     ['CARD_VAULT_KEY', 'api'],
     ['DATABASE_URL', 'api'],
+    ['FLIGHTS_DATABASE_URL', 'api'],
     ['TEMPORAL_ADDRESS', 'api'],
     ['AUTH_JWKS_URL', 'api'],
     ['AUTH_AUDIENCE', 'api'],
