@@ -98,3 +98,25 @@ export async function prepareDatabases(
   }
   return applied;
 }
+
+/**
+ * Takes back what provisioning made, for throwaway stacks (the tests, the fuzz run): drops the
+ * databases the URLs name, connections and all, then the roles they connect as that are not the
+ * admin's own user.
+ */
+export async function dropDatabases(adminUrl: string, urls: readonly string[]): Promise<void> {
+  const admin = new URL(adminUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    for (const url of urls) {
+      await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(databaseName(url))} WITH (FORCE)`);
+    }
+    const own = userOf(adminUrl);
+    const roles = new Set(urls.map((url) => decodeURIComponent(new URL(url).username)).filter((r) => r && r !== own));
+    for (const role of roles) await client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`);
+  } finally {
+    await client.end();
+  }
+}

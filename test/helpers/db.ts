@@ -2,7 +2,6 @@
 // migrated and seeded on the shared server, and the invariants every test checks against them.
 import { randomBytes } from 'node:crypto';
 import { poll } from './poll.ts';
-import pg from 'pg';
 import { inject } from 'vitest';
 import {
   connectDatabases,
@@ -12,8 +11,8 @@ import {
 } from '../../src/activities/databases.ts';
 import type { BookingDb } from '../../src/db/booking-db.ts';
 import { databaseEnv, databaseUrlsOn, type DatabaseUrls } from '../../src/db/databases.ts';
-import { databaseName } from '../../src/db/migrate.ts';
-import { prepareDatabases } from '../../src/db/provision.ts';
+import { dropDatabases, prepareDatabases } from '../../src/db/provision.ts';
+export { dropDatabases };
 export { invariantViolations } from '../../src/activities/invariants.ts';
 import { freeRoomsForStay } from '../../src/activities/hotels/room-nights.ts';
 import { nightsBetween } from '../../src/common/dates.ts';
@@ -55,23 +54,6 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       await dropDatabases(serverUrl, Object.values(urls));
     },
   };
-}
-
-/**
- * Drops the databases the URLs name, connections and all, and then the roles they connect as
- * that are not the server URL's own user (the roles the provisioning made for them).
- */
-export async function dropDatabases(serverUrl: string, urls: readonly string[]): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    for (const url of urls) await admin.query(`DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
-    const own = decodeURIComponent(new URL(serverUrl).username);
-    const roles = new Set(urls.map((url) => decodeURIComponent(new URL(url).username)).filter((r) => r && r !== own));
-    for (const role of roles) await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** What the services hold for one booking, each read from its own database, and its read-model row. */
