@@ -16,7 +16,7 @@ import { createDevIssuer } from '../../src/api/identity/dev-issuer.ts';
 import { connectDatabases, disconnectDatabases, seedDatabases } from '../../src/activities/databases.ts';
 import { invariantViolations } from '../../src/activities/invariants.ts';
 import { databaseEnv, databaseUrlsOn, databaseUrlsVia } from '../../src/db/databases.ts';
-import { prepareDatabases } from '../../src/db/provision.ts';
+import { dropDatabases, prepareDatabases } from '../../src/db/provision.ts';
 import { freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { utcDay } from '../../src/common/dates.ts';
@@ -103,6 +103,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       serverUrl = pg.serverUrl;
     }
     const directUrls = databaseUrlsOn(serverUrl, `trip_chaos_${Date.now()}`);
+    // Dropped once all that starts after this has stopped (cleanups run in reverse): on a server of
+    // the caller's, the run leaves nothing behind.
+    cleanups.push(() => dropDatabases(serverUrl, Object.values(directUrls)));
     await prepareDatabases(directUrls);
     const direct = connectDatabases(directUrls, { max: 4 });
     cleanups.push(() => disconnectDatabases(direct));
