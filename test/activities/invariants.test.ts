@@ -546,6 +546,25 @@ describe('every charge is the sum of the prices of the booking', () => {
     );
   });
 
+  test('only an ended booking is judged: there is no snapshot across databases, a running one may be read mid-step', async () => {
+    const trip = await confirmedTrip();
+    const { id, amountCents } = trip.payment;
+    await setStatus(trip.bookingId, 'PENDING');
+    // While it runs its services' books may be read at different moments (here: a charge that does
+    // not add up yet); it is judged once it has ended.
+    await dbs.payments.$executeRaw`UPDATE payments SET amount_cents = amount_cents + 1 WHERE id = ${id}`;
+    try {
+      expect(await violations()).toEqual([]);
+      await setStatus(trip.bookingId, 'CONFIRMED');
+      expect(await violations()).toEqual([
+        `booking ${trip.bookingId} was charged ${amountCents + 1} for ${amountCents}`,
+      ]);
+    } finally {
+      await dbs.payments.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`;
+      await setStatus(trip.bookingId, 'CONFIRMED');
+    }
+  });
+
   test('a refunded charge still answers to the prices of the reservations it paid for', async () => {
     const trip = await confirmedTrip();
     for (const service of SERVICES) await UNDO[service](trip.bookingId);
