@@ -6,7 +6,7 @@
 # non-root `node` user, over production dependencies only (npm ci --omit=dev).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Everything needed to build: all dependencies, the Prisma client, the page's script and the
+# Everything needed to build: all dependencies, each database's Prisma client, the page's script and the
 # workflow bundle. Nothing of this stage but its outputs reaches the runtime images.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -15,7 +15,7 @@ COPY packages/saga/package.json packages/saga/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build:saga \
- && npx prisma generate \
+ && npm run db:generate \
  && npm run build:web \
  && npm run build:workflows -- dist/workflow-bundle.js
 

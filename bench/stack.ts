@@ -1,6 +1,7 @@
 // The stack a run measures. Once per run: PostgreSQL (DATABASE_URL's server, or an embedded one)
 // and, with --prebuilt-bundle, the workflow bundle. For each mode: a Temporal dev server with its
-// Prometheus metrics, a database of the mode's own, the saga's worker, the bare worker and the API,
+// Prometheus metrics, databases of the mode's own (the booking service's and each service's), the
+// saga's worker, the bare worker and the API,
 // each a process of its own, as in production.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,9 +9,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createDb, type Db } from '../src/db/client.ts';
-import { ensureDatabase, migrate } from '../src/db/migrate.ts';
-import { seed } from '../src/db/seed.ts';
+import { connectDatabases, disconnectDatabases, seedDatabases, type Databases } from '../src/activities/databases.ts';
+import { databaseEnv, databaseUrlsOn, type DatabaseUrls } from '../src/db/databases.ts';
+import { prepareDatabases } from '../src/db/provision.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
 import { WORKFLOWS_PATH } from '../src/temporal/worker-factory.ts';
 import { temporalCli } from '../src/temporal/executables.ts';
@@ -52,7 +53,7 @@ export async function npmWorkerArgs(): Promise<string[]> {
 
 /** What every mode's stack is started with. */
 export interface StackSetup {
-  /** The PostgreSQL server's URL: each mode makes a database of its own there. */
+  /** The PostgreSQL server's URL: each mode makes databases of its own there. */
   serverUrl: string;
   /** The run's scratch folder (the SQLite mode's database file). */
   dir: string;
@@ -69,7 +70,8 @@ export interface StackSetup {
 /** A mode's running stack, as the measurements reach it. */
 export interface Stack {
   client: Client;
-  db: Db;
+  /** Every database's client. */
+  dbs: Databases;
   apiUrl: string;
   /** The benchmark's `authorization` header: an operator's bearer token. */
   authorization: string;
@@ -91,13 +93,13 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
   const processes = new Processes();
   try {
     const temporal = await startTemporal(processes, mode, setup.dir);
-    const databaseUrl = await createBenchDatabase(setup.serverUrl, mode);
-    const db: Db = createDb(databaseUrl, { max: 4 });
-    await seed(db);
-    await makeRoomForEveryBooking(db);
+    const urls = await createBenchDatabases(setup.serverUrl, mode);
+    const dbs = connectDatabases(urls, { max: 4 });
+    await seedDatabases(dbs);
+    await makeRoomForEveryBooking(dbs);
 
     const env = {
-      DATABASE_URL: databaseUrl,
+      ...databaseEnv(urls),
       TEMPORAL_ADDRESS: temporal.address,
       FAULT_INJECTION: 'on',
       CARD_VAULT_KEY: VAULT_KEY,
@@ -119,7 +121,7 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
     });
     return {
       client: temporal.client,
-      db,
+      dbs,
       apiUrl: api.url,
       authorization: api.authorization,
       metricsUrl: temporal.metricsUrl,
@@ -133,7 +135,7 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
       stop: async () => {
         try {
           await temporal.connection.close();
-          await db.$disconnect();
+          await disconnectDatabases(dbs);
         } finally {
           await processes.stopAll();
         }
@@ -195,18 +197,18 @@ async function connectWithRetries(address: string): Promise<Connection> {
   }
 }
 
-/** A database of this mode's own on the server, migrated; returns its URL. */
-async function createBenchDatabase(serverUrl: string, mode: Mode): Promise<string> {
-  const databaseUrl = databaseUrlFor(serverUrl, `trip_bench_${mode}_${Date.now()}`);
-  await ensureDatabase(databaseUrl);
-  await migrate(databaseUrl);
-  return databaseUrl;
+/** The databases of this mode's own on the server, migrated; returns their URLs. */
+async function createBenchDatabases(serverUrl: string, mode: Mode): Promise<DatabaseUrls> {
+  const urls = databaseUrlsOn(serverUrl, `trip_bench_${mode}_${Date.now()}`);
+  await prepareDatabases(urls);
+  return urls;
 }
 
 /** The seeded flights and hotels, with room for every booking of the run. */
-async function makeRoomForEveryBooking(db: Db) {
-  await db.$executeRaw`UPDATE flights SET capacity = 100000, seats_available = 100000 WHERE flight_number <> 'TB404'`;
-  await db.$executeRaw`UPDATE hotels SET capacity = 100000 WHERE id <> 'HTL-JEJU-FULL'`; // its nights are made on demand, with this capacity
+async function makeRoomForEveryBooking(dbs: Databases) {
+  await dbs.flights
+    .$executeRaw`UPDATE flights SET capacity = 100000, seats_available = 100000 WHERE flight_number <> 'TB404'`;
+  await dbs.hotels.$executeRaw`UPDATE hotels SET capacity = 100000 WHERE id <> 'HTL-JEJU-FULL'`; // its nights are made on demand, with this capacity
 }
 
 /** The API, once healthy, and an operator's token from its dev issuer. */

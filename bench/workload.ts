@@ -51,9 +51,9 @@ function dayOffset(i: number, extra = 0) {
     .slice(0, 10);
 }
 
-export async function createWorkload({ client, db, apiUrl, authorization }: Stack): Promise<Workload> {
-  const good = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.good);
-  const declined = await tokenizeCard(db, VAULT_KEY, 'bench', CARDS.declined);
+export async function createWorkload({ client, dbs, apiUrl, authorization }: Stack): Promise<Workload> {
+  const good = await tokenizeCard(dbs.payments, VAULT_KEY, 'bench', CARDS.good);
+  const declined = await tokenizeCard(dbs.payments, VAULT_KEY, 'bench', CARDS.declined);
 
   const input = (i: number, overrides: Partial<BookTripInput> = {}): BookTripInput => ({
     bookingId: randomUUID(),
@@ -118,14 +118,16 @@ export async function createWorkload({ client, db, apiUrl, authorization }: Stac
     waitForEnded: (customerId, count, what) =>
       waitFor(
         async () =>
-          (await db.booking.count({ where: { customerId, status: { in: ['CONFIRMED', 'FAILED', 'CANCELLED'] } } })) >=
-          count,
+          (await dbs.booking.booking.count({
+            where: { customerId, status: { in: ['CONFIRMED', 'FAILED', 'CANCELLED'] } },
+          })) >= count,
         600_000,
         what,
       ),
     waitForAwaitingOperator: (customerId, count, what) =>
       waitFor(
-        async () => (await db.booking.count({ where: { customerId, status: 'COMPENSATION_FAILED' } })) >= count,
+        async () =>
+          (await dbs.booking.booking.count({ where: { customerId, status: 'COMPENSATION_FAILED' } })) >= count,
         600_000,
         what,
       ),

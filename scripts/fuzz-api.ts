@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import pg from 'pg';
+import { dropDatabases } from '../src/db/provision.ts';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
@@ -174,11 +174,7 @@ const code = stateless !== 0 ? stateless : stateful !== 0 ? stateful : mustReach
 
 console.log(`fuzz: schemathesis exited ${stateless} (stateless) and ${stateful} (stateful); stopping the stack`);
 await stack.stop();
-if (fuzzDb) {
-  const admin = new pg.Client({ connectionString: databaseUrlFor(fuzzDb.server, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${fuzzDb.name}" WITH (FORCE)`);
-  await admin.end();
-}
+// Its databases (the booking service's and each service's beside it), and the roles made for them.
+if (fuzzDb) await dropDatabases(databaseUrlFor(fuzzDb.server, 'postgres'), Object.values(stack.databaseUrls));
 await rm(dir, { recursive: true, force: true });
 process.exit(code);

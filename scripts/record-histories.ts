@@ -14,6 +14,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createHotelService } from '../src/activities/hotels/activities.ts';
 import { loadConfig } from '../src/config.ts';
+import { dropDatabases } from '../src/db/provision.ts';
 import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
 import { startStack } from '../src/dev/stack.ts';
 import { isTerminal, workflowIdFor, type BookingStatus } from '../src/booking/booking.ts';
@@ -86,7 +87,7 @@ async function record(scenario: Scenario): Promise<void> {
       scenario = { ...scenario, action: undefined };
     }
     if (scenario.action === 'resolve-when-compensation-failed' && view.status === 'COMPENSATION_FAILED') {
-      await createHotelService(stack.db).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
+      await createHotelService(stack.dbs.hotels).cancelHotel({ bookingId }); // "by hand", with the hotel service itself
       await api(`/bookings/${bookingId}/compensation/resolve`, {
         method: 'POST',
         body: JSON.stringify({ note: 'fixed by hand' }),
@@ -130,4 +131,7 @@ try {
 } finally {
   await stack.stop();
   await rm(dir, { recursive: true, force: true });
+  // Its databases on DATABASE_URL's server (each service's with the role made for it).
+  if (process.env.DATABASE_URL)
+    await dropDatabases(databaseUrlFor(process.env.DATABASE_URL, 'postgres'), Object.values(stack.databaseUrls));
 }

@@ -8,6 +8,13 @@ import { z } from 'zod';
 import type { PayloadKey } from './temporal/codec.ts';
 import { resolveTemporal, type TemporalSettings } from './temporal/connection.ts';
 import { publishedSecretProblems } from './published-secrets.ts';
+import {
+  SERVICE_DATABASES,
+  databaseUrls,
+  urlVariable,
+  type DatabaseUrls,
+  type ServiceDatabaseName,
+} from './db/databases.ts';
 
 const onOff = z.enum(['on', 'off']);
 
@@ -42,14 +49,28 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
 /** A duration such as 30s, 15m, 24h, 7d. */
 const durationHm = z.string().regex(/^\d{1,6}(ms|s|m|h|d)$/, 'must be a duration such as 30s, 15m, 24h or 7d');
 
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL');
+
+/** FLIGHTS_DATABASE_URL, HOTELS_DATABASE_URL, PAYMENTS_DATABASE_URL: each service's own database. */
+const serviceDatabaseUrls = Object.fromEntries(
+  SERVICE_DATABASES.map((name) => [urlVariable(name), postgresUrl.optional()]),
+) as Record<`${Uppercase<ServiceDatabaseName>}_DATABASE_URL`, z.ZodOptional<typeof postgresUrl>>;
+
 const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
-    /** PostgreSQL. Unset: `npm run dev` and the tests bring an embedded one. */
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
-      .optional(),
+    /** PostgreSQL: the booking service's database. Unset: `npm run dev` and the tests bring an embedded one. */
+    DATABASE_URL: postgresUrl.optional(),
+    /**
+     * Each service's own database (its own role): required in production; in development and test
+     * derived from DATABASE_URL when unset (src/db/databases.ts: `<database>_flights`, …).
+     */
+    ...serviceDatabaseUrls,
+    /**
+     * A superuser (or a role with CREATEDB and CREATEROLE) on the databases' server: only `npm run
+     * db:migrate` reads it, to provision each database and its own role before migrating it.
+     */
+    DATABASE_ADMIN_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /**
      * Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
@@ -170,6 +191,15 @@ const schema = z
       .string()
       .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 15s or 1m')
       .default('15s'),
+    /**
+     * How often a watched booking whose saga moves (PENDING, COMPENSATING) is read: its steps'
+     * attempts are in Temporal alone (their services' databases are their own), so the watcher asks.
+     */
+    SSE_LIVE_POLL: z
+      .string()
+      .regex(/^\d{1,6}(ms|s|m)$/, 'must be a duration such as 500ms, 1s or 1m')
+      .refine((v) => durationMs(v) >= 100, 'must be at least 100ms')
+      .default('500ms'),
     SSE_MAX_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(100_000).default(10),
     /**
      * The reconciler (a Temporal Schedule the worker and npm run dev ensure): how often a pass looks
@@ -206,7 +236,12 @@ const schema = z
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
+  /** DATABASE_URL: the booking service's database; undefined: none configured (`npm run dev` brings one). */
   databaseUrl: string | undefined;
+  /** Every database's URL, the booking service's and each service's; undefined without DATABASE_URL. */
+  databaseUrls: DatabaseUrls | undefined;
+  /** DATABASE_ADMIN_URL: what `npm run db:migrate` provisions the databases and their roles through. */
+  databaseAdminUrl: string | undefined;
   databasePoolSize: number;
   /** Temporal's address: TEMPORAL_ADDRESS or the profile's; undefined: none configured. */
   temporalAddress: string | undefined;
@@ -251,8 +286,8 @@ export interface Config {
   holdLimits: HoldLimits;
   /** IDEMPOTENCY_KEY_TTL in milliseconds. */
   idempotencyKeyTtlMs: number;
-  /** SSE_SAFETY_POLL in milliseconds, and SSE_MAX_STREAMS_PER_CALLER. */
-  sse: { safetyPollMs: number; maxStreamsPerCaller: number };
+  /** SSE_SAFETY_POLL and SSE_LIVE_POLL in milliseconds, and SSE_MAX_STREAMS_PER_CALLER. */
+  sse: { safetyPollMs: number; livePollMs: number; maxStreamsPerCaller: number };
   /** RECONCILE_INTERVAL in milliseconds, and RECONCILE_BATCH. */
   reconcile: { intervalMs: number; batch: number };
   /** OTLP/HTTP endpoint of tracing; undefined: tracing is off. */
@@ -296,6 +331,7 @@ const DEV_VAULT_KEY = 'dev-only-card-vault-key-not-for-production';
 /**
  * The process the configuration is for, and so what it cannot start without:
  * - worker: DATABASE_URL; in production a Temporal address (TEMPORAL_ADDRESS or a profile's).
+ *   Whoever sets DATABASE_URL in production sets each service's database's URL too.
  *   In development and test the address falls back to localhost:7233.
  * - api: the same, and in production CARD_VAULT_KEY.
  * - dev (`npm run dev`): in production CARD_VAULT_KEY.
@@ -349,6 +385,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
       }
     }
   }
+  const services = serviceUrlsOf(present);
+  const urls = present.DATABASE_URL ? databaseUrls(present.DATABASE_URL, services, !production) : undefined;
+  if (urls && urls.missing.length > 0) {
+    problems.push(
+      `${urls.missing.map(urlVariable).join(', ')} required with DATABASE_URL when NODE_ENV=production (the default): each service's own database (NODE_ENV=development or test derives them from DATABASE_URL)`,
+    );
+  } else if (
+    !present.DATABASE_URL &&
+    Object.keys(services).length > 0 &&
+    !problems.some((p) => p.startsWith('DATABASE_URL '))
+  ) {
+    problems.push(
+      `${(Object.keys(services) as ServiceDatabaseName[]).map(urlVariable).join(', ')} set without DATABASE_URL: set the booking service's too`,
+    );
+  }
   if (service === 'worker' && production && !present.WORKER_BUILD_ID) {
     problems.push(
       'WORKER_BUILD_ID is required by npm run worker when NODE_ENV=production (the default): name the build, e.g. the image tag or commit (docs/deploy.md, rollouts)',
@@ -378,6 +429,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   return {
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
+    databaseUrls: urls?.urls,
+    databaseAdminUrl: e.DATABASE_ADMIN_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
@@ -414,13 +467,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     },
     holdLimits: { active: e.HOLD_MAX_ACTIVE, seats: e.HOLD_MAX_SEATS, rooms: e.HOLD_MAX_ROOMS },
     idempotencyKeyTtlMs: durationMs(e.IDEMPOTENCY_KEY_TTL),
-    sse: { safetyPollMs: durationMs(e.SSE_SAFETY_POLL), maxStreamsPerCaller: e.SSE_MAX_STREAMS_PER_CALLER },
+    sse: {
+      safetyPollMs: durationMs(e.SSE_SAFETY_POLL),
+      livePollMs: durationMs(e.SSE_LIVE_POLL),
+      maxStreamsPerCaller: e.SSE_MAX_STREAMS_PER_CALLER,
+    },
     reconcile: { intervalMs: durationMs(e.RECONCILE_INTERVAL), batch: e.RECONCILE_BATCH },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
     prometheusBindAddress:
       e.PROMETHEUS_BIND_ADDRESS ?? (e.METRICS_PORT === undefined ? undefined : `0.0.0.0:${e.METRICS_PORT}`),
   };
+}
+
+/** The services' database URLs that are set. */
+function serviceUrlsOf(present: Record<string, string>): Partial<Record<ServiceDatabaseName, string>> {
+  return Object.fromEntries(
+    SERVICE_DATABASES.filter((name) => present[urlVariable(name)]).map((name) => [name, present[urlVariable(name)]]),
+  );
 }
 
 /** The Temporal Web UI page of a booking's workflow. */

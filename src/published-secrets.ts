@@ -3,6 +3,7 @@
 // production refuses each (loadConfig). test/deploy/published-secrets.test.ts scans every tracked
 // file for key-like values and fails on any that production would accept: a key added to the
 // repository later is caught there, and belongs here.
+import { DATABASES, urlVariable } from './db/databases.ts';
 
 export const PUBLISHED_SECRETS: readonly string[] = [
   // The card vault's dev key (src/config.ts) and the compose files' former default.
@@ -53,7 +54,8 @@ const FIX = 'anyone can read it; generate one, e.g. `openssl rand -base64 32`';
 
 /**
  * What production must refuse: a CARD_VAULT_KEY, CODEC_AUTH_TOKEN, key of PAYLOAD_ENCRYPTION_KEYS
- * or password of DATABASE_URL (on another machine) that this repository publishes. Names the
+ * or password of a database's URL (DATABASE_URL, FLIGHTS_DATABASE_URL, …; on another machine) that
+ * this repository publishes. Names the
  * variable, never the value.
  */
 export function publishedSecretProblems(env: Readonly<Record<string, string | undefined>>): string[] {
@@ -70,11 +72,13 @@ export function publishedSecretProblems(env: Readonly<Record<string, string | un
       problems.push(`PAYLOAD_ENCRYPTION_KEYS entry ${index + 1}: the key is published in this repository (${FIX})`);
     }
   });
-  const password = env.DATABASE_URL ? remotePassword(env.DATABASE_URL) : undefined;
-  if (password !== undefined && published.has(password)) {
-    problems.push(
-      "DATABASE_URL has a password published in this repository (anyone can read it; set the database user's own)",
-    );
+  for (const name of [...DATABASES.map(urlVariable), 'DATABASE_ADMIN_URL']) {
+    const password = env[name] ? remotePassword(env[name]) : undefined;
+    if (password !== undefined && published.has(password)) {
+      problems.push(
+        `${name} has a password published in this repository (anyone can read it; set the database user's own)`,
+      );
+    }
   }
   return problems;
 }

@@ -14,7 +14,7 @@ import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './temporal/codec.ts';
 import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './temporal/connection.ts';
-import { createDb } from './db/client.ts';
+import { connectDatabases, disconnectDatabases } from './activities/databases.ts';
 import { configOrExit, connectOrExit } from './entrypoint.ts';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
@@ -60,7 +60,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // Temporal may be starting (compose) or restarting: a server that does not answer is retried for
 // 30 s. A refusal (API key, client certificate, CA) is not: it fails now, in one line.
 const connection: NativeConnection = await connectOrExit(connectNative, config, logger, tracing);
-const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
+// Each service's activities over its own database, the read model's over the booking service's.
+const dbs = connectDatabases(config.databaseUrls!, { max: config.databasePoolSize });
 // Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
 const buildId = config.workerBuildId ?? buildIdFromCode();
 const dataConverter = dataConverterFor(config);
@@ -75,7 +76,7 @@ try {
     namespace: config.temporalNamespace,
     roles,
     ...(services.nexus ? { nexus: services.nexus } : {}),
-    db,
+    dbs,
     faultInjection: config.faultInjection,
     dataConverter,
     reconcile: { client },
@@ -110,7 +111,7 @@ try {
   logger.fatal(error instanceof TemporalConnectError ? error.line : `worker stopped: ${(error as Error).message}`);
 } finally {
   await connection.close().catch(() => undefined);
-  await db.$disconnect();
+  await disconnectDatabases(dbs);
   await tracing?.shutdown();
 }
 process.exit(exitCode);

@@ -5,7 +5,7 @@
 // (room-nights included: the stays overlap), and each worker ran some of the work.
 import { expect, inject, test } from 'vitest';
 import { runChaos, summary } from '../scripts/chaos/run.ts';
-import { SEED_DAYS } from '../src/db/seed.ts';
+import { SEED_DAYS } from '../src/activities/shared/seed.ts';
 
 test('nothing is lost or doubled when the worker, Temporal and PostgreSQL fail mid-saga', async () => {
   const report = await runChaos({

@@ -121,8 +121,8 @@ const RAW: [string, string, string][] = [
 async function counts() {
   const [bookings, paymentMethods, payments] = await Promise.all([
     h.tdb.db.booking.count(),
-    h.tdb.db.paymentMethod.count(),
-    h.tdb.db.payment.count(),
+    h.tdb.dbs.payments.paymentMethod.count(),
+    h.tdb.dbs.payments.payment.count(),
   ]);
   return { bookings, paymentMethods, payments };
 }
@@ -275,5 +275,7 @@ describe('the inventory query', () => {
 test('after the whole corpus, nothing was written', async () => {
   // Runs last in this file: every refusal above left the database as it was.
   expect(await counts()).toEqual({ bookings: 0, paymentMethods: 0, payments: 0 });
-  expect(await h.tdb.db.flightReservation.count({ where: { bookingId: { not: { startsWith: 'seed-' } } } })).toBe(0);
+  expect(
+    await h.tdb.dbs.flights.flightReservation.count({ where: { bookingId: { not: { startsWith: 'seed-' } } } }),
+  ).toBe(0);
 });

@@ -47,7 +47,7 @@ function startWorker(extra: Record<string, string>) {
     env: {
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: env.address,
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
       ...extra,
@@ -78,7 +78,7 @@ test('a worker on a prebuilt bundle, with a bounded cache, runs a booking to CON
     }
     // No bundler ran in the worker: webpack's "Workflow bundle created" line never appears.
     expect(worker.output()).not.toContain('Workflow bundle created');
-    const input = await bookingInput(tdb.db);
+    const input = await bookingInput(tdb.dbs);
     const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
       taskQueue: TASK_QUEUE,
       workflowId: workflowIdFor(input.bookingId),

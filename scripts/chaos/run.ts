@@ -13,11 +13,11 @@ import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createApp } from '../../src/api/http/app.ts';
 import { createDevIssuer } from '../../src/api/identity/dev-issuer.ts';
-import { createDb } from '../../src/db/client.ts';
+import { connectDatabases, disconnectDatabases, seedDatabases } from '../../src/activities/databases.ts';
 import { invariantViolations } from '../../src/activities/invariants.ts';
-import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
-import { seed } from '../../src/db/seed.ts';
-import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
+import { databaseEnv, databaseUrlsOn, databaseUrlsVia } from '../../src/db/databases.ts';
+import { dropDatabases, prepareDatabases } from '../../src/db/provision.ts';
+import { freePort, startEmbeddedPostgres } from '../../src/dev/postgres.ts';
 import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { utcDay } from '../../src/common/dates.ts';
 import { WORKER_ROLES, WORKFLOW_BUNDLE_OPTIONS, type WorkerRole } from '../../src/temporal/worker-factory.ts';
@@ -101,25 +101,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     seconds: 0,
   };
   try {
-    // PostgreSQL, and the proxy that the worker and the API reach it through.
+    // PostgreSQL (the booking service's database and each service's), and the proxy that the
+    // worker and the API reach it through: an outage cuts every database at once.
     let serverUrl = options.databaseServerUrl;
     if (!serverUrl) {
       const pg = await startEmbeddedPostgres({ dir: join(dir, 'pg'), persistent: false, ephemeral: true });
       cleanups.push(() => pg.stop());
       serverUrl = pg.serverUrl;
     }
-    const directUrl = databaseUrlFor(serverUrl, `trip_chaos_${Date.now()}`);
-    await ensureDatabase(directUrl);
-    await migrate(directUrl);
-    const direct = createDb(directUrl, { max: 4 });
-    cleanups.push(() => direct.$disconnect());
-    await seed(direct);
-    const target = new URL(directUrl);
+    const directUrls = databaseUrlsOn(serverUrl, `trip_chaos_${Date.now()}`);
+    // Dropped once all that starts after this has stopped (cleanups run in reverse): on a server of
+    // the caller's, the run leaves nothing behind.
+    cleanups.push(() => dropDatabases(serverUrl, Object.values(directUrls)));
+    await prepareDatabases(directUrls);
+    const direct = connectDatabases(directUrls, { max: 4 });
+    cleanups.push(() => disconnectDatabases(direct));
+    await seedDatabases(direct);
+    const target = new URL(serverUrl);
     const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     cleanups.push(() => proxy.close());
-    const proxiedUrl = new URL(directUrl);
-    proxiedUrl.hostname = '127.0.0.1';
-    proxiedUrl.port = String(proxy.port);
+    const proxiedUrls = databaseUrlsVia(directUrls, '127.0.0.1', proxy.port);
 
     // Temporal: a dev server process with its history in a file, so it survives a restart.
     const [temporalPort, uiPort] = [await freePort(), await freePort()];
@@ -190,7 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts', slot.role], {
         env: {
           ...process.env,
-          DATABASE_URL: proxiedUrl.toString(),
+          ...databaseEnv(proxiedUrls),
           TEMPORAL_ADDRESS: address,
           FAULT_INJECTION: 'on',
           NODE_ENV: 'development',
@@ -241,8 +242,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The API, in this process, also through the proxy.
     const connection = await Connection.connect({ address });
     cleanups.push(() => connection.close());
-    const apiDb = createDb(proxiedUrl.toString(), { max: 10 });
-    cleanups.push(() => apiDb.$disconnect());
+    const apiDbs = connectDatabases(proxiedUrls, { max: 10 });
+    cleanups.push(() => disconnectDatabases(apiDbs));
     // Identity on, as everywhere: a dev issuer of the run's own; each booking's customer calls with
     // their own token. Limits high enough for the run's own traffic.
     const issuer = await createDevIssuer();
@@ -250,7 +251,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       verifier: issuer.verifier,
       rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 },
       client: new Client({ connection }),
-      db: apiDb,
+      dbs: apiDbs,
       config: {
         temporalUiUrl: `http://localhost:${uiPort}`,
         temporalNamespace: 'default',
@@ -384,7 +385,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: ${bookingIds.length} bookings made; waiting for all of them to end`);
     await waitFor(
       async () => {
-        const rows = await direct.booking.findMany({
+        const rows = await direct.booking.booking.findMany({
           where: { id: { in: bookingIds.map((b) => b.id) } },
           select: { status: true },
         });
@@ -396,7 +397,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // Checks: the invariants, and each booking's status against its ledger, its workflow and its scenario.
     report.violations.push(...(await invariantViolations(direct)));
-    report.hotelNights = await direct.hotelNight.count();
+    report.hotelNights = await direct.hotels.hotelNight.count();
     // A connection of its own for the checks: the API's lived through the server's restart, and its
     // channel may still be backing off from it (grpc's reconnect backoff grows while the server is
     // down), so a describe on it could fail to connect before its deadline.
@@ -404,7 +405,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cleanups.push(() => checkConnection.close());
     const client = new Client({ connection: checkConnection });
     for (const { id, scenario, cancelled } of bookingIds) {
-      const row = await direct.booking.findUniqueOrThrow({ where: { id } });
+      const row = await direct.booking.booking.findUniqueOrThrow({ where: { id } });
       const state = row.state as unknown as BookingState;
       report.byStatus[row.status] = (report.byStatus[row.status] ?? 0) + 1;
       const done = state.steps.filter((s) => s.state === 'DONE').length;

@@ -1,19 +1,20 @@
-// The activity factory: every service's activities (src/activities/services.ts), each wrapped by
-// what the trip adds to every call (./attempts.ts), and the booking service's own, all closed over
-// their dependencies, so tests hand in their own database and clock. Workflows import only its
-// type (`import type`).
-import type { Db } from '../db/client.ts';
+// The activity factory: every service's activities (src/activities/services.ts), each over its own
+// database and wrapped by what the trip adds to every call (./attempts.ts), and the booking
+// service's own over the booking database, all closed over their dependencies, so tests hand in
+// their own databases and clock. Workflows import only its type (`import type`).
 import { TRIP_STEPS, type StepActivity, type UndoActivity } from '../booking/steps.ts';
 import type { ServiceName } from '../booking/service-routes.ts';
 import type { Intersection } from '../common/types.ts';
-import { announcer, attempted } from './attempts.ts';
+import { attempted } from './attempts.ts';
+import type { Databases } from './databases.ts';
 import { createReadModel } from './read-model.ts';
 import { createReconciler, type ReconcileDeps } from './reconcile.ts';
 import { TRIP_SERVICES } from './services.ts';
 import type { Attempted, StepInput } from './shared/contract.ts';
 
 export interface ActivityDeps {
-  db: Db;
+  /** Every database's client: each service's activities get their own's, the booking service's the booking's. */
+  dbs: Databases;
   /** Honour the `fault` of each call (FAULT_INJECTION=on). Off in production. */
   faultInjection: boolean;
   /** The clock for card expiry. */
@@ -70,37 +71,46 @@ const _everyStepServiceIsAService: readonly TripServiceName[] = [] as ServiceNam
 export type ServiceActivitiesAsRun = { [K in keyof TripServiceActivities]: Stepped<TripServiceActivities[K]> };
 
 /**
- * Some services' activities (default: every service's), each wrapped by {@link attempted}. Checks
- * every service against the step table first, whichever it builds.
+ * Some services' activities (default: every service's), each over its own database and wrapped by
+ * {@link attempted}. Checks every service against the step table first, whichever it builds.
  */
 export function createServiceActivities(
   deps: ActivityDeps,
   only: readonly TripServiceName[] = TRIP_SERVICES.map((s) => s.name),
 ): Partial<ServiceActivitiesAsRun> {
-  const serviceDeps = { db: deps.db, now: deps.now ?? (() => new Date()) };
-  const all = TRIP_SERVICES.map((service) => ({ service, entries: Object.entries(service.activities(serviceDeps)) }));
+  const now = deps.now ?? (() => new Date());
+  // Each service's activities over its own database, and no other's. (The services differ in their
+  // client's type; the table below is checked against the step table by name.)
+  const all = TRIP_SERVICES.map((service) => ({
+    service,
+    entries: Object.entries(
+      (service.activities as (d: { db: unknown; now: () => Date }) => object)({
+        db: deps.dbs[service.database.name],
+        now,
+      }),
+    ),
+  }));
   const mismatch = servicesMismatch(
     TRIP_STEPS.map((s) => s.service),
     TRIP_SERVICES.map((s) => s.name),
     all.flatMap(({ entries }) => entries.map(([name]) => name)),
   );
   if (mismatch) throw new Error(mismatch);
-  const announce = announcer(deps.db);
   return Object.fromEntries(
     all
       .filter(({ service }) => only.includes(service.name))
       .flatMap(({ entries }) => entries)
       .map(([name, call]) => [
         name,
-        attempted(name, deps.faultInjection, announce, call as (input: StepInput) => Promise<object>),
+        attempted(name, deps.faultInjection, call as (input: StepInput) => Promise<object>),
       ]),
   );
 }
 
-/** The booking service's own activities: its read model and the reconciler's. */
+/** The booking service's own activities, over the booking database: its read model and the reconciler's. */
 export function createBookingActivities(deps: ActivityDeps) {
-  const readModel = createReadModel(deps.db);
-  const reconciler = createReconciler({ db: deps.db, ...deps.reconcile });
+  const readModel = createReadModel(deps.dbs.booking);
+  const reconciler = createReconciler({ db: deps.dbs.booking, ...deps.reconcile });
   return {
     syncBooking: readModel.syncBooking,
     findUnwoundBookings: reconciler.findUnwoundBookings,

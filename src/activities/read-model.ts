@@ -2,14 +2,15 @@
 // committed, so lists and closed bookings can be served without the workflow.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { sqlStateOf, type Db } from '../db/client.ts';
+import type { BookingDb } from '../db/booking-db.ts';
+import { sqlStateOf } from '../db/client.ts';
 import { writeBookingRow } from '../db/read-model.ts';
 import type { BookingState } from '../booking/booking.ts';
 
 /** The metric of writes PostgreSQL refused for their data: they are not retried. */
 export const READ_MODEL_REJECTED_METRIC = 'trip_read_model_rejected';
 
-export function createReadModel(db: Db) {
+export function createReadModel(db: BookingDb) {
   return {
     /**
      * Upserts the booking row; an update older than the stored one is ignored. A data error

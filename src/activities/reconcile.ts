@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Db } from '../db/client.ts';
+import type { BookingDb } from '../db/booking-db.ts';
 import {
   HOLD_BEFORE_STEP,
   TERMINAL_STATUSES,
@@ -38,7 +38,8 @@ export interface ReconciledUndo {
 }
 
 export interface ReconcileDeps {
-  db: Db;
+  /** The booking service's database: the read model. */
+  db: BookingDb;
   /** A client of the worker's namespace: visibility, describe, and the closed workflow's last state. */
   client?: Client | undefined;
   /** A read-model row is "gone" only once it has not changed for this long (ms). Default 1 minute. */

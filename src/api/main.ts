@@ -1,5 +1,7 @@
 // npm run api: the API on PORT, against Temporal (TEMPORAL_ADDRESS or a temporal.toml profile; API
-// key or mTLS: src/temporal/connection.ts) and DATABASE_URL. It listens only once Temporal has answered: a
+// key or mTLS: src/temporal/connection.ts) and the databases it reaches: the booking service's
+// (DATABASE_URL), the flight and hotel services' for their inventory routers, the payment service's
+// for its card vault (FLIGHTS_, HOTELS_, PAYMENTS_DATABASE_URL). It listens only once Temporal has answered: a
 // refused connection ends the process with one line, it never serves requests it cannot complete.
 // SIGTERM (or SIGINT): no new connections, in-flight requests get SHUTDOWN_GRACE_TIME to finish,
 // then the process closes its connections and exits 0.
@@ -10,7 +12,10 @@ import { codecEndpointFor, dataConverterFor, describeEncryption } from '../tempo
 import { describeServiceTransport, serviceTransport } from '../temporal/service-transport.ts';
 import { connectClient, describeTemporal } from '../temporal/connection.ts';
 import { configOrExit, connectOrExit } from '../entrypoint.ts';
-import { createDb } from '../db/client.ts';
+import { createFlightsDb } from '../activities/flights/db.ts';
+import { createHotelsDb } from '../activities/hotels/db.ts';
+import { createPaymentsDb } from '../activities/payments/db.ts';
+import { createBookingDb } from '../db/booking-db.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.ts';
 import { join } from 'node:path';
 import { createApp } from './http/app.ts';
@@ -42,7 +47,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // Temporal may be starting (compose): a server that does not answer is retried for 30 s. A refusal
 // (API key, client certificate, CA) or a namespace that does not exist is not.
 const connection: Connection = await connectOrExit(connectClient, config, logger, tracing, { checkNamespace: true });
-const db = createDb(config.databaseUrl!, { max: config.databasePoolSize });
+const urls = config.databaseUrls!;
+const pool = { max: config.databasePoolSize };
+const dbs = {
+  booking: createBookingDb(urls.booking, pool),
+  flights: createFlightsDb(urls.flights, pool),
+  hotels: createHotelsDb(urls.hotels, pool),
+  payments: createPaymentsDb(urls.payments, pool),
+};
 const interceptors = clientInterceptorsFor(tracing);
 const client = new Client({
   connection,
@@ -52,7 +64,7 @@ const client = new Client({
 });
 // One LISTEN connection wakes the event streams' watchers when a booking changes (docs/api.md);
 // while the database cannot be reached it is retried, and the watchers poll slowly meanwhile.
-const changes = listenForBookingChanges({ databaseUrl: config.databaseUrl!, logger });
+const changes = listenForBookingChanges({ databaseUrl: urls.booking, logger });
 const codec = codecEndpointFor(config);
 // AUTH_* in production (loadConfig refuses to go on without them); the dev issuer otherwise.
 const identity = await identityFor(
@@ -63,7 +75,7 @@ const identity = await identityFor(
 const services = serviceTransport(config, { fallback: 'activity' });
 const app = createApp({
   client,
-  db,
+  dbs,
   config,
   logger,
   verifier: identity.verifier,
@@ -104,7 +116,12 @@ function drain(signal: string): void {
   server.close(() => {
     clearInterval(idle);
     clearTimeout(cut);
-    void Promise.allSettled([connection.close(), db.$disconnect(), changes.close(), tracing?.shutdown()]).then(() => {
+    void Promise.allSettled([
+      connection.close(),
+      ...Object.values(dbs).map((db) => db.$disconnect()),
+      changes.close(),
+      tracing?.shutdown(),
+    ]).then(() => {
       logger.info('API: stopped');
       process.exit(0);
     });

@@ -1,25 +1,28 @@
-// npm run db:migrate | db:seed: against DATABASE_URL.
+// npm run db:migrate | db:seed: every database (the booking service's, DATABASE_URL, and each
+// service's, FLIGHTS_DATABASE_URL, …; derived from DATABASE_URL in development).
+// With DATABASE_ADMIN_URL (a superuser, or a role with CREATEDB and CREATEROLE, on the same server),
+// migrate first provisions each database and its own role (src/db/provision.ts); without it each
+// database is created if missing, as its own role, and migrated.
 import { loadConfig } from '../config.ts';
-import { createDb } from './client.ts';
-import { ensureDatabase, migrate } from './migrate.ts';
-import { seed } from './seed.ts';
+import { connectDatabases, disconnectDatabases, seedDatabases } from '../activities/databases.ts';
+import { prepareDatabases } from './provision.ts';
 
 const command = process.argv[2];
-const { databaseUrl } = loadConfig();
-if (!databaseUrl) {
+const { databaseUrls, databaseAdminUrl } = loadConfig();
+if (!databaseUrls) {
   console.error('DATABASE_URL is not set. Example: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/trip_booking');
   process.exit(2);
 }
 if (command === 'migrate') {
-  if (await ensureDatabase(databaseUrl)) console.log('created the database');
-  const applied = await migrate(databaseUrl);
-  console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migrations');
+  const applied = await prepareDatabases(databaseUrls, databaseAdminUrl ? { adminUrl: databaseAdminUrl } : {});
+  for (const [name, migrations] of Object.entries(applied)) {
+    console.log(`${name}: ${migrations.length ? `applied ${migrations.join(', ')}` : 'no pending migrations'}`);
+  }
 } else if (command === 'seed') {
-  const db = createDb(databaseUrl, { max: 1 });
-  const { flights, hotels } = await seed(db);
-  console.log(`seeded ${flights} flight(s) and ${hotels} hotel(s)`);
-  await db.$disconnect();
+  const dbs = connectDatabases(databaseUrls, { max: 1 });
+  console.log(`seeded ${(await seedDatabases(dbs)).join(' and ')}`);
+  await disconnectDatabases(dbs);
 } else {
-  console.error('usage: tsx src/db/cli.ts migrate|seed');
+  console.error('usage: node src/db/cli.ts migrate|seed');
   process.exit(2);
 }

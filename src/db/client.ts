@@ -1,18 +1,37 @@
+// What every service's Prisma client shares: the pg driver adapter it runs over (no native query
+// engine), the transaction budget of a step, and how a failed statement is read. Each service has
+// its own client over its own database (src/db/booking-db.ts, src/activities/<service>/db.ts);
+// nothing here holds a connection.
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { PrismaClientKnownRequestError, raw, sqltag, type Sql } from '@prisma/client/runtime/client';
 
-export type Db = PrismaClient;
-export { Prisma };
+/** SQL fragments for $queryRaw and $executeRaw, the same for every client: `sql` composes, `raw` inserts as is. */
+export { raw, sqltag as sql, type Sql };
 
 export interface DbOptions {
   /** Pool size of the pg driver (default 10). */
   max?: number;
 }
 
-/** A Prisma client over the pg driver adapter: no native query engine. */
-export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
-  return new PrismaClient({ adapter });
+/** The pg driver adapter a client runs over. */
+export function pgAdapter(databaseUrl: string, options: DbOptions = {}): PrismaPg {
+  return new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+}
+
+/** What runs SQL: any client, or a transaction of one. */
+export interface SqlClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray | Sql, ...values: unknown[]): PromiseLike<T>;
+  $executeRaw(query: TemplateStringsArray | Sql, ...values: unknown[]): PromiseLike<number>;
+}
+
+export type IsolationLevel = 'ReadUncommitted' | 'ReadCommitted' | 'RepeatableRead' | 'Serializable';
+
+/** A client that runs a function in one transaction, `Tx` being its transaction's client. */
+export interface TransactionalDb<Tx extends SqlClient = SqlClient> {
+  $transaction<R>(
+    fn: (tx: Tx) => Promise<R>,
+    options?: { maxWait?: number; timeout?: number; isolationLevel?: IsolationLevel },
+  ): Promise<R>;
 }
 
 /**
@@ -25,7 +44,12 @@ export const STEP_TRANSACTION = { maxWait: 4_000, timeout: 5_000 } as const;
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  return error instanceof PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** True for Prisma's "transaction could not start or ran out of time" (P2028). */
+export function isTransactionTimeout(error: unknown): boolean {
+  return error instanceof PrismaClientKnownRequestError && error.code === 'P2028';
 }
 
 /**
@@ -33,7 +57,7 @@ export function isUniqueViolation(error: unknown): boolean {
  * adapter reports it; undefined for any other error.
  */
 export function sqlStateOf(error: unknown): string | undefined {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  if (!(error instanceof PrismaClientKnownRequestError)) return undefined;
   const cause = (
     error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } | undefined
   )?.driverAdapterError?.cause;

@@ -1,17 +1,16 @@
-// Applies prisma/migrations in order, recording them in Prisma's own `_prisma_migrations` table
-// (same checksum), so `prisma migrate status` and `migrate deploy` agree with the result. Needs
-// no schema engine, so the dev stack and the tests migrate on any machine.
+// Applies one database's migrations (prisma/<database>/migrations, src/db/databases.ts) in order,
+// recording them in Prisma's own `_prisma_migrations` table (same checksum), so `prisma migrate
+// status` and `migrate deploy` agree with the result. Needs no schema engine, so the dev stack and
+// the tests migrate on any machine. Run it as the database's own role: the tables are then its.
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
 
 /** The advisory lock Prisma Migrate takes, so this never runs beside it. */
 const PRISMA_MIGRATE_LOCK = 72707369;
 
-export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+/** Applies the migrations of `dir` that the database has not applied yet; returns their names. */
+export async function migrate(databaseUrl: string, dir: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -39,6 +38,15 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
       .sort();
+    // Migrations of another history (another service's database, or the single database of the
+    // builds before #23): applying these on top would fail half-way, or mix two services' tables.
+    const foreign = [...done].filter((name) => !names.includes(name)).sort();
+    if (foreign.length > 0) {
+      throw new ForeignMigrationsError(
+        `the database ${databaseName(databaseUrl)} has applied migrations that ${dir} does not have (${foreign.join(', ')}): it is another database's, or the single database of a build before each service had its own (docs/deploy.md, "Moving from one database")`,
+        foreign,
+      );
+    }
     const applied: string[] = [];
     for (const name of names.filter((n) => !done.has(n))) {
       const sql = await readFile(`${dir}/${name}/migration.sql`, 'utf8');
@@ -69,11 +77,28 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet. */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
+/** The database has migrations its folder does not know: it is not the database the folder is for. */
+export class ForeignMigrationsError extends Error {
+  override name = 'ForeignMigrationsError';
+  /** The migrations the database has that the folder does not. */
+  readonly migrations: string[];
+  constructor(message: string, migrations: string[]) {
+    super(message);
+    this.migrations = migrations;
+  }
+}
+
+/** The database a URL names; only letters, digits and `_`, as the provisioning writes them into SQL. */
+export function databaseName(databaseUrl: string): string {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`unsupported database name "${name}"`);
+  return name;
+}
+
+/** Creates the database named in the URL when it does not exist yet (connecting as the URL's user to `postgres`). */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  const name = databaseName(databaseUrl);
+  const url = new URL(databaseUrl);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();

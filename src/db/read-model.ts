@@ -2,7 +2,8 @@
 // without the workflow. Written by the workflow's read-model activity at each status change it has
 // committed, and once by the API when it starts a booking (PENDING).
 import type { BookingState } from '../booking/booking.ts';
-import { Prisma, type Db } from './client.ts';
+import type { BookingDb } from './booking-db.ts';
+import { sql } from './client.ts';
 
 /**
  * Writes the booking's row. `ifAbsent`: only when there is none yet (the API's PENDING row, which
@@ -12,14 +13,14 @@ import { Prisma, type Db } from './client.ts';
  * `db` may be a transaction's client.
  */
 export async function writeBookingRow(
-  db: Pick<Db, '$executeRaw'>,
+  db: Pick<BookingDb, '$executeRaw'>,
   state: BookingState,
   { ifAbsent = false } = {},
 ): Promise<void> {
   const flightCents = state.flight?.priceCents ?? null;
   const hotelCents = state.hotel?.priceCents ?? null;
   const totalCents = state.payment?.amountCents ?? null;
-  const insert = Prisma.sql`
+  const insert = sql`
     INSERT INTO bookings (id, customer_id, status, current_step, failure_step, failure_type, failure_message,
                           flight_cents, hotel_cents, total_cents, currency, state, version, created_at, updated_at)
     VALUES (${state.bookingId}, ${state.customerId}, ${state.status}::"BookingStatus", ${state.currentStep},

@@ -88,6 +88,9 @@ console.log(`
   A booking      ${example}
   Temporal       ${stack.embedded.temporal ? `${stack.temporalAddress}   (dev server, data in ${join(DATA_DIR, 'temporal.db')})` : describeTemporal(config.temporal)}
   PostgreSQL     ${stack.embedded.postgres ? `embedded, data in ${join(DATA_DIR, 'pg')}` : 'DATABASE_URL'}
+  Databases      ${Object.entries(stack.databaseUrls)
+    .map(([service, url]) => `${service}: ${new URL(url).pathname.slice(1)}`)
+    .join(', ')}   (each its own, with its own role)
   Faults         ${config.faultInjection ? 'injection on' : 'injection off'}${
     config.prometheusBindAddress
       ? `

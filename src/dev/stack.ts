@@ -1,5 +1,6 @@
-// The whole stack in one process: PostgreSQL (configured or embedded), Temporal (configured, or a
-// dev server with the Web UI), migrations and seed, the worker and the API. `npm run dev` runs it;
+// The whole stack in one process: PostgreSQL (configured or embedded) with the booking service's
+// database and one per service, each with its own role, Temporal (configured, or a dev server with
+// the Web UI), migrations and seed, the worker and the API. `npm run dev` runs it;
 // the end-to-end and browser tests start it too.
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -14,9 +15,11 @@ import { identityFor, type DevIssuer } from '../api/identity/dev-issuer.ts';
 import { codecEndpointFor, dataConverterFor, describeEncryption } from '../temporal/codec.ts';
 import type { Config } from '../config.ts';
 import { connectClient, connectNative, TemporalConnectError } from '../temporal/connection.ts';
-import { createDb, type Db } from '../db/client.ts';
-import { ensureDatabase, migrate } from '../db/migrate.ts';
-import { seed } from '../db/seed.ts';
+import { connectDatabases, disconnectDatabases, seedDatabases, type Databases } from '../activities/databases.ts';
+import type { BookingDb } from '../db/booking-db.ts';
+import { databaseUrls, type DatabaseUrls } from '../db/databases.ts';
+import { ensureDatabase, ForeignMigrationsError } from '../db/migrate.ts';
+import { prepareDatabases } from '../db/provision.ts';
 import { clientInterceptorsFor, tracingFromConfig } from '../temporal/telemetry.ts';
 import { registerSearchAttributes } from '../temporal/search-attributes.ts';
 import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../booking/messages.ts';
@@ -43,7 +46,7 @@ const DEV_SERVER_STARTS = 3;
  * SDK's fixed 5 s (the SDK has already killed it): a loaded machine (the suite beside a busy loop)
  * can take longer to start one; the download failing or a port taken is no reason to try again.
  */
-async function startDevServer(
+export async function startDevServer(
   options: Parameters<typeof TestWorkflowEnvironment.createLocal>[0],
 ): Promise<TestWorkflowEnvironment> {
   for (let start = 1; ; start++) {
@@ -80,13 +83,19 @@ export interface Stack {
   apiUrl: string;
   /** The address the API listens on, as the OS says (127.0.0.1 unless DEV_HOST says otherwise). */
   apiAddress: string;
+  /** The booking service's database (DATABASE_URL). */
   databaseUrl: string;
+  /** Every database's URL: the booking service's and each service's. */
+  databaseUrls: DatabaseUrls;
   temporalAddress: string;
   /** The Web UI, when this stack started the dev server (or TEMPORAL_UI_URL). */
   uiUrl: string;
   embedded: { postgres: boolean; temporal: boolean };
   client: Client;
-  db: Db;
+  /** The booking service's client (the read model): `dbs.booking`. */
+  db: BookingDb;
+  /** Every database's client. */
+  dbs: Databases;
   /** The dev issuer, when no AUTH_JWKS_URL is set (POST /dev/token mints its tokens). */
   devIssuer?: DevIssuer;
   stop(): Promise<void>;
@@ -99,6 +108,21 @@ function describeConnectError(error: unknown): string {
   return e.code ?? e.message?.split('\n')[0] ?? String(error);
 }
 
+/** What stopped the databases from being ready, as a StackError with its fix when there is one. */
+function databaseFailure(error: unknown, embedded: boolean): unknown {
+  if (error instanceof ForeignMigrationsError) {
+    return new StackError(
+      `${error.message}. Fix: move its data into a database per service (docs/deploy.md#moving-from-one-database), or start afresh: ${embedded ? `stop npm run dev and remove the embedded PostgreSQL's data (.data/pg)` : 'point DATABASE_URL at a new database'}.`,
+    );
+  }
+  if ((error as { code?: string }).code === '42501') {
+    return new StackError(
+      `DATABASE_URL's user may not create the services' databases and roles (${(error as Error).message}). Fix: use a superuser (or a role with CREATEDB and CREATEROLE) in DATABASE_URL, or set FLIGHTS_DATABASE_URL, HOTELS_DATABASE_URL and PAYMENTS_DATABASE_URL to databases on another server.`,
+    );
+  }
+  return error;
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, logger } = options;
   const stops: (() => Promise<unknown>)[] = [];
@@ -109,14 +133,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     await mkdir(options.dataDir, { recursive: true });
 
-    // 1. PostgreSQL
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
+    // 1. PostgreSQL: the booking service's database and each service's, each provisioned with its
+    // own role through DATABASE_URL's user (src/db/provision.ts), migrated and seeded.
+    let urls = config.databaseUrls;
+    if (!urls) {
       const pg = await startEmbeddedPostgres({ dir: join(options.dataDir, 'pg'), persistent: true });
       stops.push(() => pg.stop());
-      databaseUrl = databaseUrlFor(pg.serverUrl, 'trip_booking');
+      urls = databaseUrls(databaseUrlFor(pg.serverUrl, 'trip_booking'), {}, true).urls;
       logger.info(`PostgreSQL: embedded, data in ${join(options.dataDir, 'pg')}, port ${pg.port}`);
     }
+    const databaseUrl = urls.booking;
     try {
       await ensureDatabase(databaseUrl);
     } catch (error) {
@@ -126,12 +152,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           'Fix: start PostgreSQL or correct DATABASE_URL, or unset DATABASE_URL to use an embedded PostgreSQL.',
       );
     }
-    const applied = await migrate(databaseUrl);
-    const db = createDb(databaseUrl, { max: config.databasePoolSize });
-    stops.push(() => db.$disconnect());
-    const seeded = await seed(db);
+    const applied = await prepareDatabases(urls, { adminUrl: databaseUrl }).catch((error: unknown) => {
+      throw databaseFailure(error, !config.databaseUrl);
+    });
+    const dbs = connectDatabases(urls, { max: config.databasePoolSize });
+    stops.push(() => disconnectDatabases(dbs));
+    const db = dbs.booking;
+    const seeded = await seedDatabases(dbs);
     logger.info(
-      `database: ${applied.length} migration(s) applied, ${seeded.flights} flight(s) and ${seeded.hotels} hotel(s) seeded`,
+      `databases: ${Object.keys(urls).join(', ')}, each with its own role; ${Object.values(applied).flat().length} migration(s) applied, ${seeded.join(' and ')} seeded`,
     );
 
     // 2. Temporal. The client and the worker share one DataConverter: with PAYLOAD_ENCRYPTION_KEYS
@@ -241,7 +270,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       namespace,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(services.nexus ? { nexus: services.nexus } : {}),
-      db,
+      dbs,
       faultInjection: config.faultInjection,
       dataConverter,
       reconcile: {
@@ -288,7 +317,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eagerStarter,
       // Eager dispatch pins a saga to this worker's build: only while that build is the current one.
       eagerWhen: localBuildIsCurrent(deployment, buildId),
-      db,
+      dbs,
       changes,
       sse: config.sse,
       config: stackConfig,
@@ -331,11 +360,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiUrl: `http://localhost:${apiPort}`,
       apiAddress,
       databaseUrl,
+      databaseUrls: urls,
       temporalAddress,
       uiUrl,
       embedded: { postgres: !config.databaseUrl, temporal: !config.temporalAddress },
       client,
       db,
+      dbs,
       ...(identity.devIssuer ? { devIssuer: identity.devIssuer } : {}),
       stop,
     };

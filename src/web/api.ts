@@ -6,7 +6,8 @@ import type { BookingRequestBody } from '../api/bookings/request.ts';
 import type { bookingListSchema } from '../api/bookings/list.ts';
 import type { BookingView } from '../api/bookings/view.ts';
 import type { healthSchema } from '../api/http/health.ts';
-import type { flightSchema, hotelListSchema, hotelSchema } from '../api/inventory/schemas.ts';
+import type { flightSchema } from '../activities/flights/inventory.ts';
+import type { hotelListSchema, hotelSchema } from '../activities/hotels/inventory.ts';
 import type { BookingStatus } from '../booking/booking.ts';
 import { authHeaders } from './session.ts';
 

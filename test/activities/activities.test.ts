@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toDbDate } from '../../src/common/dates.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
-import type { Db } from '../../src/db/client.ts';
+import type { Databases } from '../../src/activities/databases.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { tokenizeCard } from '../../src/activities/payments/vault.ts';
 import type { BookingState } from '../../src/booking/booking.ts';
@@ -22,7 +22,7 @@ const AMOUNT = 76_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let tdb: TestDatabase;
-let db: Db;
+let dbs: Databases;
 /** FAULT_INJECTION=off, as in production. */
 let activities: Activities;
 /** FAULT_INJECTION=on. */
@@ -32,11 +32,11 @@ let goodToken: string;
 
 beforeAll(async () => {
   tdb = await createTestDatabase('activities');
-  db = tdb.db;
-  activities = createActivities({ db, faultInjection: false });
-  faulty = createActivities({ db, faultInjection: true });
+  dbs = tdb.dbs;
+  activities = createActivities({ dbs, faultInjection: false });
+  faulty = createActivities({ dbs, faultInjection: true });
   customerId = `cust-${randomUUID().slice(0, 8)}`;
-  goodToken = (await tokenizeCard(db, VAULT_KEY, customerId, CARDS.good)).token;
+  goodToken = (await tokenizeCard(dbs.payments, VAULT_KEY, customerId, CARDS.good)).token;
 });
 
 afterAll(async () => {
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  expect(await invariantViolations(db)).toEqual([]);
+  expect(await invariantViolations(dbs)).toEqual([]);
 });
 
 // ---------- helpers ----------
@@ -116,7 +116,7 @@ const chargeInput = (bookingId: string, over: { token?: string; amountCents?: nu
 });
 
 async function seatsLeft(flightNumber = FLIGHT.flightNumber, date = FLIGHT.date): Promise<number> {
-  const flight = await db.flight.findUniqueOrThrow({
+  const flight = await dbs.flights.flight.findUniqueOrThrow({
     where: { flightNumber_date: { flightNumber, date: toDbDate(date) } },
   });
   return flight.seatsAvailable;
@@ -124,14 +124,14 @@ async function seatsLeft(flightNumber = FLIGHT.flightNumber, date = FLIGHT.date)
 
 /** Rooms free on every night of a stay (HOTEL's by default). */
 async function roomsLeft(stay: { hotelId?: string; checkIn?: string; checkOut?: string } = {}): Promise<number> {
-  return roomsFree(db, { ...HOTEL, ...stay });
+  return roomsFree(dbs, { ...HOTEL, ...stay });
 }
 
 async function countRows(bookingId: string) {
   const [flights, hotels, payments] = await Promise.all([
-    db.flightReservation.count({ where: { bookingId } }),
-    db.hotelReservation.count({ where: { bookingId } }),
-    db.payment.count({ where: { bookingId } }),
+    dbs.flights.flightReservation.count({ where: { bookingId } }),
+    dbs.hotels.hotelReservation.count({ where: { bookingId } }),
+    dbs.payments.payment.count({ where: { bookingId } }),
   ]);
   return { flights, hotels, payments };
 }
@@ -166,7 +166,7 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(first.seatNumbers).toHaveLength(2);
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await seatsLeft()).toBe(before - 2);
-    const { flight } = await serviceRows(db, bookingId);
+    const { flight } = await serviceRows(dbs, bookingId);
     expect(flight).toMatchObject({
       id: first.reservationId,
       status: 'RESERVED',
@@ -215,7 +215,7 @@ describe('idempotency: one booking ID, one effect', () => {
     });
     expect(second).toEqual({ ...first, attempt: 2 });
     expect(await roomsLeft()).toBe(before - 1);
-    const { hotel } = await serviceRows(db, bookingId);
+    const { hotel } = await serviceRows(dbs, bookingId);
     expect(hotel).toMatchObject({
       id: first.reservationId,
       status: 'RESERVED',
@@ -233,7 +233,7 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(first).toEqual({ paymentId: first.paymentId, amountCents: AMOUNT, currency: 'USD', attempt: 1 });
     expect(first.paymentId).toMatch(UUID);
     expect(second).toEqual({ ...first, attempt: 2 });
-    const { payment } = await serviceRows(db, bookingId);
+    const { payment } = await serviceRows(dbs, bookingId);
     expect(payment).toMatchObject({
       id: first.paymentId,
       status: 'CAPTURED',
@@ -253,7 +253,7 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(first).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 1 });
     expect(second).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 2 });
     expect(await seatsLeft()).toBe(before);
-    const { flight } = await serviceRows(db, bookingId);
+    const { flight } = await serviceRows(dbs, bookingId);
     expect(flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
     expect(flight?.cancelledAt).toBeInstanceOf(Date);
   });
@@ -268,7 +268,7 @@ describe('idempotency: one booking ID, one effect', () => {
     expect(first).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 1 });
     expect(second).toEqual({ outcome: 'UNDONE', reference: reservationId, attempt: 2 });
     expect(await roomsLeft()).toBe(before);
-    expect((await serviceRows(db, bookingId)).hotel).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+    expect((await serviceRows(dbs, bookingId)).hotel).toMatchObject({ id: reservationId, status: 'CANCELLED' });
   });
 
   test('refundPayment twice: both UNDONE, the payment is REFUNDED once and not charged again', async () => {
@@ -278,18 +278,18 @@ describe('idempotency: one booking ID, one effect', () => {
     const second = await envFor({ attempt: 2 }).run(activities.refundPayment, { bookingId });
     expect(first).toEqual({ outcome: 'UNDONE', reference: paymentId, attempt: 1 });
     expect(second).toEqual({ outcome: 'UNDONE', reference: paymentId, attempt: 2 });
-    const { payment } = await serviceRows(db, bookingId);
+    const { payment } = await serviceRows(dbs, bookingId);
     expect(payment).toMatchObject({ id: paymentId, status: 'REFUNDED', amountCents: AMOUNT });
     expect(payment?.refundedAt).toBeInstanceOf(Date);
     expect((await countRows(bookingId)).payments).toBe(1);
     // The second refund touched nothing: the first refund's time stands.
     const third = await envFor({ attempt: 3 }).run(activities.refundPayment, { bookingId });
     expect(third.outcome).toBe('UNDONE');
-    expect((await serviceRows(db, bookingId)).payment?.refundedAt).toEqual(payment?.refundedAt);
+    expect((await serviceRows(dbs, bookingId)).payment?.refundedAt).toEqual(payment?.refundedAt);
     // A charge retried after its refund takes nothing.
     const late = await failureOf(envFor({ attempt: 3 }).run(activities.chargePayment, chargeInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 3 });
-    expect((await serviceRows(db, bookingId)).payment?.status).toBe('REFUNDED');
+    expect((await serviceRows(dbs, bookingId)).payment?.status).toBe('REFUNDED');
   });
 
   test('a reserve retried after its cancel books nothing', async () => {
@@ -300,7 +300,7 @@ describe('idempotency: one booking ID, one effect', () => {
     const late = await failureOf(envFor({ attempt: 2 }).run(activities.reserveFlight, flightInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 2 });
     expect(await seatsLeft()).toBe(before);
-    expect((await serviceRows(db, bookingId)).flight?.status).toBe('CANCELLED');
+    expect((await serviceRows(dbs, bookingId)).flight?.status).toBe('CANCELLED');
   });
 });
 
@@ -312,12 +312,12 @@ describe('tombstones: an undo that arrives before its step', () => {
     const before = await seatsLeft();
     const undo = await envFor().run(activities.cancelFlight, { bookingId });
     expect(undo).toEqual({ outcome: 'NOTHING_TO_UNDO', attempt: 1 });
-    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ status: 'VOIDED', seats: 0, flightId: null });
+    expect((await serviceRows(dbs, bookingId)).flight).toMatchObject({ status: 'VOIDED', seats: 0, flightId: null });
 
     const late = await failureOf(envFor().run(activities.reserveFlight, flightInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
     expect(await seatsLeft()).toBe(before);
-    expect((await serviceRows(db, bookingId)).flight?.status).toBe('VOIDED');
+    expect((await serviceRows(dbs, bookingId)).flight?.status).toBe('VOIDED');
     expect((await countRows(bookingId)).flights).toBe(1);
 
     // Cancelling again is still nothing to undo.
@@ -334,12 +334,12 @@ describe('tombstones: an undo that arrives before its step', () => {
       outcome: 'NOTHING_TO_UNDO',
       attempt: 1,
     });
-    expect((await serviceRows(db, bookingId)).hotel).toMatchObject({ status: 'VOIDED', rooms: 0, hotelId: null });
+    expect((await serviceRows(dbs, bookingId)).hotel).toMatchObject({ status: 'VOIDED', rooms: 0, hotelId: null });
 
     const late = await failureOf(envFor().run(activities.reserveHotel, hotelInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
     expect(await roomsLeft()).toBe(before);
-    expect((await serviceRows(db, bookingId)).hotel?.status).toBe('VOIDED');
+    expect((await serviceRows(dbs, bookingId)).hotel?.status).toBe('VOIDED');
   });
 
   test('refundPayment first leaves a VOIDED row; the late chargePayment fails AlreadyCompensated and charges nothing', async () => {
@@ -348,7 +348,7 @@ describe('tombstones: an undo that arrives before its step', () => {
       outcome: 'NOTHING_TO_UNDO',
       attempt: 1,
     });
-    expect((await serviceRows(db, bookingId)).payment).toMatchObject({
+    expect((await serviceRows(dbs, bookingId)).payment).toMatchObject({
       status: 'VOIDED',
       amountCents: 0,
       paymentMethodToken: null,
@@ -356,9 +356,9 @@ describe('tombstones: an undo that arrives before its step', () => {
 
     const late = await failureOf(envFor().run(activities.chargePayment, chargeInput(bookingId)));
     expectFailure(late, { type: 'AlreadyCompensated', nonRetryable: true, attempt: 1 });
-    const { payment } = await serviceRows(db, bookingId);
+    const { payment } = await serviceRows(dbs, bookingId);
     expect(payment).toMatchObject({ status: 'VOIDED', amountCents: 0 });
-    expect(await db.payment.count({ where: { bookingId, status: 'CAPTURED' } })).toBe(0);
+    expect(await dbs.payments.payment.count({ where: { bookingId, status: 'CAPTURED' } })).toBe(0);
   });
 });
 
@@ -376,7 +376,7 @@ describe('concurrent calls with one booking ID', () => {
     expect(results.every((r) => r.priceCents === 44_000)).toBe(true);
     expect(await seatsLeft()).toBe(before - 2);
     expect((await countRows(bookingId)).flights).toBe(1);
-    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: [...ids][0], status: 'RESERVED', seats: 2 });
+    expect((await serviceRows(dbs, bookingId)).flight).toMatchObject({ id: [...ids][0], status: 'RESERVED', seats: 2 });
   });
 
   test('10 concurrent reserveHotel calls make one reservation and take the rooms once', async () => {
@@ -399,7 +399,7 @@ describe('concurrent calls with one booking ID', () => {
     expect(ids.size).toBe(1);
     expect(results.every((r) => r.amountCents === AMOUNT)).toBe(true);
     expect((await countRows(bookingId)).payments).toBe(1);
-    expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: [...ids][0], status: 'CAPTURED' });
+    expect((await serviceRows(dbs, bookingId)).payment).toMatchObject({ id: [...ids][0], status: 'CAPTURED' });
   });
 
   test('concurrent reserves with different booking IDs never oversell a flight', async () => {
@@ -438,7 +438,7 @@ describe('concurrent calls with one booking ID', () => {
       expect(refunded.status).toBe('fulfilled');
       if (refunded.status !== 'fulfilled') throw refunded.reason;
       const undo = refunded.value;
-      const { payment } = await serviceRows(db, bookingId);
+      const { payment } = await serviceRows(dbs, bookingId);
       if (charged.status === 'fulfilled') {
         const { paymentId } = charged.value;
         expect(undo).toMatchObject({ outcome: 'UNDONE', reference: paymentId });
@@ -485,7 +485,7 @@ describe('concurrent calls with one booking ID', () => {
       } else {
         expect(cancelled.value).toMatchObject({ outcome: 'UNDONE', reference: reservationId });
       }
-      expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
+      expect((await serviceRows(dbs, bookingId)).flight).toMatchObject({ id: reservationId, status: 'CANCELLED' });
       expect(await seatsLeft()).toBe(before);
     }
   });
@@ -512,7 +512,7 @@ describe('concurrent calls with one booking ID', () => {
       const cancel = settled[round % 2 === 0 ? 1 : 0];
       expect(cancel.status).toBe('fulfilled');
       const undo = (cancel as PromiseFulfilledResult<{ outcome: string; reference?: string }>).value;
-      const { flight } = await serviceRows(db, bookingId);
+      const { flight } = await serviceRows(dbs, bookingId);
       if (reserve.status === 'fulfilled') {
         // The reserve won: the cancel found it and gave the seat back.
         const { reservationId } = reserve.value as { reservationId: string };
@@ -530,7 +530,7 @@ describe('concurrent calls with one booking ID', () => {
       }
       expect(await seatsLeft()).toBe(before);
       expect((await countRows(bookingId)).flights).toBe(1);
-      expect(await invariantViolations(db)).toEqual([]);
+      expect(await invariantViolations(dbs)).toEqual([]);
     }
   });
 });
@@ -599,7 +599,7 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('CardDeclined: the sandbox decline number, nothing charged', async () => {
     const bookingId = randomUUID();
-    const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.declined);
+    const card = await tokenizeCard(dbs.payments, VAULT_KEY, customerId, CARDS.declined);
     const failure = await failureOf(
       envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })),
     );
@@ -610,7 +610,7 @@ describe('business failures have explicit types and are not retried', () => {
 
   test('CardExpired: a card that expired 12/19, nothing charged', async () => {
     const bookingId = randomUUID();
-    const card = await tokenizeCard(db, VAULT_KEY, customerId, CARDS.expired);
+    const card = await tokenizeCard(dbs.payments, VAULT_KEY, customerId, CARDS.expired);
     expect(card).toMatchObject({ expMonth: 12, expYear: 2019 });
     const failure = await failureOf(
       envFor().run(activities.chargePayment, chargeInput(bookingId, { token: card.token })),
@@ -621,8 +621,8 @@ describe('business failures have explicit types and are not retried', () => {
   });
 
   test('CardExpired follows the injected clock: good through the last day of its month', async () => {
-    const card = await tokenizeCard(db, VAULT_KEY, customerId, { ...CARDS.good, expMonth: 6, expYear: 2031 });
-    const at = (iso: string) => createActivities({ db, faultInjection: false, now: () => new Date(iso) });
+    const card = await tokenizeCard(dbs.payments, VAULT_KEY, customerId, { ...CARDS.good, expMonth: 6, expYear: 2031 });
+    const at = (iso: string) => createActivities({ dbs, faultInjection: false, now: () => new Date(iso) });
     const ok = await envFor().run(
       at('2031-06-30T23:59:59Z').chargePayment,
       chargeInput(randomUUID(), { token: card.token }),
@@ -683,7 +683,7 @@ describe('failure injection', () => {
     const result = await envFor({ attempt: 3 }).run(faulty.reserveFlight, input);
     expect(result).toMatchObject({ attempt: 3, priceCents: 22_000 });
     expect(await seatsLeft()).toBe(before - 1);
-    expect((await serviceRows(db, bookingId)).flight).toMatchObject({ id: result.reservationId, status: 'RESERVED' });
+    expect((await serviceRows(dbs, bookingId)).flight).toMatchObject({ id: result.reservationId, status: 'RESERVED' });
   });
 
   test('`transient:2` on an undo: the cancel runs on attempt 3', async () => {
@@ -693,7 +693,7 @@ describe('failure injection', () => {
     for (const attempt of [1, 2]) {
       const failure = await failureOf(envFor({ attempt }).run(faulty.cancelHotel, { bookingId, fault: 'transient:2' }));
       expectFailure(failure, { type: 'InjectedTransientFault', nonRetryable: false, attempt });
-      expect((await serviceRows(db, bookingId)).hotel?.status).toBe('RESERVED');
+      expect((await serviceRows(dbs, bookingId)).hotel?.status).toBe('RESERVED');
     }
     const undo = await envFor({ attempt: 3 }).run(faulty.cancelHotel, { bookingId, fault: 'transient:2' });
     expect(undo).toMatchObject({ outcome: 'UNDONE', attempt: 3 });
@@ -724,7 +724,7 @@ describe('failure injection', () => {
       currentAttemptScheduledTimestampMs: T0 + 2 * HOUR,
     }).run(faulty.chargePayment, input);
     expect(result).toMatchObject({ attempt: 10, amountCents: AMOUNT });
-    expect((await serviceRows(db, bookingId)).payment).toMatchObject({ id: result.paymentId, status: 'CAPTURED' });
+    expect((await serviceRows(dbs, bookingId)).payment).toMatchObject({ id: result.paymentId, status: 'CAPTURED' });
   });
 
   test('with failure injection off, every fault is ignored', async () => {
@@ -740,7 +740,7 @@ describe('failure injection', () => {
         chargeInput(bookingId, { fault, amountCents: flight.priceCents + hotel.priceCents }),
       );
       expect([flight.attempt, hotel.attempt, charge.attempt]).toEqual([1, 1, 1]);
-      const rows = await serviceRows(db, bookingId);
+      const rows = await serviceRows(dbs, bookingId);
       expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
         'RESERVED',
         'RESERVED',
@@ -763,7 +763,9 @@ describe('failure injection', () => {
       flightInput(bookingId, { fault: 'timeout' }),
     );
     // Committed while the activity is still sleeping past its timeout.
-    await expect.poll(async () => (await serviceRows(db, bookingId)).flight?.status, { timeout: 900 }).toBe('RESERVED');
+    await expect
+      .poll(async () => (await serviceRows(dbs, bookingId)).flight?.status, { timeout: 900 })
+      .toBe('RESERVED');
     const first = await pending;
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     // The retry (attempt 2 > times 1) answers at once with the same reservation.
@@ -776,7 +778,7 @@ describe('failure injection', () => {
     const bookingId = randomUUID();
     const result = await envFor().run(faulty.reserveFlight, flightInput(bookingId, { fault: 'explode' }));
     expect(result.attempt).toBe(1);
-    expect((await serviceRows(db, bookingId)).flight?.status).toBe('RESERVED');
+    expect((await serviceRows(dbs, bookingId)).flight?.status).toBe('RESERVED');
   });
 });
 
@@ -785,9 +787,9 @@ describe('failure injection', () => {
 describe('the tokenizer', () => {
   test('the same customer, card and expiry give the same token and one row', async () => {
     const customer = `cust-${randomUUID().slice(0, 8)}`;
-    const first = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
-    const again = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
-    const twoDigitYear = await tokenizeCard(db, VAULT_KEY, customer, {
+    const first = await tokenizeCard(dbs.payments, VAULT_KEY, customer, CARDS.good);
+    const again = await tokenizeCard(dbs.payments, VAULT_KEY, customer, CARDS.good);
+    const twoDigitYear = await tokenizeCard(dbs.payments, VAULT_KEY, customer, {
       ...CARDS.good,
       expYear: CARDS.good.expYear % 100,
     });
@@ -801,22 +803,24 @@ describe('the tokenizer', () => {
       expMonth: 12,
       expYear: CARDS.good.expYear,
     });
-    expect(await db.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
+    expect(await dbs.payments.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
   });
 
   test('concurrent tokenizations of one card make one row', async () => {
     const customer = `cust-${randomUUID().slice(0, 8)}`;
-    const cards = await Promise.all(Array.from({ length: 5 }, () => tokenizeCard(db, VAULT_KEY, customer, CARDS.good)));
+    const cards = await Promise.all(
+      Array.from({ length: 5 }, () => tokenizeCard(dbs.payments, VAULT_KEY, customer, CARDS.good)),
+    );
     expect(new Set(cards.map((c) => c.token)).size).toBe(1);
-    expect(await db.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
+    expect(await dbs.payments.paymentMethod.count({ where: { customerId: customer } })).toBe(1);
   });
 
   test('another expiry, customer or card gives another token', async () => {
     const customer = `cust-${randomUUID().slice(0, 8)}`;
-    const base = await tokenizeCard(db, VAULT_KEY, customer, CARDS.good);
-    const otherExpiry = await tokenizeCard(db, VAULT_KEY, customer, { ...CARDS.good, expMonth: 11 });
-    const otherCustomer = await tokenizeCard(db, VAULT_KEY, `${customer}-b`, CARDS.good);
-    const otherCard = await tokenizeCard(db, VAULT_KEY, customer, CARDS.declined);
+    const base = await tokenizeCard(dbs.payments, VAULT_KEY, customer, CARDS.good);
+    const otherExpiry = await tokenizeCard(dbs.payments, VAULT_KEY, customer, { ...CARDS.good, expMonth: 11 });
+    const otherCustomer = await tokenizeCard(dbs.payments, VAULT_KEY, `${customer}-b`, CARDS.good);
+    const otherCard = await tokenizeCard(dbs.payments, VAULT_KEY, customer, CARDS.declined);
     expect(new Set([base, otherExpiry, otherCustomer, otherCard].map((c) => c.token)).size).toBe(4);
   });
 
@@ -824,8 +828,10 @@ describe('the tokenizer', () => {
     // No digits in the customer ID: a random one could hold the CVC's digits by chance.
     const customer = `cust-${randomUUID().slice(0, 8).replace(/\d/g, 'x')}`;
     const card = { number: '5555555555554444', expMonth: 8, expYear: 2031, cvc: '987' };
-    const { token } = await tokenizeCard(db, VAULT_KEY, customer, card);
-    const [row] = await db.$queryRaw<Record<string, unknown>[]>`SELECT * FROM payment_methods WHERE token = ${token}`;
+    const { token } = await tokenizeCard(dbs.payments, VAULT_KEY, customer, card);
+    const [row] = await dbs.payments.$queryRaw<
+      Record<string, unknown>[]
+    >`SELECT * FROM payment_methods WHERE token = ${token}`;
     expect(row).toBeDefined();
     const json = JSON.stringify(row);
     expect(json).not.toContain(card.number);
@@ -869,28 +875,31 @@ describe('syncBooking', () => {
   test('an older version never overwrites a newer one', async () => {
     const bookingId = randomUUID();
     await activities.syncBooking(state(bookingId, 1, 'PENDING'));
-    expect(await db.booking.findUnique({ where: { id: bookingId } })).toMatchObject({ version: 1n, status: 'PENDING' });
+    expect(await dbs.booking.booking.findUnique({ where: { id: bookingId } })).toMatchObject({
+      version: 1n,
+      status: 'PENDING',
+    });
 
     await activities.syncBooking(state(bookingId, 3, 'COMPENSATING'));
     await activities.syncBooking(state(bookingId, 2, 'PENDING'));
-    const row = await db.booking.findUniqueOrThrow({ where: { id: bookingId } });
+    const row = await dbs.booking.booking.findUniqueOrThrow({ where: { id: bookingId } });
     expect(row).toMatchObject({ version: 3n, status: 'COMPENSATING', currentStep: null });
     expect((row.state as unknown as BookingState).version).toBe(3);
     expect(row.updatedAt.toISOString()).toBe(new Date(T0 + 3_000).toISOString());
 
     // The same version again changes nothing either.
     await activities.syncBooking({ ...state(bookingId, 3, 'PENDING') });
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+    expect(await dbs.booking.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
       version: 3n,
       status: 'COMPENSATING',
     });
 
     await activities.syncBooking(state(bookingId, 4, 'COMPENSATION_FAILED'));
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+    expect(await dbs.booking.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
       version: 4n,
       status: 'COMPENSATION_FAILED',
     });
-    expect(await db.booking.count({ where: { id: bookingId } })).toBe(1);
+    expect(await dbs.booking.booking.count({ where: { id: bookingId } })).toBe(1);
   });
 
   test('a first sync that arrives late still creates the row, and the newest wins regardless of order', async () => {
@@ -899,7 +908,7 @@ describe('syncBooking', () => {
     await Promise.all(
       versions.map((v) => activities.syncBooking(state(bookingId, v, v === 7 ? 'COMPENSATING' : 'PENDING'))),
     );
-    expect(await db.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
+    expect(await dbs.booking.booking.findUniqueOrThrow({ where: { id: bookingId } })).toMatchObject({
       version: 7n,
       status: 'COMPENSATING',
     });
@@ -952,11 +961,11 @@ describe('services validate their own input (the workflow can be started without
     ],
   ])('%s fails with InvalidRequest, not retried, nothing written', async (_name, call) => {
     const bookingId = randomUUID();
-    const error = await call(createActivities({ db: tdb.db, faultInjection: false }), bookingId).catch(
+    const error = await call(createActivities({ dbs: tdb.dbs, faultInjection: false }), bookingId).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
-    expect(await serviceRows(tdb.db, bookingId)).toMatchObject({ flight: null, hotel: null, payment: null });
+    expect(await serviceRows(tdb.dbs, bookingId)).toMatchObject({ flight: null, hotel: null, payment: null });
   });
 });

@@ -7,15 +7,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createActivities } from '../../src/activities/index.ts';
-import { createDb, type Db } from '../../src/db/client.ts';
+import { createFlightsDb, type FlightsDb } from '../../src/activities/flights/db.ts';
 import { FLIGHT } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';
 
 let tdb: TestDatabase;
-let onePool: Db;
+/** The flight service's database, over a pool of one connection. */
+let onePool: FlightsDb;
 beforeAll(async () => {
   tdb = await createTestDatabase('busy_pool');
-  onePool = createDb(tdb.url, { max: 1 });
+  onePool = createFlightsDb(tdb.urls.flights, { max: 1 });
 });
 afterAll(async () => {
   await onePool?.$disconnect();
@@ -36,7 +37,7 @@ function holdTheConnection(ms: number): Promise<unknown> {
 }
 
 test("a reserve and a cancel each wait 3 s for the pool's one connection, then do their work", async () => {
-  const activities = createActivities({ db: onePool, faultInjection: false });
+  const activities = createActivities({ dbs: { ...tdb.dbs, flights: onePool }, faultInjection: false });
   const bookingId = randomUUID();
   const behindBusyPool = async <R>(step: () => Promise<R>): Promise<R> => {
     const busy = holdTheConnection(3_000);
@@ -50,5 +51,5 @@ test("a reserve and a cancel each wait 3 s for the pool's one connection, then d
   const flight = await behindBusyPool(() => run(activities.reserveFlight, { bookingId, ...FLIGHT }));
   expect(flight.reservationId).toBeTruthy();
   expect(await behindBusyPool(() => run(activities.cancelFlight, { bookingId }))).toMatchObject({ outcome: 'UNDONE' });
-  expect(await invariantViolations(tdb.db)).toEqual([]);
+  expect(await invariantViolations(tdb.dbs)).toEqual([]);
 });

@@ -13,7 +13,8 @@ import { tokenizeCard } from '../../src/activities/payments/vault.ts';
 import { TERMINAL_STATUSES, type BookingStatus } from '../../src/booking/booking.ts';
 import { STEP_NAMES, TRIP_STEPS, type StepName } from '../../src/booking/steps.ts';
 import { toDbDate, utcDay } from '../../src/common/dates.ts';
-import { sqlStateOf, type Db } from '../../src/db/client.ts';
+import type { Databases } from '../../src/activities/databases.ts';
+import { sqlStateOf } from '../../src/db/client.ts';
 import { CARDS, FLIGHT, HOTEL, VAULT_KEY, daysFromNow } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';
 
@@ -22,17 +23,17 @@ const CHECK_VIOLATION = '23514';
 const GIVEN_BACK = TERMINAL_STATUSES.filter((status) => status !== 'CONFIRMED');
 
 let tdb: TestDatabase;
-let db: Db;
+let dbs: Databases;
 let activities: Activities;
 let customerId: string;
 let token: string;
 
 beforeAll(async () => {
   tdb = await createTestDatabase('invariants');
-  db = tdb.db;
-  activities = createActivities({ db, faultInjection: false });
+  dbs = tdb.dbs;
+  activities = createActivities({ dbs, faultInjection: false });
   customerId = `cust-${randomUUID().slice(0, 8)}`;
-  token = (await tokenizeCard(db, VAULT_KEY, customerId, CARDS.good)).token;
+  token = (await tokenizeCard(dbs.payments, VAULT_KEY, customerId, CARDS.good)).token;
 });
 
 afterAll(async () => {
@@ -47,7 +48,7 @@ afterEach(async () => {
 
 /** Every violation, sorted: a rule's lines come in no particular order. */
 async function violations(): Promise<string[]> {
-  return (await invariantViolations(db)).sort();
+  return (await invariantViolations(dbs)).sort();
 }
 
 const quietLogger = new DefaultLogger('ERROR');
@@ -73,7 +74,7 @@ async function confirmedTrip({ day = 1 + (tripsBooked % 50) } = {}) {
   const hotel = await run(activities.reserveHotel, { bookingId, ...HOTEL, checkIn: date, checkOut: utcDay(3, date) });
   const amountCents = flight.priceCents + hotel.priceCents;
   await run(activities.chargePayment, { bookingId, token, amountCents, currency: 'USD' });
-  await db.$executeRaw`
+  await dbs.booking.$executeRaw`
     INSERT INTO bookings (id, customer_id, status, state, version, updated_at)
     VALUES (${bookingId}, ${customerId}, 'CONFIRMED', '{}'::jsonb, 1, now())`;
   return {
@@ -81,9 +82,9 @@ async function confirmedTrip({ day = 1 + (tripsBooked % 50) } = {}) {
     day,
     date,
     nights: [0, 1, 2].map((i) => utcDay(i, date)),
-    flight: await db.flightReservation.findUniqueOrThrow({ where: { bookingId } }),
-    hotel: await db.hotelReservation.findUniqueOrThrow({ where: { bookingId } }),
-    payment: await db.payment.findUniqueOrThrow({ where: { bookingId } }),
+    flight: await dbs.flights.flightReservation.findUniqueOrThrow({ where: { bookingId } }),
+    hotel: await dbs.hotels.hotelReservation.findUniqueOrThrow({ where: { bookingId } }),
+    payment: await dbs.payments.payment.findUniqueOrThrow({ where: { bookingId } }),
   };
 }
 type Trip = Awaited<ReturnType<typeof confirmedTrip>>;
@@ -96,7 +97,7 @@ type Service = StepName;
 const SERVICES: readonly Service[] = STEP_NAMES;
 
 async function setStatus(bookingId: string, status: BookingStatus): Promise<void> {
-  await db.$executeRaw`UPDATE bookings SET status = ${status}::"BookingStatus" WHERE id = ${bookingId}`;
+  await dbs.booking.$executeRaw`UPDATE bookings SET status = ${status}::"BookingStatus" WHERE id = ${bookingId}`;
 }
 
 /** Breaks the books, checks what the invariants say while they are broken, and mends them whatever they said. */
@@ -112,23 +113,28 @@ async function expectWhileBroken(
   }
 }
 
-/** A constraint of the database, and how to lift it and put it back. */
+/** A constraint of a service's database, and how to lift it and put it back. */
 interface Constraint {
+  /** The service's database. */
+  db: () => { $executeRawUnsafe(sql: string): PromiseLike<number> };
   lift: string;
   restore: string;
 }
 
 /** The unique index that gives a service one row per booking. */
-const uniqueBookingIndex = (table: string): Constraint => ({
+const uniqueBookingIndex = (service: 'flights' | 'hotels' | 'payments', table: string): Constraint => ({
+  db: () => dbs[service],
   lift: `DROP INDEX ${table}_booking_id_key`,
   restore: `CREATE UNIQUE INDEX ${table}_booking_id_key ON ${table} (booking_id)`,
 });
 const HOTEL_NIGHT_ROOMS_IN_RANGE: Constraint = {
+  db: () => dbs.hotels,
   lift: 'ALTER TABLE hotel_nights DROP CONSTRAINT hotel_nights_rooms_in_range',
   restore:
     'ALTER TABLE hotel_nights ADD CONSTRAINT hotel_nights_rooms_in_range CHECK (rooms_taken >= 0 AND rooms_taken <= capacity)',
 };
 const HOTEL_STAY_HAS_NIGHTS: Constraint = {
+  db: () => dbs.hotels,
   lift: 'ALTER TABLE hotel_reservations DROP CONSTRAINT hotel_reservations_stay',
   restore:
     'ALTER TABLE hotel_reservations ADD CONSTRAINT hotel_reservations_stay CHECK (hotel_id IS NULL OR (check_in IS NOT NULL AND check_out IS NOT NULL AND check_out > check_in))',
@@ -136,11 +142,11 @@ const HOTEL_STAY_HAS_NIGHTS: Constraint = {
 
 /** Runs `body` with a constraint lifted (the books must be mended when it ends: the constraint comes back). */
 async function withoutConstraint(constraint: Constraint, body: () => Promise<void>): Promise<void> {
-  await db.$executeRawUnsafe(constraint.lift);
+  await constraint.db().$executeRawUnsafe(constraint.lift);
   try {
     await body();
   } finally {
-    await db.$executeRawUnsafe(constraint.restore);
+    await constraint.db().$executeRawUnsafe(constraint.restore);
   }
 }
 
@@ -155,7 +161,7 @@ async function refusal(statement: Promise<unknown>): Promise<string | undefined>
 }
 
 function hotelNight(hotelId: string, night: string) {
-  return db.hotelNight.findUniqueOrThrow({ where: { hotelId_night: { hotelId, night: toDbDate(night) } } });
+  return dbs.hotels.hotelNight.findUniqueOrThrow({ where: { hotelId_night: { hotelId, night: toDbDate(night) } } });
 }
 
 async function roomsTaken(hotelId: string, night: string): Promise<number> {
@@ -184,7 +190,7 @@ describe('flights', () => {
   test('seats available plus seats reserved must be the capacity', async () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
-    const flight = await db.flight.findUniqueOrThrow({ where: { id: trip.flight.flightId! } });
+    const flight = await dbs.flights.flight.findUniqueOrThrow({ where: { id: trip.flight.flightId! } });
     const reserved = flight.capacity - flight.seatsAvailable;
     expect(reserved).toBe(trip.flight.seats);
     // A reserve that took the seats twice, and a cancel that gave them back twice.
@@ -192,9 +198,11 @@ describe('flights', () => {
       await expectWhileBroken(
         {
           breakIt: () =>
-            db.$executeRaw`UPDATE flights SET seats_available = seats_available + ${leak} WHERE id = ${flight.id}`,
+            dbs.flights
+              .$executeRaw`UPDATE flights SET seats_available = seats_available + ${leak} WHERE id = ${flight.id}`,
           mend: () =>
-            db.$executeRaw`UPDATE flights SET seats_available = ${flight.seatsAvailable} WHERE id = ${flight.id}`,
+            dbs.flights
+              .$executeRaw`UPDATE flights SET seats_available = ${flight.seatsAvailable} WHERE id = ${flight.id}`,
         },
         [
           `flight TB100 ${trip.date}: ${flight.seatsAvailable + leak} available + ${reserved} reserved <> ${flight.capacity}`,
@@ -204,8 +212,10 @@ describe('flights', () => {
     // A cancel that kept the seats: the booking lacks its flight, and the seats are lost.
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE flight_reservations SET status = 'CANCELLED' WHERE id = ${trip.flight.id}`,
-        mend: () => db.$executeRaw`UPDATE flight_reservations SET status = 'RESERVED' WHERE id = ${trip.flight.id}`,
+        breakIt: () =>
+          dbs.flights.$executeRaw`UPDATE flight_reservations SET status = 'CANCELLED' WHERE id = ${trip.flight.id}`,
+        mend: () =>
+          dbs.flights.$executeRaw`UPDATE flight_reservations SET status = 'RESERVED' WHERE id = ${trip.flight.id}`,
       },
       [
         `flight TB100 ${trip.date}: ${flight.seatsAvailable} available + 0 reserved <> ${flight.capacity}`,
@@ -218,12 +228,12 @@ describe('flights', () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
     const id = trip.flight.flightId!;
-    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = -1 WHERE id = ${id}`)).toBe(
+    expect(await refusal(dbs.flights.$executeRaw`UPDATE flights SET seats_available = -1 WHERE id = ${id}`)).toBe(
       CHECK_VIOLATION,
     );
-    expect(await refusal(db.$executeRaw`UPDATE flights SET seats_available = capacity + 1 WHERE id = ${id}`)).toBe(
-      CHECK_VIOLATION,
-    );
+    expect(
+      await refusal(dbs.flights.$executeRaw`UPDATE flights SET seats_available = capacity + 1 WHERE id = ${id}`),
+    ).toBe(CHECK_VIOLATION);
   });
 
   test('no seat is held by two bookings', async () => {
@@ -236,9 +246,11 @@ describe('flights', () => {
     await expectWhileBroken(
       {
         breakIt: () =>
-          db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${first.flight.seatNumbers} WHERE id = ${second.flight.id}`,
+          dbs.flights
+            .$executeRaw`UPDATE flight_reservations SET seat_numbers = ${first.flight.seatNumbers} WHERE id = ${second.flight.id}`,
         mend: () =>
-          db.$executeRaw`UPDATE flight_reservations SET seat_numbers = ${second.flight.seatNumbers} WHERE id = ${second.flight.id}`,
+          dbs.flights
+            .$executeRaw`UPDATE flight_reservations SET seat_numbers = ${second.flight.seatNumbers} WHERE id = ${second.flight.id}`,
       },
       [`seat ${seat} on flight ${first.flight.flightId} is held by 2 bookings`],
     );
@@ -249,16 +261,17 @@ describe('flights', () => {
     expect(await violations()).toEqual([]);
     const { bookingId, flightId, priceCents } = trip.flight;
     // A second reservation, cancelled (it holds no seat) and priced as the first (the charge adds up).
-    const insertSecond = () => db.$executeRaw`
+    const insertSecond = () => dbs.flights.$executeRaw`
       INSERT INTO flight_reservations (id, booking_id, flight_id, seats, price_cents, status)
       VALUES (gen_random_uuid(), ${bookingId}, ${flightId}, 1, ${priceCents}, 'CANCELLED')`;
     expect(await refusal(insertSecond())).toBe(UNIQUE_VIOLATION);
-    await withoutConstraint(uniqueBookingIndex('flight_reservations'), () =>
+    await withoutConstraint(uniqueBookingIndex('flights', 'flight_reservations'), () =>
       expectWhileBroken(
         {
           breakIt: insertSecond,
           mend: () =>
-            db.$executeRaw`DELETE FROM flight_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
+            dbs.flights
+              .$executeRaw`DELETE FROM flight_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
         },
         [`booking ${bookingId} has 2 flight reservations`],
       ),
@@ -280,9 +293,11 @@ describe('hotels', () => {
     await expectWhileBroken(
       {
         breakIt: () =>
-          db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
+          dbs.hotels
+            .$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
         mend: () =>
-          db.$executeRaw`UPDATE hotel_nights SET rooms_taken = ${taken} WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
+          dbs.hotels
+            .$executeRaw`UPDATE hotel_nights SET rooms_taken = ${taken} WHERE hotel_id = ${hotelId} AND night = ${lastNight}::date`,
       },
       [nightLine(hotelId, lastNight, taken + 1, taken)],
     );
@@ -291,8 +306,8 @@ describe('hotels', () => {
     await expectWhileBroken(
       {
         breakIt: () =>
-          db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = ${hotelId} AND night = ${firstNight}::date`,
-        mend: () => db.$executeRaw`
+          dbs.hotels.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = ${hotelId} AND night = ${firstNight}::date`,
+        mend: () => dbs.hotels.$executeRaw`
           INSERT INTO hotel_nights (hotel_id, night, capacity, rooms_taken) VALUES (${hotelId}, ${firstNight}::date, ${first.capacity}, ${first.roomsTaken})`,
       },
       [nightLine(hotelId, firstNight, 0, first.roomsTaken)],
@@ -301,8 +316,10 @@ describe('hotels', () => {
     const lines = await nightsUncovered(trip);
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET status = 'CANCELLED' WHERE id = ${trip.hotel.id}`,
-        mend: () => db.$executeRaw`UPDATE hotel_reservations SET status = 'RESERVED' WHERE id = ${trip.hotel.id}`,
+        breakIt: () =>
+          dbs.hotels.$executeRaw`UPDATE hotel_reservations SET status = 'CANCELLED' WHERE id = ${trip.hotel.id}`,
+        mend: () =>
+          dbs.hotels.$executeRaw`UPDATE hotel_reservations SET status = 'RESERVED' WHERE id = ${trip.hotel.id}`,
       },
       [...lines, `booking ${trip.bookingId} is CONFIRMED but lacks a reservation or its payment`],
     );
@@ -316,12 +333,14 @@ describe('hotels', () => {
     const { capacity, roomsTaken: taken } = await hotelNight(hotelId, night);
     expect(
       await refusal(
-        db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+        dbs.hotels
+          .$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
       ),
     ).toBe(CHECK_VIOLATION);
     expect(
       await refusal(
-        db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+        dbs.hotels
+          .$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
       ),
     ).toBe(CHECK_VIOLATION);
     const sfNight = daysFromNow(55);
@@ -330,19 +349,22 @@ describe('hotels', () => {
       await expectWhileBroken(
         {
           breakIt: () =>
-            db.$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+            dbs.hotels
+              .$executeRaw`UPDATE hotel_nights SET capacity = ${taken - 1} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
           mend: () =>
-            db.$executeRaw`UPDATE hotel_nights SET capacity = ${capacity} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+            dbs.hotels
+              .$executeRaw`UPDATE hotel_nights SET capacity = ${capacity} WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
         },
         [`hotel ${hotelId} on the night of ${night}: ${taken} room(s) taken of ${taken - 1}`],
       );
       // A night given back more rooms than were taken (no stay covers it).
       await expectWhileBroken(
         {
-          breakIt: () => db.$executeRaw`
+          breakIt: () => dbs.hotels.$executeRaw`
             INSERT INTO hotel_nights (hotel_id, night, capacity, rooms_taken) VALUES ('HTL-SF-UNION', ${sfNight}::date, 25, -1)`,
           mend: () =>
-            db.$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = 'HTL-SF-UNION' AND night = ${sfNight}::date`,
+            dbs.hotels
+              .$executeRaw`DELETE FROM hotel_nights WHERE hotel_id = 'HTL-SF-UNION' AND night = ${sfNight}::date`,
         },
         [
           `hotel HTL-SF-UNION on the night of ${sfNight}: -1 room(s) taken <> 0 in RESERVED stays`,
@@ -352,7 +374,8 @@ describe('hotels', () => {
     });
     expect(
       await refusal(
-        db.$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
+        dbs.hotels
+          .$executeRaw`UPDATE hotel_nights SET rooms_taken = capacity + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`,
       ),
     ).toBe(CHECK_VIOLATION);
   });
@@ -365,28 +388,32 @@ describe('hotels', () => {
     // Whatever the dates say, the stay no longer covers the nights it took.
     const uncovered = await nightsUncovered(trip);
     const mend = () =>
-      db.$executeRaw`UPDATE hotel_reservations SET check_out = ${utcDay(3, trip.date)}::date WHERE id = ${id}`;
+      dbs.hotels.$executeRaw`UPDATE hotel_reservations SET check_out = ${utcDay(3, trip.date)}::date WHERE id = ${id}`;
     for (const days of [0, -1]) {
       expect(
         await refusal(
-          db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
+          dbs.hotels.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
         ),
       ).toBe(CHECK_VIOLATION);
     }
-    expect(await refusal(db.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`)).toBe(
+    expect(await refusal(dbs.hotels.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`)).toBe(
       CHECK_VIOLATION,
     );
     await withoutConstraint(HOTEL_STAY_HAS_NIGHTS, async () => {
       // With the CHECK lifted, the rule still names a missing check-out.
       await expectWhileBroken(
-        { breakIt: () => db.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`, mend },
+        {
+          breakIt: () => dbs.hotels.$executeRaw`UPDATE hotel_reservations SET check_out = NULL WHERE id = ${id}`,
+          mend,
+        },
         [withoutAStay, ...uncovered],
       );
       for (const days of [0, -1]) {
         await expectWhileBroken(
           {
             breakIt: () =>
-              db.$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
+              dbs.hotels
+                .$executeRaw`UPDATE hotel_reservations SET check_out = check_in + ${days}::int WHERE id = ${id}`,
             mend,
           },
           [withoutAStay, ...uncovered],
@@ -400,16 +427,17 @@ describe('hotels', () => {
     expect(await violations()).toEqual([]);
     const { bookingId, hotelId, priceCents } = trip.hotel;
     // A second reservation, cancelled (it holds no room) and priced as the first (the charge adds up).
-    const insertSecond = () => db.$executeRaw`
+    const insertSecond = () => dbs.hotels.$executeRaw`
       INSERT INTO hotel_reservations (id, booking_id, hotel_id, rooms, check_in, check_out, nights, price_cents, status)
       VALUES (gen_random_uuid(), ${bookingId}, ${hotelId}, 1, ${trip.date}::date, ${utcDay(3, trip.date)}::date, 3, ${priceCents}, 'CANCELLED')`;
     expect(await refusal(insertSecond())).toBe(UNIQUE_VIOLATION);
-    await withoutConstraint(uniqueBookingIndex('hotel_reservations'), () =>
+    await withoutConstraint(uniqueBookingIndex('hotels', 'hotel_reservations'), () =>
       expectWhileBroken(
         {
           breakIt: insertSecond,
           mend: () =>
-            db.$executeRaw`DELETE FROM hotel_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
+            dbs.hotels
+              .$executeRaw`DELETE FROM hotel_reservations WHERE booking_id = ${bookingId} AND status = 'CANCELLED'`,
         },
         [`booking ${bookingId} has 2 hotel reservations`],
       ),
@@ -425,14 +453,14 @@ describe('payments', () => {
     const trip = await confirmedTrip();
     expect(await violations()).toEqual([]);
     const { bookingId, amountCents } = trip.payment;
-    const insertCharge = (status: 'CAPTURED' | 'REFUNDED' | 'VOIDED') => () => db.$executeRaw`
+    const insertCharge = (status: 'CAPTURED' | 'REFUNDED' | 'VOIDED') => () => dbs.payments.$executeRaw`
       INSERT INTO payments (id, booking_id, payment_method_token, amount_cents, status)
       VALUES (gen_random_uuid(), ${bookingId}, ${status === 'VOIDED' ? null : token}, ${status === 'VOIDED' ? 0 : amountCents},
               ${status}::"PaymentStatus")`;
     expect(await refusal(insertCharge('CAPTURED')())).toBe(UNIQUE_VIOLATION);
     const mend = () =>
-      db.$executeRaw`DELETE FROM payments WHERE booking_id = ${bookingId} AND id <> ${trip.payment.id}`;
-    await withoutConstraint(uniqueBookingIndex('payments'), async () => {
+      dbs.payments.$executeRaw`DELETE FROM payments WHERE booking_id = ${bookingId} AND id <> ${trip.payment.id}`;
+    await withoutConstraint(uniqueBookingIndex('payments', 'payments'), async () => {
       for (const status of ['CAPTURED', 'REFUNDED'] as const) {
         await expectWhileBroken({ breakIt: insertCharge(status), mend }, [`booking ${bookingId} was charged 2 times`]);
       }
@@ -492,11 +520,13 @@ describe('every charge is the sum of the prices of the booking', () => {
     expect(trip.payment.amountCents).toBe(trip.flight.priceCents + trip.hotel.priceCents);
     expect(await violations()).toEqual([]);
     const { id, amountCents } = trip.payment;
-    const mendCharge = () => db.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`;
+    const mendCharge = () =>
+      dbs.payments.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`;
     for (const off of [1, -1]) {
       await expectWhileBroken(
         {
-          breakIt: () => db.$executeRaw`UPDATE payments SET amount_cents = amount_cents + ${off} WHERE id = ${id}`,
+          breakIt: () =>
+            dbs.payments.$executeRaw`UPDATE payments SET amount_cents = amount_cents + ${off} WHERE id = ${id}`,
           mend: mendCharge,
         },
         [`booking ${trip.bookingId} was charged ${amountCents + off} for ${amountCents}`],
@@ -506,12 +536,33 @@ describe('every charge is the sum of the prices of the booking', () => {
     await expectWhileBroken(
       {
         breakIt: () =>
-          db.$executeRaw`UPDATE hotel_reservations SET price_cents = price_cents + 1 WHERE id = ${trip.hotel.id}`,
+          dbs.hotels
+            .$executeRaw`UPDATE hotel_reservations SET price_cents = price_cents + 1 WHERE id = ${trip.hotel.id}`,
         mend: () =>
-          db.$executeRaw`UPDATE hotel_reservations SET price_cents = ${trip.hotel.priceCents} WHERE id = ${trip.hotel.id}`,
+          dbs.hotels
+            .$executeRaw`UPDATE hotel_reservations SET price_cents = ${trip.hotel.priceCents} WHERE id = ${trip.hotel.id}`,
       },
       [`booking ${trip.bookingId} was charged ${amountCents} for ${amountCents + 1}`],
     );
+  });
+
+  test('only an ended booking is judged: there is no snapshot across databases, a running one may be read mid-step', async () => {
+    const trip = await confirmedTrip();
+    const { id, amountCents } = trip.payment;
+    await setStatus(trip.bookingId, 'PENDING');
+    // While it runs its services' books may be read at different moments (here: a charge that does
+    // not add up yet); it is judged once it has ended.
+    await dbs.payments.$executeRaw`UPDATE payments SET amount_cents = amount_cents + 1 WHERE id = ${id}`;
+    try {
+      expect(await violations()).toEqual([]);
+      await setStatus(trip.bookingId, 'CONFIRMED');
+      expect(await violations()).toEqual([
+        `booking ${trip.bookingId} was charged ${amountCents + 1} for ${amountCents}`,
+      ]);
+    } finally {
+      await dbs.payments.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`;
+      await setStatus(trip.bookingId, 'CONFIRMED');
+    }
   });
 
   test('a refunded charge still answers to the prices of the reservations it paid for', async () => {
@@ -522,8 +573,8 @@ describe('every charge is the sum of the prices of the booking', () => {
     const { id, amountCents } = trip.payment;
     await expectWhileBroken(
       {
-        breakIt: () => db.$executeRaw`UPDATE payments SET amount_cents = amount_cents + 1 WHERE id = ${id}`,
-        mend: () => db.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`,
+        breakIt: () => dbs.payments.$executeRaw`UPDATE payments SET amount_cents = amount_cents + 1 WHERE id = ${id}`,
+        mend: () => dbs.payments.$executeRaw`UPDATE payments SET amount_cents = ${amountCents} WHERE id = ${id}`,
       },
       [`booking ${trip.bookingId} was charged ${amountCents + 1} for ${amountCents}`],
     );

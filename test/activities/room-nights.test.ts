@@ -1,34 +1,29 @@
 // Rooms per night over a real PostgreSQL: a stay takes a room on each night from check-in to the
 // night before check-out, a full night refuses only the stays that cross it, concurrent reserves
 // of overlapping stays neither oversell nor deadlock, a cancel gives back exactly its nights, and
-// the migration turns reservations of the old shape (one counter per hotel) into room-nights.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// the seed fills the sold-out hotel night by night. All of it in the hotel service's own database.
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Databases } from '../../src/activities/databases.ts';
+import { seedHotels } from '../../src/activities/hotels/seed.ts';
 import { createActivities, type Activities } from '../../src/activities/index.ts';
-import { createDb, type Db } from '../../src/db/client.ts';
-import { MIGRATIONS_DIR, ensureDatabase, migrate } from '../../src/db/migrate.ts';
-import { SEED_DAYS, seed } from '../../src/db/seed.ts';
+import { SEED_DAYS } from '../../src/activities/shared/seed.ts';
 import { fromDbDate } from '../../src/common/dates.ts';
 import { SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
-import { databaseUrlFor } from '../../src/dev/postgres.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { createTestDatabase, invariantViolations, roomsFree, type TestDatabase } from '../helpers/db.ts';
 
 let tdb: TestDatabase;
-let db: Db;
+let dbs: Databases;
 let activities: Activities;
 
 beforeAll(async () => {
   tdb = await createTestDatabase('room_nights');
-  db = tdb.db;
-  activities = createActivities({ db, faultInjection: false });
+  dbs = tdb.dbs;
+  activities = createActivities({ dbs, faultInjection: false });
 });
 
 afterAll(async () => {
@@ -36,7 +31,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  expect(await invariantViolations(db)).toEqual([]);
+  expect(await invariantViolations(dbs)).toEqual([]);
 });
 
 // ---------- helpers ----------
@@ -51,7 +46,9 @@ function run<I, R>(fn: (input: I) => Promise<R>, input: I): Promise<R> {
 /** A hotel of the test's own with few rooms, so a night fills in a few reserves. */
 async function smallHotel(capacity: number): Promise<string> {
   const id = `HTL-TEST-${randomUUID().slice(0, 8)}`;
-  await db.hotel.create({ data: { id, name: `Test ${id}`, city: 'Testville', capacity, nightlyPriceCents: 10_000 } });
+  await dbs.hotels.hotel.create({
+    data: { id, name: `Test ${id}`, city: 'Testville', capacity, nightlyPriceCents: 10_000 },
+  });
   return id;
 }
 
@@ -68,7 +65,7 @@ const reserve = (input: ReturnType<typeof stay>) => run(activities.reserveHotel,
 
 /** The rooms taken on each night that has a row, by night (YYYY-MM-DD). */
 async function roomsTaken(hotelId: string): Promise<Record<string, number>> {
-  const nights = await db.hotelNight.findMany({ where: { hotelId }, orderBy: { night: 'asc' } });
+  const nights = await dbs.hotels.hotelNight.findMany({ where: { hotelId }, orderBy: { night: 'asc' } });
   return Object.fromEntries(nights.filter((n) => n.roomsTaken > 0).map((n) => [fromDbDate(n.night), n.roomsTaken]));
 }
 
@@ -110,7 +107,7 @@ describe('a stay takes a room on each night from check-in to the night before ch
       [daysFromNow(12)]: 2,
     });
     const free = (day: number, nights: number) =>
-      roomsFree(db, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
+      roomsFree(dbs, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
     expect([await free(8, 2), await free(10, 1), await free(13, 5), await free(7, 1)]).toEqual([1, 0, 2, 2]);
   });
 
@@ -136,7 +133,7 @@ describe('a stay takes a room on each night from check-in to the night before ch
     const crossing = stay(hotelId, 20, 7); // nights 20 to 26: the first full one is 22
     expectSoldOutOn(await failureOf(reserve(crossing)), daysFromNow(22));
     expect(await roomsTaken(hotelId)).toEqual(before);
-    expect(await db.hotelReservation.count({ where: { bookingId: crossing.bookingId } })).toBe(0);
+    expect(await dbs.hotels.hotelReservation.count({ where: { bookingId: crossing.bookingId } })).toBe(0);
   });
 });
 
@@ -207,18 +204,20 @@ describe('the invariants', () => {
     const booked = stay(hotelId, 35, 2);
     await reserve(booked);
     const night = daysFromNow(36);
-    await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
-    expect(await invariantViolations(db)).toEqual([
+    await dbs.hotels
+      .$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken + 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
+    expect(await invariantViolations(dbs)).toEqual([
       `hotel ${hotelId} on the night of ${night}: 2 room(s) taken <> 1 in RESERVED stays`,
     ]);
     // A stay marked cancelled without giving its nights back is caught on each of its nights.
-    await db.$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken - 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
-    await db.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'CANCELLED' } });
-    expect((await invariantViolations(db)).sort()).toEqual([
+    await dbs.hotels
+      .$executeRaw`UPDATE hotel_nights SET rooms_taken = rooms_taken - 1 WHERE hotel_id = ${hotelId} AND night = ${night}::date`;
+    await dbs.hotels.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'CANCELLED' } });
+    expect((await invariantViolations(dbs)).sort()).toEqual([
       `hotel ${hotelId} on the night of ${daysFromNow(35)}: 1 room(s) taken <> 0 in RESERVED stays`,
       `hotel ${hotelId} on the night of ${night}: 1 room(s) taken <> 0 in RESERVED stays`,
     ]);
-    await db.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'RESERVED' } });
+    await dbs.hotels.hotelReservation.update({ where: { bookingId: booked.bookingId }, data: { status: 'RESERVED' } });
   });
 });
 
@@ -227,80 +226,12 @@ describe('the invariants', () => {
 describe('the seed', () => {
   test('fills the sold-out hotel night by night; run again days later, it fills only the new nights', async () => {
     const full = (day: number, nights = 1) =>
-      roomsFree(db, { hotelId: SOLD_OUT_HOTEL, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
+      roomsFree(dbs, { hotelId: SOLD_OUT_HOTEL, checkIn: daysFromNow(day), checkOut: daysFromNow(day + nights) });
     expect([await full(0, SEED_DAYS), await full(SEED_DAYS)]).toEqual([0, 3]);
-    const groups = () => db.hotelReservation.count({ where: { hotelId: SOLD_OUT_HOTEL, status: 'RESERVED' } });
+    const groups = () => dbs.hotels.hotelReservation.count({ where: { hotelId: SOLD_OUT_HOTEL, status: 'RESERVED' } });
     const before = await groups();
-    await seed(db, new Date(Date.now() + 5 * 86_400_000));
+    await seedHotels(dbs.hotels, new Date(Date.now() + 5 * 86_400_000));
     expect([await full(0, SEED_DAYS + 5), await full(SEED_DAYS + 5)]).toEqual([0, 3]);
     expect(await groups()).toBe(before + 5);
-  });
-});
-
-// ---------- the migration ----------
-
-const MIGRATION = '20261203110000_hotel_room_nights';
-
-describe('the migration to room-nights', () => {
-  test('turns the RESERVED stays of the old shape into room-nights, drops rooms_available, and the services go on from there', async () => {
-    const serverUrl = inject('databaseServerUrl');
-    const name = `trip_test_room_nights_migration_${randomBytes(4).toString('hex')}`;
-    const url = databaseUrlFor(serverUrl, name);
-    const before = await mkdtemp(join(tmpdir(), 'trip-migrations-'));
-    const admin = new pg.Client({ connectionString: serverUrl });
-    let old: Db | undefined;
-    try {
-      // The database as the migrations before this one left it.
-      for (const dir of (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter(
-        (d) => d.isDirectory() && d.name < MIGRATION,
-      )) {
-        await cp(join(MIGRATIONS_DIR, dir.name), join(before, dir.name), { recursive: true });
-      }
-      await ensureDatabase(url);
-      await migrate(url, before);
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      const d = daysFromNow;
-      await client.query(`
-        INSERT INTO hotels (id, name, city, capacity, rooms_available, nightly_price_cents) VALUES
-          ('HTL-A', 'A', 'X', 5, 2, 10000), ('HTL-B', 'B', 'Y', 1, 1, 20000);
-        INSERT INTO hotel_reservations (id, booking_id, hotel_id, rooms, check_in, check_out, nights, price_cents, status, cancelled_at) VALUES
-          ('r1', 'b1', 'HTL-A', 2, '${d(3)}', '${d(6)}', 3, 60000, 'RESERVED', NULL),
-          ('r2', 'b2', 'HTL-A', 1, '${d(5)}', '${d(7)}', 2, 20000, 'RESERVED', NULL),
-          ('r3', 'b3', 'HTL-A', 3, '${d(3)}', '${d(4)}', 1, 30000, 'CANCELLED', now());
-        INSERT INTO hotel_reservations (id, booking_id, status) VALUES ('r4', 'b4', 'VOIDED');`);
-      await client.end();
-
-      expect(await migrate(url)).toContain(MIGRATION);
-      old = createDb(url, { max: 4 });
-      const nights = await old.hotelNight.findMany({ orderBy: [{ hotelId: 'asc' }, { night: 'asc' }] });
-      expect(nights.map((n) => [n.hotelId, fromDbDate(n.night), n.roomsTaken, n.capacity])).toEqual([
-        ['HTL-A', d(3), 2, 5],
-        ['HTL-A', d(4), 2, 5],
-        ['HTL-A', d(5), 3, 5],
-        ['HTL-A', d(6), 1, 5],
-      ]);
-      const columns = await old.$queryRaw<{ column_name: string }[]>`
-        SELECT column_name FROM information_schema.columns WHERE table_name = 'hotels'`;
-      expect(columns.map((c) => c.column_name)).not.toContain('rooms_available');
-      expect(await invariantViolations(old)).toEqual([]);
-
-      // The services carry on with the migrated nights: a cancel gives its nights back, and a
-      // reserve finds what is left on each night.
-      const services = createActivities({ db: old, faultInjection: false });
-      expect((await run(services.cancelHotel, { bookingId: 'b1' })).outcome).toBe('UNDONE');
-      await run(services.reserveHotel, { bookingId: 'b5', hotelId: 'HTL-A', checkIn: d(5), checkOut: d(7), rooms: 4 });
-      const soldOut = await failureOf(
-        run(services.reserveHotel, { bookingId: 'b6', hotelId: 'HTL-A', checkIn: d(4), checkOut: d(6), rooms: 1 }),
-      );
-      expectSoldOutOn(soldOut, d(5));
-      expect(await invariantViolations(old)).toEqual([]);
-    } finally {
-      await old?.$disconnect();
-      await rm(before, { recursive: true, force: true });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    }
   });
 });

@@ -1,10 +1,12 @@
-// The worker's services against the step table: one service per step, no activity named twice.
+// The worker's services against the step table (one service per step, no activity named twice)
+// and against the list of databases (each service has a database of its own).
 // (A row whose activity no service has fails to compile: src/activities/index.ts.)
 import { describe, expect, test } from 'vitest';
+import { connectDatabases, databasesMismatch } from '../../src/activities/databases.ts';
 import { createActivities, servicesMismatch } from '../../src/activities/index.ts';
 import { TRIP_SERVICES } from '../../src/activities/services.ts';
 import { STEP_ACTIVITY_NAMES, TRIP_STEPS } from '../../src/booking/steps.ts';
-import { createDb } from '../../src/db/client.ts';
+import { SERVICE_DATABASES, databaseUrls } from '../../src/db/databases.ts';
 import type { NativeConnection } from '@temporalio/worker';
 import { workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import {
@@ -25,7 +27,7 @@ describe('the services the worker runs', () => {
     ).toBeUndefined();
     // Building the activities connects nothing (Prisma connects on the first query).
     const activities = createActivities({
-      db: createDb('postgresql://unused@127.0.0.1:1/none'),
+      dbs: connectDatabases(databaseUrls('postgresql://unused@127.0.0.1:1/none', {}, true).urls),
       faultInjection: false,
     });
     for (const name of STEP_ACTIVITY_NAMES) expect(typeof activities[name], name).toBe('function');
@@ -45,7 +47,7 @@ describe('the services the worker runs', () => {
     const base: TripWorkerOptions = {
       connection: {} as NativeConnection, // read by Worker.create, never by these options
       taskQueue: 'q',
-      db: createDb('postgresql://unused@127.0.0.1:1/none'),
+      dbs: connectDatabases(databaseUrls('postgresql://unused@127.0.0.1:1/none', {}, true).urls),
       faultInjection: false,
       worker: { workerDeploymentOptions: workerDeploymentOptions({ deploymentName: 'd', buildId: 'b' }) },
     };
@@ -69,5 +71,24 @@ describe('the services the worker runs', () => {
     expect(WORKER_ROLES).toEqual(['booking', ...TRIP_SERVICES.map((s) => s.name)]);
     expect(parseWorkerRoles([])).toEqual(WORKER_ROLES);
     expect(parseWorkerRoles(['hotels', ' hotels ', 'booking'])).toEqual(['hotels', 'booking']);
+  });
+});
+
+describe('the services and their databases', () => {
+  test('each service has a database of the list, of its own, and each database of the list a service', () => {
+    expect(
+      databasesMismatch(
+        SERVICE_DATABASES,
+        TRIP_SERVICES.map((s) => s.database.name),
+      ),
+    ).toBeUndefined();
+  });
+
+  test('a database without its service, a service whose database is not listed, one shared by two: each is named', () => {
+    expect(databasesMismatch(['flights', 'hotels'], ['flights'])).toBe(
+      'the services (src/activities/services.ts) do not match their databases (src/db/databases.ts): no service for database hotels',
+    );
+    expect(databasesMismatch(['flights'], ['flights', 'cars'])).toMatch(/a service's database cars is not listed$/);
+    expect(databasesMismatch(['flights'], ['flights', 'flights'])).toMatch(/database flights named twice$/);
   });
 });

@@ -3,7 +3,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
-import { SEED_DAYS } from '../../src/db/seed.ts';
+import { SEED_DAYS } from '../../src/activities/shared/seed.ts';
 import { utcDay } from '../../src/common/dates.ts';
 import { SOLD_OUT_FLIGHT, SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { CARDS, FLIGHT, HOTEL, HOTEL_STAY, daysFromNow } from '../helpers/booking.ts';
@@ -124,7 +124,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(byStep(done, (s) => s.attempts)).toEqual(everyStep(1, { payment: 2 }));
     expect(done.steps.every((s) => s.live === undefined)).toBe(true);
     expect(done.version).toBeGreaterThan(live.version);
-    const rows = await serviceRows(h.tdb.db, created.bookingId);
+    const rows = await serviceRows(h.tdb.dbs, created.bookingId);
     expect(byStep(done, (s) => s.reference)).toEqual(perStep((name) => rows[name]!.id));
     expect(done.flight?.reservationId).toBe(rows.flight!.id);
     expect(done.hotel?.reservationId).toBe(rows.hotel!.id);
@@ -133,7 +133,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(rows.booking).toMatchObject({ status: 'CONFIRMED', totalCents: 76_000 });
     expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
     expect(await roomsAvailable(api.app, HOTEL.hotelId, HOTEL_STAY)).toBe(roomsBefore - 1);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('an expired card: FAILED at payment (CardExpired); hotel and flight COMPENSATED, in reverse; seats and rooms given back', async () => {
@@ -163,11 +163,11 @@ describe('POST /bookings and GET /bookings/:id', () => {
     // ...and given back by the compensations.
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore);
     expect(await roomsAvailable(api.app, hotel.hotelId, hotel)).toBe(roomsBefore);
-    const rows = await serviceRows(h.tdb.db, id);
+    const rows = await serviceRows(h.tdb.dbs, id);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');
     expect(rows.payment?.status).toBe('VOIDED');
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('an unknown flight is not a validation error: 201, then FAILED with FlightNotFound and nothing else run', async () => {
@@ -181,7 +181,7 @@ describe('POST /bookings and GET /bookings/:id', () => {
     expect(done).toMatchObject({ status: 'FAILED', failure: { step: 'flight', type: 'FlightNotFound' } });
     expect(stepStates(done)).toEqual(failedAt('flight'));
     expect(compensationsOf(done)).toEqual(compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }));
-    const rows = await serviceRows(h.tdb.db, id);
+    const rows = await serviceRows(h.tdb.dbs, id);
     expect(rows.hotel).toBeNull();
     expect(rows.payment).toBeNull();
   });

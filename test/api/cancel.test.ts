@@ -91,13 +91,13 @@ describe('the user cancels', () => {
     expect(compensationsOf(done)).toEqual(
       flight === 'FAILED' ? compensationsFrom('flight', { flight: 'NOTHING_TO_UNDO' }) : [],
     );
-    const rows = await serviceRows(h.tdb.db, id);
+    const rows = await serviceRows(h.tdb.dbs, id);
     expect(rows.flight?.status ?? 'none').not.toBe('RESERVED');
     expect(rows.hotel).toBeNull();
     expect(rows.payment).toBeNull();
     expect(rows.booking?.status).toBe('CANCELLED');
     expect(await inventory(t)).toEqual(before);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('while the hotel is being reserved: the hotel and the flight are undone, CANCELLED; a second cancel is a 409', async () => {
@@ -111,7 +111,7 @@ describe('the user cancels', () => {
     );
     const id = (res.body as BookingView).bookingId;
     await poll(
-      () => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: id } }),
+      () => h.tdb.dbs.hotels.hotelReservation.findUnique({ where: { bookingId: id } }),
       (r) => r !== null,
       { what: 'hotel reservation' },
     );
@@ -138,12 +138,12 @@ describe('the user cancels', () => {
     expect(stepStates(done)).toEqual(undoneThrough('hotel'));
     expect(compensationsOf(done)).toEqual(compensationsFrom('hotel'));
     expect(step(done, 'flight').undo).toMatchObject({ activity: 'cancelFlight', attempts: 2, outcome: 'UNDONE' });
-    const rows = await serviceRows(h.tdb.db, id);
+    const rows = await serviceRows(h.tdb.dbs, id);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');
     expect(rows.payment).toBeNull();
     expect(await inventory(t)).toEqual(before);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('while the payment is being retried: nothing charged, hotel and flight undone in reverse, CANCELLED; operator actions refused meanwhile', async () => {
@@ -172,12 +172,12 @@ describe('the user cancels', () => {
     expect(stepStates(done)).toEqual(failedAt('payment'));
     expect(step(done, 'payment').error).toMatchObject({ type: 'Cancelled' });
     expect(compensationsOf(done)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
-    const rows = await serviceRows(h.tdb.db, id);
+    const rows = await serviceRows(h.tdb.dbs, id);
     expect(rows.payment?.status).toBe('VOIDED');
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status).toBe('CANCELLED');
     expect(await inventory(t)).toEqual(before);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('after CONFIRMED: cancel, retry and resolve are 409s and change nothing', async () => {
@@ -198,7 +198,7 @@ describe('the user cancels', () => {
     }
     expect(await waitForBooking(api.app, id)).toEqual(confirmed);
     expect(await inventory(t)).toEqual(after);
-    expect((await serviceRows(h.tdb.db, id)).payment?.status).toBe('CAPTURED');
+    expect((await serviceRows(h.tdb.dbs, id)).payment?.status).toBe('CAPTURED');
   });
 });
 
@@ -258,7 +258,7 @@ describe('an operator fixes a compensation that failed for good', () => {
     expect((await waitForBooking(api.app, id, () => true)).status).toBe('COMPENSATION_FAILED');
 
     // A person cancels the hotel by hand, then resolves with a note.
-    await createHotelService(h.tdb.db).cancelHotel({ bookingId: id });
+    await createHotelService(h.tdb.dbs.hotels).cancelHotel({ bookingId: id });
     const note = 'cancelled by phone with the hotel, ticket 4711';
     expectAccepted(await resolve(id, { note }), id, '/bookings/{id}/compensation/resolve');
     const done = await waitForBooking(api.app, id);
@@ -268,9 +268,9 @@ describe('an operator fixes a compensation that failed for good', () => {
       resolution: { note },
       failure: { step: 'payment', type: 'CardDeclined' },
     });
-    expect((await serviceRows(h.tdb.db, id)).booking?.status).toBe('FAILED');
+    expect((await serviceRows(h.tdb.dbs, id)).booking?.status).toBe('FAILED');
     expect(await inventory(t)).toEqual(before);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     // Closed: every action is now a conflict.
     expectError(await resolve(id, { note }), 409, 'conflict');
     expectError(await retry(id), 409, 'conflict');

@@ -26,7 +26,9 @@ import {
 let h: ApiHarness;
 let api: RunningApi;
 beforeAll(async () => {
-  h = await createApiHarness('api_events');
+  // A real dev server: the watchers learn of each step from the workflow's history, a long poll
+  // that the time-skipping test server does not answer as a real server does.
+  h = await createApiHarness('api_events', { devServer: true });
   api = await startApi(h);
 });
 afterAll(async () => {
@@ -118,6 +120,28 @@ test('a live stream of an expired card: PENDING … COMPENSATING → FAILED, ver
     }
   }
   expect(views.at(-1)!.compensations.map((c) => c.activity)).toEqual(unwindFrom('payment'));
+});
+
+test("each step reaches the stream from the workflow's history, with no poll: a service's database tells the API nothing", async () => {
+  // Polls an hour apart: what the stream shows of each step is the history's long poll waking the
+  // watcher (the steps write nothing of the booking service's but its PENDING and CONFIRMED rows).
+  const quiet = await startApi(h, { sse: { safetyPollMs: 3_600_000, livePollMs: 3_600_000 } });
+  try {
+    const res = await postBooking(quiet.app, bookingBody({ customerId: 'sse-history' }));
+    const id = (res.body as BookingView).bookingId;
+    const { events } = await readEvents(quiet.app, id);
+    const views = bookingEvents(events);
+    expect(views.at(-1)).toMatchObject({ status: 'CONFIRMED' });
+    // The saga seen moving: views while it runs with steps done, which only the history's events
+    // woke the watcher for (a burst of them, a step that ran fast, is coalesced into one read).
+    const seen = views.map((v) => `${v.status} ${v.steps.map((s) => `${s.name}:${s.state}`).join(' ')}`);
+    const moving = views.filter((v) => v.status === 'PENDING' && v.steps.some((s) => s.state === 'DONE'));
+    expect(moving.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(1);
+    expect(views.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
+    expect(events.at(-1)).toEqual({ event: 'end', data: JSON.stringify({ status: 'CONFIRMED' }) });
+  } finally {
+    await quiet.stop();
+  }
 });
 
 test('a closed booking: one booking event from the read model, then end', async () => {

@@ -103,7 +103,7 @@ describe('cancel reason and confirm card on a HELD booking', () => {
     expect(created.status, created.text).toBe(201);
     const held = created.body as BookingView;
     expect(held.status).toBe('HELD');
-    const [rows, calls] = [await writtenRows(h.tdb.db), updates()];
+    const [rows, calls] = [await writtenRows(h.tdb.dbs), updates()];
 
     for (const c of CORPUS) {
       for (const reason of [c, `changed${c}plans`, `${'x'.repeat(100)}${c}`]) {
@@ -125,7 +125,7 @@ describe('cancel reason and confirm card on a HELD booking', () => {
     });
 
     expect(updates(), 'no Update was sent').toBe(calls);
-    expect(await writtenRows(h.tdb.db)).toEqual(rows);
+    expect(await writtenRows(h.tdb.dbs)).toEqual(rows);
     const after = await getBooking(api.app, held.bookingId);
     expect(after).toMatchObject({ status: 'HELD', cancelRequested: false, version: held.version });
     expect(await acceptedUpdates(held.bookingId)).not.toContain('cancelBooking');
@@ -203,7 +203,7 @@ describe('every string of POST /bookings', () => {
   test.each(BOOKING_FIELDS)(
     '%s: each of the corpus is refused naming it; no key, row or workflow',
     async (path, edit) => {
-      const rows = await writtenRows(h.tdb.db);
+      const rows = await writtenRows(h.tdb.dbs);
       for (const c of CORPUS) {
         const body = bookingBody({ customerId: 'test-operator' }) as ReturnType<typeof bookingBody> &
           Record<string, unknown>;
@@ -214,7 +214,7 @@ describe('every string of POST /bookings', () => {
         expectConforms(res, 'POST', '/bookings');
         expect(await h.tdb.db.idempotencyKey.count({ where: { key } }), `${path} ${named(c)}`).toBe(0);
       }
-      expect(await writtenRows(h.tdb.db)).toEqual(rows);
+      expect(await writtenRows(h.tdb.dbs)).toEqual(rows);
       expect(api.logs()).not.toContain('"started":true');
     },
   );
@@ -290,7 +290,7 @@ describe('the Idempotency-Key header, as raw bytes on the wire', () => {
   }
 
   test('each of the corpus in the key: 400 (naming the header when it reaches the app), no key row, no booking', async () => {
-    const rows = await writtenRows(h.tdb.db);
+    const rows = await writtenRows(h.tdb.dbs);
     const keys = await h.tdb.db.idempotencyKey.count();
     for (const c of CORPUS) {
       const { status, body } = await postRaw(`key${c}1`);
@@ -303,6 +303,6 @@ describe('the Idempotency-Key header, as raw bytes on the wire', () => {
         });
     }
     expect(await h.tdb.db.idempotencyKey.count()).toBe(keys);
-    expect(await writtenRows(h.tdb.db)).toEqual(rows);
+    expect(await writtenRows(h.tdb.dbs)).toEqual(rows);
   });
 });

@@ -12,6 +12,7 @@ import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/http/app.ts';
 import { listenForBookingChanges } from '../../src/api/events/changes.ts';
 import type { SseOptions } from '../../src/api/events/stream.ts';
+import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
@@ -85,7 +86,7 @@ export async function startApi(
   const app = createApp({
     client: new Client({ connection, namespace: 'default' }),
     changes,
-    db: h.tdb.db,
+    dbs: h.tdb.dbs,
     config,
     logger,
     verifier: identity.devIssuer.verifier,
@@ -94,15 +95,24 @@ export async function startApi(
     sse: { keepAliveMs: 1_000, safetyPollMs: 2_000, maxStreamsPerCaller: 200, ...options.sse },
     ...(options.workerDeadlineMs ? { workerDeadlineMs: options.workerDeadlineMs } : {}),
   });
+  // On a dev server a worker is versioned (bookTrip is PINNED): a deployment of the task queue's
+  // own, its one build current.
+  const deployment = { service: h.env.client.workflowService, namespace: 'default', deploymentName: taskQueue };
   const worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
     workflowBundle: h.bundle,
-    db: h.tdb.db,
+    dbs: h.tdb.dbs,
     faultInjection: config.faultInjection,
-    worker: { shutdownGraceTime: '1s' },
+    worker: {
+      shutdownGraceTime: '1s',
+      ...(h.devServer
+        ? { workerDeploymentOptions: workerDeploymentOptions({ deploymentName: taskQueue, buildId: 'test' }) }
+        : {}),
+    },
   });
   const running = worker.run();
+  if (h.devServer) await setCurrentVersion(deployment, 'test');
   return {
     app: callingAs(app, await identity.operator()),
     rawApp: app,

@@ -64,7 +64,7 @@ const starts = () => {
 };
 const heldRooms = async () =>
   (
-    await h.tdb.db.hotelReservation.aggregate({
+    await h.tdb.dbs.hotels.hotelReservation.aggregate({
       where: { hotelId: 'HTL-TOKYO-SHINJUKU', status: 'RESERVED' },
       _sum: { rooms: true },
     })
@@ -73,7 +73,7 @@ const bookingsOf = (customerId: string) => h.tdb.db.booking.count({ where: { cus
 
 /** A hold over a limit: 409 hold_limit_reached naming it, documented, and nothing started or written. */
 async function expectRefused(body: object, limit: 'holds' | 'seats' | 'rooms', current: number, max: number) {
-  const [rowsBefore, startsBefore] = [await writtenRows(h.tdb.db), starts()];
+  const [rowsBefore, startsBefore] = [await writtenRows(h.tdb.dbs), starts()];
   const res = await postHold(body);
   const error = expectError(res, 409, 'hold_limit_reached');
   expectConforms(res, 'POST', '/bookings');
@@ -82,7 +82,7 @@ async function expectRefused(body: object, limit: 'holds' | 'seats' | 'rooms', c
     `${current} ${limit === 'holds' ? 'active holds' : `${limit} held`}, at most ${max} at once`,
   );
   expect(starts()).toBe(startsBefore);
-  expect(await writtenRows(h.tdb.db)).toEqual(rowsBefore);
+  expect(await writtenRows(h.tdb.dbs)).toEqual(rowsBefore);
 }
 
 describe('hold limits', () => {
@@ -144,7 +144,7 @@ describe('hold limits', () => {
     expect(await bookingsOf(customer)).toBe(3);
     expect(await seatsAvailable(api.app, 'TB400', daysFromNow(43))).toBe(seats - 3);
     expect(await heldRooms()).toBe(rooms + 3);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('a confirmed, a cancelled and an expired hold each free their place', async () => {
@@ -197,7 +197,7 @@ describe('hold limits', () => {
     const { logger } = capturingLogger('error');
     const broken = createApp({
       client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', interceptors: [] }) }),
-      db: h.tdb.db,
+      dbs: h.tdb.dbs,
       config: {
         temporalUiUrl: 'http://localhost:8233',
         temporalNamespace: 'default',

@@ -46,7 +46,7 @@ function startLogs(bookingId: string): { created: boolean }[] {
 }
 
 /** Everything the saga of one booking wrote: one of each, or the key was not honoured. */
-const rowsFor = (bookingId: string) => rowCountsFor(h.tdb.db, bookingId);
+const rowsFor = (bookingId: string) => rowCountsFor(h.tdb.dbs, bookingId);
 
 /** The workflow's history: exactly one run, which scheduled each forward step once. */
 async function expectOneSaga(bookingId: string) {
@@ -169,7 +169,7 @@ describe('Idempotency-Key', () => {
     // Why, when it is not: the step that failed and its last error.
     expect(done.status, JSON.stringify(done.failure)).toBe('CONFIRMED');
     expect(await rowsFor(id)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
-    expect(await h.tdb.db.paymentMethod.count({ where: { customerId: 'idem-burst' } })).toBe(1);
+    expect(await h.tdb.dbs.payments.paymentMethod.count({ where: { customerId: 'idem-burst' } })).toBe(1);
     expect(await seatsAvailable(api.app, flight.flightNumber, flight.date)).toBe(seatsBefore - 1);
     await expectOneSaga(id);
     const logs = startLogs(id);
@@ -177,7 +177,7 @@ describe('Idempotency-Key', () => {
     expect(logs.filter((l) => l.created)).toHaveLength(1);
     const list = await request(api.app).get('/bookings').query({ customerId: 'idem-burst' });
     expect((pageOf(list).items as { bookingId: string }[]).map((i) => i.bookingId)).toEqual([id]);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 });
 
@@ -255,7 +255,7 @@ describe('Idempotency-Keys expire (the workflow deleted by retention: retention.
     await endedLongAgo(id);
     expect(await deleteExpiredKeys(h.tdb.db, DAY_MS)).toBeGreaterThanOrEqual(1);
     expect(await keyRow('keep-a', 'ended-key')).toBeNull();
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('a key whose start is in flight (claimed, not started, no row yet) outlives even a 1 ms TTL; abandoned a minute, it expires', async () => {

@@ -119,7 +119,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
   ];
 
   test.each(cases)('%s', async (_name, header, invalidToken) => {
-    const before = { rows: await writtenRows(h.tdb.db), keys: await keyRows() };
+    const before = { rows: await writtenRows(h.tdb.dbs), keys: await keyRows() };
     const value = await header();
     const req = request(api.rawApp).post('/bookings').set('Idempotency-Key', randomUUID());
     if (value !== undefined) void req.set('Authorization', value);
@@ -129,14 +129,14 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
     expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="bookings"/);
     if (invalidToken) expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
     else expect(res.headers['www-authenticate']).not.toContain('error=');
-    expect(await writtenRows(h.tdb.db)).toEqual(before.rows);
+    expect(await writtenRows(h.tdb.dbs)).toEqual(before.rows);
     expect(await keyRows()).toBe(before.keys);
   });
 
   test('other issuer, other audience, no sub, a bad sub, expired, no exp, HS256 over the public key: 401 each, by an app that trusts the signing key (a correct token passes)', async () => {
     const trusting = createApp({
       client: h.env.client,
-      db: h.tdb.db,
+      dbs: h.tdb.dbs,
       config: {
         temporalUiUrl: 'http://localhost:8233',
         temporalNamespace: 'default',
@@ -151,7 +151,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
       ),
       rateLimits: TEST_RATE_LIMITS,
     });
-    const before = await writtenRows(h.tdb.db);
+    const before = await writtenRows(h.tdb.dbs);
     const wrong: [string, RegExp][] = [
       [await sign({ sub: 'cust-a' }, { iss: 'https://other-issuer.example' }), /"iss"/],
       [await sign({ sub: 'cust-a' }, { aud: 'another-api' }), /"aud"/],
@@ -174,7 +174,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
       const res = await request(trusting).post('/bookings').set(bearer(token)).send(body(40));
       expect(expectError(res, 401, 'invalid_token').message).toMatch(reason);
     }
-    expect(await writtenRows(h.tdb.db)).toEqual(before);
+    expect(await writtenRows(h.tdb.dbs)).toEqual(before);
     // The control: the same key with the right claims is accepted.
     expect(
       (
@@ -193,7 +193,7 @@ describe('bad tokens on POST /bookings: 401, WWW-Authenticate, nothing written, 
       for (const jwksUrl of [`http://127.0.0.1:${port}/jwks.json`, 'http://127.0.0.1:9/jwks.json']) {
         const app = createApp({
           client: h.env.client,
-          db: h.tdb.db,
+          dbs: h.tdb.dbs,
           config: {
             temporalUiUrl: 'http://localhost:8233',
             temporalNamespace: 'default',
@@ -276,7 +276,7 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
   });
 
   test('POST /bookings: a customer books for themself; naming another customer is 403, nothing written', async () => {
-    const before = await writtenRows(h.tdb.db);
+    const before = await writtenRows(h.tdb.dbs);
     for (const [token, status] of [
       [undefined, 401],
       [B, 403],
@@ -288,7 +288,7 @@ describe('every route as anonymous, customer A, customer B and an operator', () 
       expect(res.status, res.text).toBe(status);
       expectConforms(res, 'POST', '/bookings');
     }
-    expect(await writtenRows(h.tdb.db)).toEqual(before);
+    expect(await writtenRows(h.tdb.dbs)).toEqual(before);
     const own = await request(api.rawApp)
       .post('/bookings')
       .set(bearer(B))
@@ -433,7 +433,7 @@ describe("an identity provider of the test's own: a JWKS over HTTP, RS256 keys, 
     const jwksUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/.well-known/jwks.json`;
     app = createApp({
       client: h.env.client,
-      db: h.tdb.db,
+      dbs: h.tdb.dbs,
       config: {
         temporalUiUrl: 'http://localhost:8233',
         temporalNamespace: 'default',
@@ -545,7 +545,7 @@ describe('the dev issuer exists only without a real issuer, and never in product
       const first = await identityFor({ nodeEnv: 'development', auth: undefined }, join(dir, 'key.json'));
       const app = createApp({
         client: h.env.client,
-        db: h.tdb.db,
+        dbs: h.tdb.dbs,
         config: {
           temporalUiUrl: 'http://localhost:8233',
           temporalNamespace: 'default',

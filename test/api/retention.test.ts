@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const app = () => stack.apiUrl;
 
-const rowsFor = (bookingId: string) => rowCountsFor(stack.db, bookingId);
+const rowsFor = (bookingId: string) => rowCountsFor(stack.dbs, bookingId);
 
 /** Until the booking is closed in the read model (as an operator, who reads every booking). */
 async function waitForBooking(id: string): Promise<BookingView> {
@@ -94,7 +94,7 @@ describe('Idempotency-Keys outlive retention', () => {
     expect(otherId).not.toBe(id);
     expect(await waitForBooking(otherId)).toMatchObject({ status: 'CONFIRMED', customerId: 'ret-b' });
     expect(await rowsFor(otherId)).toEqual({ bookings: 1, flights: 1, hotels: 1, payments: 1 });
-    const [mine, theirs] = await Promise.all([serviceRows(stack.db, id), serviceRows(stack.db, otherId)]);
+    const [mine, theirs] = await Promise.all([serviceRows(stack.dbs, id), serviceRows(stack.dbs, otherId)]);
     expect(theirs.flight!.id).not.toBe(mine.flight!.id);
     expect(theirs.hotel!.id).not.toBe(mine.hotel!.id);
     expect(
@@ -107,6 +107,6 @@ describe('Idempotency-Keys outlive retention', () => {
       { subject: 'ret-a', bookingId: id },
       { subject: 'ret-b', bookingId: otherId },
     ]);
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   });
 });

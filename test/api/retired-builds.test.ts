@@ -35,13 +35,13 @@ test("a v4 saga whose seat selection retries: GET shows the attempts on its flig
     taskQueue,
     workflowBundle: { codePath: V4_BUNDLE },
     oneQueue: true, // v4 schedules every activity on the booking's task queue
-    db: h.tdb.db,
+    dbs: h.tdb.dbs,
     faultInjection: false,
     worker: {
       shutdownGraceTime: '1s',
       // Today's activities, and v4's seat selection: its seat map does not answer.
       activities: {
-        ...createActivities({ db: h.tdb.db, faultInjection: false }),
+        ...createActivities({ dbs: h.tdb.dbs, faultInjection: false }),
         selectSeats: () => {
           seatAttempts++;
           return Promise.reject(
@@ -55,7 +55,7 @@ test("a v4 saga whose seat selection retries: GET shows the attempts on its flig
     },
   });
   const running = v4Worker.run();
-  const input = await bookingInput(h.tdb.db, { customerId: 'cust-v4-drain' });
+  const input = await bookingInput(h.tdb.dbs, { customerId: 'cust-v4-drain' });
   const handle = await h.env.client.workflow.start('bookTrip', {
     taskQueue,
     workflowId: workflowIdFor(input.bookingId),
@@ -72,9 +72,9 @@ test("a v4 saga whose seat selection retries: GET shows the attempts on its flig
     expect(flight.live!.lastFailure).toMatch(/the seat map does not answer \(attempt \d\)/);
     expect(view).toMatchObject({ source: 'workflow', currentStep: 'flight' });
     // The reservation itself is done: only the seat selection retries.
-    expect(await h.tdb.db.flightReservation.count({ where: { bookingId: input.bookingId, status: 'RESERVED' } })).toBe(
-      1,
-    );
+    expect(
+      await h.tdb.dbs.flights.flightReservation.count({ where: { bookingId: input.bookingId, status: 'RESERVED' } }),
+    ).toBe(1);
   } finally {
     await handle.terminate('test over');
     v4Worker.shutdown();

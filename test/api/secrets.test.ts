@@ -96,33 +96,33 @@ beforeAll(async () => {
   expectNoCardData((await request(api.app).get('/bookings')).text, 'GET /bookings');
 });
 
-test('no table of the database holds a card number or a CVC; the vault keeps a token, the brand and last4', async () => {
-  const tables = await h.tdb.db.$queryRawUnsafe<{ table_name: string }[]>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
-  );
-  expect(tables.map((t) => t.table_name)).toEqual(
-    expect.arrayContaining([
-      'bookings',
-      'flight_reservations',
-      'flights',
-      'hotel_reservations',
-      'hotels',
-      'payment_methods',
-      'payments',
-    ]),
-  );
+test('no table of any database holds a card number or a CVC; the vault keeps a token, the brand and last4', async () => {
   let all = '';
-  for (const { table_name } of tables) {
-    const rows = await h.tdb.db.$queryRawUnsafe<{ row: string }[]>(
-      `SELECT row_to_json(t)::text AS row FROM "${table_name}" t`,
+  const tablesOf: Record<string, string[]> = {};
+  for (const [database, db] of Object.entries(h.tdb.dbs)) {
+    const tables = await db.$queryRawUnsafe<{ table_name: string }[]>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
     );
-    const text = rows.map((r) => r.row).join('\n');
-    expectNoCardData(text, `table ${table_name}`);
-    all += text;
+    tablesOf[database] = tables.map((t) => t.table_name).filter((t) => t !== '_prisma_migrations');
+    for (const { table_name } of tables) {
+      const rows = await db.$queryRawUnsafe<{ row: string }[]>(
+        `SELECT row_to_json(t)::text AS row FROM "${table_name}" t`,
+      );
+      const text = rows.map((r) => r.row).join('\n');
+      expectNoCardData(text, `table ${table_name} of the ${database} database`);
+      all += text;
+    }
   }
+  // Every table of every service was read, each in its own database.
+  expect(tablesOf).toEqual({
+    booking: ['bookings', 'idempotency_keys'],
+    flights: ['flight_reservations', 'flights'],
+    hotels: ['hotel_nights', 'hotel_reservations', 'hotels'],
+    payments: ['payment_methods', 'payments'],
+  });
   // The dump is real: it holds the bookings and what the vault keeps.
   for (const b of bookings) expect(all).toContain(b.id);
-  const methods = await h.tdb.db.paymentMethod.findMany({
+  const methods = await h.tdb.dbs.payments.paymentMethod.findMany({
     where: { customerId: { startsWith: 'secret-' } },
     orderBy: { customerId: 'asc' },
   });
@@ -222,13 +222,13 @@ describe('a CVC leaves no trace in anything stored', () => {
     const [rowA, rowB] = await Promise.all([keyRow('cvc-first'), keyRow('cvc-second')]);
     expect(rowB.requestHash).toBe(rowA.requestHash);
     // The vault: one card, one token.
-    const methods = await h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } });
+    const methods = await h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } });
     expect(methods).toHaveLength(1);
     // Temporal: the same input (the token), memo (the hash), search attributes, summary and details.
     expect(await started(b)).toBe(await started(a));
     expect(await started(a)).toContain(methods[0]!.token);
     // The read model and the payments service: the same token, charged the same amount.
-    const payments = await h.tdb.db.payment.findMany({
+    const payments = await h.tdb.dbs.payments.payment.findMany({
       where: { bookingId: { in: [a, b] } },
       orderBy: { createdAt: 'asc' },
     });
@@ -246,7 +246,7 @@ describe('a CVC leaves no trace in anything stored', () => {
     // The same key with only the CVC changed: the same request, the first booking, nothing written.
     const before = await Promise.all([
       keyRow('cvc-first'),
-      h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+      h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
     ]);
     const repeat = await request(api.app).post('/bookings').set('Idempotency-Key', 'cvc-first').send(body('555'));
     expect(repeat.status, repeat.text).toBe(200);
@@ -254,7 +254,7 @@ describe('a CVC leaves no trace in anything stored', () => {
     expect(
       await Promise.all([
         keyRow('cvc-first'),
-        h.tdb.db.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
+        h.tdb.dbs.payments.paymentMethod.findMany({ where: { customerId: 'secret-cvc' } }),
       ]),
     ).toEqual(before);
   });

@@ -5,9 +5,9 @@ import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
 import { openApiDocument } from '../../src/api/http/openapi.ts';
 import type { BookingView } from '../../src/api/bookings/view.ts';
-import { calendarDate } from '../../src/api/inventory/schemas.ts';
+import { calendarDate } from '../../src/api/http/query.ts';
 import { luhnValid } from '../../src/activities/payments/cards.ts';
-import type { Db } from '../../src/db/client.ts';
+import type { Databases } from '../../src/activities/databases.ts';
 import type { CardInput } from '../../src/activities/payments/vault.ts';
 import { TERMINAL_STATUSES } from '../../src/booking/booking.ts';
 import type { FaultPlan } from '../../src/booking/faults.ts';
@@ -95,14 +95,14 @@ export async function roomsAvailable(
   return hotel!.roomsAvailable;
 }
 
-/** Rows a booking attempt could leave behind, for "nothing was written" checks. */
-export async function writtenRows(db: Db) {
+/** Rows a booking attempt could leave behind, in any database, for "nothing was written" checks. */
+export async function writtenRows(dbs: Databases) {
   const [bookings, paymentMethods, flightReservations, hotelReservations, payments] = await Promise.all([
-    db.booking.count(),
-    db.paymentMethod.count(),
-    db.flightReservation.count(),
-    db.hotelReservation.count(),
-    db.payment.count(),
+    dbs.booking.booking.count(),
+    dbs.payments.paymentMethod.count(),
+    dbs.flights.flightReservation.count(),
+    dbs.hotels.hotelReservation.count(),
+    dbs.payments.payment.count(),
   ]);
   return { bookings, paymentMethods, flightReservations, hotelReservations, payments };
 }

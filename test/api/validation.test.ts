@@ -14,7 +14,7 @@ let before: Awaited<ReturnType<typeof writtenRows>>;
 beforeAll(async () => {
   h = await createApiHarness('api_validation');
   api = await startApi(h);
-  before = await writtenRows(h.tdb.db);
+  before = await writtenRows(h.tdb.dbs);
 });
 afterAll(async () => {
   await api?.stop();
@@ -320,7 +320,7 @@ describe('malformed booking IDs on every :id route', () => {
 
 test('after all those requests: no workflow started, no row written, every log line has a request ID', async () => {
   await delay(300); // a workflow started by mistake would have synced its first state by now
-  expect(await writtenRows(h.tdb.db)).toEqual(before);
+  expect(await writtenRows(h.tdb.dbs)).toEqual(before);
   expect(api.logs()).not.toContain('booking started');
   const lines = api
     .logs()

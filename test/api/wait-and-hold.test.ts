@@ -134,7 +134,7 @@ describe('POST /bookings with Prefer: wait', () => {
         connection: h.env.nativeConnection,
         taskQueue: idle.taskQueue,
         workflowBundle: h.bundle,
-        db: h.tdb.db,
+        dbs: h.tdb.dbs,
         faultInjection: true,
         worker: { shutdownGraceTime: '1s' },
       });
@@ -203,11 +203,11 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expect(created.status).toBe('HELD');
     const id = created.bookingId;
 
-    const tokensBefore = await h.tdb.db.paymentMethod.count();
+    const tokensBefore = await h.tdb.dbs.payments.paymentMethod.count();
     const bad = await confirm(id, { payment: { card: { ...CARDS.good, number: '4242424242424241' } } });
     expectError(bad, 400, 'validation_failed');
     expectConforms(bad, 'POST', '/bookings/{id}/confirm');
-    expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
+    expect(await h.tdb.dbs.payments.paymentMethod.count()).toBe(tokensBefore);
     expect((await request(api.app).get(`/bookings/${id}`)).body).toMatchObject({
       status: 'HELD',
       version: created.version,
@@ -226,16 +226,16 @@ describe('holds and POST /bookings/:id/confirm', () => {
     const again = await confirm(id, { payment: { card: CARDS.good } });
     expectError(again, 409, 'conflict');
     expectConforms(again, 'POST', '/bookings/{id}/confirm');
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('confirm a booking that is no hold: 409, no card tokenized', async () => {
     const { view } = await post(
       bookingBody({ customerId: 'not-held', ...trip(19), faults: { reserveHotel: 'timeout' } }),
     );
-    const tokensBefore = await h.tdb.db.paymentMethod.count();
+    const tokensBefore = await h.tdb.dbs.payments.paymentMethod.count();
     expectError(await confirm(view.bookingId, { payment: { card: CARDS.declined } }), 409, 'conflict');
-    expect(await h.tdb.db.paymentMethod.count()).toBe(tokensBefore);
+    expect(await h.tdb.dbs.payments.paymentMethod.count()).toBe(tokensBefore);
   });
 
   test('confirm with Prefer: wait: 200 with the outcome; a declined card unwinds to FAILED', async () => {
@@ -281,7 +281,7 @@ describe('holds and POST /bookings/:id/confirm', () => {
     expect(done.compensations.map((c) => c.activity)).toEqual(unwindFrom('hotel'));
     const list = await request(api.app).get('/bookings').query({ status: 'EXPIRED', customerId: 'hold-23' });
     expect((list.body as { items: { bookingId: string }[] }).items.map((i) => i.bookingId)).toEqual([view.bookingId]);
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 
   test('the list shows a HELD booking with its deadline', async () => {
@@ -327,7 +327,7 @@ describe('a booking that waits for an operator', () => {
     const later = (await request(api.app).get(`/bookings/${view.bookingId}`)).body as BookingView;
     expect(later).toMatchObject({ status: 'COMPENSATION_FAILED', operatorWait: { since, reminders: 1 } });
 
-    await createHotelService(h.tdb.db).cancelHotel({ bookingId: view.bookingId });
+    await createHotelService(h.tdb.dbs.hotels).cancelHotel({ bookingId: view.bookingId });
     const resolved = await request(api.app)
       .post(`/bookings/${view.bookingId}/compensation/resolve`)
       .send({ note: 'released by phone' });

@@ -72,13 +72,13 @@ async function book(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: run.bundle,
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: true,
     ...(run.dataConverter ? { dataConverter: run.dataConverter } : {}),
     ...(run.workerTracing ? { tracing: run.workerTracing } : {}),
     worker: { shutdownGraceTime: '1s' },
   });
-  const input = await bookingInput(tdb.db, { card: CARDS[run.card ?? 'good'] });
+  const input = await bookingInput(tdb.dbs, { card: CARDS[run.card ?? 'good'] });
   const workflowId = workflowIdFor(input.bookingId);
   const { outcome, failureMessage } = await worker.runUntil(
     async (): Promise<{ outcome: string; failureMessage?: string | undefined }> => {
@@ -195,7 +195,7 @@ describe('tracing on at run time, same bundle', () => {
   });
 
   test("a traced client's booking on a worker with tracing off runs; the workflow's spans go to a sink that drops them", async () => {
-    const base = { connection: env.nativeConnection, db: tdb.db, faultInjection: true };
+    const base = { connection: env.nativeConnection, dbs: tdb.dbs, faultInjection: true };
     expect(tripWorkerOptions({ ...base, workflowBundle: prebuilt }).sinks).toHaveProperty('exporter');
     expect(tripWorkerOptions(base)).not.toHaveProperty('sinks');
     const run = await book({ bundle: prebuilt, tracedClient: true });

@@ -35,7 +35,7 @@ test('the health file is fresh while the worker runs, and gone once it stops', a
   const worker = await createTripWorkers({
     connection: env.nativeConnection,
     taskQueue: 'health-test',
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: false,
     healthFile: file,
     healthIntervalMs: 50,
@@ -62,7 +62,7 @@ test('no health file unless asked: healthFile unset and WORKER_HEALTH_FILE empty
     const worker = await createTripWorkers({
       connection: env.nativeConnection,
       taskQueue: 'health-none',
-      db: tdb.db,
+      dbs: tdb.dbs,
       faultInjection: false,
       healthIntervalMs: 20,
       worker: ACTIVITIES_ONLY,

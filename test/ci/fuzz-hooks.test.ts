@@ -10,7 +10,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openApiDocument } from '../../src/api/http/openapi.ts';
 import { bookingRequestSchema } from '../../src/api/bookings/request.ts';
-import { SEED_DAYS, SEED_HOTELS, SEED_ROUTES } from '../../src/db/seed.ts';
+import { SEED_ROUTES } from '../../src/activities/flights/seed.ts';
+import { SEED_HOTELS } from '../../src/activities/hotels/seed.ts';
+import { SEED_DAYS } from '../../src/activities/shared/seed.ts';
 import { TEST_CARDS } from '../../src/activities/payments/cards.ts';
 
 const run = promisify(execFile);

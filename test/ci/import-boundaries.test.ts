@@ -107,7 +107,7 @@ describe('the workflow sandbox', () => {
 });
 
 const API = 'src/api/http/openapi.ts';
-const DB = 'src/db/seed.ts';
+const DB = 'src/db/read-model.ts';
 const WEB = 'src/web/book-form.ts';
 
 /** What loads activity code, from src/api/http/. */
@@ -127,13 +127,18 @@ const ACTIVITY_CODE = [
   'shared/books.ts',
   'shared/service.ts',
   'shared/failures.ts',
+  'databases.ts',
+  'flights/seed.ts',
+  'hotels/seed.ts',
 ];
 
 /** A service's contract, the deliberately shared data access, and the sandbox's shared files. */
 const CONTRACTS = [
   ...['flights', 'hotels', 'payments'].flatMap((service) =>
-    ['types', 'step', 'schema', 'view'].map((file) => `${service}/${file}.ts`),
+    ['types', 'step', 'schema', 'view', 'db'].map((file) => `${service}/${file}.ts`),
   ),
+  // The inventory routers the API mounts, over their services' own databases.
+  ...['flights', 'hotels'].flatMap((service) => ['routes', 'inventory'].map((file) => `${service}/${file}.ts`)),
   'payments/cards.ts',
   'payments/vault.ts',
   'hotels/room-nights.ts',

@@ -80,7 +80,7 @@ beforeAll(async () => {
       verifier: identity.devIssuer.verifier,
       rateLimits: TEST_RATE_LIMITS,
       client: env.client,
-      db: tdb.db,
+      dbs: tdb.dbs,
       config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
       logger: pino({ level: 'silent' }),
       taskQueue,
@@ -93,7 +93,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: true,
     dataConverter: dataConverterFor(current),
     worker: { shutdownGraceTime: '1s' },
@@ -198,7 +198,7 @@ describe('a booking with encryption on', () => {
       execution: { workflowId: workflowIdFor(id) },
     });
     expectAllEncrypted(payloadsIn(described.workflowExecutionInfo?.memo));
-    expect(await invariantViolations(tdb.db)).toEqual([]);
+    expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
 
   test('update arguments and results, and failure details, are encrypted too', async () => {
@@ -252,14 +252,14 @@ describe('key rotation', () => {
         connection: env.nativeConnection,
         taskQueue: q,
         workflowBundle: bundle,
-        db: tdb.db,
+        dbs: tdb.dbs,
         faultInjection: true,
         dataConverter: dataConverterFor(k1Config),
         worker: { shutdownGraceTime: '1s' },
       });
 
     // Before the rotation: client and worker on k1 only.
-    const before = await bookingInput(tdb.db);
+    const before = await bookingInput(tdb.dbs);
     const w1 = await k1Worker(queue);
     await w1.runUntil(async () => {
       const h = await k1Client.workflow.start<typeof bookTrip>('bookTrip', {
@@ -282,7 +282,7 @@ describe('key rotation', () => {
     expect(defaultPayloadConverter.fromPayload(decoded!)).toMatchObject({ customerId: before.customerId });
 
     // A workflow started on k1 and finished by a rotated worker: both key ids in one history.
-    const during = await bookingInput(tdb.db);
+    const during = await bookingInput(tdb.dbs);
     await k1Client.workflow.start<typeof bookTrip>('bookTrip', {
       taskQueue,
       workflowId: workflowIdFor(during.bookingId),
@@ -337,7 +337,7 @@ describe('the codec endpoint (/codec)', () => {
   });
 
   test('decodes what the worker wrote into the history, as the Web UI asks for it', async () => {
-    const input = await bookingInput(tdb.db);
+    const input = await bookingInput(tdb.dbs);
     const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
       taskQueue,
       workflowId: workflowIdFor(input.bookingId),
@@ -451,7 +451,7 @@ describe('the codec endpoint (/codec)', () => {
     const plainApp = createApp({
       verifier: (await createTestIdentity()).devIssuer.verifier,
       client: env.client,
-      db: tdb.db,
+      dbs: tdb.dbs,
       config: { temporalUiUrl: UI_URL, temporalNamespace: 'default', faultInjection: true, cardVaultKey: VAULT_KEY },
       logger: pino({ level: 'silent' }),
     });
@@ -463,7 +463,7 @@ describe('the codec endpoint (/codec)', () => {
   });
 
   test.skipIf(!TEMPORAL)('the temporal CLI decodes a history through it (--codec-endpoint, --codec-auth)', async () => {
-    const input = await bookingInput(tdb.db);
+    const input = await bookingInput(tdb.dbs);
     await (
       await env.client.workflow.start<typeof bookTrip>('bookTrip', {
         taskQueue,

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { databaseUrls } from '../../src/db/databases.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
+import { dropDatabases } from '../helpers/db.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
 import { CARDS, FLIGHT, HOTEL_STAY } from '../helpers/booking.ts';
@@ -133,6 +134,7 @@ describe('npm run dev, worker and api with a bad PAYLOAD_ENCRYPTION_KEYS (real N
 
 describe.skipIf(!TEMPORAL)('the dev stack with PAYLOAD_ENCRYPTION_KEYS and CODEC_AUTH_TOKEN', () => {
   let dir: string;
+  /** The booking databases the stacks were given; each stack derived and provisioned its services' beside it. */
   const databases: string[] = [];
   const stacks: Stack[] = [];
   const serverUrl = () => inject('databaseServerUrl');
@@ -148,10 +150,11 @@ describe.skipIf(!TEMPORAL)('the dev stack with PAYLOAD_ENCRYPTION_KEYS and CODEC
   afterAll(async () => {
     for (const stack of stacks.reverse()) await stack.stop();
     await rm(dir, { recursive: true, force: true });
-    const admin = new pg.Client({ connectionString: serverUrl() });
-    await admin.connect();
-    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    const derived = databases.map((name) => databaseUrls(databaseUrlFor(serverUrl(), name), {}, true).urls);
+    await dropDatabases(
+      serverUrl(),
+      derived.flatMap((urls) => Object.values(urls)),
+    );
   });
 
   test('the dev server it starts, then a configured TEMPORAL_ADDRESS: bookings complete, the server holds only ciphertext', async () => {

@@ -120,6 +120,31 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
       expect(hostIps(cluster.services[name]!), name).toEqual(['127.0.0.1']);
   });
 
+  test.each(Object.keys(secrets) as ComposeFile[])(
+    '%s: the apps get every database, each service its own as its own role, and the migration provisions them',
+    async (file) => {
+      const { services } = await resolved(file, secrets[file]);
+      const databaseOf = (url: string) => {
+        const { username, pathname } = new URL(url);
+        return { user: username, database: pathname.slice(1) };
+      };
+      for (const name of ['migrate', 'worker', 'api']) {
+        const env = containerEnv(services[name]!);
+        const urls = ['DATABASE_URL', 'FLIGHTS_DATABASE_URL', 'HOTELS_DATABASE_URL', 'PAYMENTS_DATABASE_URL'].map(
+          (variable) => databaseOf(env[variable]!),
+        );
+        expect(new Set(urls.map((u) => u.database)).size, name).toBe(4);
+        expect(new Set(urls.map((u) => u.user)).size, name).toBe(4);
+        expect(
+          urls.some((u) => u.user === 'postgres'),
+          `${name}: no service as the superuser`,
+        ).toBe(false);
+      }
+      expect(databaseOf(containerEnv(services.migrate!).DATABASE_ADMIN_URL!).user).toBe('postgres');
+      expect(containerEnv(services.api!).DATABASE_ADMIN_URL, 'only the migration provisions').toBeUndefined();
+    },
+  );
+
   /** Runs the API with `env`, pointed at this test's database and Temporal; resolves once /healthz answers 200. */
   async function startApi(env: Record<string, string>): Promise<{ api: Proc; url: string }> {
     const port = await freePort();
@@ -127,7 +152,7 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
       'api',
       {
         ...env,
-        DATABASE_URL: tdb.url,
+        ...tdb.env,
         TEMPORAL_ADDRESS: temporal.address,
         PORT: String(port),
         DEV_DATA_DIR: join(dir, `api-${port}`),

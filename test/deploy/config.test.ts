@@ -14,6 +14,13 @@ import { buildIdFromCode, workflowSources } from '../../src/temporal/versioning.
 
 /** A key of this run only: production refuses every key the repository publishes (published-secrets.test.ts). */
 const REAL_KEY = randomBytes(24).toString('base64');
+/** Every database's URL, as production sets them. */
+const SERVICE_DATABASE_URLS = {
+  DATABASE_URL: 'postgresql://db/trip',
+  FLIGHTS_DATABASE_URL: 'postgresql://flights@db/flights',
+  HOTELS_DATABASE_URL: 'postgresql://hotels@db/hotels',
+  PAYMENTS_DATABASE_URL: 'postgresql://payments@db/payments',
+};
 
 let dir: string;
 let ca: string;
@@ -73,7 +80,7 @@ describe('fail closed', () => {
     // Everything set: it loads.
     const ok = loadConfig(
       {
-        DATABASE_URL: 'postgresql://db/trip',
+        ...SERVICE_DATABASE_URLS,
         TEMPORAL_ADDRESS: 'temporal:7233',
         CARD_VAULT_KEY: REAL_KEY,
         AUTH_JWKS_URL: 'https://issuer.example/.well-known/jwks.json',
@@ -84,6 +91,46 @@ describe('fail closed', () => {
     );
     expect(ok.temporal.address).toBe('temporal:7233');
     expect(ok.faultInjection).toBe(false);
+  });
+
+  test("each service's database: its own URL, required with DATABASE_URL in production, derived from it in development and test", () => {
+    // Production: every service's URL with the booking service's, each named when missing.
+    const missing = problem(() => loadConfig({ DATABASE_URL: 'postgresql://db/trip' }));
+    expect(missing).toContain(
+      'FLIGHTS_DATABASE_URL, HOTELS_DATABASE_URL, PAYMENTS_DATABASE_URL required with DATABASE_URL when NODE_ENV=production',
+    );
+    const { PAYMENTS_DATABASE_URL: _, ...withoutPayments } = SERVICE_DATABASE_URLS;
+    expect(problem(() => loadConfig(withoutPayments))).toMatch(/: PAYMENTS_DATABASE_URL required with DATABASE_URL/);
+    expect(loadConfig(SERVICE_DATABASE_URLS).databaseUrls).toEqual({
+      booking: 'postgresql://db/trip',
+      flights: 'postgresql://flights@db/flights',
+      hotels: 'postgresql://hotels@db/hotels',
+      payments: 'postgresql://payments@db/payments',
+    });
+    // Development and test: derived, the database and its role named after the booking service's.
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(
+        loadConfig({ NODE_ENV, DATABASE_URL: 'postgresql://me:postgres@127.0.0.1:5433/trip_booking' }).databaseUrls,
+      ).toEqual({
+        booking: 'postgresql://me:postgres@127.0.0.1:5433/trip_booking',
+        flights: 'postgresql://trip_booking_flights:postgres@127.0.0.1:5433/trip_booking_flights',
+        hotels: 'postgresql://trip_booking_hotels:postgres@127.0.0.1:5433/trip_booking_hotels',
+        payments: 'postgresql://trip_booking_payments:postgres@127.0.0.1:5433/trip_booking_payments',
+      });
+    }
+    // One set, the others derived.
+    expect(
+      loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgresql://db/trip', HOTELS_DATABASE_URL: 'postgresql://x/h' })
+        .databaseUrls?.hotels,
+    ).toBe('postgresql://x/h');
+    // A bad one is named; one without DATABASE_URL is refused; none at all is npm run dev's own database.
+    expect(problem(() => loadConfig({ ...SERVICE_DATABASE_URLS, FLIGHTS_DATABASE_URL: 'mysql://db/f' }))).toContain(
+      'FLIGHTS_DATABASE_URL must be a postgresql:// URL',
+    );
+    expect(problem(() => loadConfig({ NODE_ENV: 'test', FLIGHTS_DATABASE_URL: 'postgresql://db/f' }))).toContain(
+      'FLIGHTS_DATABASE_URL set without DATABASE_URL',
+    );
+    expect(loadConfig({ NODE_ENV: 'test' }).databaseUrls).toBeUndefined();
   });
 
   test('in development and test, the worker and the API fall back to localhost:7233; still not without DATABASE_URL', () => {
@@ -167,12 +214,14 @@ describe('fail closed', () => {
     );
   });
 
-  test('event streams: a 15-s safety poll and 10 streams per caller by default; bad values are named', () => {
-    expect(loadConfig({}).sse).toEqual({ safetyPollMs: 15_000, maxStreamsPerCaller: 10 });
-    expect(loadConfig({ SSE_SAFETY_POLL: '500ms', SSE_MAX_STREAMS_PER_CALLER: '3' }).sse).toEqual({
+  test('event streams: a 15-s safety poll, a 500-ms live poll and 10 streams per caller by default; bad values are named', () => {
+    expect(loadConfig({}).sse).toEqual({ safetyPollMs: 15_000, livePollMs: 500, maxStreamsPerCaller: 10 });
+    expect(loadConfig({ SSE_SAFETY_POLL: '500ms', SSE_LIVE_POLL: '2s', SSE_MAX_STREAMS_PER_CALLER: '3' }).sse).toEqual({
       safetyPollMs: 500,
+      livePollMs: 2_000,
       maxStreamsPerCaller: 3,
     });
+    expect(problem(() => loadConfig({ SSE_LIVE_POLL: '10ms' }))).toContain('SSE_LIVE_POLL must be at least 100ms');
     expect(loadConfig({ SSE_SAFETY_POLL: '1m' }).sse.safetyPollMs).toBe(60_000);
     expect(problem(() => loadConfig({ SSE_SAFETY_POLL: 'often' }))).toContain('SSE_SAFETY_POLL must be a duration');
     expect(problem(() => loadConfig({ SSE_MAX_STREAMS_PER_CALLER: '0' }))).toContain('SSE_MAX_STREAMS_PER_CALLER');
@@ -281,7 +330,7 @@ describe("Temporal's settings, through @temporalio/envconfig", () => {
         {
           TEMPORAL_CONFIG_FILE: file,
           TEMPORAL_PROFILE: 'prod',
-          DATABASE_URL: 'postgresql://db/trip',
+          ...SERVICE_DATABASE_URLS,
           WORKER_BUILD_ID: 'v1',
         },
         { service: 'worker' },

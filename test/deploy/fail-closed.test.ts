@@ -66,16 +66,18 @@ describe('without what they need, they refuse to start, naming each missing vari
 
   test.each([
     ['DATABASE_URL', 'worker'],
+    ['PAYMENTS_DATABASE_URL', 'worker'],
     ['TEMPORAL_ADDRESS', 'worker'],
     ['WORKER_BUILD_ID', 'worker'],
     ['CARD_VAULT_KEY', 'api'],
     ['DATABASE_URL', 'api'],
+    ['FLIGHTS_DATABASE_URL', 'api'],
     ['TEMPORAL_ADDRESS', 'api'],
     ['AUTH_JWKS_URL', 'api'],
     ['AUTH_AUDIENCE', 'api'],
   ] as const)('only %s missing: npm run %s names it alone', async (missing, script) => {
     const env: Record<string, string> = {
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: temporal.address,
       CARD_VAULT_KEY: VAULT_KEY,
       WORKER_BUILD_ID: 'fail-closed-build',
@@ -105,7 +107,7 @@ describe('without what they need, they refuse to start, naming each missing vari
     const port = await freePort();
     const api = startProcess(
       'api',
-      { NODE_ENV: 'development', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
+      { NODE_ENV: 'development', ...tdb.env, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
       dir,
     );
     try {
@@ -139,7 +141,7 @@ describe('everything set, FAULT_INJECTION unset (production), each service its o
     // Production trusts an identity provider: one of the test's own (a JWKS over HTTP).
     idp = await startTestIdp();
     auth = { authorization: `Bearer ${await idp.mint('prod-operator', 'bookings:operate')}` };
-    env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
+    env = { ...tdb.env, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
     // Every role but the payments', which a test starts later.
     workers = Object.fromEntries(
       (['booking', 'flights', 'hotels'] as const).map((role) => [

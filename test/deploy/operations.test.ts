@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowNotFoundError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createDb } from '../../src/db/client.ts';
+import { connectDatabases, disconnectDatabases, type Databases } from '../../src/activities/databases.ts';
+import { databaseUrls } from '../../src/db/databases.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
@@ -26,7 +26,7 @@ import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-f
 import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
-import { invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
+import { dropDatabases, invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { poll } from '../helpers/poll.ts';
@@ -73,10 +73,8 @@ afterAll(async () => {
   await stack?.stop();
   await temporal?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  await admin.end();
+  // The booking database, and those the stack derived and provisioned beside it (with their roles).
+  await dropDatabases(serverUrl, Object.values(databaseUrls(databaseUrlFor(serverUrl, database), {}, true).urls));
 });
 
 /** `temporal <args>` against this test's dev server. */
@@ -122,8 +120,10 @@ const waitFor = (id: string, until: (v: BookingView) => boolean, what: string, t
 /** What the services have free: seats on a flight that day, rooms at a hotel. */
 async function inventory(flightNumber: string, day: number, hotelId: string) {
   const [flight, hotel] = await Promise.all([
-    stack.db.flight.findFirstOrThrow({ where: { flightNumber, date: new Date(`${daysFromNow(day)}T00:00:00Z`) } }),
-    roomsFree(stack.db, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2) }), // book()'s stay: two nights
+    stack.dbs.flights.flight.findFirstOrThrow({
+      where: { flightNumber, date: new Date(`${daysFromNow(day)}T00:00:00Z`) },
+    }),
+    roomsFree(stack.dbs, { hotelId, checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2) }), // book()'s stay: two nights
   ]);
   return { seats: flight.seatsAvailable, rooms: hotel };
 }
@@ -186,7 +186,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
       faults: { chargePayment: 'timeout:3', refundPayment: 'fail' },
     });
     await poll(
-      () => serviceRows(stack.db, waiting),
+      () => serviceRows(stack.dbs, waiting),
       (r) => r.payment?.status === 'CAPTURED',
       { what: 'the payment captured', timeoutMs: 30_000 },
     );
@@ -257,8 +257,8 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before.running);
     expect(await inventory('TB300', day, 'HTL-SF-UNION')).toEqual(before.held);
     expect(await inventory('TB400', day, 'HTL-TOKYO-SHINJUKU')).toEqual(before.waiting);
-    expect((await serviceRows(stack.db, waiting)).payment?.status).toBe('REFUNDED');
-    expect((await serviceRows(stack.db, running)).payment?.status).toBe('VOIDED');
+    expect((await serviceRows(stack.dbs, waiting)).payment?.status).toBe('REFUNDED');
+    expect((await serviceRows(stack.dbs, running)).payment?.status).toBe('VOIDED');
 
     // The list says so, and each stream ended with it.
     const list = await api('/bookings?status=TERMINATED&limit=100');
@@ -296,7 +296,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect(summaries.join('\n')).toMatch(
       new RegExp(`- ${running} \\(WorkflowTerminated, was PENDING\\): cancelHotel, cancelFlight`),
     );
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 240_000);
 
   test('a saga whose workflow is gone (deleted) is given back too, as WorkflowGone', async () => {
@@ -304,7 +304,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const before = await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG');
     const id = await book({ day, hotelId: 'HTL-SEOUL-MYEONGDONG', hold: true });
     await poll(
-      () => serviceRows(stack.db, id),
+      () => serviceRows(stack.dbs, id),
       (r) => r.booking?.status === 'HELD',
       { what: 'HELD in the read model', timeoutMs: 60_000 },
     );
@@ -329,7 +329,7 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     const done = await waitFor(id, (v) => v.status === 'TERMINATED', 'TERMINATED');
     expect(done.failure).toMatchObject({ type: 'WorkflowGone', step: 'payment' });
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before);
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 120_000);
 
   test('the schedule is one, however many times it is ensured, and visible as a Temporal Schedule', async () => {
@@ -410,7 +410,7 @@ describe('temporal activity pause, update-options, unpause: a failing step durin
     await temporalCli('activity', 'unpause', '--workflow-id', workflowIdFor(id), '--activity-id', failing!.activityId);
     const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 30_000);
     expect(step(done, 'payment')).toMatchObject({ state: 'DONE', attempts: 6 });
-    expect((await serviceRows(stack.db, id)).payment?.status).toBe('CAPTURED');
+    expect((await serviceRows(stack.dbs, id)).payment?.status).toBe('CAPTURED');
   }, 120_000);
 });
 
@@ -423,14 +423,12 @@ function buildOf(id: string): Promise<string | undefined> {
 }
 
 describe('a bad deploy: eager starts follow the current build, and temporal workflow reset --type BuildId moves stuck sagas back', () => {
-  let bad:
-    | { worker: TripWorkers; running: Promise<void>; connection: NativeConnection; db: ReturnType<typeof createDb> }
-    | undefined;
+  let bad: { worker: TripWorkers; running: Promise<void>; connection: NativeConnection; dbs: Databases } | undefined;
   afterAll(async () => {
     if (bad?.worker.getState() === 'RUNNING') bad.worker.shutdown();
     await bad?.running.catch(() => undefined);
     await bad?.connection.close();
-    await bad?.db.$disconnect();
+    if (bad) await disconnectDatabases(bad.dbs);
   });
 
   test('with v1 current the dev stack starts eagerly on v1; with build "bad" current new bookings run on "bad", not v1; reset onto v1, they confirm', async () => {
@@ -447,12 +445,13 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
     // Build "bad" (the booking's worker alone: the services' workers are unversioned and shared by
     // every build) cannot reach the booking's database: its read-model write fails and is retried.
     const connection = await NativeConnection.connect({ address: temporal.address });
-    const db = createDb(`postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`);
+    const nowhere = `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`;
+    const dbs = connectDatabases(databaseUrls(nowhere, {}, true).urls);
     const worker = await createTripWorkers({
       connection,
       taskQueue,
       roles: ['booking'],
-      db,
+      dbs,
       faultInjection: true,
       worker: {
         identity: 'worker-bad',
@@ -460,7 +459,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
         workerDeploymentOptions: workerDeploymentOptions({ deploymentName, buildId: 'bad' }),
       },
     });
-    bad = { worker, running: worker.run(), connection, db };
+    bad = { worker, running: worker.run(), connection, dbs };
     // Refused until the new build's worker has polled the task queue.
     await poll(
       () =>
@@ -539,7 +538,7 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       const done = await waitFor(id, (v) => v.status === 'CONFIRMED' && v.source === 'read-model', 'CONFIRMED', 60_000);
       expect(statesOf(done)).toEqual(everyStep('DONE'));
       expect(await buildOf(id)).toBe('v1');
-      const rows = await serviceRows(stack.db, id);
+      const rows = await serviceRows(stack.dbs, id);
       expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
         'RESERVED',
         'RESERVED',
@@ -566,6 +565,6 @@ describe('a bad deploy: eager starts follow the current build, and temporal work
       ['COMPLETED', 'TERMINATED'],
       ['COMPLETED', 'TERMINATED'],
     ]);
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 300_000);
 });

@@ -51,10 +51,18 @@ function keyLikeValues(): Map<string, string[]> {
   return found;
 }
 
+/** Each service's database, with a password of its own: production wants them with DATABASE_URL. */
+const SERVICE_URLS = Object.fromEntries(
+  ['FLIGHTS', 'HOTELS', 'PAYMENTS'].map((service) => [
+    `${service}_DATABASE_URL`,
+    `postgresql://${service.toLowerCase()}:${randomBytes(12).toString('hex')}@db.internal:5432/${service.toLowerCase()}`,
+  ]),
+);
+
 /** The one problem line production has for `env`, or undefined when it accepts it. */
 function refusal(env: Record<string, string>): string | undefined {
   try {
-    loadConfig({ NODE_ENV: 'production', ...env });
+    loadConfig({ NODE_ENV: 'production', ...SERVICE_URLS, ...env });
     return undefined;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -81,6 +89,9 @@ describe('production refuses every key, token and password the repository contai
     expect(refusal({ DATABASE_URL: remoteUrl(value) })).toMatch(
       /DATABASE_URL has a password published in this repository/,
     );
+    expect(
+      refusal({ DATABASE_URL: remoteUrl(randomBytes(12).toString('hex')), HOTELS_DATABASE_URL: remoteUrl(value) }),
+    ).toMatch(/: HOTELS_DATABASE_URL has a password published in this repository/);
     if (is32ByteKey(value))
       expect(refusal({ PAYLOAD_ENCRYPTION_KEYS: `k1:${value}` })).toMatch(
         /PAYLOAD_ENCRYPTION_KEYS entry 1: the key is published/,

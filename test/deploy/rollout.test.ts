@@ -83,7 +83,7 @@ async function startBuild(buildId: string, deployment = deploymentName): Promise
     taskQueue: deployment === deploymentName ? taskQueue : `${taskQueue}-${deployment}`,
     roles: ['booking'],
     workflowBundle: bundle,
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: true,
     worker: {
       identity: `worker-${buildId}`,
@@ -100,7 +100,7 @@ async function startServices(): Promise<void> {
     connection: nativeConnection,
     taskQueue,
     roles: ['flights', 'hotels', 'payments'],
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: true,
     worker: { identity: SERVICES_IDENTITY, shutdownGraceTime: '1s' },
   });
@@ -128,7 +128,7 @@ async function stopBuild(buildId: string): Promise<void> {
 }
 
 async function startBooking(overrides: BookingOverrides = {}): Promise<WorkflowHandle<typeof bookTrip>> {
-  const input = await bookingInput(tdb.db, overrides);
+  const input = await bookingInput(tdb.dbs, overrides);
   return client.workflow.start<typeof bookTrip>('bookTrip', {
     taskQueue,
     workflowId: workflowIdFor(input.bookingId),
@@ -216,7 +216,7 @@ describe('a rollout while sagas wait', () => {
 
     // The operator cancels each hotel by hand and resolves; they finish on v1, the build that started them.
     for (const handle of waiting) {
-      await createHotelService(tdb.db).cancelHotel({ bookingId: handle.workflowId.replace(/^booking-/, '') });
+      await createHotelService(tdb.dbs.hotels).cancelHotel({ bookingId: handle.workflowId.replace(/^booking-/, '') });
       expect(await pinnedBuild(handle)).toEqual({ behavior: 'VERSIONING_BEHAVIOR_PINNED', buildId: 'v1' });
       await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'hotel cancelled by phone' }] });
       await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
@@ -256,7 +256,7 @@ describe('a rollout while sagas wait', () => {
     );
     expect((await rollout('drained', 'v1')).stdout).toContain('0 saga(s) still run on v1');
     await stopBuild('v1');
-    expect(await invariantViolations(tdb.db)).toEqual([]);
+    expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
 
   test('a ramp sends part of the new sagas to the next build, the rest to the current one', async () => {

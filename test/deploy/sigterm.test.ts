@@ -43,7 +43,7 @@ afterAll(async () => {
 const env = () => ({
   NODE_ENV: 'test',
   FAULT_INJECTION: 'on',
-  DATABASE_URL: tdb.url,
+  ...tdb.env,
   TEMPORAL_ADDRESS: temporal.address,
   CARD_VAULT_KEY: 'sigterm-vault-key-0123456789',
   WORKER_BUILD_ID: 'sigterm-build',
@@ -76,17 +76,17 @@ function activitiesRun(proc: Proc, workflowId: string): string[] {
 
 describe('npm run worker', () => {
   test('SIGTERM mid-saga: it hands back its running activity within the grace period and exits 0; another worker process ends the saga CONFIRMED, nothing twice', async () => {
-    const before = await roomsFree(tdb.db, HOTEL);
+    const before = await roomsFree(tdb.dbs, HOTEL);
     const first = start('worker');
     await startedWorker(first);
 
     // reserveHotel with `timeout`: it reserves, then answers only after its 5 s start-to-close
     // timeout. SIGTERM comes while it waits: mid-saga, the reservation already written.
-    const input = await bookingInput(tdb.db, { faults: { reserveHotel: 'timeout' } });
+    const input = await bookingInput(tdb.dbs, { faults: { reserveHotel: 'timeout' } });
     const workflowId = workflowIdFor(input.bookingId);
     const handle = await client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
     await poll(
-      () => serviceRows(tdb.db, input.bookingId),
+      () => serviceRows(tdb.dbs, input.bookingId),
       (rows) => rows.hotel?.status === 'RESERVED',
       { timeoutMs: 30_000, what: 'the hotel reservation' },
     );
@@ -118,12 +118,12 @@ describe('npm run worker', () => {
     expect(activitiesRun(second, workflowId)).toContain('reserveHotel');
 
     // Nothing doubled: one hotel reservation holding one room, one flight reservation, one charge.
-    const rows = await serviceRows(tdb.db, input.bookingId);
+    const rows = await serviceRows(tdb.dbs, input.bookingId);
     expect(rows.hotel).toMatchObject({ status: 'RESERVED', rooms: 1 });
     expect(rows.flight).toMatchObject({ status: 'RESERVED', seats: 1 });
     expect(rows.payment?.status).toBe('CAPTURED');
-    expect(before - (await roomsFree(tdb.db, HOTEL))).toBe(1);
-    expect(await invariantViolations(tdb.db)).toEqual([]);
+    expect(before - (await roomsFree(tdb.dbs, HOTEL))).toBe(1);
+    expect(await invariantViolations(tdb.dbs)).toEqual([]);
     await stopProcess(second.child);
   });
 });

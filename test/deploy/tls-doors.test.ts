@@ -15,7 +15,7 @@ import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { StackError, startStack } from '../../src/dev/stack.ts';
 import { bookingBody } from '../api/support.ts';
 import { poll } from '../helpers/poll.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, dropDatabases, type TestDatabase } from '../helpers/db.ts';
 import {
   makeCertificates,
   messages,
@@ -92,6 +92,7 @@ async function stackThrough(door: 'api-key' | 'mtls', env: Record<string, string
     expect(done.status).toBe('CONFIRMED');
   } finally {
     await stack.stop();
+    await dropDatabases(inject('databaseServerUrl'), Object.values(stack.databaseUrls));
   }
   const log = doors.accessLog().slice(before);
   // The worker polled through this door, and the API's client started the workflow through it.
@@ -144,7 +145,7 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
   };
   const production = () => ({
     NODE_ENV: 'production',
-    DATABASE_URL: tdb.url,
+    ...tdb.env,
     CARD_VAULT_KEY: randomBytes(24).toString('base64'),
     WORKER_BUILD_ID: 'tls-build',
     LOG_LEVEL: 'info',
@@ -221,7 +222,7 @@ describe('a refusal stops npm run worker and npm run api at once, in one line na
   test("the dev stack's start fails the same way (a StackError with the same line), and starts nothing", async () => {
     const config = loadConfig({
       NODE_ENV: 'test',
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: doors.apiKeyAddress,
       TEMPORAL_API_KEY: 'not-the-key',
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caCert,
@@ -246,12 +247,8 @@ describe('a server that does not answer (yet) is retried, unlike a refusal', () 
   test('the worker waits for a Temporal that comes up after it (compose starts them together), then runs; SIGTERM while the API waits exits at once', async () => {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
-    const worker = startProcess('worker', { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address }, dir);
-    const api = startProcess(
-      'api',
-      { NODE_ENV: 'test', DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: address, PORT: '0' },
-      dir,
-    );
+    const worker = startProcess('worker', { NODE_ENV: 'test', ...tdb.env, TEMPORAL_ADDRESS: address }, dir);
+    const api = startProcess('api', { NODE_ENV: 'test', ...tdb.env, TEMPORAL_ADDRESS: address, PORT: '0' }, dir);
     let late: DevServer | undefined;
     try {
       const retrying = (proc: typeof worker) =>

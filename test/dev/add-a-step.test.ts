@@ -1,9 +1,11 @@
 // The README's "Add a step", done: a copy of this checkout gets the car rental step of
-// test/fixtures/car-rental (its service folder and its migration), one row in the step table and
-// one entry in the list of services, and nothing else. The copy compiles, and its whole stack (a
-// real dev server, the worker, the API, the page in Chromium) books trips with the car between the
-// hotel and the payment: the charge is the sum of every step's price, an unwind gives the car back
-// in reverse order, and the invariants, which read the car's books too, hold.
+// test/fixtures/car-rental (its service folder, and its own database's schema and migrations), one
+// row in the step table, one entry in the list of services and one in the list of databases, and
+// nothing else; its client is generated as `npm run db:generate` does. The copy compiles, and its
+// whole stack (a real dev server, the worker, the API, the page in Chromium, and a database of the
+// car's own) books trips with the car between the hotel and the payment: the charge is the sum of
+// every step's price, an unwind gives the car back in reverse order, and the invariants, which read
+// the car's books from its database too, hold.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
+import type { SqlClient } from '../../src/db/client.ts';
 import type * as Db from '../helpers/db.ts';
 import type * as Identity from '../helpers/identity.ts';
 import type * as Temporal from '../helpers/temporal.ts';
@@ -26,7 +29,9 @@ async function checkoutFiles(root: string): Promise<string[]> {
     cwd: root,
     maxBuffer: 64 * 1024 * 1024,
   });
-  const listed = stdout.split('\0').filter((f) => f && existsSync(join(root, f)));
+  // node_modules is linked into the copy, never copied (a checkout may have it as a symlink, which
+  // .gitignore's `node_modules/` does not match).
+  const listed = stdout.split('\0').filter((f) => f && f !== 'node_modules' && existsSync(join(root, f)));
   return [...listed, ...(await filesUnder(join(root, 'src/generated'))).map((f) => join('src/generated', f))];
 }
 
@@ -54,7 +59,7 @@ async function edit(root: string, file: string, from: string, to: string): Promi
   await writeFile(join(root, file), text.replace(from, to));
 }
 
-/** What "Add a step" asks for: the fixture's service folder and migration, one row, one entry. */
+/** What "Add a step" asks for: the fixture's service folder and database, one row, two entries. */
 async function addCarStep(root: string): Promise<void> {
   for (const file of (await filesUnder(FIXTURE)).filter((f) => f !== 'README.md'))
     await cp(join(FIXTURE, file), join(root, file));
@@ -77,6 +82,12 @@ async function addCarStep(root: string): Promise<void> {
     "import { payments } from './payments/index.ts';\nimport { cars } from './cars/index.ts';",
   );
   await edit(root, 'src/activities/services.ts', '[flights, hotels, payments]', '[flights, hotels, cars, payments]');
+  await edit(
+    root,
+    'src/db/databases.ts',
+    "['flights', 'hotels', 'payments'] as const",
+    "['flights', 'hotels', 'cars', 'payments'] as const",
+  );
 }
 
 let copy: string;
@@ -94,6 +105,8 @@ beforeAll(async () => {
   await symlink(join(CHECKOUT, 'node_modules'), join(copy, 'node_modules'), 'dir');
   await addCarStep(copy);
   touched = await differences(copy, files);
+  // The car's client, as `npm run db:generate` makes it (the copy shares this checkout's node_modules).
+  await run(process.execPath, [join(copy, 'scripts', 'generate-clients.ts')], { cwd: copy });
   // The copy's own modules, car step and all: its stack, its page, its invariants.
   web = (await import(join(copy, 'test/web/support.ts'))) as typeof Web;
   db = (await import(join(copy, 'test/helpers/db.ts'))) as typeof Db;
@@ -120,8 +133,11 @@ async function bookAndSettle(customerId: string, overrides: Record<string, unkno
   return web.waitForClosed(h, bookingId);
 }
 
+/** The car service's database in the copy's stack (this checkout's types know no car). */
+const carsDb = () => (h.stack.dbs as unknown as { cars: SqlClient }).cars;
+
 async function carRental(bookingId: string) {
-  const [row] = await h.stack.db.$queryRaw<{ status: string; price_cents: number; days: number }[]>`
+  const [row] = await carsDb().$queryRaw<{ status: string; price_cents: number; days: number }[]>`
     SELECT status::text AS status, price_cents, days FROM car_rentals WHERE booking_id = ${bookingId}`;
   return row;
 }
@@ -129,16 +145,19 @@ async function carRental(bookingId: string) {
 describe('adding a car rental step', () => {
   test('touches the fixture folder, one row of the step table and one entry of the services: what the README lists', async () => {
     expect(touched.added).toEqual([
-      'prisma/migrations/20270101000000_car_rentals/migration.sql',
+      'prisma/cars/migrations/20270101000000_cars_baseline/migration.sql',
+      'prisma/cars/migrations/migration_lock.toml',
+      'prisma/cars/schema.prisma',
       'src/activities/cars/activities.ts',
       'src/activities/cars/books.ts',
+      'src/activities/cars/db.ts',
       'src/activities/cars/index.ts',
       'src/activities/cars/step.ts',
       'src/activities/cars/types.ts',
     ]);
-    expect(touched.changed).toEqual(['src/activities/services.ts', 'src/booking/steps.ts']);
+    expect(touched.changed).toEqual(['src/activities/services.ts', 'src/booking/steps.ts', 'src/db/databases.ts']);
     // The README's "Add a step" names each of them: the changed files whole, the service's files
-    // by their names in its folder, the migration by where migrations go.
+    // by their names in its folder, its database by where schemas and migrations go.
     const readme = await readFile(join(CHECKOUT, 'README.md'), 'utf8');
     const section = readme.slice(
       readme.indexOf('## Add a step'),
@@ -148,7 +167,8 @@ describe('adding a car rental step', () => {
     expect(section).toContain('`src/activities/<service>/`');
     for (const file of touched.added.filter((f) => f.startsWith('src/activities/cars/')))
       expect(section).toContain(`\`${basename(file)}\``);
-    expect(section).toContain('`prisma/migrations/<timestamp>_<name>/migration.sql`');
+    expect(section).toContain('`prisma/<database>/schema.prisma`');
+    expect(section).toContain('`prisma/<database>/migrations/<timestamp>_<name>/migration.sql`');
     // What ships type-checks as it is: the trip's request and details, the fault targets and the
     // activities follow the table. (The tests' expectations are of the three-step trip.)
     await writeFile(
@@ -180,7 +200,7 @@ describe('adding a car rental step', () => {
     ]);
     const rental = await carRental(view.bookingId);
     expect(rental).toMatchObject({ status: 'RESERVED', days: 3, price_cents: 3 * 4_500 });
-    const rows = await db.serviceRows(h.stack.db, view.bookingId);
+    const rows = await db.serviceRows(h.stack.dbs, view.bookingId);
     expect(rows.payment?.amountCents).toBe(rows.flight!.priceCents + rows.hotel!.priceCents + rental!.price_cents);
     const history = await h.stack.client.workflow.getHandle(`booking-${view.bookingId}`).fetchHistory();
     expect(temporal.activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual([
@@ -189,7 +209,7 @@ describe('adding a car rental step', () => {
       'reserveCar',
       'chargePayment',
     ]);
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('a declined card gives the car back, then the hotel, then the flight', async () => {
@@ -203,12 +223,12 @@ describe('adding a car rental step', () => {
       'cancelFlight:UNDONE',
     ]);
     expect(await carRental(view.bookingId)).toMatchObject({ status: 'CANCELLED' });
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('no car left at the hotel: the booking fails at the car, before any charge', async () => {
     const hotelId = 'HTL-SEOUL-MYEONGDONG';
-    await h.stack.db.$executeRaw`
+    await carsDb().$executeRaw`
       INSERT INTO car_fleets (hotel_id, capacity, cars_available, daily_price_cents) VALUES (${hotelId}, 0, 0, 4500)
       ON CONFLICT (hotel_id) DO UPDATE SET capacity = 0, cars_available = 0`;
     const { bookingBody } = (await import(join(copy, 'test/api/support.ts'))) as typeof import('../api/support.ts');
@@ -222,8 +242,8 @@ describe('adding a car rental step', () => {
       'car:FAILED',
       'payment:SKIPPED',
     ]);
-    expect((await db.serviceRows(h.stack.db, view.bookingId)).payment).toBeNull();
-    expect(await db.invariantViolations(h.stack.db)).toEqual([]);
+    expect((await db.serviceRows(h.stack.dbs, view.bookingId)).payment).toBeNull();
+    expect(await db.invariantViolations(h.stack.dbs)).toEqual([]);
   });
 
   test('the page shows the car step as it runs and ends', async () => {

@@ -11,12 +11,15 @@ import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
+import { dropDatabases } from '../helpers/db.ts';
 
 let stack: Stack | undefined;
 let dir: string | undefined;
 afterAll(async () => {
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
+  // The stack's databases, each service's with the role it was provisioned with.
+  if (stack) await dropDatabases(inject('databaseServerUrl'), Object.values(stack.databaseUrls));
 });
 
 test("a dev server slower than the SDK's 5 s to start is started again, and the stack comes up", async () => {

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
+import { databaseUrls } from '../../src/db/databases.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack } from '../../src/dev/stack.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -23,6 +25,7 @@ import { activitySequence } from '../helpers/temporal.ts';
 import { TRIP_STEPS } from '../../src/booking/steps.ts';
 import { FORWARD_ACTIVITIES } from '../helpers/steps.ts';
 import { fetchAs } from '../helpers/identity.ts';
+import { dropDatabases } from '../helpers/db.ts';
 
 const run = promisify(execFile);
 const TEMPORAL = process.env.TEMPORAL_CLI_PATH || findOnPath('temporal');
@@ -221,9 +224,25 @@ describe('with DATABASE_URL and a temporal server start-dev process (end to end)
       expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     } finally {
       await stack.stop();
+      await dropDatabases(inject('databaseServerUrl'), Object.values(stack.databaseUrls));
     }
   });
 });
+
+/** One statement on the suite's server, as its own user. */
+async function query(url: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The databases `npm run dev` provisions for this DATABASE_URL (and their roles), dropped. */
+const dropDerived = (databaseUrl: string) =>
+  dropDatabases(inject('databaseServerUrl'), Object.values(databaseUrls(databaseUrl, {}, true).urls));
 
 describe('npm run dev', () => {
   let dir: string;
@@ -350,13 +369,27 @@ describe('npm run dev', () => {
       TEMPORAL_DEV_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(await freePort()),
     };
-    const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+    const name = `trip_dev_${randomBytes(4).toString('hex')}`;
+    const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), name);
     const dev = startDev({ ...ports, DATABASE_URL: databaseUrl });
+    const urls = databaseUrls(databaseUrl, {}, true).urls;
     try {
       await dev.ready;
       // It listens on loopback only (DEV_HOST unset): its dev issuer hands operator tokens to anyone who reaches it.
       expect(listeningAddresses(Number(ports.PORT))).toEqual(['127.0.0.1']);
       expect(dev.output()).toContain('PostgreSQL     DATABASE_URL');
+      // The booking service's database, and one per service beside it, each with its own role.
+      expect(dev.output()).toContain(
+        `Databases      booking: ${name}, flights: ${name}_flights, hotels: ${name}_hotels, payments: ${name}_payments`,
+      );
+      for (const service of ['flights', 'hotels', 'payments'] as const) {
+        const { rows } = await query(
+          inject('databaseServerUrl'),
+          `SELECT d.datname, pg_get_userbyid(d.datdba) AS owner FROM pg_database d WHERE d.datname = '${name}_${service}'`,
+        );
+        expect(rows).toEqual([{ datname: `${name}_${service}`, owner: `${name}_${service}` }]);
+        expect(new URL(urls[service]).username).toBe(`${name}_${service}`);
+      }
       expect(dev.output()).toContain(`Temporal       127.0.0.1:${ports.TEMPORAL_DEV_PORT}   (dev server`);
       const apiUrl = `http://localhost:${ports.PORT}`;
       const created = await post(apiUrl, bookingBody());
@@ -366,18 +399,20 @@ describe('npm run dev', () => {
     } finally {
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
+      await dropDatabases(inject('databaseServerUrl'), Object.values(urls));
     }
   }, 60_000);
 
   test('without the temporal CLI, a failed download of it is reported in one line: what failed, from where, and the fixes that apply', async () => {
     const proxy = await refusingProxy();
     let dev: ReturnType<typeof startDev> | undefined;
+    let databaseUrl: string | undefined;
     try {
       const withoutCli = (process.env.PATH ?? '')
         .split(':')
         .filter((dir) => dir && !existsSync(join(dir, 'temporal')))
         .join(':');
-      const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+      databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
       dev = startDev({
         DATABASE_URL: databaseUrl,
         PORT: String(await freePort()),
@@ -407,6 +442,7 @@ describe('npm run dev', () => {
     } finally {
       if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
       proxy.close();
+      if (databaseUrl) await dropDerived(databaseUrl);
     }
   });
 
@@ -414,9 +450,10 @@ describe('npm run dev', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     let dev: ReturnType<typeof startDev> | undefined;
+    let databaseUrl: string | undefined;
     try {
       const port = (taken.address() as { port: number }).port;
-      const databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
+      databaseUrl = databaseUrlFor(inject('databaseServerUrl'), `trip_dev_${randomBytes(4).toString('hex')}`);
       dev = startDev({
         DATABASE_URL: databaseUrl,
         PORT: String(await freePort()),
@@ -435,6 +472,7 @@ describe('npm run dev', () => {
     } finally {
       if (dev?.child.exitCode === null) dev.child.kill('SIGKILL');
       taken.close();
+      if (databaseUrl) await dropDerived(databaseUrl);
     }
   }, 60_000);
 
@@ -476,6 +514,7 @@ describe('npm run dev', () => {
       ),
     );
     expect(dev.output()).not.toMatch(/\n\s+at /);
+    await dropDerived(databaseUrl);
   });
 
   test('a bad environment fails fast, naming each bad variable', async () => {

@@ -1,7 +1,7 @@
 // Inputs for bookings: dates inside the seeded range, test cards, tokenization.
 import { randomUUID } from 'node:crypto';
 import { utcDay } from '../../src/common/dates.ts';
-import type { Db } from '../../src/db/client.ts';
+import type { Databases } from '../../src/activities/databases.ts';
 import { sampleCards } from '../../src/activities/payments/cards.ts';
 import { tokenizeCard, type CardInput } from '../../src/activities/payments/vault.ts';
 import type { BookTripInput } from '../../src/booking/booking.ts';
@@ -40,7 +40,10 @@ export interface BookingOverrides {
   hold?: { minutes: number };
 }
 
-export async function bookingInput(db: Db, overrides: BookingOverrides = {}): Promise<BookTripInput> {
+export async function bookingInput(
+  dbs: Pick<Databases, 'payments'>,
+  overrides: BookingOverrides = {},
+): Promise<BookTripInput> {
   const customerId = overrides.customerId ?? `cust-${randomUUID().slice(0, 8)}`;
   const base = {
     bookingId: overrides.bookingId ?? randomUUID(),
@@ -50,11 +53,11 @@ export async function bookingInput(db: Db, overrides: BookingOverrides = {}): Pr
     ...(overrides.faults ? { faults: overrides.faults } : {}),
   };
   if (overrides.hold) return { ...base, hold: overrides.hold };
-  return { ...base, payment: await paymentRef(db, customerId, overrides.card ?? CARDS.good) };
+  return { ...base, payment: await paymentRef(dbs, customerId, overrides.card ?? CARDS.good) };
 }
 
-/** A card tokenized for a customer, as the workflow sees it. */
-export async function paymentRef(db: Db, customerId: string, card: CardInput = CARDS.good) {
-  const { token, brand, last4 } = await tokenizeCard(db, VAULT_KEY, customerId, card);
+/** A card tokenized for a customer in the payment service's vault, as the workflow sees it. */
+export async function paymentRef(dbs: Pick<Databases, 'payments'>, customerId: string, card: CardInput = CARDS.good) {
+  const { token, brand, last4 } = await tokenizeCard(dbs.payments, VAULT_KEY, customerId, card);
   return { token, brand, last4 };
 }

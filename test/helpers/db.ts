@@ -1,51 +1,68 @@
-// A database of the test file's own, created, migrated and seeded on the shared server, and the
-// invariants every test checks against it.
+// The databases of a test file of its own (the booking service's and each service's), created,
+// migrated and seeded on the shared server, and the invariants every test checks against them.
 import { randomBytes } from 'node:crypto';
 import { poll } from './poll.ts';
-import pg from 'pg';
 import { inject } from 'vitest';
-import { createDb, type Db } from '../../src/db/client.ts';
-import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
-import { seed } from '../../src/db/seed.ts';
+import {
+  connectDatabases,
+  disconnectDatabases,
+  seedDatabases,
+  type Databases,
+} from '../../src/activities/databases.ts';
+import type { BookingDb } from '../../src/db/booking-db.ts';
+import { databaseEnv, databaseUrlsOn, type DatabaseUrls } from '../../src/db/databases.ts';
+import { dropDatabases, prepareDatabases } from '../../src/db/provision.ts';
+export { dropDatabases };
 export { invariantViolations } from '../../src/activities/invariants.ts';
-import { databaseUrlFor } from '../../src/dev/postgres.ts';
 import { freeRoomsForStay } from '../../src/activities/hotels/room-nights.ts';
 import { nightsBetween } from '../../src/common/dates.ts';
 
 export interface TestDatabase {
+  /** The booking service's database (DATABASE_URL). */
   url: string;
-  db: Db;
+  /** Every database's URL. */
+  urls: DatabaseUrls;
+  /** The environment that names them (DATABASE_URL, FLIGHTS_DATABASE_URL, …), for a worker or an API process. */
+  env: Record<string, string>;
+  /** The booking service's client (the read model): `dbs.booking`. */
+  db: BookingDb;
+  /** Every database's client: `dbs.flights`, `dbs.hotels`, `dbs.payments`, `dbs.booking`. */
+  dbs: Databases;
   close(): Promise<void>;
 }
 
+/**
+ * The file's databases: `trip_test_<label>_<random>` for the booking service and `…_<service>` for
+ * each service, as the server's own user (the tests need no role per service; test/db/provision.test.ts
+ * checks the roles).
+ */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const serverUrl = inject('databaseServerUrl');
   const name = `trip_test_${label.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`;
-  const url = databaseUrlFor(serverUrl, name);
-  await ensureDatabase(url);
-  await migrate(url);
-  const db = createDb(url, { max: 8 });
-  await seed(db);
+  const urls = databaseUrlsOn(serverUrl, name);
+  await prepareDatabases(urls);
+  const dbs = connectDatabases(urls, { max: 8 });
+  await seedDatabases(dbs);
   return {
-    url,
-    db,
+    url: urls.booking,
+    urls,
+    env: databaseEnv(urls),
+    db: dbs.booking,
+    dbs,
     async close() {
-      await db.$disconnect();
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
+      await disconnectDatabases(dbs);
+      await dropDatabases(serverUrl, Object.values(urls));
     },
   };
 }
 
-/** What the services hold for one booking. */
-export async function serviceRows(db: Db, bookingId: string) {
+/** What the services hold for one booking, each read from its own database, and its read-model row. */
+export async function serviceRows(dbs: Databases, bookingId: string) {
   const [flight, hotel, payment, booking] = await Promise.all([
-    db.flightReservation.findUnique({ where: { bookingId } }),
-    db.hotelReservation.findUnique({ where: { bookingId } }),
-    db.payment.findUnique({ where: { bookingId } }),
-    db.booking.findUnique({ where: { id: bookingId } }),
+    dbs.flights.flightReservation.findUnique({ where: { bookingId } }),
+    dbs.hotels.hotelReservation.findUnique({ where: { bookingId } }),
+    dbs.payments.payment.findUnique({ where: { bookingId } }),
+    dbs.booking.booking.findUnique({ where: { id: bookingId } }),
   ]);
   return { flight, hotel, payment, booking };
 }
@@ -54,7 +71,11 @@ export async function serviceRows(db: Db, bookingId: string) {
  * The booking's read-model row once `until` holds: the workflow writes it beside the saga, so a
  * status the workflow's query shows reaches the row a moment later (at once only at the end).
  */
-export function readModelRow(db: Db, bookingId: string, until: (row: { status: string; state: unknown }) => boolean) {
+export function readModelRow(
+  db: BookingDb,
+  bookingId: string,
+  until: (row: { status: string; state: unknown }) => boolean,
+) {
   return poll(
     () => db.booking.findUnique({ where: { id: bookingId } }),
     (row): row is NonNullable<typeof row> => row !== null && until(row),
@@ -63,19 +84,24 @@ export function readModelRow(db: Db, bookingId: string, until: (row: { status: s
 }
 
 /** How many rows the saga of one booking wrote in each service's table (and the read model). */
-export async function rowCountsFor(db: Db, bookingId: string) {
+export async function rowCountsFor(dbs: Databases, bookingId: string) {
   const [bookings, flights, hotels, payments] = await Promise.all([
-    db.booking.count({ where: { id: bookingId } }),
-    db.flightReservation.count({ where: { bookingId } }),
-    db.hotelReservation.count({ where: { bookingId } }),
-    db.payment.count({ where: { bookingId } }),
+    dbs.booking.booking.count({ where: { id: bookingId } }),
+    dbs.flights.flightReservation.count({ where: { bookingId } }),
+    dbs.hotels.hotelReservation.count({ where: { bookingId } }),
+    dbs.payments.payment.count({ where: { bookingId } }),
   ]);
   return { bookings, flights, hotels, payments };
 }
 
 /** Rooms a hotel has free on every night of a stay (check-in to the night before check-out). */
-export async function roomsFree(db: Db, stay: { hotelId: string; checkIn: string; checkOut: string }): Promise<number> {
-  const free = (await freeRoomsForStay(db, stay.checkIn, nightsBetween(stay.checkIn, stay.checkOut))).get(stay.hotelId);
+export async function roomsFree(
+  dbs: Pick<Databases, 'hotels'>,
+  stay: { hotelId: string; checkIn: string; checkOut: string },
+): Promise<number> {
+  const free = (await freeRoomsForStay(dbs.hotels, stay.checkIn, nightsBetween(stay.checkIn, stay.checkOut))).get(
+    stay.hotelId,
+  );
   if (free === undefined) throw new Error(`no hotel ${stay.hotelId}`);
   return free;
 }

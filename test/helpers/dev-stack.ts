@@ -1,16 +1,17 @@
 // A dev stack of the test file's own (`npm run dev`'s: a real `temporal server start-dev`, the
-// versioned worker, the API), on a database of its own on the suite's PostgreSQL, free ports, and
-// a data folder of its own; stop() takes all of it away again.
+// versioned worker, the API), on databases of its own on the suite's PostgreSQL (the booking
+// service's, and each service's with its own role, as `npm run dev` provisions them), free ports,
+// and a data folder of its own; stop() takes all of it away again, roles included.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.ts';
+import { dropDatabases } from './db.ts';
 
 export interface TestStack {
   stack: Stack;
@@ -46,10 +47,7 @@ export async function startTestStack(
     async stop() {
       await stack.stop();
       await rm(dataDir, { recursive: true, force: true });
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-      await admin.end();
+      await dropDatabases(serverUrl, Object.values(stack.databaseUrls));
     },
   };
 }

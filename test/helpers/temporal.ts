@@ -1,6 +1,8 @@
 import { TestWorkflowEnvironment, type TimeSkippingTestWorkflowEnvironmentOptions } from '@temporalio/testing';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE } from '../../src/booking/messages.ts';
+import { startDevServer } from '../../src/dev/stack.ts';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.ts';
-import { temporalTestServer } from '../../src/temporal/executables.ts';
+import { temporalCli, temporalTestServer } from '../../src/temporal/executables.ts';
 import { TRIP_STEPS } from '../../src/booking/steps.ts';
 import type { temporal } from '@temporalio/proto';
 
@@ -18,6 +20,23 @@ export async function createTimeSkippingEnv(
   });
   await registerSearchAttributes(env.connection);
   return env;
+}
+
+/**
+ * A real `temporal server start-dev` (the CLI on PATH or TEMPORAL_CLI_PATH, else the SDK's
+ * download), in memory, with BookingStatus registered: for what the time-skipping test server does
+ * not do as a real server does (a long poll of a workflow's history).
+ */
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  const executable = temporalCli();
+  return startDevServer({
+    server: {
+      ...(executable ? { executable } : {}),
+      ip: '127.0.0.1',
+      searchAttributes: [BOOKING_STATUS_SEARCH_ATTRIBUTE],
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
 }
 
 /** Activity types in the order the workflow scheduled them. */

@@ -89,7 +89,7 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
     connection: native,
     taskQueue,
     workflowBundle: bundle,
-    db: tdb.db,
+    dbs: tdb.dbs,
     faultInjection: true,
     ...(nexus ? { nexus } : {}),
     // The booking's worker is versioned, as in production (bookTrip is PINNED); the services' are not.
@@ -106,7 +106,7 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
     // Once the booking's worker polls, its build becomes its deployment's current one.
     await setCurrentVersion({ service: client.workflowService, namespace: 'default', deploymentName: taskQueue }, 'b1');
     return body(async (overrides = {}) => {
-      const input = { ...(await bookingInput(tdb.db, overrides)), services };
+      const input = { ...(await bookingInput(tdb.dbs, overrides)), services };
       return client.workflow.start<typeof bookTrip>('bookTrip', {
         taskQueue,
         workflowId: workflowIdFor(input.bookingId),
@@ -140,7 +140,7 @@ describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds',
     const run = await withWorkers(transport, async (start) => finish(await start()));
     expect(run.state.status).toBe('CONFIRMED');
     expect(statesOf(run.state)).toEqual(everyStep('DONE'));
-    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    const rows = await serviceRows(tdb.dbs, run.state.bookingId);
     expect([rows.flight?.status, rows.hotel?.status, rows.payment?.status]).toEqual([
       'RESERVED',
       'RESERVED',
@@ -165,7 +165,7 @@ describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds',
     expect(run.state.failure).toMatchObject({ step: 'payment', type: 'CardDeclined' });
     expect(run.state.compensations.map((c) => c.activity)).toEqual(unwindFrom('payment'));
     expect(run.error).toBeInstanceOf(WorkflowFailedError);
-    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    const rows = await serviceRows(tdb.dbs, run.state.bookingId);
     expect([rows.flight?.status, rows.hotel?.status]).toEqual(['CANCELLED', 'CANCELLED']);
   });
 
@@ -200,7 +200,7 @@ describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds',
       return finish(handle);
     });
     expect(run.state.status).toBe('CANCELLED');
-    const rows = await serviceRows(tdb.db, run.state.bookingId);
+    const rows = await serviceRows(tdb.dbs, run.state.bookingId);
     expect(rows.flight?.status).toBe('CANCELLED');
     expect(rows.hotel?.status ?? 'none').not.toBe('RESERVED');
     expect(rows.payment).toBeNull();
@@ -216,7 +216,7 @@ describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds',
       const { events } = await hotels.workflow.getHandle(reserves[0]!.workflowId).fetchHistory();
       expect(events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
     }
-    expect(await invariantViolations(tdb.db)).toEqual([]);
+    expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
 });
 

@@ -65,7 +65,7 @@ describe('tracing on', () => {
     const app = callingAs(
       createApp({
         client,
-        db: tdb.db,
+        dbs: tdb.dbs,
         config,
         logger,
         taskQueue,
@@ -79,7 +79,7 @@ describe('tracing on', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      db: tdb.db,
+      dbs: tdb.dbs,
       faultInjection: true,
       tracing,
       worker: { shutdownGraceTime: '1s' },
@@ -153,7 +153,7 @@ describe('tracing on', () => {
 
 describe('tracing off', () => {
   test('the worker factory adds no interceptors (a prebuilt bundle: only a dropping sink); the client gets none', () => {
-    const base = { connection: env.nativeConnection, db: tdb.db, faultInjection: true };
+    const base = { connection: env.nativeConnection, dbs: tdb.dbs, faultInjection: true };
     const off = tripWorkerOptions({ ...base, workflowBundle: bundle });
     expect(off).not.toHaveProperty('interceptors');
     // A prebuilt bundle carries the tracing interceptors: a traced client's workflow sends its spans

@@ -31,7 +31,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       NODE_ENV: 'test',
-      DATABASE_URL: tdb.url,
+      ...tdb.env,
       TEMPORAL_ADDRESS: env.address,
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'debug',
@@ -70,7 +70,7 @@ const jsonLines = () =>
 
 describe('the worker process', () => {
   test('a booking runs; every stdout line is JSON, its workflow and activity lines carry workflowId and bookingId', async () => {
-    const input = await bookingInput(tdb.db);
+    const input = await bookingInput(tdb.dbs);
     const workflowId = workflowIdFor(input.bookingId);
     const handle = await env.client.workflow.start<typeof bookTrip>('bookTrip', {
       taskQueue: TASK_QUEUE,

@@ -3,7 +3,7 @@
 // no CSP violations, and a phone-width screen.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
-import { SEED_DAYS } from '../../src/db/seed.ts';
+import { SEED_DAYS } from '../../src/activities/shared/seed.ts';
 import { SOLD_OUT_HOTEL } from '../../src/booking/scenarios.ts';
 import { daysFromNow } from '../helpers/booking.ts';
 import { invariantViolations } from '../helpers/db.ts';
@@ -247,7 +247,7 @@ describe('the booking page', () => {
       expect(await roomsLeft(h, 'HTL-SF-UNION', { checkIn: date, nights: 3 })).toBe(before.rooms);
       const view = await getBooking(h, id);
       expect(compensationsOf(view)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
-      expect(await invariantViolations(h.stack.db)).toEqual([]);
+      expect(await invariantViolations(h.stack.dbs)).toEqual([]);
       await screenshot(page, 'expired-card-compensated');
       expect(await problems()).toEqual([]);
     } finally {

@@ -82,7 +82,7 @@ describe('a hold on the page', () => {
         holdExpiresAt: expect.stringMatching(/Z$/) as unknown,
         confirmed: { by: 'web-hold' },
       });
-      expect(await invariantViolations(h.stack.db)).toEqual([]);
+      expect(await invariantViolations(h.stack.dbs)).toEqual([]);
       expect(await problems()).toEqual([]);
     } finally {
       await close();

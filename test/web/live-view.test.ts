@@ -85,7 +85,7 @@ describe('the live view', () => {
       await expect
         .poll(() => page.locator('#action-message').textContent())
         .toMatch(/^Cancel not possible now: the booking is CANCELLED\.$/);
-      expect(await invariantViolations(h.stack.db)).toEqual([]);
+      expect(await invariantViolations(h.stack.dbs)).toEqual([]);
       expect(await problems()).toEqual([]);
     } finally {
       await close();
@@ -233,7 +233,7 @@ describe('the live view', () => {
       expect(await waitForStatus(page, 'COMPENSATION_FAILED')).toBe('COMPENSATION_FAILED');
 
       // A person cancels the hotel by hand, then resolves with a note.
-      await createHotelService(h.stack.db).cancelHotel({ bookingId: id });
+      await createHotelService(h.stack.dbs.hotels).cancelHotel({ bookingId: id });
       await page.fill('#resolve-note', 'cancelled by phone with the hotel');
       await page.locator('#resolve-form button[type="submit"]').click();
       expect(await waitForStatus(page, ['FAILED', 'CANCELLED'])).toBe('FAILED');
@@ -241,7 +241,7 @@ describe('the live view', () => {
       expect(view.resolution).toMatchObject({ note: 'cancelled by phone with the hotel', by: 'op-web' });
       expect(view.retriedBy).toEqual(['op-web']);
       expect(await page.locator('#retry-button').isVisible()).toBe(false);
-      expect(await invariantViolations(h.stack.db)).toEqual([]);
+      expect(await invariantViolations(h.stack.dbs)).toEqual([]);
       await screenshot(page, 'operator-resolved');
       expect(await problems()).toEqual([]);
     } finally {

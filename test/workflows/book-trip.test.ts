@@ -40,7 +40,7 @@ test('a booking that succeeds is CONFIRMED, charged the sum of the reserved pric
   expect(run.result?.status).toBe('CONFIRMED');
   expect(run.state.payment).toMatchObject({ amountCents: EXPECTED_TOTAL_CENTS, currency: 'USD', last4: '4242' });
   expect(byStep(run.state, (s) => s.attempts)).toEqual(everyStep(1));
-  const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+  const rows = await serviceRows(h.tdb.dbs, run.input.bookingId);
   expect(rows.flight).toMatchObject({ status: 'RESERVED', seats: 1, priceCents: 22_000 });
   expect(rows.hotel).toMatchObject({ status: 'RESERVED', rooms: 1, nights: 3, priceCents: 54_000 });
   expect(rows.payment).toMatchObject({ status: 'CAPTURED', amountCents: EXPECTED_TOTAL_CENTS });
@@ -55,11 +55,11 @@ test('the flight reservation assigns the seats in its own transaction: window se
   expect(seats).toHaveLength(2);
   expect(new Set(seats).size).toBe(2);
   for (const seat of seats) expect(seat).toMatch(/^\d+[AF]$/);
-  expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
+  expect((await serviceRows(h.tdb.dbs, run.input.bookingId)).flight?.seatNumbers).toEqual(seats);
   const history = await run.handle.fetchHistory();
   const throughHotel = stepsThrough('hotel').map(activityOf);
   expect(activitySequence(history).slice(0, throughHotel.length)).toEqual(throughHotel);
-  expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
 });
 
 test('a confirmed booking costs three service calls and one read-model write, with no markers', async () => {
@@ -74,7 +74,7 @@ test('a confirmed booking costs three service calls and one read-model write, wi
   expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(
     FORWARD_ACTIVITIES.length + 2,
   );
-  expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking).toMatchObject({
+  expect((await serviceRows(h.tdb.dbs, run.input.bookingId)).booking).toMatchObject({
     status: 'CONFIRMED',
     version: BigInt(run.state.version),
   });
@@ -109,7 +109,7 @@ describe('business failures unwind the stack', () => {
     });
     expect(run.state.compensations).toEqual([{ step: 'flight', activity: 'cancelFlight', outcome: 'NOTHING_TO_UNDO' }]);
     // The undo of a step that never ran leaves a tombstone.
-    expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.status).toBe('VOIDED');
+    expect((await serviceRows(h.tdb.dbs, run.input.bookingId)).flight?.status).toBe('VOIDED');
   });
 
   test('an unknown flight fails with FlightNotFound', async () => {
@@ -132,7 +132,7 @@ describe('business failures unwind the stack', () => {
       failure: { step: 'hotel', type: 'HotelSoldOut' },
     });
     expect(await seatsLeft()).toBe(before);
-    expect((await serviceRows(h.tdb.db, run.input.bookingId)).flight?.status).toBe('CANCELLED');
+    expect((await serviceRows(h.tdb.dbs, run.input.bookingId)).flight?.status).toBe('CANCELLED');
   });
 
   test('an unknown hotel fails with HotelNotFound', async () => {
@@ -159,7 +159,7 @@ describe('business failures unwind the stack', () => {
     });
     expect(compensationsOf(run.state)).toEqual(compensationsFrom('payment', { payment: 'NOTHING_TO_UNDO' }));
     expect([await seatsLeft(), await roomsLeft()]).toEqual([seats, rooms]);
-    const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+    const rows = await serviceRows(h.tdb.dbs, run.input.bookingId);
     expect(rows.payment?.status).toBe('VOIDED');
     expect(rows.booking).toMatchObject({ failureStep: 'payment', failureType: type });
   });
@@ -238,7 +238,7 @@ describe('outages, in skipped time', () => {
 });
 
 async function seatsLeft(): Promise<number> {
-  const flight = await h.tdb.db.flight.findFirstOrThrow({
+  const flight = await h.tdb.dbs.flights.flight.findFirstOrThrow({
     where: { flightNumber: 'TB100' },
     orderBy: { date: 'asc' },
     skip: 7,
@@ -247,7 +247,7 @@ async function seatsLeft(): Promise<number> {
 }
 
 async function roomsLeft(): Promise<number> {
-  return roomsFree(h.tdb.db, HOTEL);
+  return roomsFree(h.tdb.dbs, HOTEL);
 }
 
 describe('the BookingStatus search attribute', () => {

@@ -38,8 +38,8 @@ export async function expectSaga(h: Harness, run: BookingRun, expected: SagaExpe
   } else {
     expect(run.error).toBeUndefined();
   }
-  const rows = await serviceRows(h.tdb.db, state.bookingId);
+  const rows = await serviceRows(h.tdb.dbs, state.bookingId);
   expect(rows.booking?.status).toBe(expected.status);
   expect((rows.booking?.state as { version: number }).version).toBe(state.version);
-  expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
 }

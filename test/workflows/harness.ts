@@ -1,5 +1,5 @@
-// One test file's Temporal and PostgreSQL: a time-skipping environment, one workflow bundle, one
-// database; a fresh task queue and booking per run.
+// One test file's Temporal and PostgreSQL: a time-skipping environment (or a dev server), one
+// workflow bundle, one set of databases; a fresh task queue and booking per run.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -9,24 +9,31 @@ import { getBookingStateQuery } from '../../src/booking/messages.ts';
 import { WORKFLOWS_PATH, createTripWorkers } from '../../src/temporal/worker-factory.ts';
 import { bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { compensationOrder, createTimeSkippingEnv, quietLogger } from '../helpers/temporal.ts';
+import { compensationOrder, createDevServerEnv, createTimeSkippingEnv, quietLogger } from '../helpers/temporal.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 
 export interface Harness {
   env: TestWorkflowEnvironment;
+  /** A real dev server (createHarness's `devServer`): its workers must be versioned, as bookTrip is PINNED. */
+  devServer: boolean;
   bundle: WorkflowBundleWithSourceMap;
   tdb: TestDatabase;
   close(): Promise<void>;
 }
 
-export async function createHarness(label: string): Promise<Harness> {
+/**
+ * The file's environment: the time-skipping test server, or with `devServer` a real dev server
+ * (what the test server does not do as a real one does: a long poll of a workflow's history).
+ */
+export async function createHarness(label: string, { devServer = false } = {}): Promise<Harness> {
   const [env, bundle, tdb] = await Promise.all([
-    createTimeSkippingEnv(),
+    devServer ? createDevServerEnv() : createTimeSkippingEnv(),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
     createTestDatabase(label),
   ]);
   return {
     env,
+    devServer,
     bundle,
     tdb,
     async close() {
@@ -70,12 +77,12 @@ export async function withBooking<T>(
   body: (booking: StartedBooking) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
-  const input = await bookingInput(h.tdb.db, options);
+  const input = await bookingInput(h.tdb.dbs, options);
   const worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
     workflowBundle: h.bundle,
-    db: h.tdb.db,
+    dbs: h.tdb.dbs,
     faultInjection: true,
     ...(options.now ? { now: options.now } : {}),
     worker: { shutdownGraceTime: '1s' },

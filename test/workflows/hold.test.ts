@@ -77,9 +77,9 @@ describe('a hold', () => {
       expect(eventSummaries(history)).toContain(
         `timer: Hold until ${expiresAt.slice(11, 16)} UTC on ${expiresAt.slice(0, 10)}`,
       );
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('EXPIRED');
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('EXPIRED');
       expect((await handle.describe()).typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE)).toBe('EXPIRED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -98,7 +98,7 @@ describe('a hold', () => {
       // Past the first deadline it is still held; the read model knows the new one.
       await skipToDeadline(state, 60_000);
       await poll(
-        () => serviceRows(h.tdb.db, input.bookingId),
+        () => serviceRows(h.tdb.dbs, input.bookingId),
         (r) => (r.booking?.state as unknown as BookingState | undefined)?.holdExpiresAt === extended.holdExpiresAt,
         {
           what: 'the read model with the new deadline',
@@ -143,7 +143,7 @@ describe('a hold', () => {
       const state = await held(booking);
       await skipToDeadline(state, -1_000);
       const accepted = await handle.executeUpdate(confirmHoldUpdate, {
-        args: [{ payment: await paymentRef(h.tdb.db, input.customerId), by: 'cust' }],
+        args: [{ payment: await paymentRef(h.tdb.dbs, input.customerId), by: 'cust' }],
       });
       expect(accepted).toMatchObject({ status: 'PENDING', confirmed: { by: 'cust' }, payment: { last4: '4242' } });
       const result = await handle.result();
@@ -155,8 +155,8 @@ describe('a hold', () => {
       expect(charge).toMatch(
         /^activity: Charge 760\.00 USD to visa •••• 4242 \(retrying until \d\d:\d\d UTC( on \d{4}-\d\d-\d\d)?\)$/,
       );
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CONFIRMED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('CONFIRMED');
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -169,7 +169,7 @@ describe('a hold', () => {
         const { handle, input } = booking;
         const state = await held(booking);
         await skipToDeadline(state, 1_000);
-        const payment = await paymentRef(h.tdb.db, input.customerId);
+        const payment = await paymentRef(h.tdb.dbs, input.customerId);
         expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual([
           'BookingNotHeld',
         ]);
@@ -177,7 +177,7 @@ describe('a hold', () => {
         expect(result.status).toBe('EXPIRED');
         expect(result.confirmed).toBeUndefined();
         expect(scheduledActivities(await handle.fetchHistory())).not.toContain('chargePayment');
-        expect(await invariantViolations(h.tdb.db)).toEqual([]);
+        expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
       },
     );
   });
@@ -190,7 +190,7 @@ describe('a hold', () => {
         args: [{ reason: 'found a cheaper trip', by: 'cust' }],
       });
       expect(accepted).toMatchObject({ cancelRequested: true, failure: { step: 'payment', type: 'Cancelled' } });
-      const payment = await paymentRef(h.tdb.db, input.customerId);
+      const payment = await paymentRef(h.tdb.dbs, input.customerId);
       expect(await refusal(handle.executeUpdate(confirmHoldUpdate, { args: [{ payment }] }))).toEqual([
         'BookingNotHeld',
       ]);
@@ -198,8 +198,8 @@ describe('a hold', () => {
       expect(result.status).toBe('CANCELLED');
       expect(statesOf(result)).toEqual(undoneBefore('payment'));
       expect(compensationOrder(await handle.fetchHistory())).toEqual(unwindFrom('hotel'));
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CANCELLED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('CANCELLED');
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -208,7 +208,7 @@ describe('a hold', () => {
       const { handle, input } = booking;
       await held(booking);
       await handle.executeUpdate(confirmHoldUpdate, {
-        args: [{ payment: await paymentRef(h.tdb.db, input.customerId, CARDS.declined) }],
+        args: [{ payment: await paymentRef(h.tdb.dbs, input.customerId, CARDS.declined) }],
       });
       const error = await handle.result().then(
         () => undefined,
@@ -219,8 +219,8 @@ describe('a hold', () => {
       expect(state.status).toBe('FAILED');
       expect(statesOf(state)).toEqual(failedAt('payment'));
       expect(compensationOrder(await handle.fetchHistory())).toEqual(unwindFrom('payment'));
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('FAILED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('FAILED');
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -255,7 +255,7 @@ describe('a booking that waits for an operator', () => {
       // Each reminder reaches the read model (the list, and the watchers through its notice).
       const remembered = await poll(
         async () =>
-          ((await serviceRows(h.tdb.db, input.bookingId)).booking?.state as unknown as BookingState | undefined)
+          ((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.state as unknown as BookingState | undefined)
             ?.operatorWait?.reminders,
         (n) => n === 2,
         { what: 'the reminders in the read model' },

@@ -86,7 +86,7 @@ describe('a compensation that fails for good', () => {
       expect(state.compensations.at(-1)).toMatchObject({ activity: 'cancelHotel', outcome: 'FAILED' });
 
       // A person cancels the hotel by hand and resolves with a note.
-      await createHotelService(h.tdb.db).cancelHotel({ bookingId: input.bookingId });
+      await createHotelService(h.tdb.dbs.hotels).cancelHotel({ bookingId: input.bookingId });
       await handle.executeUpdate(resolveCompensationUpdate, {
         args: [{ note: 'cancelled by phone with the hotel, ticket 4711' }],
       });
@@ -100,8 +100,8 @@ describe('a compensation that fails for good', () => {
       expect(state.status).toBe('FAILED');
       expect(state.resolution?.note).toBe('cancelled by phone with the hotel, ticket 4711');
       expect(compensationOrder(await handle.fetchHistory())).toEqual([...unwindFrom('payment'), undoOf('hotel')]);
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('FAILED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('FAILED');
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -124,7 +124,7 @@ describe('a compensation that fails for good', () => {
       state = await handle.query(getBookingStateQuery);
       expect(state.status).toBe('FAILED');
       expect(statesOf(state)).toEqual(failedAt('payment'));
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -146,12 +146,12 @@ describe('a compensation that fails for good', () => {
       expect(await updateError(handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: '  ' }] }))).toEqual([
         'InvalidNote',
       ]);
-      await createFlightService(h.tdb.db).cancelFlight({ bookingId: input.bookingId });
+      await createFlightService(h.tdb.dbs.flights).cancelFlight({ bookingId: input.bookingId });
       await handle.executeUpdate(resolveCompensationUpdate, { args: [{ note: 'seat released by hand' }] });
       await handle.result().catch(() => undefined);
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('FAILED');
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('FAILED');
     });
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 });
 
@@ -159,9 +159,13 @@ describe('the user cancels', () => {
   test('while the hotel step runs: the hotel it reserved and the flight are undone, CANCELLED', async () => {
     await withBooking(h, { faults: { reserveHotel: 'timeout' } }, async ({ handle, input }) => {
       // The hotel is reserved, but the activity has not answered yet.
-      await poll(() => h.tdb.db.hotelReservation.findUnique({ where: { bookingId: input.bookingId } }), Boolean, {
-        what: 'the hotel reservation',
-      });
+      await poll(
+        () => h.tdb.dbs.hotels.hotelReservation.findUnique({ where: { bookingId: input.bookingId } }),
+        Boolean,
+        {
+          what: 'the hotel reservation',
+        },
+      );
       const accepted = await handle.executeUpdate(cancelBookingUpdate, { args: [{ reason: 'changed plans' }] });
       expect(accepted).toMatchObject({ status: 'PENDING', cancelRequested: true });
       const result = await handle.result();
@@ -174,8 +178,8 @@ describe('the user cancels', () => {
         type: 'Cancelled',
         message: 'cancelled by the user: changed plans',
       });
-      expect((await serviceRows(h.tdb.db, input.bookingId)).booking?.status).toBe('CANCELLED');
-      expect(await invariantViolations(h.tdb.db)).toEqual([]);
+      expect((await serviceRows(h.tdb.dbs, input.bookingId)).booking?.status).toBe('CANCELLED');
+      expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
     });
   });
 
@@ -227,8 +231,8 @@ describe('the user cancels', () => {
     expect(failureTypes(run.error)).toEqual(['CancelledFailure']);
     expectSagaCancelled(run.state);
     expect(run.compensations).toEqual(unwindFrom('payment'));
-    expect((await serviceRows(h.tdb.db, run.input.bookingId)).booking?.status).toBe('CANCELLED');
-    expect(await invariantViolations(h.tdb.db)).toEqual([]);
+    expect((await serviceRows(h.tdb.dbs, run.input.bookingId)).booking?.status).toBe('CANCELLED');
+    expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   });
 });
 

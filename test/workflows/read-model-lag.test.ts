@@ -33,11 +33,11 @@ async function rejectedWrites(sqlState: string): Promise<number> {
 
 /** Everything the booking held is given back: no seat, room or capture left. */
 async function expectNothingHeld(bookingId: string) {
-  const rows = await serviceRows(h.tdb.db, bookingId);
+  const rows = await serviceRows(h.tdb.dbs, bookingId);
   expect(rows.flight?.status).toBe('CANCELLED');
   expect(rows.hotel?.status).toBe('CANCELLED');
   if (rows.payment) expect(rows.payment.status).not.toBe('CAPTURED');
-  expect(await invariantViolations(h.tdb.db)).toEqual([]);
+  expect(await invariantViolations(h.tdb.dbs)).toEqual([]);
   return rows;
 }
 
@@ -65,7 +65,7 @@ describe('a read-model write that PostgreSQL refuses', () => {
     await withBooking(h, { card: CARDS.good, faults: { chargePayment: 'timeout' } }, async (booking) => {
       const { handle, input } = booking;
       await poll(
-        () => serviceRows(h.tdb.db, input.bookingId),
+        () => serviceRows(h.tdb.dbs, input.bookingId),
         (rows) => rows.payment?.status === 'CAPTURED',
         { what: 'the captured payment' },
       );
@@ -88,7 +88,7 @@ describe('a read-model write that PostgreSQL refuses', () => {
     await withBooking(h, { hold: { minutes: 30 } }, async (booking) => {
       const { handle, input } = booking;
       await poll(
-        () => serviceRows(h.tdb.db, input.bookingId),
+        () => serviceRows(h.tdb.dbs, input.bookingId),
         (rows) => rows.booking?.status === 'HELD',
         { what: 'the HELD row' },
       );
@@ -121,7 +121,7 @@ describe('a read-model write that PostgreSQL refuses', () => {
       expect(state.status).toBe('FAILED');
       expect(state.readModelLag?.reason).toContain('SQLSTATE 22P05'); // the note is only in the row's JSON
       // The last write the read model took was the operator's wait.
-      expect((await serviceRows(h.tdb.db, booking.input.bookingId)).booking?.status).toBe('COMPENSATION_FAILED');
+      expect((await serviceRows(h.tdb.dbs, booking.input.bookingId)).booking?.status).toBe('COMPENSATION_FAILED');
     });
   });
 });

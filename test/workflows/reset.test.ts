@@ -56,7 +56,7 @@ describe('temporal workflow reset', () => {
       (v) => v.status === 'CONFIRMED' && v.source === 'read-model',
       { what: 'CONFIRMED', timeoutMs: 30_000 },
     );
-    const rowsBefore = await serviceRows(stack.db, id);
+    const rowsBefore = await serviceRows(stack.dbs, id);
     const handle = stack.client.workflow.getHandle(workflowIdFor(id));
     const firstRun = (await handle.describe()).runId;
 
@@ -88,7 +88,7 @@ describe('temporal workflow reset', () => {
     expect(activitySequence(history).filter((a) => !a.startsWith('syncBooking'))).toEqual(FORWARD_ACTIVITIES);
 
     // The same reservations and payment: nothing taken twice.
-    const rowsAfter = await serviceRows(stack.db, id);
+    const rowsAfter = await serviceRows(stack.dbs, id);
     expect(rowsAfter.flight?.id).toBe(rowsBefore.flight?.id);
     expect(rowsAfter.hotel?.id).toBe(rowsBefore.hotel?.id);
     expect(rowsAfter.payment).toMatchObject({
@@ -96,8 +96,8 @@ describe('temporal workflow reset', () => {
       status: 'CAPTURED',
       amountCents: rowsBefore.payment?.amountCents,
     });
-    expect(await rowCountsFor(stack.db, id)).toMatchObject({ flights: 1, hotels: 1, payments: 1 });
-    expect(await invariantViolations(stack.db)).toEqual([]);
+    expect(await rowCountsFor(stack.dbs, id)).toMatchObject({ flights: 1, hotels: 1, payments: 1 });
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
 
     // The read model took the new run's end (the replaced run's version was lower); list and GET agree.
     const after = await getBooking(id);

@@ -41,7 +41,7 @@ describe('a step that answers too late', () => {
       causeType: 'TimeoutFailure',
     });
     expect(step(run.state, 'hotel')).toMatchObject({ attempts: 3, undo: { outcome: 'UNDONE' } });
-    const rows = await serviceRows(h.tdb.db, run.input.bookingId);
+    const rows = await serviceRows(h.tdb.dbs, run.input.bookingId);
     // The reservation the workflow never heard of was made, and then cancelled.
     expect(rows.hotel).toMatchObject({ status: 'CANCELLED', rooms: 1 });
   }, 30_000);

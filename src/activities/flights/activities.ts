@@ -1,12 +1,10 @@
 // The flight service: seats on a flight (flight number + date).
-import type { Db, Prisma } from '../../db/client.ts';
 import { toDbDate } from '../../common/dates.ts';
 import { businessFailure } from '../shared/failures.ts';
 import { cancel, reserve, type InventoryTables } from '../shared/reservations.ts';
 import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { FlightsDb, FlightsTx } from './db.ts';
 import type { FlightReservationResult, ReserveFlightInput, SeatPreference } from './types.ts';
-
-type Tx = Prisma.TransactionClient;
 
 const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const PREFERRED: Record<SeatPreference, string[]> = { window: ['A', 'F'], aisle: ['C', 'D'], any: [] };
@@ -48,13 +46,13 @@ const FLIGHTS: InventoryTables = {
 };
 
 /** Seats on a flight are numbered 1A…1F, 2A… up to its capacity: those its reservations hold are taken. */
-async function takenSeats(tx: Tx, flightId: number): Promise<Set<string>> {
+async function takenSeats(tx: FlightsTx, flightId: number): Promise<Set<string>> {
   const taken = await tx.$queryRaw<{ seat: string }[]>`
     SELECT unnest(seat_numbers) AS seat FROM flight_reservations WHERE flight_id = ${flightId} AND status = 'RESERVED'`;
   return new Set(taken.map((t) => t.seat));
 }
 
-export function createFlightService(db: Db) {
+export function createFlightService(db: FlightsDb) {
   return {
     /**
      * Reserves seats and assigns their numbers in one transaction, as an airline does: the flight

@@ -1,16 +1,10 @@
 // The hotel service: rooms at a hotel for a stay, taken per night (src/activities/hotels/room-nights.ts).
-import type { Db } from '../../db/client.ts';
-import {
-  giveBackRoomNights,
-  lockReservationNights,
-  lockStayNights,
-  takeRoomNights,
-  type LockedStay,
-} from './room-nights.ts';
+import { giveBackRoomNights, lockReservationNights, lockStayNights, takeRoomNights } from './room-nights.ts';
 import { nightsBetween, toDbDate } from '../../common/dates.ts';
 import { businessFailure } from '../shared/failures.ts';
 import { cancelOnce, reserveOnce, type ReservationTable } from '../shared/reservations.ts';
 import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { HotelsDb } from './db.ts';
 import type { HotelReservationResult, ReserveHotelInput } from './types.ts';
 
 const HOTEL_RESERVATIONS: ReservationTable = {
@@ -19,7 +13,7 @@ const HOTEL_RESERVATIONS: ReservationTable = {
   units: 'rooms',
 };
 
-export function createHotelService(db: Db) {
+export function createHotelService(db: HotelsDb) {
   return {
     /**
      * Reserves `rooms` rooms on every night of the stay, or none: the stay's nights are locked in
@@ -43,7 +37,7 @@ export function createHotelService(db: Db) {
         );
       }
       let currency = 'USD';
-      return reserveOnce<LockedStay, HotelReservationResult>(db, HOTEL_RESERVATIONS, bookingId, {
+      return reserveOnce(db, HOTEL_RESERVATIONS, bookingId, {
         lockInventory: async (tx) => {
           const stay = await lockStayNights(tx, hotelId, checkIn, checkOut);
           if (stay) currency = stay.currency;

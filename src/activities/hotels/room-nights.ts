@@ -3,9 +3,10 @@
 // UTC, as every date here). A night without a row has nothing taken; the first reserve that needs
 // it creates it with the hotel's capacity.
 import { fromDbDate } from '../../common/dates.ts';
-import type { Db, Prisma } from '../../db/client.ts';
+import type { SqlClient } from '../../db/client.ts';
 
-type Tx = Prisma.TransactionClient;
+/** The hotel service's client or a transaction of it: these run as SQL. */
+type Tx = SqlClient;
 
 export interface StayNight {
   night: string;
@@ -84,7 +85,7 @@ export async function giveBackRoomNights(tx: Tx, reservationId: string): Promise
 }
 
 /** Each hotel's rooms free for a stay: the fewest free on any of its nights. */
-export async function freeRoomsForStay(db: Db, checkIn: string, nights: number): Promise<Map<string, number>> {
+export async function freeRoomsForStay(db: SqlClient, checkIn: string, nights: number): Promise<Map<string, number>> {
   const rows = await db.$queryRaw<{ hotel_id: string; free: number }[]>`
     SELECT h.id AS hotel_id, MIN(COALESCE(n.capacity - n.rooms_taken, h.capacity))::int AS free
     FROM hotels h

@@ -1,8 +1,9 @@
 // The payment service: charge a tokenized card once per booking, refund it once.
-import { STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../../db/client.ts';
+import { STEP_TRANSACTION, retryOnUniqueViolation } from '../../db/client.ts';
 import { isExpired } from './cards.ts';
 import { businessFailure } from '../shared/failures.ts';
 import type { StepInput, UndoResult } from '../shared/contract.ts';
+import type { PaymentsDb } from './db.ts';
 import type { ChargePaymentInput, PaymentResult } from './types.ts';
 
 interface PaymentRow {
@@ -12,7 +13,7 @@ interface PaymentRow {
   currency: string;
 }
 
-export function createPaymentService(db: Db, now: () => Date) {
+export function createPaymentService(db: PaymentsDb, now: () => Date) {
   return {
     /** Charges the amount the workflow computed from the reserved prices; never twice per booking. */
     chargePayment: async (input: ChargePaymentInput): Promise<PaymentResult> => {

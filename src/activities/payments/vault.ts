@@ -1,8 +1,9 @@
-// The payment service's card vault. The API hands the card here at once; only a token, the
-// brand, last4 and the expiry are kept. The number and the CVC go nowhere else.
+// The payment service's card vault, over the payment service's own database. The API hands the
+// card here at once; only a token, the brand, last4 and the expiry are kept. The number and the CVC
+// go nowhere else.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Db } from '../../db/client.ts';
 import { retryOnUniqueViolation } from '../../db/client.ts';
+import type { PaymentsDb } from './db.ts';
 import type { PaymentMethodRef } from './types.ts';
 import { cardBrand, normalizeExpYear, sandboxDeclineCode } from './cards.ts';
 
@@ -23,7 +24,7 @@ export interface TokenizedCard extends PaymentMethodRef {
  * fingerprint, never reversible without the vault key), so retried requests make no new rows.
  */
 export async function tokenizeCard(
-  db: Db,
+  db: PaymentsDb,
   vaultKey: string,
   customerId: string,
   card: CardInput,

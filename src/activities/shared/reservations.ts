@@ -3,11 +3,15 @@
 // before their step. Both lock the inventory first and the reservation row second, so a retried
 // reserve racing its cancel cannot deadlock. Flights keep one counter per flight (`reserve`,
 // `cancel`); hotels bring their own inventory, a counter per night (`reserveOnce`, `cancelOnce`).
-import { Prisma, STEP_TRANSACTION, retryOnUniqueViolation, type Db } from '../../db/client.ts';
+import {
+  STEP_TRANSACTION,
+  raw,
+  retryOnUniqueViolation,
+  type SqlClient,
+  type TransactionalDb,
+} from '../../db/client.ts';
 import { businessFailure } from './failures.ts';
 import type { UndoResult } from './contract.ts';
-
-export type Tx = Prisma.TransactionClient;
 
 /**
  * Where a service keeps its reservations: its table, the column naming what a reservation took
@@ -34,15 +38,16 @@ export interface ExistingReservation {
   price_cents: number;
 }
 
-async function lockReservation(tx: Tx, t: ReservationTable, bookingId: string) {
+async function lockReservation(tx: SqlClient, t: ReservationTable, bookingId: string) {
   const rows = await tx.$queryRaw<ExistingReservation[]>`
-    SELECT id, status::text AS status, ${Prisma.raw(t.inventoryId)} AS inventory_id,
-           ${Prisma.raw(t.units)} AS units, price_cents
-    FROM ${Prisma.raw(t.reservations)} WHERE booking_id = ${bookingId} FOR UPDATE`;
+    SELECT id, status::text AS status, ${raw(t.inventoryId)} AS inventory_id,
+           ${raw(t.units)} AS units, price_cents
+    FROM ${raw(t.reservations)} WHERE booking_id = ${bookingId} FOR UPDATE`;
   return rows[0];
 }
 
-export interface ReserveSteps<I, R> {
+/** `Tx` is the service's own transaction client (its tables' models), whose database the reservations are in. */
+export interface ReserveSteps<Tx extends SqlClient, I, R> {
   /** Finds the inventory and locks it; null when it does not exist. Runs before the reservation row is locked. */
   lockInventory: (tx: Tx) => Promise<I | null>;
   notFound: () => Error;
@@ -58,11 +63,11 @@ export interface ReserveSteps<I, R> {
  * Reserves inventory for a booking, once. A retried reserve returns the same reservation; a
  * reserve that arrives after the booking's cancel (a tombstone) books nothing.
  */
-export async function reserveOnce<I, R>(
-  db: Db,
+export async function reserveOnce<Tx extends SqlClient, I, R>(
+  db: TransactionalDb<Tx>,
   t: ReservationTable,
   bookingId: string,
-  steps: ReserveSteps<I, R>,
+  steps: ReserveSteps<Tx, I, R>,
 ): Promise<R> {
   // Two concurrent reserves with one key: the loser of the unique index retries and finds the
   // winner's reservation.
@@ -86,7 +91,7 @@ export async function reserveOnce<I, R>(
   );
 }
 
-export interface CancelSteps {
+export interface CancelSteps<Tx extends SqlClient> {
   /** Locks the inventory the booking's reservation took from (if any), as reserve does: before the reservation row. */
   lockInventory: (tx: Tx, bookingId: string) => Promise<void>;
   /** Gives a RESERVED reservation's units back to the inventory. */
@@ -98,16 +103,16 @@ export interface CancelSteps {
  * cancel of a reservation that never happened leaves a VOIDED tombstone, so a late reserve books
  * nothing.
  */
-export async function cancelOnce(
-  db: Db,
+export async function cancelOnce<Tx extends SqlClient>(
+  db: TransactionalDb<Tx>,
   t: ReservationTable,
   bookingId: string,
-  steps: CancelSteps,
+  steps: CancelSteps<Tx>,
 ): Promise<UndoResult> {
   return db.$transaction(async (tx) => {
     // If a reserve is in flight with this key, this insert waits for it and then does nothing.
     const inserted = await tx.$executeRaw`
-      INSERT INTO ${Prisma.raw(t.reservations)} (id, booking_id, status)
+      INSERT INTO ${raw(t.reservations)} (id, booking_id, status)
       VALUES (gen_random_uuid(), ${bookingId}, 'VOIDED') ON CONFLICT (booking_id) DO NOTHING`;
     if (inserted === 1) return { outcome: 'NOTHING_TO_UNDO' };
     await steps.lockInventory(tx, bookingId);
@@ -116,14 +121,14 @@ export async function cancelOnce(
     if (row.status === 'CANCELLED') return { outcome: 'UNDONE', reference: row.id };
     await steps.giveBack(tx, row);
     await tx.$executeRaw`
-      UPDATE ${Prisma.raw(t.reservations)} SET status = 'CANCELLED', cancelled_at = now() WHERE id = ${row.id}`;
+      UPDATE ${raw(t.reservations)} SET status = 'CANCELLED', cancelled_at = now() WHERE id = ${row.id}`;
     return { outcome: 'UNDONE', reference: row.id };
   }, STEP_TRANSACTION);
 }
 
 // ---------- One counter per inventory row (flights) ----------
 
-export interface ReserveSpec<R> {
+export interface ReserveSpec<Tx extends SqlClient, R> {
   units: number;
   /** Finds the inventory row and locks it (SELECT … FOR UPDATE); null when it does not exist. */
   lockInventory: (tx: Tx) => Promise<{ id: string | number; available: number } | null>;
@@ -136,14 +141,19 @@ export interface ReserveSpec<R> {
 }
 
 /** Reserves `spec.units` from one inventory row's counter, once (see reserveOnce). */
-export async function reserve<R>(db: Db, t: InventoryTables, bookingId: string, spec: ReserveSpec<R>): Promise<R> {
+export async function reserve<Tx extends SqlClient, R>(
+  db: TransactionalDb<Tx>,
+  t: InventoryTables,
+  bookingId: string,
+  spec: ReserveSpec<Tx, R>,
+): Promise<R> {
   return reserveOnce(db, t, bookingId, {
     lockInventory: spec.lockInventory,
     notFound: spec.notFound,
     take: async (tx, inventory) => {
       if (inventory.available < spec.units) throw spec.soldOut(inventory.available);
       await tx.$executeRaw`
-        UPDATE ${Prisma.raw(t.inventory)} SET ${Prisma.raw(t.available)} = ${Prisma.raw(t.available)} - ${spec.units}
+        UPDATE ${raw(t.inventory)} SET ${raw(t.available)} = ${raw(t.available)} - ${spec.units}
         WHERE id = ${inventory.id}`;
     },
     insert: (tx, inventory) => spec.insert(tx, inventory.id),
@@ -152,19 +162,23 @@ export async function reserve<R>(db: Db, t: InventoryTables, bookingId: string, 
 }
 
 /** Cancels a reservation of one inventory row's counter and gives its units back (see cancelOnce). */
-export async function cancel(db: Db, t: InventoryTables, bookingId: string): Promise<UndoResult> {
+export async function cancel<Tx extends SqlClient>(
+  db: TransactionalDb<Tx>,
+  t: InventoryTables,
+  bookingId: string,
+): Promise<UndoResult> {
   return cancelOnce(db, t, bookingId, {
     // A reservation's inventory row never changes.
     lockInventory: async (tx, id) => {
       const [peek] = await tx.$queryRaw<{ inventory_id: string | number | null }[]>`
-        SELECT ${Prisma.raw(t.inventoryId)} AS inventory_id FROM ${Prisma.raw(t.reservations)} WHERE booking_id = ${id}`;
+        SELECT ${raw(t.inventoryId)} AS inventory_id FROM ${raw(t.reservations)} WHERE booking_id = ${id}`;
       if (peek?.inventory_id != null) {
-        await tx.$queryRaw`SELECT 1 FROM ${Prisma.raw(t.inventory)} WHERE id = ${peek.inventory_id} FOR UPDATE`;
+        await tx.$queryRaw`SELECT 1 FROM ${raw(t.inventory)} WHERE id = ${peek.inventory_id} FOR UPDATE`;
       }
     },
     giveBack: async (tx, row) => {
       await tx.$executeRaw`
-        UPDATE ${Prisma.raw(t.inventory)} SET ${Prisma.raw(t.available)} = ${Prisma.raw(t.available)} + ${row.units}
+        UPDATE ${raw(t.inventory)} SET ${raw(t.available)} = ${raw(t.available)} + ${row.units}
         WHERE id = ${row.inventory_id}`;
     },
   });

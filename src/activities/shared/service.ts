@@ -1,9 +1,12 @@
-// What a service brings to the worker and to the checks: its activities, built from their
-// dependencies, and its books (what it holds for each booking, and its own invariants).
-import type { Db, Prisma } from '../../db/client.ts';
+// What a service brings to the worker and to the checks: its database (its name, and how its own
+// client connects), its activities, built from their dependencies, its books (what it holds for each
+// booking, and its own invariants), and the data it is seeded with.
+import type { DbOptions, SqlClient, TransactionalDb } from '../../db/client.ts';
+import type { ServiceDatabaseName } from '../../db/databases.ts';
 
-export interface ServiceDeps {
-  db: Db;
+export interface ServiceDeps<D> {
+  /** The service's own client, over its own database. */
+  db: D;
   /** The clock (a card's expiry). */
   now: () => Date;
 }
@@ -12,7 +15,7 @@ export interface ServiceDeps {
 export type ServiceActivities = Record<string, (input: never) => Promise<object>>;
 
 /** What reads a service's books: its client, or a transaction of it (one snapshot for every read). */
-export type BooksReader = Pick<Prisma.TransactionClient, '$queryRaw'>;
+export type BooksReader = Pick<SqlClient, '$queryRaw'>;
 
 /** What a service's books say, read from its own tables. */
 export interface ServiceBooks {
@@ -32,9 +35,22 @@ export interface ServiceBooks {
   charges?: true;
 }
 
-export interface TripService<A extends ServiceActivities = ServiceActivities> {
+/** A service's own database: its name (src/db/databases.ts) and how its client connects to it. */
+export interface ServiceDatabase<N extends ServiceDatabaseName, D extends TransactionalDb> {
+  name: N;
+  connect: (databaseUrl: string, options?: DbOptions) => D;
+}
+
+export interface TripService<
+  N extends ServiceDatabaseName = ServiceDatabaseName,
+  D extends TransactionalDb = TransactionalDb,
+  A extends ServiceActivities = ServiceActivities,
+> {
   /** The service's name: its step's row names it (`service`), and its worker's task queue ends in it. */
   name: string;
-  activities: (deps: ServiceDeps) => A;
+  database: ServiceDatabase<N, D>;
+  activities: (deps: ServiceDeps<D>) => A;
   books: ServiceBooks;
+  /** Its demo and test data (npm run db:seed, the dev stack, the tests): idempotent; says what it added. */
+  seed?: (db: D, today: Date) => Promise<string>;
 }

@@ -7,7 +7,8 @@
 // lock, counts, and writes the new hold's PENDING row before its workflow starts. A concurrent
 // admission for the same customer waits for the lock and then counts that row.
 import type { HoldLimits } from '../../config.ts';
-import { Prisma, sqlStateOf, type Db } from '../../db/client.ts';
+import type { BookingDb, BookingTx } from '../../db/booking-db.ts';
+import { isTransactionTimeout, sqlStateOf } from '../../db/client.ts';
 import { writeBookingRow } from '../../db/read-model.ts';
 import type { BookingState } from '../../booking/booking.ts';
 import { ApiError } from '../http/errors.ts';
@@ -27,14 +28,12 @@ interface Held {
   rooms: number;
 }
 
-type Tx = Prisma.TransactionClient;
-
 /**
  * The customer's active holds, other than `bookingId` (a concurrent first request with the same
  * Idempotency-Key is the same booking). A hold is a booking without a payment while it is PENDING
  * (before HELD), or HELD; its confirm brings the payment, and its end any other status.
  */
-async function heldBy(tx: Tx, customerId: string, bookingId: string): Promise<Held> {
+async function heldBy(tx: BookingTx, customerId: string, bookingId: string): Promise<Held> {
   const [held] = await tx.$queryRaw<Held[]>`
     SELECT count(*)::int AS holds,
            coalesce(sum((state #>> '{flight,seats}')::int), 0)::int AS seats,
@@ -82,7 +81,7 @@ function holdLimitReached(customerId: string, { limit, max, current, asks }: Pas
  * Admits the hold of `state` (its PENDING row, before the start) or throws 409 hold_limit_reached
  * with nothing written. The row is written only where there is none (a concurrent repeat's).
  */
-export async function admitHold(db: Db, limits: HoldLimits, state: BookingState): Promise<void> {
+export async function admitHold(db: BookingDb, limits: HoldLimits, state: BookingState): Promise<void> {
   const { customerId, bookingId } = state;
   const wanted = { seats: state.flight?.seats ?? 0, rooms: state.hotel?.rooms ?? 0 };
   try {
@@ -108,14 +107,13 @@ export async function admitHold(db: Db, limits: HoldLimits, state: BookingState)
 
 /** The lock's wait (lock_timeout, SQLSTATE 55P03) or the transaction's ran out. */
 function timedOut(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  return error.code === 'P2028' || sqlStateOf(error) === '55P03';
+  return isTransactionTimeout(error) || sqlStateOf(error) === '55P03';
 }
 
 /**
  * Takes back an admitted hold whose workflow was never started: its PENDING row, as written (a row
  * the workflow has written since is newer, and stays).
  */
-export async function withdrawHold(db: Db, bookingId: string): Promise<void> {
+export async function withdrawHold(db: BookingDb, bookingId: string): Promise<void> {
   await db.$executeRaw`DELETE FROM bookings WHERE id = ${bookingId} AND version = 1 AND status = 'PENDING'`;
 }

@@ -4,7 +4,8 @@
 // brute-forced), taken without the CVC: a hash over three digits falls to a thousand guesses to
 // whoever holds the key, so nothing stored is derived from it.
 import { createHmac } from 'node:crypto';
-import { Prisma, type Db } from '../../db/client.ts';
+import type { BookingDb } from '../../db/booking-db.ts';
+import { sql, type Sql } from '../../db/client.ts';
 import { TERMINAL_STATUSES } from '../../booking/booking.ts';
 
 /** JSON with sorted keys: the same body always hashes the same. */
@@ -59,8 +60,8 @@ const START_GRACE_MS = 60_000;
  * never within START_GRACE_MS of its first use (the cleanup, or a repeat, would otherwise race the
  * start: seen with a 1 ms TTL).
  */
-function expired(ttlMs: number): Prisma.Sql {
-  return Prisma.sql`(idempotency_keys.expires_at <= now() AND (
+function expired(ttlMs: number): Sql {
+  return sql`(idempotency_keys.expires_at <= now() AND (
     EXISTS (SELECT 1 FROM bookings b WHERE b.id = idempotency_keys.booking_id
               AND b.status::text = ANY(${[...TERMINAL_STATUSES]}::text[])
               AND b.updated_at <= now() - ${ttlMs} * interval '1 millisecond')
@@ -74,7 +75,7 @@ function expired(ttlMs: number): Prisma.Sql {
  * counts as absent: the claim takes it over (a key reused then starts a new booking).
  */
 export async function claimKey(
-  db: Db,
+  db: BookingDb,
   claim: { subject: string; key: string; bookingId: string; requestHash: string; ttlMs: number },
 ): Promise<KeyClaim> {
   const rows = await db.$queryRaw<{ booking_id: string; request_hash: string; started: boolean }[]>`
@@ -95,11 +96,11 @@ export async function claimKey(
 }
 
 /** The workflow of a claimed key exists: repeats answer from it and never start another. */
-export async function markStarted(db: Db, bookingId: string): Promise<void> {
+export async function markStarted(db: BookingDb, bookingId: string): Promise<void> {
   await db.idempotencyKey.updateMany({ where: { bookingId, started: false }, data: { started: true } });
 }
 
 /** Deletes keys past their time (expired), by the database's clock (the one claims use); returns how many. */
-export async function deleteExpiredKeys(db: Db, ttlMs: number): Promise<number> {
+export async function deleteExpiredKeys(db: BookingDb, ttlMs: number): Promise<number> {
   return db.$executeRaw`DELETE FROM idempotency_keys WHERE ${expired(ttlMs)}`;
 }

@@ -1,7 +1,7 @@
 // GET /bookings: its query and its page, in zod, and the page itself: the read model, newest
 // first, with a keyset cursor. It reads PostgreSQL only: listing never asks Temporal.
 import { z } from 'zod';
-import type { Db } from '../../db/client.ts';
+import type { BookingDb } from '../../db/booking-db.ts';
 import {
   BOOKING_STATUSES,
   CUSTOMER_ID_PATTERN,
@@ -55,7 +55,7 @@ export interface BookingListQuery {
 }
 
 /** A page of the read model, newest first, with a keyset cursor. */
-export async function listBookings(db: Db, query: BookingListQuery) {
+export async function listBookings(db: BookingDb, query: BookingListQuery) {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (query.cursor !== undefined && !after) {
     throw new ApiError(400, 'validation_failed', 'invalid cursor', [

@@ -13,8 +13,9 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { historyUrl, type Config } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
+import type { BookingDb } from '../../db/booking-db.ts';
 import { writeBookingRow } from '../../db/read-model.ts';
+import type { PaymentsDb } from '../../activities/payments/db.ts';
 import { tokenizeCard } from '../../activities/payments/vault.ts';
 import {
   TASK_QUEUE,
@@ -53,7 +54,10 @@ export type ApiConfig = Pick<Config, 'temporalUiUrl' | 'temporalNamespace' | 'fa
 
 export interface BookingServiceDeps {
   client: Client;
-  db: Db;
+  /** The booking service's own database: the read model and the idempotency keys. */
+  db: BookingDb;
+  /** The payment service's database, for its card vault alone (tokenizeCard, the payment service's code). */
+  payments: PaymentsDb;
   config: ApiConfig;
   taskQueue?: string;
   /**
@@ -113,7 +117,7 @@ function describeBooking(
 }
 
 export function createBookingService(deps: BookingServiceDeps) {
-  const { client, db, config } = deps;
+  const { client, db, payments, config } = deps;
   const taskQueue = deps.taskQueue ?? TASK_QUEUE;
   const deadline = () => Date.now() + (deps.workerDeadlineMs ?? 3_000);
   const toView = (state: BookingState, source: BookingView['source'], live?: LiveSteps) =>
@@ -235,7 +239,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
     // A hold has no card yet: its confirm brings one.
     const card = request.payment
-      ? await tokenizeCard(db, config.cardVaultKey, request.customerId, request.payment.card)
+      ? await tokenizeCard(payments, config.cardVaultKey, request.customerId, request.payment.card)
       : undefined;
     // Each step's part of the request goes to the workflow as it is; the card only as its token.
     const { customerId, payment: _card, faults, hold, ...steps } = request;
@@ -410,7 +414,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const current = await get(bookingId);
       if (!current) throw notFound('booking');
       if (current.status !== 'HELD') throw new ApiError(409, 'conflict', `the booking is ${current.status}, not HELD`);
-      const card = await tokenizeCard(db, config.cardVaultKey, current.customerId, cardInput);
+      const card = await tokenizeCard(payments, config.cardVaultKey, current.customerId, cardInput);
       const payment = { token: card.token, brand: card.brand, last4: card.last4 };
       const accepted = await update(
         bookingId,

@@ -10,8 +10,10 @@ import type { BookingView } from '../bookings/view.ts';
 export interface SseOptions {
   /** How often a comment keeps idle connections open (ms). */
   keepAliveMs?: number;
-  /** How often a watched booking is read without a change notice (ms); see watchers.ts. */
+  /** How often a watched booking that waits (HELD, for an operator) is read without a change notice (ms); see watchers.ts. */
   safetyPollMs?: number;
+  /** How often a watched booking whose saga moves is read: its steps' attempts are Temporal's alone (ms); see watchers.ts. */
+  livePollMs?: number;
   /** How long a watcher waits after a notice, so that a burst of them makes one read (ms). */
   debounceMs?: number;
   /** Event streams one caller (token `sub`) may hold open at once; beyond, 429. */

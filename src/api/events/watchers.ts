@@ -1,11 +1,19 @@
 // One shared watcher per watched booking: however many event streams follow a booking, it is read
 // (the read model, then Temporal's query and describe while it runs) once per change, not once
-// per stream. A watcher is woken by the booking's change notices (PostgreSQL NOTIFY, see
-// changes.ts), coalesces a burst of them into one read, and reads on its own only every
-// `safetyPollMs` (a notice can be lost: a dropped connection, a change that wrote nothing). A
-// booking nobody watches costs nothing; one that does not change costs the safety poll.
+// per stream. What wakes a watcher is all on the booking service's side:
+// - the workflow's history (history.ts, a long poll): each step or undo that starts, completes or
+//   fails for good, the moment the workflow records it;
+// - the booking service's change notices (PostgreSQL NOTIFY on its own database, changes.ts): its
+//   read-model row changed, or the API passed an Update on;
+// - while the saga moves (PENDING, COMPENSATING), a read every `livePollMs`: an attempt that fails
+//   and is retried, or overruns its timeout, is no event of the history and writes nothing of the
+//   booking service's (the services' databases are their own); only describe's pending activity
+//   (attempt, last failure) shows it;
+// - while it waits (HELD, or for an operator), a read every `safetyPollMs` (a notice can be lost).
+// A watcher coalesces a burst of wakes into one read. A booking nobody watches costs nothing; one
+// that waits costs the safety poll and an idle long poll.
 import type { Logger } from 'pino';
-import { isTerminal } from '../../booking/booking.ts';
+import { isTerminal, type BookingStatus } from '../../booking/booking.ts';
 import type { BookingView } from '../bookings/view.ts';
 
 export type ViewListener = (view: BookingView) => void;
@@ -20,15 +28,26 @@ export interface Subscription {
 export interface WatcherOptions {
   /** Reads the booking: undefined when there is none. */
   read: (bookingId: string) => Promise<BookingView | undefined>;
+  /**
+   * Follows the booking's saga (its workflow's history): calls `moved` at each step it records;
+   * returns what stops following. Without it the watcher learns of steps from its polls.
+   */
+  follow?: (bookingId: string, moved: () => void) => () => void;
   /** A notice wakes the watcher after this pause, so that a burst of notices makes one read (ms). */
   debounceMs?: number;
-  /** The read a watcher makes on its own, without notices (ms). */
+  /** The read a watcher makes on its own, without notices, while the saga waits (ms). */
   safetyPollMs?: number;
+  /** The read a watcher makes on its own while the saga moves (PENDING, COMPENSATING): its steps' attempts (ms). */
+  livePollMs?: number;
   logger?: Logger;
 }
 
 export const DEFAULT_SAFETY_POLL_MS = 15_000;
+export const DEFAULT_LIVE_POLL_MS = 500;
 export const DEFAULT_DEBOUNCE_MS = 50;
+
+/** Statuses in which a saga's steps or undos run: their attempts change nothing but Temporal's pending activity. */
+const MOVING: readonly BookingStatus[] = ['PENDING', 'COMPENSATING'];
 
 /**
  * Never backwards: a view replaces the one before only when it is newer. A read-model view (the
@@ -51,6 +70,8 @@ interface Watcher {
   latest?: BookingView;
   wakeTimer?: ReturnType<typeof setTimeout>;
   safetyTimer?: ReturnType<typeof setTimeout>;
+  /** Stops following the booking's history. */
+  unfollow?: () => void;
   reading: boolean;
   /** Woken while reading: read again once this read is done. */
   again: boolean;
@@ -77,18 +98,22 @@ export function createBookingWatchers(options: WatcherOptions): BookingWatchers 
   const { read, logger } = options;
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   const safetyPollMs = options.safetyPollMs ?? DEFAULT_SAFETY_POLL_MS;
+  const livePollMs = Math.min(options.livePollMs ?? DEFAULT_LIVE_POLL_MS, safetyPollMs);
   const watchers = new Map<string, Watcher>();
 
   function stop(w: Watcher): void {
     w.stopped = true;
     clearTimeout(w.wakeTimer);
     clearTimeout(w.safetyTimer);
+    w.unfollow?.();
     if (watchers.get(w.bookingId) === w) watchers.delete(w.bookingId);
   }
 
+  /** The watcher's next read of its own: soon while the saga moves, at the safety poll while it waits. */
   function armSafetyPoll(w: Watcher): void {
     clearTimeout(w.safetyTimer);
-    if (!w.stopped) w.safetyTimer = setTimeout(() => void refresh(w), safetyPollMs);
+    const moving = w.latest !== undefined && MOVING.includes(w.latest.status);
+    if (!w.stopped) w.safetyTimer = setTimeout(() => void refresh(w), moving ? livePollMs : safetyPollMs);
   }
 
   function publish(w: Watcher, view: BookingView): void {
@@ -141,6 +166,7 @@ export function createBookingWatchers(options: WatcherOptions): BookingWatchers 
       stopped: false,
     };
     watchers.set(bookingId, w);
+    w.unfollow = options.follow?.(bookingId, () => wakeWatcher(w));
     w.first = read(bookingId).then(
       (view) => {
         w.reading = false;

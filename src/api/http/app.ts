@@ -10,13 +10,18 @@ import express from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import type { RateLimits } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
+import type { FlightsDb } from '../../activities/flights/db.ts';
+import type { HotelsDb } from '../../activities/hotels/db.ts';
+import type { PaymentsDb } from '../../activities/payments/db.ts';
+import type { BookingDb } from '../../db/booking-db.ts';
 import { notifyBookingChanged } from '../../db/booking-changed.ts';
 import { httpTracing } from '../../temporal/telemetry.ts';
 import { undecodableBookingId } from '../bookings/access.ts';
 import { createBookingService, type ApiConfig, type BookingService } from '../bookings/service.ts';
 import { codecRoutes } from '../codec/routes.ts';
+import { workflowIdFor } from '../../booking/booking.ts';
 import type { BookingChanges } from '../events/changes.ts';
+import { followHistory } from '../events/history.ts';
 import type { EventRouteDeps } from '../events/routes.ts';
 import { createStreamCounter, DEFAULT_MAX_STREAMS_PER_CALLER, type SseOptions } from '../events/stream.ts';
 import { createBookingWatchers } from '../events/watchers.ts';
@@ -32,9 +37,21 @@ import { requestLog } from './request-log.ts';
 import { routerOf } from './route.ts';
 import type { ServiceRoutes } from '../../booking/service-routes.ts';
 
+/**
+ * The databases the API reaches, each through its owner's code: the booking service's (its routes,
+ * the read model, the idempotency keys, the change notices), the flight and hotel services' (their
+ * inventory routers), the payment service's (its card vault).
+ */
+export interface ApiDatabases {
+  booking: BookingDb;
+  flights: FlightsDb;
+  hotels: HotelsDb;
+  payments: PaymentsDb;
+}
+
 export interface AppDeps {
   client: Client;
-  db: Db;
+  dbs: ApiDatabases;
   config: ApiConfig;
   /** Verifies bearer tokens: a remote JWKS (AUTH_*), or the dev issuer's verifier. */
   verifier: Verifier;
@@ -72,7 +89,7 @@ const WEB_DIR = fileURLToPath(new URL('../../web/public/', import.meta.url));
 
 export function createApp(deps: AppDeps): express.Express {
   const logger = deps.logger ?? pino({ level: 'info' });
-  const service = createBookingService({ ...deps, logger });
+  const service = createBookingService({ ...deps, db: deps.dbs.booking, payments: deps.dbs.payments, logger });
   const limiters = createLimiters(deps.rateLimits ?? PRODUCTION_RATE_LIMITS);
   const documentOptions = { faultInjection: deps.config.faultInjection };
   const app = express();
@@ -99,12 +116,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     routerOf(API_ROUTES, {
       client: deps.client,
-      db: deps.db,
+      db: deps.dbs.booking,
+      flights: deps.dbs.flights,
+      hotels: deps.dbs.hotels,
       config: deps.config,
       service,
       limiters,
       ...eventStreams(deps, service, logger),
-      announce: (bookingId) => notifyBookingChanged(deps.db, bookingId),
+      announce: (bookingId) => notifyBookingChanged(deps.dbs.booking, bookingId),
     }),
   );
   app.use('/bookings', undecodableBookingId);
@@ -127,7 +146,11 @@ function eventStreams(
   const sse = deps.sse ?? {};
   const watchers = createBookingWatchers({
     read: (bookingId) => service.get(bookingId),
+    // What a service's step does reaches the watchers through the workflow's history, never
+    // through that service's database.
+    follow: (bookingId, moved) => followHistory(deps.client, workflowIdFor(bookingId), moved),
     safetyPollMs: sse.safetyPollMs ?? (deps.changes ? undefined : 250),
+    ...(sse.livePollMs === undefined ? {} : { livePollMs: sse.livePollMs }),
     ...(sse.debounceMs === undefined ? {} : { debounceMs: sse.debounceMs }),
     logger,
   });

@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
+import type { BookingDb } from '../../db/booking-db.ts';
 import { json } from './openapi-parts.ts';
 import type { Route } from './route.ts';
 
@@ -18,7 +18,8 @@ export const healthSchema = z
 
 export interface HealthRouteDeps {
   client: Client;
-  db: Db;
+  /** The booking service's database (the services' are theirs to check). */
+  db: BookingDb;
   config: Pick<Config, 'faultInjection' | 'temporalUiUrl'>;
 }
 

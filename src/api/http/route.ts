@@ -1,6 +1,7 @@
 // A documented route: one structure that registers the Express handlers and contributes the
 // OpenAPI operation, so that the document's paths are the routes the app serves. A router is a
-// list of them (bookings/, events/, inventory/, http/health.ts); the app mounts the list
+// list of them (bookings/, events/, http/health.ts, and the services' own: flights/ and hotels/
+// routes.ts); the app mounts the list
 // (routerOf) and the document lists it (pathsOf).
 import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
