@@ -336,7 +336,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         (a, b) => a - b,
       );
       // Every role is killed in turn, from a random one: with as many kills as roles, each role's worker dies once.
-      const killOrder = WORKER_ROLES.map((_, i, all) => all[(i + Math.floor(random() * all.length)) % all.length]!);
+      const first = Math.floor(random() * WORKER_ROLES.length);
+      const killOrder = WORKER_ROLES.map((_, i, all) => all[(first + i) % all.length]!);
       // The outages come once the first bookings are under way: each service's worker is a fresh
       // process whose first tasks are its slowest, and a cut before any booking passed its first
       // step would leave the later services nothing to do.

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/dev/postgres.ts';
+import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
+import { WORKER_ROLES } from '../../src/temporal/worker-factory.ts';
 import { findOnPath } from '../../src/temporal/executables.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { bearer, startTestIdp } from '../helpers/identity.ts';
@@ -121,14 +123,16 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
   });
 
   test.each(Object.keys(secrets) as ComposeFile[])(
-    '%s: the apps get every database, each service its own as its own role, and the migration provisions them',
+    '%s: the API and the migration get every database, each service its own as its own role, and the migration provisions them',
     async (file) => {
       const { services } = await resolved(file, secrets[file]);
       const databaseOf = (url: string) => {
         const { username, pathname } = new URL(url);
         return { user: username, database: pathname.slice(1) };
       };
-      for (const name of ['migrate', 'worker', 'api']) {
+      // The cluster's workers are one per role, each with its own database alone (tested below).
+      const everyDatabase = file === 'docker-compose.yml' ? ['migrate', 'worker', 'api'] : ['migrate', 'api'];
+      for (const name of everyDatabase) {
         const env = containerEnv(services[name]!);
         const urls = ['DATABASE_URL', 'FLIGHTS_DATABASE_URL', 'HOTELS_DATABASE_URL', 'PAYMENTS_DATABASE_URL'].map(
           (variable) => databaseOf(env[variable]!),
@@ -144,6 +148,27 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
       expect(containerEnv(services.api!).DATABASE_ADMIN_URL, 'only the migration provisions').toBeUndefined();
     },
   );
+
+  test('docker-compose.cluster.yml: the booking and each service are worker deployments of their own, the services over Nexus', async () => {
+    const { services } = await resolved('docker-compose.cluster.yml', secrets['docker-compose.cluster.yml']);
+    const roles = Object.entries(services)
+      .filter(([name]) => name.endsWith('-worker'))
+      .map(([name, service]) => [name, containerEnv(service).WORKER_ROLES]);
+    expect(Object.fromEntries(roles)).toEqual(Object.fromEntries(WORKER_ROLES.map((role) => [`${role}-worker`, role])));
+    for (const name of [...roles.map(([n]) => n!), 'api'])
+      expect(containerEnv(services[name]!).SERVICES_VIA, name).toBe('nexus');
+    // Each worker reaches its own database alone: no other database's URL is in its environment.
+    for (const [name, role] of roles) {
+      const own = role === 'booking' ? 'DATABASE_URL' : `${role!.toUpperCase()}_DATABASE_URL`;
+      const urls = Object.keys(containerEnv(services[name!]!)).filter((k) => k.endsWith('DATABASE_URL'));
+      expect(urls, name).toEqual([own]);
+    }
+    // The namespace job makes each service's namespace and endpoint, as the workers and the API name them.
+    const job = JSON.stringify((services['temporal-namespace'] as { command?: unknown }).command);
+    for (const service of SERVICE_NAMES) expect(job).toContain(service);
+    expect(job).toContain('temporal operator nexus endpoint create');
+    expect(job).toContain('--target-namespace \\"$$service\\" --target-task-queue \\"trip-$$service\\"');
+  });
 
   /** Runs the API with `env`, pointed at this test's database and Temporal; resolves once /healthz answers 200. */
   async function startApi(env: Record<string, string>): Promise<{ api: Proc; url: string }> {
