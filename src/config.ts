@@ -9,9 +9,11 @@ import type { PayloadKey } from './temporal/codec.ts';
 import { resolveTemporal, type TemporalSettings } from './temporal/connection.ts';
 import { publishedSecretProblems } from './published-secrets.ts';
 import {
+  DATABASES,
   SERVICE_DATABASES,
   databaseUrls,
   urlVariable,
+  type DatabaseName,
   type DatabaseUrls,
   type ServiceDatabaseName,
 } from './db/databases.ts';
@@ -138,7 +140,11 @@ const schema = z
         Object.fromEntries(value.split(',').map((pair) => pair.trim().split('=') as [string, string])),
       )
       .optional(),
-    /** The workers `npm run worker` runs when its command line names none: booking, flights, hotels, payments. */
+    /**
+     * The workers `npm run worker` runs when its command line names none: booking, flights, hotels,
+     * payments. The worker reads it before the rest (its roles say which databases it needs); here
+     * only its form is checked.
+     */
     WORKER_ROLES: z
       .string()
       .regex(/^[a-z]+( *, *[a-z]+)*$/, 'must be a comma-separated list of roles, e.g. booking,flights')
@@ -240,6 +246,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Every database's URL, the booking service's and each service's; undefined without DATABASE_URL. */
   databaseUrls: DatabaseUrls | undefined;
+  /** The URLs of the databases this process uses (loadConfig's `databases`; default every one), as far as known. */
+  ownDatabaseUrls: Partial<DatabaseUrls>;
   /** DATABASE_ADMIN_URL: what `npm run db:migrate` provisions the databases and their roles through. */
   databaseAdminUrl: string | undefined;
   databasePoolSize: number;
@@ -266,8 +274,6 @@ export interface Config {
   nexusEndpointPrefix: string;
   /** SERVICE_NAMESPACES: a service's namespace, where it differs from its name. */
   serviceNamespaces: Record<string, string>;
-  /** WORKER_ROLES (comma-separated): the workers `npm run worker` runs when it names none; undefined: all. */
-  workerRoles: string[] | undefined;
   /** WORKER_DEPLOYMENT_NAME: the Worker Deployment of this app's workers. */
   workerDeploymentName: string;
   /** WORKER_BUILD_ID; undefined outside production: the worker derives one from the workflow code. */
@@ -350,7 +356,17 @@ const durationMs = (value: string) => {
 };
 
 /** Reads the configuration; throws one ConfigError that names every bad or missing variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { service?: Service } = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: {
+    service?: Service;
+    /**
+     * The databases the process uses (a worker of some roles: a service's worker needs its own
+     * database's URL alone). Default: every one.
+     */
+    databases?: readonly DatabaseName[];
+  } = {},
+): Config {
   // An empty variable counts as unset.
   const present = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
@@ -369,8 +385,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   const production = nodeEnv === 'production';
   const { service } = options;
   const temporal = resolved.settings;
+  // A process of some databases only (a service's worker) needs only their URLs; in development a
+  // service's URL is derived from DATABASE_URL, so that is needed whenever one is not given.
+  const needed = options.databases ?? DATABASES;
+  const onlySome = needed.length < DATABASES.length;
+  const needsBookingUrl =
+    needed.includes('booking') || (!production && needed.some((db) => db !== 'booking' && !present[urlVariable(db)]));
   if (service === 'worker' || service === 'api' || service === 'rollout') {
-    if (service !== 'rollout' && !present.DATABASE_URL)
+    if (service !== 'rollout' && !present.DATABASE_URL && needsBookingUrl)
       problems.push(
         `DATABASE_URL is required by npm run ${service} (a postgresql:// URL, while npm run dev brings its own database)`,
       );
@@ -387,7 +409,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
   }
   const services = serviceUrlsOf(present);
   const urls = present.DATABASE_URL ? databaseUrls(present.DATABASE_URL, services, !production) : undefined;
-  if (urls && urls.missing.length > 0) {
+  const missingOwn = onlySome
+    ? needed.filter(
+        (db): db is ServiceDatabaseName => db !== 'booking' && !services[db] && (production || !present.DATABASE_URL),
+      )
+    : [];
+  if (onlySome) {
+    if (missingOwn.length > 0 && !problems.some((p) => p.startsWith('DATABASE_URL ')))
+      problems.push(
+        `${missingOwn.map(urlVariable).join(', ')} required by npm run ${service ?? 'worker'} of ${needed.join(', ')}: its own database`,
+      );
+  } else if (urls && urls.missing.length > 0) {
     problems.push(
       `${urls.missing.map(urlVariable).join(', ')} required with DATABASE_URL when NODE_ENV=production (the default): each service's own database (NODE_ENV=development or test derives them from DATABASE_URL)`,
     );
@@ -430,6 +462,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     databaseUrls: urls?.urls,
+    ownDatabaseUrls: Object.fromEntries(
+      needed.flatMap((db) => {
+        const url = urls?.urls[db] ?? (db === 'booking' ? present.DATABASE_URL : services[db]);
+        return url ? [[db, url]] : [];
+      }),
+    ),
     databaseAdminUrl: e.DATABASE_ADMIN_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     temporalAddress: temporal.address,
@@ -448,7 +486,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { serv
     servicesVia: e.SERVICES_VIA,
     nexusEndpointPrefix: e.NEXUS_ENDPOINT_PREFIX,
     serviceNamespaces: e.SERVICE_NAMESPACES ?? {},
-    workerRoles: e.WORKER_ROLES,
     workerDeploymentName: e.WORKER_DEPLOYMENT_NAME,
     workerBuildId: e.WORKER_BUILD_ID,
     cardVaultKey: e.CARD_VAULT_KEY ?? (production ? '' : DEV_VAULT_KEY),

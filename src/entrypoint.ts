@@ -2,13 +2,17 @@
 // say in one line what is wrong, and reach Temporal or say in one line why not.
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { DatabaseName } from './db/databases.ts';
 import { explainConnectError, TemporalConnectError, type ConnectOptions } from './temporal/connection.ts';
 import type { Tracing } from './temporal/telemetry.ts';
 
-/** The config of `npm run <service>`; on any bad or missing variable, one line on stderr and exit 1. */
-export function configOrExit(service: 'worker' | 'api'): Config {
+/**
+ * The config of `npm run <service>` (of `databases` only, when given); on any bad or missing
+ * variable, one line on stderr and exit 1.
+ */
+export function configOrExit(service: 'worker' | 'api', databases?: readonly DatabaseName[]): Config {
   try {
-    return loadConfig(process.env, { service }); // every bad or missing variable, named
+    return loadConfig(process.env, { service, ...(databases ? { databases } : {}) }); // every bad or missing variable, named
   } catch (error) {
     // No logger yet (LOG_LEVEL is among what failed): one plain line on stderr, as `npm run dev` says it.
     console.error(`npm run ${service}: ${error instanceof ConfigError ? error.message : String(error)}`);

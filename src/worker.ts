@@ -14,7 +14,7 @@ import { Runtime, type NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { dataConverterFor, describeEncryption } from './temporal/codec.ts';
 import { connectNative, describeTemporal, explainIfConnectError, TemporalConnectError } from './temporal/connection.ts';
-import { connectDatabases, disconnectDatabases } from './activities/databases.ts';
+import { connectSomeDatabases, databasesOfRoles, disconnectDatabases } from './activities/databases.ts';
 import { configOrExit, connectOrExit } from './entrypoint.ts';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
@@ -23,9 +23,10 @@ import { describeServiceTransport, serviceTransport } from './temporal/service-t
 import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './temporal/versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
-const config = configOrExit('worker');
+// The roles first: a service's worker needs its own database's URL and no other's.
+const roles = rolesOrExit(process.argv.slice(2), process.env.WORKER_ROLES);
+const config = configOrExit('worker', databasesOfRoles(roles));
 const logger = pino({ level: config.logLevel, base });
-const roles = rolesOrExit(process.argv.slice(2), config.workerRoles);
 const runsBooking = roles.includes('booking');
 if (runsBooking && config.workflowBundlePath && !existsSync(config.workflowBundlePath)) {
   logger.fatal(
@@ -60,8 +61,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // Temporal may be starting (compose) or restarting: a server that does not answer is retried for
 // 30 s. A refusal (API key, client certificate, CA) is not: it fails now, in one line.
 const connection: NativeConnection = await connectOrExit(connectNative, config, logger, tracing);
-// Each service's activities over its own database, the read model's over the booking service's.
-const dbs = connectDatabases(config.databaseUrls!, { max: config.databasePoolSize });
+// Each service's activities over its own database, the read model's over the booking service's:
+// only the databases of this worker's roles.
+const dbs = connectSomeDatabases(config.ownDatabaseUrls, { max: config.databasePoolSize });
 // Production names its builds (WORKER_BUILD_ID); elsewhere the build follows the workflow code.
 const buildId = config.workerBuildId ?? buildIdFromCode();
 const dataConverter = dataConverterFor(config);
@@ -117,9 +119,9 @@ try {
 process.exit(exitCode);
 
 /** The roles named on the command line, else WORKER_ROLES, else all; an unknown one is refused as a bad variable is. */
-function rolesOrExit(args: string[], fromConfig: string[] | undefined): WorkerRole[] {
+function rolesOrExit(args: string[], setting: string | undefined): WorkerRole[] {
   try {
-    return parseWorkerRoles(args.length > 0 ? args : (fromConfig ?? []));
+    return parseWorkerRoles(args.length > 0 ? args : (setting ?? '').split(','));
   } catch (error) {
     console.error(`npm run worker: ${(error as Error).message}`);
     process.exit(1);

@@ -4,7 +4,7 @@
 // builds only the clients it needs, from each service's db.ts.
 import { createBookingDb, type BookingDb } from '../db/booking-db.ts';
 import type { DbOptions } from '../db/client.ts';
-import { SERVICE_DATABASES, type DatabaseUrls } from '../db/databases.ts';
+import { SERVICE_DATABASES, type DatabaseName, type DatabaseUrls } from '../db/databases.ts';
 import { TRIP_SERVICES } from './services.ts';
 
 type TripServiceEntry = (typeof TRIP_SERVICES)[number];
@@ -47,8 +47,31 @@ export function connectDatabases(urls: DatabaseUrls, options: DbOptions = {}): D
   } as Databases;
 }
 
+/**
+ * The clients of some databases only (a worker of some roles: a service's worker connects to its
+ * own database and no other). The others are absent: only the roles that need them read them.
+ */
+export function connectSomeDatabases(urls: Partial<DatabaseUrls>, options: DbOptions = {}): Databases {
+  const dbs: Record<string, unknown> = {};
+  if (urls.booking) dbs.booking = createBookingDb(urls.booking, options);
+  for (const s of TRIP_SERVICES) {
+    const url = urls[s.database.name];
+    if (url) dbs[s.database.name] = s.database.connect(url, options);
+  }
+  return dbs as Databases;
+}
+
+/** The databases a worker of these roles uses: the booking's for its role, each service's own for its. */
+export function databasesOfRoles(roles: readonly string[]): DatabaseName[] {
+  return [
+    ...(roles.includes('booking') ? (['booking'] as const) : []),
+    ...TRIP_SERVICES.filter((s) => roles.includes(s.name)).map((s) => s.database.name),
+  ];
+}
+
 export async function disconnectDatabases(dbs: Databases): Promise<void> {
-  await Promise.all(Object.values(dbs).map((db: { $disconnect(): Promise<void> }) => db.$disconnect()));
+  const connected = Object.values(dbs as Partial<Databases>).filter(Boolean) as { $disconnect(): Promise<void> }[];
+  await Promise.all(connected.map((db) => db.$disconnect()));
 }
 
 /** Seeds every service that has seed data, each in its own database; says what each added. */

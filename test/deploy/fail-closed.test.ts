@@ -17,6 +17,8 @@ import { poll } from '../helpers/poll.ts';
 import { messages, startProcess, startTemporalDevServer, stopProcess, type DevServer, type Proc } from './support.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
 import type { WorkerRole } from '../../src/temporal/worker-factory.ts';
+import { databasesOfRoles } from '../../src/activities/databases.ts';
+import { urlVariable } from '../../src/db/databases.ts';
 import { activityTaskQueues } from '../helpers/temporal.ts';
 
 /** A key of this run only: production refuses every key the repository publishes. */
@@ -93,6 +95,14 @@ describe('without what they need, they refuse to start, naming each missing vari
     expect(line.split('; ')).toHaveLength(1);
   });
 
+  test("a service's worker needs its own database's URL alone, and names it when it is missing", async () => {
+    const env = { TEMPORAL_ADDRESS: temporal.address, WORKER_BUILD_ID: 'fail-closed-build' };
+    const line = await refusal(startProcess('worker', env, dir, ['hotels']), 'worker');
+    expect(line).toBe(
+      'invalid environment: HOTELS_DATABASE_URL required by npm run worker of hotels: its own database',
+    );
+  });
+
   test('a worker role that does not exist is refused, on the command line or in WORKER_ROLES, naming the roles', async () => {
     const env = { DATABASE_URL: tdb.url, TEMPORAL_ADDRESS: temporal.address, WORKER_BUILD_ID: 'fail-closed-build' };
     const [argv, setting] = await Promise.all([
@@ -142,12 +152,9 @@ describe('everything set, FAULT_INJECTION unset (production), each service its o
     idp = await startTestIdp();
     auth = { authorization: `Bearer ${await idp.mint('prod-operator', 'bookings:operate')}` };
     env = { ...tdb.env, TEMPORAL_ADDRESS: temporal.address, CARD_VAULT_KEY: VAULT_KEY };
-    // Every role but the payments', which a test starts later.
+    // Every role but the payments', which a test starts later; each with its own database's URL alone.
     workers = Object.fromEntries(
-      (['booking', 'flights', 'hotels'] as const).map((role) => [
-        role,
-        startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir, [role]),
-      ]),
+      (['booking', 'flights', 'hotels'] as const).map((role) => [role, startWorkerOf(role)]),
     );
     worker = workers.booking!;
     api = startProcess('api', { ...env, ...idp.env, PORT: String(port) }, dir);
@@ -165,6 +172,18 @@ describe('everything set, FAULT_INJECTION unset (production), each service its o
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
   });
+  /** `npm run worker -- <role>` in production with Temporal's address and its own database's URL, nothing of the others'. */
+  function startWorkerOf(role: WorkerRole): Proc {
+    const [database] = databasesOfRoles([role]);
+    const own = { [urlVariable(database!)]: tdb.urls[database!] };
+    return startProcess(
+      'worker',
+      { ...own, TEMPORAL_ADDRESS: temporal.address, WORKER_BUILD_ID: 'fail-closed-build' },
+      dir,
+      [role],
+    );
+  }
+
   afterAll(async () => {
     await connection?.close();
     await Promise.all([...Object.values(workers ?? {}).map((w) => stopProcess(w.child)), stopProcess(api?.child)]);
@@ -223,7 +242,7 @@ describe('everything set, FAULT_INJECTION unset (production), each service its o
     ]);
     for (const write of scheduled.filter((a) => a.activity === 'syncBooking'))
       expect(write.taskQueue).toBe('trip-booking');
-    workers.payments = startProcess('worker', { ...env, WORKER_BUILD_ID: 'fail-closed-build' }, dir, ['payments']);
+    workers.payments = startWorkerOf('payments');
     const done = await poll(
       async () =>
         (await (await fetch(`${apiUrl}/bookings/${bookingId}`, { headers: auth })).json()) as { status: string },
