@@ -20,7 +20,8 @@ import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.
 import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
-import { CARDS, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
+import { CARDS, VAULT_KEY, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
+import { createBookingService } from '../../src/api/bookings/service.ts';
 import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
 import { poll } from '../helpers/poll.ts';
 import { everyStep, failedAt, statesOf, step, unwindFrom } from '../helpers/steps.ts';
@@ -218,6 +219,36 @@ describe.each(['activity', 'nexus'] as const)('%s way: the failure table holds',
     }
     expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
+});
+
+test("over Nexus, the API shows a retried step's live attempts, read from its service's workflow", async () => {
+  const bookings = createBookingService({
+    client,
+    db: tdb.dbs.booking,
+    payments: tdb.dbs.payments,
+    config: {
+      temporalUiUrl: 'http://ui.invalid',
+      temporalNamespace: 'default',
+      faultInjection: true,
+      cardVaultKey: VAULT_KEY,
+    },
+  });
+  const seen = await withWorkers('nexus', async (start) => {
+    // The payment provider fails for a while: the payments service retries (1 s, 2 s, 4 s, …).
+    const handle = await start({ faults: { chargePayment: 'transient:40' } });
+    const bookingId = handle.workflowId.replace(/^booking-/, '');
+    const view = await poll(
+      () => bookings.get(bookingId),
+      (v) => (v?.steps.find((s) => s.name === 'payment')?.live?.attempt ?? 0) >= 2,
+      { what: "the payment's second attempt in the API's view", timeoutMs: 30_000 },
+    );
+    await handle.executeUpdate(cancelBookingUpdate, { args: [{}] });
+    await finish(handle);
+    return view!.steps.find((s) => s.name === 'payment')!.live!;
+  });
+  expect(seen.attempt).toBeGreaterThanOrEqual(2);
+  expect(seen.lastFailure).toContain('chargePayment');
+  expect(seen.nextAttemptAt).toBeDefined();
 });
 
 test("over Nexus, each service's work runs in its own namespace, one workflow per operation", async () => {

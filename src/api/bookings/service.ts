@@ -39,6 +39,7 @@ import type { CardInput } from '../../activities/payments/vault.ts';
 import type { bookTrip } from '../../workflows/book-trip.ts';
 import { TRIP_STEPS } from '../../booking/steps.ts';
 import { isRunning, liveSteps, toView as viewOf, type BookingView, type LiveSteps } from './view.ts';
+import { nexusLiveSteps } from './nexus-live.ts';
 import { listBookings, type BookingListQuery } from './list.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import type { Identity } from '../identity/auth.ts';
@@ -144,7 +145,15 @@ export function createBookingService(deps: BookingServiceDeps) {
         const running = queried.steps.some(isRunning);
         return [queried, running ? await handle.describe() : undefined] as const;
       });
-      return toView(state, 'workflow', description ? liveSteps(description) : {});
+      // A step over Nexus has its attempts in its service's namespace (nexus-live.ts): best effort,
+      // a view without them is still the booking's.
+      const live = description
+        ? {
+            ...liveSteps(description),
+            ...(await client.withDeadline(deadline(), () => nexusLiveSteps(client, description)).catch(() => ({}))),
+          }
+        : {};
+      return toView(state, 'workflow', live);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return stored ? toView(stored, 'read-model') : undefined;
       if (stored) return toView(stored, 'read-model'); // the worker or Temporal is unreachable
