@@ -1,7 +1,8 @@
 // Records one workflow history per failure-table scenario from a real dev server, as JSON under
 // test/histories/<set>/, for the replay tests. After a change of what the workflow does (a new
 // build, or a patched() change), record a new set named after the build and keep the old ones:
-// `npm run record-histories -- v7-<change>` (docs/replay.md).
+// `npm run record-histories -- v7-<change>` (docs/replay.md). The services are called as
+// activities unless SERVICES_VIA=nexus.
 // PostgreSQL: DATABASE_URL's server, else an embedded one. Temporal: a dev server it starts.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ const dir = await mkdtemp(join(tmpdir(), 'record-histories-'));
 const env: NodeJS.ProcessEnv = {
   NODE_ENV: 'development',
   FAULT_INJECTION: 'on', // the failure table's scenarios inject faults
+  // How the booking calls its services: SERVICES_VIA=nexus records the Nexus way's shape.
+  SERVICES_VIA: process.env.SERVICES_VIA === 'nexus' ? 'nexus' : 'activity',
   TEMPORAL_DEV_PORT: String(await freePort()),
   TEMPORAL_UI_PORT: String(await freePort()),
   ...(process.env.DATABASE_URL

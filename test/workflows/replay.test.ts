@@ -25,7 +25,8 @@ const SEAT_SELECTION_PATCH = 'seat-selection';
 const LOCAL_READ_MODEL_PATCH = 'local-first-read-model-update';
 
 /** The sets recorded on this build: they replay on today's code. */
-const CURRENT_SETS = ['v7-services-on-their-own-queues'];
+/** The sets recorded on this build, both ways of calling the services: they replay on today's code. */
+const CURRENT_SETS = ['v7-services-on-their-own-queues', 'v7-services-over-nexus'];
 /** Retired builds: the sets recorded on them, and their archived workflow code (`npm run build:workflows -- --archive`). */
 const RETIRED_BUILDS = [
   {
@@ -81,6 +82,7 @@ describe('recorded histories', () => {
       'v5-one-call-per-step',
       'v6-read-model-beside-the-saga',
       'v7-services-on-their-own-queues',
+      'v7-services-over-nexus',
     ]) {
       const names = (await loadHistories(set)).map((h) => h.workflowId.slice(set.length + 1));
       expect(names).toEqual(
@@ -250,6 +252,35 @@ describe('recorded histories', () => {
       'cancelFlight on Q-flights',
       'syncBooking on Q',
     ]);
+  });
+
+  test("v7 over Nexus: each step and undo a Nexus operation on its service's endpoint, the same ledger as the activity way", async () => {
+    for (const scenario of ['confirmed', 'card-declined', 'cancel-hotel-fail-resolved', 'hold-confirmed']) {
+      const [activities] = await loadHistories(`v7-services-on-their-own-queues/${scenario}`);
+      const [nexus] = await loadHistories(`v7-services-over-nexus/${scenario}`);
+      const operations = (history: Recorded['history']) =>
+        (history.events ?? []).flatMap((e) =>
+          e.nexusOperationScheduledEventAttributes
+            ? [
+                `${e.nexusOperationScheduledEventAttributes.operation} at ${e.nexusOperationScheduledEventAttributes.endpoint}`,
+              ]
+            : [],
+        );
+      // The same steps and undos, in the same order: as activities one way, as operations the other.
+      const serviceActivities = activitySequence(activities!.history).filter((a) => a !== 'syncBooking');
+      expect(
+        operations(nexus!.history).map((o) => o.split(' at ')[0]),
+        scenario,
+      ).toEqual(serviceActivities);
+      expect(
+        operations(nexus!.history).every((o) => /at trip-(flights|hotels|payments)$/.test(o)),
+        scenario,
+      ).toBe(true);
+      expect(
+        activitySequence(nexus!.history).every((a) => a === 'syncBooking'),
+        scenario,
+      ).toBe(true);
+    }
   });
 
   test("each set replays on the code of the build it ran on: today's for v7, the archived v6, v5 and v4 builds for the others", async () => {
