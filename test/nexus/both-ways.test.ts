@@ -20,6 +20,7 @@ import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.
 import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
+import type { reconcileBookings } from '../../src/workflows/reconcile.ts';
 import { CARDS, VAULT_KEY, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createBookingService } from '../../src/api/bookings/service.ts';
 import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
@@ -93,6 +94,8 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
     dbs: tdb.dbs,
     faultInjection: true,
     ...(nexus ? { nexus } : {}),
+    // A closed workflow's row counts as gone at once: the reconciler's test terminates one.
+    reconcile: { client, goneAfterMs: 0 },
     // The booking's worker is versioned, as in production (bookTrip is PINNED); the services' are not.
     worker: {
       shutdownGraceTime: '1s',
@@ -106,17 +109,21 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
   return workers.runUntil(async () => {
     // Once the booking's worker polls, its build becomes its deployment's current one.
     await setCurrentVersion({ service: client.workflowService, namespace: 'default', deploymentName: taskQueue }, 'b1');
-    return body(async (overrides = {}) => {
+    const start = async (overrides: BookingOverrides = {}) => {
       const input = { ...(await bookingInput(tdb.dbs, overrides)), services };
       return client.workflow.start<typeof bookTrip>('bookTrip', {
         taskQueue,
         workflowId: workflowIdFor(input.bookingId),
         args: [input],
       });
-    });
+    };
+    return body(Object.assign(start, { taskQueue, services }));
   });
 }
-type Starter = (overrides?: BookingOverrides) => Promise<WorkflowHandle<typeof bookTrip>>;
+type Starter = ((overrides?: BookingOverrides) => Promise<WorkflowHandle<typeof bookTrip>>) & {
+  taskQueue: string;
+  services: ReturnType<typeof routesFor>;
+};
 
 async function finish(handle: WorkflowHandle<typeof bookTrip>): Promise<Run> {
   let error: unknown;
@@ -249,6 +256,45 @@ test("over Nexus, the API shows a retried step's live attempts, read from its se
   expect(seen.attempt).toBeGreaterThanOrEqual(2);
   expect(seen.lastFailure).toContain('chargePayment');
   expect(seen.nextAttemptAt).toBeDefined();
+});
+
+test("over Nexus, a terminated booking is given back by the reconciler, through the services' own undos", async () => {
+  const pass = await withWorkers('nexus', async (start) => {
+    // A hold keeps the flight and the hotel; an operator terminates the workflow meanwhile.
+    const handle = await start({ hold: { minutes: 30 } });
+    const bookingId = handle.workflowId.replace(/^booking-/, '');
+    await poll(
+      () => tdb.dbs.booking.booking.findUnique({ where: { id: bookingId } }),
+      (row) => row?.status === 'HELD',
+      { what: `${bookingId} HELD in the read model`, timeoutMs: 30_000 },
+    );
+    await handle.terminate('an operator terminated it');
+    const result = await client.workflow.execute<typeof reconcileBookings>('reconcileBookings', {
+      taskQueue: start.taskQueue,
+      workflowId: `reconcile-${bookingId}`,
+      args: [{ batch: 10, services: start.services }],
+    });
+    return { bookingId, result };
+  });
+  const mine = pass.result.gaveBack.find((b) => b.bookingId === pass.bookingId);
+  expect(mine?.cause).toBe('WorkflowTerminated');
+  expect(mine?.undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.activity)).toEqual([
+    'cancelHotel',
+    'cancelFlight',
+  ]);
+  const rows = await serviceRows(tdb.dbs, pass.bookingId);
+  expect([rows.flight?.status, rows.hotel?.status, rows.booking?.status]).toEqual([
+    'CANCELLED',
+    'CANCELLED',
+    'TERMINATED',
+  ]);
+  // The undos ran in the services' own namespaces.
+  const hotels = new Client({ connection, namespace: serviceNamespace('hotels') });
+  const undos = [];
+  for await (const w of hotels.workflow.list({ query: `WorkflowId STARTS_WITH 'cancelHotel-${pass.bookingId}'` }))
+    undos.push(w);
+  expect(undos.length).toBeGreaterThanOrEqual(1);
+  expect(await invariantViolations(tdb.dbs)).toEqual([]);
 });
 
 test("over Nexus, each service's work runs in its own namespace, one workflow per operation", async () => {
