@@ -1,21 +1,27 @@
 // The stack a run measures. Once per run: PostgreSQL (DATABASE_URL's server, or an embedded one)
 // and, with --prebuilt-bundle, the workflow bundle. For each mode: a Temporal dev server with its
-// Prometheus metrics, a database of the mode's own, the saga's worker, the bare worker and the API,
-// each a process of its own, as in production.
+// Prometheus metrics, and the bare worker. On it, for each way of calling the services in turn: a
+// database of the way's own, the saga's worker (one process running every role: the booking's and
+// the three services', as `npm run worker` does) and the API, each a process of its own, as in
+// production, both with SERVICES_VIA set to the way; over Nexus, the services' namespaces and
+// endpoints are made first (ensureServiceEndpoints, as `npm run dev` does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../src/config.ts';
 import { createDb, type Db } from '../src/db/client.ts';
 import { ensureDatabase, migrate } from '../src/db/migrate.ts';
 import { seed } from '../src/db/seed.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
+import { ensureServiceEndpoints } from '../src/temporal/nexus-setup.ts';
+import { serviceTransport, type ServiceTransportPlan } from '../src/temporal/service-transport.ts';
 import { WORKFLOWS_PATH } from '../src/temporal/worker-factory.ts';
 import { temporalCli } from '../src/temporal/executables.ts';
 import type { Pids } from './process-stats.ts';
-import type { Mode } from './result.ts';
+import type { Mode, Way } from './result.ts';
 import { waitFor } from './wait.ts';
 
 /** The card vault's key in the benchmark's stack (the API, the worker and the card tokens). */
@@ -52,7 +58,7 @@ export async function npmWorkerArgs(): Promise<string[]> {
 
 /** What every mode's stack is started with. */
 export interface StackSetup {
-  /** The PostgreSQL server's URL: each mode makes a database of its own there. */
+  /** The PostgreSQL server's URL: each way makes a database of its own there. */
   serverUrl: string;
   /** The run's scratch folder (the SQLite mode's database file). */
   dir: string;
@@ -66,8 +72,21 @@ export interface StackSetup {
   sseStreamsPerCaller: number;
 }
 
-/** A mode's running stack, as the measurements reach it. */
+/** A mode's dev server and the bare worker, which every way on it shares. */
+export interface ServerStack {
+  mode: Mode;
+  temporal: Temporal;
+  /** The bare worker's process. */
+  bare: ChildProcess;
+  /** Closes the connection and stops the bare worker and the dev server. */
+  stop: () => Promise<void>;
+}
+
+/** A way's running stack on its mode's server, as the measurements reach it. */
 export interface Stack {
+  way: Way;
+  /** How the way's bookings call their services: the routes in their input, and over Nexus each service's namespace. */
+  services: ServiceTransportPlan;
   client: Client;
   db: Db;
   apiUrl: string;
@@ -83,57 +102,26 @@ export interface Stack {
   workerPid: () => number;
   /** Stops the saga's worker and starts a fresh one. */
   restartWorker: () => Promise<void>;
-  /** Closes the connections and stops every process, the last started first. */
+  /** Closes the database and stops the way's worker and API (the server and the bare worker run on). */
   stop: () => Promise<void>;
 }
 
-export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> {
+/** The environment every process of the stack starts with, before its own. */
+const PROCESS_ENV = { NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+
+/** The mode's dev server, and the bare worker on it. */
+export async function startServer(mode: Mode, setup: StackSetup): Promise<ServerStack> {
   const processes = new Processes();
   try {
     const temporal = await startTemporal(processes, mode, setup.dir);
-    const databaseUrl = await createBenchDatabase(setup.serverUrl, mode);
-    const db: Db = createDb(databaseUrl, { max: 4 });
-    await seed(db);
-    await makeRoomForEveryBooking(db);
-
-    const env = {
-      DATABASE_URL: databaseUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      FAULT_INJECTION: 'on',
-      CARD_VAULT_KEY: VAULT_KEY,
-    };
-    const startWorker = () =>
-      processes.node(setup.workerArgs, {
-        ...env,
-        ...setup.workerEnv,
-        ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}),
-      });
-    let worker = startWorker();
-    const bare = processes.node(['--import', 'tsx', 'bench/bare-worker.ts'], env);
-    const api = await startApi(processes, env, setup.sseStreamsPerCaller);
-
-    const pidsWith = (w: ChildProcess): Pids => ({
-      temporal: temporal.process.pid!,
-      worker: w.pid!,
-      api: api.process.pid!,
-    });
+    const bare = processes.node(['--import', 'tsx', 'bench/bare-worker.ts'], { TEMPORAL_ADDRESS: temporal.address });
     return {
-      client: temporal.client,
-      db,
-      apiUrl: api.url,
-      authorization: api.authorization,
-      metricsUrl: temporal.metricsUrl,
-      pids: () => pidsWith(worker),
-      barePids: () => pidsWith(bare),
-      workerPid: () => worker.pid!,
-      restartWorker: async () => {
-        await stopProcess(worker);
-        worker = startWorker();
-      },
+      mode,
+      temporal,
+      bare,
       stop: async () => {
         try {
           await temporal.connection.close();
-          await db.$disconnect();
         } finally {
           await processes.stopAll();
         }
@@ -144,6 +132,74 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
     throw error;
   }
 }
+
+/** The way's database, worker and API on the mode's server; `stop` stops them and leaves the server running. */
+export async function startWay(server: ServerStack, way: Way, setup: StackSetup): Promise<Stack> {
+  const { temporal } = server;
+  const processes = new Processes();
+  const databaseUrl = await createBenchDatabase(setup.serverUrl, `${server.mode}_${way}`);
+  const db: Db = createDb(databaseUrl, { max: 4 });
+  try {
+    await seed(db);
+    await makeRoomForEveryBooking(db);
+
+    const env = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      FAULT_INJECTION: 'on',
+      CARD_VAULT_KEY: VAULT_KEY,
+      SERVICES_VIA: way,
+    };
+    // The plan the worker and the API make of the same environment (src/temporal/service-transport.ts).
+    const services = serviceTransport(loadConfig({ ...process.env, ...PROCESS_ENV, ...env }, { service: 'worker' }), {
+      fallback: way,
+    });
+    if (services.nexus) await ensureServiceEndpoints(temporal.connection, services.nexus);
+    const startWorker = () =>
+      processes.node(setup.workerArgs, {
+        ...env,
+        ...setup.workerEnv,
+        ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}),
+      });
+    let worker = startWorker();
+    const api = await startApi(processes, env, setup.sseStreamsPerCaller);
+
+    const pidsWith = (w: ChildProcess): Pids => ({
+      temporal: temporal.process.pid!,
+      worker: w.pid!,
+      api: api.process.pid!,
+    });
+    return {
+      way,
+      services,
+      client: temporal.client,
+      db,
+      apiUrl: api.url,
+      authorization: api.authorization,
+      metricsUrl: temporal.metricsUrl,
+      pids: () => pidsWith(worker),
+      barePids: () => pidsWith(server.bare),
+      workerPid: () => worker.pid!,
+      restartWorker: async () => {
+        await stopProcess(worker);
+        worker = startWorker();
+      },
+      stop: async () => {
+        try {
+          await db.$disconnect();
+        } finally {
+          await processes.stopAll();
+        }
+      },
+    };
+  } catch (error) {
+    await processes.stopAll();
+    await db.$disconnect();
+    throw error;
+  }
+}
+
+type Temporal = Awaited<ReturnType<typeof startTemporal>>;
 
 /** A dev server (in memory, or on a SQLite file) with its metrics, and a client connected to it. */
 async function startTemporal(processes: Processes, mode: Mode, dir: string) {
@@ -195,9 +251,9 @@ async function connectWithRetries(address: string): Promise<Connection> {
   }
 }
 
-/** A database of this mode's own on the server, migrated; returns its URL. */
-async function createBenchDatabase(serverUrl: string, mode: Mode): Promise<string> {
-  const databaseUrl = databaseUrlFor(serverUrl, `trip_bench_${mode}_${Date.now()}`);
+/** A database of its own (`name`: the mode and the way) on the server, migrated; returns its URL. */
+async function createBenchDatabase(serverUrl: string, name: string): Promise<string> {
+  const databaseUrl = databaseUrlFor(serverUrl, `trip_bench_${name}_${Date.now()}`);
   await ensureDatabase(databaseUrl);
   await migrate(databaseUrl);
   return databaseUrl;
@@ -245,7 +301,7 @@ class Processes {
     return this.track(
       spawn(process.execPath, args, {
         cwd: root,
-        env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+        env: { ...process.env, ...PROCESS_ENV, ...env },
         stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore'],
       }),
     );
