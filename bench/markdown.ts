@@ -1,7 +1,7 @@
-// The report as markdown (bench/results/latest.md): a column per mode, the ratios against their
-// targets, the absolutes, and the figures behind them.
+// The report as markdown (bench/results/latest.md): a column per mode and way of calling the
+// services, side by side, the ratios against their targets, the absolutes, and the figures behind them.
 import type { BenchOptions } from './options.ts';
-import type { Mode, ModeResult, Ratios } from './result.ts';
+import type { Mode, Ratios, TaskCounts, Way, WayResult } from './result.ts';
 import { TARGETS, meets, targetText, type Target } from './targets.ts';
 import { READ_OPERATIONS } from './temporal-metrics.ts';
 
@@ -15,19 +15,21 @@ export interface RunDescription {
   workerArgs: string[];
 }
 
-/** A table with a column per mode: its header rows, and a row's cells from each mode's result. */
+/** A table with a column per mode and way: its header rows, and a row's cells from each column's result. */
 interface Columns {
   head: (first: string, rest?: string[]) => string[];
-  cols: (cell: (r: ModeResult) => string) => string;
+  cols: (cell: (r: WayResult) => string) => string;
 }
 
 const modeName = (m: Mode) => (m === 'memory' ? 'in memory' : 'SQLite file (WAL, synchronous=OFF)');
+const wayName = (w: Way) => (w === 'activity' ? 'activities' : 'Nexus');
+const columnName = (r: WayResult) => `${modeName(r.mode)}, ${wayName(r.way)}`;
 const mark = (value: number, t: Target) => `${value} ${meets(value, t) ? '✅' : '❌'}`;
 
-export function markdown(results: ModeResult[], run: RunDescription): string {
+export function markdown(results: WayResult[], run: RunDescription): string {
   const columns: Columns = {
     head: (first, rest = []) => [
-      `| ${[first, ...rest, ...results.map((r) => modeName(r.mode))].join(' | ')} |`,
+      `| ${[first, ...rest, ...results.map(columnName)].join(' | ')} |`,
       `| ${[first, ...rest, ...results.map(() => '')].map(() => '---').join(' | ')} |`,
     ],
     cols: (cell) => results.map(cell).join(' | '),
@@ -50,7 +52,8 @@ function heading({ when, machine, options: o, workerArgs }: RunDescription): str
     `# Benchmark ${when}`,
     '',
     `Machine: ${machine}. ${o.bookings} bookings at concurrency ${o.concurrency}; ${o.e2eBookings} end-to-end bookings; fixed rate for ${o.apiSeconds} s; ${o.watchers} watchers, ${o.watchSeconds} s windows; ${o.openSagas} open sagas (steps ${o.scaleSteps.join(', ')}).`,
-    `Worker: \`${workerArgs.join(' ')}\`; ${o.prebuiltBundle ? 'prebuilt workflow bundle' : 'bundles at start'}${o.workerEnv.length ? `; ${o.workerEnv.join(' ')}` : ''}.`,
+    `Worker: \`${workerArgs.join(' ')}\`, one process running every role (the booking's and the services'); ${o.prebuiltBundle ? 'prebuilt workflow bundle' : 'bundles at start'}${o.workerEnv.length ? `; ${o.workerEnv.join(' ')}` : ''}.`,
+    `Ways of calling the services, in turn on the same dev server, each with its own worker, API and database: ${o.ways.map((w) => (w === 'activity' ? 'activities on their task queues (SERVICES_VIA=activity)' : 'Nexus, each service in its own namespace (SERVICES_VIA=nexus)')).join('; ')}.`,
     '',
   ];
 }
@@ -60,7 +63,7 @@ function ratioRows({
   concurrency,
   watchers,
   watchSeconds,
-}: BenchOptions): [keyof Ratios, string, (r: ModeResult) => string][] {
+}: BenchOptions): [keyof Ratios, string, (r: WayResult) => string][] {
   return [
     [
       'throughput',
@@ -69,8 +72,11 @@ function ratioRows({
     ],
     [
       'events',
-      'history events, CONFIRMED booking (POST /bookings) ÷ bare',
-      (r) => `${r.events.saga.count} / ${r.events.bare.count}`,
+      "history events, CONFIRMED booking (POST /bookings; over Nexus with its services' serviceOperation workflows) ÷ bare",
+      (r) =>
+        r.events.services.length
+          ? `${r.events.sagaTotal} / ${r.events.bare.count}; ${r.events.sagaTotal} = booking ${r.events.saga.count} + ${r.events.services.map((w) => `${w.service} ${w.count}`).join(' + ')}`
+          : `${r.events.saga.count} / ${r.events.bare.count}`,
     ],
     [
       'serverCpu',
@@ -137,6 +143,8 @@ function figures({ head, cols }: Columns): string[] {
     `| GET /bookings/:id p50 / p99 (ms), errors | ${cols((r) => `${r.fixedRate.get.p50} / ${r.fixedRate.get.p99}, ${r.fixedRate.get.errors}`)} |`,
     `| POST → CONFIRMED p50 / p99 (ms) | ${cols((r) => `${r.e2e.saga.p50} / ${r.e2e.saga.p99} (${r.e2e.saga.count} confirmed)`)} |`,
     `| bare start → result p50 / p99 (ms) | ${cols((r) => `${r.e2e.bare.p50} / ${r.e2e.bare.p99}`)} |`,
+    `| tasks per saga in the throughput phase: workflow + activity + Nexus | ${cols((r) => taskSum(r.tasksPerWorkflow.saga))} |`,
+    `| tasks per bare workflow: the same | ${cols((r) => taskSum(r.tasksPerWorkflow.bare))} |`,
     `| saga outcomes in the throughput phase | ${cols((r) =>
       Object.entries(r.throughput.sagaStatuses)
         .map(([s, n]) => `${s} ${n}`)
@@ -145,9 +153,12 @@ function figures({ head, cols }: Columns): string[] {
   ];
 }
 
+/** `5 + 4 + 0 = 9`: a workflow's tasks by kind, as the server counted their completions. */
+const taskSum = (t: TaskCounts) => `${t.workflow} + ${t.activity} + ${t.nexus} = ${t.total}`;
+
 const PROCESS_NAMES = {
   temporal: 'Temporal server',
-  worker: 'worker (bare: its own worker)',
+  worker: 'worker (every role; bare: its own worker)',
   postgres: 'postgres',
   api: 'api',
   bench: 'load generator (client)',
@@ -207,14 +218,18 @@ function watchers(
   ];
 }
 
-function eventTypes(results: ModeResult[]): string[] {
+function eventTypes(results: WayResult[]): string[] {
   return [
     '',
     '## Where the events go',
     '',
     ...results.flatMap((r) => [
-      `- ${modeName(r.mode)}, CONFIRMED booking (${r.events.saga.count}): ${eventSummary(r.events.saga.types)}`,
-      `- ${modeName(r.mode)}, bare workflow (${r.events.bare.count}): ${eventSummary(r.events.bare.types)}`,
+      `- ${columnName(r)}, CONFIRMED booking (${r.events.saga.count}): ${eventSummary(r.events.saga.types)}`,
+      ...r.events.services.map(
+        (w) =>
+          `- ${columnName(r)}, its ${w.service} serviceOperation workflow in namespace ${w.namespace} (${w.count}): ${eventSummary(w.types)}`,
+      ),
+      `- ${columnName(r)}, bare workflow (${r.events.bare.count}): ${eventSummary(r.events.bare.types)}`,
     ]),
     '',
   ];

@@ -1,7 +1,8 @@
 // The benchmark's command line (bench/README.md, "Running it"): the sizes of its phases, its modes,
-// where a run that is not full-size writes, and the worker's tuning.
+// the ways of calling the services it measures, where a run that is not full-size writes, and the
+// worker's tuning.
 import { parseArgs } from 'node:util';
-import type { Mode } from './result.ts';
+import { WAYS, type Mode, type Way } from './result.ts';
 
 /** The full-size run's options: only a run with all of these writes bench/results. */
 export const FULL = {
@@ -28,6 +29,8 @@ export interface BenchOptions {
   /** Watchers of one changing booking: 1 and --watchers give the ratio; 10 is the scale's middle step. */
   watcherSteps: number[];
   modes: Mode[];
+  /** The ways of calling the services, each measured in turn on each mode's dev server. */
+  ways: Way[];
   /** Where a run that is not full-size writes its JSON (and .md beside it). */
   out: string | undefined;
   prebuiltBundle: boolean;
@@ -49,6 +52,8 @@ function parse(args: string[] | undefined) {
       concurrency: { type: 'string', default: FULL.concurrency },
       /** memory, sqlite or both (memory,sqlite); memory alone keeps the full run under 15 minutes on 2 cores. */
       modes: { type: 'string', default: 'memory' },
+      /** activity, nexus or both (activity,nexus): how the booking calls its services (SERVICES_VIA). */
+      ways: { type: 'string', default: WAYS.join(',') },
       'open-sagas': { type: 'string', default: FULL['open-sagas'] },
       'api-seconds': { type: 'string', default: FULL['api-seconds'] },
       'e2e-bookings': { type: 'string', default: FULL['e2e-bookings'] },
@@ -97,6 +102,7 @@ export function parseOptions(args?: string[]): BenchOptions {
       (a, b) => a - b,
     ),
     modes: values.modes.split(',') as Mode[],
+    ways: waysOf(values.ways),
     out: values.out,
     prebuiltBundle: values['prebuilt-bundle'],
     workerEnv: values['worker-env'],
@@ -107,6 +113,7 @@ export function parseOptions(args?: string[]): BenchOptions {
     recorded: {
       ...Object.fromEntries(sizeKeys.map((k) => [k, values[k]])),
       modes: values.modes,
+      ways: values.ways,
       'prebuilt-bundle': values['prebuilt-bundle'],
       'worker-env': values['worker-env'],
     },
@@ -124,4 +131,13 @@ function scaleSteps(scale: string, openSagas: number): number[] {
       openSagas,
     ]),
   ].sort((a, b) => a - b);
+}
+
+/** --ways's ways, each once, in the order given; throws on one that is not a way. */
+function waysOf(ways: string): Way[] {
+  const named = [...new Set(ways.split(',').map((w) => w.trim()))];
+  const unknown = named.filter((w) => !WAYS.includes(w as Way));
+  if (unknown.length > 0 || named.length === 0)
+    throw new Error(`--ways must name ${WAYS.join(' and/or ')}, comma-separated (not ${unknown.join(', ') || ways})`);
+  return named as Way[];
 }

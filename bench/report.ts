@@ -1,4 +1,4 @@
-// The run's report: the JSON (every figure, per mode) and the markdown table, printed, and written
+// The run's report: the JSON (every figure, per mode and way) and the markdown table, printed, and written
 // where the run's size says: a full-size run to bench/results (latest.json, latest.md and a line
 // of history.jsonl), another run to --out if given, else nowhere.
 import { execFileSync } from 'node:child_process';
@@ -7,13 +7,13 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { markdown } from './markdown.ts';
 import type { BenchOptions } from './options.ts';
-import type { ModeResult } from './result.ts';
+import type { WayResult } from './result.ts';
 import { TARGETS } from './targets.ts';
 import { READ_OPERATIONS } from './temporal-metrics.ts';
 
 const root = new URL('../', import.meta.url);
 
-export async function writeReport(results: ModeResult[], options: BenchOptions, workerArgs: string[]) {
+export async function writeReport(results: WayResult[], options: BenchOptions, workerArgs: string[]) {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}`;
   const commit = gitCommit();
@@ -26,7 +26,9 @@ export async function writeReport(results: ModeResult[], options: BenchOptions, 
     options: options.recorded,
     targets: TARGETS,
     readOperations: [...READ_OPERATIONS],
+    // The first result's (the activity way's, when it ran), where they have always been.
     mode: first.mode,
+    way: first.way,
     ratios: first.ratios,
     absolutes: first.absolutes,
     results,
@@ -42,9 +44,9 @@ export async function writeReport(results: ModeResult[], options: BenchOptions, 
       when,
       machine,
       commit,
-      harness: 'v2: ratios against the bare workflow',
+      harness: 'v3: ratios against the bare workflow, each way of calling the services',
       options: options.recorded,
-      ...Object.fromEntries(results.map((r) => [r.mode, historyOf(r)])),
+      ...Object.fromEntries(results.map((r) => [historyKey(r), historyOf(r)])),
     };
     await appendFile(new URL('history.jsonl', out), `${JSON.stringify(line)}\n`);
     console.log('wrote bench/results/latest.json and latest.md, and a line in history.jsonl');
@@ -59,8 +61,11 @@ export async function writeReport(results: ModeResult[], options: BenchOptions, 
   }
 }
 
-/** What history.jsonl keeps of a mode: the ratios, the absolutes and both throughputs. */
-function historyOf(r: ModeResult) {
+/** A result's key in a history line: the mode for the activity way (as before there were ways), else `mode/way`. */
+const historyKey = (r: WayResult) => (r.way === 'activity' ? r.mode : `${r.mode}/${r.way}`);
+
+/** What history.jsonl keeps of a result: the ratios, the absolutes and both throughputs. */
+function historyOf(r: WayResult) {
   return {
     ratios: r.ratios,
     absolutes: r.absolutes,

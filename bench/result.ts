@@ -1,6 +1,11 @@
-// What a run measures for each mode, as bench/results/latest.json holds it (`results[]`).
+// What a run measures for each mode and each way of calling the services, as
+// bench/results/latest.json holds it (`results[]`).
 
 export type Mode = 'memory' | 'sqlite';
+
+/** How the booking calls its services (SERVICES_VIA): activities on their task queues, or Nexus. */
+export type Way = 'activity' | 'nexus';
+export const WAYS: readonly Way[] = ['activity', 'nexus'];
 
 /** The issue's ratios: the saga's cost over the bare workflow's (watchers: 100 clients over 1). */
 export interface Ratios {
@@ -41,9 +46,35 @@ export interface ThroughputResult {
   sagaStatuses: Record<string, number>;
 }
 
+/** Tasks a worker completed, per workflow, as the server counted their completions. */
+export interface TaskCounts {
+  workflow: number;
+  activity: number;
+  nexus: number;
+  total: number;
+}
+
+/** A workflow's history: how many events, and their types in order (EVENT_TYPE_ left off). */
+export interface History {
+  count: number;
+  types: string[];
+}
+
+/** A serviceOperation workflow a booking's Nexus operation ran, in its service's namespace. */
+export interface ServiceOperationHistory extends History {
+  service: string;
+  namespace: string;
+  workflowId: string;
+}
+
 export interface EventCounts {
-  saga: { count: number; types: string[]; workflowId: string };
-  bare: { count: number; types: string[] };
+  /** The booking's own history. */
+  saga: History & { workflowId: string };
+  /** Over Nexus, the workflow each of the booking's operations ran in its service's namespace; else none. */
+  services: ServiceOperationHistory[];
+  /** The booking's events and its services' workflows' together: the `events` ratio's numerator. */
+  sagaTotal: number;
+  bare: History;
 }
 
 export interface EndToEndResult {
@@ -93,13 +124,19 @@ export interface ScaleResult {
   steps: ScaleStep[];
 }
 
-export interface ModeResult {
+/** What one way measured on one mode's dev server: a column of the report. */
+export interface WayResult {
   mode: Mode;
+  way: Way;
   ratios: Ratios;
   absolutes: Absolutes;
   throughput: ThroughputResult;
   /** CPU milliseconds per workflow in the throughput phase, by process: where the work goes. */
   cpuMsPerWorkflow: { saga: CpuShare; bare: CpuShare };
+  /** Tasks per workflow in the throughput phase (the server's task completions). */
+  tasksPerWorkflow: { saga: TaskCounts; bare: TaskCounts };
+  /** Every frontend operation per workflow in the throughput phase (polls, completions, starts). */
+  callsPerWorkflow: { saga: Record<string, number>; bare: Record<string, number> };
   events: EventCounts;
   e2e: EndToEndResult;
   fixedRate: FixedRateResult;

@@ -1,9 +1,13 @@
-// npm run bench [-- --bookings 1000 --concurrency 50 --modes memory --watchers 100 --scale 10,100,1000 ...]
+// npm run bench [-- --bookings 1000 --concurrency 50 --modes memory --ways activity,nexus --watchers 100 ...]
 // Measures what the saga costs against a bare workflow of 3 no-op activities, on the same Temporal
-// dev server in the same run, and reports the ratios (bench/README.md says what each one means):
-//   events      history events of a CONFIRMED booking (started by POST /bookings) / the bare workflow's;
+// dev server in the same run, and reports the ratios (bench/README.md says what each one means),
+// for each way of calling the services in turn (--ways: as activities on their task queues, and
+// over Nexus, each service in its own namespace), each against its own rounds of the same bare
+// workflow on the same server:
+//   events      history events of a CONFIRMED booking (started by POST /bookings; over Nexus with
+//               its services' workflows) / the bare workflow's;
 //   throughput  sagas/s / bare workflows/s, at --concurrency; with CPU per workflow by process
-//               (serverCpu, workerCpu);
+//               (serverCpu, workerCpu) and the tasks per workflow the server counted;
 //   e2eP50      POST → CONFIRMED p50 / the bare workflow's start → result p50, 5 at a time;
 //   postP99     POST /bookings p99 / a bare client.workflow.start p99, both at half the saga throughput,
 //               then GET /bookings/:id at that rate (absolute p99);
@@ -24,24 +28,39 @@ import { measureFixedRate } from './measurements/fixed-rate.ts';
 import { measureScale } from './measurements/scale.ts';
 import { measureThroughput } from './measurements/throughput.ts';
 import { measureChangingWatchers, measureIdleWatchers } from './measurements/watchers.ts';
-import { modeResult } from './mode-result.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { writeReport } from './report.ts';
-import type { Mode, ModeResult } from './result.ts';
+import type { Mode, Way, WayResult } from './result.ts';
 import {
   buildWorkflowBundle,
   npmWorkerArgs,
   startPostgres,
-  startStack,
+  startServer,
+  startWay,
   type Postgres,
+  type ServerStack,
   type StackSetup,
 } from './stack.ts';
+import { wayResult } from './way-result.ts';
 import { createWorkload } from './workload.ts';
 
-/** Every phase, in order, on a stack of the mode's own; the stack is stopped whatever happens. */
-async function runMode(mode: Mode, setup: StackSetup, options: BenchOptions): Promise<ModeResult> {
-  const log = (line: string) => console.log(`[${mode}] ${line}`);
-  const stack = await startStack(mode, setup);
+/** Each way in turn on a dev server of the mode's own; the server is stopped whatever happens. */
+async function runMode(mode: Mode, setup: StackSetup, options: BenchOptions): Promise<WayResult[]> {
+  const server = await startServer(mode, setup);
+  try {
+    const results: WayResult[] = [];
+    for (const way of options.ways) results.push(await runWay(server, way, setup, options));
+    return results;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Every phase, in order, on the way's own worker, API and database; they are stopped whatever happens. */
+async function runWay(server: ServerStack, way: Way, setup: StackSetup, options: BenchOptions): Promise<WayResult> {
+  const { mode } = server;
+  const log = (line: string) => console.log(`[${mode}, ${way}] ${line}`);
+  const stack = await startWay(server, way, setup);
   try {
     const workload = await createWorkload(stack);
     await workload.warmUp('first');
@@ -63,8 +82,9 @@ async function runMode(mode: Mode, setup: StackSetup, options: BenchOptions): Pr
       { count: options.watchers, seconds: options.watchSeconds },
       log,
     );
-    return modeResult(
+    return wayResult(
       mode,
+      way,
       { events, throughput, e2e, fixedRate, watch: { ...changing, idle }, scale },
       options.watchers,
     );
@@ -87,8 +107,8 @@ try {
     bundlePath: options.prebuiltBundle ? await buildWorkflowBundle(dir) : undefined,
     sseStreamsPerCaller: Math.max(options.watchers, options.openSagas) + 10,
   };
-  const results: ModeResult[] = [];
-  for (const mode of options.modes) results.push(await runMode(mode, setup, options));
+  const results: WayResult[] = [];
+  for (const mode of options.modes) results.push(...(await runMode(mode, setup, options)));
   await writeReport(results, options, workerArgs);
 } finally {
   await postgres?.stop();

@@ -1,22 +1,27 @@
 // The stack a run measures. Once per run: PostgreSQL (DATABASE_URL's server, or an embedded one)
 // and, with --prebuilt-bundle, the workflow bundle. For each mode: a Temporal dev server with its
-// Prometheus metrics, databases of the mode's own (the booking service's and each service's), the
-// saga's worker, the bare worker and the API,
-// each a process of its own, as in production.
+// Prometheus metrics, and the bare worker. On it, for each way of calling the services in turn: a
+// database of the way's own, the saga's worker (one process running every role: the booking's and
+// the three services', as `npm run worker` does) and the API, each a process of its own, as in
+// production, both with SERVICES_VIA set to the way; over Nexus, the services' namespaces and
+// endpoints are made first (ensureServiceEndpoints, as `npm run dev` does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfig } from '../src/config.ts';
 import { connectDatabases, disconnectDatabases, seedDatabases, type Databases } from '../src/activities/databases.ts';
 import { databaseEnv, databaseUrlsOn, type DatabaseUrls } from '../src/db/databases.ts';
 import { prepareDatabases } from '../src/db/provision.ts';
 import { databaseUrlFor, freePort, startEmbeddedPostgres } from '../src/dev/postgres.ts';
+import { ensureServiceEndpoints } from '../src/temporal/nexus-setup.ts';
+import { serviceTransport, type ServiceTransportPlan } from '../src/temporal/service-transport.ts';
 import { WORKFLOWS_PATH } from '../src/temporal/worker-factory.ts';
 import { temporalCli } from '../src/temporal/executables.ts';
 import type { Pids } from './process-stats.ts';
-import type { Mode } from './result.ts';
+import type { Mode, Way } from './result.ts';
 import { waitFor } from './wait.ts';
 
 /** The card vault's key in the benchmark's stack (the API, the worker and the card tokens). */
@@ -53,7 +58,7 @@ export async function npmWorkerArgs(): Promise<string[]> {
 
 /** What every mode's stack is started with. */
 export interface StackSetup {
-  /** The PostgreSQL server's URL: each mode makes databases of its own there. */
+  /** The PostgreSQL server's URL: each way makes a database of its own there. */
   serverUrl: string;
   /** The run's scratch folder (the SQLite mode's database file). */
   dir: string;
@@ -67,10 +72,23 @@ export interface StackSetup {
   sseStreamsPerCaller: number;
 }
 
-/** A mode's running stack, as the measurements reach it. */
+/** A mode's dev server and the bare worker, which every way on it shares. */
+export interface ServerStack {
+  mode: Mode;
+  temporal: Temporal;
+  /** The bare worker's process. */
+  bare: ChildProcess;
+  /** Closes the connection and stops the bare worker and the dev server. */
+  stop: () => Promise<void>;
+}
+
+/** A way's running stack on its mode's server, as the measurements reach it. */
 export interface Stack {
+  way: Way;
+  /** How the way's bookings call their services: the routes in their input, and over Nexus each service's namespace. */
+  services: ServiceTransportPlan;
   client: Client;
-  /** Every database's client. */
+  /** The way's databases: the booking service's and each service's. */
   dbs: Databases;
   apiUrl: string;
   /** The benchmark's `authorization` header: an operator's bearer token. */
@@ -85,57 +103,26 @@ export interface Stack {
   workerPid: () => number;
   /** Stops the saga's worker and starts a fresh one. */
   restartWorker: () => Promise<void>;
-  /** Closes the connections and stops every process, the last started first. */
+  /** Closes the database and stops the way's worker and API (the server and the bare worker run on). */
   stop: () => Promise<void>;
 }
 
-export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> {
+/** The environment every process of the stack starts with, before its own. */
+const PROCESS_ENV = { NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+
+/** The mode's dev server, and the bare worker on it. */
+export async function startServer(mode: Mode, setup: StackSetup): Promise<ServerStack> {
   const processes = new Processes();
   try {
     const temporal = await startTemporal(processes, mode, setup.dir);
-    const urls = await createBenchDatabases(setup.serverUrl, mode);
-    const dbs = connectDatabases(urls, { max: 4 });
-    await seedDatabases(dbs);
-    await makeRoomForEveryBooking(dbs);
-
-    const env = {
-      ...databaseEnv(urls),
-      TEMPORAL_ADDRESS: temporal.address,
-      FAULT_INJECTION: 'on',
-      CARD_VAULT_KEY: VAULT_KEY,
-    };
-    const startWorker = () =>
-      processes.node(setup.workerArgs, {
-        ...env,
-        ...setup.workerEnv,
-        ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}),
-      });
-    let worker = startWorker();
-    const bare = processes.node(['--import', 'tsx', 'bench/bare-worker.ts'], env);
-    const api = await startApi(processes, env, setup.sseStreamsPerCaller);
-
-    const pidsWith = (w: ChildProcess): Pids => ({
-      temporal: temporal.process.pid!,
-      worker: w.pid!,
-      api: api.process.pid!,
-    });
+    const bare = processes.node(['--import', 'tsx', 'bench/bare-worker.ts'], { TEMPORAL_ADDRESS: temporal.address });
     return {
-      client: temporal.client,
-      dbs,
-      apiUrl: api.url,
-      authorization: api.authorization,
-      metricsUrl: temporal.metricsUrl,
-      pids: () => pidsWith(worker),
-      barePids: () => pidsWith(bare),
-      workerPid: () => worker.pid!,
-      restartWorker: async () => {
-        await stopProcess(worker);
-        worker = startWorker();
-      },
+      mode,
+      temporal,
+      bare,
       stop: async () => {
         try {
           await temporal.connection.close();
-          await disconnectDatabases(dbs);
         } finally {
           await processes.stopAll();
         }
@@ -146,6 +133,74 @@ export async function startStack(mode: Mode, setup: StackSetup): Promise<Stack> 
     throw error;
   }
 }
+
+/** The way's database, worker and API on the mode's server; `stop` stops them and leaves the server running. */
+export async function startWay(server: ServerStack, way: Way, setup: StackSetup): Promise<Stack> {
+  const { temporal } = server;
+  const processes = new Processes();
+  const urls = await createBenchDatabases(setup.serverUrl, `${server.mode}_${way}`);
+  const dbs = connectDatabases(urls, { max: 4 });
+  try {
+    await seedDatabases(dbs);
+    await makeRoomForEveryBooking(dbs);
+
+    const env = {
+      ...databaseEnv(urls),
+      TEMPORAL_ADDRESS: temporal.address,
+      FAULT_INJECTION: 'on',
+      CARD_VAULT_KEY: VAULT_KEY,
+      SERVICES_VIA: way,
+    };
+    // The plan the worker and the API make of the same environment (src/temporal/service-transport.ts).
+    const services = serviceTransport(loadConfig({ ...process.env, ...PROCESS_ENV, ...env }, { service: 'worker' }), {
+      fallback: way,
+    });
+    if (services.nexus) await ensureServiceEndpoints(temporal.connection, services.nexus);
+    const startWorker = () =>
+      processes.node(setup.workerArgs, {
+        ...env,
+        ...setup.workerEnv,
+        ...(setup.bundlePath ? { WORKFLOW_BUNDLE_PATH: setup.bundlePath } : {}),
+      });
+    let worker = startWorker();
+    const api = await startApi(processes, env, setup.sseStreamsPerCaller);
+
+    const pidsWith = (w: ChildProcess): Pids => ({
+      temporal: temporal.process.pid!,
+      worker: w.pid!,
+      api: api.process.pid!,
+    });
+    return {
+      way,
+      services,
+      client: temporal.client,
+      dbs,
+      apiUrl: api.url,
+      authorization: api.authorization,
+      metricsUrl: temporal.metricsUrl,
+      pids: () => pidsWith(worker),
+      barePids: () => pidsWith(server.bare),
+      workerPid: () => worker.pid!,
+      restartWorker: async () => {
+        await stopProcess(worker);
+        worker = startWorker();
+      },
+      stop: async () => {
+        try {
+          await disconnectDatabases(dbs);
+        } finally {
+          await processes.stopAll();
+        }
+      },
+    };
+  } catch (error) {
+    await processes.stopAll();
+    await disconnectDatabases(dbs);
+    throw error;
+  }
+}
+
+type Temporal = Awaited<ReturnType<typeof startTemporal>>;
 
 /** A dev server (in memory, or on a SQLite file) with its metrics, and a client connected to it. */
 async function startTemporal(processes: Processes, mode: Mode, dir: string) {
@@ -197,9 +252,9 @@ async function connectWithRetries(address: string): Promise<Connection> {
   }
 }
 
-/** The databases of this mode's own on the server, migrated; returns their URLs. */
-async function createBenchDatabases(serverUrl: string, mode: Mode): Promise<DatabaseUrls> {
-  const urls = databaseUrlsOn(serverUrl, `trip_bench_${mode}_${Date.now()}`);
+/** The databases of its own (`name`: the mode and the way) on the server, migrated; returns their URLs. */
+async function createBenchDatabases(serverUrl: string, name: string): Promise<DatabaseUrls> {
+  const urls = databaseUrlsOn(serverUrl, `trip_bench_${name}_${Date.now()}`);
   await prepareDatabases(urls);
   return urls;
 }
@@ -247,7 +302,7 @@ class Processes {
     return this.track(
       spawn(process.execPath, args, {
         cwd: root,
-        env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+        env: { ...process.env, ...PROCESS_ENV, ...env },
         stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore'],
       }),
     );

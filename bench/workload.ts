@@ -1,11 +1,13 @@
 // The work the measurements give the stack: bookings (through the saga's client start, or
-// POST /bookings as the API's callers do) and bare workflows, and the waits for their ends.
+// POST /bookings as the API's callers do) and bare workflows, and the waits for their ends. A
+// booking calls its services the stack's way: its input names the routes, as the API's does.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { tokenizeCard } from '../src/activities/payments/vault.ts';
 import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/booking/booking.ts';
 import { sampleCards } from '../src/activities/payments/cards.ts';
 import { pool } from './load.ts';
+import { serviceWorkflowsOf } from './service-workflows.ts';
 import { VAULT_KEY, type Stack } from './stack.ts';
 import { waitFor } from './wait.ts';
 
@@ -31,6 +33,7 @@ export interface Workload {
   executeSaga: (input: BookTripInput) => Promise<{ status: string }>;
   /** Starts the saga with the client (no API). */
   startSaga: (input: BookTripInput) => Promise<WorkflowHandle>;
+  /** Terminates the booking's workflow and, over Nexus, the services' workflows it leaves running. */
   terminateSaga: (bookingId: string, reason: string) => Promise<void>;
   /** Starts a bare workflow and waits for its end. */
   executeBare: (workflowId: string) => Promise<void>;
@@ -51,7 +54,8 @@ function dayOffset(i: number, extra = 0) {
     .slice(0, 10);
 }
 
-export async function createWorkload({ client, dbs, apiUrl, authorization }: Stack): Promise<Workload> {
+export async function createWorkload(stack: Stack): Promise<Workload> {
+  const { client, dbs, apiUrl, authorization, services } = stack;
   const good = await tokenizeCard(dbs.payments, VAULT_KEY, 'bench', CARDS.good);
   const declined = await tokenizeCard(dbs.payments, VAULT_KEY, 'bench', CARDS.declined);
 
@@ -66,6 +70,7 @@ export async function createWorkload({ client, dbs, apiUrl, authorization }: Sta
       rooms: 1,
     },
     payment: { token: good.token, brand: good.brand, last4: good.last4 },
+    services: services.routes,
     ...overrides,
   });
   const executeSaga = async (b: BookTripInput) =>
@@ -111,6 +116,11 @@ export async function createWorkload({ client, dbs, apiUrl, authorization }: Sta
       client.workflow.start('bookTrip', { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(b.bookingId), args: [b] }),
     terminateSaga: async (bookingId, reason) => {
       await client.workflow.getHandle(workflowIdFor(bookingId)).terminate(reason);
+      // A terminated booking runs no code, so nothing cancels its operations: their workflows would run on.
+      for (const w of await serviceWorkflowsOf(stack, bookingId)) {
+        const handle = w.client.workflow.getHandle(w.workflowId);
+        if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate(reason);
+      }
     },
     executeBare,
     startBare: (workflowId = `bare-${randomUUID()}`) =>

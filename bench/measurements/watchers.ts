@@ -6,7 +6,7 @@ import { cpuSnapshot } from '../process-stats.ts';
 import type { WatchResult, WatchWindow } from '../result.ts';
 import type { Stack } from '../stack.ts';
 import { round } from '../stats.ts';
-import { READ_OPERATIONS, frontendRequests } from '../temporal-metrics.ts';
+import { READ_OPERATIONS, frontendRequests, requestsBetween } from '../temporal-metrics.ts';
 import type { Workload } from '../workload.ts';
 
 /**
@@ -80,9 +80,7 @@ async function watchWindow(
   ];
   const seconds = (performance.now() - started) / 1000;
   await clients.close();
-  const counts = Object.entries(callsAfter)
-    .map(([op, n]) => [op, n - (callsBefore[op] ?? 0)] as const)
-    .filter(([, n]) => n > 0);
+  const counts = Object.entries(requestsBetween(callsBefore, callsAfter));
   const byOperation = Object.fromEntries(counts.map(([op, n]) => [op, round(n / seconds, 2)]));
   const temporalCalls = counts.reduce((sum, [op, n]) => sum + (READ_OPERATIONS.has(op) ? n : 0), 0);
   return {

@@ -1,5 +1,5 @@
-// A mode's result from its measurements: the ratios (saga ÷ bare workflow), the absolutes, and
-// the figures behind them, in the shape of bench/results/latest.json.
+// One way's result on one mode's server, from its measurements: the ratios (saga ÷ bare
+// workflow), the absolutes, and the figures behind them, in the shape of bench/results/latest.json.
 import type { ThroughputMeasure } from './measurements/throughput.ts';
 import type {
   Absolutes,
@@ -7,10 +7,11 @@ import type {
   EventCounts,
   FixedRateResult,
   Mode,
-  ModeResult,
   Ratios,
   ScaleResult,
   WatchResult,
+  Way,
+  WayResult,
 } from './result.ts';
 import { round } from './stats.ts';
 
@@ -24,9 +25,10 @@ export interface Measurements {
 }
 
 /** `watchers`: the clients of the watchers ratio's numerator (--watchers). */
-export function modeResult(mode: Mode, m: Measurements, watchers: number): ModeResult {
+export function wayResult(mode: Mode, way: Way, m: Measurements, watchers: number): WayResult {
   return {
     mode,
+    way,
     ratios: ratiosOf(m, watchers),
     absolutes: absolutesOf(m),
     throughput: {
@@ -35,6 +37,8 @@ export function modeResult(mode: Mode, m: Measurements, watchers: number): ModeR
       sagaStatuses: m.throughput.sagaStatuses,
     },
     cpuMsPerWorkflow: m.throughput.cpuMsPerWorkflow,
+    tasksPerWorkflow: m.throughput.tasksPerWorkflow,
+    callsPerWorkflow: m.throughput.callsPerWorkflow,
     events: m.events,
     e2e: m.e2e,
     fixedRate: m.fixedRate,
@@ -50,7 +54,8 @@ function ratiosOf({ throughput, events, e2e, fixedRate, watch }: Measurements, w
   const many = watch.changing.find((w) => w.watchers === watchers) ?? one;
   return {
     throughput: round(throughput.sagaPerSecond / throughput.barePerSecond, 2),
-    events: round(events.saga.count / events.bare.count, 2),
+    // Over Nexus, the services' workflows' events are the saga's too.
+    events: round(events.sagaTotal / events.bare.count, 2),
     serverCpu: round(sagaCpu.temporal / bareCpu.temporal, 2),
     workerCpu: round(sagaCpu.worker / bareCpu.worker, 2),
     e2eP50: round(e2e.saga.p50 / e2e.bare.p50, 2),
