@@ -157,16 +157,18 @@ describe('the production entry points', () => {
 
   // Its whole static graph loads before the first line runs: a syntax Node cannot strip or a
   // module it cannot resolve would stop it there instead.
-  test.each(['src/worker.ts', 'src/api/main.ts', 'src/db/cli.ts'])(
-    'plain `node %s` loads and stops at the missing DATABASE_URL',
-    (entry) => {
-      const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', NODE_OPTIONS: '' };
-      const run = spawnSync(process.execPath, [entry, 'migrate'], { env, encoding: 'utf8', timeout: 30_000 });
-      expect(run.stderr + run.stdout).toContain('DATABASE_URL');
-      expect(run.stderr).not.toMatch(/ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX|ERR_MODULE_NOT_FOUND|SyntaxError/);
-      expect(run.status).toBeGreaterThan(0);
-    },
-  );
+  // (Each with the command line it takes: the worker its roles, the CLI a command.)
+  test.each([
+    ['src/worker.ts', 'booking'],
+    ['src/api/main.ts', ''],
+    ['src/db/cli.ts', 'migrate'],
+  ])('plain `node %s` loads and stops at the missing DATABASE_URL', (entry, arg) => {
+    const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: '', NODE_OPTIONS: '' };
+    const run = spawnSync(process.execPath, [entry, ...(arg ? [arg] : [])], { env, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr + run.stdout).toContain('DATABASE_URL');
+    expect(run.stderr).not.toMatch(/ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX|ERR_MODULE_NOT_FOUND|SyntaxError/);
+    expect(run.status).toBeGreaterThan(0);
+  });
 });
 
 describe('the Dockerfile (validated here, not built: no Docker engine on this machine)', () => {
