@@ -175,15 +175,6 @@ export class TripWorkers {
     this.#workers = workers;
   }
 
-  /** The worker of one role (undefined if this process does not run it). */
-  get(role: WorkerRole): Worker | undefined {
-    return this.#workers.get(role);
-  }
-
-  get roles(): WorkerRole[] {
-    return [...this.#workers.keys()];
-  }
-
   /** The task queue each worker polls, by role. */
   get taskQueues(): Partial<Record<WorkerRole, string>> {
     return Object.fromEntries([...this.#workers].map(([role, w]) => [role, w.options.taskQueue]));

@@ -5,7 +5,7 @@
 // and the next attempt's time.
 import { Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { stepOfActivity } from '../../booking/steps.ts';
-import type { LiveSteps } from './view.ts';
+import { liveAttempt, type LiveSteps } from './view.ts';
 
 /** The service's workflow behind a workflow-run operation's token; undefined for any other token. */
 export function handlerOfToken(token: string): { namespace: string; workflowId: string } | undefined {
@@ -30,12 +30,7 @@ export async function nexusLiveSteps(client: Client, description: WorkflowExecut
     const described = await service.workflow.getHandle(handler.workflowId).describe();
     const activity = described.raw.pendingActivities?.[0];
     if (!activity) continue;
-    const next = activity.nextAttemptScheduleTime?.seconds;
-    live[step] = {
-      attempt: activity.attempt ?? 1,
-      ...(activity.lastFailure?.message ? { lastFailure: activity.lastFailure.message } : {}),
-      ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
-    };
+    live[step] = liveAttempt(activity);
   }
   return live;
 }

@@ -112,14 +112,19 @@ export function liveSteps(description: WorkflowExecutionDescription): LiveSteps 
     const activity = pending.activityType?.name ?? '';
     const step = stepOfActivity(activity) ?? RETIRED_STEP_ACTIVITIES[activity];
     if (!step) continue;
-    const next = pending.nextAttemptScheduleTime?.seconds;
-    live[step] = {
-      attempt: pending.attempt ?? 1,
-      ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
-      ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
-    };
+    live[step] = liveAttempt(pending);
   }
   return live;
+}
+
+/** A pending activity's attempt, last failure and next attempt's time, as a step's live facts. */
+export function liveAttempt(pending: NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number]) {
+  const next = pending.nextAttemptScheduleTime?.seconds;
+  return {
+    attempt: pending.attempt ?? 1,
+    ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+    ...(next ? { nextAttemptAt: new Date(Number(next) * 1000).toISOString() } : {}),
+  };
 }
 
 /**
