@@ -1,7 +1,7 @@
 // The report as markdown (bench/results/latest.md): a column per mode and way of calling the
 // services, side by side, the ratios against their targets, the absolutes, and the figures behind them.
 import type { BenchOptions } from './options.ts';
-import type { Mode, Ratios, TaskCounts, Way, WayResult } from './result.ts';
+import type { EndToEndResult, Mode, Ratios, TaskCounts, Way, WayResult, WorkflowWaits } from './result.ts';
 import { TARGETS, meets, targetText, type Target } from './targets.ts';
 import { READ_OPERATIONS } from './temporal-metrics.ts';
 
@@ -143,6 +143,7 @@ function figures({ head, cols }: Columns): string[] {
     `| GET /bookings/:id p50 / p99 (ms), errors | ${cols((r) => `${r.fixedRate.get.p50} / ${r.fixedRate.get.p99}, ${r.fixedRate.get.errors}`)} |`,
     `| POST → CONFIRMED p50 / p99 (ms) | ${cols((r) => `${r.e2e.saga.p50} / ${r.e2e.saga.p99} (${r.e2e.saga.count} confirmed)`)} |`,
     `| bare start → result p50 / p99 (ms) | ${cols((r) => `${r.e2e.bare.p50} / ${r.e2e.bare.p99}`)} |`,
+    `| end to end, per workflow (p50 of sums, ms; saga / bare): waiting for activities and Nexus operations to start · for workflow tasks to start · running workflow tasks | ${cols((r) => waitsText(r.e2e))} |`,
     `| tasks per saga in the throughput phase: workflow + activity + Nexus | ${cols((r) => taskSum(r.tasksPerWorkflow.saga))} |`,
     `| tasks per bare workflow: the same | ${cols((r) => taskSum(r.tasksPerWorkflow.bare))} |`,
     `| saga outcomes in the throughput phase | ${cols((r) =>
@@ -151,6 +152,13 @@ function figures({ head, cols }: Columns): string[] {
         .join(', '),
     )} |`,
   ];
+}
+
+/** `45.1 / 0.2 · 60 / 41 · 120 / 50`: the saga's waits against the bare workflow's, where recorded. */
+function waitsText({ waits }: EndToEndResult): string {
+  if (!waits) return 'not recorded';
+  const pair = (pick: (w: WorkflowWaits) => number) => `${pick(waits.saga)} / ${pick(waits.bare)}`;
+  return `${pair((w) => w.callDispatchMs)} · ${pair((w) => w.workflowTaskDispatchMs)} · ${pair((w) => w.workflowTaskRunMs)} (${waits.saga.sampled} and ${waits.bare.sampled} histories)`;
 }
 
 /** `5 + 4 + 0 = 9`: a workflow's tasks by kind, as the server counted their completions. */

@@ -80,6 +80,21 @@ export interface EventCounts {
 export interface EndToEndResult {
   saga: Latency;
   bare: Latency;
+  /** Where a workflow's time went, from a sample of the phase's histories (absent in runs before #23's). */
+  waits?: { saga: WorkflowWaits; bare: WorkflowWaits };
+}
+
+/**
+ * One workflow's time from its history, as the medians over the sampled workflows of per-workflow
+ * sums (ms): scheduled → started of its activities and Nexus operations (an activity handed out
+ * with the workflow task's completion waits ~0), of its workflow tasks, and started → completed of
+ * its workflow tasks (the worker's turn).
+ */
+export interface WorkflowWaits {
+  sampled: number;
+  callDispatchMs: number;
+  workflowTaskDispatchMs: number;
+  workflowTaskRunMs: number;
 }
 
 export interface FixedRateResult {

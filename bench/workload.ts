@@ -3,6 +3,7 @@
 // booking calls its services the stack's way: its input names the routes, as the API's does.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { tokenizeCard } from '../src/activities/payments/vault.ts';
 import { TASK_QUEUE, workflowIdFor, type BookTripInput } from '../src/booking/booking.ts';
 import { sampleCards } from '../src/activities/payments/cards.ts';
@@ -27,6 +28,8 @@ export interface Workload {
   postBooking: (body: string) => Promise<string>;
   /** The booking's workflow id. */
   workflowIdOf: (bookingId: string) => string;
+  /** The events of a workflow's history in the booking's namespace (a booking's, or a bare one's). */
+  historyOf: (workflowId: string) => Promise<temporal.api.history.v1.IHistoryEvent[]>;
   /** Waits for the booking's workflow, and returns its status. */
   resultOf: (bookingId: string) => Promise<string>;
   /** Starts the saga with the client (no API) and waits for its result. */
@@ -109,6 +112,7 @@ export async function createWorkload(stack: Stack): Promise<Workload> {
       return ((await res.json()) as { bookingId: string }).bookingId;
     },
     workflowIdOf: workflowIdFor,
+    historyOf: async (workflowId) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [],
     resultOf: async (bookingId) =>
       ((await client.workflow.getHandle(workflowIdFor(bookingId)).result()) as { status: string }).status,
     executeSaga,
