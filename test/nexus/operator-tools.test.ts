@@ -78,6 +78,9 @@ const serviceNamespace = (service: ServiceName) => `${service}-${id}`;
 const serviceQueue = (service: ServiceName) => `${service}-ops-${id}`;
 const ENDPOINT_PREFIX = `trip-${id}`;
 const serviceClients = {} as Record<ServiceName, Client>;
+/** Each service's worker, in its namespace, for the whole file: a service's worker outlives any one booking's. */
+let serviceWorkers: TripWorkers | undefined;
+let servicesRunning: Promise<void> | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trip-nexus-operator-'));
@@ -99,9 +102,23 @@ beforeAll(async () => {
     });
     serviceClients[service] = new Client({ connection, namespace: serviceNamespace(service) });
   }
+  serviceWorkers = await createTripWorkers({
+    connection: native,
+    roles: SERVICE_NAMES,
+    workflowBundle: bundle,
+    dbs: tdb.dbs,
+    faultInjection: true,
+    nexus: Object.fromEntries(
+      SERVICE_NAMES.map((s) => [s, { namespace: serviceNamespace(s), taskQueue: serviceQueue(s) }]),
+    ),
+    worker: { shutdownGraceTime: '1s' },
+  });
+  servicesRunning = serviceWorkers.run();
 }, 120_000);
 
 afterAll(async () => {
+  serviceWorkers?.shutdown();
+  await servicesRunning;
   await native?.close();
   await connection?.close();
   await server?.stop();
@@ -116,18 +133,16 @@ interface Starter {
   services: ReturnType<typeof routesFor>;
 }
 
-/** The booking's worker (versioned, as in production) and each service's in its namespace, on a fresh booking queue. */
+/** The booking's worker (versioned, as in production: bookTrip is PINNED) on a fresh booking queue. */
 async function withWorkers<T>(body: (start: Starter) => Promise<T>): Promise<T> {
   const taskQueue = `nexus-ops-${randomBytes(4).toString('hex')}`;
   const workers: TripWorkers = await createTripWorkers({
     connection: native,
     taskQueue,
+    roles: ['booking'],
     workflowBundle: bundle,
     dbs: tdb.dbs,
     faultInjection: true,
-    nexus: Object.fromEntries(
-      SERVICE_NAMES.map((s) => [s, { namespace: serviceNamespace(s), taskQueue: serviceQueue(s) }]),
-    ),
     // A terminated booking's row counts as unwound at once.
     reconcile: { client, goneAfterMs: 0 },
     worker: {
