@@ -1,5 +1,6 @@
 // The API's contract end to end: POST /bookings starts a real saga on a real worker; GET reads it
 // live from the workflow and, once closed, from the read model; lists, inventory, health, 404s.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BookingView } from '../../src/api/bookings/view.ts';
@@ -455,6 +456,44 @@ describe('inventory, health and unknown routes', () => {
       expectError(res, 404, 'not_found');
       expectConforms(res, method, template);
     }
+  });
+});
+
+describe('the PENDING row before the start', () => {
+  test('a row the database refuses fails the POST and starts nothing; the same request again, once it is accepted, starts the booking', async () => {
+    const db = h.tdb.dbs.booking;
+    // The booking database refuses this customer's rows (as it would while it is down).
+    await db.$executeRawUnsafe(`CREATE FUNCTION refuse_row_for_test() RETURNS trigger AS $$
+      BEGIN IF NEW.customer_id = 'row-refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END
+      $$ LANGUAGE plpgsql`);
+    await db.$executeRawUnsafe(
+      'CREATE TRIGGER refuse_row_for_test BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION refuse_row_for_test()',
+    );
+    const key = `row-first-${Date.now()}`;
+    const body = bookingBody({ customerId: 'row-refused' });
+    const seatsBefore = await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date);
+    try {
+      const refused = await request(api.app).post('/bookings').set('Idempotency-Key', key).send(body);
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+      // The key names the booking the request would have started: Temporal has no workflow of it.
+      const claim = await db.idempotencyKey.findFirstOrThrow({ where: { key } });
+      expect(claim.started).toBe(false);
+      await expect(h.env.client.workflow.getHandle(`booking-${claim.bookingId}`).describe()).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
+      expect(await db.booking.findUnique({ where: { id: claim.bookingId } })).toBeNull();
+    } finally {
+      await db.$executeRawUnsafe('DROP TRIGGER refuse_row_for_test ON bookings');
+      await db.$executeRawUnsafe('DROP FUNCTION refuse_row_for_test()');
+    }
+    const accepted = await postBooking(api.app, body, key);
+    const view = await waitForBooking(
+      api.app,
+      (accepted.body as BookingView).bookingId,
+      (v) => v.status === 'CONFIRMED',
+    );
+    expect(view.customerId).toBe('row-refused');
+    expect(await seatsAvailable(api.app, FLIGHT.flightNumber, FLIGHT.date)).toBe(seatsBefore - 1);
   });
 });
 

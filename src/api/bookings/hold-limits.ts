@@ -111,9 +111,9 @@ function timedOut(error: unknown): boolean {
 }
 
 /**
- * Takes back an admitted hold whose workflow was never started: its PENDING row, as written (a row
- * the workflow has written since is newer, and stays).
+ * Takes back the PENDING row of a booking whose workflow was never started (an admitted hold's
+ * place with it), as written: a row the workflow has written since is newer, and stays.
  */
-export async function withdrawHold(db: BookingDb, bookingId: string): Promise<void> {
+export async function withdrawPendingRow(db: BookingDb, bookingId: string): Promise<void> {
   await db.$executeRaw`DELETE FROM bookings WHERE id = ${bookingId} AND version = 1 AND status = 'PENDING'`;
 }

@@ -44,7 +44,7 @@ import { listBookings, type BookingListQuery } from './list.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import type { Identity } from '../identity/auth.ts';
 import { claimKey, deleteExpiredKeys, markStarted, requestHash as hashOf } from './idempotency.ts';
-import { admitHold, DEFAULT_HOLD_LIMITS, withdrawHold } from './hold-limits.ts';
+import { admitHold, DEFAULT_HOLD_LIMITS, withdrawPendingRow } from './hold-limits.ts';
 import type { BookingRequest } from './request.ts';
 import { createSharedWaits, settleWaitId, type SettleMark } from './shared-waits.ts';
 import { DAY_MS } from '../../common/dates.ts';
@@ -273,23 +273,16 @@ export function createBookingService(deps: BookingServiceDeps) {
       ...describeBooking(input, card),
     };
     const initialState = initialBookingState(input, new Date().toISOString());
-    /**
-     * The booking is started: its key says so, and the read model has its PENDING row (written
-     * here, where the answer already is, instead of by a task of the saga). The row is best effort:
-     * never over what the workflow wrote, and the workflow writes it at its next status change.
-     */
-    const started = () =>
-      Promise.all([
-        idempotencyKey ? markStarted(db, bookingId) : undefined,
-        writeBookingRow(db, initialState, { ifAbsent: true }).catch((error: unknown) =>
-          deps.logger?.warn(
-            { err: error, bookingId },
-            "the read model's PENDING row was not written; the workflow writes the row at its next status change",
-          ),
-        ),
-      ]);
-    // A hold first passes its customer's limits, which writes its PENDING row (hold-limits.ts).
+    // The PENDING row comes first, before anything is started: it is what the reconciler finds a
+    // booking by, so a saga terminated before its first status change still gives back what its
+    // steps took. A row that cannot be written fails the request, and nothing has started. A hold
+    // first passes its customer's limits, which writes the row (hold-limits.ts).
     if (hold) await admitHold(db, config.holdLimits ?? DEFAULT_HOLD_LIMITS, initialState);
+    else await writeBookingRow(db, initialState, { ifAbsent: true });
+    /** The booking is started: its key says so (the row was written before the start). */
+    const started = async () => {
+      if (idempotencyKey) await markStarted(db, bookingId);
+    };
     try {
       const initial = () => toView(initialState, 'workflow');
       if (waitMs === undefined) {
@@ -332,9 +325,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       await started();
       return { created: true, view };
     } catch (error) {
-      // An admitted hold that never started gives its place back.
-      if (hold && !(error instanceof WorkflowExecutionAlreadyStartedError) && !(await exists(bookingId)))
-        await withdrawHold(db, bookingId);
+      // A booking whose start failed, and which Temporal does not show, takes its row back (an
+      // admitted hold, its place): a customer's list holds no booking that never began.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError) && !(await exists(bookingId)))
+        await withdrawPendingRow(db, bookingId);
       // Lost a race with a concurrent repeat of this request.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError) || !idempotencyKey) throw error;
       await markStarted(db, bookingId);
