@@ -28,7 +28,7 @@ if (!ways) {
   process.exit(2);
 }
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-// One seed for every way: with --via both, the two runs plan the same bookings and the same chaos.
+// One seed for every way: with --via both, the two runs plan the same bookings and the same kills.
 const seed = values.seed ? Number(values.seed) : Date.now() % 2 ** 31;
 let violations = 0;
 for (const via of ways) {
@@ -48,7 +48,7 @@ for (const via of ways) {
     console.log(
       `chaos: ${op.service} killed during ${op.activity} (attempt ${op.attemptAtKill}) of booking ${op.bookingId ?? '?'}: ` +
         `its activity ${op.activityOutcome} at attempt ${op.lastAttempt ?? '?'}${op.onRestartedWorker ? ' on the restarted worker' : ''}` +
-        `${op.msAfterKill === undefined ? '' : op.msAfterKill < 0 ? ', before the kill landed' : ` ${op.msAfterKill} ms after the kill`}; operation ${op.workflowStatus}, booking ${op.bookingStatus ?? '?'}`,
+        `${op.msAfterKill === undefined ? '' : op.msAfterKill < 0 ? ', before the kill landed' : ` ${op.msAfterKill} ms after the kill`}${op.lastFailure ? ` (the attempt before: ${op.lastFailure})` : ''}; operation ${op.workflowStatus}, booking ${op.bookingStatus ?? '?'}`,
     );
   }
   console.log(summary(report));

@@ -64,6 +64,8 @@ export interface OperationAtKill {
   /** The attempt whose result the workflow took, and whether it ran on a later process of the service's slot. */
   lastAttempt: number | undefined;
   onRestartedWorker: boolean;
+  /** What the attempt before the last one ended with (the kill's: a start-to-close timeout). */
+  lastFailure: string | undefined;
   /** How the activity ended: completed, failed, timed out (its last attempt), cancelled; and the workflow. */
   activityOutcome: string;
   workflowStatus: string;
@@ -631,6 +633,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         lastAttempt: started?.activityTaskStartedEventAttributes?.attempt ?? undefined,
         onRestartedWorker: pid !== op.pid && slots.some((s) => s.role === op.service && s.pids.has(pid)),
         activityOutcome: outcome,
+        lastFailure: started?.activityTaskStartedEventAttributes?.lastFailure?.message ?? undefined,
         workflowStatus: (await handle.describe()).status.name,
         msAfterKill: end?.eventTime ? tsToMs(end.eventTime) - op.at : undefined,
         bookingStatus: bookingId ? statusOf.get(bookingId) : undefined,
