@@ -48,10 +48,15 @@ for (const via of ways) {
     console.log(
       `chaos: ${op.service} killed during ${op.activity} (attempt ${op.attemptAtKill}) of booking ${op.bookingId ?? '?'}: ` +
         `its activity ${op.activityOutcome} at attempt ${op.lastAttempt ?? '?'}${op.onRestartedWorker ? ' on the restarted worker' : ''}` +
-        `${op.msAfterKill === undefined ? '' : op.msAfterKill < 0 ? ', before the kill landed' : ` ${op.msAfterKill} ms after the kill`}${op.lastFailure ? ` (the attempt before: ${op.lastFailure})` : ''}; operation ${op.workflowStatus}, booking ${op.bookingStatus ?? '?'}`,
+        `${afterKill(op.msAfterKill)}${op.lastFailure ? ` (the attempt before: ${op.lastFailure})` : ''}; operation ${op.workflowStatus}${op.workflowTaskTimeouts.length > 0 ? ` (workflow task timeouts: ${op.workflowTaskTimeouts.join(', ')})` : ''}; the booking's operation ${op.bookingSaw}${afterKill(op.bookingMsAfterKill)}, booking ${op.bookingStatus ?? '?'}`,
     );
   }
   console.log(summary(report));
   violations += report.violations.length;
 }
 process.exit(violations > 0 ? 1 : 0);
+
+function afterKill(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 0 ? ', before the kill landed' : ` ${ms} ms after the kill`;
+}

@@ -69,8 +69,16 @@ export interface OperationAtKill {
   /** How the activity ended: completed, failed, timed out (its last attempt), cancelled; and the workflow. */
   activityOutcome: string;
   workflowStatus: string;
+  /**
+   * The operation workflow's tasks that timed out (SCHEDULE_TO_START: one put on the killed
+   * worker's sticky queue, which no one polls any more; START_TO_CLOSE: one the kill cut short).
+   */
+  workflowTaskTimeouts: string[];
   /** From the kill to the activity's last event. */
   msAfterKill: number | undefined;
+  /** How the booking's Nexus operation of this call ended in its history, and when: it waits on it. */
+  bookingSaw: string;
+  bookingMsAfterKill: number | undefined;
   bookingStatus: string | undefined;
 }
 
@@ -624,6 +632,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
               : 'cancelled';
       const pid = Number(started?.activityTaskStartedEventAttributes?.identity?.split('@')[0]);
       const bookingId = bookingIds.find((b) => op.workflowId.includes(b.id))?.id;
+      // The booking's side: its operation of this call (the workflow is named after the call's
+      // request ID, src/temporal/service-nexus.ts), and the event that ended it.
+      const bookingEvents = bookingId
+        ? ((await client.workflow.getHandle(workflowIdFor(bookingId)).fetchHistory()).events ?? [])
+        : [];
+      const scheduled = bookingEvents.find((e) => {
+        const requestId = e.nexusOperationScheduledEventAttributes?.requestId;
+        return requestId && op.workflowId.endsWith(`-${requestId}`);
+      });
+      const closedBy = (e: proto.temporal.api.history.v1.IHistoryEvent) =>
+        (
+          [
+            ['completed', e.nexusOperationCompletedEventAttributes],
+            ['failed', e.nexusOperationFailedEventAttributes],
+            ['cancelled', e.nexusOperationCanceledEventAttributes],
+            ['timed out', e.nexusOperationTimedOutEventAttributes],
+          ] as const
+        ).find(([, a]) => a && scheduled && String(a.scheduledEventId) === String(scheduled.eventId))?.[0];
+      const bookingEnd = bookingEvents.find((e) => closedBy(e));
       report.operationsAtKill.push({
         workflowId: op.workflowId,
         service: op.service,
@@ -635,7 +662,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         activityOutcome: outcome,
         lastFailure: started?.activityTaskStartedEventAttributes?.lastFailure?.message ?? undefined,
         workflowStatus: (await handle.describe()).status.name,
+        workflowTaskTimeouts: events.flatMap((e) => {
+          const type = e.workflowTaskTimedOutEventAttributes?.timeoutType;
+          return type === undefined || type === null
+            ? []
+            : [proto.temporal.api.enums.v1.TimeoutType[type].replace('TIMEOUT_TYPE_', '')];
+        }),
         msAfterKill: end?.eventTime ? tsToMs(end.eventTime) - op.at : undefined,
+        bookingSaw: bookingEnd ? closedBy(bookingEnd)! : scheduled ? 'none' : 'no such operation',
+        bookingMsAfterKill: bookingEnd?.eventTime ? tsToMs(bookingEnd.eventTime) - op.at : undefined,
         bookingStatus: bookingId ? statusOf.get(bookingId) : undefined,
       });
     }
