@@ -1,6 +1,9 @@
 // The chaos run: bookings with a mix of faults and concurrent cancels while the workers (the
 // booking's and each service's, separate processes) are SIGKILLed and restarted, the Temporal dev
 // server restarts, and PostgreSQL becomes unreachable through a TCP proxy. Then every booking must have ended, and every invariant must hold.
+// The services are called one way per run (`via`): as activities on their task queues, or over
+// Nexus, each service's worker in its own namespace behind its endpoint (made on the run's server
+// as `npm run dev` makes them); over Nexus every service operation's workflow must have ended too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createApp } from '../../src/api/http/app.ts';
@@ -22,6 +27,10 @@ import { isTerminal, workflowIdFor, type BookingState } from '../../src/booking/
 import { utcDay } from '../../src/common/dates.ts';
 import { WORKER_ROLES, WORKFLOW_BUNDLE_OPTIONS, type WorkerRole } from '../../src/temporal/worker-factory.ts';
 import { temporalCli } from '../../src/temporal/executables.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { ServiceName, ServiceTransport } from '../../src/booking/service-routes.ts';
+import { ensureServiceEndpoints } from '../../src/temporal/nexus-setup.ts';
+import { serviceTransport, type ServiceNexusTarget } from '../../src/temporal/service-transport.ts';
 import { SCENARIOS, bookingBody, type Scenario } from '../scenarios.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
 
@@ -35,13 +44,48 @@ export interface ChaosOptions {
   workers?: number;
   /** Share of bookings that the user cancels while they run. */
   cancelShare: number;
+  /** How the booking calls its services (SERVICES_VIA of every worker process). Default `activity`. */
+  via?: ServiceTransport;
   /** PostgreSQL server URL; an embedded one when absent. */
   databaseServerUrl?: string;
   seed?: number;
   log?: (line: string) => void;
 }
 
+/** A service operation whose activity ran on a service's worker when that worker was SIGKILLed (the Nexus way). */
+export interface OperationAtKill {
+  /** The serviceOperation workflow, in the service's namespace. */
+  workflowId: string;
+  service: ServiceName;
+  bookingId: string | undefined;
+  activity: string;
+  /** The attempt that ran on the killed worker. */
+  attemptAtKill: number;
+  /** The attempt whose result the workflow took, and whether it ran on a later process of the service's slot. */
+  lastAttempt: number | undefined;
+  onRestartedWorker: boolean;
+  /** What the attempt before the last one ended with (the kill's: a start-to-close timeout). */
+  lastFailure: string | undefined;
+  /** How the activity ended: completed, failed, timed out (its last attempt), cancelled; and the workflow. */
+  activityOutcome: string;
+  workflowStatus: string;
+  /**
+   * The operation workflow's tasks that timed out (SCHEDULE_TO_START: one put on the killed
+   * worker's sticky queue, which no one polls any more; START_TO_CLOSE: one the kill cut short).
+   */
+  workflowTaskTimeouts: string[];
+  /** From the kill to the activity's last event. */
+  msAfterKill: number | undefined;
+  /** How the booking's Nexus operation of this call ended in its history, and when: it waits on it. */
+  bookingSaw: string;
+  bookingMsAfterKill: number | undefined;
+  bookingStatus: string | undefined;
+}
+
 export interface ChaosReport {
+  /** How the booking called its services. */
+  via: ServiceTransport;
+  seed: number;
   bookings: number;
   byStatus: Record<string, number>;
   workerKills: number;
@@ -55,6 +99,10 @@ export interface ChaosReport {
   pgOutageMs: number;
   /** Hotel nights whose rooms taken the invariants checked against the stays that cover them. */
   hotelNights: number;
+  /** The Nexus way: the serviceOperation workflows the services ran (each must have ended). */
+  serviceOperations: number;
+  /** The Nexus way: the operations whose activity a service worker's SIGKILL interrupted. */
+  operationsAtKill: OperationAtKill[];
   violations: string[];
   seconds: number;
 }
@@ -84,10 +132,14 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string):
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const log = options.log ?? ((line: string) => console.log(line));
-  const random = rng(options.seed ?? Date.now());
+  const seed = options.seed ?? Date.now() % 2 ** 31;
+  const random = rng(seed);
+  const via = options.via ?? 'activity';
   const dir = await mkdtemp(join(tmpdir(), 'trip-chaos-'));
   const cleanups: (() => Promise<unknown>)[] = [];
   const report: ChaosReport = {
+    via,
+    seed,
     bookings: options.bookings,
     byStatus: {},
     workerKills: 0,
@@ -97,6 +149,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     killsByRole: {},
     pgOutageMs: options.pgOutageMs,
     hotelNights: 0,
+    serviceOperations: 0,
+    operationsAtKill: [],
     violations: [],
     seconds: 0,
   };
@@ -161,6 +215,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     await startTemporal();
     cleanups.push(stopTemporal);
+    // The run's connection: the API's client, the Nexus way's setup and its checks.
+    const connection = await Connection.connect({ address });
+    cleanups.push(() => connection.close());
 
     // The workers: the booking's (`--workers` of them, sharing its task queue) and one per service,
     // each a separate process running one role (`src/worker.ts <role>`), so that one can be SIGKILLed. Like a
@@ -174,6 +231,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       bundlePath,
       (await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') })).code,
     );
+    const workerEnv = {
+      ...process.env,
+      ...databaseEnv(proxiedUrls),
+      TEMPORAL_ADDRESS: address,
+      FAULT_INJECTION: 'on',
+      NODE_ENV: 'development',
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      SERVICES_VIA: via,
+    };
+    // The plan every worker process makes of the same environment (src/temporal/service-transport.ts):
+    // over Nexus, each service's namespace and endpoint, made on this server before any worker
+    // starts, as `npm run dev` does. The server keeps them in its database file across its restart.
+    const services = serviceTransport(loadConfig(workerEnv, { service: 'worker' }), { fallback: via });
+    const nexusTargets = Object.entries(services.nexus ?? {}) as [ServiceName, ServiceNexusTarget][];
+    if (services.nexus) await ensureServiceEndpoints(connection, services.nexus);
     const roles: WorkerRole[] = [
       ...Array.from({ length: options.workers ?? 1 }, () => 'booking' as const),
       ...WORKER_ROLES.filter((role) => role !== 'booking'),
@@ -189,37 +261,85 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     /** Starts a slot's worker; resolves once it says it runs (then it polls), like a readiness probe. */
     const startWorker = (slot: (typeof slots)[number]): Promise<void> => {
       const w = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts', slot.role], {
-        env: {
-          ...process.env,
-          ...databaseEnv(proxiedUrls),
-          TEMPORAL_ADDRESS: address,
-          FAULT_INJECTION: 'on',
-          NODE_ENV: 'development',
-          WORKFLOW_BUNDLE_PATH: bundlePath,
-        },
+        env: workerEnv,
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       slot.process = w;
       if (w.pid) slot.pids.add(w.pid);
+      // Its last log line is kept, to say why it exited if it exits on its own.
+      let lastLine = '';
       const ready = new Promise<void>((resolve) => {
         let output = '';
         let started = false;
         w.stdout.on('data', (chunk: Buffer) => {
+          const text = chunk.toString();
+          lastLine = text.trim().split('\n').at(-1) || lastLine;
           if (started) return; // the rest of its log is drained and dropped
-          output += chunk.toString();
+          output += text;
           started = output.includes('worker: task queue');
           if (started) resolve();
         });
         w.once('exit', () => resolve());
       });
-      w.once('exit', () => {
+      w.once('exit', (code) => {
         if (supervising && slot.process === w && !slot.killing) {
-          log('chaos: a worker exited on its own; restarting it');
+          log(
+            `chaos: a worker (${slot.role}) exited on its own (${code}; its last line: ${lastLine.slice(0, 300)}); restarting it`,
+          );
           setTimeout(() => supervising && slot.process === w && void startWorker(slot), 1_000);
         }
       });
       return ready;
     };
+    /** What the Nexus way asks of the server, and is not there (a namespace, an endpoint, or its target). */
+    const nexusSetupMissing = async (): Promise<string[]> => {
+      const fresh = await Connection.connect({ address }); // the run's own may still back off after a restart
+      try {
+        const missing: string[] = [];
+        for (const [service, target] of nexusTargets) {
+          const known = await fresh.workflowService.describeNamespace({ namespace: target.namespace }).then(
+            () => true,
+            () => false,
+          );
+          if (!known) missing.push(`namespace ${target.namespace} (${service})`);
+          const { endpoints } = await fresh.operatorService.listNexusEndpoints({ name: target.endpoint });
+          const worker = endpoints?.[0]?.spec?.target?.worker;
+          if (worker?.namespace !== target.namespace || worker.taskQueue !== target.taskQueue)
+            missing.push(`endpoint ${target.endpoint} (${service})`);
+        }
+        return missing;
+      } finally {
+        await fresh.close();
+      }
+    };
+    /** The Nexus way: the service's operations whose activity runs on its worker right now. */
+    const operationsRunningOn = async (service: ServiceName) => {
+      const target = services.nexus?.[service];
+      if (!target) return [];
+      const client = new Client({ connection, namespace: target.namespace });
+      const running: { workflowId: string; activity: string; attempt: number }[] = [];
+      for await (const execution of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+        const { raw } = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+        for (const pending of raw.pendingActivities ?? []) {
+          if (pending.state !== proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+            continue;
+          running.push({
+            workflowId: execution.workflowId,
+            activity: pending.activityType?.name ?? '?',
+            attempt: pending.attempt ?? 1,
+          });
+        }
+      }
+      return running;
+    };
+    const atKill: {
+      service: ServiceName;
+      pid: number;
+      at: number;
+      workflowId: string;
+      activity: string;
+      attempt: number;
+    }[] = [];
     const killWorker = async (slot: (typeof slots)[number]) => {
       const w = slot.process;
       if (!w || w.exitCode !== null) return;
@@ -239,9 +359,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await Promise.all(slots.map(killWorker));
     });
 
-    // The API, in this process, also through the proxy.
-    const connection = await Connection.connect({ address });
-    cleanups.push(() => connection.close());
+    // The API, in this process, also through the proxy. Its bookings name the services' routes.
     const apiDbs = connectDatabases(proxiedUrls, { max: 10 });
     cleanups.push(() => disconnectDatabases(apiDbs));
     // Identity on, as everywhere: a dev issuer of the run's own; each booking's customer calls with
@@ -252,6 +370,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       rateLimits: { windowMs: 60_000, bookings: 100_000, actions: 100_000, anonymous: 100_000, reads: 100_000 },
       client: new Client({ connection }),
       dbs: apiDbs,
+      serviceRoutes: services.routes,
       config: {
         temporalUiUrl: `http://localhost:${uiPort}`,
         temporalNamespace: 'default',
@@ -349,7 +468,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           run: async () => {
             const ofRole = slots.filter((s) => s.role === killOrder[k % killOrder.length]);
             const slot = ofRole[Math.floor(random() * ofRole.length)]!;
+            // Over Nexus, a service's kill is meant to interrupt an activity of one of its
+            // operations' workflows: it waits up to 5 s for one to run, and the ones running then
+            // are followed to their end.
+            let running: Awaited<ReturnType<typeof operationsRunningOn>> = [];
+            if (slot.role !== 'booking' && services.nexus) {
+              const until = Date.now() + 5_000;
+              while (running.length === 0 && Date.now() < until) {
+                running = await operationsRunningOn(slot.role).catch(() => []);
+                if (running.length === 0) await delay(100);
+              }
+            }
+            const pid = slot.process?.pid ?? 0;
             await killWorker(slot);
+            if (slot.role !== 'booking')
+              atKill.push(...running.map((op) => ({ ...op, service: slot.role as ServiceName, pid, at: Date.now() })));
             report.workerKills++;
             report.killsByRole[slot.role] = (report.killsByRole[slot.role] ?? 0) + 1;
             log(`chaos: worker ${slots.indexOf(slot) + 1} of ${slots.length} (${slot.role}) SIGKILLed at ${at} ms`);
@@ -371,6 +504,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await stopTemporal();
             await startTemporal();
             report.temporalRestarts++;
+            // The services' namespaces and endpoints are in the server's database file: still there.
+            if (services.nexus) {
+              const missing = await nexusSetupMissing();
+              if (missing.length > 0) {
+                report.violations.push(`after the Temporal restart the server had lost ${missing.join(', ')}`);
+                await ensureServiceEndpoints(connection, services.nexus);
+              }
+            }
           },
         },
       ].sort((a, b) => a.at - b.at);
@@ -405,8 +546,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const checkConnection = await Connection.connect({ address });
     cleanups.push(() => checkConnection.close());
     const client = new Client({ connection: checkConnection });
+    /** Each task's worker, by the PID in its identity, counts for that worker's slot. */
+    const countTasks = (events: proto.temporal.api.history.v1.IHistoryEvent[]) => {
+      for (const event of events) {
+        const identity =
+          event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
+        const pid = Number(identity?.split('@')[0]);
+        const slot = slots.findIndex((s) => s.pids.has(pid));
+        if (slot >= 0) report.tasksByWorker[slot] = (report.tasksByWorker[slot] ?? 0) + 1;
+      }
+    };
+    const statusOf = new Map<string, string>();
     for (const { id, scenario, cancelled } of bookingIds) {
       const row = await direct.booking.booking.findUniqueOrThrow({ where: { id } });
+      statusOf.set(id, row.status);
       const state = row.state as unknown as BookingState;
       report.byStatus[row.status] = (report.byStatus[row.status] ?? 0) + 1;
       const done = state.steps.filter((s) => s.state === 'DONE').length;
@@ -422,16 +575,104 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const handle = client.workflow.getHandle(workflowIdFor(id));
       await client.withDeadline(Date.now() + 30_000, () => handle.result()).catch(() => undefined);
       const description = await handle.describe();
-      for (const event of (await handle.fetchHistory()).events ?? []) {
-        const identity =
-          event.workflowTaskCompletedEventAttributes?.identity ?? event.activityTaskStartedEventAttributes?.identity;
-        const pid = Number(identity?.split('@')[0]);
-        const slot = slots.findIndex((s) => s.pids.has(pid));
-        if (slot >= 0) report.tasksByWorker[slot] = (report.tasksByWorker[slot] ?? 0) + 1;
-      }
+      countTasks((await handle.fetchHistory()).events ?? []);
       const expectedWorkflow = row.status === 'FAILED' ? 'FAILED' : 'COMPLETED';
       if (description.status.name !== expectedWorkflow)
         report.violations.push(`${id}: booking ${row.status} but workflow ${description.status.name}`);
+    }
+    // The Nexus way: each operation's workflow, in its service's namespace, ended too (no booking
+    // that ended leaves one running), and its tasks count for the service's worker.
+    const serviceClients = new Map<ServiceName, Client>();
+    for (const [service, target] of nexusTargets) {
+      const serviceClient = new Client({ connection: checkConnection, namespace: target.namespace });
+      serviceClients.set(service, serviceClient);
+      let open: string[] = [];
+      await waitFor(
+        async () => {
+          open = [];
+          for await (const execution of serviceClient.workflow.list({ query: 'ExecutionStatus = "Running"' }))
+            open.push(execution.workflowId);
+          return open.length === 0;
+        },
+        60_000,
+        `the ${service} operations to end`,
+      ).catch(() =>
+        report.violations.push(
+          `${service}: ${open.length} operation workflow(s) still running after every booking ended: ${open.slice(0, 5).join(', ')}`,
+        ),
+      );
+      for await (const execution of serviceClient.workflow.list()) {
+        report.serviceOperations++;
+        countTasks(
+          (await serviceClient.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events ?? [],
+        );
+      }
+    }
+    // What became of the operations a service's kill interrupted.
+    for (const op of atKill) {
+      const serviceClient = serviceClients.get(op.service)!;
+      const handle = serviceClient.workflow.getHandle(op.workflowId);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const started = events.filter((e) => e.activityTaskStartedEventAttributes).at(-1);
+      const end = events.find(
+        (e) =>
+          e.activityTaskCompletedEventAttributes ||
+          e.activityTaskFailedEventAttributes ||
+          e.activityTaskTimedOutEventAttributes ||
+          e.activityTaskCanceledEventAttributes,
+      );
+      const outcome = !end
+        ? 'none'
+        : end.activityTaskCompletedEventAttributes
+          ? 'completed'
+          : end.activityTaskFailedEventAttributes
+            ? 'failed'
+            : end.activityTaskTimedOutEventAttributes
+              ? 'timed out'
+              : 'cancelled';
+      const pid = Number(started?.activityTaskStartedEventAttributes?.identity?.split('@')[0]);
+      const bookingId = bookingIds.find((b) => op.workflowId.includes(b.id))?.id;
+      // The booking's side: its operation of this call (the workflow is named after the call's
+      // request ID, src/temporal/service-nexus.ts), and the event that ended it.
+      const bookingEvents = bookingId
+        ? ((await client.workflow.getHandle(workflowIdFor(bookingId)).fetchHistory()).events ?? [])
+        : [];
+      const scheduled = bookingEvents.find((e) => {
+        const requestId = e.nexusOperationScheduledEventAttributes?.requestId;
+        return requestId && op.workflowId.endsWith(`-${requestId}`);
+      });
+      const closedBy = (e: proto.temporal.api.history.v1.IHistoryEvent) =>
+        (
+          [
+            ['completed', e.nexusOperationCompletedEventAttributes],
+            ['failed', e.nexusOperationFailedEventAttributes],
+            ['cancelled', e.nexusOperationCanceledEventAttributes],
+            ['timed out', e.nexusOperationTimedOutEventAttributes],
+          ] as const
+        ).find(([, a]) => a && scheduled && String(a.scheduledEventId) === String(scheduled.eventId))?.[0];
+      const bookingEnd = bookingEvents.find((e) => closedBy(e));
+      report.operationsAtKill.push({
+        workflowId: op.workflowId,
+        service: op.service,
+        bookingId,
+        activity: op.activity,
+        attemptAtKill: op.attempt,
+        lastAttempt: started?.activityTaskStartedEventAttributes?.attempt ?? undefined,
+        onRestartedWorker: pid !== op.pid && slots.some((s) => s.role === op.service && s.pids.has(pid)),
+        activityOutcome: outcome,
+        lastFailure: started?.activityTaskStartedEventAttributes?.lastFailure?.message ?? undefined,
+        workflowStatus: (await handle.describe()).status.name,
+        workflowTaskTimeouts: events.flatMap((e) => {
+          const type = e.workflowTaskTimedOutEventAttributes?.timeoutType;
+          return type === undefined || type === null
+            ? []
+            : [proto.temporal.api.enums.v1.TimeoutType[type].replace('TIMEOUT_TYPE_', '')];
+        }),
+        msAfterKill: end?.eventTime ? tsToMs(end.eventTime) - op.at : undefined,
+        bookingSaw: bookingEnd ? closedBy(bookingEnd)! : scheduled ? 'none' : 'no such operation',
+        bookingMsAfterKill: bookingEnd?.eventTime ? tsToMs(bookingEnd.eventTime) - op.at : undefined,
+        bookingStatus: bookingId ? statusOf.get(bookingId) : undefined,
+      });
     }
     // Several workers share the work: each ran some of it.
     report.tasksByWorker = slots.map((_, i) => report.tasksByWorker[i] ?? 0);
@@ -456,5 +697,12 @@ export function summary(r: ChaosReport): string {
     .join(', ');
   const tasks = r.tasksByWorker.map((n, i) => `${r.workerRoles[i]} ${n}`).join(', ');
   const workers = r.tasksByWorker.length > 1 ? ` across ${r.tasksByWorker.length} workers (tasks: ${tasks})` : '';
-  return `chaos: ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s; ${r.hotelNights} hotel nights checked; ${r.violations.length} violation(s) in ${r.seconds} s`;
+  const way = r.via === 'nexus' ? 'services over Nexus' : 'services as activities';
+  const interrupted = r.operationsAtKill.length;
+  const resumed = r.operationsAtKill.filter((op) => op.onRestartedWorker).length;
+  const operations =
+    r.via === 'nexus'
+      ? `; ${r.serviceOperations} service operation(s) ran, ${interrupted} in flight at a service's kill (${resumed} finished on its restarted worker)`
+      : '';
+  return `chaos (${way}): ${r.bookings} bookings (${statuses})${workers}; ${r.workerKills} worker kill(s), ${r.temporalRestarts} Temporal restart(s), PostgreSQL cut ${r.pgOutageMs / 1000} s${operations}; ${r.hotelNights} hotel nights checked; ${r.violations.length} violation(s) in ${r.seconds} s (seed ${r.seed})`;
 }
