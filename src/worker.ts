@@ -2,6 +2,8 @@
 // temporal.toml profile; API key or mTLS: src/temporal/connection.ts) in TEMPORAL_NAMESPACE. The
 // roles are `booking` (the workflows, the read model, the reconciler) and each service (`flights`,
 // `hotels`, `payments`: its activities on its own task queue); none named (nor WORKER_ROLES): all.
+// Each role's worker is versioned in a deployment of its own with this process's build
+// (WORKER_BUILD_ID): WORKER_DEPLOYMENT_NAME for the booking's, `<that>-<service>` for a service's.
 // SIGTERM (or SIGINT) drains: the worker stops polling, its running activities get
 // SHUTDOWN_GRACE_TIME to finish (then they are cancelled and their next attempt runs on another
 // worker), and the process exits 0.
@@ -20,7 +22,7 @@ import { ensureReconcileSchedule } from './temporal/reconcile-schedule.ts';
 import { tracingFromConfig, workerLogger } from './temporal/telemetry.ts';
 import { createTripWorkers, parseWorkerRoles, type WorkerRole } from './temporal/worker-factory.ts';
 import { describeServiceTransport, serviceTransport } from './temporal/service-transport.ts';
-import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions } from './temporal/versioning.ts';
+import { buildIdFromCode, promoteIfFirst, workerDeploymentOptions, type WorkerVersion } from './temporal/versioning.ts';
 
 const base = { service: 'worker', pid: process.pid };
 // The roles first: a service's worker needs its own database's URL and no other's.
@@ -87,6 +89,7 @@ try {
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     worker: {
       // A versioned worker: bookTrip is PINNED, so a saga finishes on the build that started it.
+      // Each service's worker gets this build in its own deployment (`<deployment>-<service>`).
       workerDeploymentOptions: workerDeploymentOptions({ deploymentName: config.workerDeploymentName, buildId }),
       maxCachedWorkflows: config.workerMaxCachedWorkflows,
       // SIGTERM: activities get this long, then they are cancelled (and retried on another worker);
@@ -105,7 +108,8 @@ try {
   );
   started = true;
   const running = worker.run(); // resolves after SIGINT/SIGTERM, once in-flight tasks are done or handed back
-  if (runsBooking) announceBuild(client);
+  for (const version of worker.versions) announceBuild(version);
+  if (runsBooking) ensureSchedule(client);
   await running;
   logger.info('worker: drained and stopped');
 } catch (error) {
@@ -129,25 +133,28 @@ function rolesOrExit(args: string[], setting: string | undefined): WorkerRole[] 
 }
 
 /**
- * The booking's worker is versioned: the first build of its deployment becomes current, and the
- * reconciler's schedule is made sure of. Best effort: a failure is logged, the worker runs on.
+ * Each worker is versioned, the booking's and each service's in its own deployment: a deployment's
+ * first build becomes current (else nothing would run its work: a booking's steps wait for the
+ * service's current build). Best effort: a failure is logged, the worker runs on.
  */
-function announceBuild(client: Client): void {
-  const deployment = {
-    service: connection.workflowService,
-    namespace: config.temporalNamespace,
-    deploymentName: config.workerDeploymentName,
-  };
+function announceBuild({ role, namespace, deploymentName }: WorkerVersion & { role: WorkerRole }): void {
+  const deployment = { service: connection.workflowService, namespace, deploymentName };
+  const where = namespace === config.temporalNamespace ? '' : ` in namespace ${namespace}`;
+  const rollout = role === 'booking' ? 'npm run rollout --' : `npm run rollout -- --service ${role}`;
   promoteIfFirst(deployment, buildId).then(
     (promoted) =>
       logger.info(
         promoted
-          ? `worker: build ${buildId} is the first of deployment ${config.workerDeploymentName}, so it is now current`
-          : `worker: build ${buildId} of deployment ${config.workerDeploymentName} is up; new sagas go to the current build (make this one current with \`npm run rollout -- current ${buildId}\`)`,
+          ? `worker: build ${buildId} is the first of deployment ${deploymentName}${where}, so it is now current`
+          : `worker: build ${buildId} of deployment ${deploymentName}${where} is up; ${role === 'booking' ? 'new sagas go' : "the bookings' steps go"} to the current build (make this one current with \`${rollout} current ${buildId}\`)`,
       ),
     (error: unknown) =>
-      logger.warn(`worker: could not read deployment ${config.workerDeploymentName}: ${(error as Error).message}`),
+      logger.warn(`worker: could not read deployment ${deploymentName}${where}: ${(error as Error).message}`),
   );
+}
+
+/** The booking's worker makes sure of the reconciler's schedule. Best effort, as announceBuild. */
+function ensureSchedule(client: Client): void {
   ensureReconcileSchedule(client, { ...config.reconcile, services: services.routes }).then(
     (how) =>
       logger.info(

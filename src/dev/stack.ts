@@ -32,7 +32,7 @@ import { temporalCli } from '../temporal/executables.ts';
 import {
   buildIdFromCode,
   localBuildIsCurrent,
-  setCurrentVersion,
+  setCurrentVersions,
   workerDeploymentOptions,
 } from '../temporal/versioning.ts';
 import { devServerFailure, portInUse } from './dev-server-failure.ts';
@@ -290,10 +290,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await running;
     });
     // On a developer's machine the code that runs is the current build: new sagas start on it.
-    // Sagas pinned to an earlier build wait for it (docs/deploy.md says how to move them).
+    // Sagas pinned to an earlier build wait for it (docs/deploy.md says how to move them). Each
+    // service's worker is the same build in its own deployment: made current too, its steps run here.
     const deployment = { service: client.workflowService, namespace, deploymentName: config.workerDeploymentName };
-    await setCurrentVersion(deployment, buildId);
-    logger.info(`worker: build ${buildId} of deployment ${config.workerDeploymentName} is current`);
+    await setCurrentVersions(client.workflowService, worker.versions);
+    logger.info(
+      `worker: build ${buildId} is current in deployment${worker.versions.length > 1 ? 's' : ''} ${worker.versions.map((v) => v.deploymentName).join(', ')}`,
+    );
     // What a terminated (or timed-out, or gone) saga held is given back by the reconciler's passes.
     await ensureReconcileSchedule(client, {
       ...config.reconcile,

@@ -1,7 +1,9 @@
-// Worker Deployment Versioning: every worker belongs to a deployment (WORKER_DEPLOYMENT_NAME) and
-// a build (WORKER_BUILD_ID); bookTrip is PINNED, so a saga finishes on the build that started it,
-// however long it waits. A new build takes new sagas once it is made current (or ramped); the old
-// one is retired once its sagas have drained. See docs/deploy.md, "Rolling out a new build".
+// Worker Deployment Versioning: every worker belongs to a deployment (WORKER_DEPLOYMENT_NAME for the
+// booking's, `<that>-<service>` for each service's) and a build (WORKER_BUILD_ID); bookTrip is
+// PINNED, so a saga finishes on the build that started it, however long it waits. A new build takes
+// new sagas once it is made current (or ramped); the old one is retired once its sagas have
+// drained. A service's build takes the booking's steps once it is its deployment's current one.
+// See docs/deploy.md, "Many workers, and rollouts that do not break running sagas".
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -77,6 +79,34 @@ export function buildIdFromCode(root = ROOT): string {
 /** The worker's workerDeploymentOptions: this build, versioned, its workflows PINNED unless they say otherwise. */
 export function workerDeploymentOptions(version: WorkerDeploymentVersion): WorkerDeploymentOptions {
   return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' };
+}
+
+/**
+ * A service worker's workerDeploymentOptions: its build in its service's own deployment, its
+ * workflows AUTO_UPGRADE. The only workflow a service runs is serviceOperation (over Nexus): one
+ * short workflow per call, which nothing needs to pin, so the service's newest current build takes
+ * the in-flight ones too (their next task runs there) and an old build has nothing left to drain
+ * once its running activities are done. A pinned one would hold its build up until it closed.
+ */
+export function serviceWorkerDeploymentOptions(version: WorkerDeploymentVersion): WorkerDeploymentOptions {
+  return { version, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' };
+}
+
+/**
+ * Each service's worker is a deployment of its own, named after the booking's and the service:
+ * `trip-booking-flights` (the name of its task queue the activity way, too). Derived, so a test or
+ * a process with a deployment of its own (WORKER_DEPLOYMENT_NAME) gets service deployments of its
+ * own, and nothing more to configure; over Nexus the deployment lives in the service's namespace.
+ */
+export function serviceDeploymentName(bookingDeploymentName: string, service: string): string {
+  return `${bookingDeploymentName}-${service}`;
+}
+
+/** One worker's build in its deployment, where that deployment lives (its namespace). */
+export interface WorkerVersion {
+  namespace: string;
+  deploymentName: string;
+  buildId: string;
 }
 
 export interface DeploymentTarget {
@@ -235,6 +265,19 @@ export async function promoteIfFirst(target: DeploymentTarget, buildId: string, 
     if ([9, 10].includes((error as { code?: number }).code ?? 0)) return false;
     throw error;
   }
+}
+
+/** Makes each worker's build the current one of its deployment (`npm run dev`, the tests). */
+export async function setCurrentVersions(
+  service: WorkflowService,
+  versions: readonly WorkerVersion[],
+  timeoutMs?: number,
+): Promise<void> {
+  await Promise.all(
+    versions.map(({ namespace, deploymentName, buildId }) =>
+      setCurrentVersion({ service, namespace, deploymentName }, buildId, timeoutMs),
+    ),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // The worker factory the worker, the dev stack and the tests share: one Temporal worker per role
 // (the booking's workflows and activities, and each service's activities on its own task queue),
-// the workflow bundle (prebuilt or bundled at start), tracing and the data converter.
+// each versioned in a deployment of its own, the workflow bundle (prebuilt or bundled at start),
+// tracing and the data converter.
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
@@ -26,6 +27,7 @@ import { serviceNexusHandler } from './service-nexus.ts';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
 import { TASK_QUEUE } from '../booking/booking.ts';
 import { TRACING_WORKFLOW_MODULES, workerTracingOptions, type Tracing } from './telemetry.ts';
+import { serviceDeploymentName, serviceWorkerDeploymentOptions, type WorkerVersion } from './versioning.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -97,7 +99,10 @@ export interface TripWorkerOptions extends ActivityDeps {
   dataConverter?: DataConverter;
   /**
    * Extra options of every worker (tuning, shutdown behaviour). `workerDeploymentOptions` are the
-   * booking's alone: a service's worker runs no workflow, so it has nothing to pin, and is unversioned.
+   * booking's: its deployment and the process's build. Each service's worker is versioned with the
+   * same build in a deployment of its own, `<booking's>-<service>` (serviceDeploymentName), its
+   * workflows AUTO_UPGRADE (serviceWorkerDeploymentOptions), so each team rolls its service out
+   * apart. Without them, every worker is unversioned.
    */
   worker?: Partial<WorkerOptions>;
   /**
@@ -133,7 +138,18 @@ export function tripWorkerOptions(options: TripWorkerOptions, role: WorkerRole =
   } = options;
   const common = { connection, namespace: namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) };
   if (role !== 'booking') {
-    const { workerDeploymentOptions: _booking, ...serviceTuning } = worker ?? {};
+    const { workerDeploymentOptions: booking, ...tuning } = worker ?? {};
+    const serviceTuning = {
+      ...tuning,
+      ...(booking?.useWorkerVersioning
+        ? {
+            workerDeploymentOptions: serviceWorkerDeploymentOptions({
+              deploymentName: serviceDeploymentName(booking.version.deploymentName, role),
+              buildId: booking.version.buildId,
+            }),
+          }
+        : {}),
+    };
     const target = nexus?.[role];
     if (target) {
       // The service's own namespace: its operations' workflows, its activities, its Nexus handler.
@@ -178,6 +194,20 @@ export class TripWorkers {
   /** The task queue each worker polls, by role. */
   get taskQueues(): Partial<Record<WorkerRole, string>> {
     return Object.fromEntries([...this.#workers].map(([role, w]) => [role, w.options.taskQueue]));
+  }
+
+  /**
+   * Each versioned worker's build in its deployment, by role: the booking's, and each service's in
+   * its own (in the service's namespace over Nexus). What `npm run dev` makes current, and what a
+   * worker process promotes when it is its deployment's first build.
+   */
+  get versions(): (WorkerVersion & { role: WorkerRole })[] {
+    return [...this.#workers].flatMap(([role, w]) => {
+      const deployment = w.options.workerDeploymentOptions;
+      if (!deployment?.useWorkerVersioning) return [];
+      const { deploymentName, buildId } = deployment.version;
+      return [{ role, namespace: w.options.namespace, deploymentName, buildId }];
+    });
   }
 
   /**

@@ -2,8 +2,10 @@
 // (src/temporal/service-nexus.ts starts it, in the service's own namespace): its activity, with the
 // timeouts and retry policy of its row, so the service owns its retries. A cancel of the booking's
 // step cancels this workflow; it closes only once its activity has stopped, so the booking's undo
-// never runs beside a reserve still in flight. It sets no versioning behavior: a service's worker
-// is unversioned (src/temporal/worker-factory.ts), and each call is a short workflow of its own.
+// never runs beside a reserve still in flight. It sets no versioning behavior of its own: the
+// service's worker, versioned in the service's own deployment, runs it AUTO_UPGRADE
+// (serviceWorkerDeploymentOptions in src/temporal/versioning.ts): each call is a short workflow,
+// so the service's current build takes the in-flight ones too, and no old build waits for them.
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import { operationRow, type OperationInput } from '../booking/service-contracts.ts';
 import type { ServiceName } from '../booking/service-routes.ts';

@@ -56,9 +56,15 @@ describe('the services the worker runs', () => {
       const own = TRIP_STEPS.filter((s) => s.service === service.name).flatMap((s) => [s.activity, s.undo]);
       expect(options.taskQueue).toBe(`q-${service.name}`);
       expect(Object.keys(options.activities ?? {}).sort()).toEqual(own.sort());
-      // No workflows, so nothing to pin: a service's worker is unversioned.
+      // No workflows the activity way; versioned with the process's build in its own deployment.
       expect(options).not.toHaveProperty('workflowsPath');
-      expect(options).not.toHaveProperty('workerDeploymentOptions');
+      expect(options.workerDeploymentOptions).toEqual({
+        version: { deploymentName: `d-${service.name}`, buildId: 'b' },
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'AUTO_UPGRADE',
+      });
+      // Without the booking's deployment options, no worker is versioned.
+      expect(tripWorkerOptions({ ...base, worker: {} }, service.name)).not.toHaveProperty('workerDeploymentOptions');
     }
     const booking = tripWorkerOptions(base, 'booking');
     expect(booking.taskQueue).toBe('q');

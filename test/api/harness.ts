@@ -12,7 +12,7 @@ import type { HoldLimits, RateLimits } from '../../src/config.ts';
 import { createApp } from '../../src/api/http/app.ts';
 import { listenForBookingChanges } from '../../src/api/events/changes.ts';
 import type { SseOptions } from '../../src/api/events/stream.ts';
-import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
+import { setCurrentVersions, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { VAULT_KEY } from '../helpers/booking.ts';
 import { callingAs, createTestIdentity, TEST_RATE_LIMITS, type TestIdentity } from '../helpers/identity.ts';
@@ -96,8 +96,7 @@ export async function startApi(
     ...(options.workerDeadlineMs ? { workerDeadlineMs: options.workerDeadlineMs } : {}),
   });
   // On a dev server a worker is versioned (bookTrip is PINNED): a deployment of the task queue's
-  // own, its one build current.
-  const deployment = { service: h.env.client.workflowService, namespace: 'default', deploymentName: taskQueue };
+  // own, its one build current, and one per service (`<queue>-<service>`), the same build current.
   const worker = await createTripWorkers({
     connection: h.env.nativeConnection,
     taskQueue,
@@ -112,7 +111,7 @@ export async function startApi(
     },
   });
   const running = worker.run();
-  if (h.devServer) await setCurrentVersion(deployment, 'test');
+  if (h.devServer) await setCurrentVersions(h.env.client.workflowService, worker.versions);
   return {
     app: callingAs(app, await identity.operator()),
     rawApp: app,

@@ -17,7 +17,7 @@ import { cancelBookingUpdate, getBookingStateQuery } from '../../src/booking/mes
 import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
 import { routesFor, type ServiceName, type ServiceTransport } from '../../src/booking/service-routes.ts';
 import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.ts';
-import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
+import { setCurrentVersions, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import type { reconcileBookings } from '../../src/workflows/reconcile.ts';
@@ -96,7 +96,9 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
     ...(nexus ? { nexus } : {}),
     // A closed workflow's row counts as gone at once: the reconciler's test terminates one.
     reconcile: { client, goneAfterMs: 0 },
-    // The booking's worker is versioned, as in production (bookTrip is PINNED); the services' are not.
+    // Every worker is versioned, as in production (bookTrip is PINNED): the booking's in the queue's
+    // deployment, each service's with the same build in its own (`<queue>-<service>`, in the
+    // service's namespace over Nexus).
     worker: {
       shutdownGraceTime: '1s',
       workerDeploymentOptions: workerDeploymentOptions({ deploymentName: taskQueue, buildId: 'b1' }),
@@ -107,8 +109,8 @@ async function withWorkers<T>(transport: ServiceTransport, body: (start: Starter
     endpointPrefix: ENDPOINT_PREFIX,
   });
   return workers.runUntil(async () => {
-    // Once the booking's worker polls, its build becomes its deployment's current one.
-    await setCurrentVersion({ service: client.workflowService, namespace: 'default', deploymentName: taskQueue }, 'b1');
+    // Once each worker polls, its build becomes its deployment's current one.
+    await setCurrentVersions(client.workflowService, workers.versions);
     const start = async (overrides: BookingOverrides = {}) => {
       const input = { ...(await bookingInput(tdb.dbs, overrides)), services };
       return client.workflow.start<typeof bookTrip>('bookTrip', {
