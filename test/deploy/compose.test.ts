@@ -48,10 +48,16 @@ const secrets = {
 } as const;
 type ComposeFile = keyof typeof secrets;
 
+/** Each worker deployment's build, as a release sets them: the booking's (TRIP_VERSION) and each service's own. */
+const BUILDS: Record<string, string> = {
+  TRIP_VERSION: 'compose-test',
+  ...Object.fromEntries(SERVICE_NAMES.map((s) => [`${s.toUpperCase()}_VERSION`, `compose-test-${s}`])),
+};
+
 /** `docker-compose -f FILE config` with exactly `env` (nothing of this machine's), parsed (PyYAML, which docker-compose itself uses). */
 async function resolved(file: ComposeFile, env: Record<string, string>): Promise<Compose> {
   const { stdout } = await run(COMPOSE!, ['-f', file, 'config'], {
-    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), TRIP_VERSION: 'compose-test', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...BUILDS, ...env },
   });
   const json = execFileSync(
     'python3',
@@ -162,6 +168,18 @@ describe.skipIf(!COMPOSE)('the compose files', () => {
       const own = role === 'booking' ? 'DATABASE_URL' : `${role!.toUpperCase()}_DATABASE_URL`;
       const urls = Object.keys(containerEnv(services[name!]!)).filter((k) => k.endsWith('DATABASE_URL'));
       expect(urls, name).toEqual([own]);
+    }
+    // Each worker deployment's build is its own variable: the booking's TRIP_VERSION, a service's
+    // <SERVICE>_VERSION, each in its image tag too, so each team rolls its own out.
+    for (const [name, role] of roles) {
+      const variable = role === 'booking' ? 'TRIP_VERSION' : `${role!.toUpperCase()}_VERSION`;
+      expect(containerEnv(services[name!]!).WORKER_BUILD_ID, name).toBe(BUILDS[variable]);
+      expect((services[name!] as { image?: string }).image, name).toBe(`trip-worker:${BUILDS[variable]}`);
+      // Unset (empty is unset to `:?`), it stops `docker compose`, naming it.
+      expect(
+        await refusal('docker-compose.cluster.yml', { ...secrets['docker-compose.cluster.yml'], [variable]: '' }),
+        name,
+      ).toContain(`set ${variable}`);
     }
     // The namespace job makes each service's namespace and endpoint, as the workers and the API name them.
     const job = JSON.stringify((services['temporal-namespace'] as { command?: unknown }).command);
