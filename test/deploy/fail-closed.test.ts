@@ -250,6 +250,16 @@ describe('everything set, FAULT_INJECTION unset (production), each service its o
       { timeoutMs: 30_000, what: `booking ${bookingId} to end` },
     );
     expect(done.status).toBe('CONFIRMED');
+    // Each service's worker is versioned in its own deployment; its start made its first build
+    // current, so the booking's steps did not wait for a rollout (payments' came after the charge).
+    for (const role of ['flights', 'hotels', 'payments'] as const) {
+      const promoted = `worker: build fail-closed-build is the first of deployment trip-booking-${role}, so it is now current`;
+      await poll(
+        () => messages(workers[role]!.output()),
+        (lines) => lines.includes(promoted),
+        { what: `the ${role} worker to say its build is current` },
+      );
+    }
     // One booking (the reconciler's schedule may have started a pass meanwhile).
     expect((await client.workflow.count("WorkflowType = 'bookTrip'")).count).toBe(1);
   });

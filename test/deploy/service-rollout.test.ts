@@ -179,7 +179,7 @@ async function setUp(way: ServiceTransport) {
     deploymentName: serviceDeploymentName(deploymentName, service),
   });
 
-  return { deploymentName, startWorkers, startBooking, rollout, deploymentOf };
+  return { deploymentName, taskQueue, startWorkers, startBooking, rollout, deploymentOf };
 }
 
 /** Which worker ran each of the booking's activities, by activity (the steps, the activity way). */
@@ -332,5 +332,33 @@ describe("a service's deployment with no current build", () => {
     expect((await activityWorkers(handle)).reserveFlight).toEqual(['flights-f1']);
     // Once a build was current, a worker's start changes nothing.
     expect(await promoteIfFirst(flights, 'f1')).toBe(false);
+  });
+});
+
+describe('moving from unversioned service workers (the builds before this one)', () => {
+  test("once the service's first versioned build is current, the steps go to it, not to the unversioned workers still polling", async () => {
+    const { taskQueue, startWorkers, startBooking, deploymentOf } = await setUp('activity');
+    await startWorkers(['booking', 'hotels', 'payments'], 'b1', 'booking-b1');
+    const unversioned = await createTripWorkers({
+      connection: native,
+      taskQueue,
+      roles: ['flights'],
+      dbs: tdb.dbs,
+      faultInjection: false,
+      worker: { identity: 'flights-unversioned', shutdownGraceTime: '1s' },
+    });
+    expect(unversioned.versions).toEqual([]);
+    running.add({ workers: unversioned, done: unversioned.run() });
+    const before = await startBooking();
+    expect((await before.result()).status).toBe('CONFIRMED');
+    expect((await activityWorkers(before)).reserveFlight).toEqual(['flights-unversioned']);
+
+    await startWorkers(['flights'], 'f1', 'flights-f1'); // its start makes f1 current
+    expect((await describeDeployment(deploymentOf('flights'))).current).toBe('f1');
+    const after = await Promise.all([startBooking(), startBooking(), startBooking()]);
+    for (const handle of after) {
+      expect((await handle.result()).status).toBe('CONFIRMED');
+      expect((await activityWorkers(handle)).reserveFlight).toEqual(['flights-f1']);
+    }
   });
 });
