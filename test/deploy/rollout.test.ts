@@ -74,8 +74,8 @@ afterAll(async () => {
 
 /**
  * The booking's worker of one build, named after it so histories say which build did each task.
- * The services' workers are not the booking's builds: unversioned, one set for every build
- * (startServices), as a service's team runs them.
+ * The services' workers are not the booking's builds: here unversioned, one set for every build
+ * (startServices); each service's own versioned rollout is test/deploy/service-rollout.test.ts's.
  */
 async function startBuild(buildId: string, deployment = deploymentName): Promise<void> {
   const worker = await createTripWorkers({
