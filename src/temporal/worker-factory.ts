@@ -161,6 +161,10 @@ export function tripWorkerOptions(options: TripWorkerOptions, role: WorkerRole =
         activities: createServiceActivities(deps, [role]),
         nexusServices: [serviceNexusHandler(role)],
         ...workerTracingOptions(tracing, Boolean(workflowBundle)),
+        // A serviceOperation's next task waits this long for the worker that has it cached before
+        // any worker takes it (the SDK's default is 10 s): a killed worker's operations, whose
+        // histories are a few events to replay, move on at once (npm run chaos -- --via nexus).
+        stickyQueueScheduleToStartTimeout: '1s',
         ...serviceTuning,
       };
     }
