@@ -9,43 +9,35 @@
 // four deployments.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { cancelBookingUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
 import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
 import { routesFor, type ServiceName, type ServiceTransport } from '../../src/booking/service-routes.ts';
-import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.ts';
 import {
   describeDeployment,
   promoteIfFirst,
   serviceDeploymentName,
   workerDeploymentOptions,
 } from '../../src/temporal/versioning.ts';
-import {
-  WORKFLOW_BUNDLE_OPTIONS,
-  createTripWorkers,
-  type TripWorkers,
-  type WorkerRole,
-} from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers, type TripWorkers, type WorkerRole } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import { bookingInput } from '../helpers/booking.ts';
-import { createTestDatabase, invariantViolations, type TestDatabase } from '../helpers/db.ts';
+import { invariantViolations, type TestDatabase } from '../helpers/db.ts';
+import { ensureServiceTestEndpoints, startNexusTestServer, type NexusTestServer } from '../helpers/nexus-server.ts';
 import { poll } from '../helpers/poll.ts';
-import { quietLogger } from '../helpers/temporal.ts';
-import { startTemporalDevServer, type DevServer } from './support.ts';
+import { type DevServer } from './support.ts';
 
 const { PendingActivityState, VersioningBehavior } = proto.temporal.api.enums.v1;
 /** How long a step is watched to show that no worker takes it: a step that runs takes well under a second. */
 const WAIT_WATCHED_MS = 3_000;
 const run = promisify(execFile);
 const id = randomBytes(3).toString('hex');
+let nexusServer: NexusTestServer;
 let dir: string;
 let server: DevServer;
 let tdb: TestDatabase;
@@ -60,16 +52,8 @@ const serviceQueue = (service: ServiceName, bookingQueue: string) => `${bookingQ
 const endpointPrefix = (bookingQueue: string) => `ep-${bookingQueue}`;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'trip-service-rollout-'));
-  [server, tdb, bundle] = await Promise.all([
-    startTemporalDevServer(dir),
-    createTestDatabase('deploy_service_rollout'),
-    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger }),
-  ]);
-  connection = await Connection.connect({ address: server.address });
-  native = await NativeConnection.connect({ address: server.address });
-  client = new Client({ connection });
-  for (const service of SERVICE_NAMES) await ensureNamespace(connection, serviceNamespace(service));
+  nexusServer = await startNexusTestServer('deploy_service_rollout', serviceNamespace);
+  ({ dir, server, tdb, bundle, connection, native, client } = nexusServer);
 }, 120_000);
 
 const running = new Set<{ workers: TripWorkers; done: Promise<void> }>();
@@ -81,13 +65,7 @@ afterEach(async () => {
   running.clear();
 });
 
-afterAll(async () => {
-  await native?.close();
-  await connection?.close();
-  await server?.stop();
-  await tdb?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => nexusServer?.close());
 
 /** One way's booking queue and deployment (a fresh one per test), and where its services run. */
 async function setUp(way: ServiceTransport) {
@@ -99,14 +77,7 @@ async function setUp(way: ServiceTransport) {
           SERVICE_NAMES.map((s) => [s, { namespace: serviceNamespace(s), taskQueue: serviceQueue(s, taskQueue) }]),
         )
       : undefined;
-  if (nexus)
-    for (const service of SERVICE_NAMES)
-      await ensureEndpoint(connection, {
-        endpoint: `${endpointPrefix(taskQueue)}-${service}`,
-        namespace: serviceNamespace(service),
-        taskQueue: serviceQueue(service, taskQueue),
-        description: `The ${service} service (test)`,
-      });
+  if (nexus) await ensureServiceTestEndpoints(connection, endpointPrefix(taskQueue), (service) => nexus[service]!);
   const services = routesFor(SERVICE_NAMES, way, {
     bookingTaskQueue: taskQueue,
     endpointPrefix: endpointPrefix(taskQueue),

@@ -5,33 +5,27 @@
 // Nexus, each step is a Nexus operation in the booking's history and a workflow of the service's
 // own, and a user's cancel while a step runs reaches the service.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import { SOLD_OUT_FLIGHT } from '../../src/booking/scenarios.ts';
 import { cancelBookingUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
 import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
 import { routesFor, type ServiceName, type ServiceTransport } from '../../src/booking/service-routes.ts';
-import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.ts';
 import { setCurrentVersions, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import type { reconcileBookings } from '../../src/workflows/reconcile.ts';
 import { CARDS, VAULT_KEY, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createBookingService } from '../../src/api/bookings/service.ts';
-import { createTestDatabase, invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { ensureServiceTestEndpoints, startNexusTestServer, type NexusTestServer } from '../helpers/nexus-server.ts';
 import { poll } from '../helpers/poll.ts';
 import { everyStep, failedAt, statesOf, step, unwindFrom } from '../helpers/steps.ts';
-import { quietLogger } from '../helpers/temporal.ts';
-import { startTemporalDevServer, type DevServer } from '../deploy/support.ts';
 
 const id = randomBytes(3).toString('hex');
-let dir: string;
-let server: DevServer;
+let nexusServer: NexusTestServer;
 let tdb: TestDatabase;
 let connection: Connection;
 let native: NativeConnection;
@@ -44,33 +38,15 @@ const serviceQueue = (service: ServiceName) => `${service}-ops-${id}`;
 const ENDPOINT_PREFIX = `trip-${id}`;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'trip-both-ways-'));
-  [server, tdb, bundle] = await Promise.all([
-    startTemporalDevServer(dir),
-    createTestDatabase('nexus_both_ways'),
-    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger }),
-  ]);
-  connection = await Connection.connect({ address: server.address });
-  native = await NativeConnection.connect({ address: server.address });
-  client = new Client({ connection });
-  for (const service of SERVICE_NAMES) {
-    await ensureNamespace(connection, serviceNamespace(service));
-    await ensureEndpoint(connection, {
-      endpoint: `${ENDPOINT_PREFIX}-${service}`,
-      namespace: serviceNamespace(service),
-      taskQueue: serviceQueue(service),
-      description: `The ${service} service (test)`,
-    });
-  }
+  nexusServer = await startNexusTestServer('nexus_both_ways', serviceNamespace);
+  ({ tdb, bundle, connection, native, client } = nexusServer);
+  await ensureServiceTestEndpoints(connection, ENDPOINT_PREFIX, (service) => ({
+    namespace: serviceNamespace(service),
+    taskQueue: serviceQueue(service),
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await native?.close();
-  await connection?.close();
-  await server?.stop();
-  await tdb?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => nexusServer?.close());
 
 interface Run {
   handle: WorkflowHandle<typeof bookTrip>;

@@ -8,12 +8,9 @@
 // reconciler's undos make harmless.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
 import {
@@ -26,9 +23,8 @@ import {
 import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
 import { routesFor, type ServiceName } from '../../src/booking/service-routes.ts';
 import { createHotelService } from '../../src/activities/hotels/activities.ts';
-import { ensureEndpoint, ensureNamespace } from '../../src/temporal/nexus-setup.ts';
 import { setCurrentVersion, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
-import { WORKFLOW_BUNDLE_OPTIONS, createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
+import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import type { ReconcileResult, reconcileBookings } from '../../src/workflows/reconcile.ts';
 import {
@@ -41,13 +37,8 @@ import {
   type BookingOverrides,
 } from '../helpers/booking.ts';
 import { createBookingService } from '../../src/api/bookings/service.ts';
-import {
-  createTestDatabase,
-  invariantViolations,
-  rowCountsFor,
-  serviceRows,
-  type TestDatabase,
-} from '../helpers/db.ts';
+import { invariantViolations, rowCountsFor, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { ensureServiceTestEndpoints, startNexusTestServer, type NexusTestServer } from '../helpers/nexus-server.ts';
 import { poll } from '../helpers/poll.ts';
 import {
   compensationsFrom,
@@ -60,12 +51,11 @@ import {
   undoneBefore,
   waitingBefore,
 } from '../helpers/steps.ts';
-import { quietLogger } from '../helpers/temporal.ts';
-import { startTemporalDevServer, type DevServer } from '../deploy/support.ts';
+import { type DevServer } from '../deploy/support.ts';
 
 const exec = promisify(execFile);
 const id = randomBytes(3).toString('hex');
-let dir: string;
+let nexusServer: NexusTestServer;
 let server: DevServer;
 let tdb: TestDatabase;
 let connection: Connection;
@@ -83,25 +73,14 @@ let serviceWorkers: TripWorkers | undefined;
 let servicesRunning: Promise<void> | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'trip-nexus-operator-'));
-  [server, tdb, bundle] = await Promise.all([
-    startTemporalDevServer(dir),
-    createTestDatabase('nexus_operator_tools'),
-    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger }),
-  ]);
-  connection = await Connection.connect({ address: server.address });
-  native = await NativeConnection.connect({ address: server.address });
-  client = new Client({ connection });
-  for (const service of SERVICE_NAMES) {
-    await ensureNamespace(connection, serviceNamespace(service));
-    await ensureEndpoint(connection, {
-      endpoint: `${ENDPOINT_PREFIX}-${service}`,
-      namespace: serviceNamespace(service),
-      taskQueue: serviceQueue(service),
-      description: `The ${service} service (test)`,
-    });
+  nexusServer = await startNexusTestServer('nexus_operator_tools', serviceNamespace);
+  ({ server, tdb, bundle, connection, native, client } = nexusServer);
+  await ensureServiceTestEndpoints(connection, ENDPOINT_PREFIX, (service) => ({
+    namespace: serviceNamespace(service),
+    taskQueue: serviceQueue(service),
+  }));
+  for (const service of SERVICE_NAMES)
     serviceClients[service] = new Client({ connection, namespace: serviceNamespace(service) });
-  }
   serviceWorkers = await createTripWorkers({
     connection: native,
     roles: SERVICE_NAMES,
@@ -119,11 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   serviceWorkers?.shutdown();
   await servicesRunning;
-  await native?.close();
-  await connection?.close();
-  await server?.stop();
-  await tdb?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await nexusServer?.close();
 });
 
 type Handle = WorkflowHandle<typeof bookTrip>;
