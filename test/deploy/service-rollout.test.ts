@@ -6,7 +6,8 @@
 // step, its undo, runs on f2, and the booking stays pinned to b1. As activities the step goes to
 // f2's worker on the flights' queue; over Nexus the service's serviceOperation workflow of the undo
 // starts on f2 (AUTO_UPGRADE, the service worker's default). `npm run rollout -- status` shows the
-// four deployments.
+// four deployments. A ramp of f2 at 50 % sends some bookings' flights to f2 and the rest to f1, and
+// at 0 % none.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -332,4 +333,48 @@ describe('moving from unversioned service workers (the builds before this one)',
       expect((await activityWorkers(handle)).reserveFlight).toEqual(['flights-f1']);
     }
   });
+});
+
+describe.each(['activity', 'nexus'] as const)('a ramp of the flights service (%s way)', (way) => {
+  test('sends part of the new flight steps to the ramping build, and none once its ramp is 0 %', async () => {
+    const { startWorkers, startBooking, rollout, deploymentOf } = await setUp(way);
+    await startWorkers(['booking', 'hotels', 'payments'], 'b1', 'booking-b1');
+    await startWorkers(['flights'], 'f1', 'flights-f1');
+    await startWorkers(['flights'], 'f2', 'flights-f2', { promote: false });
+    const flights = deploymentOf('flights');
+    await poll(
+      () => describeDeployment(flights),
+      (d) => d.versions.some((v) => v.buildId === 'f2'),
+      { what: 'f2 polling' },
+    );
+
+    expect((await rollout('--service', 'flights', 'ramp', 'f2', '50')).stdout).toContain('50 % of new steps run on f2');
+    expect((await rollout('--service', 'flights', 'status')).stdout).toContain(
+      `${flights.deploymentName}${way === 'nexus' ? ` (namespace ${serviceNamespace('flights')})` : ''}: current f1, ramping f2 at 50 %`,
+    );
+    // Which build takes a step is decided per workflow: 16 bookings all on one build would be a
+    // 1 in 32,768 chance.
+    const ramped = await flightBuildsOf(await Promise.all(Array.from({ length: 16 }, () => startBooking())));
+    expect(new Set(ramped)).toEqual(new Set(['flights-f1', 'flights-f2']));
+
+    await rollout('--service', 'flights', 'ramp', 'f2', '0');
+    const after = await flightBuildsOf(await Promise.all(Array.from({ length: 4 }, () => startBooking())));
+    expect(after).toEqual(['flights-f1', 'flights-f1', 'flights-f1', 'flights-f1']);
+    expect(await invariantViolations(tdb.dbs)).toEqual([]);
+  });
+
+  /** The worker that reserved each booking's flight, once each booking confirmed. */
+  async function flightBuildsOf(handles: WorkflowHandle<typeof bookTrip>[]): Promise<string[]> {
+    const ranBy: string[] = [];
+    for (const handle of handles) {
+      expect((await handle.result()).status).toBe('CONFIRMED');
+      const bookingId = handle.workflowId.replace(/^booking-/, '');
+      ranBy.push(
+        ...(way === 'activity'
+          ? ((await activityWorkers(handle)).reserveFlight ?? [])
+          : (await operationWorkflow('flights', 'reserveFlight', bookingId)).ranBy),
+      );
+    }
+    return ranBy;
+  }
 });
