@@ -27,7 +27,7 @@ import {
 } from '../../src/temporal/versioning.ts';
 import { createTripWorkers, type TripWorkers, type WorkerRole } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
-import { bookingInput } from '../helpers/booking.ts';
+import { bookingInput, daysFromNow, type BookingOverrides } from '../helpers/booking.ts';
 import { invariantViolations, type TestDatabase } from '../helpers/db.ts';
 import { ensureServiceTestEndpoints, startNexusTestServer, type NexusTestServer } from '../helpers/nexus-server.ts';
 import { poll } from '../helpers/poll.ts';
@@ -120,8 +120,8 @@ async function setUp(way: ServiceTransport) {
     return workers;
   }
 
-  async function startBooking(hold?: { minutes: number }): Promise<WorkflowHandle<typeof bookTrip>> {
-    const input = { ...(await bookingInput(tdb.dbs, hold ? { hold } : {})), services };
+  async function startBooking(overrides: BookingOverrides = {}): Promise<WorkflowHandle<typeof bookTrip>> {
+    const input = { ...(await bookingInput(tdb.dbs, overrides)), services };
     return client.workflow.start<typeof bookTrip>('bookTrip', {
       taskQueue,
       workflowId: workflowIdFor(input.bookingId),
@@ -218,7 +218,7 @@ describe.each(['activity', 'nexus'] as const)('the flights service rolls out on 
     // Each deployment's first build became current by itself.
     expect((await describeDeployment(deploymentOf('flights'))).current).toBe('f1');
 
-    const held = await startBooking({ minutes: 30 });
+    const held = await startBooking({ hold: { minutes: 30 } });
     await waitForStatus(held, 'HELD');
 
     // The flights team's rollout: f2 beside f1, made current; f1 still polls.
@@ -353,12 +353,19 @@ describe.each(['activity', 'nexus'] as const)('a ramp of the flights service (%s
       `${flights.deploymentName}${way === 'nexus' ? ` (namespace ${serviceNamespace('flights')})` : ''}: current f1, ramping f2 at 50 %`,
     );
     // Which build takes a step is decided per workflow: 16 bookings all on one build would be a
-    // 1 in 32,768 chance.
-    const ramped = await flightBuildsOf(await Promise.all(Array.from({ length: 16 }, () => startBooking())));
+    // 1 in 32,768 chance. They stay a night of their own (each way its own), so that the file's
+    // other bookings leave them rooms.
+    const day = daysFromNow(way === 'activity' ? 30 : 33);
+    const stay = {
+      flight: { date: day },
+      hotel: { checkIn: day, checkOut: daysFromNow(way === 'activity' ? 31 : 34) },
+    };
+    const bookings = (n: number) => Promise.all(Array.from({ length: n }, () => startBooking(stay)));
+    const ramped = await flightBuildsOf(await bookings(16));
     expect(new Set(ramped)).toEqual(new Set(['flights-f1', 'flights-f2']));
 
     await rollout('--service', 'flights', 'ramp', 'f2', '0');
-    const after = await flightBuildsOf(await Promise.all(Array.from({ length: 4 }, () => startBooking())));
+    const after = await flightBuildsOf(await bookings(4));
     expect(after).toEqual(['flights-f1', 'flights-f1', 'flights-f1', 'flights-f1']);
     expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
