@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, type Config } from '../src/config.ts';
 import { SERVICE_NAMES } from '../src/booking/service-contracts.ts';
 import type { ServiceName } from '../src/booking/service-routes.ts';
 import { connectClient, describeTemporal } from '../src/temporal/connection.ts';
+import { GrpcStatus, grpcStatusOf } from '../src/temporal/grpc-status.ts';
 import { serviceTransport } from '../src/temporal/service-transport.ts';
 import {
   describeDeployment,
@@ -84,9 +85,6 @@ const target = targetOf(chosen);
 const named = ({ deploymentName, namespace }: Deployment) =>
   namespace === config.temporalNamespace ? deploymentName : `${deploymentName} (namespace ${namespace})`;
 
-/** gRPC's NOT_FOUND: no worker of the deployment has polled yet. */
-const GRPC_NOT_FOUND = 5;
-
 async function printStatus(deployment: Deployment): Promise<void> {
   try {
     const { current, ramping, versions } = await describeDeployment(targetOf(deployment));
@@ -96,7 +94,8 @@ async function printStatus(deployment: Deployment): Promise<void> {
     for (const v of versions)
       console.log(`  ${v.buildId}: ${await openSagasOn(targetOf(deployment), v.buildId)} open ${deployment.work}`);
   } catch (error) {
-    if ((error as { code?: number }).code !== GRPC_NOT_FOUND) throw error;
+    // NOT_FOUND: no worker of the deployment has polled yet.
+    if (grpcStatusOf(error) !== GrpcStatus.NOT_FOUND) throw error;
     console.log(`${named(deployment)}: no worker has polled yet`);
   }
 }

@@ -12,6 +12,7 @@ import type { WorkflowService } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { ENCRYPTED_FAILURES_CONVERTER_PATH } from './codec.ts';
+import { GrpcStatus, grpcStatusOf } from './grpc-status.ts';
 import { TRACING_WORKFLOW_MODULES } from './telemetry.ts';
 
 /** The checkout: the build ID hashes its files by their paths in it. */
@@ -117,9 +118,6 @@ export interface DeploymentTarget {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** gRPC's status code 9. */
-const GRPC_FAILED_PRECONDITION = 9;
-
 /** Waits until a worker of `buildId` has polled (its version exists); throws, naming it, when time runs out. */
 export async function waitForVersion(
   { service, namespace, deploymentName }: DeploymentTarget,
@@ -178,9 +176,10 @@ async function whileRegistering<T>(timeoutMs = 30_000, call: () => Promise<T>): 
     try {
       return await call();
     } catch (error) {
-      const e = error as { code?: number; details?: string; message?: string };
+      const e = error as { details?: string; message?: string };
       const registering =
-        e.code === GRPC_FAILED_PRECONDITION && /missing active task queues/i.test(e.details ?? e.message ?? '');
+        grpcStatusOf(error) === GrpcStatus.FAILED_PRECONDITION &&
+        /missing active task queues/i.test(e.details ?? e.message ?? '');
       if (!registering || Date.now() > deadline) throw error;
       await pause(250);
     }
@@ -261,8 +260,9 @@ export async function promoteIfFirst(target: DeploymentTarget, buildId: string, 
     await setCurrentVersion(target, buildId, timeoutMs, conflictToken);
     return true;
   } catch (error) {
-    // gRPC FAILED_PRECONDITION (9) or ABORTED (10): the token is stale, another build went first.
-    if ([9, 10].includes((error as { code?: number }).code ?? 0)) return false;
+    // The token is stale: another build went first.
+    const code = grpcStatusOf(error);
+    if (code === GrpcStatus.FAILED_PRECONDITION || code === GrpcStatus.ABORTED) return false;
     throw error;
   }
 }

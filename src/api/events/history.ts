@@ -4,9 +4,7 @@
 // so the booking side learns of them from Temporal, never from the services' tables. (An attempt
 // that fails and is retried is no event: the watcher reads those from describe, watchers.ts.)
 import { isGrpcServiceError, type Client } from '@temporalio/client';
-
-/** gRPC's NOT_FOUND: the workflow is gone (or never was). */
-const NOT_FOUND = 5;
+import { GrpcStatus } from '../../temporal/grpc-status.ts';
 
 /** The first pause before a long poll that failed is made again (doubles up to MAX_PAUSE_MS). */
 const FIRST_PAUSE_MS = 500;
@@ -43,7 +41,8 @@ export function followHistory(client: Client, workflowId: string, moved: () => v
         nextPageToken = page.nextPageToken;
       } catch (error) {
         if (abort.signal.aborted) return;
-        if (isGrpcServiceError(error) && Number(error.code) === NOT_FOUND) return;
+        // The workflow is gone (or never was).
+        if (isGrpcServiceError(error) && Number(error.code) === GrpcStatus.NOT_FOUND) return;
         await new Promise((resolve) => setTimeout(resolve, pause).unref());
         pause = Math.min(pause * 2, MAX_PAUSE_MS);
       }
