@@ -151,7 +151,11 @@ async function setUp(way: ServiceTransport) {
     deploymentName: serviceDeploymentName(deploymentName, service),
   });
 
-  return { deploymentName, taskQueue, startWorkers, startBooking, rollout, deploymentOf };
+  /** How `npm run rollout -- status` names a service's deployment: `<booking's>-<service>`, with its namespace over Nexus. */
+  const shownAs = (service: ServiceName) =>
+    `${deploymentName}-${service}${nexus ? ` (namespace ${serviceNamespace(service)})` : ''}`;
+
+  return { deploymentName, taskQueue, startWorkers, startBooking, rollout, deploymentOf, shownAs };
 }
 
 /** Which worker ran each of the booking's activities, by activity (the steps, the activity way). */
@@ -211,7 +215,7 @@ const waitForStatus = (handle: WorkflowHandle<typeof bookTrip>, status: BookingS
 
 describe.each(['activity', 'nexus'] as const)('the flights service rolls out on its own (%s way)', (way) => {
   test("a booking pinned to b1 runs its next flight step, the undo, on flights' new current build f2", async () => {
-    const { deploymentName, startWorkers, startBooking, rollout, deploymentOf } = await setUp(way);
+    const { deploymentName, startWorkers, startBooking, rollout, deploymentOf, shownAs } = await setUp(way);
     await startWorkers(['booking'], 'b1', 'booking-b1');
     await startWorkers(['flights'], 'f1', 'flights-f1');
     await startWorkers(['hotels', 'payments'], 's1', 'services-s1');
@@ -266,11 +270,10 @@ describe.each(['activity', 'nexus'] as const)('the flights service rolls out on 
       '0 operation workflow(s) still run on f1',
     );
     const { stdout } = await rollout('status');
-    const where = (service: ServiceName) => (way === 'nexus' ? ` (namespace ${serviceNamespace(service)})` : '');
     expect(stdout).toContain(`${deploymentName}: current b1`);
-    expect(stdout).toContain(`${deploymentName}-flights${where('flights')}: current f2`);
-    expect(stdout).toContain(`${deploymentName}-hotels${where('hotels')}: current s1`);
-    expect(stdout).toContain(`${deploymentName}-payments${where('payments')}: current s1`);
+    expect(stdout).toContain(`${shownAs('flights')}: current f2`);
+    expect(stdout).toContain(`${shownAs('hotels')}: current s1`);
+    expect(stdout).toContain(`${shownAs('payments')}: current s1`);
     expect(await invariantViolations(tdb.dbs)).toEqual([]);
   });
 });
@@ -337,7 +340,7 @@ describe('moving from unversioned service workers (the builds before this one)',
 
 describe.each(['activity', 'nexus'] as const)('a ramp of the flights service (%s way)', (way) => {
   test('sends part of the new flight steps to the ramping build, and none once its ramp is 0 %', async () => {
-    const { startWorkers, startBooking, rollout, deploymentOf } = await setUp(way);
+    const { startWorkers, startBooking, rollout, deploymentOf, shownAs } = await setUp(way);
     await startWorkers(['booking', 'hotels', 'payments'], 'b1', 'booking-b1');
     await startWorkers(['flights'], 'f1', 'flights-f1');
     await startWorkers(['flights'], 'f2', 'flights-f2', { promote: false });
@@ -350,15 +353,15 @@ describe.each(['activity', 'nexus'] as const)('a ramp of the flights service (%s
 
     expect((await rollout('--service', 'flights', 'ramp', 'f2', '50')).stdout).toContain('50 % of new steps run on f2');
     expect((await rollout('--service', 'flights', 'status')).stdout).toContain(
-      `${flights.deploymentName}${way === 'nexus' ? ` (namespace ${serviceNamespace('flights')})` : ''}: current f1, ramping f2 at 50 %`,
+      `${shownAs('flights')}: current f1, ramping f2 at 50 %`,
     );
     // Which build takes a step is decided per workflow: 16 bookings all on one build would be a
     // 1 in 32,768 chance. They stay a night of their own (each way its own), so that the file's
     // other bookings leave them rooms.
-    const day = daysFromNow(way === 'activity' ? 30 : 33);
+    const night = way === 'activity' ? 30 : 33;
     const stay = {
-      flight: { date: day },
-      hotel: { checkIn: day, checkOut: daysFromNow(way === 'activity' ? 31 : 34) },
+      flight: { date: daysFromNow(night) },
+      hotel: { checkIn: daysFromNow(night), checkOut: daysFromNow(night + 1) },
     };
     const bookings = (n: number) => Promise.all(Array.from({ length: n }, () => startBooking(stay)));
     const ramped = await flightBuildsOf(await bookings(16));
