@@ -115,6 +115,7 @@ export function createBookingActivities(deps: ActivityDeps) {
     syncBooking: readModel.syncBooking,
     findUnwoundBookings: reconciler.findUnwoundBookings,
     markTerminated: reconciler.markTerminated,
+    recordGiveBack: reconciler.recordGiveBack,
   };
 }
 

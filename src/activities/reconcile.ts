@@ -1,11 +1,13 @@
 // The reconciler's service side: which bookings hold inventory or money although their workflow
 // closed without unwinding (an operator terminated it, it timed out, or it is gone), and the read
-// model's last word on them (TERMINATED). The undos themselves are the saga's own activities (each
-// step's undo, from the step table), which the reconcileBookings workflow runs.
+// model's word on them: TERMINATED, or, while a giveBackBooking workflow goes on with what a pass
+// could not give back, where that stands. The undos themselves are the saga's own activities (each
+// step's undo, from the step table), which those workflows run.
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BookingDb } from '../db/booking-db.ts';
+import { writeBookingRow } from '../db/read-model.ts';
 import {
   HOLD_BEFORE_STEP,
   TERMINAL_STATUSES,
@@ -13,29 +15,18 @@ import {
   workflowIdFor,
   type BookingState,
   type BookingStatus,
-  type StepName,
-  type UndoOutcome,
 } from '../booking/booking.ts';
 import { getBookingStateQuery } from '../booking/messages.ts';
-import { STEP_NAMES, type UndoActivity } from '../booking/steps.ts';
-
-/** Why a booking is the reconciler's: how its workflow closed without unwinding. */
-export type UnwoundCause = 'WorkflowTerminated' | 'WorkflowTimedOut' | 'WorkflowGone';
-
-export interface UnwoundBooking {
-  bookingId: string;
-  cause: UnwoundCause;
-  /** The booking's status in the read model when it was found. */
-  status: BookingStatus;
-}
-
-/** What one of the reconciler's undos did. */
-export interface ReconciledUndo {
-  step: StepName;
-  activity: UndoActivity;
-  outcome: Exclude<UndoOutcome, 'FAILED'>;
-  attempts: number;
-}
+import { STEP_NAMES } from '../booking/steps.ts';
+import {
+  failuresInWords,
+  giveBackWorkflowIdFor,
+  undosInWords,
+  type ReconciledUndo,
+  type UndoFailure,
+  type UnwoundBooking,
+  type UnwoundCause,
+} from '../booking/unwound.ts';
 
 export interface ReconcileDeps {
   /** The booking service's database: the read model. */
@@ -91,6 +82,17 @@ export function createReconciler(deps: ReconcileDeps) {
     }
   }
 
+  /** Whether a giveBackBooking workflow runs for the booking: it, not a pass, gives it back. */
+  async function givenBackElsewhere(client: Client, bookingId: string): Promise<boolean> {
+    try {
+      const { status } = await client.workflow.getHandle(giveBackWorkflowIdFor(bookingId)).describe();
+      return status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
   /** Open rows of the read model among `ids`, with their status. */
   async function openRows(ids: string[]): Promise<Map<string, BookingStatus>> {
     if (ids.length === 0) return new Map();
@@ -120,6 +122,7 @@ export function createReconciler(deps: ReconcileDeps) {
     const found: UnwoundBooking[] = [];
     for (const [bookingId, status] of open) {
       if (found.length >= batch) break;
+      if (await givenBackElsewhere(client, bookingId)) continue;
       const run = await latestRun(client, bookingId);
       if (run === 'WorkflowTerminated' || run === 'WorkflowTimedOut') found.push({ bookingId, cause: run, status });
     }
@@ -146,7 +149,7 @@ export function createReconciler(deps: ReconcileDeps) {
     const found: UnwoundBooking[] = [];
     for (const row of rows) {
       if (found.length >= limit) break;
-      if (skip.has(row.id)) continue;
+      if (skip.has(row.id) || (await givenBackElsewhere(client, row.id))) continue;
       if ((await latestRun(client, row.id)) === 'WorkflowGone')
         found.push({ bookingId: row.id, cause: 'WorkflowGone', status: row.status });
     }
@@ -161,6 +164,18 @@ export function createReconciler(deps: ReconcileDeps) {
       )
       .catch(() => undefined);
     return queried && queried.version > stored.version ? queried : stored;
+  }
+
+  /**
+   * The newest state of an open booking: a give-back's write, else the closed workflow's own, else
+   * the read model's; undefined once the row has ended (or there is none).
+   */
+  async function lastKnown(client: Client, bookingId: string, cause: UnwoundCause): Promise<BookingState | undefined> {
+    const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true, version: true } });
+    if (!row) return undefined;
+    const stored = { ...(row.state as unknown as BookingState), version: Number(row.version) };
+    if (TERMINAL_STATUSES.includes(stored.status)) return undefined;
+    return cause === 'WorkflowGone' || stored.givingBack ? stored : lastState(client, bookingId, stored);
   }
 
   return {
@@ -184,35 +199,43 @@ export function createReconciler(deps: ReconcileDeps) {
     },
 
     /**
-     * Writes the booking's row TERMINATED with what the undos did; false when the row is no longer
-     * open (another pass, or another reconciler, was first). Never over an ended booking.
+     * Writes the booking's row TERMINATED with what the undos did (and, after a give-back's
+     * resolve, what a person fixed by hand); false when the row is no longer open (another pass, or
+     * another reconciler, was first). Never over an ended booking.
      */
     markTerminated: async ({
       bookingId,
       cause,
       undos,
+      resolution,
     }: {
       bookingId: string;
       cause: UnwoundCause;
       undos: ReconciledUndo[];
+      resolution?: HandResolution;
     }): Promise<boolean> => {
-      const client = requireClient(deps.client);
-      const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true, version: true } });
-      if (!row) return false;
-      const stored = { ...(row.state as unknown as BookingState), version: Number(row.version) };
-      if (TERMINAL_STATUSES.includes(stored.status)) return false;
-      const state = terminatedState(
-        cause === 'WorkflowGone' ? stored : await lastState(client, bookingId, stored),
-        cause,
-        undos,
-        new Date(),
-      );
+      const before = await lastKnown(requireClient(deps.client), bookingId, cause);
+      if (!before) return false;
+      const state = terminatedState(before, cause, undos, new Date(), resolution);
       const written = await db.$executeRaw`
         UPDATE bookings SET status = 'TERMINATED'::"BookingStatus", current_step = NULL,
           failure_step = ${state.failure!.step}, failure_type = ${state.failure!.type}, failure_message = ${state.failure!.message},
           state = ${JSON.stringify(state)}::jsonb, version = ${state.version}, updated_at = ${new Date(state.updatedAt)}
         WHERE id = ${bookingId} AND version < ${state.version} AND status::text <> ALL(${[...TERMINAL_STATUSES]})`;
       return written === 1;
+    },
+
+    /**
+     * Writes what a giveBackBooking workflow stands at (COMPENSATING while its undos retry,
+     * COMPENSATION_FAILED while it waits for an operator) and returns that state; undefined when the
+     * row has ended meanwhile (there is nothing left to give back).
+     */
+    recordGiveBack: async (record: GiveBackRecord): Promise<BookingState | undefined> => {
+      const before = await lastKnown(requireClient(deps.client), record.booking.bookingId, record.booking.cause);
+      if (!before) return undefined;
+      const state = givingBackState(before, record, new Date());
+      await writeBookingRow(db, state);
+      return state;
     },
   };
 }
@@ -223,32 +246,46 @@ const CAUSE_IN_WORDS: Record<UnwoundCause, string> = {
   WorkflowGone: 'its workflow is gone',
 };
 
-const OUTCOME_IN_WORDS: Record<ReconciledUndo['outcome'], string> = {
-  UNDONE: 'undone',
-  NOTHING_TO_UNDO: 'nothing to undo',
-};
-
-/** What the reconciler gave back, in words: "cancelHotel undone, cancelFlight undone". */
-export function undosInWords(undos: readonly ReconciledUndo[]): string {
-  return undos.map((u) => `${u.activity} ${OUTCOME_IN_WORDS[u.outcome]}`).join(', ');
+/** A person fixed the failed undos by hand (a give-back's resolveCompensation): what they wrote. */
+export interface HandResolution {
+  note: string;
+  at: string;
+  by?: string;
+  /** The undos that still failed. */
+  failed: UndoFailure[];
 }
 
-/**
- * The booking as the reconciler leaves it: TERMINATED, each step that had an undo showing what it
- * did (a step that never ran and left nothing is SKIPPED; a failed one that left nothing stays
- * FAILED; anything undone is COMPENSATED), and a failure that says what happened and what was given
- * back. Still a BookingState: the API serves it as it serves any other.
- */
-export function terminatedState(
-  before: BookingState,
-  cause: UnwoundCause,
-  undos: readonly ReconciledUndo[],
-  now: Date,
-): BookingState {
-  const state: BookingState = structuredClone(before);
+/** Where a giveBackBooking workflow stands, for the read model (recordGiveBack). */
+export interface GiveBackRecord {
+  booking: UnwoundBooking;
+  workflowId: string;
+  since: string;
+  /** The undos that succeeded so far, and those that failed last. */
+  undos: ReconciledUndo[];
+  failed: UndoFailure[];
+  /** While it waits for an operator: since when, and the reminders logged. */
+  operatorWait?: BookingState['operatorWait'];
+  retriedBy?: string[];
+}
+
+type Found = NonNullable<BookingState['givingBack']>['found'];
+
+/** The booking as the reconciler found it: what a give-back kept of it, else the state itself. */
+function foundAs(before: BookingState): Found {
+  return (
+    before.givingBack?.found ?? {
+      status: before.status,
+      currentStep: before.currentStep,
+      ...(before.failure ? { failure: before.failure } : {}),
+    }
+  );
+}
+
+/** Each step that had an undo shows what it did (once: a give-back applies its undos again). */
+function applyUndos(state: BookingState, undos: readonly ReconciledUndo[]): void {
   for (const undo of undos) {
     const entry = state.steps.find((s) => s.name === undo.step);
-    if (!entry) continue;
+    if (!entry || (entry.undo?.activity === undo.activity && entry.undo.outcome === undo.outcome)) continue;
     const leftNothing = undo.outcome === 'NOTHING_TO_UNDO';
     entry.state =
       leftNothing && entry.state === 'PENDING'
@@ -259,26 +296,102 @@ export function terminatedState(
     entry.undo = { activity: undo.activity, attempts: undo.attempts, outcome: undo.outcome };
     state.compensations.push({ step: undo.step, activity: undo.activity, outcome: undo.outcome });
   }
+}
+
+/** "; before that, payment: Cancelled: …": the failure the booking had when it was found. */
+const earlierFailure = ({ failure }: Found) =>
+  failure ? `; before that, ${failure.step}: ${failure.type}: ${failure.message}` : '';
+
+/** A state's next version, as the workflow counts (src/booking/booking.ts). */
+function nextVersion(state: BookingState, now: Date): Pick<BookingState, 'version' | 'updatedAt'> {
+  return { version: Math.max(state.version + 1, now.getTime()), updatedAt: now.toISOString() };
+}
+
+/**
+ * The booking as the reconciler leaves it: TERMINATED, each step that had an undo showing what it
+ * did (a step that never ran and left nothing is SKIPPED; a failed one that left nothing stays
+ * FAILED; anything undone is COMPENSATED; an undo a person fixed by hand stays
+ * COMPENSATION_FAILED), and a failure that says what happened and what was given back. Still a
+ * BookingState: the API serves it as it serves any other.
+ */
+export function terminatedState(
+  before: BookingState,
+  cause: UnwoundCause,
+  undos: readonly ReconciledUndo[],
+  now: Date,
+  resolution?: HandResolution,
+): BookingState {
+  const found = foundAs(before);
+  const state: BookingState = structuredClone(before);
+  applyUndos(state, undos);
+  for (const failure of resolution?.failed ?? []) {
+    const entry = state.steps.find((s) => s.name === failure.step);
+    const error = { type: 'UndoFailed', message: failure.error };
+    if (entry) entry.state = 'COMPENSATION_FAILED';
+    if (entry)
+      entry.undo = { activity: failure.activity, attempts: entry.undo?.attempts ?? 0, outcome: 'FAILED', error };
+    state.compensations.push({ step: failure.step, activity: failure.activity, outcome: 'FAILED', error });
+  }
   for (const entry of state.steps) if (entry.state === 'PENDING') entry.state = 'SKIPPED';
   const held = undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.step);
   const step =
-    before.currentStep ??
-    (before.status === 'HELD' ? HOLD_BEFORE_STEP : undefined) ??
-    before.failure?.step ??
+    found.currentStep ??
+    (found.status === 'HELD' ? HOLD_BEFORE_STEP : undefined) ??
+    found.failure?.step ??
     held.at(0) ??
     STEP_NAMES[0]!;
-  const earlier = before.failure
-    ? `; before that, ${before.failure.step}: ${before.failure.type}: ${before.failure.message}`
+  const byHand = resolution
+    ? `; ${failuresInWords(resolution.failed)}: resolved by hand by ${resolution.by ?? 'an operator'}: ${resolution.note}`
     : '';
   state.failure = {
     step,
     type: cause,
-    message: `${CAUSE_IN_WORDS[cause]} while the booking was ${before.status}; the reconciler gave back what it held (${undosInWords(undos)})${earlier}`,
+    message: `${CAUSE_IN_WORDS[cause]} while the booking was ${found.status}; the reconciler gave back what it held (${undosInWords(undos)})${byHand}${earlierFailure(found)}`,
   };
+  if (resolution)
+    state.resolution = { note: resolution.note, at: resolution.at, ...(resolution.by ? { by: resolution.by } : {}) };
   state.status = 'TERMINATED';
   state.currentStep = null;
   delete state.operatorWait;
-  state.version = Math.max(before.version + 1, now.getTime()); // as the workflow counts (src/booking/booking.ts)
-  state.updatedAt = now.toISOString();
-  return state;
+  return Object.assign(state, nextVersion(before, now));
+}
+
+/**
+ * The booking while a giveBackBooking workflow gives it back: COMPENSATING while the failed undos
+ * retry, COMPENSATION_FAILED while it waits for an operator, with what was given back so far, what
+ * failed, and which workflow to act on.
+ */
+export function givingBackState(before: BookingState, record: GiveBackRecord, now: Date): BookingState {
+  const { booking, workflowId, since, undos, failed, operatorWait, retriedBy } = record;
+  const found = foundAs(before);
+  const waits = operatorWait !== undefined;
+  const state: BookingState = structuredClone(before);
+  applyUndos(state, undos);
+  for (const failure of failed) {
+    const entry = state.steps.find((s) => s.name === failure.step);
+    if (!entry) continue;
+    entry.state = waits ? 'COMPENSATION_FAILED' : 'COMPENSATING';
+    entry.undo = {
+      activity: failure.activity,
+      attempts: entry.undo?.attempts ?? 0,
+      ...(waits ? { outcome: 'FAILED' as const } : {}),
+      error: { type: 'UndoFailed', message: failure.error },
+    };
+  }
+  const gaveBack = undos.length ? ` (it gave back: ${undosInWords(undos)})` : '';
+  const next = waits
+    ? 'waits for an operator to retry or resolve it'
+    : "retries with each undo's own patience, then waits for an operator";
+  state.status = waits ? 'COMPENSATION_FAILED' : 'COMPENSATING';
+  state.currentStep = null;
+  state.givingBack = { workflowId, since, found };
+  state.failure = {
+    step: failed[0]?.step ?? found.currentStep ?? STEP_NAMES[0]!,
+    type: booking.cause,
+    message: `${CAUSE_IN_WORDS[booking.cause]} while the booking was ${found.status}; the reconciler could not give back ${failuresInWords(failed)}${gaveBack}; ${workflowId} ${next}${earlierFailure(found)}`,
+  };
+  if (operatorWait) state.operatorWait = operatorWait;
+  else delete state.operatorWait;
+  if (retriedBy) state.retriedBy = retriedBy;
+  return Object.assign(state, nextVersion(before, now));
 }

@@ -142,6 +142,17 @@ export interface BookingState extends TripDetails {
    * and closed bookings read from it show an older state until a later write succeeds.
    */
   readModelLag?: { since: string; version: number; reason: string };
+  /**
+   * Its workflow closed without unwinding and the reconciler's pass could not give everything back:
+   * the workflow that goes on giving it back (src/workflows/give-back.ts), and since when. The read
+   * model then has the newest state, not the closed workflow.
+   */
+  givingBack?: {
+    workflowId: string;
+    since: string;
+    /** The booking as the reconciler found it: its status, step and failure then. */
+    found: { status: BookingStatus; currentStep: StepName | null; failure?: BookingFailure };
+  };
   createdAt: string;
   updatedAt: string;
   /**

@@ -71,6 +71,7 @@ describe('the services the worker runs', () => {
     expect(Object.keys(booking.activities ?? {}).sort()).toEqual([
       'findUnwoundBookings',
       'markTerminated',
+      'recordGiveBack',
       'syncBooking',
     ]);
     expect(booking.workerDeploymentOptions).toEqual(base.worker!.workerDeploymentOptions);

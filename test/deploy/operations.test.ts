@@ -21,12 +21,13 @@ import { databaseUrls } from '../../src/db/databases.ts';
 import { databaseUrlFor, freePort } from '../../src/dev/postgres.ts';
 import { startStack, type Stack } from '../../src/dev/stack.ts';
 import { workflowIdFor } from '../../src/booking/booking.ts';
+import { giveBackWorkflowIdFor } from '../../src/booking/unwound.ts';
 import { reconcileScheduleId } from '../../src/temporal/reconcile-schedule.ts';
 import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
 import { CARDS, daysFromNow } from '../helpers/booking.ts';
-import { dropDatabases, invariantViolations, roomsFree, serviceRows } from '../helpers/db.ts';
+import { dropDatabases, invariantViolations, refuseUpdate, roomsFree, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { poll } from '../helpers/poll.ts';
@@ -162,6 +163,35 @@ async function passes(): Promise<ReconcileResult[]> {
     executions.map((e) =>
       stack.client.workflow.getHandle<() => Promise<ReconcileResult>>(e.workflowId, e.runId).result(),
     ),
+  );
+}
+
+/** An operator's retry or resolve of a booking's failed compensation, through the API. */
+const operatorAction = (id: string, action: 'retry' | 'resolve', body: object = {}) =>
+  api(`/bookings/${id}/compensation/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+/** An operator makes the give-back's failing refund its last attempt (`temporal activity update-options`). */
+async function failRefundForGood(bookingId: string): Promise<void> {
+  const workflowId = giveBackWorkflowIdFor(bookingId);
+  const handle = stack.client.workflow.getHandle(workflowId);
+  const refund = await poll(
+    () => pendingActivity(handle, 'refundPayment'),
+    (a) => a !== undefined && a.attempt > 1,
+    { what: `${workflowId}'s refund retrying`, timeoutMs: 60_000, intervalMs: 250 },
+  );
+  await temporalCli(
+    'activity',
+    'update-options',
+    '--workflow-id',
+    workflowId,
+    '--activity-id',
+    refund!.activityId,
+    '--retry-maximum-attempts',
+    '1',
   );
 }
 
@@ -331,6 +361,131 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before);
     expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 120_000);
+
+  test('an undo that fails in every pass goes on in a give-back workflow of its own: COMPENSATING, then COMPENSATION_FAILED for an operator, who retries or resolves it; a terminated give-back orphans nothing', async () => {
+    const day = 42;
+    const trips = {
+      retried: { flightNumber: 'TB200', hotelId: 'HTL-SEOUL-MYEONGDONG' },
+      resolved: { flightNumber: 'TB300', hotelId: 'HTL-SF-UNION' },
+    } as const;
+    const free = (trip: (typeof trips)[keyof typeof trips]) => inventory(trip.flightNumber, day, trip.hotelId);
+    const before = { retried: await free(trips.retried), resolved: await free(trips.resolved) };
+    // The charge commits but answers late: flight, hotel and payment are all taken while the saga waits on it.
+    const retried = await book({ ...trips.retried, day, faults: { chargePayment: 'timeout:3' } });
+    const resolved = await book({ ...trips.resolved, day, faults: { chargePayment: 'timeout:3' } });
+    const ids = [retried, resolved];
+    const allowRefunds = new Map<string, () => Promise<void>>();
+    for (const id of ids) {
+      await poll(
+        () => serviceRows(stack.dbs, id),
+        (r) => r.payment?.status === 'CAPTURED',
+        { what: `booking ${id}'s payment captured`, timeoutMs: 30_000 },
+      );
+      // The payment provider refuses this refund: every attempt of refundPayment fails, in a pass and after it.
+      allowRefunds.set(
+        id,
+        await refuseUpdate(stack.dbs.payments, {
+          table: 'payments',
+          bookingId: id,
+          status: 'REFUNDED',
+          message: 'the card network refuses refunds of this payment',
+        }),
+      );
+      await temporalCli('workflow', 'terminate', '--workflow-id', workflowIdFor(id), '--reason', 'operations test');
+    }
+
+    // A pass gives back the seats and rooms, and hands the refund to the booking's give-back workflow.
+    for (const id of ids) {
+      const v = await waitFor(id, (b) => b.status === 'COMPENSATING', 'handed over', 90_000);
+      expect(v).toMatchObject({ source: 'read-model', failure: { type: 'WorkflowTerminated', step: 'payment' } });
+      expect(v.failure!.message).toMatch(
+        new RegExp(
+          `^its workflow was terminated while the booking was PENDING; the reconciler could not give back refundPayment: .*refuses refunds.* \\(it gave back: cancelHotel undone, cancelFlight undone\\); ${giveBackWorkflowIdFor(id)} retries with each undo's own patience, then waits for an operator$`,
+        ),
+      );
+      expect(step(v, 'payment').state).toBe('COMPENSATING');
+      expect((await serviceRows(stack.dbs, id)).payment?.status).toBe('CAPTURED');
+    }
+    expect(await free(trips.retried)).toEqual(before.retried);
+    expect(await free(trips.resolved)).toEqual(before.resolved);
+    // Not yet an operator's to act on: the give-back retries on its own.
+    expect((await operatorAction(retried, 'retry')).status).toBe(409);
+
+    // The refund keeps failing; an operator cuts its patience short (update-options), so it fails for good.
+    for (const id of ids) await failRefundForGood(id);
+    for (const id of ids) {
+      const v = await waitFor(id, (b) => b.status === 'COMPENSATION_FAILED', 'waiting for an operator');
+      expect(v.operatorWait).toMatchObject({ reminders: 0 });
+      expect(v.failure!.message).toMatch(
+        new RegExp(`; ${giveBackWorkflowIdFor(id)} waits for an operator to retry or resolve it$`),
+      );
+      expect(step(v, 'payment')).toMatchObject({ state: 'COMPENSATION_FAILED', undo: { outcome: 'FAILED' } });
+    }
+    expect((await operatorAction(resolved, 'resolve', { note: '   ' })).status).toBe(400);
+
+    // Passes leave the bookings to their give-backs: each was handed over once.
+    const count = (await passes()).length;
+    await poll(passes, (p) => p.length >= count + 2, { what: 'two more passes', timeoutMs: 60_000, intervalMs: 500 });
+    const handOvers = async (id: string) =>
+      (await passes()).filter((p) =>
+        p.failed.some((f) => f.bookingId === id && f.handedTo === giveBackWorkflowIdFor(id)),
+      ).length;
+    expect([await handOvers(retried), await handOvers(resolved)]).toEqual([1, 1]);
+
+    // An operator terminates a give-back: the next pass finds the booking again and hands it to a new one.
+    const giveBack = stack.client.workflow.getHandle(giveBackWorkflowIdFor(resolved));
+    const { runId: firstRun } = await giveBack.describe();
+    await temporalCli(
+      'workflow',
+      'terminate',
+      '--workflow-id',
+      giveBackWorkflowIdFor(resolved),
+      '--reason',
+      'operations test',
+    );
+    await poll(
+      () => giveBack.describe(),
+      (d) => d.runId !== firstRun && d.status.name === 'RUNNING',
+      { what: 'a new give-back of the booking', timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(await handOvers(resolved)).toBe(2);
+    await failRefundForGood(resolved);
+    await waitFor(resolved, (b) => b.status === 'COMPENSATION_FAILED', 'waiting for an operator again');
+
+    // The provider takes refunds again. The operator retries one booking; the other a person refunds
+    // by hand (the provider's dashboard), and the operator resolves it with a note.
+    await allowRefunds.get(retried)!();
+    const retry = await operatorAction(retried, 'retry');
+    expect(retry.status, JSON.stringify(retry.body)).toBe(202);
+    expect(retry.body.retriedBy).toEqual(['test-operator']);
+    const refunded = await waitFor(retried, (b) => b.status === 'TERMINATED', 'TERMINATED');
+    expect(refunded.failure!.message).toMatch(
+      /^its workflow was terminated while the booking was PENDING; the reconciler gave back what it held \(cancelHotel undone, cancelFlight undone, refundPayment undone\)$/,
+    );
+    expect(refunded).toMatchObject({ retriedBy: ['test-operator'] });
+    expect(refunded).not.toHaveProperty('operatorWait');
+    expect(statesOf(refunded)).toEqual(undoneThrough('payment'));
+    expect((await serviceRows(stack.dbs, retried)).payment?.status).toBe('REFUNDED');
+
+    await allowRefunds.get(resolved)!();
+    await stack.dbs.payments
+      .$executeRaw`UPDATE payments SET status = 'REFUNDED', refunded_at = now() WHERE booking_id = ${resolved}`;
+    const note = 'refunded by hand in the provider dashboard, ticket OPS-42';
+    expect((await operatorAction(resolved, 'resolve', { note })).status).toBe(202);
+    const ended = await waitFor(resolved, (b) => b.status === 'TERMINATED', 'TERMINATED');
+    expect(ended.resolution).toMatchObject({ note, by: 'test-operator' });
+    expect(ended.failure!.message).toMatch(
+      /^its workflow was terminated while the booking was PENDING; the reconciler gave back what it held \(cancelHotel undone, cancelFlight undone\); refundPayment: .*refuses refunds.*: resolved by hand by test-operator: refunded by hand in the provider dashboard, ticket OPS-42$/,
+    );
+    expect(step(ended, 'payment')).toMatchObject({ state: 'COMPENSATION_FAILED', undo: { outcome: 'FAILED' } });
+    // Nothing more for an operator: both give-backs are over.
+    expect((await operatorAction(resolved, 'retry')).status).toBe(409);
+    for (const id of ids)
+      expect((await stack.client.workflow.getHandle(giveBackWorkflowIdFor(id)).describe()).status.name).toBe(
+        'COMPLETED',
+      );
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
+  }, 300_000);
 
   test('the schedule is one, however many times it is ensured, and visible as a Temporal Schedule', async () => {
     const { ensureReconcileSchedule } = await import('../../src/temporal/reconcile-schedule.ts');

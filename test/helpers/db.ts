@@ -68,6 +68,32 @@ export async function serviceRows(dbs: Databases, bookingId: string) {
 }
 
 /**
+ * A service refuses to move one booking's row of `table` to `status` (a payment provider that
+ * refuses the refund, a hotel that will not cancel): a trigger in the service's own database fails
+ * every such update with `message`. Returns what drops the trigger again.
+ */
+export async function refuseUpdate(
+  db: Pick<BookingDb, '$executeRawUnsafe'>,
+  { table, bookingId, status, message }: { table: string; bookingId: string; status: string; message: string },
+): Promise<() => Promise<void>> {
+  const safe = (value: string) => {
+    if (!/^[A-Za-z0-9_ -]+$/.test(value)) throw new Error(`refuseUpdate: unsupported value "${value}"`);
+    return value;
+  };
+  const trigger = `refuse_${safe(table)}_${safe(bookingId).replaceAll('-', '')}`;
+  await db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '${safe(message)}'; END $$`);
+  await db.$executeRawUnsafe(
+    `CREATE TRIGGER ${trigger} BEFORE UPDATE ON ${table} FOR EACH ROW
+     WHEN (NEW.booking_id = '${bookingId}' AND NEW.status::text = '${safe(status)}') EXECUTE FUNCTION ${trigger}()`,
+  );
+  return async () => {
+    await db.$executeRawUnsafe(`DROP TRIGGER ${trigger} ON ${table}`);
+    await db.$executeRawUnsafe(`DROP FUNCTION ${trigger}()`);
+  };
+}
+
+/**
  * The booking's read-model row once `until` holds: the workflow writes it beside the saga, so a
  * status the workflow's query shows reaches the row a moment later (at once only at the end).
  */

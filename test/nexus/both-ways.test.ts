@@ -9,6 +9,7 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { workflowIdFor, type BookingState } from '../../src/booking/booking.ts';
+import { giveBackWorkflowIdFor } from '../../src/booking/unwound.ts';
 import { SOLD_OUT_FLIGHT } from '../../src/booking/scenarios.ts';
 import { cancelBookingUpdate, getBookingStateQuery } from '../../src/booking/messages.ts';
 import { SERVICE_NAMES } from '../../src/booking/service-contracts.ts';
@@ -16,10 +17,11 @@ import { routesFor, type ServiceName, type ServiceTransport } from '../../src/bo
 import { setCurrentVersions, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
 import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import type { bookTrip } from '../../src/workflows/book-trip.ts';
+import type { giveBackBooking } from '../../src/workflows/give-back.ts';
 import type { reconcileBookings } from '../../src/workflows/reconcile.ts';
 import { CARDS, VAULT_KEY, bookingInput, type BookingOverrides } from '../helpers/booking.ts';
 import { createBookingService } from '../../src/api/bookings/service.ts';
-import { invariantViolations, serviceRows, type TestDatabase } from '../helpers/db.ts';
+import { invariantViolations, refuseUpdate, serviceRows, type TestDatabase } from '../helpers/db.ts';
 import { ensureServiceTestEndpoints, startNexusTestServer, type NexusTestServer } from '../helpers/nexus-server.ts';
 import { poll } from '../helpers/poll.ts';
 import { everyStep, failedAt, statesOf, step, unwindFrom } from '../helpers/steps.ts';
@@ -236,31 +238,29 @@ test("over Nexus, the API shows a retried step's live attempts, read from its se
   expect(seen.nextAttemptAt).toBeDefined();
 });
 
-test("over Nexus, a terminated booking is given back by the reconciler, through the services' own undos", async () => {
-  const pass = await withWorkers('nexus', async (start) => {
-    // A hold keeps the flight and the hotel; an operator terminates the workflow meanwhile.
-    const handle = await start({ hold: { minutes: 30 } });
-    const bookingId = handle.workflowId.replace(/^booking-/, '');
-    await poll(
-      () => tdb.dbs.booking.booking.findUnique({ where: { id: bookingId } }),
-      (row) => row?.status === 'HELD',
-      { what: `${bookingId} HELD in the read model`, timeoutMs: 30_000 },
-    );
-    await handle.terminate('an operator terminated it');
-    const result = await client.workflow.execute<typeof reconcileBookings>('reconcileBookings', {
-      taskQueue: start.taskQueue,
-      workflowId: `reconcile-${bookingId}`,
-      args: [{ batch: 10, services: start.services }],
-    });
-    return { bookingId, result };
+/** A hold, HELD in the read model: its flight and hotel reserved by their services, nothing charged. */
+async function heldBooking(start: Starter) {
+  const handle = await start({ hold: { minutes: 30 } });
+  const bookingId = handle.workflowId.replace(/^booking-/, '');
+  await poll(
+    () => tdb.dbs.booking.booking.findUnique({ where: { id: bookingId } }),
+    (row) => row?.status === 'HELD',
+    { what: `${bookingId} HELD in the read model`, timeoutMs: 30_000 },
+  );
+  return { handle, bookingId };
+}
+
+/** One reconciler pass on the way's booking queue, calling the services the way's way. */
+const reconcilePass = (start: Starter, bookingId: string) =>
+  client.workflow.execute<typeof reconcileBookings>('reconcileBookings', {
+    taskQueue: start.taskQueue,
+    workflowId: `reconcile-${bookingId}`,
+    args: [{ batch: 10, services: start.services }],
   });
-  const mine = pass.result.gaveBack.find((b) => b.bookingId === pass.bookingId);
-  expect(mine?.cause).toBe('WorkflowTerminated');
-  expect(mine?.undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.activity)).toEqual([
-    'cancelHotel',
-    'cancelFlight',
-  ]);
-  const rows = await serviceRows(tdb.dbs, pass.bookingId);
+
+/** A terminated hold given back: both reservations cancelled, the hotel's in its own namespace, TERMINATED. */
+async function expectGivenBack(bookingId: string): Promise<void> {
+  const rows = await serviceRows(tdb.dbs, bookingId);
   expect([rows.flight?.status, rows.hotel?.status, rows.booking?.status]).toEqual([
     'CANCELLED',
     'CANCELLED',
@@ -269,10 +269,64 @@ test("over Nexus, a terminated booking is given back by the reconciler, through 
   // The undos ran in the services' own namespaces.
   const hotels = new Client({ connection, namespace: serviceNamespace('hotels') });
   const undos = [];
-  for await (const w of hotels.workflow.list({ query: `WorkflowId STARTS_WITH 'cancelHotel-${pass.bookingId}'` }))
+  for await (const w of hotels.workflow.list({ query: `WorkflowId STARTS_WITH 'cancelHotel-${bookingId}'` }))
     undos.push(w);
   expect(undos.length).toBeGreaterThanOrEqual(1);
   expect(await invariantViolations(tdb.dbs)).toEqual([]);
+}
+
+test("over Nexus, a terminated booking is given back by the reconciler, through the services' own undos", async () => {
+  const pass = await withWorkers('nexus', async (start) => {
+    // A hold keeps the flight and the hotel; an operator terminates the workflow meanwhile.
+    const { handle, bookingId } = await heldBooking(start);
+    await handle.terminate('an operator terminated it');
+    return { bookingId, result: await reconcilePass(start, bookingId) };
+  });
+  const mine = pass.result.gaveBack.find((b) => b.bookingId === pass.bookingId);
+  expect(mine?.cause).toBe('WorkflowTerminated');
+  expect(mine?.undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.activity)).toEqual([
+    'cancelHotel',
+    'cancelFlight',
+  ]);
+  await expectGivenBack(pass.bookingId);
+});
+
+test("over Nexus, an undo the reconciler's pass cannot do goes on in the booking's give-back workflow, which runs it in the service's namespace once the service takes it", async () => {
+  const out = await withWorkers('nexus', async (start) => {
+    const { handle, bookingId } = await heldBooking(start);
+    // The hotel will not cancel this reservation for now; an operator terminates the booking meanwhile.
+    const allowCancel = await refuseUpdate(tdb.dbs.hotels, {
+      table: 'hotel_reservations',
+      bookingId,
+      status: 'CANCELLED',
+      message: 'the hotel cannot cancel this reservation right now',
+    });
+    await handle.terminate('an operator terminated it');
+    const pass = await reconcilePass(start, bookingId);
+    const handedOver = await poll(
+      () => serviceRows(tdb.dbs, bookingId),
+      (rows) => rows.booking?.status === 'COMPENSATING',
+      { what: `${bookingId} COMPENSATING in the read model`, timeoutMs: 30_000 },
+    );
+    await allowCancel();
+    const giveBack = client.workflow.getHandle<typeof giveBackBooking>(giveBackWorkflowIdFor(bookingId));
+    return { bookingId, pass, handedOver, result: await giveBack.result() };
+  });
+  const { bookingId, pass, handedOver, result } = out;
+  // The pass gave back the flight, and handed the hotel over.
+  expect(pass.failed.find((f) => f.bookingId === bookingId)).toMatchObject({
+    handedTo: giveBackWorkflowIdFor(bookingId),
+    error: expect.stringMatching(/^cancelHotel: .*cannot cancel this reservation/) as unknown,
+  });
+  expect([handedOver.flight?.status, handedOver.hotel?.status]).toEqual(['CANCELLED', 'RESERVED']);
+  // The give-back's retry, in the hotels namespace, did the rest.
+  expect(result).toMatchObject({ bookingId, terminated: true });
+  expect(result.undos.map((u) => `${u.activity} ${u.outcome}`)).toEqual([
+    'refundPayment NOTHING_TO_UNDO',
+    'cancelFlight UNDONE',
+    'cancelHotel UNDONE',
+  ]);
+  await expectGivenBack(bookingId);
 });
 
 test("over Nexus, each service's work runs in its own namespace, one workflow per operation", async () => {

@@ -174,7 +174,7 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
     operation: actionOperation(
       'retryCompensation',
       'Retry the failed compensations (operators)',
-      "Only while the booking is COMPENSATION_FAILED. Recorded with the operator's sub (retriedBy).",
+      "Only while the booking is COMPENSATION_FAILED: its saga's, or, once that was terminated, the reconciler's workflow that gives it back (give-back-<bookingId>). Recorded with the operator's sub (retriedBy).",
       { operatorOnly: true },
     ),
     actor: 'operator',
@@ -185,7 +185,7 @@ export const bookingActionRoutes: readonly Route<BookingActionRouteDeps>[] = [
     operation: actionOperation(
       'resolveCompensation',
       'Resolve a failed compensation by hand (operators)',
-      'Records the note and the operator (resolution.by); the booking then ends FAILED or CANCELLED.',
+      'Records the note and the operator (resolution.by); the booking then ends FAILED or CANCELLED, or TERMINATED when the reconciler gives it back (its saga was terminated).',
       { operatorOnly: true },
     ),
     body: { schema: resolveRequestSchema, required: true },

@@ -8,6 +8,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -37,6 +38,8 @@ import {
 } from '../../booking/messages.ts';
 import type { CardInput } from '../../activities/payments/vault.ts';
 import type { bookTrip } from '../../workflows/book-trip.ts';
+import type { giveBackBooking } from '../../workflows/give-back.ts';
+import { giveBackWorkflowIdFor } from '../../booking/unwound.ts';
 import { TRIP_STEPS } from '../../booking/steps.ts';
 import { isRunning, liveSteps, toView as viewOf, type BookingView, type LiveSteps } from './view.ts';
 import { nexusLiveSteps } from './nexus-live.ts';
@@ -133,7 +136,8 @@ export function createBookingService(deps: BookingServiceDeps) {
   /** Live state from the workflow while it runs; the read model once it is closed or unreachable. */
   async function get(bookingId: string): Promise<BookingView | undefined> {
     const stored = await readModel(bookingId);
-    if (stored && isTerminal(stored.status)) return toView(stored, 'read-model');
+    // Ended, or given back by the reconciler's own workflow: the read model is newer than any workflow's query.
+    if (stored && (isTerminal(stored.status) || stored.givingBack)) return toView(stored, 'read-model');
     const handle = handleFor(bookingId);
     try {
       // Live attempts come from describe, and only a running step or undo has them. A booking that
@@ -354,6 +358,22 @@ export function createBookingService(deps: BookingServiceDeps) {
     return { created: false, view };
   }
 
+  /**
+   * An operator's Update to the booking's saga; once that has closed, to the reconciler's
+   * giveBackBooking workflow of the booking (it takes the same Updates), if one runs.
+   */
+  async function operatorUpdate(
+    bookingId: string,
+    run: (handle: WorkflowHandle<typeof bookTrip> | WorkflowHandle<typeof giveBackBooking>) => Promise<BookingState>,
+  ): Promise<BookingState> {
+    try {
+      return await run(handleFor(bookingId));
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      return run(client.workflow.getHandle<typeof giveBackBooking>(giveBackWorkflowIdFor(bookingId)));
+    }
+  }
+
   /** Runs an Update; maps refusals to 409, a missing booking to 404, a silent worker to 503. */
   async function update(
     bookingId: string,
@@ -439,14 +459,20 @@ export function createBookingService(deps: BookingServiceDeps) {
     retryCompensation: (bookingId: string, caller: Identity) =>
       update(
         bookingId,
-        () => handleFor(bookingId).executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }),
+        () =>
+          operatorUpdate(bookingId, (handle) =>
+            handle.executeUpdate(retryCompensationUpdate, { args: [{ by: caller.subject }] }),
+          ),
         ['NoFailedCompensation'],
       ),
 
     resolveCompensation: (bookingId: string, note: string, caller: Identity) =>
       update(
         bookingId,
-        () => handleFor(bookingId).executeUpdate(resolveCompensationUpdate, { args: [{ note, by: caller.subject }] }),
+        () =>
+          operatorUpdate(bookingId, (handle) =>
+            handle.executeUpdate(resolveCompensationUpdate, { args: [{ note, by: caller.subject }] }),
+          ),
         ['NoFailedCompensation', 'InvalidNote'],
       ),
 
