@@ -4,22 +4,10 @@
 // `npm run record-histories -- v7-<change>` (docs/replay.md). The services are called as
 // activities unless SERVICES_VIA=nexus.
 // PostgreSQL: DATABASE_URL's server, else an embedded one. Temporal: a dev server it starts.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { pino } from 'pino';
 import { createHotelService } from '../src/activities/hotels/activities.ts';
-import { loadConfig } from '../src/config.ts';
-import { dropDatabases } from '../src/db/provision.ts';
-import { databaseUrlFor, freePort } from '../src/dev/postgres.ts';
-import { startStack } from '../src/dev/stack.ts';
 import { isTerminal, workflowIdFor, type BookingStatus } from '../src/booking/booking.ts';
-import { temporalCli } from '../src/temporal/executables.ts';
+import { startRecording } from './recording.ts';
 import { HOLD_SCENARIOS, SCENARIOS, bookingBody, confirmBody, type Scenario } from './scenarios.ts';
 
 const set = process.argv[2];
@@ -27,27 +15,16 @@ if (!set || !/^[a-z0-9-]+$/.test(set)) {
   console.error('usage: npm run record-histories -- <set name, e.g. v7-car-rental>');
   process.exit(2);
 }
-const OUT = new URL(`../test/histories/${set}/`, import.meta.url);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-await mkdir(OUT, { recursive: true });
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-
-const dir = await mkdtemp(join(tmpdir(), 'record-histories-'));
-const env: NodeJS.ProcessEnv = {
-  NODE_ENV: 'development',
+const {
+  stack,
+  token,
+  record: recordHistory,
+  close,
+} = await startRecording('record-histories', set, {
   FAULT_INJECTION: 'on', // the failure table's scenarios inject faults
   // How the booking calls its services: SERVICES_VIA=nexus records the Nexus way's shape.
   SERVICES_VIA: process.env.SERVICES_VIA === 'nexus' ? 'nexus' : 'activity',
-  TEMPORAL_DEV_PORT: String(await freePort()),
-  TEMPORAL_UI_PORT: String(await freePort()),
-  ...(process.env.DATABASE_URL
-    ? { DATABASE_URL: databaseUrlFor(process.env.DATABASE_URL, `trip_record_${Date.now()}`) }
-    : {}),
-};
-const stack = await startStack({ config: loadConfig(env), dataDir: dir, apiPort: 0, logger: pino({ level: 'warn' }) });
-
-// Identity on: an operator's token from the stack's dev issuer (books for the scenarios' customers).
-const token = await stack.devIssuer!.mint('record-histories', 'bookings:operate');
+});
 
 async function api(path: string, init?: RequestInit & { prefer?: string }) {
   const headers = {
@@ -106,25 +83,7 @@ async function record(scenario: Scenario): Promise<void> {
   }
   const handle = stack.client.workflow.getHandle(workflowIdFor(bookingId));
   for (let i = 0; i < 100 && (await handle.describe()).status.name === 'RUNNING'; i++) await delay(100);
-  // The CLI writes the history in Temporal's JSON format, which historyFromJSON reads back.
-  const { stdout } = await promisify(execFile)(
-    temporalCli()?.path ?? 'temporal',
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      workflowIdFor(bookingId),
-      '--address',
-      stack.temporalAddress,
-      '--output',
-      'json',
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  // Stack traces name files: relative to the checkout, never this machine's paths.
-  const json = JSON.stringify(JSON.parse(stdout), null, 1).replaceAll(ROOT, './');
-  await writeFile(new URL(`${scenario.name}.json`, OUT), `${json}\n`);
-  console.log(`recorded ${scenario.name}`);
+  await recordHistory(scenario.name, workflowIdFor(bookingId));
 }
 
 // Holds and Prefer: wait exist from v4-hold on: only sets of that build or later record them.
@@ -132,9 +91,5 @@ const withHolds = !/^v[123]-/.test(set);
 try {
   await Promise.all([...SCENARIOS, ...(withHolds ? HOLD_SCENARIOS : [])].map(record));
 } finally {
-  await stack.stop();
-  await rm(dir, { recursive: true, force: true });
-  // Its databases on DATABASE_URL's server (each service's with the role made for it).
-  if (process.env.DATABASE_URL)
-    await dropDatabases(databaseUrlFor(process.env.DATABASE_URL, 'postgres'), Object.values(stack.databaseUrls));
+  await close();
 }

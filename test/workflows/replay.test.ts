@@ -40,6 +40,15 @@ const RETIRED_BUILDS = [
   },
 ];
 
+/** Every set of bookTrip's histories, of every build. */
+const BOOKING_SETS = [...CURRENT_SETS, ...RETIRED_BUILDS.flatMap((b) => b.sets)];
+/**
+ * The reconciler's recorded workflows (`npm run record-reconcile-passes`): a pass is AUTO_UPGRADE
+ * (one in flight during a rollout goes on on the new build), so every set replays on today's code.
+ */
+const RECONCILE_SETS = ['reconcile-passes/before-hand-over', 'reconcile-passes/hand-over'];
+const GIVE_BACK_PATCH = 'give-back-hand-over';
+
 /** Every history of every recorded set (one folder per workflow code version), as "set/scenario". */
 type Recorded = { workflowId: string; history: ReturnType<typeof historyFromJSON> };
 
@@ -309,7 +318,7 @@ describe('recorded histories', () => {
       workflowsPath: fileURLToPath(new URL('../fixtures/reordered-workflow/index.ts', import.meta.url)),
       logger: quietLogger,
     });
-    const results = await replayAll(reordered);
+    const results = await replayAll(reordered, BOOKING_SETS);
     // Every history that got as far as reserving the flight now disagrees with the code.
     const failed = results.filter((r) => r.error);
     expect(failed.map((r) => r.workflowId)).toContain('v1-before-seat-selection/confirmed');
@@ -320,5 +329,39 @@ describe('recorded histories', () => {
     expect(failed.map((r) => r.workflowId)).toContain('v6-read-model-beside-the-saga/confirmed');
     expect(failed.length).toBe(results.length);
     for (const { error } of failed) expect(error).toBeInstanceOf(DeterminismViolationError);
+  });
+});
+
+describe("the reconciler's recorded workflows", () => {
+  test("replay on today's code: a pass from before hand-overs keeps its path (no patch marker, no child), a pass since hands the booking over", async () => {
+    const names = (await loadHistories(RECONCILE_SETS)).map((h) => h.workflowId);
+    expect(names).toEqual([
+      'reconcile-passes/before-hand-over/gave-back',
+      'reconcile-passes/before-hand-over/refused',
+      'reconcile-passes/hand-over/gave-back',
+      'reconcile-passes/hand-over/give-back',
+      'reconcile-passes/hand-over/refused',
+    ]);
+    const results = await replayAll(currentBundle, RECONCILE_SETS);
+    expect(results.filter((r) => r.error)).toEqual([]);
+    expect(results).toHaveLength(names.length);
+
+    // Before: the pass stopped at the refused refund and left the booking to the next pass.
+    const [before] = await loadHistories('reconcile-passes/before-hand-over/refused');
+    expect(patchesIn(before!.history)).toEqual([]);
+    expect(scheduledActivities(before!.history)).toEqual(['findUnwoundBookings', 'refundPayment']);
+    // Since: every undo runs, and what failed goes to the booking's give-back workflow, behind the patch.
+    const [since] = await loadHistories('reconcile-passes/hand-over/refused');
+    expect(patchesIn(since!.history)).toContain(GIVE_BACK_PATCH);
+    expect(scheduledActivities(since!.history)).toEqual(
+      expect.arrayContaining(['findUnwoundBookings', 'refundPayment', 'cancelHotel', 'cancelFlight']),
+    );
+    const children = (since!.history.events ?? []).flatMap((e) => {
+      const started = e.startChildWorkflowExecutionInitiatedEventAttributes;
+      return started ? [`${started.workflowType?.name} ${started.workflowId?.replace(/[0-9a-f-]{36}$/, '<id>')}`] : [];
+    });
+    expect(children).toEqual(['giveBackBooking give-back-<id>']);
+    const [giveBack] = await loadHistories('reconcile-passes/hand-over/give-back');
+    expect(scheduledActivities(giveBack!.history)).toEqual(['recordGiveBack', 'refundPayment', 'markTerminated']);
   });
 });
