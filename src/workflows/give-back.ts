@@ -1,7 +1,7 @@
 // giveBackBooking: goes on giving back a booking that a reconciler's pass could not. Its saga's
 // workflow closed without unwinding (src/workflows/reconcile.ts), and an undo failed in the pass.
-// This workflow runs the failed undos again with each undo's own patience (a day of retries; a
-// business failure at once), as the saga's unwind would have. An undo that still fails waits,
+// This workflow runs the failed undos again, at once, each with its own patience (a day of retries;
+// a business failure at once), as the saga's unwind would have. An undo that still fails waits,
 // durably, for an operator, who retries it or resolves it by hand with the saga's own Updates
 // (retryCompensation, resolveCompensation: refused unless it waits). The read model shows the
 // booking COMPENSATING, then COMPENSATION_FAILED, then TERMINATED; passes skip it while this runs.
@@ -98,7 +98,7 @@ export async function giveBackBooking(input: GiveBackInput): Promise<GiveBackRes
   let resolution: HandResolution | undefined;
   if (!(await record())) return { bookingId: booking.bookingId, terminated: false, undos: run.undos };
   for (;;) {
-    run = await runUndos(booking, run.undos, { routes: input.services, taskQueue });
+    run = await runUndos(booking, run.undos, { routes: input.services, taskQueue, together: true });
     if (run.failed.length === 0) break;
     // ---- The undos failed for good: an operator's turn ----
     operatorWait = { since: new Date().toISOString(), reminders: 0 };

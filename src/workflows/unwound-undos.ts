@@ -29,7 +29,15 @@ export interface UndoRunOptions {
   options?: ActivityOptions;
   /** Stop at the first undo that fails (the reconciler's passes before hand-overs did). */
   stopAtFailure?: boolean;
+  /**
+   * Run the undos at once rather than last step first (a give-back: each may retry for a day, and
+   * none should wait on another's retries). Either way the results are in unwind order.
+   */
+  together?: boolean;
 }
+
+type Undo = (typeof UNWIND)[number];
+type Outcome = { undo: ReconciledUndo } | { failure: UndoFailure };
 
 /**
  * Runs every undo of `booking` that `done` does not have yet, last step first; one that fails does
@@ -39,12 +47,9 @@ export interface UndoRunOptions {
 export async function runUndos(
   booking: Pick<UnwoundBooking, 'bookingId' | 'cause'>,
   done: readonly ReconciledUndo[],
-  { routes, taskQueue, options, stopAtFailure = false }: UndoRunOptions,
+  { routes, taskQueue, options, stopAtFailure = false, together = false }: UndoRunOptions,
 ): Promise<UndosRun> {
-  const undos = [...done];
-  const failed: UndoFailure[] = [];
-  for (const undo of UNWIND) {
-    if (undos.some((u) => u.activity === undo.activity)) continue;
+  const run = async (undo: Undo): Promise<Outcome> => {
     try {
       const result = (await callService(undo.service, routeTo(undo.service, taskQueue, routes), {
         step: undo.step,
@@ -54,13 +59,24 @@ export async function runUndos(
         summary: `Give back ${undo.step} of booking ${booking.bookingId} (${booking.cause})`,
         args: { bookingId: booking.bookingId },
       })) as Awaited<ReturnType<Activities[UndoActivity]>>;
-      undos.push({ step: undo.step, activity: undo.activity, outcome: result.outcome, attempts: result.attempt });
+      return { undo: { step: undo.step, activity: undo.activity, outcome: result.outcome, attempts: result.attempt } };
     } catch (error) {
-      failed.push({ step: undo.step, activity: undo.activity, error: messageOf(error) });
-      if (stopAtFailure) break;
+      return { failure: { step: undo.step, activity: undo.activity, error: messageOf(error) } };
     }
-  }
-  return { undos, failed };
+  };
+  const todo = UNWIND.filter((undo) => !done.some((u) => u.activity === undo.activity));
+  let outcomes: Outcome[] = [];
+  if (together) outcomes = await Promise.all(todo.map(run));
+  else
+    for (const undo of todo) {
+      const outcome = await run(undo);
+      outcomes.push(outcome);
+      if (stopAtFailure && 'failure' in outcome) break;
+    }
+  return {
+    undos: [...done, ...outcomes.flatMap((o) => ('undo' in o ? [o.undo] : []))],
+    failed: outcomes.flatMap((o) => ('failure' in o ? [o.failure] : [])),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // One test file's Temporal and PostgreSQL: a time-skipping environment (or a dev server), one
 // workflow bundle, one set of databases; a fresh task queue and booking per run.
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { workflowIdFor, type BookTripInput, type BookingState } from '../../src/booking/booking.ts';
@@ -124,4 +124,15 @@ export function failureTypes(error: unknown): string[] {
     current = c.cause;
   }
   return types;
+}
+
+/** An Update the workflow refused: the refusal's failure types (e.g. ['NoFailedCompensation']); fails unless refused. */
+export async function refusalOf(update: Promise<unknown>): Promise<string[]> {
+  const error = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof WorkflowUpdateFailedError))
+    throw new Error(`expected the Update to be refused, got ${String(error)}`);
+  return failureTypes(error);
 }
