@@ -16,7 +16,7 @@ import {
   type BookingState,
   type BookingStatus,
 } from '../booking/booking.ts';
-import { getBookingStateQuery } from '../booking/messages.ts';
+import { BOOKING_STATUS_SEARCH_ATTRIBUTE, getBookingStateQuery } from '../booking/messages.ts';
 import { STEP_NAMES } from '../booking/steps.ts';
 import {
   failuresInWords,
@@ -93,13 +93,10 @@ export function createReconciler(deps: ReconcileDeps) {
     }
   }
 
-  /** Open rows of the read model among `ids`, with their status. */
-  async function openRows(ids: string[]): Promise<Map<string, BookingStatus>> {
+  /** The read model's status of each of `ids` that has a row. */
+  async function rowStatuses(ids: string[]): Promise<Map<string, BookingStatus>> {
     if (ids.length === 0) return new Map();
-    const rows = await db.booking.findMany({
-      where: { id: { in: ids }, status: { in: [...OPEN_STATUSES] } },
-      select: { id: true, status: true },
-    });
+    const rows = await db.booking.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
@@ -113,15 +110,21 @@ export function createReconciler(deps: ReconcileDeps) {
     const query =
       `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus IN ('Terminated', 'TimedOut')` +
       ` AND BookingStatus IN (${quoted(OPEN_STATUSES)}) AND CloseTime > '${since}'`;
-    const ids = new Set<string>();
+    // Each booking's status as its workflow last published it.
+    const published = new Map<string, BookingStatus>();
     for await (const execution of client.workflow.list({ query, pageSize: batch * SCAN_FACTOR })) {
-      if (execution.workflowId.startsWith('booking-')) ids.add(execution.workflowId.slice('booking-'.length));
-      if (ids.size >= batch * SCAN_FACTOR) break;
+      if (!execution.workflowId.startsWith('booking-')) continue;
+      const status = execution.typedSearchAttributes.get(BOOKING_STATUS_SEARCH_ATTRIBUTE) as BookingStatus;
+      published.set(execution.workflowId.slice('booking-'.length), status);
+      if (published.size >= batch * SCAN_FACTOR) break;
     }
-    const open = await openRows([...ids]);
+    const rows = await rowStatuses([...published.keys()]);
     const found: UnwoundBooking[] = [];
-    for (const [bookingId, status] of open) {
+    for (const [bookingId, publishedStatus] of published) {
       if (found.length >= batch) break;
+      // A booking started past the API and closed before its first write has no row: it is ours too.
+      const status = rows.get(bookingId) ?? publishedStatus;
+      if (!(OPEN_STATUSES as readonly BookingStatus[]).includes(status)) continue;
       if (await givenBackElsewhere(client, bookingId)) continue;
       const run = await latestRun(client, bookingId);
       if (run === 'WorkflowTerminated' || run === 'WorkflowTimedOut') found.push({ bookingId, cause: run, status });
@@ -156,26 +159,36 @@ export function createReconciler(deps: ReconcileDeps) {
     return found;
   }
 
-  /** The booking's last state: the closed workflow's own (a worker of its build replays it), else the read model's. */
-  async function lastState(client: Client, bookingId: string, stored: BookingState): Promise<BookingState> {
-    const queried = await client
+  /** The closed workflow's own last state (a worker of its build replays it), if it answers in time. */
+  async function queriedState(client: Client, bookingId: string): Promise<BookingState | undefined> {
+    return client
       .withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
         client.workflow.getHandle(workflowIdFor(bookingId)).query(getBookingStateQuery),
       )
       .catch(() => undefined);
-    return queried && queried.version > stored.version ? queried : stored;
   }
 
   /**
    * The newest state of an open booking: a give-back's write, else the closed workflow's own, else
-   * the read model's; undefined once the row has ended (or there is none).
+   * the read model's; with `row` false when the read model has none (started past the API, closed
+   * before its first write: the closed workflow's state is all there is). Undefined once the row
+   * has ended, or when nothing knows the booking.
    */
-  async function lastKnown(client: Client, bookingId: string, cause: UnwoundCause): Promise<BookingState | undefined> {
-    const row = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true, version: true } });
-    if (!row) return undefined;
-    const stored = { ...(row.state as unknown as BookingState), version: Number(row.version) };
+  async function lastKnown(
+    client: Client,
+    bookingId: string,
+    cause: UnwoundCause,
+  ): Promise<{ state: BookingState; row: boolean } | undefined> {
+    const found = await db.booking.findUnique({ where: { id: bookingId }, select: { state: true, version: true } });
+    if (!found) {
+      const queried = cause === 'WorkflowGone' ? undefined : await queriedState(client, bookingId);
+      return queried ? { state: queried, row: false } : undefined;
+    }
+    const stored = { ...(found.state as unknown as BookingState), version: Number(found.version) };
     if (TERMINAL_STATUSES.includes(stored.status)) return undefined;
-    return cause === 'WorkflowGone' || stored.givingBack ? stored : lastState(client, bookingId, stored);
+    if (cause === 'WorkflowGone' || stored.givingBack) return { state: stored, row: true };
+    const queried = await queriedState(client, bookingId);
+    return { state: queried && queried.version > stored.version ? queried : stored, row: true };
   }
 
   return {
@@ -214,9 +227,10 @@ export function createReconciler(deps: ReconcileDeps) {
       undos: ReconciledUndo[];
       resolution?: HandResolution;
     }): Promise<boolean> => {
-      const before = await lastKnown(requireClient(deps.client), bookingId, cause);
-      if (!before) return false;
-      const state = terminatedState(before, cause, undos, new Date(), resolution);
+      const known = await lastKnown(requireClient(deps.client), bookingId, cause);
+      if (!known) return false;
+      const state = terminatedState(known.state, cause, undos, new Date(), resolution);
+      if (!known.row) return (await writeBookingRow(db, state, { ifAbsent: true })) === 1;
       const written = await db.$executeRaw`
         UPDATE bookings SET status = 'TERMINATED'::"BookingStatus", current_step = NULL,
           failure_step = ${state.failure!.step}, failure_type = ${state.failure!.type}, failure_message = ${state.failure!.message},
@@ -231,9 +245,9 @@ export function createReconciler(deps: ReconcileDeps) {
      * row has ended meanwhile (there is nothing left to give back).
      */
     recordGiveBack: async (record: GiveBackRecord): Promise<BookingState | undefined> => {
-      const before = await lastKnown(requireClient(deps.client), record.booking.bookingId, record.booking.cause);
-      if (!before) return undefined;
-      const state = givingBackState(before, record, new Date());
+      const known = await lastKnown(requireClient(deps.client), record.booking.bookingId, record.booking.cause);
+      if (!known) return undefined;
+      const state = givingBackState(known.state, record, new Date());
       await writeBookingRow(db, state);
       return state;
     },

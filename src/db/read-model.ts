@@ -10,13 +10,13 @@ import { sql } from './client.ts';
  * never overwrites what the workflow wrote); otherwise an update older than the stored one (a lower
  * version) is ignored, and so is any update of a TERMINATED row: the reconciler wrote it after the
  * workflow was closed, and a write of that workflow still in flight then must not bring it back.
- * `db` may be a transaction's client.
+ * `db` may be a transaction's client. Returns the rows written: 0 when the write was ignored.
  */
 export async function writeBookingRow(
   db: Pick<BookingDb, '$executeRaw'>,
   state: BookingState,
   { ifAbsent = false } = {},
-): Promise<void> {
+): Promise<number> {
   const flightCents = state.flight?.priceCents ?? null;
   const hotelCents = state.hotel?.priceCents ?? null;
   const totalCents = state.payment?.amountCents ?? null;
@@ -27,11 +27,8 @@ export async function writeBookingRow(
             ${state.failure?.step ?? null}, ${state.failure?.type ?? null}, ${state.failure?.message ?? null},
             ${flightCents}, ${hotelCents}, ${totalCents}, ${state.payment?.currency ?? 'USD'},
             ${JSON.stringify(state)}::jsonb, ${state.version}, ${new Date(state.createdAt)}, ${new Date(state.updatedAt)})`;
-  if (ifAbsent) {
-    await db.$executeRaw`${insert} ON CONFLICT (id) DO NOTHING`;
-    return;
-  }
-  await db.$executeRaw`${insert}
+  if (ifAbsent) return db.$executeRaw`${insert} ON CONFLICT (id) DO NOTHING`;
+  return db.$executeRaw`${insert}
     ON CONFLICT (id) DO UPDATE SET
       status = EXCLUDED.status, current_step = EXCLUDED.current_step,
       failure_step = EXCLUDED.failure_step, failure_type = EXCLUDED.failure_type,

@@ -25,8 +25,9 @@ import { giveBackWorkflowIdFor } from '../../src/booking/unwound.ts';
 import { reconcileScheduleId } from '../../src/temporal/reconcile-schedule.ts';
 import { createTripWorkers, type TripWorkers } from '../../src/temporal/worker-factory.ts';
 import { describeDeployment, workerDeploymentOptions } from '../../src/temporal/versioning.ts';
+import type { bookTrip } from '../../src/workflows/book-trip.ts';
 import type { ReconcileResult } from '../../src/workflows/reconcile.ts';
-import { CARDS, daysFromNow } from '../helpers/booking.ts';
+import { CARDS, bookingInput, daysFromNow } from '../helpers/booking.ts';
 import { dropDatabases, invariantViolations, refuseUpdate, roomsFree, serviceRows } from '../helpers/db.ts';
 import { fetchAs } from '../helpers/identity.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -328,6 +329,38 @@ describe('temporal workflow terminate: the reconciler gives back what the saga h
     );
     expect(await invariantViolations(stack.dbs)).toEqual([]);
   }, 240_000);
+
+  test('a saga started past the API (a client of its own) and terminated before its first write is given back too: its row is TERMINATED', async () => {
+    const day = 43;
+    const before = await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG');
+    const input = await bookingInput(stack.dbs, {
+      customerId: 'ops-customer',
+      flight: { flightNumber: 'TB200', date: daysFromNow(day), seats: 1 },
+      hotel: { hotelId: 'HTL-SEOUL-MYEONGDONG', checkIn: daysFromNow(day), checkOut: daysFromNow(day + 2), rooms: 1 },
+      faults: { chargePayment: 'outage:2h' },
+    });
+    const handle = await stack.client.workflow.start<typeof bookTrip>('bookTrip', {
+      taskQueue,
+      workflowId: workflowIdFor(input.bookingId),
+      args: [input],
+    });
+    // Flight and hotel taken, the payment retrying: no status change yet, so no row.
+    const held = await poll(
+      () => serviceRows(stack.dbs, input.bookingId),
+      (r) => r.flight?.status === 'RESERVED' && r.hotel?.status === 'RESERVED',
+      { what: 'the flight and the hotel reserved', timeoutMs: 30_000 },
+    );
+    expect(held.booking).toBeNull();
+    await handle.terminate('operations test: terminated by an operator');
+
+    const done = await waitFor(input.bookingId, (v) => v.status === 'TERMINATED', 'TERMINATED');
+    expect(done).toMatchObject({ source: 'read-model', failure: { type: 'WorkflowTerminated', step: 'payment' } });
+    expect(done.failure!.message).toMatch(
+      /^its workflow was terminated while the booking was PENDING; the reconciler gave back what it held \(refundPayment nothing to undo, cancelHotel undone, cancelFlight undone\)$/,
+    );
+    expect(await inventory('TB200', day, 'HTL-SEOUL-MYEONGDONG')).toEqual(before);
+    expect(await invariantViolations(stack.dbs)).toEqual([]);
+  }, 120_000);
 
   test('a saga whose workflow is gone (deleted) is given back too, as WorkflowGone', async () => {
     const day = 41;
