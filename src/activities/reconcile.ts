@@ -312,6 +312,27 @@ function applyUndos(state: BookingState, undos: readonly ReconciledUndo[]): void
   }
 }
 
+/** A failed undo as the ledger shows its error. */
+const undoError = (failure: UndoFailure) => ({ type: 'UndoFailed', message: failure.error });
+
+/**
+ * Each step whose undo failed shows it: COMPENSATING while it is retried, COMPENSATION_FAILED (its
+ * undo FAILED) once it failed for good.
+ */
+function applyFailedUndos(state: BookingState, failed: readonly UndoFailure[], { forGood }: { forGood: boolean }) {
+  for (const failure of failed) {
+    const entry = state.steps.find((s) => s.name === failure.step);
+    if (!entry) continue;
+    entry.state = forGood ? 'COMPENSATION_FAILED' : 'COMPENSATING';
+    entry.undo = {
+      activity: failure.activity,
+      attempts: entry.undo?.attempts ?? 0,
+      ...(forGood ? { outcome: 'FAILED' as const } : {}),
+      error: undoError(failure),
+    };
+  }
+}
+
 /** "; before that, payment: Cancelled: …": the failure the booking had when it was found. */
 const earlierFailure = ({ failure }: Found) =>
   failure ? `; before that, ${failure.step}: ${failure.type}: ${failure.message}` : '';
@@ -338,14 +359,15 @@ export function terminatedState(
   const found = foundAs(before);
   const state: BookingState = structuredClone(before);
   applyUndos(state, undos);
-  for (const failure of resolution?.failed ?? []) {
-    const entry = state.steps.find((s) => s.name === failure.step);
-    const error = { type: 'UndoFailed', message: failure.error };
-    if (entry) entry.state = 'COMPENSATION_FAILED';
-    if (entry)
-      entry.undo = { activity: failure.activity, attempts: entry.undo?.attempts ?? 0, outcome: 'FAILED', error };
-    state.compensations.push({ step: failure.step, activity: failure.activity, outcome: 'FAILED', error });
-  }
+  const fixedByHand = resolution?.failed ?? [];
+  applyFailedUndos(state, fixedByHand, { forGood: true });
+  for (const failure of fixedByHand)
+    state.compensations.push({
+      step: failure.step,
+      activity: failure.activity,
+      outcome: 'FAILED',
+      error: undoError(failure),
+    });
   for (const entry of state.steps) if (entry.state === 'PENDING') entry.state = 'SKIPPED';
   const held = undos.filter((u) => u.outcome === 'UNDONE').map((u) => u.step);
   const step =
@@ -381,17 +403,7 @@ export function givingBackState(before: BookingState, record: GiveBackRecord, no
   const waits = operatorWait !== undefined;
   const state: BookingState = structuredClone(before);
   applyUndos(state, undos);
-  for (const failure of failed) {
-    const entry = state.steps.find((s) => s.name === failure.step);
-    if (!entry) continue;
-    entry.state = waits ? 'COMPENSATION_FAILED' : 'COMPENSATING';
-    entry.undo = {
-      activity: failure.activity,
-      attempts: entry.undo?.attempts ?? 0,
-      ...(waits ? { outcome: 'FAILED' as const } : {}),
-      error: { type: 'UndoFailed', message: failure.error },
-    };
-  }
+  applyFailedUndos(state, failed, { forGood: waits });
   const gaveBack = undos.length ? ` (it gave back: ${undosInWords(undos)})` : '';
   const next = waits
     ? 'waits for an operator to retry or resolve it'

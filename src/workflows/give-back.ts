@@ -95,8 +95,10 @@ export async function giveBackBooking(input: GiveBackInput): Promise<GiveBackRes
     },
   });
 
+  /** The row ended meanwhile (another reconciler, or a person): nothing is left to give back. */
+  const endedElsewhere = (): GiveBackResult => ({ bookingId: booking.bookingId, terminated: false, undos: run.undos });
   let resolution: HandResolution | undefined;
-  if (!(await record())) return { bookingId: booking.bookingId, terminated: false, undos: run.undos };
+  if (!(await record())) return endedElsewhere();
   for (;;) {
     run = await runUndos(booking, run.undos, { routes: input.services, taskQueue, together: true });
     if (run.failed.length === 0) break;
@@ -105,7 +107,7 @@ export async function giveBackBooking(input: GiveBackInput): Promise<GiveBackRes
     log.warn(
       `booking ${booking.bookingId} waits for an operator: the reconciler could not give back ${failuresInWords(run.failed)}`,
     );
-    if (!(await record())) return { bookingId: booking.bookingId, terminated: false, undos: run.undos };
+    if (!(await record())) return endedElsewhere();
     while (!action) {
       const acted = await condition(() => action !== undefined, OPERATOR_REMINDER, {
         summary: operatorWaitSummary(run.failed.map((f) => f.activity)),
@@ -116,7 +118,7 @@ export async function giveBackBooking(input: GiveBackInput): Promise<GiveBackRes
       log.warn(
         `booking ${booking.bookingId} still waits for an operator (since ${operatorWait.since}, reminder ${operatorWait.reminders})`,
       );
-      if (!(await record())) return { bookingId: booking.bookingId, terminated: false, undos: run.undos };
+      if (!(await record())) return endedElsewhere();
     }
     const taken: OperatorAction = action!;
     action = undefined;
@@ -130,7 +132,7 @@ export async function giveBackBooking(input: GiveBackInput): Promise<GiveBackRes
       break;
     }
     operatorWait = undefined;
-    if (!(await record())) return { bookingId: booking.bookingId, terminated: false, undos: run.undos };
+    if (!(await record())) return endedElsewhere();
   }
 
   const terminated = await markTerminated.executeWithOptions(

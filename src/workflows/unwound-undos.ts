@@ -2,6 +2,7 @@
 // each on its service as the saga's ran. The reconciler's pass runs them with a pass's patience;
 // a booking it could not give back goes on in a giveBackBooking workflow of its own, with each
 // undo's own patience (the step table's), as the saga's unwind would have run them.
+import { describeFailure } from '@trip-saga/saga';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { routeTo, type ServiceRoutes } from '../booking/service-routes.ts';
@@ -61,7 +62,9 @@ export async function runUndos(
       })) as Awaited<ReturnType<Activities[UndoActivity]>>;
       return { undo: { step: undo.step, activity: undo.activity, outcome: result.outcome, attempts: result.attempt } };
     } catch (error) {
-      return { failure: { step: undo.step, activity: undo.activity, error: messageOf(error) } };
+      // As the saga's ledger reads a failure: the service's own error, through Nexus's wrapping.
+      const { message } = describeFailure(error, options ?? undo.options);
+      return { failure: { step: undo.step, activity: undo.activity, error: message } };
     }
   };
   const todo = UNWIND.filter((undo) => !done.some((u) => u.activity === undo.activity));
@@ -77,15 +80,4 @@ export async function runUndos(
     undos: [...done, ...outcomes.flatMap((o) => ('undo' in o ? [o.undo] : []))],
     failed: outcomes.flatMap((o) => ('failure' in o ? [o.failure] : [])),
   };
-}
-
-/**
- * An undo's failure in words: its cause's (the activity's own error), not "Activity task failed";
- * of a database driver's several lines, the last, which says what the database said.
- */
-function messageOf(error: unknown): string {
-  let cause = error as { message?: string; cause?: unknown } | undefined;
-  while (cause?.cause instanceof Error) cause = cause.cause;
-  const lines = (cause?.message ?? String(error)).split('\n').filter((line) => line.trim() !== '');
-  return lines.at(-1)?.trim() ?? 'failed';
 }
